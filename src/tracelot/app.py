@@ -1,0 +1,326 @@
+"""The Python API: `tracelot.connect(url)` returns a `Tracelot` whose methods are the services.
+
+This is the composition root: the engine is built here from a URL, never at import,
+and each method is one transaction around one service call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, inspect
+
+from tracelot.domain.errors import NotMigrated
+from tracelot.domain.serials import parse_serials
+from tracelot.services import (
+    catalog,
+    inquiry,
+    movement,
+    production,
+    receiving,
+    shipping,
+)
+from tracelot.services import verify as verifying
+from tracelot.services.ledger import Progress
+from tracelot.services.results import OperationResult
+from tracelot.services.verify import VerifyReport
+from tracelot.store import schema
+from tracelot.store.engine import database_url, make_engine, transaction
+
+T = TypeVar("T")
+Qty = Decimal | str | int
+
+
+def default_user() -> str:
+    """The acting user: $TRACELOT_USER, else the operating system's login name."""
+    try:
+        return os.environ.get("TRACELOT_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+class Tracelot:
+    """A tracelot database, and the operations and questions it answers."""
+
+    def __init__(self, engine: Engine, *, user: str | None = None) -> None:
+        self.engine = engine
+        self.user = user or default_user()
+        self._schema_checked = False
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    def _run(self, fn: Callable[..., T], *, write: bool, **kwargs: Any) -> T:
+        if not self._schema_checked:
+            self.check_schema()
+        with transaction(self.engine, write=write) as conn:
+            return fn(conn, **kwargs)
+
+    def _op(self, fn: Callable[..., T], **kwargs: Any) -> T:
+        return self._run(fn, write=True, user=self.user, **kwargs)
+
+    def check_schema(self) -> None:
+        """Refuse to work on a database that `tracelot init` has not brought up to date."""
+        current = schema.current_revision(self.engine)
+        if current is None:
+            raise NotMigrated(f"no tracelot database at {self.engine.url!r}: run `tracelot init`")
+        if current != schema.head_revision():
+            raise NotMigrated(
+                f"the database schema is at {current}: run `tracelot init` to migrate"
+            )
+        self._schema_checked = True
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Tracelot:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- setup and master data --------------------------------------------------------
+
+    def init(self) -> str:
+        """Create or migrate the database and its virtual locations; returns the revision."""
+        schema.upgrade(self.engine)
+        with transaction(self.engine, write=True) as conn:
+            catalog.ensure_virtual_locations(conn)
+        self._schema_checked = True
+        return schema.current_revision(self.engine) or ""
+
+    def is_initialized(self) -> bool:
+        return inspect(self.engine).has_table("alembic_version")
+
+    def add_item(self, code: str, **kwargs: Any) -> dict[str, Any]:
+        return self._run(catalog.add_item, write=True, code=code, **kwargs)
+
+    def items(self) -> list[dict[str, Any]]:
+        return self._run(catalog.list_items, write=False)
+
+    def item(self, code: str) -> dict[str, Any]:
+        return self._run(
+            lambda conn: catalog.item_dict(catalog.item_by_code(conn, code)), write=False
+        )
+
+    def add_location(self, code: str, **kwargs: Any) -> dict[str, Any]:
+        return self._run(catalog.add_location, write=True, code=code, **kwargs)
+
+    def locations(self, *, include_virtual: bool = False) -> list[dict[str, Any]]:
+        return self._run(catalog.list_locations, write=False, include_virtual=include_virtual)
+
+    def add_party(self, code: str, *, name: str, kind: str) -> dict[str, Any]:
+        return self._run(catalog.add_party, write=True, code=code, name=name, kind=kind)
+
+    def parties(self, kind: str | None = None) -> list[dict[str, Any]]:
+        return self._run(catalog.list_parties, write=False, kind=kind)
+
+    # -- operations -------------------------------------------------------------------
+
+    def receive(
+        self,
+        item: str,
+        *,
+        to: str,
+        qty: Qty | None = None,
+        lot: str | None = None,
+        serials: str | Sequence[str] | None = None,
+        expires: dt.date | str | None = None,
+        made: dt.date | str | None = None,
+        supplier: str | None = None,
+        supplier_lot: str | None = None,
+        cost: Qty | None = None,
+        ref: str | None = None,
+        note: str | None = None,
+        at: dt.datetime | None = None,
+        progress: Progress | None = None,
+    ) -> OperationResult:
+        """Receive serials (a list, a range or a mix), a lot quantity, or a plain quantity."""
+        return self._op(
+            receiving.receive,
+            item=item,
+            to=to,
+            qty=qty,
+            lot=lot,
+            serials=parse_serials(serials) if serials else None,
+            expires=expires,
+            made=made,
+            supplier=supplier,
+            supplier_lot=supplier_lot,
+            cost=cost,
+            ref=ref,
+            note=note,
+            at=at,
+            progress=progress,
+        )
+
+    def move(
+        self,
+        ref: str,
+        *,
+        to: str,
+        from_: str | None = None,
+        qty: Qty | None = None,
+        reference: str | None = None,
+        note: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> OperationResult:
+        """Move a unit, or a quantity of a lot or untracked item."""
+        return self._op(
+            movement.move,
+            ref=ref,
+            to=to,
+            from_=from_,
+            qty=qty,
+            reference=reference,
+            note=note,
+            at=at,
+        )
+
+    def build(
+        self,
+        item: str,
+        *,
+        to: str,
+        consume: Sequence[str],
+        serial: str | None = None,
+        lot: str | None = None,
+        qty: Qty | None = None,
+        expires: dt.date | str | None = None,
+        reference: str | None = None,
+        note: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> OperationResult:
+        """Build an assembly from components (`REF[=QTY]` each)."""
+        return self._op(
+            production.build,
+            item=item,
+            to=to,
+            consume=list(consume),
+            serial=serial,
+            lot=lot,
+            qty=qty,
+            expires=expires,
+            reference=reference,
+            note=note,
+            at=at,
+        )
+
+    def ship(
+        self,
+        *refs: str,
+        to: str,
+        qty: Qty | None = None,
+        from_: str | None = None,
+        reference: str | None = None,
+        note: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> OperationResult:
+        """Ship units, or a quantity of a lot or item, to a customer."""
+        return self._op(
+            shipping.ship,
+            refs=list(refs),
+            to=to,
+            qty=qty,
+            from_=from_,
+            reference=reference,
+            note=note,
+            at=at,
+        )
+
+    def return_(
+        self,
+        ref: str,
+        *,
+        from_customer: str,
+        to: str,
+        qty: Qty | None = None,
+        reference: str | None = None,
+        note: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> OperationResult:
+        """Take back from a customer what was shipped to them."""
+        return self._op(
+            shipping.return_,
+            ref=ref,
+            from_customer=from_customer,
+            to=to,
+            qty=qty,
+            reference=reference,
+            note=note,
+            at=at,
+        )
+
+    def scrap(
+        self,
+        ref: str,
+        *,
+        reason: str,
+        qty: Qty | None = None,
+        from_: str | None = None,
+        reference: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> OperationResult:
+        """Scrap a unit or a quantity, with a reason."""
+        return self._op(
+            movement.scrap, ref=ref, reason=reason, qty=qty, from_=from_, reference=reference, at=at
+        )
+
+    def adjust(
+        self,
+        item: str,
+        *,
+        at_location: str,
+        counted: Qty,
+        lot: str | None = None,
+        reference: str | None = None,
+        note: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> OperationResult | None:
+        """Correct a balance to a counted quantity; None when the count matches."""
+        return self._op(
+            movement.adjust,
+            item=item,
+            at_location=at_location,
+            counted=counted,
+            lot=lot,
+            reference=reference,
+            note=note,
+            at=at,
+        )
+
+    # -- questions --------------------------------------------------------------------
+
+    def stock(
+        self,
+        *,
+        item: str | None = None,
+        location: str | None = None,
+        lot: str | None = None,
+        serials: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Stock on hand: one row per item, location and lot, or per unit with `serials`."""
+        return self._run(
+            inquiry.stock_rows, write=False, item=item, location=location, lot=lot, serials=serials
+        )
+
+    def where(self, ref: str) -> list[dict[str, Any]]:
+        """Where a unit, lot or item is now."""
+        return self._run(inquiry.where, write=False, ref=ref)
+
+    def history(self, ref: str) -> list[dict[str, Any]]:
+        """The timeline of a unit, lot or item."""
+        return self._run(inquiry.history, write=False, ref=ref)
+
+    def verify(self) -> VerifyReport:
+        """Replay the ledger and compare it with the projections."""
+        return self._run(verifying.verify, write=False)
+
+
+def connect(url: str | None = None, *, user: str | None = None, **engine_kwargs: Any) -> Tracelot:
+    """Open a tracelot database (SQLite file or PostgreSQL URL); see `database_url`."""
+    return Tracelot(make_engine(database_url(url), **engine_kwargs), user=user)

@@ -1,0 +1,1 @@
+"""The `tracelot` command line: a thin layer over the Python API."""

@@ -1,0 +1,71 @@
+"""The `tracelot` command: global options, the composition root, and error handling."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.exc import OperationalError
+from typer.core import TyperGroup
+
+from tracelot.app import connect
+from tracelot.cli import inquiry, masterdata, operations
+from tracelot.cli.output import err
+from tracelot.domain.errors import TracelotError
+
+
+class _Group(TyperGroup):
+    """Turns refusals into `error: ...` and exit status 1, never a traceback."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except TracelotError as exc:
+            err.print(f"error: {exc.message}", markup=False)
+            raise typer.Exit(exc.exit_code) from None
+        except OperationalError as exc:
+            err.print(f"error: database: {exc.orig}", markup=False)
+            raise typer.Exit(1) from None
+
+
+app = typer.Typer(
+    cls=_Group,
+    help="tracelot: inventory with serial-number and lot traceability.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="TRACELOT_DATABASE_URL",
+            help="Database URL (default: sqlite:///tracelot.db in the working directory).",
+        ),
+    ] = None,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            "--user", envvar="TRACELOT_USER", help="Acting user (default: your login name)."
+        ),
+    ] = None,
+) -> None:
+    """Open the database for the command (the engine is built here, not at import)."""
+    tracelot = connect(db, user=user)
+    ctx.obj = tracelot
+    ctx.call_on_close(tracelot.close)
+
+
+masterdata.register(app)
+operations.register(app)
+inquiry.register(app)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,127 @@
+"""`tracelot init`, `item`, `location`, `party`: setting up the database and master data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tracelot.cli.common import JsonOpt, db
+from tracelot.cli.output import out, print_json, table
+from tracelot.domain.status import USER_LOCATION_KINDS
+
+item_app = typer.Typer(help="Items (SKUs).", no_args_is_help=True)
+location_app = typer.Typer(help="Locations: warehouses, zones, bins.", no_args_is_help=True)
+party_app = typer.Typer(help="Suppliers and customers.", no_args_is_help=True)
+
+ITEM_COLUMNS = ["item", "name", "tracking", "gtin", "uom", "shelf_life_days", "cost"]
+
+
+def init(ctx: typer.Context) -> None:
+    """Create or migrate the database (Alembic), with the virtual locations."""
+    tracelot = db(ctx)
+    revision = tracelot.init()
+    out.print(f"database ready at {tracelot.engine.url!r} (schema {revision})")
+
+
+@item_app.command("add")
+def item_add(
+    ctx: typer.Context,
+    code: str,
+    name: Annotated[str, typer.Option("--name", help="What the item is called.")],
+    tracking: Annotated[str, typer.Option("--tracking", help="none, lot or serial.")],
+    gtin: Annotated[str | None, typer.Option("--gtin", help="GTIN-8/12/13/14.")] = None,
+    uom: Annotated[str, typer.Option("--uom", help="Unit of measure.")] = "EA",
+    shelf_life_days: Annotated[int | None, typer.Option("--shelf-life-days")] = None,
+    cost: Annotated[str | None, typer.Option("--cost", help="Standard unit cost.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add an item."""
+    item = db(ctx).add_item(
+        code, name=name, tracking=tracking, gtin=gtin, uom=uom,
+        shelf_life_days=shelf_life_days, cost=cost,
+    )  # fmt: skip
+    if as_json:
+        print_json(item)
+    else:
+        out.print(f"item {item['item']} added ({item['tracking']} tracking)")
+
+
+@item_app.command("list")
+def item_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List items."""
+    rows = db(ctx).items()
+    print_json(rows) if as_json else table(rows, ITEM_COLUMNS, numeric=("cost",))
+
+
+@item_app.command("show")
+def item_show(ctx: typer.Context, code: str, as_json: JsonOpt = False) -> None:
+    """Show one item."""
+    item = db(ctx).item(code)
+    if as_json:
+        print_json(item)
+    else:
+        for key, value in item.items():
+            out.print(f"{key:>16}: {'' if value is None else value}")
+
+
+@location_app.command("add")
+def location_add(
+    ctx: typer.Context,
+    code: str,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="Parent location code.")] = None,
+    kind: Annotated[
+        str, typer.Option("--kind", help="|".join(k.value for k in USER_LOCATION_KINDS))
+    ] = "bin",
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a location, under a parent if given."""
+    loc = db(ctx).add_location(code, name=name, parent=parent, kind=kind)
+    print_json(loc) if as_json else out.print(f"location {loc['location_path']} added")
+
+
+@location_app.command("list")
+def location_list(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Include the virtual locations.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """List locations as a tree."""
+    rows = db(ctx).locations(include_virtual=all_)
+    if as_json:
+        print_json(rows)
+        return
+    tree = [{**r, "location": "  " * r["depth"] + r["location"]} for r in rows]
+    table(tree, ["location", "name", "kind", "location_path"])
+
+
+@party_app.command("add")
+def party_add(
+    ctx: typer.Context,
+    code: str,
+    name: Annotated[str, typer.Option("--name")],
+    kind: Annotated[str, typer.Option("--kind", help="supplier or customer.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Add a supplier or customer."""
+    party = db(ctx).add_party(code, name=name, kind=kind)
+    print_json(party) if as_json else out.print(f"{party['kind']} {party['party']} added")
+
+
+@party_app.command("list")
+def party_list(
+    ctx: typer.Context,
+    kind: Annotated[str | None, typer.Option("--kind")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List suppliers and customers."""
+    rows = db(ctx).parties(kind)
+    print_json(rows) if as_json else table(rows, ["party", "name", "kind"])
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(item_app, name="item")
+    app.add_typer(location_app, name="location")
+    app.add_typer(party_app, name="party")

@@ -1,0 +1,177 @@
+"""Stock operations: receive, move, build, ship, return, scrap, adjust."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from tracelot.cli.common import JsonOpt, NoteOpt, RefOpt, db
+from tracelot.cli.output import err, operation, out
+from tracelot.domain.serials import parse_serials
+from tracelot.services.ledger import Progress as ProgressFn
+
+#: Receipts of at least this many serials show a progress bar.
+PROGRESS_FROM = 50_000
+
+Qty = Annotated[str | None, typer.Option("--qty", help="Quantity (exact decimal).")]
+From = Annotated[str | None, typer.Option("--from", help="Take from this location only.")]
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[ProgressFn | None]:
+    if total < PROGRESS_FROM:
+        yield None
+        return
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+        TimeRemainingColumn(), console=err, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(label, total=total)
+        yield lambda done, _total: bar.update(task, completed=done)
+
+
+def receive(
+    ctx: typer.Context,
+    item: str,
+    to: Annotated[str, typer.Option("--to", help="Location received into.")],
+    qty: Qty = None,
+    lot: Annotated[str | None, typer.Option("--lot", help="Lot code.")] = None,
+    serials: Annotated[
+        str | None, typer.Option("--serials", help="A list A1,A2 or a range SN0001..SN0500.")
+    ] = None,
+    expires: Annotated[str | None, typer.Option("--expires", help="Expiry date.")] = None,
+    made: Annotated[str | None, typer.Option("--made", help="Manufacture date.")] = None,
+    supplier: Annotated[str | None, typer.Option("--supplier")] = None,
+    supplier_lot: Annotated[str | None, typer.Option("--supplier-lot")] = None,
+    cost: Annotated[str | None, typer.Option("--cost", help="Unit cost.")] = None,
+    ref: RefOpt = None,
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Receive from a supplier: serials, a lot quantity, or a plain quantity."""
+    serial_list = parse_serials(serials) if serials else None
+    with _progress(len(serial_list or ()), f"receiving {item}") as progress:
+        result = db(ctx).receive(
+            item, to=to, qty=qty, lot=lot, serials=serial_list, expires=expires, made=made,
+            supplier=supplier, supplier_lot=supplier_lot, cost=cost, ref=ref, note=note,
+            progress=progress,
+        )  # fmt: skip
+    operation(result, as_json=as_json)
+
+
+def move(
+    ctx: typer.Context,
+    ref: str,
+    to: Annotated[str, typer.Option("--to", help="Destination location.")],
+    from_: From = None,
+    qty: Qty = None,
+    reference: RefOpt = None,
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move a unit, or a quantity of a lot or untracked item."""
+    result = db(ctx).move(ref, to=to, from_=from_, qty=qty, reference=reference, note=note)
+    operation(result, as_json=as_json)
+
+
+def build(
+    ctx: typer.Context,
+    item: str,
+    to: Annotated[str, typer.Option("--to", help="Where the output goes (and parts come from).")],
+    consume: Annotated[
+        list[str], typer.Option("--consume", help="A component REF[=QTY]; repeat for each.")
+    ],
+    serial: Annotated[str | None, typer.Option("--serial", help="Serial of the output.")] = None,
+    lot: Annotated[str | None, typer.Option("--lot", help="Lot of the output.")] = None,
+    qty: Qty = None,
+    expires: Annotated[str | None, typer.Option("--expires")] = None,
+    reference: RefOpt = None,
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Build an assembly: consume components, produce the output, record its genealogy."""
+    result = db(ctx).build(
+        item, to=to, consume=consume, serial=serial, lot=lot, qty=qty, expires=expires,
+        reference=reference, note=note,
+    )  # fmt: skip
+    operation(result, as_json=as_json)
+
+
+def ship(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(help="Units ITEM:SERIAL, lots ITEM@LOT, items.")],
+    to: Annotated[str, typer.Option("--to", help="Customer.")],
+    qty: Qty = None,
+    from_: From = None,
+    reference: RefOpt = None,
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ship to a customer."""
+    result = db(ctx).ship(*refs, to=to, qty=qty, from_=from_, reference=reference, note=note)
+    operation(result, as_json=as_json)
+
+
+def return_(
+    ctx: typer.Context,
+    ref: str,
+    from_customer: Annotated[str, typer.Option("--from", help="Customer returning it.")],
+    to: Annotated[str, typer.Option("--to", help="Location taken back into.")],
+    qty: Qty = None,
+    reference: RefOpt = None,
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Take back from a customer what was shipped to them."""
+    result = db(ctx).return_(
+        ref, from_customer=from_customer, to=to, qty=qty, reference=reference, note=note
+    )
+    operation(result, as_json=as_json)
+
+
+def scrap(
+    ctx: typer.Context,
+    ref: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why it is scrapped.")],
+    qty: Qty = None,
+    from_: From = None,
+    reference: RefOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Scrap a unit or a quantity."""
+    result = db(ctx).scrap(ref, reason=reason, qty=qty, from_=from_, reference=reference)
+    operation(result, as_json=as_json)
+
+
+def adjust(
+    ctx: typer.Context,
+    item: str,
+    at_location: Annotated[str, typer.Option("--at", help="Location counted.")],
+    counted: Annotated[str, typer.Option("--counted", help="Quantity counted there.")],
+    lot: Annotated[str | None, typer.Option("--lot")] = None,
+    reference: RefOpt = None,
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Correct a count against the adjustment location."""
+    result = db(ctx).adjust(
+        item, at_location=at_location, counted=counted, lot=lot, reference=reference, note=note
+    )
+    if result is not None:
+        operation(result, as_json=as_json)
+    elif as_json:
+        out.print("null")
+    else:
+        out.print("count matches the books: nothing to adjust")
+
+
+def register(app: typer.Typer) -> None:
+    for name, fn in [
+        ("receive", receive), ("move", move), ("build", build), ("ship", ship),
+        ("return", return_), ("scrap", scrap), ("adjust", adjust),
+    ]:  # fmt: skip
+        app.command(name)(fn)

@@ -1,0 +1,102 @@
+"""Rendering results: JSON for scripts, rich tables for people, errors on stderr."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tracelot.domain.values import normalize
+from tracelot.services.results import OperationResult
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        value = normalize(value)
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    raise TypeError(f"not JSON serializable: {type(value).__name__}")
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(to_json(data) + "\n")
+
+
+def text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return str(normalize(value))
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    if isinstance(value, dt.datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    title: str | None = None,
+    footer: dict[str, Any] | None = None,
+    numeric: Iterable[str] = ("qty",),
+) -> None:
+    """Print rows as a table; an empty list says so on stderr."""
+    if not rows:
+        err.print("(nothing)")
+        return
+    numeric = set(numeric)
+    t = Table(title=title, show_footer=footer is not None, header_style="bold")
+    for col in columns:
+        t.add_column(
+            col,
+            justify="right" if col in numeric else "left",
+            footer=text((footer or {}).get(col)),
+        )
+    for row in rows:
+        t.add_row(*(text(row.get(col)) for col in columns))
+    out.print(t)
+
+
+def operation(result: OperationResult, *, as_json: bool) -> None:
+    """An operation prints what it did: its id and its lines."""
+    if as_json:
+        print_json(result.to_dict())
+        return
+    party = f" ({result.party})" if result.party else ""
+    out.print(f"{result.kind} #{result.id}{party}: done")
+    for ln in result.lines:
+        what = ln.item + (f"@{ln.lot}" if ln.lot else "")
+        serials = ""
+        if ln.serials:
+            serials = f"  [{_serial_span(ln.serials)}]"
+        out.print(f"  {text(ln.qty)} {what}  {ln.from_location} -> {ln.to_location}{serials}")
+    for ref in result.outputs:
+        out.print(f"  built {ref}")
+
+
+def _serial_span(serials: list[str]) -> str:
+    if len(serials) <= 5:
+        return ", ".join(serials)
+    return f"{serials[0]} .. {serials[-1]}"

@@ -1,0 +1,81 @@
+"""Statuses of units and lot balances, derived from the kind of location they are at."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Tracking(StrEnum):
+    NONE = "none"
+    LOT = "lot"
+    SERIAL = "serial"
+
+
+class LocationKind(StrEnum):
+    WAREHOUSE = "warehouse"
+    ZONE = "zone"
+    BIN = "bin"
+    QUARANTINE = "quarantine"
+    PRODUCTION = "production"  # line-side stock staged for building (wip)
+    # virtual locations: the outside world of the double-entry ledger
+    SUPPLIER = "supplier"
+    CUSTOMER = "customer"
+    ASSEMBLY = "assembly"  # consumed into an assembly by a build
+    SCRAP = "scrap"
+    ADJUSTMENT = "adjustment"
+
+
+USER_LOCATION_KINDS = (
+    LocationKind.WAREHOUSE,
+    LocationKind.ZONE,
+    LocationKind.BIN,
+    LocationKind.QUARANTINE,
+    LocationKind.PRODUCTION,
+)
+
+#: The virtual locations every database has, by code.
+VIRTUAL_LOCATIONS = {
+    "SUPPLIER": LocationKind.SUPPLIER,
+    "CUSTOMER": LocationKind.CUSTOMER,
+    "PRODUCTION": LocationKind.ASSEMBLY,
+    "SCRAP": LocationKind.SCRAP,
+    "ADJUSTMENT": LocationKind.ADJUSTMENT,
+}
+
+
+class Status(StrEnum):
+    IN_STOCK = "in_stock"
+    WIP = "wip"
+    CONSUMED = "consumed"
+    SHIPPED = "shipped"
+    SCRAPPED = "scrapped"
+    SUPPLIER = "at_supplier"
+    ADJUSTED = "adjusted_out"
+
+
+_STATUS_BY_KIND = {
+    LocationKind.PRODUCTION: Status.WIP,
+    LocationKind.ASSEMBLY: Status.CONSUMED,
+    LocationKind.CUSTOMER: Status.SHIPPED,
+    LocationKind.SCRAP: Status.SCRAPPED,
+    LocationKind.SUPPLIER: Status.SUPPLIER,
+    LocationKind.ADJUSTMENT: Status.ADJUSTED,
+}
+
+
+def status_at(kind: str) -> Status:
+    """The status of stock at a location of this kind."""
+    return _STATUS_BY_KIND.get(LocationKind(kind), Status.IN_STOCK)
+
+
+ON_HAND = frozenset({Status.IN_STOCK, Status.WIP})
+
+
+class OperationKind(StrEnum):
+    RECEIVE = "receive"
+    MOVE = "move"
+    BUILD = "build"
+    SHIP = "ship"
+    RETURN = "return"
+    SCRAP = "scrap"
+    ADJUST = "adjust"

@@ -1,0 +1,92 @@
+"""Parsing and validating the values users type: quantities, dates, codes, GTINs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+from tracelot.domain.errors import InvalidInput
+
+#: Quantities are exact decimals with at most this many decimal places.
+QTY_PLACES = 6
+_MAX_QTY = Decimal(10) ** 12
+
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-+#]*$")
+
+
+def parse_qty(value: object, *, what: str = "quantity", allow_zero: bool = False) -> Decimal:
+    """Parse a positive exact quantity; refuse floats' rounding, NaN, negatives and zero."""
+    if isinstance(value, bool):
+        raise InvalidInput(f"{what} must be a number, not {value!r}")
+    try:
+        qty = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise InvalidInput(f"{what} must be a number, not {value!r}") from None
+    if not qty.is_finite():
+        raise InvalidInput(f"{what} must be a finite number, not {value!r}")
+    if qty < 0 or (qty == 0 and not allow_zero):
+        raise InvalidInput(f"{what} must be greater than zero, not {normalize(qty)}")
+    if qty >= _MAX_QTY:
+        raise InvalidInput(f"{what} {value} is too large")
+    if qty != qty.quantize(Decimal(1).scaleb(-QTY_PLACES)):
+        raise InvalidInput(f"{what} {value} has more than {QTY_PLACES} decimal places")
+    return qty
+
+
+def parse_money(value: object, *, what: str = "cost") -> Decimal:
+    """Parse a non-negative amount of money."""
+    return parse_qty(value, what=what, allow_zero=True)
+
+
+def normalize(value: Decimal) -> Decimal:
+    """Drop trailing zeros without switching to exponent notation (5.000 -> 5, 2.50 -> 2.5)."""
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def parse_date(value: object, *, what: str = "date") -> dt.date:
+    """Parse an ISO 8601 date (2030-01-31)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{what} {value!r} is not a date (use YYYY-MM-DD)") from None
+
+
+def check_code(value: str, *, what: str) -> str:
+    """A code (item, location, party, lot, serial) is non-empty and free of separators."""
+    code = (value or "").strip()
+    if not code:
+        raise InvalidInput(f"{what} must not be empty")
+    if len(code) > 64:
+        raise InvalidInput(f"{what} {code!r} is longer than 64 characters")
+    if not _CODE_RE.match(code):
+        raise InvalidInput(
+            f"{what} {code!r} may hold only letters, digits and . _ - + # "
+            "(':' '@' and '/' separate references and paths)"
+        )
+    return code
+
+
+def gtin_check_digit(body: str) -> int:
+    """The GS1 mod-10 check digit of the digits before it."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return (10 - total % 10) % 10
+
+
+def parse_gtin(value: str) -> str:
+    """Validate a GTIN-8, -12, -13 or -14 and return it as 14 digits."""
+    digits = (value or "").strip()
+    if not digits.isdigit() or len(digits) not in (8, 12, 13, 14):
+        raise InvalidInput(f"GTIN {value!r} must be 8, 12, 13 or 14 digits")
+    expected = gtin_check_digit(digits[:-1])
+    if int(digits[-1]) != expected:
+        raise InvalidInput(
+            f"GTIN {digits} has a bad check digit: {digits[-1]}, expected {expected}"
+        )
+    return digits.zfill(14)

@@ -1,0 +1,164 @@
+"""Master data: items, locations (a tree) and parties."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
+from tracelot.domain.status import USER_LOCATION_KINDS, VIRTUAL_LOCATIONS, Tracking
+from tracelot.domain.values import check_code, parse_gtin, parse_money
+from tracelot.services.ledger import now
+from tracelot.services.lookup import item_by_code, location_by_code
+from tracelot.store.tables import items, locations, parties
+
+
+def ensure_virtual_locations(conn: Connection) -> None:
+    """Create the virtual locations of the double-entry ledger where missing."""
+    have = set(conn.execute(select(locations.c.code).where(locations.c.virtual)).scalars())
+    for code, kind in VIRTUAL_LOCATIONS.items():
+        if code not in have:
+            conn.execute(
+                insert(locations).values(
+                    code=code,
+                    name=code.title(),
+                    kind=kind.value,
+                    path=code,
+                    virtual=True,
+                    created_at=now(),
+                )
+            )
+
+
+def add_item(
+    conn: Connection,
+    code: str,
+    *,
+    name: str,
+    tracking: str,
+    gtin: str | None = None,
+    uom: str = "EA",
+    shelf_life_days: int | None = None,
+    cost: Decimal | str | None = None,
+) -> dict[str, Any]:
+    code = check_code(code, what="item code")
+    if not (name or "").strip():
+        raise InvalidInput("item name must not be empty")
+    try:
+        tracking = Tracking(tracking).value
+    except ValueError:
+        raise InvalidInput(f"tracking must be none, lot or serial, not {tracking!r}") from None
+    gtin14 = parse_gtin(gtin) if gtin else None
+    if shelf_life_days is not None and shelf_life_days <= 0:
+        raise InvalidInput(f"shelf life must be a positive number of days, not {shelf_life_days}")
+    standard_cost = parse_money(cost) if cost is not None else None
+    if conn.execute(select(items.c.id).where(items.c.code == code)).first():
+        raise AlreadyExists(f"item {code} already exists")
+    if gtin14 and (
+        other := conn.execute(select(items.c.code).where(items.c.gtin == gtin14)).first()
+    ):
+        raise AlreadyExists(f"GTIN {gtin14} already belongs to item {other.code}")
+    conn.execute(
+        insert(items).values(
+            code=code,
+            name=name.strip(),
+            tracking=tracking,
+            gtin=gtin14,
+            uom=(uom or "EA").strip(),
+            shelf_life_days=shelf_life_days,
+            standard_cost=standard_cost,
+            created_at=now(),
+        )
+    )
+    return item_dict(item_by_code(conn, code))
+
+
+def item_dict(row: Any) -> dict[str, Any]:
+    return {
+        "item": row.code,
+        "name": row.name,
+        "tracking": row.tracking,
+        "gtin": row.gtin,
+        "uom": row.uom,
+        "shelf_life_days": row.shelf_life_days,
+        "cost": row.standard_cost,
+    }
+
+
+def list_items(conn: Connection) -> list[dict[str, Any]]:
+    return [item_dict(r) for r in conn.execute(select(items).order_by(items.c.code))]
+
+
+def add_location(
+    conn: Connection,
+    code: str,
+    *,
+    name: str | None = None,
+    parent: str | None = None,
+    kind: str = "bin",
+) -> dict[str, Any]:
+    code = check_code(code, what="location code")
+    if kind not in {k.value for k in USER_LOCATION_KINDS}:
+        allowed = ", ".join(k.value for k in USER_LOCATION_KINDS)
+        raise InvalidInput(f"location kind must be one of {allowed}, not {kind!r}")
+    if conn.execute(select(locations.c.id).where(locations.c.code == code)).first():
+        raise AlreadyExists(f"location {code} already exists")
+    parent_row = location_by_code(conn, parent) if parent else None
+    if parent_row is not None and parent_row.virtual:
+        raise WrongKind(f"location {parent} is virtual and can not hold other locations")
+    path = f"{parent_row.path}/{code}" if parent_row is not None else code
+    conn.execute(
+        insert(locations).values(
+            code=code,
+            name=(name or code).strip(),
+            kind=kind,
+            parent_id=parent_row.id if parent_row is not None else None,
+            path=path,
+            virtual=False,
+            created_at=now(),
+        )
+    )
+    return location_dict(location_by_code(conn, code), parent)
+
+
+def location_dict(row: Any, parent: str | None) -> dict[str, Any]:
+    return {
+        "location": row.code,
+        "name": row.name,
+        "kind": row.kind,
+        "parent": parent,
+        "location_path": row.path,
+        "depth": row.path.count("/"),
+    }
+
+
+def list_locations(conn: Connection, *, include_virtual: bool = False) -> list[dict[str, Any]]:
+    """Locations in tree order (each after its parent, siblings by code)."""
+    rows = conn.execute(select(locations).order_by(locations.c.path)).all()
+    by_id = {r.id: r for r in rows}
+    return [
+        location_dict(r, by_id[r.parent_id].code if r.parent_id else None)
+        for r in sorted(rows, key=lambda r: r.path.split("/"))
+        if include_virtual or not r.virtual
+    ]
+
+
+def add_party(conn: Connection, code: str, *, name: str, kind: str) -> dict[str, Any]:
+    code = check_code(code, what="party code")
+    if kind not in ("supplier", "customer"):
+        raise InvalidInput(f"party kind must be supplier or customer, not {kind!r}")
+    if not (name or "").strip():
+        raise InvalidInput("party name must not be empty")
+    if conn.execute(select(parties.c.id).where(parties.c.code == code)).first():
+        raise AlreadyExists(f"party {code} already exists")
+    conn.execute(insert(parties).values(code=code, name=name.strip(), kind=kind, created_at=now()))
+    return {"party": code, "name": name.strip(), "kind": kind}
+
+
+def list_parties(conn: Connection, kind: str | None = None) -> list[dict[str, Any]]:
+    query = select(parties).order_by(parties.c.code)
+    if kind:
+        query = query.where(parties.c.kind == kind)
+    return [{"party": r.code, "name": r.name, "kind": r.kind} for r in conn.execute(query)]

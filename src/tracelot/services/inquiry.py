@@ -1,0 +1,333 @@
+"""Reading stock: what is on hand, where a unit or lot is, and its history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy.orm import aliased
+
+from tracelot.domain.errors import NotFound, WrongKind
+from tracelot.domain.refs import parse_ref
+from tracelot.domain.status import LocationKind, Status, status_at
+from tracelot.services.lookup import (
+    is_expired,
+    item_by_code,
+    location_by_code,
+    lot_by_code,
+    unit_by_serial,
+)
+from tracelot.services.picking import assembly_of
+from tracelot.store.tables import items, locations, lots, moves, operations, parties, stock, units
+
+Row = dict[str, Any]
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def _under(path: str):  # noqa: ANN202
+    """A location and everything below it in the tree."""
+    return or_(locations.c.path == path, locations.c.path.startswith(path + "/", autoescape=True))
+
+
+def stock_rows(
+    conn: Connection,
+    *,
+    item: str | None = None,
+    location: str | None = None,
+    lot: str | None = None,
+    serials: bool = False,
+) -> list[Row]:
+    """Stock on hand from the projection: one row per item, location and lot (or per unit)."""
+    conditions = [~locations.c.virtual]
+    item_row = item_by_code(conn, item) if item else None
+    if item_row is not None:
+        conditions.append(items.c.id == item_row.id)
+    if location:
+        conditions.append(_under(location_by_code(conn, location).path))
+    if lot:
+        if item_row is not None:
+            conditions.append(lots.c.id == lot_by_code(conn, item_row, lot).id)
+        else:
+            conditions.append(lots.c.code == lot)
+    today = _today()
+    if serials:
+        return _unit_rows(conn, conditions, today)
+    query = (
+        select(
+            items.c.code.label("item"),
+            items.c.name.label("item_name"),
+            items.c.uom,
+            locations.c.code.label("location"),
+            locations.c.path.label("location_path"),
+            locations.c.kind,
+            lots.c.code.label("lot"),
+            lots.c.expires,
+            stock.c.qty,
+        )
+        .select_from(stock)
+        .join(items, items.c.id == stock.c.item_id)
+        .join(locations, locations.c.id == stock.c.location_id)
+        .outerjoin(lots, lots.c.id == stock.c.lot_id)
+        .where(and_(*conditions), stock.c.qty != 0)
+        .order_by(items.c.code, locations.c.path, lots.c.code)
+    )
+    return [
+        {
+            "item": r.item,
+            "item_name": r.item_name,
+            "location": r.location,
+            "location_path": r.location_path,
+            "lot": r.lot,
+            "serial": None,
+            "qty": r.qty,
+            "uom": r.uom,
+            "status": status_at(r.kind).value,
+            "expires": r.expires,
+            "expired": is_expired(r.expires, today),
+        }
+        for r in conn.execute(query)
+    ]
+
+
+def _unit_rows(conn: Connection, conditions: list, today: dt.date) -> list[Row]:  # noqa: ANN001
+    query = (
+        select(
+            items.c.code.label("item"),
+            items.c.name.label("item_name"),
+            items.c.uom,
+            units.c.serial,
+            locations.c.code.label("location"),
+            locations.c.path.label("location_path"),
+            locations.c.kind,
+            lots.c.code.label("lot"),
+            func.coalesce(units.c.expires, lots.c.expires).label("expires"),
+        )
+        .select_from(units)
+        .join(items, items.c.id == units.c.item_id)
+        .join(locations, locations.c.id == units.c.location_id)
+        .outerjoin(lots, lots.c.id == units.c.lot_id)
+        .where(and_(*conditions))
+        .order_by(items.c.code, locations.c.path, units.c.serial)
+    )
+    return [
+        {
+            "item": r.item,
+            "item_name": r.item_name,
+            "location": r.location,
+            "location_path": r.location_path,
+            "lot": r.lot,
+            "serial": r.serial,
+            "qty": 1,
+            "uom": r.uom,
+            "status": status_at(r.kind).value,
+            "expires": r.expires,
+            "expired": is_expired(r.expires, today),
+        }
+        for r in conn.execute(query)
+    ]
+
+
+def where(conn: Connection, ref: str) -> list[Row]:
+    """Where a unit, a lot or an item is now: one row per place that holds it."""
+    parsed = parse_ref(ref)
+    if parsed.kind == "unit":
+        return [_where_unit(conn, parsed.code, parsed.key or "")]
+    item_row = item_by_code(conn, parsed.code)
+    if parsed.kind == "code":
+        return stock_rows(conn, item=item_row.code)
+    lot_row = lot_by_code(conn, item_row, parsed.key or "")
+    today = _today()
+    rows: list[Row] = []
+    balances = conn.execute(
+        select(locations.c.code, locations.c.path, locations.c.kind, stock.c.qty)
+        .join(locations, locations.c.id == stock.c.location_id)
+        .where(
+            stock.c.lot_id == lot_row.id,
+            stock.c.qty > 0,
+            locations.c.kind != LocationKind.CUSTOMER.value,
+        )
+        .order_by(locations.c.virtual, locations.c.path)
+    )
+    base = {
+        "item": item_row.code,
+        "item_name": item_row.name,
+        "lot": lot_row.code,
+        "serial": None,
+        "uom": item_row.uom,
+        "expires": lot_row.expires,
+        "expired": is_expired(lot_row.expires, today),
+        "customer": None,
+        "customer_name": None,
+    }
+    for b in balances:
+        rows.append(
+            {
+                **base,
+                "location": b.code,
+                "location_path": b.path,
+                "qty": b.qty,
+                "status": status_at(b.kind).value,
+            }
+        )
+    for c in _customers_holding(conn, lot_row.id):
+        rows.append(
+            {
+                **base,
+                "location": "CUSTOMER",
+                "location_path": "CUSTOMER",
+                "qty": c.qty,
+                "status": Status.SHIPPED.value,
+                "customer": c.code,
+                "customer_name": c.name,
+            }
+        )
+    return rows
+
+
+def _customers_holding(conn: Connection, lot_id: int) -> list[Any]:
+    customer = select(locations.c.id).where(locations.c.kind == LocationKind.CUSTOMER.value)
+    cust_id = conn.execute(customer).scalar_one()
+    signed = case(
+        (moves.c.to_location_id == cust_id, moves.c.qty),
+        else_=-moves.c.qty,
+    )
+    return conn.execute(
+        select(parties.c.code, parties.c.name, func.sum(signed).label("qty"))
+        .select_from(moves)
+        .join(operations, operations.c.id == moves.c.operation_id)
+        .join(parties, parties.c.id == operations.c.party_id)
+        .where(
+            moves.c.lot_id == lot_id,
+            or_(moves.c.to_location_id == cust_id, moves.c.from_location_id == cust_id),
+        )
+        .group_by(parties.c.code, parties.c.name)
+        .having(func.sum(signed) > 0)
+        .order_by(parties.c.code)
+    ).all()
+
+
+def _where_unit(conn: Connection, item_code: str, serial: str) -> Row:
+    """One joined query: the hot path of `where ITEM:SERIAL`."""
+    r = conn.execute(
+        select(
+            items.c.code.label("item"),
+            items.c.name.label("item_name"),
+            items.c.tracking,
+            items.c.uom,
+            units.c.id.label("unit_id"),
+            units.c.serial,
+            locations.c.code.label("location"),
+            locations.c.path.label("location_path"),
+            locations.c.kind,
+            lots.c.code.label("lot"),
+            func.coalesce(units.c.expires, lots.c.expires).label("expires"),
+            parties.c.code.label("customer"),
+            parties.c.name.label("customer_name"),
+        )
+        .select_from(items)
+        .outerjoin(units, and_(units.c.item_id == items.c.id, units.c.serial == serial))
+        .outerjoin(locations, locations.c.id == units.c.location_id)
+        .outerjoin(lots, lots.c.id == units.c.lot_id)
+        .outerjoin(parties, parties.c.id == units.c.party_id)
+        .where(items.c.code == item_code)
+    ).first()
+    if r is None:
+        raise NotFound(f"unknown item {item_code!r}")
+    if r.unit_id is None:
+        if r.tracking != "serial":
+            raise WrongKind(f"item {item_code} is not serial-tracked: it has no unit {serial!r}")
+        raise NotFound(f"unknown unit {item_code}:{serial}")
+    status = status_at(r.kind)
+    return {
+        "item": r.item,
+        "item_name": r.item_name,
+        "serial": r.serial,
+        "lot": r.lot,
+        "location": r.location,
+        "location_path": r.location_path,
+        "qty": 1,
+        "uom": r.uom,
+        "status": status.value,
+        "expires": r.expires,
+        "expired": is_expired(r.expires, _today()),
+        "customer": r.customer,
+        "customer_name": r.customer_name,
+        "assembly": assembly_of(conn, r.unit_id) if status == Status.CONSUMED else None,
+    }
+
+
+def history(conn: Connection, ref: str) -> list[Row]:
+    """Every operation that moved a unit, a lot or an untracked item, oldest first."""
+    parsed = parse_ref(ref)
+    item_row = item_by_code(conn, parsed.code)
+    if parsed.kind == "unit":
+        unit = conn.execute(
+            select(units.c.id).where(units.c.item_id == item_row.id, units.c.serial == parsed.key)
+        ).first()
+        if unit is None:
+            unit_by_serial(conn, item_row, parsed.key or "")  # names the wrong kind
+            raise NotFound(f"unknown unit {ref}")
+        selector = moves.c.unit_id == unit.id
+    elif parsed.kind == "lot":
+        selector = moves.c.lot_id == lot_by_code(conn, item_row, parsed.key or "").id
+    else:
+        selector = moves.c.item_id == item_row.id
+    src, dst = aliased(locations), aliased(locations)
+    query = (
+        select(
+            operations.c.id,
+            operations.c.kind,
+            operations.c.occurred_at,
+            operations.c.user_name,
+            operations.c.reference,
+            operations.c.note,
+            parties.c.code.label("party"),
+            src.c.path.label("from_path"),
+            dst.c.path.label("to_path"),
+            lots.c.code.label("lot"),
+            func.sum(moves.c.qty).label("qty"),
+            func.count(moves.c.unit_id).label("units"),
+        )
+        .select_from(moves)
+        .join(operations, operations.c.id == moves.c.operation_id)
+        .join(src, src.c.id == moves.c.from_location_id)
+        .join(dst, dst.c.id == moves.c.to_location_id)
+        .outerjoin(parties, parties.c.id == operations.c.party_id)
+        .outerjoin(lots, lots.c.id == moves.c.lot_id)
+        .where(selector)
+        .group_by(
+            operations.c.id,
+            operations.c.kind,
+            operations.c.occurred_at,
+            operations.c.user_name,
+            operations.c.reference,
+            operations.c.note,
+            parties.c.code,
+            src.c.path,
+            dst.c.path,
+            lots.c.code,
+        )
+        .order_by(operations.c.id, src.c.path, dst.c.path)
+    )
+    return [
+        {
+            "operation": r.id,
+            "kind": r.kind,
+            "at": r.occurred_at,
+            "user": r.user_name,
+            "item": item_row.code,
+            "lot": r.lot,
+            "serial": parsed.key if parsed.kind == "unit" else None,
+            "from": r.from_path,
+            "to": r.to_path,
+            "qty": r.qty,
+            "party": r.party,
+            "reference": r.reference,
+            "note": r.note,
+        }
+        for r in conn.execute(query)
+    ]

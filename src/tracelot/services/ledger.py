@@ -1,0 +1,211 @@
+"""Posting to the ledger: operations, their move lines, and the projections beside them.
+
+Every change of stock goes through `post`: it appends the move lines, applies their
+deltas to the `stock` projection (refusing any real location that would go negative)
+and moves the units it names, all inside the caller's transaction. The updates are
+conditional (`WHERE location_id = :from`), so of two racing operations the second
+finds the stock gone and is refused instead of writing twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+
+from tracelot.domain.errors import Conflict, InsufficientStock
+from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
+from tracelot.domain.values import normalize
+from tracelot.store.tables import items, locations, lots, moves, operations, stock, units
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Line:
+    """One ledger line: `qty` of an item (and lot, or unit) from one location to another."""
+
+    item_id: int
+    from_id: int
+    to_id: int
+    qty: Decimal
+    lot_id: int | None = None
+    unit_id: int | None = None
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def new_operation(
+    conn: Connection,
+    kind: OperationKind,
+    *,
+    user: str,
+    at: dt.datetime | None = None,
+    reference: str | None = None,
+    note: str | None = None,
+    party_id: int | None = None,
+) -> int:
+    """Append an operation row and return its id."""
+    recorded = now()
+    return conn.execute(
+        insert(operations)
+        .values(
+            kind=kind.value,
+            occurred_at=at or recorded,
+            recorded_at=recorded,
+            user_name=user,
+            reference=reference,
+            note=note,
+            party_id=party_id,
+        )
+        .returning(operations.c.id)
+    ).scalar_one()
+
+
+def post(
+    conn: Connection, op_id: int, lines: Sequence[Line], *, party_id: int | None = None
+) -> None:
+    """Append `lines` to the ledger and apply them to the projections.
+
+    `party_id` is the customer that units going to the CUSTOMER location now belong to.
+    """
+    if not lines:
+        return
+    conn.execute(
+        insert(moves),
+        [
+            {
+                "operation_id": op_id,
+                "item_id": ln.item_id,
+                "lot_id": ln.lot_id,
+                "unit_id": ln.unit_id,
+                "from_location_id": ln.from_id,
+                "to_location_id": ln.to_id,
+                "qty": ln.qty,
+            }
+            for ln in lines
+        ],
+    )
+    deltas: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+    for ln in lines:
+        deltas[(ln.item_id, ln.from_id, ln.lot_id)] -= ln.qty
+        deltas[(ln.item_id, ln.to_id, ln.lot_id)] += ln.qty
+    apply_stock_deltas(conn, deltas)
+    unit_lines = [ln for ln in lines if ln.unit_id is not None]
+    if unit_lines:
+        move_units(conn, unit_lines, party_id)
+
+
+def apply_stock_deltas(
+    conn: Connection, deltas: dict[tuple[int, int, int | None], Decimal]
+) -> None:
+    """Add each delta to its balance; a real location may not go below zero.
+
+    Balances are touched in key order so that concurrent operations lock rows in the
+    same order and cannot deadlock.
+    """
+    virtual_ids = set(conn.execute(select(locations.c.id).where(locations.c.virtual)).scalars())
+    for (item_id, location_id, lot_id), delta in sorted(
+        deltas.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0)
+    ):
+        if delta == 0:
+            continue
+        where = and_(
+            stock.c.item_id == item_id,
+            stock.c.location_id == location_id,
+            func.coalesce(stock.c.lot_id, 0) == (lot_id or 0),
+        )
+        row = conn.execute(
+            update(stock)
+            .where(where)
+            .values(qty=stock.c.qty + delta)
+            .returning(stock.c.id, stock.c.qty)
+        ).first()
+        if row is None:
+            if delta < 0 and location_id not in virtual_ids:
+                raise _shortage(conn, item_id, location_id, lot_id, -delta, Decimal(0))
+            conn.execute(
+                insert(stock).values(
+                    item_id=item_id, location_id=location_id, lot_id=lot_id, qty=delta
+                )
+            )
+        elif location_id not in virtual_ids:
+            if row.qty < 0:
+                raise _shortage(conn, item_id, location_id, lot_id, -delta, row.qty - delta)
+            if row.qty == 0:
+                conn.execute(stock.delete().where(stock.c.id == row.id))
+
+
+def _shortage(
+    conn: Connection,
+    item_id: int,
+    location_id: int,
+    lot_id: int | None,
+    wanted: Decimal,
+    there: Decimal,
+) -> InsufficientStock:
+    item = conn.execute(select(items.c.code, items.c.uom).where(items.c.id == item_id)).one()
+    loc = conn.execute(select(locations.c.path).where(locations.c.id == location_id)).scalar_one()
+    name = item.code
+    if lot_id is not None:
+        name += "@" + conn.execute(select(lots.c.code).where(lots.c.id == lot_id)).scalar_one()
+    return InsufficientStock(
+        f"not enough {name} at {loc}: {normalize(wanted)} wanted, {normalize(there)} there"
+    )
+
+
+def move_units(conn: Connection, lines: Iterable[Line], party_id: int | None) -> None:
+    """Point each unit at its new location, but only if it is still where the line says."""
+    lines = sorted(lines, key=lambda ln: ln.unit_id or 0)
+    customer_ids = set(
+        conn.execute(
+            select(locations.c.id).where(locations.c.kind == LocationKind.CUSTOMER.value)
+        ).scalars()
+    )
+    stmt = (
+        update(units)
+        .where(units.c.id == bindparam("uid"), units.c.location_id == bindparam("from_id"))
+        .values(location_id=bindparam("to_id"), party_id=bindparam("party"))
+    )
+    params = [
+        {
+            "uid": ln.unit_id,
+            "from_id": ln.from_id,
+            "to_id": ln.to_id,
+            "party": party_id if ln.to_id in customer_ids else None,
+        }
+        for ln in lines
+    ]
+    result = conn.execute(stmt, params)
+    if result.rowcount != len(params):
+        raise _unit_conflict(
+            conn, [p["uid"] for p in params], {p["uid"]: p["from_id"] for p in params}
+        )
+
+
+def _unit_conflict(conn: Connection, unit_ids: list[int], expected: dict[int, int]) -> Conflict:
+    rows = conn.execute(
+        select(
+            units.c.id,
+            units.c.serial,
+            units.c.location_id,
+            items.c.code,
+            locations.c.kind,
+            locations.c.path,
+        )
+        .join(items, items.c.id == units.c.item_id)
+        .join(locations, locations.c.id == units.c.location_id)
+        .where(units.c.id.in_(unit_ids))
+    )
+    for r in rows:
+        if r.location_id != expected[r.id]:
+            status = status_at(r.kind)
+            now_ = f"now at {r.path}" if status in ON_HAND else f"already {status.value}"
+            return Conflict(f"{r.code}:{r.serial} {now_} (conflict, retry)")
+    return Conflict("conflict, retry: another operation moved the same units")

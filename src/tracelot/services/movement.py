@@ -1,0 +1,142 @@
+"""Moving stock between locations, scrapping it, and correcting counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import Connection, func, select
+
+from tracelot.domain.errors import InvalidInput, WrongKind
+from tracelot.domain.status import OperationKind, Tracking
+from tracelot.domain.values import parse_qty
+from tracelot.services.ledger import Line, new_operation, now, post
+from tracelot.services.lookup import (
+    item_by_code,
+    location_by_code,
+    lot_by_code,
+    resolve,
+    virtual_location,
+)
+from tracelot.services.picking import take_lines
+from tracelot.services.results import OperationResult
+from tracelot.services.summary import result
+from tracelot.store.tables import stock
+
+
+def move(
+    conn: Connection,
+    *,
+    user: str,
+    ref: str,
+    to: str,
+    from_: str | None = None,
+    qty: Decimal | str | int | None = None,
+    reference: str | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> OperationResult:
+    """Move a unit, or a quantity of a lot or untracked item, to another location."""
+    target = resolve(conn, ref)
+    dest = location_by_code(conn, to)
+    source = location_by_code(conn, from_) if from_ else None
+    quantity = parse_qty(qty) if qty is not None else None
+    today = (at or now()).date()
+    lines = take_lines(
+        conn, target, quantity, to_id=dest.id, today=today, for_use=False, from_location=source
+    )
+    lines = [ln for ln in lines if ln.from_id != dest.id]
+    if not lines:
+        raise InvalidInput(f"{target} is already at {dest.path}")
+    op_id = new_operation(
+        conn, OperationKind.MOVE, user=user, at=at, reference=reference, note=note
+    )
+    post(conn, op_id, lines)
+    return result(conn, op_id, "move", lines, user=user, at=at, reference=reference, note=note)
+
+
+def scrap(
+    conn: Connection,
+    *,
+    user: str,
+    ref: str,
+    reason: str,
+    qty: Decimal | str | int | None = None,
+    from_: str | None = None,
+    reference: str | None = None,
+    at: dt.datetime | None = None,
+) -> OperationResult:
+    """Scrap a unit or a quantity (bin -> SCRAP); the reason is recorded as the note."""
+    if not (reason or "").strip():
+        raise InvalidInput("give a --reason for scrapping")
+    target = resolve(conn, ref)
+    source = location_by_code(conn, from_) if from_ else None
+    quantity = parse_qty(qty) if qty is not None else None
+    dest = virtual_location(conn, "SCRAP")
+    lines = take_lines(
+        conn,
+        target,
+        quantity,
+        to_id=dest.id,
+        today=(at or now()).date(),
+        for_use=False,
+        from_location=source,
+    )
+    op_id = new_operation(
+        conn, OperationKind.SCRAP, user=user, at=at, reference=reference, note=reason.strip()
+    )
+    post(conn, op_id, lines)
+    return result(
+        conn, op_id, "scrap", lines, user=user, at=at, reference=reference, note=reason.strip()
+    )
+
+
+def adjust(
+    conn: Connection,
+    *,
+    user: str,
+    item: str,
+    at_location: str,
+    counted: Decimal | str | int,
+    lot: str | None = None,
+    reference: str | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> OperationResult | None:
+    """Correct the balance at a location to a counted quantity, against ADJUSTMENT.
+
+    Returns None when the count matches the books (nothing to record).
+    """
+    item_row = item_by_code(conn, item)
+    if item_row.tracking == Tracking.SERIAL:
+        raise WrongKind(
+            f"item {item_row.code} is serial-tracked: count units by scanning them, "
+            "and scrap or receive the difference"
+        )
+    if item_row.tracking == Tracking.LOT and not lot:
+        raise InvalidInput(f"item {item_row.code} is lot-tracked: give --lot")
+    lot_row = lot_by_code(conn, item_row, lot) if lot else None
+    loc = location_by_code(conn, at_location)
+    target_qty = parse_qty(counted, what="counted quantity", allow_zero=True)
+    lot_id = lot_row.id if lot_row is not None else None
+    booked = conn.execute(
+        select(func.coalesce(func.sum(stock.c.qty), 0)).where(
+            stock.c.item_id == item_row.id,
+            stock.c.location_id == loc.id,
+            func.coalesce(stock.c.lot_id, 0) == (lot_id or 0),
+        )
+    ).scalar_one()
+    diff = target_qty - Decimal(booked)
+    if diff == 0:
+        return None
+    adjustment = virtual_location(conn, "ADJUSTMENT")
+    line = (
+        Line(item_row.id, adjustment.id, loc.id, diff, lot_id=lot_id)
+        if diff > 0
+        else Line(item_row.id, loc.id, adjustment.id, -diff, lot_id=lot_id)
+    )
+    op_id = new_operation(
+        conn, OperationKind.ADJUST, user=user, at=at, reference=reference, note=note
+    )
+    post(conn, op_id, [line])
+    return result(conn, op_id, "adjust", [line], user=user, at=at, reference=reference, note=note)

@@ -1,0 +1,202 @@
+"""Choosing the stock an operation takes (see CONVENTIONS: where stock is taken from).
+
+A unit is taken from wherever it is. A quantity of a lot or of an untracked item is
+taken from `--from` if given; otherwise first from a preferred location (a build's
+own), then first-expiry-first-out across the locations that hold it, ties broken by
+location code, never from expired stock or from quarantine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import Connection, Row, and_, case, select
+
+from tracelot.domain.errors import InsufficientStock, InvalidInput, NotAvailable, WrongKind
+from tracelot.domain.status import ON_HAND, LocationKind, Status, Tracking, status_at
+from tracelot.domain.values import normalize
+from tracelot.services.ledger import Line
+from tracelot.services.lookup import Target, is_expired, location_by_id
+from tracelot.store.tables import genealogy, items, locations, lots, parties, stock, units
+
+
+@dataclass(frozen=True)
+class Take:
+    location_id: int
+    lot_id: int | None
+    qty: Decimal
+
+
+def take_quantity(
+    conn: Connection,
+    target: Target,
+    qty: Decimal,
+    *,
+    today: dt.date,
+    from_location: Row | None = None,
+    prefer_location_id: int | None = None,
+    allow_expired: bool = False,
+) -> list[Take]:
+    """The balances to take `qty` of a lot or untracked item from, in picking order."""
+    item = target.item
+    if item.tracking == Tracking.SERIAL:
+        raise WrongKind(f"item {item.code} is serial-tracked: name its units ({item.code}:SERIAL)")
+    conditions = [stock.c.item_id == item.id, stock.c.qty > 0, ~locations.c.virtual]
+    if target.lot is not None:
+        conditions.append(stock.c.lot_id == target.lot.id)
+    if from_location is not None:
+        conditions.append(stock.c.location_id == from_location.id)
+    else:
+        conditions.append(locations.c.kind != LocationKind.QUARANTINE.value)
+    prefer = case((stock.c.location_id == (prefer_location_id or 0), 0), else_=1)
+    rows = conn.execute(
+        select(stock.c.location_id, stock.c.lot_id, stock.c.qty, lots.c.expires, lots.c.code)
+        .join(locations, locations.c.id == stock.c.location_id)
+        .outerjoin(lots, lots.c.id == stock.c.lot_id)
+        .where(and_(*conditions))
+        .order_by(prefer, lots.c.expires.is_(None), lots.c.expires, locations.c.code, lots.c.code)
+    ).all()
+    takes: list[Take] = []
+    remaining = qty
+    expired_seen: list[str] = []
+    for r in rows:
+        if is_expired(r.expires, today) and not allow_expired:
+            expired_seen.append(f"{item.code}@{r.code} expired {r.expires.isoformat()}")
+            continue
+        take = min(r.qty, remaining)
+        takes.append(Take(r.location_id, r.lot_id, take))
+        remaining -= take
+        if remaining == 0:
+            return takes
+    where = f" at {from_location.path}" if from_location is not None else ""
+    there = normalize(qty - remaining)
+    message = f"not enough {target}{where}: {normalize(qty)} wanted, {there} available"
+    if expired_seen:
+        message += " (not counting " + ", ".join(sorted(set(expired_seen))) + ")"
+    raise InsufficientStock(message)
+
+
+def check_unit_available(
+    conn: Connection,
+    target: Target,
+    *,
+    today: dt.date,
+    from_location: Row | None = None,
+    refuse_expired: bool = True,
+) -> Row:
+    """The location of a unit that is on hand (and not expired, for shipping and building)."""
+    unit = target.unit
+    assert unit is not None
+    loc = location_by_id(conn, unit.location_id)
+    status = status_at(loc.kind)
+    if status not in ON_HAND:
+        raise NotAvailable(f"{target} is {describe_gone(conn, unit, status)}")
+    if from_location is not None and from_location.id != loc.id:
+        raise NotAvailable(f"{target} is at {loc.path}, not at {from_location.path}")
+    expires = unit_expiry(conn, unit)
+    if refuse_expired and is_expired(expires, today):
+        raise NotAvailable(f"{target} expired on {expires}")
+    return loc
+
+
+def unit_expiry(conn: Connection, unit: Row) -> dt.date | None:
+    if unit.expires is not None or unit.lot_id is None:
+        return unit.expires
+    return conn.execute(select(lots.c.expires).where(lots.c.id == unit.lot_id)).scalar_one()
+
+
+def describe_gone(conn: Connection, unit: Row, status: Status) -> str:
+    """`already shipped to ACME`, `consumed in DEV:D7`, `scrapped`."""
+    if status == Status.SHIPPED and unit.party_id is not None:
+        customer = conn.execute(
+            select(parties.c.code).where(parties.c.id == unit.party_id)
+        ).scalar_one()
+        return f"already shipped to {customer}"
+    if status == Status.CONSUMED:
+        assembly = assembly_of(conn, unit.id)
+        return f"already consumed in {assembly}" if assembly else "already consumed"
+    return f"already {status.value}"
+
+
+def assembly_of(conn: Connection, unit_id: int) -> str | None:
+    """The reference of the build output a unit went into, if it was consumed."""
+    row = conn.execute(
+        select(items.c.code, units.c.serial, lots.c.code.label("lot"))
+        .select_from(genealogy)
+        .join(items, items.c.id == genealogy.c.parent_item_id)
+        .outerjoin(units, units.c.id == genealogy.c.parent_unit_id)
+        .outerjoin(lots, lots.c.id == genealogy.c.parent_lot_id)
+        .where(genealogy.c.child_unit_id == unit_id)
+        .order_by(genealogy.c.id.desc())
+    ).first()
+    if row is None:
+        return None
+    if row.serial is not None:
+        return f"{row.code}:{row.serial}"
+    return f"{row.code}@{row.lot}" if row.lot else row.code
+
+
+def take_lines(
+    conn: Connection,
+    target: Target,
+    qty: Decimal | None,
+    *,
+    to_id: int,
+    today: dt.date,
+    for_use: bool,
+    from_location: Row | None = None,
+    prefer_location_id: int | None = None,
+    default_qty: Decimal | None = None,
+) -> list[Line]:
+    """The ledger lines that take `target` (a unit, or `qty` of a lot or item) to `to_id`.
+
+    `for_use` (shipping, consuming) refuses expired stock; moving and scrapping may take
+    an expired lot when it is named. Without `qty`, a lot or item is taken whole from
+    `--from` or from the one location that holds it, or `default_qty` is taken.
+    """
+    if target.unit is not None:
+        if qty is not None and qty != 1:
+            raise InvalidInput(
+                f"{target} is a serialized unit: its quantity is 1, not {normalize(qty)}"
+            )
+        loc = check_unit_available(
+            conn, target, today=today, from_location=from_location, refuse_expired=for_use
+        )
+        unit = target.unit
+        return [Line(unit.item_id, loc.id, to_id, Decimal(1), lot_id=unit.lot_id, unit_id=unit.id)]
+    if qty is None:
+        qty = default_qty if default_qty is not None else _whole(conn, target, from_location)
+    takes = take_quantity(
+        conn,
+        target,
+        qty,
+        today=today,
+        from_location=from_location,
+        prefer_location_id=prefer_location_id,
+        allow_expired=not for_use and target.lot is not None,
+    )
+    return [Line(target.item.id, t.location_id, to_id, t.qty, lot_id=t.lot_id) for t in takes]
+
+
+def _whole(conn: Connection, target: Target, from_location: Row | None) -> Decimal:
+    """All of a lot or item at `--from`, or at the one location that holds it."""
+    query = (
+        select(locations.c.path, stock.c.qty)
+        .join(locations, locations.c.id == stock.c.location_id)
+        .where(stock.c.item_id == target.item.id, stock.c.qty > 0, ~locations.c.virtual)
+        .order_by(locations.c.path)
+    )
+    if target.lot is not None:
+        query = query.where(stock.c.lot_id == target.lot.id)
+    if from_location is not None:
+        query = query.where(stock.c.location_id == from_location.id)
+    rows = conn.execute(query).all()
+    if not rows:
+        where = f" at {from_location.path}" if from_location is not None else ""
+        raise InsufficientStock(f"no {target} on hand{where}")
+    if len(rows) > 1:
+        paths = ", ".join(r.path for r in rows)
+        raise InvalidInput(f"{target} is at several locations ({paths}): give --from or --qty")
+    return rows[0].qty

@@ -1,0 +1,191 @@
+"""Receiving from a supplier: serials, a lot quantity, or a plain quantity."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
+from tracelot.domain.status import OperationKind, Tracking
+from tracelot.domain.values import check_code, normalize, parse_date, parse_money, parse_qty
+from tracelot.services.ledger import Line, Progress, apply_stock_deltas, new_operation, post
+from tracelot.services.lookup import (
+    item_by_code,
+    location_by_code,
+    party_by_code,
+    virtual_location,
+)
+from tracelot.services.results import OperationResult, OpLine
+from tracelot.store.bulk import existing_serials, insert_received_units
+from tracelot.store.tables import lots
+
+#: Serials listed one by one in an operation's result; more are summarised.
+SHOWN_SERIALS = 1_000
+
+
+def receive(
+    conn: Connection,
+    *,
+    user: str,
+    item: str,
+    to: str,
+    qty: Decimal | str | int | None = None,
+    lot: str | None = None,
+    serials: list[str] | None = None,
+    expires: dt.date | str | None = None,
+    made: dt.date | str | None = None,
+    supplier: str | None = None,
+    supplier_lot: str | None = None,
+    cost: Decimal | str | None = None,
+    ref: str | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> OperationResult:
+    """Receive stock from a supplier into a real location (SUPPLIER -> `to`)."""
+    item_row = item_by_code(conn, item)
+    dest = location_by_code(conn, to)
+    source = virtual_location(conn, "SUPPLIER")
+    party = party_by_code(conn, supplier, "supplier") if supplier else None
+    quantity = parse_qty(qty) if qty is not None else None
+    made_date = parse_date(made, what="manufacture date") if made is not None else None
+    expiry = parse_date(expires, what="expiry date") if expires is not None else None
+    if expiry is None and item_row.shelf_life_days and item_row.tracking != Tracking.NONE:
+        start = made_date or (at or dt.datetime.now(dt.UTC)).date()
+        expiry = start + dt.timedelta(days=item_row.shelf_life_days)
+    if made_date and expiry and expiry < made_date:
+        raise InvalidInput(f"expiry {expiry} is before the manufacture date {made_date}")
+    unit_cost = parse_money(cost) if cost is not None else item_row.standard_cost
+    if supplier_lot is not None:
+        supplier_lot = check_code(supplier_lot, what="supplier lot")
+
+    _check_tracking(item_row, quantity, lot, serials)
+    op_id = new_operation(
+        conn,
+        OperationKind.RECEIVE,
+        user=user,
+        at=at,
+        reference=ref,
+        note=note,
+        party_id=party.id if party else None,
+    )
+    lot_row = (
+        _lot_for_receipt(
+            conn, item_row, lot, expiry, made_date, party, supplier_lot, unit_cost, op_id
+        )
+        if lot
+        else None
+    )
+    lot_id = lot_row.id if lot_row is not None else None
+    if item_row.tracking == Tracking.SERIAL:
+        assert serials is not None
+        try:
+            with conn.begin_nested():
+                insert_received_units(
+                    conn,
+                    serials,
+                    op_id=op_id,
+                    item_id=item_row.id,
+                    lot_id=lot_id,
+                    from_id=source.id,
+                    to_id=dest.id,
+                    expires=None if lot_row is not None else expiry,
+                    made=None if lot_row is not None else made_date,
+                    supplier_id=party.id if party else None,
+                    supplier_lot=supplier_lot,
+                    unit_cost=unit_cost,
+                    progress=progress,
+                )
+        except IntegrityError:
+            taken = existing_serials(conn, item_row.id, serials)
+            shown = ", ".join(taken[:10]) + (
+                f" and {len(taken) - 10} more" if len(taken) > 10 else ""
+            )
+            raise AlreadyExists(f"item {item_row.code} already has serial {shown}") from None
+        count = Decimal(len(serials))
+        apply_stock_deltas(
+            conn, {(item_row.id, source.id, lot_id): -count, (item_row.id, dest.id, lot_id): count}
+        )
+        line = OpLine(item_row.code, lot, source.code, dest.path, count, _shown(serials))
+    else:
+        assert quantity is not None
+        post(conn, op_id, [Line(item_row.id, source.id, dest.id, quantity, lot_id=lot_id)])
+        line = OpLine(item_row.code, lot, source.code, dest.path, quantity)
+    return OperationResult(
+        id=op_id,
+        kind=OperationKind.RECEIVE.value,
+        occurred_at=at or dt.datetime.now(dt.UTC),
+        user=user,
+        reference=ref,
+        party=supplier,
+        note=note,
+        lines=[line],
+    )
+
+
+def _shown(serials: list[str]) -> list[str]:
+    if len(serials) <= SHOWN_SERIALS:
+        return list(serials)
+    return [*serials[: SHOWN_SERIALS // 2], "...", *serials[-SHOWN_SERIALS // 2 :]]
+
+
+def _check_tracking(
+    item: Row, qty: Decimal | None, lot: str | None, serials: Iterable[str] | None
+) -> None:
+    if item.tracking == Tracking.SERIAL:
+        if not serials:
+            raise InvalidInput(f"item {item.code} is serial-tracked: give --serials")
+        count = len(list(serials))
+        if qty is not None and qty != count:
+            raise InvalidInput(f"--qty {normalize(qty)} disagrees with the {count} serials given")
+        if lot is not None:
+            check_code(lot, what="lot code")
+        return
+    if serials:
+        raise WrongKind(f"item {item.code} is not serial-tracked: it takes no serials")
+    if item.tracking == Tracking.LOT:
+        if not lot:
+            raise InvalidInput(f"item {item.code} is lot-tracked: give --lot")
+        check_code(lot, what="lot code")
+    elif lot:
+        raise WrongKind(f"item {item.code} is not lot-tracked: it takes no --lot")
+    if qty is None:
+        raise InvalidInput(f"give --qty: how many {item.code} are received")
+
+
+def _lot_for_receipt(
+    conn: Connection,
+    item: Row,
+    code: str,
+    expires: dt.date | None,
+    made: dt.date | None,
+    party: Row | None,
+    supplier_lot: str | None,
+    unit_cost: Decimal | None,
+    op_id: int,
+) -> Row:
+    """The lot received into: new, or an existing one whose dates agree."""
+    existing = conn.execute(
+        select(lots).where(lots.c.item_id == item.id, lots.c.code == code)
+    ).first()
+    if existing is not None:
+        if expires is not None and existing.expires not in (None, expires):
+            raise InvalidInput(f"lot {item.code}@{code} expires {existing.expires}, not {expires}")
+        return existing
+    conn.execute(
+        insert(lots).values(
+            item_id=item.id,
+            code=code,
+            expires=expires,
+            made=made,
+            supplier_id=party.id if party else None,
+            supplier_lot=supplier_lot,
+            unit_cost=unit_cost,
+            created_op_id=op_id,
+        )
+    )
+    return conn.execute(select(lots).where(lots.c.item_id == item.id, lots.c.code == code)).one()

@@ -1,0 +1,58 @@
+"""What services return: plain data that the CLI, the API and scripts render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass
+class OpLine:
+    """Lines of an operation grouped by item, lot, from and to; units list their serials."""
+
+    item: str
+    lot: str | None
+    from_location: str
+    to_location: str
+    qty: Decimal
+    serials: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "item": self.item,
+            "lot": self.lot,
+            "from": self.from_location,
+            "to": self.to_location,
+            "qty": self.qty,
+        }
+        if self.serials:
+            out["serials"] = self.serials
+        return out
+
+
+@dataclass
+class OperationResult:
+    id: int
+    kind: str
+    occurred_at: dt.datetime
+    user: str
+    reference: str | None
+    party: str | None
+    lines: list[OpLine]
+    note: str | None = None
+    outputs: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "occurred_at": self.occurred_at,
+            "user": self.user,
+            "reference": self.reference,
+            "party": self.party,
+            "note": self.note,
+            "outputs": self.outputs,
+            "lines": [ln.to_dict() for ln in self.lines],
+        }

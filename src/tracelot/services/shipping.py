@@ -1,0 +1,180 @@
+"""Shipping to customers and taking returns back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import Connection, case, func, select
+
+from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
+from tracelot.domain.status import OperationKind, Status, Tracking
+from tracelot.domain.values import normalize, parse_qty
+from tracelot.services.ledger import Line, new_operation, now, post
+from tracelot.services.lookup import (
+    location_by_code,
+    party_by_code,
+    resolve,
+    unit_state,
+    virtual_location,
+)
+from tracelot.services.picking import take_lines
+from tracelot.services.results import OperationResult
+from tracelot.services.summary import result
+from tracelot.store.tables import moves, operations
+
+
+def ship(
+    conn: Connection,
+    *,
+    user: str,
+    refs: Sequence[str],
+    to: str,
+    qty: Decimal | str | int | None = None,
+    from_: str | None = None,
+    reference: str | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> OperationResult:
+    """Ship units, or a quantity of a lot or item, to a customer (bin -> CUSTOMER)."""
+    if not refs:
+        raise InvalidInput("name what to ship")
+    customer = party_by_code(conn, to, "customer")
+    dest = virtual_location(conn, "CUSTOMER")
+    source = location_by_code(conn, from_) if from_ else None
+    quantity = parse_qty(qty) if qty is not None else None
+    today = (at or now()).date()
+    lines: list[Line] = []
+    seen: set[str] = set()
+    for text in refs:
+        target = resolve(conn, text)
+        if str(target) in seen:
+            raise InvalidInput(f"{target} is named twice")
+        seen.add(str(target))
+        if target.unit is None and quantity is None:
+            raise InvalidInput(f"give --qty: how many {target} to ship")
+        lines += take_lines(
+            conn,
+            target,
+            quantity if target.unit is None else None,
+            to_id=dest.id,
+            today=today,
+            for_use=True,
+            from_location=source,
+        )
+    op_id = new_operation(
+        conn,
+        OperationKind.SHIP,
+        user=user,
+        at=at,
+        reference=reference,
+        note=note,
+        party_id=customer.id,
+    )
+    post(conn, op_id, lines, party_id=customer.id)
+    return result(
+        conn,
+        op_id,
+        "ship",
+        lines,
+        user=user,
+        at=at,
+        reference=reference,
+        party=customer.code,
+        note=note,
+    )
+
+
+def return_(
+    conn: Connection,
+    *,
+    user: str,
+    ref: str,
+    from_customer: str,
+    to: str,
+    qty: Decimal | str | int | None = None,
+    reference: str | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> OperationResult:
+    """Take back from a customer what was shipped to them (CUSTOMER -> `to`)."""
+    customer = party_by_code(conn, from_customer, "customer")
+    dest = location_by_code(conn, to)
+    source = virtual_location(conn, "CUSTOMER")
+    target = resolve(conn, ref)
+    quantity = parse_qty(qty) if qty is not None else None
+    if target.unit is not None:
+        if quantity is not None and quantity != 1:
+            raise InvalidInput(f"{target} is a serialized unit: its quantity is 1")
+        _, status = unit_state(conn, target.unit)
+        if status != Status.SHIPPED or target.unit.party_id != customer.id:
+            raise NotAvailable(f"{target} is not at customer {customer.code}")
+        unit = target.unit
+        lines = [
+            Line(unit.item_id, source.id, dest.id, Decimal(1), lot_id=unit.lot_id, unit_id=unit.id)
+        ]
+    else:
+        if target.item.tracking == Tracking.SERIAL:
+            raise WrongKind(f"item {target.item.code} is serial-tracked: name the units returned")
+        if target.item.tracking == Tracking.LOT and target.lot is None:
+            raise InvalidInput(f"item {target.item.code} is lot-tracked: name the lot returned")
+        if quantity is None:
+            raise InvalidInput(f"give --qty: how many {target} come back")
+        with_customer = _net_shipped(
+            conn, target.item.id, target.lot.id if target.lot else None, customer.id, source.id
+        )
+        if quantity > with_customer:
+            raise NotAvailable(
+                f"{customer.code} has {normalize(with_customer)} of {target}, "
+                f"not {normalize(quantity)}"
+            )
+        lines = [
+            Line(
+                target.item.id,
+                source.id,
+                dest.id,
+                quantity,
+                lot_id=target.lot.id if target.lot else None,
+            )
+        ]
+    op_id = new_operation(
+        conn,
+        OperationKind.RETURN,
+        user=user,
+        at=at,
+        reference=reference,
+        note=note,
+        party_id=customer.id,
+    )
+    post(conn, op_id, lines)
+    return result(
+        conn,
+        op_id,
+        "return",
+        lines,
+        user=user,
+        at=at,
+        reference=reference,
+        party=customer.code,
+        note=note,
+    )
+
+
+def _net_shipped(
+    conn: Connection, item_id: int, lot_id: int | None, customer_id: int, customer_loc: int
+) -> Decimal:
+    """What a customer holds of an item or lot: shipped to them less returned by them."""
+    signed = case(
+        (moves.c.to_location_id == customer_loc, moves.c.qty),
+        (moves.c.from_location_id == customer_loc, -moves.c.qty),
+        else_=0,
+    )
+    query = (
+        select(func.coalesce(func.sum(signed), 0))
+        .join(operations, operations.c.id == moves.c.operation_id)
+        .where(moves.c.item_id == item_id, operations.c.party_id == customer_id)
+    )
+    if lot_id is not None:
+        query = query.where(moves.c.lot_id == lot_id)
+    return Decimal(conn.execute(query).scalar_one())

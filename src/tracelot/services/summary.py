@@ -1,0 +1,74 @@
+"""Turning ledger lines into the readable result of an operation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+
+from sqlalchemy import Connection, select
+
+from tracelot.services.ledger import Line
+from tracelot.services.results import OperationResult, OpLine
+from tracelot.store.tables import items, locations, lots, units
+
+
+def summarize(conn: Connection, lines: Sequence[Line]) -> list[OpLine]:
+    """Group lines by item, lot, from and to, listing the serials of units."""
+    item_codes = _lookup(conn, items.c.id, items.c.code, {ln.item_id for ln in lines})
+    lot_codes = _lookup(conn, lots.c.id, lots.c.code, {ln.lot_id for ln in lines if ln.lot_id})
+    paths = _lookup(
+        conn, locations.c.id, locations.c.path, {x for ln in lines for x in (ln.from_id, ln.to_id)}
+    )
+    serials = _lookup(conn, units.c.id, units.c.serial, {ln.unit_id for ln in lines if ln.unit_id})
+    grouped: dict[tuple[int, int | None, int, int], OpLine] = {}
+    for ln in lines:
+        key = (ln.item_id, ln.lot_id, ln.from_id, ln.to_id)
+        out = grouped.get(key)
+        if out is None:
+            out = grouped[key] = OpLine(
+                item_codes[ln.item_id],
+                lot_codes.get(ln.lot_id) if ln.lot_id else None,
+                paths[ln.from_id],
+                paths[ln.to_id],
+                Decimal(0),
+            )
+        out.qty += ln.qty
+        if ln.unit_id is not None:
+            out.serials.append(serials[ln.unit_id])
+    return list(grouped.values())
+
+
+def _lookup(conn: Connection, key_col, value_col, keys: set) -> dict:  # noqa: ANN001
+    found: dict = {}
+    keys_list = [k for k in keys if k is not None]
+    for start in range(0, len(keys_list), 5_000):
+        chunk = keys_list[start : start + 5_000]
+        found.update(conn.execute(select(key_col, value_col).where(key_col.in_(chunk))).all())
+    return found
+
+
+def result(
+    conn: Connection,
+    op_id: int,
+    kind: str,
+    lines: Sequence[Line],
+    *,
+    user: str,
+    at: dt.datetime | None,
+    reference: str | None = None,
+    party: str | None = None,
+    note: str | None = None,
+    outputs: list[str] | None = None,
+) -> OperationResult:
+    return OperationResult(
+        id=op_id,
+        kind=kind,
+        occurred_at=at or dt.datetime.now(dt.UTC),
+        user=user,
+        reference=reference,
+        party=party,
+        note=note,
+        lines=summarize(conn, lines),
+        outputs=outputs or [],
+    )

@@ -1,0 +1,185 @@
+"""Replaying the ledger: rebuild the projections in memory and compare, check conservation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, literal, select, union_all
+
+from tracelot.domain.status import LocationKind
+from tracelot.store.tables import items, locations, lots, moves, operations, stock, units
+
+
+@dataclass
+class VerifyReport:
+    operations: int = 0
+    moves: int = 0
+    units: int = 0
+    balances: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "operations": self.operations,
+            "moves": self.moves,
+            "units": self.units,
+            "balances": self.balances,
+            "problems": self.problems,
+        }
+
+
+def verify(conn: Connection, *, limit: int = 100) -> VerifyReport:
+    """Check every invariant that the ledger and the projections must satisfy."""
+    report = VerifyReport(
+        operations=conn.execute(select(func.count()).select_from(operations)).scalar_one(),
+        moves=conn.execute(select(func.count()).select_from(moves)).scalar_one(),
+        units=conn.execute(select(func.count()).select_from(units)).scalar_one(),
+    )
+    names = _Names(conn)
+    _check_balances(conn, report, names)
+    _check_units(conn, report, names)
+    del report.problems[limit:]
+    return report
+
+
+class _Names:
+    def __init__(self, conn: Connection) -> None:
+        self.items = dict(conn.execute(select(items.c.id, items.c.code)).all())
+        self.locations = dict(conn.execute(select(locations.c.id, locations.c.path)).all())
+        self.virtual = set(
+            conn.execute(select(locations.c.id).where(locations.c.virtual)).scalars()
+        )
+        self.conn = conn
+
+    def ref(self, item_id: int, lot_id: int | None) -> str:
+        if lot_id is None:
+            return self.items[item_id]
+        lot = self.conn.execute(select(lots.c.code).where(lots.c.id == lot_id)).scalar_one()
+        return f"{self.items[item_id]}@{lot}"
+
+
+def _check_balances(conn: Connection, report: VerifyReport, names: _Names) -> None:
+    signed = union_all(
+        select(moves.c.item_id, moves.c.lot_id, moves.c.to_location_id.label("loc"), moves.c.qty),
+        select(
+            moves.c.item_id,
+            moves.c.lot_id,
+            moves.c.from_location_id.label("loc"),
+            (literal(0) - moves.c.qty).label("qty"),
+        ),
+    ).subquery()
+    replayed = {
+        (r.item_id, r.loc, r.lot_id): Decimal(r.qty)
+        for r in conn.execute(
+            select(
+                signed.c.item_id, signed.c.loc, signed.c.lot_id, func.sum(signed.c.qty).label("qty")
+            ).group_by(signed.c.item_id, signed.c.loc, signed.c.lot_id)
+        )
+        if r.qty != 0
+    }
+    projected = {
+        (r.item_id, r.location_id, r.lot_id): r.qty
+        for r in conn.execute(
+            select(stock.c.item_id, stock.c.location_id, stock.c.lot_id, stock.c.qty)
+        )
+        if r.qty != 0
+    }
+    report.balances = len(projected)
+    for key in sorted(set(replayed) | set(projected), key=lambda k: (k[0], k[1], k[2] or 0)):
+        want, have = replayed.get(key, Decimal(0)), projected.get(key, Decimal(0))
+        item_id, loc, lot_id = key
+        where = f"{names.ref(item_id, lot_id)} at {names.locations[loc]}"
+        if want != have:
+            report.problems.append(
+                f"balance of {where}: ledger says {want}, projection says {have}"
+            )
+        if loc not in names.virtual and want < 0:
+            report.problems.append(f"negative balance of {where}: {want}")
+    totals: dict[tuple[int, int | None], Decimal] = {}
+    for (item_id, _loc, lot_id), qty in projected.items():
+        totals[(item_id, lot_id)] = totals.get((item_id, lot_id), Decimal(0)) + qty
+    for (item_id, lot_id), total in sorted(
+        totals.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0)
+    ):
+        if total != 0:
+            report.problems.append(
+                f"conservation: {names.ref(item_id, lot_id)} nets to {total} over all locations"
+            )
+
+
+def _check_units(conn: Connection, report: VerifyReport, names: _Names) -> None:
+    """Each unit is where its last move took it; its moves form one unbroken chain."""
+    ordered = (
+        select(
+            moves.c.unit_id,
+            moves.c.id,
+            moves.c.qty,
+            moves.c.from_location_id,
+            moves.c.to_location_id,
+            func.lag(moves.c.to_location_id)
+            .over(partition_by=moves.c.unit_id, order_by=moves.c.id)
+            .label("prev_to"),
+            func.row_number()
+            .over(partition_by=moves.c.unit_id, order_by=moves.c.id.desc())
+            .label("from_end"),
+        )
+        .where(moves.c.unit_id.is_not(None))
+        .subquery()
+    )
+    broken = conn.execute(
+        select(
+            ordered.c.unit_id,
+            ordered.c.id,
+            ordered.c.qty,
+            ordered.c.prev_to,
+            ordered.c.from_location_id,
+        )
+        .where(
+            (ordered.c.qty != 1)
+            | (ordered.c.prev_to.is_not(None) & (ordered.c.prev_to != ordered.c.from_location_id))
+        )
+        .limit(100)
+    ).all()
+    for r in broken:
+        source = names.locations[r.from_location_id]
+        report.problems.append(
+            f"unit #{r.unit_id}: move {r.id} takes {r.qty} from {source}"
+            f" but it was at {names.locations.get(r.prev_to, '?')}"
+        )
+    last = ordered.alias("last")
+    misplaced = conn.execute(
+        select(
+            units.c.id, units.c.serial, units.c.item_id, units.c.location_id, last.c.to_location_id
+        )
+        .outerjoin(last, (last.c.unit_id == units.c.id) & (last.c.from_end == 1))
+        .where((last.c.to_location_id.is_(None)) | (last.c.to_location_id != units.c.location_id))
+        .limit(100)
+    ).all()
+    for r in misplaced:
+        ref = f"{names.items[r.item_id]}:{r.serial}"
+        if r.to_location_id is None:
+            report.problems.append(f"unit {ref} has no move in the ledger")
+        else:
+            report.problems.append(
+                f"unit {ref}: ledger puts it at {names.locations[r.to_location_id]}, "
+                f"projection at {names.locations[r.location_id]}"
+            )
+    customer = conn.execute(
+        select(locations.c.id).where(locations.c.kind == LocationKind.CUSTOMER.value)
+    ).scalar_one()
+    wrong_party = conn.execute(
+        select(func.count())
+        .select_from(units)
+        .where((units.c.location_id == customer) != units.c.party_id.is_not(None))
+    ).scalar_one()
+    if wrong_party:
+        report.problems.append(
+            f"{wrong_party} units name a customer but are not shipped, or the other way"
+        )

@@ -1,0 +1,97 @@
+"""Set-based bulk paths: a receipt of a million serials is two statements per chunk."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from sqlalchemy import Connection, Date, bindparam, func, select, text
+
+from tracelot.store.tables import units
+from tracelot.store.types import Exact
+
+CHUNK = 100_000
+
+_UNIT_COLUMNS = (
+    "item_id, serial, lot_id, location_id, expires, made, supplier_id, supplier_lot,"
+    " unit_cost, created_op_id"
+)
+_UNIT_VALUES = (
+    ":item_id, {serial}, :lot_id, :location_id, :expires, :made, :supplier_id,"
+    " :supplier_lot, :unit_cost, :op_id"
+)
+_SOURCES = {
+    # SQLite reads the chunk of serials from one JSON array, in order, in C
+    "sqlite": ("value", "json_each(:serials) ORDER BY key"),
+    # PostgreSQL unnests one text array parameter, keeping its order
+    "postgresql": ("s", "unnest(CAST(:serials AS text[])) WITH ORDINALITY AS t(s, n) ORDER BY n"),
+}
+
+
+def insert_received_units(
+    conn: Connection,
+    serials: Sequence[str],
+    *,
+    op_id: int,
+    item_id: int,
+    lot_id: int | None,
+    from_id: int,
+    to_id: int,
+    expires: dt.date | None,
+    made: dt.date | None,
+    supplier_id: int | None,
+    supplier_lot: str | None,
+    unit_cost: Decimal | None,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Create the units and their receipt lines (one per unit), chunk by chunk."""
+    serial_expr, source = _SOURCES[conn.dialect.name]
+    insert_units = text(
+        f"INSERT INTO units ({_UNIT_COLUMNS}) "
+        f"SELECT {_UNIT_VALUES.format(serial=serial_expr)} FROM {source}"
+    ).bindparams(
+        bindparam("expires", type_=Date),
+        bindparam("made", type_=Date),
+        bindparam("unit_cost", type_=Exact),
+    )
+    insert_moves = text(
+        "INSERT INTO moves (operation_id, item_id, lot_id, unit_id, from_location_id,"
+        " to_location_id, qty) SELECT :op_id, item_id, lot_id, id, :from_id, :to_id, 1"
+        " FROM units WHERE id > :after AND created_op_id = :op_id ORDER BY id"
+    )
+    constants = {
+        "op_id": op_id,
+        "item_id": item_id,
+        "lot_id": lot_id,
+        "location_id": to_id,
+        "expires": expires,
+        "made": made,
+        "supplier_id": supplier_id,
+        "supplier_lot": supplier_lot,
+        "unit_cost": unit_cost,
+    }
+    # ids only grow, and this operation's units are the only ones above `after` with its id
+    after = conn.execute(select(func.coalesce(func.max(units.c.id), 0))).scalar_one()
+    total = len(serials)
+    for start in range(0, total, CHUNK):
+        chunk = list(serials[start : start + CHUNK])
+        payload = json.dumps(chunk) if conn.dialect.name == "sqlite" else chunk
+        conn.execute(insert_units, {**constants, "serials": payload})
+        if progress is not None:
+            progress(min(start + CHUNK, total), total)
+    conn.execute(insert_moves, {"op_id": op_id, "from_id": from_id, "to_id": to_id, "after": after})
+
+
+def existing_serials(conn: Connection, item_id: int, serials: Sequence[str]) -> list[str]:
+    """Which of `serials` the item already has (in chunks, for the refusal message)."""
+    found: list[str] = []
+    for start in range(0, len(serials), 5_000):
+        chunk = serials[start : start + 5_000]
+        found.extend(
+            conn.execute(
+                select(units.c.serial).where(units.c.item_id == item_id, units.c.serial.in_(chunk))
+            ).scalars()
+        )
+    return sorted(found)

@@ -1,0 +1,94 @@
+"""Engines and transactions. Built from a URL by the composition root, never at import."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from tracelot.domain.errors import Conflict
+
+DEFAULT_URL = "sqlite:///tracelot.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL given, else $TRACELOT_DATABASE_URL, else tracelot.db in the working directory."""
+    return url or os.environ.get("TRACELOT_DATABASE_URL") or DEFAULT_URL
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """An engine for tracelot: SQLite in WAL mode with foreign keys and a busy timeout."""
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not the driver, decide when a transaction begins, so that
+        # writers can take the write lock up front with BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get("tracelot_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextmanager
+def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
+    """One unit of work: commit when the block ends, roll back on any error.
+
+    Writers on SQLite take the database's write lock at the start (BEGIN IMMEDIATE), so
+    two writers queue instead of failing half-way; on PostgreSQL rows are locked by the
+    conditional updates of the ledger. Lock failures become `Conflict`.
+    """
+    with engine.connect() as conn:
+        if write:
+            conn.execution_options(tracelot_write=True)
+        try:
+            with conn.begin():
+                yield conn
+        except OperationalError as exc:
+            if _is_lock_error(exc):
+                raise Conflict("conflict, retry: the database is busy") from exc
+            raise
+        except DBAPIError as exc:
+            # a unique index refusing a row that a concurrent operation inserted first
+            # is a race the loser may retry, like a serialization failure
+            if _is_serialization_error(exc) or _is_unique_violation(exc):
+                raise Conflict("conflict, retry: another operation changed the same stock") from exc
+            raise
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "deadlock" in text or "could not obtain lock" in text
+
+
+def _is_unique_violation(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate == "23505" or "UNIQUE constraint failed" in str(exc.orig)
+
+
+def _is_serialization_error(exc: DBAPIError) -> bool:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    return sqlstate in {"40001", "40P01", "55P03"}

@@ -1,0 +1,176 @@
+"""The tables of tracelot (SQLAlchemy Core).
+
+Master data: items, locations, parties, lots, units. The ledger: operations and
+their moves (append-only). Projections, rebuildable from the ledger: `stock`
+(balance per item, location and lot) and the current location of each unit.
+Genealogy: links from build outputs to their inputs.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
+
+from tracelot.store.types import Exact, UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("tracking", String(10), nullable=False),
+    Column("gtin", String(14), unique=True),
+    Column("uom", String(16), nullable=False, server_default="EA"),
+    Column("shelf_life_days", Integer),
+    Column("standard_cost", Exact),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("tracking IN ('none', 'lot', 'serial')", name="tracking"),
+)
+
+locations = Table(
+    "locations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("parent_id", Integer, ForeignKey("locations.id")),
+    Column("path", String(1000), nullable=False, unique=True),
+    Column("virtual", Boolean, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(10), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("kind IN ('supplier', 'customer')", name="kind"),
+)
+
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False, index=True),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Column("user_name", String(100), nullable=False),
+    Column("reference", String(200)),
+    Column("note", Text),
+    Column("party_id", Integer, ForeignKey("parties.id"), index=True),
+)
+
+lots = Table(
+    "lots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("expires", Date),
+    Column("made", Date),
+    Column("supplier_id", Integer, ForeignKey("parties.id")),
+    Column("supplier_lot", String(64)),
+    Column("unit_cost", Exact),
+    Column("created_op_id", Integer, ForeignKey("operations.id"), nullable=False),
+    UniqueConstraint("item_id", "code"),
+    Index(None, "supplier_id", "supplier_lot"),
+)
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("serial", String(64), nullable=False),
+    Column("lot_id", Integer, ForeignKey("lots.id"), index=True),
+    # projection: where the unit is now, and the customer it went to when shipped
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("party_id", Integer, ForeignKey("parties.id")),
+    # what the unit came with
+    Column("expires", Date),
+    Column("made", Date),
+    Column("supplier_id", Integer, ForeignKey("parties.id")),
+    Column("supplier_lot", String(64)),
+    Column("unit_cost", Exact),
+    Column("created_op_id", Integer, ForeignKey("operations.id"), nullable=False),
+    UniqueConstraint("item_id", "serial"),
+)
+
+moves = Table(
+    "moves",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("lot_id", Integer, ForeignKey("lots.id"), index=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), index=True),
+    Column("from_location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("to_location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("qty", Exact, nullable=False),
+    CheckConstraint("qty > 0", name="qty_positive"),
+    CheckConstraint("from_location_id <> to_location_id", name="from_to_differ"),
+)
+
+stock = Table(
+    "stock",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("lot_id", Integer, ForeignKey("lots.id")),
+    Column("qty", Exact, nullable=False),
+    Index(None, "location_id"),
+    Index(None, "lot_id"),
+)
+# one balance per item, location and lot; a NULL lot counts as one value here
+Index(
+    "uq_stock_item_location_lot",
+    stock.c.item_id,
+    stock.c.location_id,
+    func.coalesce(stock.c.lot_id, 0),
+    unique=True,
+)
+
+genealogy = Table(
+    "genealogy",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False, index=True),
+    # the output of the build: a unit, or a lot (of an output quantity)
+    Column("parent_item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("parent_unit_id", Integer, ForeignKey("units.id"), index=True),
+    Column("parent_lot_id", Integer, ForeignKey("lots.id"), index=True),
+    # an input: a unit, a quantity of a lot, or a quantity of an untracked item
+    Column("child_item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
+    Column("child_unit_id", Integer, ForeignKey("units.id"), index=True),
+    Column("child_lot_id", Integer, ForeignKey("lots.id"), index=True),
+    Column("qty", Exact, nullable=False),
+)

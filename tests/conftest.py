@@ -1,0 +1,154 @@
+"""Fixtures: a migrated, empty tracelot database per test, on SQLite or PostgreSQL.
+
+The suite runs on SQLite by default. With TRACELOT_TEST_DATABASE_URL set to a
+PostgreSQL server URL (postgresql+psycopg://user@host:port/db), every test runs
+there instead: the schema is migrated once, and each test starts from emptied tables.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+import tracelot
+from tracelot.cli.main import app
+from tracelot.store.tables import metadata
+
+PG_URL = os.environ.get("TRACELOT_TEST_DATABASE_URL", "")
+BACKEND = "postgresql" if PG_URL.startswith("postgresql") else "sqlite"
+
+
+def pytest_report_header() -> str:
+    return f"tracelot test database: {BACKEND}" + (f" ({PG_URL})" if PG_URL else "")
+
+
+def _recreate_pg_database(name: str) -> str:
+    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
+    """A migrated database made once: a file to copy on SQLite; on PostgreSQL a database
+    of this pytest-xdist worker's own, so that workers never empty each other's tables."""
+    if BACKEND == "postgresql":
+        url = _recreate_pg_database(f"{make_url(PG_URL).database}_{worker_id}")
+        with tracelot.connect(url) as tl:
+            tl.init()
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    with tracelot.connect(f"sqlite:///{path}") as tl:
+        tl.init()
+    return str(path)
+
+
+@pytest.fixture
+def db_url(_template: str, tmp_path: Path) -> str:
+    """The URL of a migrated database with no data but the virtual locations."""
+    if BACKEND == "postgresql":
+        tables = ", ".join(t.name for t in metadata.sorted_tables)
+        engine = create_engine(_template)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        engine.dispose()
+        with tracelot.connect(_template) as tl:
+            tl.init()  # puts the virtual locations back
+        return _template
+    path = tmp_path / "tracelot.db"
+    shutil.copy(_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def fresh_url(tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database with no schema at all."""
+    if BACKEND == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    name = f"tracelot_fresh_{uuid.uuid4().hex[:8]}"
+    yield _recreate_pg_database(name)
+    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def tl(db_url: str) -> Iterator[tracelot.Tracelot]:
+    """The Python API on the test database, acting as user `tester`."""
+    with tracelot.connect(db_url, user="tester") as handle:
+        yield handle
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self):  # noqa: ANN201
+        return json.loads(self.stdout)
+
+
+Cli = Callable[..., Outcome]
+
+
+@pytest.fixture
+def cli(db_url: str) -> Cli:
+    """Run `tracelot ARGS...` in-process against the test database."""
+    runner = CliRunner()
+
+    def run(*args: str, user: str = "tester") -> Outcome:
+        result = runner.invoke(app, ["--db", db_url, "--user", user, *args], catch_exceptions=False)
+        return Outcome(result.exit_code, result.stdout, result.stderr)
+
+    return run
+
+
+def run_process(*args: str, db: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run `python -m tracelot ARGS...` as a real process, the way a user does."""
+    return subprocess.run(
+        [sys.executable, "-m", "tracelot", "--db", db, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "TRACELOT_USER": "proc"},
+    )
+
+
+@pytest.fixture
+def setup_basics(cli: Cli) -> Cli:
+    """A small world: a warehouse with bins, a line, suppliers, customers, four items."""
+    for args in [
+        ("location", "add", "WH", "--kind", "warehouse", "--name", "Main warehouse"),
+        ("location", "add", "A1", "--parent", "WH"),
+        ("location", "add", "A2", "--parent", "WH"),
+        ("location", "add", "LINE", "--kind", "production"),
+        ("location", "add", "QUAR", "--kind", "quarantine"),
+        ("party", "add", "CELLCO", "--name", "Cell Co", "--kind", "supplier"),
+        ("party", "add", "ACME", "--name", "Acme Corp", "--kind", "customer"),
+        ("party", "add", "GLOBEX", "--name", "Globex", "--kind", "customer"),
+        ("item", "add", "PCB", "--name", "Main board", "--tracking", "serial", "--cost", "12.5"),
+        ("item", "add", "CELL", "--name", "Li-ion cell", "--tracking", "lot", "--cost", "2"),
+        ("item", "add", "SCREW", "--name", "M3 screw", "--tracking", "none", "--cost", "0.01"),
+        ("item", "add", "DEV", "--name", "Device", "--tracking", "serial"),
+    ]:
+        outcome = cli(*args)
+        assert outcome.exit_code == 0, outcome.stderr
+    return cli
