@@ -152,3 +152,32 @@ def setup_basics(cli: Cli) -> Cli:
         outcome = cli(*args)
         assert outcome.exit_code == 0, outcome.stderr
     return cli
+
+
+def snapshot(url: str) -> dict[str, object]:
+    """Every row of every table: to prove that a refused command changed nothing."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        state = {
+            t.name: sorted(map(tuple, conn.execute(t.select()).all()), key=repr)
+            for t in metadata.sorted_tables
+        }
+    engine.dispose()
+    return state
+
+
+@pytest.fixture
+def refused(cli: Cli, db_url: str) -> Callable[..., Outcome]:
+    """Run a command that must be refused: exit 1, `error: ...` naming `match`, no change."""
+
+    def check(*args: str, match: str) -> Outcome:
+        before = snapshot(db_url)
+        outcome = cli(*args)
+        assert outcome.exit_code == 1, (outcome.stdout, outcome.stderr)
+        assert outcome.stderr.startswith("error: "), outcome.stderr
+        assert match.lower() in outcome.stderr.lower(), outcome.stderr
+        assert "Traceback" not in outcome.stderr
+        assert snapshot(db_url) == before, "a refused command changed the database"
+        return outcome
+
+    return check

@@ -68,7 +68,7 @@ class Tracelot:
         current = schema.current_revision(self.engine)
         if current is None:
             raise NotMigrated(f"no tracelot database at {self.engine.url!r}: run `tracelot init`")
-        if current != schema.head_revision():
+        if current != schema.SCHEMA_REVISION:
             raise NotMigrated(
                 f"the database schema is at {current}: run `tracelot init` to migrate"
             )

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, func, literal, select, union_all
 
 from tracelot.domain.status import LocationKind
+from tracelot.domain.values import normalize
 from tracelot.store.tables import items, locations, lots, moves, operations, stock, units
 
 
@@ -98,10 +99,11 @@ def _check_balances(conn: Connection, report: VerifyReport, names: _Names) -> No
         where = f"{names.ref(item_id, lot_id)} at {names.locations[loc]}"
         if want != have:
             report.problems.append(
-                f"balance of {where}: ledger says {want}, projection says {have}"
+                f"balance of {where}: ledger says {normalize(want)}, "
+                f"projection says {normalize(have)}"
             )
         if loc not in names.virtual and want < 0:
-            report.problems.append(f"negative balance of {where}: {want}")
+            report.problems.append(f"negative balance of {where}: {normalize(want)}")
     totals: dict[tuple[int, int | None], Decimal] = {}
     for (item_id, _loc, lot_id), qty in projected.items():
         totals[(item_id, lot_id)] = totals.get((item_id, lot_id), Decimal(0)) + qty
@@ -110,7 +112,8 @@ def _check_balances(conn: Connection, report: VerifyReport, names: _Names) -> No
     ):
         if total != 0:
             report.problems.append(
-                f"conservation: {names.ref(item_id, lot_id)} nets to {total} over all locations"
+                f"conservation: {names.ref(item_id, lot_id)} nets to {normalize(total)} "
+                "over all locations"
             )
 
 

@@ -260,8 +260,38 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_moves_operation_id"), ["operation_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_moves_unit_id"), ["unit_id"], unique=False)
 
+    _forbid_changes("operations")
+    _forbid_changes("moves")
+
+
+def _forbid_changes(table: str) -> None:
+    """The ledger is append-only: the database itself refuses UPDATE and DELETE."""
+    message = f"the ledger is append-only: {table} rows are never changed or deleted"
+    if op.get_context().dialect.name == "postgresql":
+        op.execute(
+            f"""CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$
+            BEGIN RAISE EXCEPTION '{message}'; END $$ LANGUAGE plpgsql"""
+        )
+        op.execute(
+            f"""CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+            FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"""
+        )
+        return
+    for event in ("UPDATE", "DELETE"):
+        op.execute(
+            f"""CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table}
+            BEGIN SELECT RAISE(ABORT, '{message}'); END"""
+        )
+
 
 def downgrade() -> None:
+    for table in ("moves", "operations"):
+        if op.get_context().dialect.name == "postgresql":
+            op.execute(f"DROP TRIGGER {table}_append_only ON {table}")
+            op.execute(f"DROP FUNCTION {table}_append_only()")
+        else:
+            op.execute(f"DROP TRIGGER {table}_no_update")
+            op.execute(f"DROP TRIGGER {table}_no_delete")
     op.drop_index("uq_stock_item_location_lot", table_name="stock")
     with op.batch_alter_table("moves", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_moves_unit_id"))
