@@ -15,7 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
@@ -92,14 +94,15 @@ def post(
             for ln in lines
         ],
     )
+    # units first: a unit that a concurrent operation took is then named in the refusal
+    unit_lines = [ln for ln in lines if ln.unit_id is not None]
+    if unit_lines:
+        move_units(conn, unit_lines, party_id)
     deltas: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
     for ln in lines:
         deltas[(ln.item_id, ln.from_id, ln.lot_id)] -= ln.qty
         deltas[(ln.item_id, ln.to_id, ln.lot_id)] += ln.qty
     apply_stock_deltas(conn, deltas)
-    unit_lines = [ln for ln in lines if ln.unit_id is not None]
-    if unit_lines:
-        move_units(conn, unit_lines, party_id)
 
 
 def apply_stock_deltas(
@@ -107,39 +110,40 @@ def apply_stock_deltas(
 ) -> None:
     """Add each delta to its balance; a real location may not go below zero.
 
-    Balances are touched in key order so that concurrent operations lock rows in the
-    same order and cannot deadlock.
+    One upsert per balance: concurrent operations on PostgreSQL wait for each other's
+    row lock and then add to the committed value. Balances are touched in key order
+    so that concurrent operations lock rows in the same order and cannot deadlock.
     """
     virtual_ids = set(conn.execute(select(locations.c.id).where(locations.c.virtual)).scalars())
+    upsert = _upsert_stock(conn)
     for (item_id, location_id, lot_id), delta in sorted(
         deltas.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0)
     ):
         if delta == 0:
             continue
-        where = and_(
-            stock.c.item_id == item_id,
-            stock.c.location_id == location_id,
-            func.coalesce(stock.c.lot_id, 0) == (lot_id or 0),
-        )
         row = conn.execute(
-            update(stock)
-            .where(where)
-            .values(qty=stock.c.qty + delta)
-            .returning(stock.c.id, stock.c.qty)
-        ).first()
-        if row is None:
-            if delta < 0 and location_id not in virtual_ids:
-                raise _shortage(conn, item_id, location_id, lot_id, -delta, Decimal(0))
-            conn.execute(
-                insert(stock).values(
-                    item_id=item_id, location_id=location_id, lot_id=lot_id, qty=delta
-                )
-            )
-        elif location_id not in virtual_ids:
-            if row.qty < 0:
-                raise _shortage(conn, item_id, location_id, lot_id, -delta, row.qty - delta)
-            if row.qty == 0:
-                conn.execute(stock.delete().where(stock.c.id == row.id))
+            upsert,
+            {"item_id": item_id, "location_id": location_id, "lot_id": lot_id, "qty": delta},
+        ).one()
+        if location_id in virtual_ids:
+            continue
+        if row.qty < 0:
+            raise _shortage(conn, item_id, location_id, lot_id, -delta, row.qty - delta)
+        if row.qty == 0:
+            conn.execute(stock.delete().where(stock.c.id == row.id))
+
+
+def _upsert_stock(conn: Connection):  # noqa: ANN202
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = dialect_insert(stock)
+    return stmt.on_conflict_do_update(
+        index_elements=[
+            stock.c.item_id,
+            stock.c.location_id,
+            func.coalesce(stock.c.lot_id, literal_column("0")),
+        ],
+        set_={"qty": stock.c.qty + stmt.excluded.qty},
+    ).returning(stock.c.id, stock.c.qty)
 
 
 def _shortage(

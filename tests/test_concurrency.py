@@ -1,0 +1,108 @@
+"""Two clients acting on the same stock at once: exactly one succeeds, nothing is lost.
+
+Real parallel processes, on SQLite and on PostgreSQL (whichever the suite runs on).
+"""
+
+import multiprocessing as mp
+import subprocess
+import sys
+
+import pytest
+
+import tracelot
+from tracelot.domain.errors import TracelotError
+
+pytestmark = pytest.mark.slow
+
+
+def _world(url: str, serials: str) -> None:
+    with tracelot.connect(url, user="setup") as tl:
+        tl.add_location("WH")
+        tl.add_party("ACME", name="Acme", kind="customer")
+        tl.add_party("GLOBEX", name="Globex", kind="customer")
+        tl.add_item("PCB", name="Board", tracking="serial")
+        tl.add_item("CELL", name="Cell", tracking="lot")
+        tl.receive("PCB", to="WH", serials=serials)
+        tl.receive("CELL", to="WH", lot="L1", qty=10)
+
+
+def _ship_at_barrier(url: str, refs: list[str], customer: str, barrier, results) -> None:  # noqa: ANN001
+    with tracelot.connect(url, user=customer) as tl:
+        tl.stock(item="PCB")  # connect and warm up before the race
+        for ref in refs:
+            barrier.wait()
+            try:
+                if "@" in ref:
+                    tl.ship(ref, to=customer, qty=7)
+                else:
+                    tl.ship(ref, to=customer)
+                results.put((ref, customer, "ok"))
+            except TracelotError as exc:
+                results.put((ref, customer, f"{exc.code}: {exc}"))
+
+
+def test_two_processes_shipping_the_same_units_one_wins_each_race(db_url: str) -> None:
+    refs = [f"PCB:S{i:02d}" for i in range(1, 13)] + ["CELL@L1"]
+    _world(db_url, "S01..S12")
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [
+        ctx.Process(target=_ship_at_barrier, args=(db_url, refs, c, barrier, results))
+        for c in ("ACME", "GLOBEX")
+    ]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=120) for _ in range(2 * len(refs))]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    results.close()
+    results.join_thread()
+    by_ref: dict[str, list[tuple[str, str]]] = {}
+    for ref, customer, outcome in outcomes:
+        by_ref.setdefault(ref, []).append((customer, outcome))
+    with tracelot.connect(db_url) as tl:
+        for ref, pair in by_ref.items():
+            winners = [c for c, o in pair if o == "ok"]
+            losers = [o for _, o in pair if o != "ok"]
+            assert len(winners) == 1, (ref, pair)
+            # the CELL lot holds 10: only one shipment of 7 fits
+            assert any(w in losers[0] for w in ("already shipped", "conflict", "not enough")), pair
+            if ref.startswith("PCB"):
+                assert tl.where(ref)[0]["customer"] == winners[0]
+        report = tl.verify()
+        assert report.ok, report.problems
+        assert sum(r["qty"] for r in tl.where("CELL@L1") if r["status"] == "shipped") == 7
+
+
+def test_two_cli_processes_shipping_one_unit(db_url: str) -> None:
+    _world(db_url, "S01..S03")
+    for serial in ("S01", "S02", "S03"):
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "tracelot",
+                    "--db",
+                    db_url,
+                    "ship",
+                    f"PCB:{serial}",
+                    "--to",
+                    customer,
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for customer in ("ACME", "GLOBEX")
+        ]
+        done = [(p.wait(timeout=120), p.communicate()[1]) for p in procs]
+        codes = sorted(code for code, _ in done)
+        assert codes == [0, 1], done
+        loser = next(err for code, err in done if code == 1)
+        assert loser.startswith("error: ") and "Traceback" not in loser
+        assert "already shipped" in loser or "conflict" in loser
+    with tracelot.connect(db_url) as tl:
+        assert tl.verify().ok
+        assert {r["status"] for r in tl.stock(item="PCB", serials=True)} == set()
