@@ -61,6 +61,11 @@ def _template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
 @pytest.fixture
 def db_url(_template: str, tmp_path: Path) -> str:
     """The URL of a migrated database with no data but the virtual locations."""
+    return reset_database(_template, tmp_path)
+
+
+def reset_database(_template: str, tmp_path: Path) -> str:
+    """Empty the worker's PostgreSQL database, or copy the SQLite template afresh."""
     if BACKEND == "postgresql":
         tables = ", ".join(t.name for t in metadata.sorted_tables)
         engine = create_engine(_template)
@@ -71,6 +76,8 @@ def db_url(_template: str, tmp_path: Path) -> str:
             tl.init()  # puts the virtual locations back
         return _template
     path = tmp_path / "tracelot.db"
+    for leftover in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
     shutil.copy(_template, path)
     return f"sqlite:///{path}"
 
