@@ -52,7 +52,7 @@ def move(
         conn, OperationKind.MOVE, user=user, at=at, reference=reference, note=note
     )
     post(conn, op_id, lines)
-    return result(conn, op_id, "move", lines, user=user, at=at, reference=reference, note=note)
+    return result(conn, op_id, lines)
 
 
 def scrap(
@@ -86,9 +86,7 @@ def scrap(
         conn, OperationKind.SCRAP, user=user, at=at, reference=reference, note=reason.strip()
     )
     post(conn, op_id, lines)
-    return result(
-        conn, op_id, "scrap", lines, user=user, at=at, reference=reference, note=reason.strip()
-    )
+    return result(conn, op_id, lines)
 
 
 def adjust(
@@ -139,4 +137,4 @@ def adjust(
         conn, OperationKind.ADJUST, user=user, at=at, reference=reference, note=note
     )
     post(conn, op_id, [line])
-    return result(conn, op_id, "adjust", [line], user=user, at=at, reference=reference, note=note)
+    return result(conn, op_id, [line])

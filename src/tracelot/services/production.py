@@ -122,17 +122,7 @@ def build(
         if lot
         else out_item.code
     )
-    return result(
-        conn,
-        op_id,
-        "build",
-        [*consumed, output_line],
-        user=user,
-        at=at,
-        reference=reference,
-        note=note,
-        outputs=[output_ref],
-    )
+    return result(conn, op_id, [*consumed, output_line], outputs=[output_ref])
 
 
 def _output_quantity(item: Row, serial: str | None, lot: str | None, qty: object) -> Decimal:

@@ -20,6 +20,7 @@ from tracelot.services.lookup import (
     virtual_location,
 )
 from tracelot.services.results import OperationResult, OpLine
+from tracelot.services.summary import result
 from tracelot.store.bulk import existing_serials, insert_received_units
 from tracelot.store.tables import lots
 
@@ -115,16 +116,7 @@ def receive(
         assert quantity is not None
         post(conn, op_id, [Line(item_row.id, source.id, dest.id, quantity, lot_id=lot_id)])
         line = OpLine(item_row.code, lot, source.code, dest.path, quantity)
-    return OperationResult(
-        id=op_id,
-        kind=OperationKind.RECEIVE.value,
-        occurred_at=at or dt.datetime.now(dt.UTC),
-        user=user,
-        reference=ref,
-        party=supplier,
-        note=note,
-        lines=[line],
-    )
+    return result(conn, op_id, summary=[line])
 
 
 def _shown(serials: list[str]) -> list[str]:

@@ -73,17 +73,7 @@ def ship(
         party_id=customer.id,
     )
     post(conn, op_id, lines, party_id=customer.id)
-    return result(
-        conn,
-        op_id,
-        "ship",
-        lines,
-        user=user,
-        at=at,
-        reference=reference,
-        party=customer.code,
-        note=note,
-    )
+    return result(conn, op_id, lines)
 
 
 def return_(
@@ -148,17 +138,7 @@ def return_(
         party_id=customer.id,
     )
     post(conn, op_id, lines)
-    return result(
-        conn,
-        op_id,
-        "return",
-        lines,
-        user=user,
-        at=at,
-        reference=reference,
-        party=customer.code,
-        note=note,
-    )
+    return result(conn, op_id, lines)
 
 
 def _net_shipped(

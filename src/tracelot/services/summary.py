@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -10,7 +9,7 @@ from sqlalchemy import Connection, select
 
 from tracelot.services.ledger import Line
 from tracelot.services.results import OperationResult, OpLine
-from tracelot.store.tables import items, locations, lots, units
+from tracelot.store.tables import items, locations, lots, operations, parties, units
 
 
 def summarize(conn: Connection, lines: Sequence[Line]) -> list[OpLine]:
@@ -51,24 +50,25 @@ def _lookup(conn: Connection, key_col, value_col, keys: set) -> dict:  # noqa: A
 def result(
     conn: Connection,
     op_id: int,
-    kind: str,
-    lines: Sequence[Line],
+    lines: Sequence[Line] = (),
     *,
-    user: str,
-    at: dt.datetime | None,
-    reference: str | None = None,
-    party: str | None = None,
-    note: str | None = None,
+    summary: list[OpLine] | None = None,
     outputs: list[str] | None = None,
 ) -> OperationResult:
+    """What an operation did, read back from the ledger row it wrote."""
+    op = conn.execute(
+        select(operations, parties.c.code.label("party"))
+        .outerjoin(parties, parties.c.id == operations.c.party_id)
+        .where(operations.c.id == op_id)
+    ).one()
     return OperationResult(
         id=op_id,
-        kind=kind,
-        occurred_at=at or dt.datetime.now(dt.UTC),
-        user=user,
-        reference=reference,
-        party=party,
-        note=note,
-        lines=summarize(conn, lines),
+        kind=op.kind,
+        occurred_at=op.occurred_at,
+        user=op.user_name,
+        reference=op.reference,
+        party=op.party,
+        note=op.note,
+        lines=summary if summary is not None else summarize(conn, lines),
         outputs=outputs or [],
     )

@@ -1,0 +1,124 @@
+"""Items, locations and parties through the CLI."""
+
+from conftest import Cli
+
+
+def test_an_item_keeps_what_it_was_given(cli: Cli) -> None:
+    out = cli(
+        "item",
+        "add",
+        "DEV",
+        "--name",
+        "Device",
+        "--tracking",
+        "serial",
+        "--gtin",
+        "9506000134352",
+        "--uom",
+        "PCE",
+        "--shelf-life-days",
+        "365",
+        "--cost",
+        "99.90",
+    )
+    assert out.exit_code == 0, out.stderr
+    item = cli("item", "show", "DEV", "--json").json()
+    assert item == {
+        "item": "DEV",
+        "name": "Device",
+        "tracking": "serial",
+        "gtin": "09506000134352",
+        "uom": "PCE",
+        "shelf_life_days": 365,
+        "cost": 99.9,
+    }
+    assert [i["item"] for i in cli("item", "list", "--json").json()] == ["DEV"]
+    assert "DEV" in cli("item", "list").stdout
+
+
+def test_bad_items_are_refused(cli: Cli, refused) -> None:
+    cli("item", "add", "A", "--name", "A", "--tracking", "none", "--gtin", "4006381333931")
+    refused(
+        "item",
+        "add",
+        "B",
+        "--name",
+        "B",
+        "--tracking",
+        "none",
+        "--gtin",
+        "4006381333932",
+        match="bad check digit: 2, expected 1",
+    )
+    refused("item", "add", "A", "--name", "again", "--tracking", "none", match="already exists")
+    refused(
+        "item",
+        "add",
+        "B",
+        "--name",
+        "B",
+        "--tracking",
+        "none",
+        "--gtin",
+        "04006381333931",
+        match="already belongs to item A",
+    )
+    refused("item", "add", "C", "--name", "C", "--tracking", "batch", match="tracking must be")
+    refused("item", "add", "C:1", "--name", "C", "--tracking", "none", match="may hold only")
+    refused("item", "add", "C", "--name", " ", "--tracking", "none", match="name must not be empty")
+    refused("item", "add", "C", "--name", "C", "--tracking", "none", "--cost", "-1", match="cost")
+    refused(
+        "item",
+        "add",
+        "C",
+        "--name",
+        "C",
+        "--tracking",
+        "lot",
+        "--shelf-life-days",
+        "0",
+        match="shelf life",
+    )
+    refused("item", "show", "NOPE", match="unknown item")
+
+
+def test_locations_form_a_tree(cli: Cli) -> None:
+    for args in [
+        ("WH", "--kind", "warehouse"),
+        ("B", "--parent", "WH", "--kind", "zone"),
+        ("A", "--parent", "WH", "--kind", "zone"),
+        ("A2", "--parent", "A"),
+        ("A1", "--parent", "A", "--name", "Bin A1"),
+        ("Q", "--kind", "quarantine"),
+    ]:
+        assert cli("location", "add", *args).exit_code == 0
+    rows = cli("location", "list", "--json").json()
+    assert [r["location_path"] for r in rows] == ["Q", "WH", "WH/A", "WH/A/A1", "WH/A/A2", "WH/B"]
+    a1 = next(r for r in rows if r["location"] == "A1")
+    assert (a1["name"], a1["parent"], a1["kind"], a1["depth"]) == ("Bin A1", "A", "bin", 2)
+    table = cli("location", "list").stdout
+    assert "    A1" in table  # indented under WH/A
+    virtual = cli("location", "list", "--all", "--json").json()
+    assert {"SUPPLIER", "CUSTOMER", "PRODUCTION", "SCRAP", "ADJUSTMENT"} <= {
+        r["location"] for r in virtual
+    }
+
+
+def test_bad_locations_are_refused(cli: Cli, refused) -> None:
+    cli("location", "add", "WH")
+    refused("location", "add", "WH", match="already exists")
+    refused("location", "add", "X", "--parent", "NOPE", match="unknown location")
+    refused("location", "add", "X", "--parent", "SCRAP", match="virtual")
+    refused("location", "add", "X", "--kind", "customer", match="kind must be one of")
+    refused("location", "add", "SUPPLIER", match="already exists")
+    refused("location", "add", "A/B", match="may hold only")
+
+
+def test_parties_are_suppliers_or_customers(cli: Cli, refused) -> None:
+    assert cli("party", "add", "ACME", "--name", "Acme", "--kind", "customer").exit_code == 0
+    assert cli("party", "add", "CC", "--name", "Cell Co", "--kind", "supplier").exit_code == 0
+    assert [p["party"] for p in cli("party", "list", "--kind", "customer", "--json").json()] == [
+        "ACME"
+    ]
+    refused("party", "add", "ACME", "--name", "Acme", "--kind", "customer", match="already exists")
+    refused("party", "add", "X", "--name", "X", "--kind", "carrier", match="supplier or customer")
