@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, or_, select
+from sqlalchemy import Connection, and_, case, func, literal, null, or_, select
 from sqlalchemy.orm import aliased
 
 from tracelot.domain.errors import NotFound, WrongKind
@@ -53,66 +53,41 @@ def stock_rows(
             conditions.append(lots.c.id == lot_by_code(conn, item_row, lot).id)
         else:
             conditions.append(lots.c.code == lot)
-    today = _today()
+    common = (
+        items.c.code.label("item"),
+        items.c.name.label("item_name"),
+        items.c.uom,
+        locations.c.code.label("location"),
+        locations.c.path.label("location_path"),
+        locations.c.kind,
+        lots.c.code.label("lot"),
+    )
     if serials:
-        return _unit_rows(conn, conditions, today)
-    query = (
-        select(
-            items.c.code.label("item"),
-            items.c.name.label("item_name"),
-            items.c.uom,
-            locations.c.code.label("location"),
-            locations.c.path.label("location_path"),
-            locations.c.kind,
-            lots.c.code.label("lot"),
-            lots.c.expires,
-            stock.c.qty,
+        query = (
+            select(
+                *common,
+                units.c.serial,
+                literal(1).label("qty"),
+                func.coalesce(units.c.expires, lots.c.expires).label("expires"),
+            )
+            .select_from(units)
+            .join(items, items.c.id == units.c.item_id)
+            .join(locations, locations.c.id == units.c.location_id)
+            .outerjoin(lots, lots.c.id == units.c.lot_id)
+            .where(and_(*conditions))
+            .order_by(items.c.code, locations.c.path, units.c.serial)
         )
-        .select_from(stock)
-        .join(items, items.c.id == stock.c.item_id)
-        .join(locations, locations.c.id == stock.c.location_id)
-        .outerjoin(lots, lots.c.id == stock.c.lot_id)
-        .where(and_(*conditions), stock.c.qty != 0)
-        .order_by(items.c.code, locations.c.path, lots.c.code)
-    )
-    return [
-        {
-            "item": r.item,
-            "item_name": r.item_name,
-            "location": r.location,
-            "location_path": r.location_path,
-            "lot": r.lot,
-            "serial": None,
-            "qty": r.qty,
-            "uom": r.uom,
-            "status": status_at(r.kind).value,
-            "expires": r.expires,
-            "expired": is_expired(r.expires, today),
-        }
-        for r in conn.execute(query)
-    ]
-
-
-def _unit_rows(conn: Connection, conditions: list, today: dt.date) -> list[Row]:  # noqa: ANN001
-    query = (
-        select(
-            items.c.code.label("item"),
-            items.c.name.label("item_name"),
-            items.c.uom,
-            units.c.serial,
-            locations.c.code.label("location"),
-            locations.c.path.label("location_path"),
-            locations.c.kind,
-            lots.c.code.label("lot"),
-            func.coalesce(units.c.expires, lots.c.expires).label("expires"),
+    else:
+        query = (
+            select(*common, null().label("serial"), stock.c.qty, lots.c.expires)
+            .select_from(stock)
+            .join(items, items.c.id == stock.c.item_id)
+            .join(locations, locations.c.id == stock.c.location_id)
+            .outerjoin(lots, lots.c.id == stock.c.lot_id)
+            .where(and_(*conditions), stock.c.qty != 0)
+            .order_by(items.c.code, locations.c.path, lots.c.code)
         )
-        .select_from(units)
-        .join(items, items.c.id == units.c.item_id)
-        .join(locations, locations.c.id == units.c.location_id)
-        .outerjoin(lots, lots.c.id == units.c.lot_id)
-        .where(and_(*conditions))
-        .order_by(items.c.code, locations.c.path, units.c.serial)
-    )
+    today = _today()
     return [
         {
             "item": r.item,
@@ -121,7 +96,7 @@ def _unit_rows(conn: Connection, conditions: list, today: dt.date) -> list[Row]:
             "location_path": r.location_path,
             "lot": r.lot,
             "serial": r.serial,
-            "qty": 1,
+            "qty": r.qty,
             "uom": r.uom,
             "status": status_at(r.kind).value,
             "expires": r.expires,
