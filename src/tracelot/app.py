@@ -25,9 +25,11 @@ from tracelot.services import (
     receiving,
     shipping,
 )
+from tracelot.services import trace as tracing
 from tracelot.services import verify as verifying
 from tracelot.services.ledger import Progress
 from tracelot.services.results import OperationResult
+from tracelot.services.trace import Trace
 from tracelot.services.verify import VerifyReport
 from tracelot.store import schema
 from tracelot.store.engine import database_url, make_engine, transaction
@@ -315,6 +317,28 @@ class Tracelot:
     def history(self, ref: str) -> list[dict[str, Any]]:
         """The timeline of a unit, lot or item."""
         return self._run(inquiry.history, write=False, ref=ref)
+
+    def trace_backward(self, ref: str, *, depth: int | None = None) -> Trace:
+        """Every component and supplier lot that went into a unit or lot."""
+        return self._run(tracing.trace, write=False, direction="backward", refs=[ref], depth=depth)
+
+    def trace_forward(
+        self,
+        *refs: str,
+        supplier: str | None = None,
+        supplier_lot: str | None = None,
+        depth: int | None = None,
+    ) -> Trace:
+        """Everything made from units or lots (or a supplier's lot), and where it is now."""
+        return self._run(
+            tracing.trace,
+            write=False,
+            direction="forward",
+            refs=list(refs),
+            supplier=supplier,
+            supplier_lot=supplier_lot,
+            depth=depth,
+        )
 
     def verify(self) -> VerifyReport:
         """Replay the ledger and compare it with the projections."""

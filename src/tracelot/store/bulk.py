@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import Connection, Date, bindparam, func, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Date,
+    Integer,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from tracelot.store.tables import units
 from tracelot.store.types import Exact
@@ -95,3 +107,12 @@ def existing_serials(conn: Connection, item_id: int, serials: Sequence[str]) -> 
             ).scalars()
         )
     return sorted(found)
+
+
+def id_in(conn: Connection, column: ColumnElement[int], ids: Iterable[int]) -> ColumnElement[bool]:
+    """`column IN ids` as one parameter, however many ids: a JSON array read by SQLite's
+    json_each, or an integer array on PostgreSQL (no statement with 10,000 placeholders)."""
+    ids = list(ids)
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(ids))))

@@ -10,7 +10,7 @@ from sqlalchemy import DateTime, Numeric
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from tracelot.domain.values import QTY_PLACES
+from tracelot.domain.values import QTY_PLACES, normalize
 
 
 class Exact(TypeDecorator[Decimal]):
@@ -39,8 +39,9 @@ class Exact(TypeDecorator[Decimal]):
         if value is None:
             return None
         if isinstance(value, float):
-            return Decimal(repr(round(value, QTY_PLACES)))
-        return Decimal(value)
+            value = repr(round(value, QTY_PLACES))
+        # the same Decimal on every backend: PostgreSQL's 5.000000 reads as 5
+        return normalize(Decimal(value))
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):

@@ -1,0 +1,103 @@
+"""`tracelot trace backward|forward`: genealogy as a tree, a flat list, CSV or a picture."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.tree import Tree
+
+from tracelot.cli.common import JsonOpt, db
+from tracelot.cli.output import csv_value, err, out, print_json, table, text
+from tracelot.services.trace import Node, Trace
+from tracelot.services.trace_graph import write_trace_picture
+
+trace_app = typer.Typer(help="Trace genealogy backward and forward.", no_args_is_help=True)
+
+AFFECTED_COLUMNS = [
+    "item", "serial", "lot", "qty", "status", "location", "location_path", "customer",
+    "customer_name", "shipment_ref", "shipment_date",
+]  # fmt: skip
+CsvOpt = Annotated[bool, typer.Option("--csv", help="Write the flat list of affected as CSV.")]
+SvgOpt = Annotated[
+    str | None, typer.Option("--svg", help="Also draw the graph to FILE (.svg or .png).")
+]
+DepthOpt = Annotated[int | None, typer.Option("--depth", help="Follow at most N levels.")]
+
+
+@trace_app.command("backward")
+def backward(
+    ctx: typer.Context,
+    ref: str,
+    depth: DepthOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    svg: SvgOpt = None,
+) -> None:
+    """Every component and supplier lot that went into a unit or lot."""
+    _show(db(ctx).trace_backward(ref, depth=depth), as_json, as_csv, svg)
+
+
+@trace_app.command("forward")
+def forward(
+    ctx: typer.Context,
+    refs: Annotated[list[str] | None, typer.Argument(help="Units or lots.")] = None,
+    supplier: Annotated[str | None, typer.Option("--supplier")] = None,
+    supplier_lot: Annotated[str | None, typer.Option("--supplier-lot")] = None,
+    depth: DepthOpt = None,
+    as_json: JsonOpt = False,
+    as_csv: CsvOpt = False,
+    svg: SvgOpt = None,
+) -> None:
+    """Everything made from units or lots, or from a supplier's lot, and where it is now."""
+    result = db(ctx).trace_forward(
+        *(refs or []), supplier=supplier, supplier_lot=supplier_lot, depth=depth
+    )
+    _show(result, as_json, as_csv, svg)
+
+
+def _show(result: Trace, as_json: bool, as_csv: bool, svg: str | None) -> None:
+    if svg:
+        err.print(f"picture written to {write_trace_picture(result, svg)}")
+    if as_json:
+        print_json(result.to_dict())
+    elif as_csv:
+        writer = csv.DictWriter(sys.stdout, AFFECTED_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(
+            {k: csv_value(r.get(k)) for k in AFFECTED_COLUMNS} for r in result.affected
+        )
+    else:
+        for root in result.roots:
+            tree = Tree(_label(root, result.direction), guide_style="dim")
+            _grow(tree, root, result.direction)
+            out.print(tree)
+        if result.direction == "forward":
+            columns = ["item", "serial", "lot", "qty", "status", "location_path", "customer"]
+            table(result.affected, [*columns, "shipment_ref"], title="affected")
+
+
+def _grow(tree: Tree, node: Node, direction: str) -> None:
+    for child in node.children:
+        _grow(tree.add(_label(child, direction)), child, direction)
+
+
+def _label(node: Node, direction: str) -> str:
+    parts: list[Any] = [node.ref]
+    if node.qty is not None:
+        parts.append(f"x{text(node.qty)}")
+    if node.build is not None:
+        parts.append(f"build #{node.build} {text(node.build_date)}")
+    if direction == "backward" and node.supplier:
+        parts.append(
+            f"from {node.supplier}" + (f" lot {node.supplier_lot}" if node.supplier_lot else "")
+        )
+    if direction == "backward" and node.receipt:
+        parts.append(f"receipt #{node.receipt}")
+    return "  ".join(str(p) for p in parts)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(trace_app, name="trace")

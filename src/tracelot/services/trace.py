@@ -1,0 +1,433 @@
+"""Tracing genealogy: backward to every component and supplier lot, forward to everything
+made from a unit or lot, with where each of them is now.
+
+The walk is one recursive SQL query over the genealogy links (both ends indexed); the
+details of every node reached are then read in a few set-based queries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Row, func, select, text
+from sqlalchemy.orm import aliased
+
+from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
+from tracelot.domain.status import LocationKind, Status, status_at
+from tracelot.services.inquiry import where as where_rows
+from tracelot.services.lookup import Target, party_by_code, resolve
+from tracelot.store.bulk import id_in
+from tracelot.store.tables import (
+    genealogy,
+    items,
+    locations,
+    lots,
+    moves,
+    operations,
+    parties,
+    units,
+)
+
+Direction = Literal["backward", "forward"]
+Key = tuple[str, int]  # ("unit", id) or ("lot", id) or ("item", id)
+
+_WALK = {
+    # from the links of the roots, follow each reached end to the links beyond it
+    "backward": """
+WITH RECURSIVE walk(id, unit_id, lot_id, depth) AS (
+    SELECT g.id, g.child_unit_id, g.child_lot_id, 1 FROM genealogy g WHERE {roots}
+    UNION
+    SELECT g.id, g.child_unit_id, g.child_lot_id, w.depth + 1
+    FROM walk w JOIN genealogy g
+      ON (w.unit_id IS NOT NULL AND g.parent_unit_id = w.unit_id)
+      OR (w.unit_id IS NULL AND w.lot_id IS NOT NULL AND g.parent_lot_id = w.lot_id
+          AND g.parent_unit_id IS NULL)
+    WHERE w.depth < :depth
+)
+SELECT DISTINCT id FROM walk""",
+    "forward": """
+WITH RECURSIVE walk(id, unit_id, lot_id, depth) AS (
+    SELECT g.id, g.parent_unit_id, g.parent_lot_id, 1 FROM genealogy g WHERE {roots}
+    UNION
+    SELECT g.id, g.parent_unit_id, g.parent_lot_id, w.depth + 1
+    FROM walk w JOIN genealogy g
+      ON (w.unit_id IS NOT NULL AND g.child_unit_id = w.unit_id)
+      OR (w.unit_id IS NULL AND g.child_lot_id = w.lot_id)
+    WHERE w.depth < :depth
+)
+SELECT DISTINCT id FROM walk""",
+}
+_ROOTS = {
+    ("backward", "unit"): "g.parent_unit_id = :r{i}",
+    ("backward", "lot"): "g.parent_lot_id = :r{i}",
+    ("forward", "unit"): "g.child_unit_id = :r{i}",
+    ("forward", "lot"): "g.child_lot_id = :r{i}",
+}
+
+
+@dataclass
+class Node:
+    """A unit, lot or untracked item in a trace, and the edge that led to it."""
+
+    key: Key
+    item: str
+    item_name: str
+    serial: str | None = None
+    lot: str | None = None
+    qty: Decimal | None = None  # how much the build on this edge used
+    build: int | None = None
+    build_date: dt.datetime | None = None
+    supplier: str | None = None
+    supplier_lot: str | None = None
+    receipt: int | None = None
+    receipt_date: dt.datetime | None = None
+    expires: dt.date | None = None
+    children: list[Node] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        if self.serial is not None:
+            return f"{self.item}:{self.serial}"
+        return f"{self.item}@{self.lot}" if self.lot is not None else self.item
+
+    def to_dict(self, children_name: str) -> dict[str, Any]:
+        return {
+            "ref": self.ref,
+            "kind": self.key[0],
+            "item": self.item,
+            "item_name": self.item_name,
+            "serial": self.serial,
+            "lot": self.lot,
+            "qty": self.qty,
+            "build": self.build,
+            "build_date": self.build_date,
+            "supplier": self.supplier,
+            "supplier_lot": self.supplier_lot,
+            "receipt": self.receipt,
+            "receipt_date": self.receipt_date,
+            "expires": self.expires,
+            children_name: [c.to_dict(children_name) for c in self.children],
+        }
+
+
+@dataclass
+class Trace:
+    direction: Direction
+    roots: list[Node]
+    affected: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        name = "inputs" if self.direction == "backward" else "outputs"
+        return {
+            "direction": self.direction,
+            "roots": [r.to_dict(name) for r in self.roots],
+            "affected": self.affected,
+        }
+
+
+def trace(
+    conn: Connection,
+    direction: Direction,
+    *,
+    refs: list[str] | None = None,
+    supplier: str | None = None,
+    supplier_lot: str | None = None,
+    depth: int | None = None,
+) -> Trace:
+    """Trace units or lots (or a supplier's lot code) backward or forward."""
+    if depth is not None and depth < 1:
+        raise InvalidInput(f"--depth must be at least 1, not {depth}")
+    roots = _roots(conn, refs or [], supplier, supplier_lot)
+    links = _walk(conn, direction, roots, depth or 1000)
+    keys = set(roots)
+    for link in links:
+        keys.add(_parent_key(link))
+        keys.add(_child_key(link))
+    details = _details(conn, keys)
+    children: dict[Key, list[Row]] = defaultdict(list)
+    for link in links:
+        if direction == "backward":
+            children[_parent_key(link)].append(link)
+        else:
+            children[_child_key(link)].append(link)
+
+    def build_tree(key: Key, via: Row | None, seen: frozenset[Key]) -> Node:
+        node = Node(key=key, **details[key])
+        if via is not None:
+            node.qty, node.build, node.build_date = via.qty, via.operation_id, via.occurred_at
+        for link in children.get(key, []):
+            nxt = _child_key(link) if direction == "backward" else _parent_key(link)
+            if nxt not in seen:  # a genealogy is acyclic; this only guards the walk
+                node.children.append(build_tree(nxt, link, seen | {nxt}))
+        return node
+
+    tree = [build_tree(k, None, frozenset({k})) for k in roots]
+    affected = _affected(conn, [k for k in _ordered(tree) if k[0] != "item"])
+    return Trace(direction, tree, affected)
+
+
+def _roots(
+    conn: Connection, refs: list[str], supplier: str | None, supplier_lot: str | None
+) -> list[Key]:
+    keys: list[Key] = []
+    for ref in refs:
+        target: Target = resolve(conn, ref)
+        if target.unit is not None:
+            keys.append(("unit", target.unit.id))
+        elif target.lot is not None:
+            keys.append(("lot", target.lot.id))
+        else:
+            raise WrongKind(f"trace a unit (ITEM:SERIAL) or a lot (ITEM@LOT), not {ref}")
+    if supplier_lot is not None or supplier is not None:
+        if not (supplier and supplier_lot):
+            raise InvalidInput("a supplier's lot needs both --supplier and --supplier-lot")
+        party = party_by_code(conn, supplier, "supplier")
+        lot_ids = (
+            conn.execute(
+                select(lots.c.id).where(
+                    lots.c.supplier_id == party.id, lots.c.supplier_lot == supplier_lot
+                )
+            )
+            .scalars()
+            .all()
+        )
+        unit_ids = (
+            conn.execute(
+                select(units.c.id).where(
+                    units.c.supplier_id == party.id,
+                    units.c.supplier_lot == supplier_lot,
+                    units.c.lot_id.is_(None),
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not lot_ids and not unit_ids:
+            raise NotFound(
+                f"no lot or unit came from {supplier} with supplier lot {supplier_lot!r}"
+            )
+        keys += [("lot", i) for i in lot_ids] + [("unit", i) for i in unit_ids]
+    if not keys:
+        raise InvalidInput("name what to trace: REF..., or --supplier and --supplier-lot")
+    return list(dict.fromkeys(keys))
+
+
+def _walk(conn: Connection, direction: Direction, roots: list[Key], depth: int) -> list[Row]:
+    conditions = " OR ".join(
+        _ROOTS[(direction, kind)].format(i=i) for i, (kind, _) in enumerate(roots)
+    )
+    params: dict[str, Any] = {f"r{i}": ident for i, (_, ident) in enumerate(roots)}
+    walk = text(_WALK[direction].format(roots=f"({conditions})")).bindparams(depth=depth, **params)
+    link_ids = conn.execute(walk).scalars().all()
+    if not link_ids:
+        return []
+    return conn.execute(
+        select(genealogy, operations.c.occurred_at)
+        .join(operations, operations.c.id == genealogy.c.operation_id)
+        .where(id_in(conn, genealogy.c.id, link_ids))
+        .order_by(genealogy.c.id)
+    ).all()
+
+
+def _parent_key(link: Row) -> Key:
+    if link.parent_unit_id is not None:
+        return ("unit", link.parent_unit_id)
+    if link.parent_lot_id is not None:
+        return ("lot", link.parent_lot_id)
+    return ("item", link.parent_item_id)
+
+
+def _child_key(link: Row) -> Key:
+    if link.child_unit_id is not None:
+        return ("unit", link.child_unit_id)
+    if link.child_lot_id is not None:
+        return ("lot", link.child_lot_id)
+    return ("item", link.child_item_id)
+
+
+def _details(conn: Connection, keys: set[Key]) -> dict[Key, dict[str, Any]]:
+    """Identity, supplier and receipt of every node, in three queries."""
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for kind, ident in keys:
+        by_kind[kind].append(ident)
+    out: dict[Key, dict[str, Any]] = {}
+    receipt = aliased(operations)
+    supplier = aliased(parties)
+    unit_lot = aliased(lots)
+    if by_kind["unit"]:
+        rows = conn.execute(
+            select(
+                units.c.id,
+                units.c.serial,
+                items.c.code,
+                items.c.name,
+                unit_lot.c.code.label("lot"),
+                func.coalesce(units.c.expires, unit_lot.c.expires).label("expires"),
+                supplier.c.code.label("supplier"),
+                func.coalesce(units.c.supplier_lot, unit_lot.c.supplier_lot).label("supplier_lot"),
+                receipt.c.id.label("op"),
+                receipt.c.kind.label("op_kind"),
+                receipt.c.occurred_at,
+            )
+            .join(items, items.c.id == units.c.item_id)
+            .outerjoin(unit_lot, unit_lot.c.id == units.c.lot_id)
+            .outerjoin(
+                supplier,
+                supplier.c.id == func.coalesce(units.c.supplier_id, unit_lot.c.supplier_id),
+            )
+            .join(receipt, receipt.c.id == units.c.created_op_id)
+            .where(id_in(conn, units.c.id, by_kind["unit"]))
+        )
+        for r in rows:
+            out[("unit", r.id)] = _identity(r, serial=r.serial, lot=r.lot)
+    if by_kind["lot"]:
+        rows = conn.execute(
+            select(
+                lots.c.id,
+                lots.c.code.label("lot"),
+                items.c.code,
+                items.c.name,
+                lots.c.expires,
+                supplier.c.code.label("supplier"),
+                lots.c.supplier_lot,
+                receipt.c.id.label("op"),
+                receipt.c.kind.label("op_kind"),
+                receipt.c.occurred_at,
+            )
+            .join(items, items.c.id == lots.c.item_id)
+            .outerjoin(supplier, supplier.c.id == lots.c.supplier_id)
+            .join(receipt, receipt.c.id == lots.c.created_op_id)
+            .where(id_in(conn, lots.c.id, by_kind["lot"]))
+        )
+        for r in rows:
+            out[("lot", r.id)] = _identity(r, serial=None, lot=r.lot)
+    if by_kind["item"]:
+        for r in conn.execute(
+            select(items.c.id, items.c.code, items.c.name).where(items.c.id.in_(by_kind["item"]))
+        ):
+            out[("item", r.id)] = {"item": r.code, "item_name": r.name}
+    return out
+
+
+def _identity(r: Row, *, serial: str | None, lot: str | None) -> dict[str, Any]:
+    received = r.op_kind == "receive"
+    return {
+        "item": r.code,
+        "item_name": r.name,
+        "serial": serial,
+        "lot": lot,
+        "expires": r.expires,
+        "supplier": r.supplier,
+        "supplier_lot": r.supplier_lot,
+        "receipt": r.op if received else None,
+        "receipt_date": r.occurred_at if received else None,
+    }
+
+
+def _ordered(tree: list[Node]) -> list[Key]:
+    """Every node's key once, in the order a reader meets them (depth first)."""
+    seen: dict[Key, None] = {}
+    stack = list(reversed(tree))
+    while stack:
+        node = stack.pop()
+        if node.key not in seen:
+            seen[node.key] = None
+            stack.extend(reversed(node.children))
+    return list(seen)
+
+
+def _affected(conn: Connection, keys: list[Key]) -> list[dict[str, Any]]:
+    """Where every unit and lot reached is now: one row per unit, one per lot balance."""
+    unit_ids = [i for kind, i in keys if kind == "unit"]
+    unit_rows = _unit_states(conn, unit_ids) if unit_ids else {}
+    rows: list[dict[str, Any]] = []
+    for kind, ident in keys:
+        if kind == "unit":
+            rows.append(unit_rows[ident])
+        else:
+            lot = conn.execute(
+                select(items.c.code, lots.c.code.label("lot"))
+                .join(items, items.c.id == lots.c.item_id)
+                .where(lots.c.id == ident)
+            ).one()
+            for r in where_rows(conn, f"{lot.code}@{lot.lot}"):
+                rows.append(_affected_row(r, shipment=None))
+    return rows
+
+
+def _unit_states(conn: Connection, unit_ids: list[int]) -> dict[int, dict[str, Any]]:
+    customer_loc = conn.execute(
+        select(locations.c.id).where(locations.c.kind == LocationKind.CUSTOMER.value)
+    ).scalar_one()
+    shipped_by: dict[int, tuple[str | None, dt.datetime]] = {}
+    last_ship = (
+        select(moves.c.unit_id, func.max(moves.c.id).label("move_id"))
+        .where(id_in(conn, moves.c.unit_id, unit_ids), moves.c.to_location_id == customer_loc)
+        .group_by(moves.c.unit_id)
+        .subquery()
+    )
+    for r in conn.execute(
+        select(last_ship.c.unit_id, operations.c.reference, operations.c.occurred_at)
+        .join(moves, moves.c.id == last_ship.c.move_id)
+        .join(operations, operations.c.id == moves.c.operation_id)
+    ):
+        shipped_by[r.unit_id] = (r.reference, r.occurred_at)
+    out: dict[int, dict[str, Any]] = {}
+    for r in conn.execute(
+        select(
+            units.c.id,
+            units.c.serial,
+            items.c.code.label("item"),
+            items.c.name.label("item_name"),
+            lots.c.code.label("lot"),
+            locations.c.code.label("location"),
+            locations.c.path.label("location_path"),
+            locations.c.kind,
+            parties.c.code.label("customer"),
+            parties.c.name.label("customer_name"),
+        )
+        .join(items, items.c.id == units.c.item_id)
+        .join(locations, locations.c.id == units.c.location_id)
+        .outerjoin(lots, lots.c.id == units.c.lot_id)
+        .outerjoin(parties, parties.c.id == units.c.party_id)
+        .where(id_in(conn, units.c.id, unit_ids))
+    ):
+        status = status_at(r.kind)
+        row = {
+            "item": r.item,
+            "item_name": r.item_name,
+            "serial": r.serial,
+            "lot": r.lot,
+            "qty": 1,
+            "status": status.value,
+            "location": r.location,
+            "location_path": r.location_path,
+            "customer": r.customer,
+            "customer_name": r.customer_name,
+        }
+        out[r.id] = _affected_row(
+            row, shipment=shipped_by.get(r.id) if status == Status.SHIPPED else None
+        )
+    return out
+
+
+def _affected_row(
+    r: dict[str, Any], *, shipment: tuple[str | None, dt.datetime] | None
+) -> dict[str, Any]:
+    return {
+        "item": r["item"],
+        "serial": r.get("serial"),
+        "lot": r.get("lot"),
+        "qty": r["qty"],
+        "status": r["status"],
+        "location": r["location"],
+        "location_path": r["location_path"],
+        "customer": r.get("customer"),
+        "customer_name": r.get("customer_name"),
+        "shipment_ref": shipment[0] if shipment else None,
+        "shipment_date": shipment[1] if shipment else None,
+    }

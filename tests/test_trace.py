@@ -1,0 +1,185 @@
+"""Tracing genealogies built by hand: exact results backward and forward."""
+
+import csv
+import io
+
+import pytest
+from conftest import Cli
+
+import tracelot
+
+
+def refs(node: dict, key: str) -> dict:
+    """A trace tree as nested {ref (qty): children}."""
+    return {f"{c['ref']} x{c['qty']}": refs(c, key) for c in node[key]}
+
+
+@pytest.fixture
+def plant(tl: tracelot.Tracelot) -> tracelot.Tracelot:
+    tl.add_location("WH", kind="warehouse")
+    tl.add_location("LINE", kind="production")
+    tl.add_location("QUAR", kind="quarantine")
+    tl.add_party("CELLCO", name="Cell Co", kind="supplier")
+    tl.add_party("PCBCO", name="PCB House", kind="supplier")
+    for c in ("ACME", "GLOBEX"):
+        tl.add_party(c, name=c.title(), kind="customer")
+    tl.add_item("PCB", name="Board", tracking="serial")
+    tl.add_item("CELL", name="Cell", tracking="lot")
+    tl.add_item("PACK", name="Pack", tracking="serial")
+    tl.add_item("DEV", name="Device", tracking="serial")
+    tl.add_item("SCREW", name="Screw", tracking="none")
+    tl.receive("PCB", to="WH", serials="B01..B20", supplier="PCBCO", supplier_lot="PH-1")
+    tl.receive("CELL", to="WH", lot="L1", qty=100, supplier="CELLCO", supplier_lot="CC-9")
+    tl.receive("CELL", to="WH", lot="L2", qty=100, supplier="CELLCO", supplier_lot="CC-9")
+    tl.receive("CELL", to="WH", lot="L3", qty=100, supplier="CELLCO", supplier_lot="CC-10")
+    tl.receive("SCREW", to="WH", qty=1000)
+    return tl
+
+
+def test_backward_trace_reaches_every_component_and_supplier_lot(plant: tracelot.Tracelot) -> None:
+    plant.build("PACK", to="LINE", serial="P1", consume=["CELL@L1=3", "CELL@L2=1"])
+    plant.build("DEV", to="LINE", serial="D1", consume=["PCB:B01", "PACK:P1", "SCREW=4"])
+    result = plant.trace_backward("DEV:D1").to_dict()
+    root = result["roots"][0]
+    assert root["ref"] == "DEV:D1"
+    assert refs(root, "inputs") == {
+        "PCB:B01 x1": {},
+        "PACK:P1 x1": {"CELL@L1 x3": {}, "CELL@L2 x1": {}},
+        "SCREW x4": {},
+    }
+    board = root["inputs"][0]
+    assert (board["supplier"], board["supplier_lot"], board["receipt"]) == ("PCBCO", "PH-1", 1)
+    cell = root["inputs"][1]["inputs"][0]
+    assert (cell["supplier"], cell["supplier_lot"], cell["receipt"]) == ("CELLCO", "CC-9", 2)
+    assert root["inputs"][1]["build"] != root["inputs"][1]["inputs"][0]["build"]
+
+
+def test_a_diamond_is_traced_through_both_paths(plant: tracelot.Tracelot) -> None:
+    # L1 goes into P1 directly and into D1 directly; P1 goes into D1 too
+    plant.build("PACK", to="LINE", serial="P1", consume=["CELL@L1=2"])
+    plant.build("DEV", to="LINE", serial="D1", consume=["PACK:P1", "CELL@L1=1"])
+    fwd = plant.trace_forward("CELL@L1").to_dict()
+    assert refs(fwd["roots"][0], "outputs") == {
+        "PACK:P1 x2": {"DEV:D1 x1": {}},
+        "DEV:D1 x1": {},
+    }
+    affected = [(a["item"], a["serial"], a["status"]) for a in fwd["affected"] if a["serial"]]
+    assert affected == [("PACK", "P1", "consumed"), ("DEV", "D1", "wip")]  # each once
+    back = plant.trace_backward("DEV:D1").to_dict()
+    assert refs(back["roots"][0], "inputs") == {
+        "PACK:P1 x1": {"CELL@L1 x2": {}},
+        "CELL@L1 x1": {},
+    }
+
+
+def test_a_deep_chain_of_five_levels(plant: tracelot.Tracelot) -> None:
+    for i in range(1, 6):
+        plant.add_item(f"LVL{i}", name=f"Level {i}", tracking="serial")
+    plant.build("LVL1", to="LINE", serial="X", consume=["CELL@L3=5"])
+    for i in range(2, 6):
+        plant.build(f"LVL{i}", to="LINE", serial="X", consume=[f"LVL{i - 1}:X"])
+    plant.ship("LVL5:X", to="GLOBEX", reference="SO-5")
+    fwd = plant.trace_forward(supplier="CELLCO", supplier_lot="CC-10").to_dict()
+    chain, node = [], fwd["roots"][0]
+    while node["outputs"]:
+        node = node["outputs"][0]
+        chain.append(node["ref"])
+    assert chain == ["LVL1:X", "LVL2:X", "LVL3:X", "LVL4:X", "LVL5:X"]
+    last = fwd["affected"][-1]
+    assert (last["item"], last["status"], last["customer"], last["shipment_ref"]) == (
+        "LVL5",
+        "shipped",
+        "GLOBEX",
+        "SO-5",
+    )
+    back = plant.trace_backward("LVL5:X", depth=2).to_dict()
+    assert refs(back["roots"][0], "inputs") == {"LVL4:X x1": {"LVL3:X x1": {}}}
+    full = plant.trace_backward("LVL5:X").to_dict()
+    depth, node = 0, full["roots"][0]
+    while node["inputs"]:
+        node, depth = node["inputs"][0], depth + 1
+    assert (depth, node["ref"], node["supplier_lot"]) == (5, "CELL@L3", "CC-10")
+
+
+def test_one_lot_in_hundreds_of_builds_follows_quantities(plant: tracelot.Tracelot) -> None:
+    plant.receive("CELL", to="LINE", lot="BIG", qty=1000, supplier="CELLCO", supplier_lot="CC-1")
+    for i in range(300):
+        plant.build("PACK", to="LINE", serial=f"P{i:03d}", consume=[f"CELL@BIG={1 + i % 3}"])
+    fwd = plant.trace_forward("CELL@BIG").to_dict()
+    outputs = fwd["roots"][0]["outputs"]
+    assert len(outputs) == 300
+    assert sum(o["qty"] for o in outputs) == sum(1 + i % 3 for i in range(300))
+    assert outputs[4] | {"ref": "PACK:P004", "qty": 2} == outputs[4]
+    on_hand = [a for a in fwd["affected"] if a["lot"] == "BIG" and a["status"] == "wip"]
+    assert on_hand[0]["qty"] == 1000 - 600
+
+
+def test_forward_trace_follows_returned_and_reshipped_units(plant: tracelot.Tracelot) -> None:
+    plant.build("DEV", to="LINE", serial="D1", consume=["PCB:B02"])
+    plant.ship("DEV:D1", to="ACME", reference="SO-1")
+    plant.return_("DEV:D1", from_customer="ACME", to="QUAR")
+    plant.ship("DEV:D1", to="GLOBEX", reference="SO-2")
+    row = plant.trace_forward("PCB:B02").affected[-1]
+    assert (row["serial"], row["customer"], row["shipment_ref"]) == ("D1", "GLOBEX", "SO-2")
+
+
+def test_a_scrapped_assembly_shows_as_scrapped(plant: tracelot.Tracelot) -> None:
+    plant.build("DEV", to="LINE", serial="D1", consume=["PCB:B03"])
+    plant.scrap("DEV:D1", reason="dropped")
+    row = plant.trace_forward("PCB:B03").affected[-1]
+    assert (row["serial"], row["status"]) == ("D1", "scrapped")
+
+
+def test_a_unit_that_went_nowhere_traces_to_itself(plant: tracelot.Tracelot) -> None:
+    fwd = plant.trace_forward("PCB:B09").to_dict()
+    assert fwd["roots"][0]["outputs"] == []
+    assert [(a["serial"], a["status"]) for a in fwd["affected"]] == [("B09", "in_stock")]
+
+
+def test_trace_through_the_cli_as_json_csv_and_picture(
+    plant: tracelot.Tracelot, cli: Cli, tmp_path
+) -> None:
+    plant.build("DEV", to="LINE", serial="D1", consume=["PCB:B01", "CELL@L1=2"])
+    plant.ship("DEV:D1", to="ACME", reference="SO-9")
+    data = cli(
+        "trace", "forward", "--supplier", "CELLCO", "--supplier-lot", "CC-9", "--json"
+    ).json()
+    assert {r["ref"] for r in data["roots"]} == {"CELL@L1", "CELL@L2"}
+    shipped = [a for a in data["affected"] if a["status"] == "shipped"]
+    assert shipped == [
+        shipped[0]
+        | {"item": "DEV", "serial": "D1", "customer": "ACME", "shipment_ref": "SO-9", "qty": 1}
+    ]
+    out = cli("trace", "forward", "CELL@L1", "--csv")
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [(r["item"], r["serial"], r["status"], r["customer"]) for r in rows] == [
+        ("CELL", "", "in_stock", ""),
+        ("CELL", "", "consumed", ""),
+        ("DEV", "D1", "shipped", "ACME"),
+    ]
+    picture = tmp_path / "trace.svg"
+    out = cli("trace", "backward", "DEV:D1", "--svg", str(picture))
+    assert out.exit_code == 0 and "DEV:D1" in out.stdout and "CELL@L1" in out.stdout
+    svg = picture.read_text()
+    assert svg.lstrip().startswith(("<?xml", "<svg", "<!--")) and ">D1<" in svg
+    png = tmp_path / "trace.png"
+    assert cli("trace", "forward", "CELL@L1", "--svg", str(png)).exit_code == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_bad_trace_requests_are_refused(plant: tracelot.Tracelot, refused) -> None:
+    refused("trace", "backward", "PCB:NOPE", match="unknown unit")
+    refused("trace", "forward", match="name what to trace")
+    refused("trace", "forward", "--supplier", "CELLCO", match="both --supplier and")
+    refused(
+        "trace",
+        "forward",
+        "--supplier",
+        "CELLCO",
+        "--supplier-lot",
+        "ZZ",
+        match="no lot or unit came from CELLCO",
+    )
+    refused("trace", "backward", "SCREW", match="trace a unit")
+    refused("trace", "backward", "PCB:B01", "--depth", "0", match="at least 1")
+    refused("trace", "backward", "PCB:B01", "--svg", "x.gif", match=".svg or .png")
