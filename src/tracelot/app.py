@@ -25,6 +25,8 @@ from tracelot.services import (
     receiving,
     shipping,
 )
+from tracelot.services import holds as holding
+from tracelot.services import recalls as recalling
 from tracelot.services import trace as tracing
 from tracelot.services import verify as verifying
 from tracelot.services.ledger import Progress
@@ -339,6 +341,49 @@ class Tracelot:
             supplier_lot=supplier_lot,
             depth=depth,
         )
+
+    def hold(self, ref: str, *, reason: str) -> dict[str, Any]:
+        """Hold a unit or lot: it can be neither shipped nor consumed until released."""
+        return self._op(holding.hold, ref=ref, reason=reason)
+
+    def release(self, ref: str, *, note: str | None = None) -> dict[str, Any]:
+        """Release the holds on a unit or lot."""
+        return self._op(holding.release, ref=ref, note=note)
+
+    def holds(self) -> list[dict[str, Any]]:
+        """Every open hold."""
+        return self._run(holding.list_holds, write=False)
+
+    def recall_open(self, *, reason: str, refs: Sequence[str] = (), supplier: str | None = None,
+                    supplier_lot: str | None = None, item: str | None = None,
+                    serials: str | None = None, made_between: tuple[str, str] | None = None,
+                    quarantine: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """Open a recall: trace its scope forward, freeze the affected list, hold stock."""
+        return self._op(recalling.open_recall, reason=reason, refs=list(refs), supplier=supplier,
+                        supplier_lot=supplier_lot, item=item, serials=serials,
+                        made_between=made_between, quarantine=quarantine)  # fmt: skip
+
+    def recall_extend(self, recall_id: int, *refs: str) -> dict[str, Any]:
+        """Add references to an open recall's scope."""
+        return self._op(recalling.extend_recall, recall_id=recall_id, refs=list(refs))
+
+    def recall_mark(self, recall_id: int, ref: str, *, disposition: str,
+                    note: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """Record a disposition for an affected unit or lot."""
+        return self._op(recalling.mark, recall_id=recall_id, ref=ref, disposition=disposition,
+                        note=note)  # fmt: skip
+
+    def recall_close(self, recall_id: int, *, force: bool = False,
+                     reason: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """Close a recall (by force, with a reason, while items are open)."""
+        return self._op(recalling.close_recall, recall_id=recall_id, force=force, reason=reason)
+
+    def recalls(self) -> list[dict[str, Any]]:
+        return self._run(recalling.list_recalls, write=False)
+
+    def recall(self, recall_id: int) -> dict[str, Any]:
+        """A recall's scope, counts, affected items and notification list."""
+        return self._run(recalling.show_recall, write=False, recall_id=recall_id)
 
     def verify(self) -> VerifyReport:
         """Replay the ledger and compare it with the projections."""

@@ -11,8 +11,18 @@ import typer
 from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.output import err, out, print_json, table, text
 
-STOCK_COLUMNS = ["item", "location_path", "lot", "qty", "uom", "status", "expires", "expired"]
-UNIT_COLUMNS = ["item", "serial", "lot", "location_path", "status", "expires", "expired"]
+STOCK_COLUMNS = [
+    "item",
+    "location_path",
+    "lot",
+    "qty",
+    "uom",
+    "status",
+    "expires",
+    "expired",
+    "held",
+]
+UNIT_COLUMNS = ["item", "serial", "lot", "location_path", "status", "expires", "expired", "held"]
 
 
 def stock(
@@ -45,7 +55,17 @@ def where(ctx: typer.Context, ref: str, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(rows)
         return
-    columns = ["item", "serial", "lot", "location_path", "qty", "status", "customer", "expires"]
+    columns = [
+        "item",
+        "serial",
+        "lot",
+        "location_path",
+        "qty",
+        "status",
+        "held",
+        "customer",
+        "expires",
+    ]
     if any(r.get("assembly") for r in rows):
         columns.append("assembly")
     table(rows, columns)

@@ -79,3 +79,7 @@ class OperationKind(StrEnum):
     RETURN = "return"
     SCRAP = "scrap"
     ADJUST = "adjust"
+    REPLACE = "replace"
+    HOLD = "hold"
+    RELEASE = "release"
+    RECALL = "recall"

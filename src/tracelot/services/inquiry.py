@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import parse_ref
 from tracelot.domain.status import LocationKind, Status, status_at
+from tracelot.services.holds import describe, open_holds_of
 from tracelot.services.lookup import (
     is_expired,
     item_by_code,
@@ -19,7 +20,17 @@ from tracelot.services.lookup import (
     unit_by_serial,
 )
 from tracelot.services.picking import assembly_of
-from tracelot.store.tables import items, locations, lots, moves, operations, parties, stock, units
+from tracelot.store.tables import (
+    holds,
+    items,
+    locations,
+    lots,
+    moves,
+    operations,
+    parties,
+    stock,
+    units,
+)
 
 Row = dict[str, Any]
 
@@ -61,11 +72,13 @@ def stock_rows(
         locations.c.path.label("location_path"),
         locations.c.kind,
         lots.c.code.label("lot"),
+        lots.c.id.label("lot_id"),
     )
     if serials:
         query = (
             select(
                 *common,
+                units.c.id.label("unit_id"),
                 units.c.serial,
                 literal(1).label("qty"),
                 func.coalesce(units.c.expires, lots.c.expires).label("expires"),
@@ -79,7 +92,13 @@ def stock_rows(
         )
     else:
         query = (
-            select(*common, null().label("serial"), stock.c.qty, lots.c.expires)
+            select(
+                *common,
+                null().label("unit_id"),
+                null().label("serial"),
+                stock.c.qty,
+                lots.c.expires,
+            )
             .select_from(stock)
             .join(items, items.c.id == stock.c.item_id)
             .join(locations, locations.c.id == stock.c.location_id)
@@ -88,6 +107,7 @@ def stock_rows(
             .order_by(items.c.code, locations.c.path, lots.c.code)
         )
     today = _today()
+    held_units, held_lots = held_sets(conn)
     return [
         {
             "item": r.item,
@@ -101,9 +121,18 @@ def stock_rows(
             "status": status_at(r.kind).value,
             "expires": r.expires,
             "expired": is_expired(r.expires, today),
+            "held": r.lot_id in held_lots or r.unit_id in held_units,
         }
         for r in conn.execute(query)
     ]
+
+
+def held_sets(conn: Connection) -> tuple[set[int], set[int]]:
+    """The units and the whole lots under an open hold."""
+    rows = conn.execute(
+        select(holds.c.unit_id, holds.c.lot_id).where(holds.c.released_op_id.is_(None))
+    ).all()
+    return {r.unit_id for r in rows if r.unit_id}, {r.lot_id for r in rows if r.lot_id}
 
 
 def where(conn: Connection, ref: str) -> list[Row]:
@@ -127,6 +156,7 @@ def where(conn: Connection, ref: str) -> list[Row]:
         )
         .order_by(locations.c.virtual, locations.c.path)
     )
+    lot_holds = describe(open_holds_of(conn, None, lot_row.id))
     base = {
         "item": item_row.code,
         "item_name": item_row.name,
@@ -135,6 +165,8 @@ def where(conn: Connection, ref: str) -> list[Row]:
         "uom": item_row.uom,
         "expires": lot_row.expires,
         "expired": is_expired(lot_row.expires, today),
+        "held": bool(lot_holds),
+        "holds": lot_holds,
         "customer": None,
         "customer_name": None,
     }
@@ -194,6 +226,7 @@ def _where_unit(conn: Connection, item_code: str, serial: str) -> Row:
             items.c.tracking,
             items.c.uom,
             units.c.id.label("unit_id"),
+            units.c.lot_id,
             units.c.serial,
             locations.c.code.label("location"),
             locations.c.path.label("location_path"),
@@ -217,6 +250,7 @@ def _where_unit(conn: Connection, item_code: str, serial: str) -> Row:
             raise WrongKind(f"item {item_code} is not serial-tracked: it has no unit {serial!r}")
         raise NotFound(f"unknown unit {item_code}:{serial}")
     status = status_at(r.kind)
+    unit_holds = describe(open_holds_of(conn, r.unit_id, r.lot_id))
     return {
         "item": r.item,
         "item_name": r.item_name,
@@ -229,6 +263,8 @@ def _where_unit(conn: Connection, item_code: str, serial: str) -> Row:
         "status": status.value,
         "expires": r.expires,
         "expired": is_expired(r.expires, _today()),
+        "held": bool(unit_holds),
+        "holds": unit_holds,
         "customer": r.customer,
         "customer_name": r.customer_name,
         "assembly": assembly_of(conn, r.unit_id) if status == Status.CONSUMED else None,

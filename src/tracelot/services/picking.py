@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, and_, case, select
 from tracelot.domain.errors import InsufficientStock, InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.status import ON_HAND, LocationKind, Status, Tracking, status_at
 from tracelot.domain.values import normalize
+from tracelot.services.holds import held_lot_ids, refuse_if_held
 from tracelot.services.ledger import Line
 from tracelot.services.lookup import Target, is_expired, location_by_id
 from tracelot.store.tables import genealogy, items, locations, lots, parties, stock, units
@@ -38,11 +39,20 @@ def take_quantity(
     from_location: Row | None = None,
     prefer_location_id: int | None = None,
     allow_expired: bool = False,
+    for_use: bool = False,
 ) -> list[Take]:
-    """The balances to take `qty` of a lot or untracked item from, in picking order."""
+    """The balances to take `qty` of a lot or untracked item from, in picking order.
+
+    `for_use` (shipping, consuming) refuses a named lot that is held and passes over
+    held lots when picking among them.
+    """
     item = target.item
     if item.tracking == Tracking.SERIAL:
         raise WrongKind(f"item {item.code} is serial-tracked: name its units ({item.code}:SERIAL)")
+    held: set[int] = set()
+    if for_use:
+        refuse_if_held(conn, target, "shipped or consumed")
+        held = held_lot_ids(conn, item.id)
     conditions = [stock.c.item_id == item.id, stock.c.qty > 0, ~locations.c.virtual]
     if target.lot is not None:
         conditions.append(stock.c.lot_id == target.lot.id)
@@ -65,6 +75,9 @@ def take_quantity(
         if is_expired(r.expires, today) and not allow_expired:
             expired_seen.append(f"{item.code}@{r.code} expired {r.expires.isoformat()}")
             continue
+        if r.lot_id in held:
+            expired_seen.append(f"{item.code}@{r.code} held")
+            continue
         take = min(r.qty, remaining)
         takes.append(Take(r.location_id, r.lot_id, take))
         remaining -= take
@@ -84,9 +97,10 @@ def check_unit_available(
     *,
     today: dt.date,
     from_location: Row | None = None,
-    refuse_expired: bool = True,
+    for_use: bool = True,
 ) -> Row:
-    """The location of a unit that is on hand (and not expired, for shipping and building)."""
+    """The location of a unit that is on hand (and neither expired nor held, for shipping
+    and building)."""
     unit = target.unit
     assert unit is not None
     loc = location_by_id(conn, unit.location_id)
@@ -96,8 +110,10 @@ def check_unit_available(
     if from_location is not None and from_location.id != loc.id:
         raise NotAvailable(f"{target} is at {loc.path}, not at {from_location.path}")
     expires = unit_expiry(conn, unit)
-    if refuse_expired and is_expired(expires, today):
+    if for_use and is_expired(expires, today):
         raise NotAvailable(f"{target} expired on {expires}")
+    if for_use:
+        refuse_if_held(conn, target, "shipped or consumed")
     return loc
 
 
@@ -162,7 +178,7 @@ def take_lines(
                 f"{target} is a serialized unit: its quantity is 1, not {normalize(qty)}"
             )
         loc = check_unit_available(
-            conn, target, today=today, from_location=from_location, refuse_expired=for_use
+            conn, target, today=today, from_location=from_location, for_use=for_use
         )
         unit = target.unit
         return [Line(unit.item_id, loc.id, to_id, Decimal(1), lot_id=unit.lot_id, unit_id=unit.id)]
@@ -176,6 +192,7 @@ def take_lines(
         from_location=from_location,
         prefer_location_id=prefer_location_id,
         allow_expired=not for_use and target.lot is not None,
+        for_use=for_use,
     )
     return [Line(target.item.id, t.location_id, to_id, t.qty, lot_id=t.lot_id) for t in takes]
 

@@ -20,6 +20,7 @@ from tracelot.services.lookup import (
     virtual_location,
 )
 from tracelot.services.picking import take_lines
+from tracelot.services.recalls import match_return
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.store.tables import moves, operations
@@ -138,6 +139,7 @@ def return_(
         party_id=customer.id,
     )
     post(conn, op_id, lines)
+    match_return(conn, target, customer.id, op_id)
     return result(conn, op_id, lines)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
 from tracelot.domain.status import LocationKind, Status, status_at
+from tracelot.services.inquiry import held_sets
 from tracelot.services.inquiry import where as where_rows
 from tracelot.services.lookup import Target, party_by_code, resolve
 from tracelot.store.bulk import id_in
@@ -119,6 +120,7 @@ class Trace:
     direction: Direction
     roots: list[Node]
     affected: list[dict[str, Any]]
+    affected_keys: list[Key] = field(default_factory=list)  # the unit or lot of each row
 
     def to_dict(self) -> dict[str, Any]:
         name = "inputs" if self.direction == "backward" else "outputs"
@@ -141,7 +143,13 @@ def trace(
     """Trace units or lots (or a supplier's lot code) backward or forward."""
     if depth is not None and depth < 1:
         raise InvalidInput(f"--depth must be at least 1, not {depth}")
-    roots = _roots(conn, refs or [], supplier, supplier_lot)
+    return trace_keys(conn, direction, root_keys(conn, refs or [], supplier, supplier_lot), depth)
+
+
+def trace_keys(
+    conn: Connection, direction: Direction, roots: list[Key], depth: int | None = None
+) -> Trace:
+    """Trace from units and lots given by their keys."""
     links = _walk(conn, direction, roots, depth or 1000)
     keys = set(roots)
     for link in links:
@@ -166,11 +174,11 @@ def trace(
         return node
 
     tree = [build_tree(k, None, frozenset({k})) for k in roots]
-    affected = _affected(conn, [k for k in _ordered(tree) if k[0] != "item"])
-    return Trace(direction, tree, affected)
+    keyed = _affected(conn, [k for k in ordered_keys(tree) if k[0] != "item"])
+    return Trace(direction, tree, [row for _, row in keyed], [key for key, _ in keyed])
 
 
-def _roots(
+def root_keys(
     conn: Connection, refs: list[str], supplier: str | None, supplier_lot: str | None
 ) -> list[Key]:
     keys: list[Key] = []
@@ -328,7 +336,7 @@ def _identity(r: Row, *, serial: str | None, lot: str | None) -> dict[str, Any]:
     }
 
 
-def _ordered(tree: list[Node]) -> list[Key]:
+def ordered_keys(tree: list[Node]) -> list[Key]:
     """Every node's key once, in the order a reader meets them (depth first)."""
     seen: dict[Key, None] = {}
     stack = list(reversed(tree))
@@ -340,14 +348,14 @@ def _ordered(tree: list[Node]) -> list[Key]:
     return list(seen)
 
 
-def _affected(conn: Connection, keys: list[Key]) -> list[dict[str, Any]]:
+def _affected(conn: Connection, keys: list[Key]) -> list[tuple[Key, dict[str, Any]]]:
     """Where every unit and lot reached is now: one row per unit, one per lot balance."""
     unit_ids = [i for kind, i in keys if kind == "unit"]
     unit_rows = _unit_states(conn, unit_ids) if unit_ids else {}
-    rows: list[dict[str, Any]] = []
+    rows: list[tuple[Key, dict[str, Any]]] = []
     for kind, ident in keys:
         if kind == "unit":
-            rows.append(unit_rows[ident])
+            rows.append(((kind, ident), unit_rows[ident]))
         else:
             lot = conn.execute(
                 select(items.c.code, lots.c.code.label("lot"))
@@ -355,7 +363,7 @@ def _affected(conn: Connection, keys: list[Key]) -> list[dict[str, Any]]:
                 .where(lots.c.id == ident)
             ).one()
             for r in where_rows(conn, f"{lot.code}@{lot.lot}"):
-                rows.append(_affected_row(r, shipment=None))
+                rows.append(((kind, ident), _affected_row(r, shipment=None)))
     return rows
 
 
@@ -376,11 +384,13 @@ def _unit_states(conn: Connection, unit_ids: list[int]) -> dict[int, dict[str, A
         .join(operations, operations.c.id == moves.c.operation_id)
     ):
         shipped_by[r.unit_id] = (r.reference, r.occurred_at)
+    held_units, held_lots = held_sets(conn)
     out: dict[int, dict[str, Any]] = {}
     for r in conn.execute(
         select(
             units.c.id,
             units.c.serial,
+            units.c.lot_id,
             items.c.code.label("item"),
             items.c.name.label("item_name"),
             lots.c.code.label("lot"),
@@ -408,6 +418,7 @@ def _unit_states(conn: Connection, unit_ids: list[int]) -> dict[int, dict[str, A
             "location_path": r.location_path,
             "customer": r.customer,
             "customer_name": r.customer_name,
+            "held": r.id in held_units or r.lot_id in held_lots,
         }
         out[r.id] = _affected_row(
             row, shipment=shipped_by.get(r.id) if status == Status.SHIPPED else None
@@ -424,6 +435,7 @@ def _affected_row(
         "lot": r.get("lot"),
         "qty": r["qty"],
         "status": r["status"],
+        "held": r.get("held", False),
         "location": r["location"],
         "location_path": r["location_path"],
         "customer": r.get("customer"),

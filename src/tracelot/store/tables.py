@@ -173,4 +173,54 @@ genealogy = Table(
     Column("child_unit_id", Integer, ForeignKey("units.id"), index=True),
     Column("child_lot_id", Integer, ForeignKey("lots.id"), index=True),
     Column("qty", Exact, nullable=False),
+    # a repair that took this input out of its assembly (set once, by `replace`)
+    Column("removed_op_id", Integer, ForeignKey("operations.id")),
+)
+
+recalls = Table(
+    "recalls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("status", String(10), nullable=False),
+    # what was asked for (JSON) and the roots it resolved to, as "unit:ID" / "lot:ID"
+    Column("scope", Text, nullable=False),
+    Column("roots", Text, nullable=False),
+    Column("opened_op_id", Integer, ForeignKey("operations.id"), nullable=False),
+    Column("closed_op_id", Integer, ForeignKey("operations.id")),
+    Column("close_reason", Text),
+    CheckConstraint("status IN ('open', 'closed')", name="status"),
+)
+
+holds = Table(
+    "holds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), index=True),
+    Column("lot_id", Integer, ForeignKey("lots.id"), index=True),
+    Column("reason", Text, nullable=False),
+    Column("recall_id", Integer, ForeignKey("recalls.id"), index=True),
+    Column("placed_op_id", Integer, ForeignKey("operations.id"), nullable=False),
+    Column("released_op_id", Integer, ForeignKey("operations.id")),
+)
+
+recall_items = Table(
+    "recall_items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recall_id", Integer, ForeignKey("recalls.id"), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), index=True),
+    Column("lot_id", Integer, ForeignKey("lots.id"), index=True),
+    # frozen as of opening: how much, where, in what status, with which customer
+    Column("qty", Exact, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("customer_id", Integer, ForeignKey("parties.id")),
+    Column("shipment_ref", String(200)),
+    Column("shipment_date", UtcDateTime),
+    Column("needs_action", Boolean, nullable=False),
+    Column("disposition", String(16)),
+    Column("disposition_op_id", Integer, ForeignKey("operations.id")),
 )

@@ -1,0 +1,169 @@
+"""`tracelot hold`, `release`, `holds` and `recall ...`: quarantine and recalls."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tracelot.cli.common import JsonOpt, NoteOpt, db
+from tracelot.cli.output import csv_value, out, print_json, table, text
+
+recall_app = typer.Typer(help="Recalls: open, work and close them.", no_args_is_help=True)
+
+NOTIFY_COLUMNS = [
+    "customer", "customer_name", "item", "serial", "lot", "qty", "shipment_ref",
+    "shipment_date", "disposition",
+]  # fmt: skip
+ITEM_COLUMNS = [
+    "item", "serial", "lot", "qty", "status", "location_path", "customer", "shipment_ref",
+    "disposition",
+]  # fmt: skip
+
+
+def hold(
+    ctx: typer.Context,
+    ref: str,
+    reason: Annotated[str, typer.Option("--reason", help="Why it is held.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Hold a unit or lot: it can be neither shipped nor consumed until released."""
+    held = db(ctx).hold(ref, reason=reason)
+    print_json(held) if as_json else out.print(f"hold #{held['hold']} on {held['ref']}")
+
+
+def release(ctx: typer.Context, ref: str, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
+    """Release the holds on a unit or lot."""
+    done = db(ctx).release(ref, note=note)
+    if as_json:
+        print_json(done)
+    else:
+        out.print(f"released {done['ref']} (holds {', '.join(map(str, done['released']))})")
+
+
+def holds(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Every open hold."""
+    rows = db(ctx).holds()
+    columns = ["hold", "item", "serial", "lot", "reason", "recall", "at", "user"]
+    print_json(rows) if as_json else table(rows, columns)
+
+
+@recall_app.command("open")
+def recall_open(
+    ctx: typer.Context,
+    refs: Annotated[list[str] | None, typer.Argument(help="Units or lots recalled.")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why.")] = "",
+    supplier: Annotated[str | None, typer.Option("--supplier")] = None,
+    supplier_lot: Annotated[str | None, typer.Option("--supplier-lot")] = None,
+    item: Annotated[
+        str | None, typer.Option("--item", help="With --serials or --made-between.")
+    ] = None,
+    serials: Annotated[str | None, typer.Option("--serials", help="A list or range.")] = None,
+    made_between: Annotated[
+        tuple[str, str] | None, typer.Option("--made-between", help="Two dates: D1 D2.")
+    ] = None,
+    quarantine: Annotated[
+        str | None, typer.Option("--quarantine", help="Move what is on hand to this location.")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Open a recall: trace the scope forward, freeze the affected list, hold what we have."""
+    recall = db(ctx).recall_open(
+        reason=reason, refs=refs or [], supplier=supplier, supplier_lot=supplier_lot, item=item,
+        serials=serials, made_between=made_between, quarantine=quarantine,
+    )  # fmt: skip
+    _show(recall, as_json)
+
+
+@recall_app.command("list")
+def recall_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Recalls with their status and counts."""
+    rows = db(ctx).recalls()
+    if as_json:
+        print_json(rows)
+    else:
+        table(rows, ["recall", "status", "reason", "opened_at", "opened_by", "affected", "open"],
+              numeric=("affected", "open"))  # fmt: skip
+
+
+@recall_app.command("show")
+def recall_show(ctx: typer.Context, recall_id: int, as_json: JsonOpt = False) -> None:
+    """Scope, counts by status, affected items and the customer notification list."""
+    _show(db(ctx).recall(recall_id), as_json)
+
+
+@recall_app.command("notify-list")
+def recall_notify_list(
+    ctx: typer.Context,
+    recall_id: int,
+    csv_file: Annotated[Path, typer.Option("--csv", help="Write the list to this CSV file.")],
+) -> None:
+    """Write the customer notification list (per customer, what they received) as CSV."""
+    rows = db(ctx).recall(recall_id)["notify"]
+    with csv_file.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, NOTIFY_COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: csv_value(r[k]) for k in NOTIFY_COLUMNS} for r in rows)
+    out.print(f"{len(rows)} lines for {len({r['customer'] for r in rows})} customers in {csv_file}")
+
+
+@recall_app.command("mark")
+def recall_mark(
+    ctx: typer.Context,
+    recall_id: int,
+    ref: str,
+    disposition: Annotated[
+        str, typer.Option("--as", help="located, returned, reworked, scrapped or cleared.")
+    ],
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record what became of an affected unit or lot."""
+    recall = db(ctx).recall_mark(recall_id, ref, disposition=disposition, note=note)
+    print_json(recall) if as_json else out.print(
+        f"recall {recall_id}: {ref} marked {disposition}; {recall['open']} still open"
+    )
+
+
+@recall_app.command("extend")
+def recall_extend(
+    ctx: typer.Context, recall_id: int, refs: list[str], as_json: JsonOpt = False
+) -> None:
+    """Add units or lots to a recall's scope."""
+    _show(db(ctx).recall_extend(recall_id, *refs), as_json)
+
+
+@recall_app.command("close")
+def recall_close(
+    ctx: typer.Context,
+    recall_id: int,
+    force: Annotated[bool, typer.Option("--force", help="Close with items still open.")] = False,
+    reason: Annotated[str | None, typer.Option("--reason")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Close a recall once every affected item has a disposition."""
+    recall = db(ctx).recall_close(recall_id, force=force, reason=reason)
+    print_json(recall) if as_json else out.print(f"recall {recall_id} closed")
+
+
+def _show(recall: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(recall)
+        return
+    scope = ", ".join(f"{k}={v}" for k, v in recall["scope"].items())
+    out.print(f"recall {recall['recall']} ({recall['status']}): {recall['reason']}")
+    out.print(f"  scope: {scope}")
+    out.print(f"  opened {text(recall['opened_at'])} by {recall['opened_by']}")
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(recall["by_status"].items()))
+    out.print(f"  affected: {recall['affected']} ({counts}); open: {recall['open']}")
+    table(recall["items"], ITEM_COLUMNS, title="affected")
+    table(recall["notify"], NOTIFY_COLUMNS[:-1], title="customers to notify")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("hold")(hold)
+    app.command("release")(release)
+    app.command("holds")(holds)
+    app.add_typer(recall_app, name="recall")

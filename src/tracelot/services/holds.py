@@ -1,0 +1,167 @@
+"""Holds: stock that may be neither shipped nor consumed until released."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, or_, select, update
+
+from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound, WrongKind
+from tracelot.domain.status import OperationKind
+from tracelot.services.ledger import new_operation
+from tracelot.services.lookup import Target, resolve
+from tracelot.store.tables import holds, items, lots, operations, recalls, units
+
+
+def open_holds_of(conn: Connection, unit_id: int | None, lot_id: int | None) -> list[Row]:
+    """Open holds on a unit (or on the lot it belongs to) or on a lot."""
+    conditions = []
+    if unit_id is not None:
+        conditions.append(holds.c.unit_id == unit_id)
+    if lot_id is not None:
+        conditions.append((holds.c.lot_id == lot_id) & holds.c.unit_id.is_(None))
+    if not conditions:
+        return []
+    return conn.execute(
+        select(holds).where(or_(*conditions), holds.c.released_op_id.is_(None)).order_by(holds.c.id)
+    ).all()
+
+
+def open_holds(conn: Connection, target: Target) -> list[Row]:
+    unit_id = target.unit.id if target.unit is not None else None
+    lot_id = target.lot.id if target.lot is not None else None
+    return open_holds_of(conn, unit_id, lot_id)
+
+
+def held_lot_ids(conn: Connection, item_id: int) -> set[int]:
+    """The item's lots under an open hold (whole lots, not single units)."""
+    return set(
+        conn.execute(
+            select(holds.c.lot_id).where(
+                holds.c.item_id == item_id,
+                holds.c.unit_id.is_(None),
+                holds.c.released_op_id.is_(None),
+            )
+        ).scalars()
+    )
+
+
+def refuse_if_held(conn: Connection, target: Target, doing: str) -> None:
+    """Held stock is never shipped or consumed: the refusal names the hold."""
+    found = open_holds(conn, target)
+    if found:
+        h = found[0]
+        raise NotAvailable(f"{target} is held and can not be {doing}: hold #{h.id}, {h.reason}")
+
+
+def describe(rows: Iterable[Row]) -> list[dict[str, Any]]:
+    return [{"hold": h.id, "reason": h.reason, "recall": h.recall_id} for h in rows]
+
+
+def place_hold(
+    conn: Connection,
+    target: Target,
+    *,
+    reason: str,
+    op_id: int,
+    recall_id: int | None = None,
+) -> int | None:
+    """Hold a unit or lot; returns the hold's id, or None if this recall holds it already."""
+    if target.unit is None and target.lot is None:
+        raise WrongKind(f"hold a unit (ITEM:SERIAL) or a lot (ITEM@LOT), not {target}")
+    if recall_id is not None and any(h.recall_id == recall_id for h in open_holds(conn, target)):
+        return None
+    return conn.execute(
+        insert(holds)
+        .values(
+            item_id=target.item.id,
+            unit_id=target.unit.id if target.unit is not None else None,
+            lot_id=target.lot.id if target.unit is None and target.lot is not None else None,
+            reason=reason,
+            recall_id=recall_id,
+            placed_op_id=op_id,
+        )
+        .returning(holds.c.id)
+    ).scalar_one()
+
+
+def hold(
+    conn: Connection, *, user: str, ref: str, reason: str, at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Put a unit or lot on hold, with a reason."""
+    if not (reason or "").strip():
+        raise InvalidInput("give a --reason for the hold")
+    target = resolve(conn, ref)
+    op_id = new_operation(conn, OperationKind.HOLD, user=user, at=at, note=reason.strip())
+    hold_id = place_hold(conn, target, reason=reason.strip(), op_id=op_id)
+    return {"hold": hold_id, "ref": str(target), "reason": reason.strip(), "operation": op_id}
+
+
+def release(
+    conn: Connection, *, user: str, ref: str, note: str | None = None, at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Release the open holds on a unit or lot (holds of an open recall stay)."""
+    target = resolve(conn, ref)
+    found = open_holds(conn, target)
+    if not found:
+        raise NotFound(f"{target} is not on hold")
+    mine = [h for h in found if h.recall_id is None or _recall_closed(conn, h.recall_id)]
+    if not mine:
+        raise NotAvailable(
+            f"{target} is held by recall {found[0].recall_id}: it is released when the recall "
+            "marks it cleared or closes"
+        )
+    op_id = new_operation(conn, OperationKind.RELEASE, user=user, at=at, note=note)
+    release_holds(conn, [h.id for h in mine], op_id)
+    return {"released": [h.id for h in mine], "ref": str(target), "operation": op_id}
+
+
+def release_holds(conn: Connection, hold_ids: list[int], op_id: int) -> None:
+    if hold_ids:
+        conn.execute(
+            update(holds)
+            .where(holds.c.id.in_(hold_ids), holds.c.released_op_id.is_(None))
+            .values(released_op_id=op_id)
+        )
+
+
+def _recall_closed(conn: Connection, recall_id: int) -> bool:
+    status = conn.execute(select(recalls.c.status).where(recalls.c.id == recall_id)).scalar_one()
+    return status == "closed"
+
+
+def list_holds(conn: Connection) -> list[dict[str, Any]]:
+    """Every open hold, with what it holds."""
+    query = (
+        select(
+            holds.c.id,
+            holds.c.reason,
+            holds.c.recall_id,
+            items.c.code.label("item"),
+            units.c.serial,
+            lots.c.code.label("lot"),
+            operations.c.occurred_at,
+            operations.c.user_name,
+        )
+        .join(items, items.c.id == holds.c.item_id)
+        .outerjoin(units, units.c.id == holds.c.unit_id)
+        .outerjoin(lots, lots.c.id == holds.c.lot_id)
+        .join(operations, operations.c.id == holds.c.placed_op_id)
+        .where(holds.c.released_op_id.is_(None))
+        .order_by(holds.c.id)
+    )
+    return [
+        {
+            "hold": r.id,
+            "item": r.item,
+            "serial": r.serial,
+            "lot": r.lot,
+            "reason": r.reason,
+            "recall": r.recall_id,
+            "at": r.occurred_at,
+            "user": r.user_name,
+        }
+        for r in conn.execute(query)
+    ]

@@ -1,0 +1,514 @@
+"""Recalls: hold everything a bad lot touched, tell the customers, work it to closure.
+
+Opening a recall traces its scope forward, freezes the affected list as of that moment
+(`recall_items`), and holds every affected unit and lot still in our hands. Each item
+that needs action (in stock, in work in progress, shipped) then gets a disposition;
+a return from the customer is matched to the recall by itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select, update
+
+from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, NotFound
+from tracelot.domain.serials import parse_serials
+from tracelot.domain.status import ON_HAND, OperationKind, Status
+from tracelot.domain.values import parse_date
+from tracelot.services.holds import place_hold, release_holds
+from tracelot.services.ledger import Line, new_operation, post
+from tracelot.services.lookup import Target, item_by_code, location_by_code, resolve
+from tracelot.services.trace import Key, root_keys, trace_keys
+from tracelot.store.bulk import id_in
+from tracelot.store.tables import (
+    holds,
+    items,
+    locations,
+    lots,
+    operations,
+    parties,
+    recall_items,
+    recalls,
+    stock,
+    units,
+)
+
+DISPOSITIONS = ("located", "returned", "reworked", "scrapped", "cleared")
+NEEDS_ACTION = {Status.IN_STOCK.value, Status.WIP.value, Status.SHIPPED.value}
+ON_HAND_VALUES = {s.value for s in ON_HAND}
+
+
+def open_recall(
+    conn: Connection,
+    *,
+    user: str,
+    reason: str,
+    refs: list[str] | None = None,
+    supplier: str | None = None,
+    supplier_lot: str | None = None,
+    item: str | None = None,
+    serials: str | None = None,
+    made_between: tuple[str, str] | None = None,
+    quarantine: str | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Open a recall of a scope: references, a supplier's lot, a serial range or a date range."""
+    if not (reason or "").strip():
+        raise InvalidInput("give a --reason for the recall")
+    scope = {
+        k: v
+        for k, v in {
+            "refs": refs or None, "supplier": supplier, "supplier_lot": supplier_lot,
+            "item": item, "serials": serials,
+            "made_between": list(made_between) if made_between else None,
+        }.items()
+        if v
+    }  # fmt: skip
+    roots = _scope_roots(conn, refs, supplier, supplier_lot, item, serials, made_between)
+    roots_text = _roots_text(roots)
+    same = conn.execute(
+        select(recalls.c.id).where(recalls.c.status == "open", recalls.c.roots == roots_text)
+    ).first()
+    if same is not None:
+        raise AlreadyExists(f"recall {same.id} is already open for this scope")
+    quarantine_loc = location_by_code(conn, quarantine) if quarantine else None
+    op_id = new_operation(conn, OperationKind.RECALL, user=user, at=at, note=reason.strip())
+    recall_id = conn.execute(
+        insert(recalls)
+        .values(
+            reason=reason.strip(),
+            status="open",
+            scope=json.dumps(scope),
+            roots=roots_text,
+            opened_op_id=op_id,
+        )
+        .returning(recalls.c.id)
+    ).scalar_one()
+    _add_affected(conn, recall_id, roots, op_id, reason.strip(), quarantine_loc, user, at)
+    return show_recall(conn, recall_id)
+
+
+def extend_recall(
+    conn: Connection, *, user: str, recall_id: int, refs: list[str], at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Add references to an open recall's scope and hold what they touched as well."""
+    recall = _open_recall_row(conn, recall_id)
+    new_roots = root_keys(conn, refs, None, None)
+    roots = list(dict.fromkeys(_parse_roots(recall.roots) + new_roots))
+    scope = json.loads(recall.scope)
+    scope["refs"] = list(dict.fromkeys([*scope.get("refs", []), *refs]))
+    op_id = new_operation(
+        conn, OperationKind.RECALL, user=user, at=at, note=f"extend recall {recall_id}"
+    )
+    conn.execute(
+        update(recalls)
+        .where(recalls.c.id == recall_id)
+        .values(scope=json.dumps(scope), roots=_roots_text(roots))
+    )
+    _add_affected(conn, recall_id, roots, op_id, recall.reason, None, user, at)
+    return show_recall(conn, recall_id)
+
+
+def _scope_roots(
+    conn: Connection,
+    refs: list[str] | None,
+    supplier: str | None,
+    supplier_lot: str | None,
+    item: str | None,
+    serials: str | None,
+    made_between: tuple[str, str] | None,
+) -> list[Key]:
+    roots: list[Key] = []
+    if refs or supplier or supplier_lot:
+        roots += root_keys(conn, refs or [], supplier, supplier_lot)
+    if serials or made_between:
+        if not item:
+            raise InvalidInput("a serial or date range needs --item")
+        item_row = item_by_code(conn, item)
+        if serials:
+            wanted = parse_serials(serials)
+            found = dict(
+                conn.execute(
+                    select(units.c.serial, units.c.id).where(
+                        units.c.item_id == item_row.id, units.c.serial.in_(wanted)
+                    )
+                ).all()
+            )
+            missing = [s for s in wanted if s not in found]
+            if missing:
+                shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+                raise NotFound(f"item {item_row.code} has no serial {shown}")
+            roots += [("unit", found[s]) for s in wanted]
+        if made_between:
+            start, end = (parse_date(d, what="date") for d in made_between)
+            if end < start:
+                raise InvalidInput(f"the date range {start}..{end} runs backwards")
+            roots += [
+                ("lot", i)
+                for i in conn.execute(
+                    select(lots.c.id).where(
+                        lots.c.item_id == item_row.id, lots.c.made.between(start, end)
+                    )
+                ).scalars()
+            ]
+            roots += [
+                ("unit", i)
+                for i in conn.execute(
+                    select(units.c.id).where(
+                        units.c.item_id == item_row.id, units.c.made.between(start, end)
+                    )
+                ).scalars()
+            ]
+    elif item:
+        raise InvalidInput("--item needs --serials or --made-between")
+    if not roots:
+        raise InvalidInput("the recall scope is empty: nothing was made or received in it")
+    return list(dict.fromkeys(roots))
+
+
+def _roots_text(roots: list[Key]) -> str:
+    return ",".join(f"{kind}:{ident}" for kind, ident in sorted(roots))
+
+
+def _parse_roots(text: str) -> list[Key]:
+    return [(part.split(":")[0], int(part.split(":")[1])) for part in text.split(",") if part]
+
+
+def _add_affected(
+    conn: Connection,
+    recall_id: int,
+    roots: list[Key],
+    op_id: int,
+    reason: str,
+    quarantine: Row | None,
+    user: str,
+    at: dt.datetime | None,
+) -> None:
+    """Freeze the affected list (new rows only) and hold what is still in our hands."""
+    result = trace_keys(conn, "forward", roots)
+    location_ids = dict(conn.execute(select(locations.c.code, locations.c.id)).all())
+    party_ids = dict(conn.execute(select(parties.c.code, parties.c.id)).all())
+    item_ids = _item_ids(conn, result.affected_keys)
+    known = {
+        (r.unit_id, r.lot_id, r.status, r.location_id, r.customer_id)
+        for r in conn.execute(select(recall_items).where(recall_items.c.recall_id == recall_id))
+    }
+    rows = []
+    to_hold: dict[Key, None] = {}
+    for key, row in zip(result.affected_keys, result.affected, strict=True):
+        unit_id = key[1] if key[0] == "unit" else None
+        lot_id = key[1] if key[0] == "lot" else None
+        customer_id = party_ids.get(row["customer"]) if row["customer"] else None
+        identity = (unit_id, lot_id, row["status"], location_ids[row["location"]], customer_id)
+        if identity in known:
+            continue
+        known.add(identity)
+        rows.append(
+            {
+                "recall_id": recall_id, "item_id": item_ids[key], "unit_id": unit_id,
+                "lot_id": lot_id, "qty": Decimal(str(row["qty"])), "status": row["status"],
+                "location_id": identity[3], "customer_id": customer_id,
+                "shipment_ref": row["shipment_ref"], "shipment_date": row["shipment_date"],
+                "needs_action": row["status"] in NEEDS_ACTION,
+            }
+        )  # fmt: skip
+        if row["status"] in ON_HAND_VALUES:
+            to_hold[key] = None
+    if rows:
+        conn.execute(insert(recall_items), rows)
+    already = {
+        ("unit", h.unit_id) if h.unit_id else ("lot", h.lot_id)
+        for h in conn.execute(
+            select(holds.c.unit_id, holds.c.lot_id).where(
+                holds.c.recall_id == recall_id, holds.c.released_op_id.is_(None)
+            )
+        )
+    }
+    new_holds = [
+        {
+            "item_id": item_ids[key], "unit_id": key[1] if key[0] == "unit" else None,
+            "lot_id": key[1] if key[0] == "lot" else None,
+            "reason": f"recall {recall_id}: {reason}", "recall_id": recall_id,
+            "placed_op_id": op_id,
+        }
+        for key in to_hold
+        if key not in already
+    ]  # fmt: skip
+    if new_holds:
+        conn.execute(insert(holds), new_holds)
+    if quarantine is not None:
+        _quarantine(conn, list(to_hold), quarantine, recall_id, user, at)
+
+
+def _item_ids(conn: Connection, keys: list[Key]) -> dict[Key, int]:
+    out: dict[Key, int] = {}
+    for kind, table in (("unit", units), ("lot", lots)):
+        ids = [i for k, i in keys if k == kind]
+        if ids:
+            rows = conn.execute(
+                select(table.c.id, table.c.item_id).where(id_in(conn, table.c.id, ids))
+            )
+            out.update({(kind, r.id): r.item_id for r in rows})
+    return out
+
+
+def _quarantine(
+    conn: Connection,
+    keys: list[Key],
+    quarantine: Row,
+    recall_id: int,
+    user: str,
+    at: dt.datetime | None,
+) -> None:
+    """Move every held unit and lot balance on hand into the quarantine location."""
+    unit_ids = [i for k, i in keys if k == "unit"]
+    lot_ids = [i for k, i in keys if k == "lot"]
+    lines: list[Line] = []
+    if unit_ids:
+        lines += [
+            Line(u.item_id, u.location_id, quarantine.id, Decimal(1), u.lot_id, u.id)
+            for u in conn.execute(
+                select(units).where(
+                    id_in(conn, units.c.id, unit_ids), units.c.location_id != quarantine.id
+                )
+            )
+        ]
+    if lot_ids:
+        balances = conn.execute(
+            select(stock.c.item_id, stock.c.location_id, stock.c.lot_id, stock.c.qty)
+            .join(locations, locations.c.id == stock.c.location_id)
+            .where(
+                id_in(conn, stock.c.lot_id, lot_ids), stock.c.qty > 0, ~locations.c.virtual,
+                stock.c.location_id != quarantine.id,
+            )
+        )  # fmt: skip
+        lines += [Line(b.item_id, b.location_id, quarantine.id, b.qty, b.lot_id) for b in balances]
+    if lines:
+        op_id = new_operation(
+            conn, OperationKind.MOVE, user=user, at=at, reference=f"recall {recall_id}",
+            note="quarantined by the recall",
+        )  # fmt: skip
+        post(conn, op_id, lines)
+
+
+def _open_recall_row(conn: Connection, recall_id: int) -> Row:
+    recall = conn.execute(select(recalls).where(recalls.c.id == recall_id)).first()
+    if recall is None:
+        raise NotFound(f"there is no recall {recall_id}")
+    if recall.status != "open":
+        raise NotAvailable(f"recall {recall_id} is closed")
+    return recall
+
+
+def mark(
+    conn: Connection,
+    *,
+    user: str,
+    recall_id: int,
+    ref: str,
+    disposition: str,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Record what became of an affected unit or lot; `cleared` releases its hold."""
+    if disposition not in DISPOSITIONS:
+        raise InvalidInput(
+            f"disposition must be one of {', '.join(DISPOSITIONS)}, not {disposition!r}"
+        )
+    _open_recall_row(conn, recall_id)
+    target = resolve(conn, ref)
+    selector = _item_selector(target)
+    if selector is None:
+        raise InvalidInput(f"mark a unit or a lot, not {target}")
+    rows = (
+        conn.execute(
+            select(recall_items.c.id).where(recall_items.c.recall_id == recall_id, selector)
+        )
+        .scalars()
+        .all()
+    )
+    if not rows:
+        raise NotFound(f"{target} is not in recall {recall_id}")
+    op_id = new_operation(
+        conn, OperationKind.RECALL, user=user, at=at, reference=f"recall {recall_id}",
+        note=note or f"{target}: {disposition}",
+    )  # fmt: skip
+    conn.execute(
+        update(recall_items)
+        .where(recall_items.c.id.in_(rows))
+        .values(disposition=disposition, disposition_op_id=op_id)
+    )
+    if disposition == "cleared":
+        release_holds(conn, _recall_holds(conn, recall_id, target), op_id)
+    return show_recall(conn, recall_id)
+
+
+def _item_selector(target: Target):  # noqa: ANN202
+    if target.unit is not None:
+        return recall_items.c.unit_id == target.unit.id
+    if target.lot is not None:
+        return (recall_items.c.lot_id == target.lot.id) & recall_items.c.unit_id.is_(None)
+    return None
+
+
+def _recall_holds(conn: Connection, recall_id: int, target: Target | None = None) -> list[int]:
+    query = select(holds.c.id).where(
+        holds.c.recall_id == recall_id, holds.c.released_op_id.is_(None)
+    )
+    if target is not None and target.unit is not None:
+        query = query.where(holds.c.unit_id == target.unit.id)
+    elif target is not None and target.lot is not None:
+        query = query.where(holds.c.lot_id == target.lot.id, holds.c.unit_id.is_(None))
+    return list(conn.execute(query).scalars())
+
+
+def match_return(conn: Connection, target: Target, customer_id: int, op_id: int) -> None:
+    """A return from a customer of recalled stock: mark it returned and hold it again."""
+    selector = _item_selector(target)
+    if selector is None:
+        return
+    found = conn.execute(
+        select(recall_items.c.id, recall_items.c.recall_id, recalls.c.reason)
+        .join(recalls, recalls.c.id == recall_items.c.recall_id)
+        .where(
+            selector, recalls.c.status == "open", recall_items.c.customer_id == customer_id,
+            recall_items.c.status == Status.SHIPPED.value, recall_items.c.disposition.is_(None),
+        )
+    ).all()  # fmt: skip
+    for row in found:
+        conn.execute(
+            update(recall_items)
+            .where(recall_items.c.id == row.id)
+            .values(disposition="returned", disposition_op_id=op_id)
+        )
+        place_hold(
+            conn, target, reason=f"recall {row.recall_id}: {row.reason}", op_id=op_id,
+            recall_id=row.recall_id,
+        )  # fmt: skip
+
+
+def close_recall(
+    conn: Connection,
+    *,
+    user: str,
+    recall_id: int,
+    force: bool = False,
+    reason: str | None = None,
+    at: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """Close a recall whose affected items all have a disposition (or, forced, with a reason)."""
+    _open_recall_row(conn, recall_id)
+    still_open = conn.execute(
+        select(recall_items.c.id).where(
+            recall_items.c.recall_id == recall_id, recall_items.c.needs_action,
+            recall_items.c.disposition.is_(None),
+        )
+    ).scalars().all()  # fmt: skip
+    if still_open and not force:
+        raise NotAvailable(
+            f"recall {recall_id} still has {len(still_open)} affected items without a "
+            "disposition: mark them, or close with --force --reason"
+        )
+    if force and not (reason or "").strip():
+        raise InvalidInput("closing by force needs a --reason")
+    op_id = new_operation(
+        conn, OperationKind.RECALL, user=user, at=at, reference=f"recall {recall_id}",
+        note=f"closed: {reason.strip()}" if reason else "closed",
+    )  # fmt: skip
+    conn.execute(
+        update(recalls)
+        .where(recalls.c.id == recall_id)
+        .values(status="closed", closed_op_id=op_id, close_reason=(reason or "").strip() or None)
+    )
+    release_holds(conn, _recall_holds(conn, recall_id), op_id)
+    return show_recall(conn, recall_id)
+
+
+def list_recalls(conn: Connection) -> list[dict[str, Any]]:
+    ids = conn.execute(select(recalls.c.id).order_by(recalls.c.id)).scalars().all()
+    return [_summary(conn, i) for i in ids]
+
+
+def show_recall(conn: Connection, recall_id: int) -> dict[str, Any]:
+    """Scope, counts by status and disposition, affected items, and whom to notify."""
+    summary = _summary(conn, recall_id)
+    summary["items"] = recall_item_rows(conn, recall_id)
+    summary["notify"] = notify_list(summary["items"])
+    return summary
+
+
+def _summary(conn: Connection, recall_id: int) -> dict[str, Any]:
+    opened, closed = operations.alias("opened"), operations.alias("closed")
+    r = conn.execute(
+        select(
+            recalls, opened.c.occurred_at.label("opened_at"),
+            opened.c.user_name.label("opened_by"), closed.c.occurred_at.label("closed_at"),
+        )
+        .join(opened, opened.c.id == recalls.c.opened_op_id)
+        .outerjoin(closed, closed.c.id == recalls.c.closed_op_id)
+        .where(recalls.c.id == recall_id)
+    ).first()  # fmt: skip
+    if r is None:
+        raise NotFound(f"there is no recall {recall_id}")
+    states = conn.execute(
+        select(
+            recall_items.c.status, recall_items.c.needs_action, recall_items.c.disposition
+        ).where(recall_items.c.recall_id == recall_id)
+    ).all()
+    return {
+        "recall": r.id,
+        "status": r.status,
+        "reason": r.reason,
+        "scope": json.loads(r.scope),
+        "opened_at": r.opened_at,
+        "opened_by": r.opened_by,
+        "closed_at": r.closed_at,
+        "close_reason": r.close_reason,
+        "affected": len(states),
+        "open": sum(1 for s in states if s.needs_action and s.disposition is None),
+        "by_status": dict(Counter(s.status for s in states)),
+        "by_disposition": dict(Counter(s.disposition or "open" for s in states if s.needs_action)),
+    }
+
+
+def recall_item_rows(conn: Connection, recall_id: int) -> list[dict[str, Any]]:
+    query = (
+        select(
+            items.c.code.label("item"), units.c.serial, lots.c.code.label("lot"),
+            recall_items.c.qty, recall_items.c.status, recall_items.c.needs_action,
+            locations.c.path.label("location_path"), parties.c.code.label("customer"),
+            parties.c.name.label("customer_name"), recall_items.c.shipment_ref,
+            recall_items.c.shipment_date, recall_items.c.disposition,
+        )
+        .select_from(recall_items)
+        .join(items, items.c.id == recall_items.c.item_id)
+        .outerjoin(units, units.c.id == recall_items.c.unit_id)
+        .outerjoin(lots, lots.c.id == recall_items.c.lot_id)
+        .join(locations, locations.c.id == recall_items.c.location_id)
+        .outerjoin(parties, parties.c.id == recall_items.c.customer_id)
+        .where(recall_items.c.recall_id == recall_id)
+        .order_by(recall_items.c.id)
+    )  # fmt: skip
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def notify_list(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per customer, the units and lots they received, with shipment references and dates."""
+    return sorted(
+        (
+            {
+                "customer": r["customer"], "customer_name": r["customer_name"],
+                "item": r["item"], "serial": r["serial"], "lot": r["lot"], "qty": r["qty"],
+                "shipment_ref": r["shipment_ref"], "shipment_date": r["shipment_date"],
+                "disposition": r["disposition"],
+            }
+            for r in rows
+            if r["status"] == Status.SHIPPED.value
+        ),
+        key=lambda r: (r["customer"], r["item"], r["serial"] or "", r["lot"] or ""),
+    )  # fmt: skip

@@ -1,0 +1,211 @@
+"""Holds and recalls, end to end through the CLI."""
+
+import csv
+import io
+
+import pytest
+from conftest import Cli
+
+import tracelot
+
+
+@pytest.fixture
+def shipped_world(tl: tracelot.Tracelot, cli: Cli) -> Cli:
+    """Cells of supplier lot CC-9 inside packs inside devices: some shipped, some not."""
+    tl.add_location("WH", kind="warehouse")
+    tl.add_location("LINE", kind="production")
+    tl.add_location("QUAR", kind="quarantine")
+    tl.add_party("CELLCO", name="Cell Co", kind="supplier")
+    tl.add_party("ACME", name="Acme Corp", kind="customer")
+    tl.add_party("GLOBEX", name="Globex", kind="customer")
+    tl.add_item("CELL", name="Cell", tracking="lot")
+    tl.add_item("PCB", name="Board", tracking="serial")
+    tl.add_item("PACK", name="Pack", tracking="serial")
+    tl.add_item("DEV", name="Device", tracking="serial")
+    tl.receive(
+        "CELL", to="WH", lot="L1", qty=40, supplier="CELLCO", supplier_lot="CC-9", made="2030-01-10"
+    )
+    tl.receive(
+        "CELL",
+        to="WH",
+        lot="L9",
+        qty=40,
+        supplier="CELLCO",
+        supplier_lot="CC-10",
+        made="2030-03-01",
+    )
+    tl.receive("PCB", to="WH", serials="B1..B6")
+    for i in range(1, 5):
+        tl.build("PACK", to="LINE", serial=f"P{i}", consume=["CELL@L1=4"])
+        tl.build("DEV", to="LINE", serial=f"D{i}", consume=[f"PACK:P{i}", f"PCB:B{i}"])
+    tl.build("DEV", to="LINE", serial="D9", consume=["CELL@L9=4", "PCB:B5"])
+    tl.ship("DEV:D1", "DEV:D2", to="ACME", reference="SO-1")
+    tl.ship("DEV:D3", to="GLOBEX", reference="SO-2")
+    return cli
+
+
+def test_a_hold_stops_shipping_and_consuming_until_released(shipped_world: Cli, refused) -> None:
+    cli = shipped_world
+    assert cli("hold", "DEV:D4", "--reason", "scratched").exit_code == 0
+    assert cli("where", "DEV:D4", "--json").json()[0]["held"] is True
+    refused("ship", "DEV:D4", "--to", "ACME", match="held and can not be shipped or consumed")
+    assert cli("hold", "CELL@L1", "--reason", "swelling").exit_code == 0
+    refused(
+        "build",
+        "PACK",
+        "--to",
+        "LINE",
+        "--serial",
+        "P7",
+        "--consume",
+        "CELL@L1=1",
+        match="hold #2, swelling",
+    )
+    # picking among lots passes over the held one
+    out = cli("build", "PACK", "--to", "LINE", "--serial", "P8", "--consume", "CELL=2", "--json")
+    assert [ln["lot"] for ln in out.json()["lines"] if ln["item"] == "CELL"] == ["L9"]
+    assert {h["reason"] for h in cli("holds", "--json").json()} == {"scratched", "swelling"}
+    assert cli("release", "DEV:D4").exit_code == 0
+    assert cli("ship", "DEV:D4", "--to", "ACME").exit_code == 0
+    refused("release", "DEV:D4", match="not on hold")
+    refused("hold", "DEV:D1", "--reason", " ", match="reason")
+
+
+def test_a_recall_of_a_supplier_lot_finds_and_holds_everything(shipped_world: Cli) -> None:
+    cli = shipped_world
+    out = cli(
+        "recall",
+        "open",
+        "--supplier",
+        "CELLCO",
+        "--supplier-lot",
+        "CC-9",
+        "--reason",
+        "cell swelling",
+        "--quarantine",
+        "QUAR",
+        "--json",
+    )
+    assert out.exit_code == 0, out.stderr
+    recall = out.json()
+    assert recall["recall"] == 1 and recall["status"] == "open"
+    assert recall["by_status"] == {"in_stock": 1, "consumed": 5, "shipped": 3, "wip": 1}
+    assert recall["open"] == 5  # the lot's stock, D4 at the line, and three shipped devices
+    notify = [(n["customer"], n["serial"], n["shipment_ref"]) for n in recall["notify"]]
+    assert notify == [("ACME", "D1", "SO-1"), ("ACME", "D2", "SO-1"), ("GLOBEX", "D3", "SO-2")]
+    # what we still have is held and in quarantine; D9 (other lot) is untouched
+    d4 = cli("where", "DEV:D4", "--json").json()[0]
+    assert (d4["location_path"], d4["held"]) == ("QUAR", True)
+    assert cli("where", "DEV:D9", "--json").json()[0]["held"] is False
+    cells = cli("where", "CELL@L1", "--json").json()
+    assert [
+        (c["location_path"], c["qty"], c["held"]) for c in cells if c["status"] == "in_stock"
+    ] == [("QUAR", 24, True)]
+    listed = cli("recall", "list", "--json").json()
+    assert [(r["recall"], r["status"], r["affected"], r["open"]) for r in listed] == [
+        (1, "open", 10, 5)
+    ]
+
+
+def test_working_a_recall_to_closure(shipped_world: Cli, refused, tmp_path) -> None:
+    cli = shipped_world
+    cli("recall", "open", "CELL@L1", "--reason", "swelling")
+    refused("recall", "open", "CELL@L1", "--reason", "again", match="recall 1 is already open")
+    path = tmp_path / "notify.csv"
+    assert cli("recall", "notify-list", "1", "--csv", str(path)).exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert [(r["customer"], r["serial"]) for r in rows] == [
+        ("ACME", "D1"),
+        ("ACME", "D2"),
+        ("GLOBEX", "D3"),
+    ]
+    refused("recall", "close", "1", match="5 affected items without a disposition")
+    refused("recall", "mark", "1", "DEV:D9", "--as", "located", match="not in recall 1")
+    refused("recall", "mark", "1", "DEV:D1", "--as", "lost", match="disposition must be one of")
+    refused("recall", "mark", "7", "DEV:D1", "--as", "located", match="no recall 7")
+    # a return from the customer is matched to the recall, and the unit is held again
+    assert cli("return", "DEV:D1", "--from", "ACME", "--to", "QUAR").exit_code == 0
+    d1 = cli("where", "DEV:D1", "--json").json()[0]
+    assert d1["held"] is True
+    items = {
+        (i["serial"], i["disposition"])
+        for i in cli("recall", "show", "1", "--json").json()["items"]
+        if i["serial"]
+    }
+    assert ("D1", "returned") in items
+    for ref, disposition in [
+        ("DEV:D2", "located"),
+        ("DEV:D3", "located"),
+        ("DEV:D4", "reworked"),
+        ("CELL@L1", "scrapped"),
+    ]:
+        assert cli("recall", "mark", "1", ref, "--as", disposition).exit_code == 0
+    assert cli("recall", "mark", "1", "DEV:D4", "--as", "cleared").exit_code == 0
+    assert cli("where", "DEV:D4", "--json").json()[0]["held"] is False
+    closed = cli("recall", "close", "1", "--json")
+    assert closed.exit_code == 0 and closed.json()["status"] == "closed"
+    assert cli("holds", "--json").json() == []  # closing released the recall's holds
+    refused("recall", "mark", "1", "DEV:D2", "--as", "located", match="closed")
+
+
+def test_a_recall_may_be_closed_by_force_with_a_reason(shipped_world: Cli, refused) -> None:
+    cli = shipped_world
+    cli("recall", "open", "CELL@L1", "--reason", "swelling")
+    refused("recall", "close", "1", "--force", match="needs a --reason")
+    assert cli("recall", "close", "1", "--force", "--reason", "supplier withdrew").exit_code == 0
+    assert cli("recall", "show", "1", "--json").json()["close_reason"] == "supplier withdrew"
+
+
+def test_recall_scopes_by_serial_range_and_date_range(shipped_world: Cli, refused) -> None:
+    cli = shipped_world
+    out = cli("recall", "open", "--item", "PCB", "--serials", "B1..B2", "--reason", "x", "--json")
+    assert {i["serial"] for i in out.json()["items"]} == {"B1", "B2", "D1", "D2"}
+    out = cli(
+        "recall",
+        "open",
+        "--item",
+        "CELL",
+        "--made-between",
+        "2030-02-01",
+        "2030-03-31",
+        "--reason",
+        "y",
+        "--json",
+    )
+    assert {i["serial"] for i in out.json()["items"] if i["serial"]} == {"D9"}
+    refused(
+        "recall",
+        "open",
+        "--item",
+        "PCB",
+        "--serials",
+        "B1..B99",
+        "--reason",
+        "z",
+        match="has no serial B7",
+    )
+    refused(
+        "recall",
+        "open",
+        "--item",
+        "CELL",
+        "--made-between",
+        "2020-01-01",
+        "2020-02-01",
+        "--reason",
+        "z",
+        match="scope is empty",
+    )
+    refused("recall", "open", "--reason", "z", match="scope is empty")
+    refused("recall", "open", "CELL@L1", match="reason")
+    refused("recall", "open", "--serials", "B1", "--reason", "z", match="needs --item")
+
+
+def test_extending_a_recall_adds_scope(shipped_world: Cli) -> None:
+    cli = shipped_world
+    cli("recall", "open", "DEV:D1", "--reason", "noise")
+    out = cli("recall", "extend", "1", "DEV:D9", "--json")
+    assert out.exit_code == 0, out.stderr
+    assert {i["serial"] for i in out.json()["items"]} == {"D1", "D9"}
+    assert out.json()["scope"]["refs"] == ["DEV:D1", "DEV:D9"]
+    assert cli("where", "DEV:D9", "--json").json()[0]["held"] is True
