@@ -297,6 +297,13 @@ class Tracelot:
             at=at,
         )
 
+    def replace(self, assembly: str, *, remove: str, install: str, to: str | None = None,
+                scrap: bool = False, reference: str | None = None, note: str | None = None,
+                at: dt.datetime | None = None) -> OperationResult:  # fmt: skip
+        """Repair a built unit: swap one component unit for another."""
+        return self._op(production.replace, assembly=assembly, remove=remove, install=install,
+                        to=to, scrap=scrap, reference=reference, note=note, at=at)  # fmt: skip
+
     # -- questions --------------------------------------------------------------------
 
     def stock(
@@ -320,9 +327,13 @@ class Tracelot:
         """The timeline of a unit, lot or item."""
         return self._run(inquiry.history, write=False, ref=ref)
 
-    def trace_backward(self, ref: str, *, depth: int | None = None) -> Trace:
-        """Every component and supplier lot that went into a unit or lot."""
-        return self._run(tracing.trace, write=False, direction="backward", refs=[ref], depth=depth)
+    def trace_backward(
+        self, ref: str, *, depth: int | None = None, as_of: dt.date | str | None = None
+    ) -> Trace:
+        """Every component and supplier lot that went into a unit or lot (at `as_of`)."""
+        return self._run(
+            tracing.trace, write=False, direction="backward", refs=[ref], depth=depth, as_of=as_of
+        )
 
     def trace_forward(
         self,
@@ -330,6 +341,7 @@ class Tracelot:
         supplier: str | None = None,
         supplier_lot: str | None = None,
         depth: int | None = None,
+        as_of: dt.date | str | None = None,
     ) -> Trace:
         """Everything made from units or lots (or a supplier's lot), and where it is now."""
         return self._run(
@@ -340,6 +352,7 @@ class Tracelot:
             supplier=supplier,
             supplier_lot=supplier_lot,
             depth=depth,
+            as_of=as_of,
         )
 
     def hold(self, ref: str, *, reason: str) -> dict[str, Any]:

@@ -169,9 +169,30 @@ def adjust(
         out.print("count matches the books: nothing to adjust")
 
 
+def replace(
+    ctx: typer.Context,
+    assembly: str,
+    remove: Annotated[str, typer.Option("--remove", help="The component unit taken out.")],
+    install: Annotated[str, typer.Option("--install", help="The component unit put in.")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="Where the removed unit goes (default: beside it).")
+    ] = None,
+    scrap_removed: Annotated[bool, typer.Option("--scrap", help="Scrap the removed unit.")] = False,
+    reference: RefOpt = None,
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Repair a built unit: swap a component; genealogy keeps both, with dates."""
+    result = db(ctx).replace(
+        assembly, remove=remove, install=install, to=to, scrap=scrap_removed,
+        reference=reference, note=note,
+    )  # fmt: skip
+    operation(result, as_json=as_json)
+
+
 def register(app: typer.Typer) -> None:
     for name, fn in [
         ("receive", receive), ("move", move), ("build", build), ("ship", ship),
-        ("return", return_), ("scrap", scrap), ("adjust", adjust),
+        ("return", return_), ("scrap", scrap), ("adjust", adjust), ("replace", replace),
     ]:  # fmt: skip
         app.command(name)(fn)

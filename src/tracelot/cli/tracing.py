@@ -25,6 +25,9 @@ SvgOpt = Annotated[
     str | None, typer.Option("--svg", help="Also draw the graph to FILE (.svg or .png).")
 ]
 DepthOpt = Annotated[int | None, typer.Option("--depth", help="Follow at most N levels.")]
+AsOfOpt = Annotated[
+    str | None, typer.Option("--as-of", help="The genealogy as it stood at the end of DATE.")
+]
 
 
 @trace_app.command("backward")
@@ -32,12 +35,13 @@ def backward(
     ctx: typer.Context,
     ref: str,
     depth: DepthOpt = None,
+    as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     svg: SvgOpt = None,
 ) -> None:
     """Every component and supplier lot that went into a unit or lot."""
-    _show(db(ctx).trace_backward(ref, depth=depth), as_json, as_csv, svg)
+    _show(db(ctx).trace_backward(ref, depth=depth, as_of=as_of), as_json, as_csv, svg)
 
 
 @trace_app.command("forward")
@@ -47,13 +51,14 @@ def forward(
     supplier: Annotated[str | None, typer.Option("--supplier")] = None,
     supplier_lot: Annotated[str | None, typer.Option("--supplier-lot")] = None,
     depth: DepthOpt = None,
+    as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     svg: SvgOpt = None,
 ) -> None:
     """Everything made from units or lots, or from a supplier's lot, and where it is now."""
     result = db(ctx).trace_forward(
-        *(refs or []), supplier=supplier, supplier_lot=supplier_lot, depth=depth
+        *(refs or []), supplier=supplier, supplier_lot=supplier_lot, depth=depth, as_of=as_of
     )
     _show(result, as_json, as_csv, svg)
 
@@ -90,6 +95,8 @@ def _label(node: Node, direction: str) -> str:
         parts.append(f"x{text(node.qty)}")
     if node.build is not None:
         parts.append(f"build #{node.build} {text(node.build_date)}")
+    if node.removed is not None:
+        parts.append(f"REMOVED by #{node.removed} {text(node.removed_date)}")
     if direction == "backward" and node.supplier:
         parts.append(
             f"from {node.supplier}" + (f" lot {node.supplier_lot}" if node.supplier_lot else "")

@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, insert, select, update
 
-from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
+from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.refs import parse_consume
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import check_code, normalize, parse_date, parse_qty
@@ -20,7 +20,7 @@ from tracelot.services.lookup import (
     resolve,
     virtual_location,
 )
-from tracelot.services.picking import take_lines
+from tracelot.services.picking import check_unit_available, take_lines
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.store.tables import genealogy, lots, units
@@ -239,3 +239,70 @@ def _create_output(
             .returning(units.c.id)
         ).scalar_one()
     return unit_id, lot_id
+
+
+def replace(
+    conn: Connection,
+    *,
+    user: str,
+    assembly: str,
+    remove: str,
+    install: str,
+    to: str | None = None,
+    scrap: bool = False,
+    reference: str | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> OperationResult:
+    """Repair: take a component unit out of a built unit and put another in.
+
+    The removed unit goes to `to` (default: where the assembly is) or to SCRAP; the
+    genealogy keeps both links, the old one marked with this repair.
+    """
+    if scrap and to:
+        raise InvalidInput("give --to or --scrap, not both")
+    target = resolve(conn, assembly)
+    if target.unit is None:
+        raise WrongKind(f"replace works on a built unit (ITEM:SERIAL), not {target}")
+    today = (at or now()).date()
+    production = virtual_location(conn, "PRODUCTION")
+    assembly_loc = check_unit_available(conn, target, today=today, for_use=False)
+    old, new = resolve(conn, remove), resolve(conn, install)
+    if old.unit is None or new.unit is None:
+        raise WrongKind("replace swaps units: give --remove ITEM:SERIAL and --install ITEM:SERIAL")
+    link = conn.execute(
+        select(genealogy).where(
+            genealogy.c.parent_unit_id == target.unit.id,
+            genealogy.c.child_unit_id == old.unit.id,
+            genealogy.c.removed_op_id.is_(None),
+        )
+    ).first()
+    if link is None:
+        raise NotAvailable(f"{old} is not a component of {target}")
+    if new.unit.id == target.unit.id:
+        raise InvalidInput(f"a unit can not be installed into itself: {new}")
+    install_lines = take_lines(conn, new, None, to_id=production.id, today=today, for_use=True)
+    dest = (
+        virtual_location(conn, "SCRAP")
+        if scrap
+        else (location_by_code(conn, to) if to else assembly_loc)
+    )
+    removed = Line(old.item.id, production.id, dest.id, Decimal(1), old.unit.lot_id, old.unit.id)
+    op_id = new_operation(
+        conn, OperationKind.REPLACE, user=user, at=at, reference=reference,
+        note=note or f"{target}: {old} replaced by {new}",
+    )  # fmt: skip
+    post(conn, op_id, [removed, *install_lines])
+    conn.execute(
+        update(genealogy)
+        .where(genealogy.c.id == link.id, genealogy.c.removed_op_id.is_(None))
+        .values(removed_op_id=op_id)
+    )
+    conn.execute(
+        insert(genealogy).values(
+            operation_id=op_id, parent_item_id=target.item.id, parent_unit_id=target.unit.id,
+            parent_lot_id=target.unit.lot_id, child_item_id=new.item.id,
+            child_unit_id=new.unit.id, child_lot_id=new.unit.lot_id, qty=Decimal(1),
+        )
+    )  # fmt: skip
+    return result(conn, op_id, [removed, *install_lines])

@@ -190,7 +190,7 @@ def _add_affected(
     at: dt.datetime | None,
 ) -> None:
     """Freeze the affected list (new rows only) and hold what is still in our hands."""
-    result = trace_keys(conn, "forward", roots)
+    result = trace_keys(conn, "forward", roots, current_only=True)
     location_ids = dict(conn.execute(select(locations.c.code, locations.c.id)).all())
     party_ids = dict(conn.execute(select(parties.c.code, parties.c.id)).all())
     item_ids = _item_ids(conn, result.affected_keys)

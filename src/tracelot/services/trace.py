@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
 from tracelot.domain.status import LocationKind, Status, status_at
+from tracelot.domain.values import parse_date
 from tracelot.services.inquiry import held_sets
 from tracelot.services.inquiry import where as where_rows
 from tracelot.services.lookup import Target, party_by_code, resolve
@@ -87,6 +88,8 @@ class Node:
     receipt: int | None = None
     receipt_date: dt.datetime | None = None
     expires: dt.date | None = None
+    removed: int | None = None  # the repair that took this component out
+    removed_date: dt.datetime | None = None
     children: list[Node] = field(default_factory=list)
 
     @property
@@ -111,6 +114,8 @@ class Node:
             "receipt": self.receipt,
             "receipt_date": self.receipt_date,
             "expires": self.expires,
+            "removed": self.removed,
+            "removed_date": self.removed_date,
             children_name: [c.to_dict(children_name) for c in self.children],
         }
 
@@ -139,18 +144,49 @@ def trace(
     supplier: str | None = None,
     supplier_lot: str | None = None,
     depth: int | None = None,
+    as_of: dt.date | dt.datetime | str | None = None,
 ) -> Trace:
-    """Trace units or lots (or a supplier's lot code) backward or forward."""
+    """Trace units or lots (or a supplier's lot code) backward or forward.
+
+    `as_of` (a date means the end of that day, UTC) answers for a past moment.
+    """
     if depth is not None and depth < 1:
         raise InvalidInput(f"--depth must be at least 1, not {depth}")
-    return trace_keys(conn, direction, root_keys(conn, refs or [], supplier, supplier_lot), depth)
+    moment = _moment(as_of) if as_of is not None else None
+    roots = root_keys(conn, refs or [], supplier, supplier_lot)
+    return trace_keys(conn, direction, roots, depth, as_of=moment)
+
+
+def _moment(value: dt.date | dt.datetime | str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    day = parse_date(value, what="--as-of date")
+    return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
 
 
 def trace_keys(
-    conn: Connection, direction: Direction, roots: list[Key], depth: int | None = None
+    conn: Connection,
+    direction: Direction,
+    roots: list[Key],
+    depth: int | None = None,
+    *,
+    as_of: dt.datetime | None = None,
+    current_only: bool = False,
 ) -> Trace:
-    """Trace from units and lots given by their keys."""
+    """Trace from units and lots given by their keys.
+
+    Components taken out by a repair are shown with the date they were removed, unless
+    `current_only`; `as_of` keeps only the links that stood at that moment.
+    """
     links = _walk(conn, direction, roots, depth or 1000)
+    if current_only:
+        links = [ln for ln in links if ln.removed_op_id is None]
+    if as_of is not None:
+        links = [
+            ln
+            for ln in links
+            if ln.occurred_at <= as_of and (ln.removed_at is None or ln.removed_at > as_of)
+        ]
     keys = set(roots)
     for link in links:
         keys.add(_parent_key(link))
@@ -167,6 +203,8 @@ def trace_keys(
         node = Node(key=key, **details[key])
         if via is not None:
             node.qty, node.build, node.build_date = via.qty, via.operation_id, via.occurred_at
+            if as_of is None:  # as of a moment, every link shown stood then
+                node.removed, node.removed_date = via.removed_op_id, via.removed_at
         for link in children.get(key, []):
             nxt = _child_key(link) if direction == "backward" else _parent_key(link)
             if nxt not in seen:  # a genealogy is acyclic; this only guards the walk
@@ -233,9 +271,11 @@ def _walk(conn: Connection, direction: Direction, roots: list[Key], depth: int) 
     link_ids = conn.execute(walk).scalars().all()
     if not link_ids:
         return []
+    removal = aliased(operations)
     return conn.execute(
-        select(genealogy, operations.c.occurred_at)
+        select(genealogy, operations.c.occurred_at, removal.c.occurred_at.label("removed_at"))
         .join(operations, operations.c.id == genealogy.c.operation_id)
+        .outerjoin(removal, removal.c.id == genealogy.c.removed_op_id)
         .where(id_in(conn, genealogy.c.id, link_ids))
         .order_by(genealogy.c.id)
     ).all()
