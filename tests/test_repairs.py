@@ -104,3 +104,40 @@ def test_replace_through_the_cli_and_its_refusals(
         match="not both",
     )
     refused("trace", "backward", "DEV:D1", "--as-of", "someday", match="not a date")
+
+
+def test_a_lot_can_not_be_made_from_what_it_went_into(
+    repaired: tracelot.Tracelot, cli: Cli, refused
+) -> None:
+    repaired.add_item("MIX", name="Mix", tracking="lot")
+    repaired.build("MIX", to="LINE", lot="M1", qty=4, consume=["CELL@L1=1"])
+    repaired.build("DEV", to="LINE", serial="D2", consume=["MIX@M1=1"])
+    refused(
+        "build", "MIX", "--to", "LINE", "--lot", "M1", "--qty", "2", "--consume", "DEV:D2",
+        match="DEV:D2 contains MIX@M1",
+    )  # fmt: skip
+    out = cli("build", "MIX", "--to", "LINE", "--lot", "M1", "--qty", "2", "--consume", "PCB:B3")
+    assert out.exit_code == 0, out.stderr  # a lot made again from something else is fine
+    assert {n.ref for n in repaired.trace_backward("MIX@M1").roots[0].children} == {
+        "CELL@L1",
+        "PCB:B3",
+    }
+
+
+def test_history_of_an_assembly_shows_its_repairs_and_holds(
+    repaired: tracelot.Tracelot, cli: Cli
+) -> None:
+    repaired.hold("DEV:D1", reason="inspect", at=day("2030-03-01"))
+    repaired.release("DEV:D1", at=day("2030-03-02"))
+    timeline = cli("history", "DEV:D1", "--json").json()
+    assert [(e["kind"], e["note"]) for e in timeline] == [
+        ("build", None),
+        ("replace", "DEV:D1: PCB:B1 replaced by PCB:B2"),
+        ("hold", "inspect"),
+        ("release", None),
+    ]
+    assert [e["kind"] for e in cli("history", "PCB:B1", "--json").json()] == [
+        "receive",
+        "build",
+        "replace",
+    ]

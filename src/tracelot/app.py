@@ -355,13 +355,15 @@ class Tracelot:
             as_of=as_of,
         )
 
-    def hold(self, ref: str, *, reason: str) -> dict[str, Any]:
+    def hold(self, ref: str, *, reason: str, at: dt.datetime | None = None) -> dict[str, Any]:
         """Hold a unit or lot: it can be neither shipped nor consumed until released."""
-        return self._op(holding.hold, ref=ref, reason=reason)
+        return self._op(holding.hold, ref=ref, reason=reason, at=at)
 
-    def release(self, ref: str, *, note: str | None = None) -> dict[str, Any]:
+    def release(
+        self, ref: str, *, note: str | None = None, at: dt.datetime | None = None
+    ) -> dict[str, Any]:
         """Release the holds on a unit or lot."""
-        return self._op(holding.release, ref=ref, note=note)
+        return self._op(holding.release, ref=ref, note=note, at=at)
 
     def holds(self) -> list[dict[str, Any]]:
         """Every open hold."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, null, or_, select
+from sqlalchemy import Connection, and_, case, func, literal, null, or_, select, union
 from sqlalchemy.orm import aliased
 
 from tracelot.domain.errors import NotFound, WrongKind
@@ -21,6 +21,7 @@ from tracelot.services.lookup import (
 )
 from tracelot.services.picking import assembly_of
 from tracelot.store.tables import (
+    genealogy,
     holds,
     items,
     locations,
@@ -283,10 +284,22 @@ def history(conn: Connection, ref: str) -> list[Row]:
             unit_by_serial(conn, item_row, parsed.key or "")  # names the wrong kind
             raise NotFound(f"unknown unit {ref}")
         selector = moves.c.unit_id == unit.id
+        events = union(
+            select(genealogy.c.operation_id).where(genealogy.c.parent_unit_id == unit.id),
+            select(holds.c.placed_op_id).where(holds.c.unit_id == unit.id),
+            select(holds.c.released_op_id).where(holds.c.unit_id == unit.id),
+        )
     elif parsed.kind == "lot":
-        selector = moves.c.lot_id == lot_by_code(conn, item_row, parsed.key or "").id
+        lot_id = lot_by_code(conn, item_row, parsed.key or "").id
+        selector = moves.c.lot_id == lot_id
+        events = union(
+            select(holds.c.placed_op_id).where(holds.c.lot_id == lot_id, holds.c.unit_id.is_(None)),
+            select(holds.c.released_op_id).where(
+                holds.c.lot_id == lot_id, holds.c.unit_id.is_(None)
+            ),
+        )
     else:
-        selector = moves.c.item_id == item_row.id
+        selector, events = moves.c.item_id == item_row.id, None
     src, dst = aliased(locations), aliased(locations)
     query = (
         select(
@@ -324,7 +337,7 @@ def history(conn: Connection, ref: str) -> list[Row]:
         )
         .order_by(operations.c.id, src.c.path, dst.c.path)
     )
-    return [
+    rows = [
         {
             "operation": r.id,
             "kind": r.kind,
@@ -342,3 +355,21 @@ def history(conn: Connection, ref: str) -> list[Row]:
         }
         for r in conn.execute(query)
     ]
+    if events is not None:  # what happened to it without moving it: repairs, holds
+        moved = {row["operation"] for row in rows}
+        done = events.subquery()
+        for op in conn.execute(
+            select(operations)
+            .where(operations.c.id.in_(select(done.c[0]).where(done.c[0].is_not(None))))
+            .order_by(operations.c.id)
+        ):
+            if op.id not in moved:
+                rows.append(
+                    {"operation": op.id, "kind": op.kind, "at": op.occurred_at,
+                     "user": op.user_name, "item": item_row.code,
+                     "lot": parsed.key if parsed.kind == "lot" else None,
+                     "serial": parsed.key if parsed.kind == "unit" else None,
+                     "from": None, "to": None, "qty": None, "party": None,
+                     "reference": op.reference, "note": op.note}
+                )  # fmt: skip
+    return sorted(rows, key=lambda row: (row["at"], row["operation"]))

@@ -23,6 +23,7 @@ from tracelot.services.lookup import (
 from tracelot.services.picking import check_unit_available, take_lines
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
+from tracelot.services.trace import Key, reached
 from tracelot.store.tables import genealogy, lots, units
 
 
@@ -68,10 +69,13 @@ def build(
 
     inputs: list[tuple[Target, list[Line]]] = []
     seen: set[str] = set()
+    containers = _containers_of_lot(conn, out_item, lot) if serial is None else set()
     for spec in consume:
         ref, want = parse_consume(spec)
         target = resolve(conn, ref)
         _refuse_own_output(target, out_item, serial, lot)
+        if _key(target) in containers:
+            raise InvalidInput(f"{target} contains {out_item.code}@{lot}: it can not go into it")
         if str(target) in seen:
             raise InvalidInput(f"{target} is consumed twice in one build")
         seen.add(str(target))
@@ -151,6 +155,20 @@ def _refuse_own_output(target: Target, out_item: Row, serial: str | None, lot: s
         target.lot is not None and target.lot.code == lot
     ):
         raise InvalidInput(f"a build can not consume its own output {target}")
+
+
+def _containers_of_lot(conn: Connection, item: Row, lot: str | None) -> set[Key]:
+    """What an existing output lot already went into: consuming one of them makes a cycle."""
+    lot_id = conn.execute(
+        select(lots.c.id).where(lots.c.item_id == item.id, lots.c.code == lot)
+    ).scalar()
+    return reached(conn, "forward", ("lot", lot_id)) if lot_id is not None else set()
+
+
+def _key(target: Target) -> Key | None:
+    if target.unit is not None:
+        return ("unit", target.unit.id)
+    return ("lot", target.lot.id) if target.lot is not None else None
 
 
 def _merge_by_lot(lines: list[Line]) -> list[Line]:

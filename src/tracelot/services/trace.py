@@ -281,6 +281,12 @@ def _walk(conn: Connection, direction: Direction, roots: list[Key], depth: int) 
     ).all()
 
 
+def reached(conn: Connection, direction: Direction, start: Key) -> set[Key]:
+    """Every unit, lot and item reached from `start`, however deep (links past and present)."""
+    pick = _child_key if direction == "backward" else _parent_key
+    return {pick(link) for link in _walk(conn, direction, [start], 1000)}
+
+
 def _parent_key(link: Row) -> Key:
     if link.parent_unit_id is not None:
         return ("unit", link.parent_unit_id)
