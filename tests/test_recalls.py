@@ -89,7 +89,11 @@ def test_a_recall_of_a_supplier_lot_finds_and_holds_everything(shipped_world: Cl
     assert out.exit_code == 0, out.stderr
     recall = out.json()
     assert recall["recall"] == 1 and recall["status"] == "open"
-    assert recall["by_status"] == {"in_stock": 1, "consumed": 5, "shipped": 3, "wip": 1}
+    # the lot's stock and D4 (at the line) are now held in quarantine, and listed there
+    assert recall["by_status"] == {"in_stock": 2, "consumed": 5, "shipped": 3}
+    assert {
+        (i["item"], i["location_path"]) for i in recall["items"] if i["status"] == "in_stock"
+    } == {("CELL", "QUAR"), ("DEV", "QUAR")}
     assert recall["open"] == 5  # the lot's stock, D4 at the line, and three shipped devices
     notify = [(n["customer"], n["serial"], n["shipment_ref"]) for n in recall["notify"]]
     assert notify == [("ACME", "D1", "SO-1"), ("ACME", "D2", "SO-1"), ("GLOBEX", "D3", "SO-2")]

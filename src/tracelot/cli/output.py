@@ -19,6 +19,14 @@ out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def print_long(renderable: Any) -> None:
+    """Print a table or tree: fitted to a terminal, whole lines into a pipe or a file."""
+    if out.is_terminal:
+        out.print(renderable, soft_wrap=False)
+    else:
+        Console(highlight=False, width=10_000).print(renderable)
+
+
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
         value = normalize(value)
@@ -87,7 +95,7 @@ def table(
         )
     for row in rows:
         t.add_row(*(text(row.get(col)) for col in columns))
-    out.print(t)
+    print_long(t)
 
 
 def operation(result: OperationResult, *, as_json: bool) -> None:

@@ -10,7 +10,7 @@ import typer
 from rich.tree import Tree
 
 from tracelot.cli.common import JsonOpt, db
-from tracelot.cli.output import csv_value, err, out, print_json, table, text
+from tracelot.cli.output import csv_value, err, print_json, print_long, table, text
 from tracelot.services.trace import Node, Trace
 from tracelot.services.trace_graph import write_trace_picture
 
@@ -78,7 +78,7 @@ def _show(result: Trace, as_json: bool, as_csv: bool, svg: str | None) -> None:
         for root in result.roots:
             tree = Tree(_label(root, result.direction), guide_style="dim")
             _grow(tree, root, result.direction)
-            out.print(tree)
+            print_long(tree)
         if result.direction == "forward":
             columns = ["item", "serial", "lot", "qty", "status", "location_path", "customer"]
             table(result.affected, [*columns, "shipment_ref"], title="affected")

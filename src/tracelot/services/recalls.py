@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Row, insert, select, update
 
 from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, NotFound
 from tracelot.domain.serials import parse_serials
-from tracelot.domain.status import ON_HAND, OperationKind, Status
+from tracelot.domain.status import ON_HAND, OperationKind, Status, status_at
 from tracelot.domain.values import parse_date
 from tracelot.services.holds import place_hold, release_holds
 from tracelot.services.ledger import Line, new_operation, post
@@ -243,6 +243,14 @@ def _add_affected(
         conn.execute(insert(holds), new_holds)
     if quarantine is not None:
         _quarantine(conn, list(to_hold), quarantine, recall_id, user, at)
+        conn.execute(  # the list says where the stock is now: in quarantine
+            update(recall_items)
+            .where(
+                recall_items.c.recall_id == recall_id,
+                recall_items.c.status.in_(ON_HAND_VALUES),
+            )
+            .values(location_id=quarantine.id, status=status_at(quarantine.kind).value)
+        )
 
 
 def _item_ids(conn: Connection, keys: list[Key]) -> dict[Key, int]:
