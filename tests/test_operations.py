@@ -3,6 +3,9 @@
 import pytest
 from conftest import Cli
 
+import tracelot
+from tracelot.domain.errors import NotAvailable, NotFound
+
 
 @pytest.fixture
 def stocked(setup_basics: Cli) -> Cli:
@@ -208,3 +211,27 @@ def test_a_count_correction_posts_the_difference_to_adjustment(stocked: Cli, ref
 def test_a_malformed_command_line_exits_with_two(stocked: Cli) -> None:
     assert stocked("ship", "--to", "ACME").exit_code == 2
     assert stocked("move", "PCB:SN001").exit_code == 2
+
+
+def test_atomic_keeps_all_of_a_block_or_none(tl: tracelot.Tracelot) -> None:
+    tl.add_location("WH")
+    tl.add_location("LINE", kind="production")
+    tl.add_party("ACME", name="Acme", kind="customer")
+    tl.add_item("PCB", name="Board", tracking="serial")
+    tl.add_item("DEV", name="Device", tracking="serial")
+    tl.receive("PCB", to="WH", serials="B1..B4")
+    with tl.atomic():
+        tl.build("DEV", to="LINE", serial="D1", consume=["PCB:B1", "PCB:B2"])
+        with pytest.raises(NotAvailable, match="already consumed in DEV:D1"):
+            tl.build("DEV", to="LINE", serial="D2", consume=["PCB:B3", "PCB:B1"])
+        tl.ship("DEV:D1", to="ACME")  # a refusal caught inside the block undid only itself
+    assert tl.where("PCB:B3")[0]["status"] == "in_stock"
+    assert tl.where("DEV:D1")[0]["customer"] == "ACME"
+    with pytest.raises(RuntimeError), tl.atomic():
+        tl.build("DEV", to="LINE", serial="D3", consume=["PCB:B3"])
+        tl.ship("PCB:B4", to="ACME")
+        raise RuntimeError("the block fails")
+    assert [r["status"] for r in tl.where("PCB:B3") + tl.where("PCB:B4")] == ["in_stock"] * 2
+    with pytest.raises(NotFound):
+        tl.where("DEV:D3")
+    assert tl.verify().ok

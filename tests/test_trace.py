@@ -183,3 +183,31 @@ def test_bad_trace_requests_are_refused(plant: tracelot.Tracelot, refused) -> No
     refused("trace", "backward", "SCREW", match="trace a unit")
     refused("trace", "backward", "PCB:B01", "--depth", "0", match="at least 1")
     refused("trace", "backward", "PCB:B01", "--svg", "x.gif", match=".svg or .png")
+
+
+def test_a_lot_of_serialized_units_traces_forward_through_its_units(
+    plant: tracelot.Tracelot,
+) -> None:
+    # packs that carry a lot and serials, like pharmaceutical packs: GTIN, lot and serial
+    plant.add_item("MODULE", name="Module", tracking="serial")
+    plant.receive("MODULE", to="WH", lot="M7", serials="C1..C3", supplier="CELLCO")
+    plant.build("DEV", to="LINE", serial="D1", consume=["MODULE:C1", "PCB:B01"])
+    plant.build("DEV", to="LINE", serial="D2", consume=["MODULE:C2"])
+    plant.ship("DEV:D1", to="ACME", reference="SO-1")
+    ahead = plant.trace_forward("MODULE@M7")
+    assert {c.ref for c in ahead.roots[0].children} == {"DEV:D1", "DEV:D2"}
+    assert ("DEV", "D1", "shipped", "ACME") in {
+        (a["item"], a["serial"], a["status"], a["customer"]) for a in ahead.affected
+    }
+    recall = plant.recall_open(refs=["MODULE@M7"], reason="bad modules")
+    assert [(n["customer"], n["serial"]) for n in recall["notify"]] == [("ACME", "D1")]
+
+
+def test_a_supplier_lot_of_thousands_of_units_traces_in_one_query(
+    plant: tracelot.Tracelot,
+) -> None:
+    plant.receive("PCB", to="WH", serials="X0001..X3000", supplier="PCBCO", supplier_lot="PH-9")
+    plant.build("DEV", to="LINE", serial="D1", consume=["PCB:X2999"])
+    ahead = plant.trace_forward(supplier="PCBCO", supplier_lot="PH-9")
+    assert len(ahead.roots) == 3000
+    assert [c.ref for r in ahead.roots for c in r.children] == ["DEV:D1"]

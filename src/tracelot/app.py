@@ -1,7 +1,8 @@
 """The Python API: `tracelot.connect(url)` returns a `Tracelot` whose methods are the services.
 
 This is the composition root: the engine is built here from a URL, never at import,
-and each method is one transaction around one service call.
+and each method is one transaction around one service call (or a savepoint inside the
+transaction of an `atomic()` block).
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
 
 from tracelot.domain.errors import NotMigrated
 from tracelot.domain.serials import parse_serials
@@ -55,14 +57,39 @@ class Tracelot:
         self.engine = engine
         self.user = user or default_user()
         self._schema_checked = False
+        self._batch: Connection | None = None
 
     # -- plumbing ---------------------------------------------------------------------
 
     def _run(self, fn: Callable[..., T], *, write: bool, **kwargs: Any) -> T:
+        if self._batch is not None:  # inside `atomic()`: a savepoint undoes a refusal
+            with self._batch.begin_nested():
+                return fn(self._batch, **kwargs)
         if not self._schema_checked:
             self.check_schema()
         with transaction(self.engine, write=write) as conn:
             return fn(conn, **kwargs)
+
+    @contextmanager
+    def atomic(self) -> Iterator[Tracelot]:
+        """Run every call in the block as one transaction: all of it is kept, or none.
+
+        An exception leaving the block rolls all of it back; an operation refused inside
+        it and caught there changes nothing, and the others stand. Inside a block the
+        calls also share what they read of the master data, so many operations run
+        faster together (a production run, an import, the demo).
+        """
+        if self._batch is not None:
+            yield self
+            return
+        if not self._schema_checked:
+            self.check_schema()
+        with transaction(self.engine, write=True) as conn:
+            self._batch = conn
+            try:
+                yield self
+            finally:
+                self._batch = None
 
     def _op(self, fn: Callable[..., T], **kwargs: Any) -> T:
         return self._run(fn, write=True, user=self.user, **kwargs)

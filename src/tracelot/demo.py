@@ -136,13 +136,15 @@ def dev(n: int) -> str:
 def load_demo(tl: Tracelot, *, today: dt.date | None = None) -> dict[str, Any]:
     """Load the demo into the empty, initialized database of `tl`; returns a summary.
 
-    Refuses (Conflict) a database that already has items, locations or parties.
+    Refuses (Conflict) a database that already has items, locations or parties. The
+    load is one transaction: all of it or nothing.
     """
-    _refuse_if_not_empty(tl)
-    story = _Story(tl, today or dt.datetime.now(dt.UTC).date())
-    story.master_data()
-    story.schedule()
-    story.play()
+    with tl.atomic():
+        _refuse_if_not_empty(tl)
+        story = _Story(tl, today or dt.datetime.now(dt.UTC).date())
+        story.master_data()
+        story.schedule()
+        story.play()
     return story.summary()
 
 

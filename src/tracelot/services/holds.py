@@ -12,7 +12,10 @@ from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound, WrongKi
 from tracelot.domain.status import OperationKind
 from tracelot.services.ledger import new_operation
 from tracelot.services.lookup import Target, resolve
+from tracelot.store.engine import MEMO
 from tracelot.store.tables import holds, items, lots, operations, recalls, units
+
+HOLDS = "open holds"
 
 
 def open_holds_of(conn: Connection, unit_id: int | None, lot_id: int | None) -> list[Row]:
@@ -30,9 +33,29 @@ def open_holds_of(conn: Connection, unit_id: int | None, lot_id: int | None) -> 
 
 
 def open_holds(conn: Connection, target: Target) -> list[Row]:
+    if not _any_open_holds(conn):
+        return []
     unit_id = target.unit.id if target.unit is not None else None
     lot_id = target.lot.id if target.lot is not None else None
     return open_holds_of(conn, unit_id, lot_id)
+
+
+def _any_open_holds(conn: Connection) -> bool:
+    """Whether anything is held at all, asked once per transaction (until holds change):
+    most operations then skip the question for each of their units."""
+    memo = conn.info.get(MEMO)
+    if memo is not None and HOLDS in memo:
+        return memo[HOLDS]
+    held = conn.execute(select(holds.c.id).where(holds.c.released_op_id.is_(None)).limit(1))
+    answer = held.first() is not None
+    if memo is not None:
+        memo[HOLDS] = answer
+    return answer
+
+
+def holds_changed(conn: Connection) -> None:
+    """Forget whether anything is held: call after placing or releasing holds."""
+    conn.info.get(MEMO, {}).pop(HOLDS, None)
 
 
 def held_lot_ids(conn: Connection, item_id: int) -> set[int]:
@@ -73,6 +96,7 @@ def place_hold(
         raise WrongKind(f"hold a unit (ITEM:SERIAL) or a lot (ITEM@LOT), not {target}")
     if recall_id is not None and any(h.recall_id == recall_id for h in open_holds(conn, target)):
         return None
+    holds_changed(conn)
     return conn.execute(
         insert(holds)
         .values(
@@ -119,6 +143,7 @@ def release(
 
 
 def release_holds(conn: Connection, hold_ids: list[int], op_id: int) -> None:
+    holds_changed(conn)
     if hold_ids:
         conn.execute(
             update(holds)

@@ -3,9 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, func, literal, null, or_, select, union
+from sqlalchemy import (
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union,
+)
 from sqlalchemy.orm import aliased
 
 from tracelot.domain.errors import NotFound, WrongKind
@@ -54,59 +67,21 @@ def stock_rows(
     serials: bool = False,
 ) -> list[Row]:
     """Stock on hand from the projection: one row per item, location and lot (or per unit)."""
-    conditions = [~locations.c.virtual]
+    params: dict[str, Any] = {}
     item_row = item_by_code(conn, item) if item else None
     if item_row is not None:
-        conditions.append(items.c.id == item_row.id)
+        params["item_id"] = item_row.id
     if location:
-        conditions.append(_under(location_by_code(conn, location).path))
+        path = location_by_code(conn, location).path
+        escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params |= {"path": path, "below": escaped + "/%"}
     if lot:
         if item_row is not None:
-            conditions.append(lots.c.id == lot_by_code(conn, item_row, lot).id)
+            params["lot_id"] = lot_by_code(conn, item_row, lot).id
         else:
-            conditions.append(lots.c.code == lot)
-    common = (
-        items.c.code.label("item"),
-        items.c.name.label("item_name"),
-        items.c.uom,
-        locations.c.code.label("location"),
-        locations.c.path.label("location_path"),
-        locations.c.kind,
-        lots.c.code.label("lot"),
-        lots.c.id.label("lot_id"),
-    )
-    if serials:
-        query = (
-            select(
-                *common,
-                units.c.id.label("unit_id"),
-                units.c.serial,
-                literal(1).label("qty"),
-                func.coalesce(units.c.expires, lots.c.expires).label("expires"),
-            )
-            .select_from(units)
-            .join(items, items.c.id == units.c.item_id)
-            .join(locations, locations.c.id == units.c.location_id)
-            .outerjoin(lots, lots.c.id == units.c.lot_id)
-            .where(and_(*conditions))
-            .order_by(items.c.code, locations.c.path, units.c.serial)
-        )
-    else:
-        query = (
-            select(
-                *common,
-                null().label("unit_id"),
-                null().label("serial"),
-                stock.c.qty,
-                lots.c.expires,
-            )
-            .select_from(stock)
-            .join(items, items.c.id == stock.c.item_id)
-            .join(locations, locations.c.id == stock.c.location_id)
-            .outerjoin(lots, lots.c.id == stock.c.lot_id)
-            .where(and_(*conditions), stock.c.qty != 0)
-            .order_by(items.c.code, locations.c.path, lots.c.code)
-        )
+            params["lot_code"] = lot
+    query = _stock_query(serials, *(k in params for k in ("item_id", "path", "lot_id", "lot_code")))
+    rows = conn.execute(query, params)
     today = _today()
     held_units, held_lots = held_sets(conn)
     return [
@@ -124,8 +99,71 @@ def stock_rows(
             "expired": is_expired(r.expires, today),
             "held": r.lot_id in held_lots or r.unit_id in held_units,
         }
-        for r in conn.execute(query)
+        for r in rows
     ]
+
+
+@functools.cache
+def _stock_query(
+    serials: bool, by_item: bool, by_location: bool, by_lot: bool, by_lot_code: bool
+) -> Select:
+    """The stock query for a combination of filters, built once (building costs more than
+    running it on an indexed projection)."""
+    conditions = [~locations.c.virtual]
+    if by_item:
+        conditions.append(items.c.id == bindparam("item_id"))
+    if by_location:  # a location and everything below it in the tree
+        conditions.append(
+            or_(
+                locations.c.path == bindparam("path"),
+                locations.c.path.like(bindparam("below"), escape="\\"),
+            )
+        )
+    if by_lot:
+        conditions.append(lots.c.id == bindparam("lot_id"))
+    if by_lot_code:
+        conditions.append(lots.c.code == bindparam("lot_code"))
+    common = (
+        items.c.code.label("item"),
+        items.c.name.label("item_name"),
+        items.c.uom,
+        locations.c.code.label("location"),
+        locations.c.path.label("location_path"),
+        locations.c.kind,
+        lots.c.code.label("lot"),
+        lots.c.id.label("lot_id"),
+    )
+    if serials:
+        return (
+            select(
+                *common,
+                units.c.id.label("unit_id"),
+                units.c.serial,
+                literal(1).label("qty"),
+                func.coalesce(units.c.expires, lots.c.expires).label("expires"),
+            )
+            .select_from(units)
+            .join(items, items.c.id == units.c.item_id)
+            .join(locations, locations.c.id == units.c.location_id)
+            .outerjoin(lots, lots.c.id == units.c.lot_id)
+            .where(and_(*conditions))
+            .order_by(items.c.code, locations.c.path, units.c.serial)
+        )
+    return (
+        select(
+            *common,
+            null().label("unit_id"),
+            null().label("serial"),
+            stock.c.qty,
+            lots.c.expires,
+        )
+        .select_from(stock)
+        .join(items, items.c.id == stock.c.item_id)
+        .join(locations, locations.c.id == stock.c.location_id)
+        .outerjoin(lots, lots.c.id == stock.c.lot_id)
+        .where(and_(*conditions), stock.c.qty != 0)
+        .order_by(items.c.code, locations.c.path, lots.c.code)
+    )
 
 
 def held_sets(conn: Connection) -> tuple[set[int], set[int]]:
@@ -218,40 +256,62 @@ def _customers_holding(conn: Connection, lot_id: int) -> list[Any]:
     ).all()
 
 
+_WHERE_UNIT = (
+    select(
+        items.c.code.label("item"),
+        items.c.name.label("item_name"),
+        items.c.tracking,
+        items.c.uom,
+        units.c.id.label("unit_id"),
+        units.c.lot_id,
+        units.c.serial,
+        locations.c.code.label("location"),
+        locations.c.path.label("location_path"),
+        locations.c.kind,
+        lots.c.code.label("lot"),
+        func.coalesce(units.c.expires, lots.c.expires).label("expires"),
+        parties.c.code.label("customer"),
+        parties.c.name.label("customer_name"),
+        holds.c.id.label("hold"),
+        holds.c.reason.label("hold_reason"),
+        holds.c.recall_id,
+    )
+    .select_from(items)
+    .outerjoin(units, and_(units.c.item_id == items.c.id, units.c.serial == bindparam("serial")))
+    .outerjoin(locations, locations.c.id == units.c.location_id)
+    .outerjoin(lots, lots.c.id == units.c.lot_id)
+    .outerjoin(parties, parties.c.id == units.c.party_id)
+    .outerjoin(
+        holds,
+        and_(
+            holds.c.released_op_id.is_(None),
+            or_(
+                holds.c.unit_id == units.c.id,
+                and_(holds.c.lot_id == units.c.lot_id, holds.c.unit_id.is_(None)),
+            ),
+        ),
+    )
+    .where(items.c.code == bindparam("code"))
+    .order_by(holds.c.id)
+)
+
+
 def _where_unit(conn: Connection, item_code: str, serial: str) -> Row:
-    """One joined query: the hot path of `where ITEM:SERIAL`."""
-    r = conn.execute(
-        select(
-            items.c.code.label("item"),
-            items.c.name.label("item_name"),
-            items.c.tracking,
-            items.c.uom,
-            units.c.id.label("unit_id"),
-            units.c.lot_id,
-            units.c.serial,
-            locations.c.code.label("location"),
-            locations.c.path.label("location_path"),
-            locations.c.kind,
-            lots.c.code.label("lot"),
-            func.coalesce(units.c.expires, lots.c.expires).label("expires"),
-            parties.c.code.label("customer"),
-            parties.c.name.label("customer_name"),
-        )
-        .select_from(items)
-        .outerjoin(units, and_(units.c.item_id == items.c.id, units.c.serial == serial))
-        .outerjoin(locations, locations.c.id == units.c.location_id)
-        .outerjoin(lots, lots.c.id == units.c.lot_id)
-        .outerjoin(parties, parties.c.id == units.c.party_id)
-        .where(items.c.code == item_code)
-    ).first()
-    if r is None:
+    """One joined query, built once, with the unit's open holds: the hot path of `where`."""
+    rows = conn.execute(_WHERE_UNIT, {"code": item_code, "serial": serial}).all()
+    if not rows:
         raise NotFound(f"unknown item {item_code!r}")
+    r = rows[0]
     if r.unit_id is None:
         if r.tracking != "serial":
             raise WrongKind(f"item {item_code} is not serial-tracked: it has no unit {serial!r}")
         raise NotFound(f"unknown unit {item_code}:{serial}")
     status = status_at(r.kind)
-    unit_holds = describe(open_holds_of(conn, r.unit_id, r.lot_id))
+    unit_holds = [
+        {"hold": h.hold, "reason": h.hold_reason, "recall": h.recall_id}
+        for h in rows
+        if h.hold is not None
+    ]
     return {
         "item": r.item,
         "item_name": r.item_name,

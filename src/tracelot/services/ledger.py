@@ -10,6 +10,7 @@ finds the stock gone and is refused instead of writing twice.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
 from tracelot.domain.values import normalize
+from tracelot.services.lookup import location_ids_of_kind
 from tracelot.store.tables import items, locations, lots, moves, operations, stock, units
 
 Progress = Callable[[int, int], None]
@@ -114,8 +116,8 @@ def apply_stock_deltas(
     row lock and then add to the committed value. Balances are touched in key order
     so that concurrent operations lock rows in the same order and cannot deadlock.
     """
-    virtual_ids = set(conn.execute(select(locations.c.id).where(locations.c.virtual)).scalars())
-    upsert = _upsert_stock(conn)
+    virtual_ids = location_ids_of_kind(conn, virtual=True)
+    upsert = _upsert_stock(conn.dialect.name)
     for (item_id, location_id, lot_id), delta in sorted(
         deltas.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0)
     ):
@@ -133,8 +135,10 @@ def apply_stock_deltas(
             conn.execute(stock.delete().where(stock.c.id == row.id))
 
 
-def _upsert_stock(conn: Connection):  # noqa: ANN202
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+@functools.cache
+def _upsert_stock(dialect: str):  # noqa: ANN202
+    """The balance upsert, built once per dialect (building it costs more than running it)."""
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
     stmt = dialect_insert(stock)
     return stmt.on_conflict_do_update(
         index_elements=[
@@ -164,19 +168,18 @@ def _shortage(
     )
 
 
+_MOVE_UNITS = (
+    update(units)
+    .where(units.c.id == bindparam("uid"), units.c.location_id == bindparam("from_id"))
+    .values(location_id=bindparam("to_id"), party_id=bindparam("party"))
+)
+
+
 def move_units(conn: Connection, lines: Iterable[Line], party_id: int | None) -> None:
     """Point each unit at its new location, but only if it is still where the line says."""
     lines = sorted(lines, key=lambda ln: ln.unit_id or 0)
-    customer_ids = set(
-        conn.execute(
-            select(locations.c.id).where(locations.c.kind == LocationKind.CUSTOMER.value)
-        ).scalars()
-    )
-    stmt = (
-        update(units)
-        .where(units.c.id == bindparam("uid"), units.c.location_id == bindparam("from_id"))
-        .values(location_id=bindparam("to_id"), party_id=bindparam("party"))
-    )
+    customer_ids = location_ids_of_kind(conn, LocationKind.CUSTOMER.value)
+    stmt = _MOVE_UNITS
     params = [
         {
             "uid": ln.unit_id,

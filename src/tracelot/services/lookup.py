@@ -3,28 +3,69 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import Connection, Row, select
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import Ref, parse_ref
 from tracelot.domain.status import Status, Tracking, status_at
+from tracelot.store.engine import MEMO
 from tracelot.store.tables import items, locations, lots, parties, units
+
+T = TypeVar("T")
+
+
+def memo(conn: Connection, key: Hashable, fetch: Callable[[], T]) -> T:
+    """A master-data row read once per transaction (`store.engine.transaction` empties
+    the memo when a transaction starts): an operation on a thousand units of one item
+    reads the item once. What is not found is not remembered."""
+    found = conn.info.setdefault(MEMO, {})
+    row = found.get(key)
+    if row is None:
+        row = found[key] = fetch()
+    return row
 
 
 def item_by_code(conn: Connection, code: str) -> Row:
-    row = conn.execute(select(items).where(items.c.code == code)).first()
+    row = memo(
+        conn,
+        ("item", code),
+        lambda: conn.execute(select(items).where(items.c.code == code)).first(),
+    )
     if row is None:
         raise NotFound(f"unknown item {code!r}")
     return row
 
 
+def item_by_id(conn: Connection, item_id: int) -> Row:
+    return memo(
+        conn,
+        ("item#", item_id),
+        lambda: conn.execute(select(items).where(items.c.id == item_id)).one(),
+    )
+
+
+def location_ids_of_kind(conn: Connection, *kinds: str, virtual: bool = False) -> frozenset[int]:
+    """The ids of the locations of some kinds (or, with `virtual`, of every virtual one)."""
+
+    def fetch() -> frozenset[int]:
+        condition = locations.c.virtual if virtual else locations.c.kind.in_(kinds)
+        return frozenset(conn.execute(select(locations.c.id).where(condition)).scalars())
+
+    return memo(conn, ("locations of", virtual, kinds), fetch)
+
+
 def location_by_code(conn: Connection, code: str, *, real: bool = True) -> Row:
     """A location by code; `real` refuses the virtual ones (SUPPLIER, CUSTOMER ...)."""
-    row = conn.execute(select(locations).where(locations.c.code == code)).first()
+    row = memo(
+        conn,
+        ("location", code),
+        lambda: conn.execute(select(locations).where(locations.c.code == code)).first(),
+    )
     if row is None:
         raise NotFound(f"unknown location {code!r}")
     if real and row.virtual:
@@ -33,20 +74,26 @@ def location_by_code(conn: Connection, code: str, *, real: bool = True) -> Row:
 
 
 def location_by_id(conn: Connection, location_id: int) -> Row:
-    return conn.execute(select(locations).where(locations.c.id == location_id)).one()
+    return memo(
+        conn,
+        ("location#", location_id),
+        lambda: conn.execute(select(locations).where(locations.c.id == location_id)).one(),
+    )
 
 
 def virtual_location(conn: Connection, code: str) -> Row:
-    row = conn.execute(
-        select(locations).where(locations.c.code == code, locations.c.virtual)
-    ).first()
-    if row is None:
+    row = location_by_code(conn, code, real=False)
+    if not row.virtual:
         raise NotFound(f"virtual location {code} is missing: run `tracelot init`")
     return row
 
 
 def party_by_code(conn: Connection, code: str, kind: str) -> Row:
-    row = conn.execute(select(parties).where(parties.c.code == code)).first()
+    row = memo(
+        conn,
+        ("party", code),
+        lambda: conn.execute(select(parties).where(parties.c.code == code)).first(),
+    )
     if row is None:
         raise NotFound(f"unknown {kind} {code!r}")
     if row.kind != kind:
@@ -61,6 +108,14 @@ def lot_by_code(conn: Connection, item: Row, code: str) -> Row:
     if row is None:
         raise NotFound(f"item {item.code} has no lot {code!r}")
     return row
+
+
+def lot_by_id(conn: Connection, lot_id: int | None) -> Row | None:
+    if lot_id is None:
+        return None
+    return memo(
+        conn, ("lot#", lot_id), lambda: conn.execute(select(lots).where(lots.c.id == lot_id)).one()
+    )
 
 
 def unit_by_serial(conn: Connection, item: Row, serial: str) -> Row:
@@ -98,12 +153,40 @@ def resolve(conn: Connection, text: str | Ref) -> Target:
     if ref.kind == "unit":
         assert ref.key is not None
         unit = unit_by_serial(conn, item, ref.key)
-        lot = conn.execute(select(lots).where(lots.c.id == unit.lot_id)).first()
-        return Target(ref, item, lot, unit)
+        return Target(ref, item, lot_by_id(conn, unit.lot_id), unit)
     if ref.kind == "lot":
         assert ref.key is not None
         return Target(ref, item, lot_by_code(conn, item, ref.key))
     return Target(ref, item)
+
+
+def resolve_many(conn: Connection, texts: Sequence[str | Ref]) -> list[Target]:
+    """Resolve many references at once: the units of each item in one query, not one each."""
+    parsed = [t if isinstance(t, Ref) else parse_ref(t) for t in texts]
+    wanted: dict[str, list[str]] = {}
+    for ref in parsed:
+        if ref.kind == "unit" and ref.key is not None:
+            wanted.setdefault(ref.code, []).append(ref.key)
+    found: dict[tuple[str, str], Row] = {}
+    for code, serials in wanted.items():
+        item = item_by_code(conn, code)
+        if item.tracking != Tracking.SERIAL or len(serials) < 2:
+            continue
+        unique = list(dict.fromkeys(serials))
+        for start in range(0, len(unique), 5000):
+            chunk = unique[start : start + 5000]
+            query = select(units).where(units.c.item_id == item.id, units.c.serial.in_(chunk))
+            found.update({(code, u.serial): u for u in conn.execute(query)})
+    targets = []
+    for ref in parsed:
+        unit = found.get((ref.code, ref.key or ""))
+        if unit is None:
+            targets.append(resolve(conn, ref))  # one at a time, with its refusal if any
+        else:
+            targets.append(
+                Target(ref, item_by_code(conn, ref.code), lot_by_id(conn, unit.lot_id), unit)
+            )
+    return targets
 
 
 def unit_state(conn: Connection, unit: Row) -> tuple[Row, Status]:

@@ -19,7 +19,7 @@ from tracelot.domain.status import ON_HAND, LocationKind, Status, Tracking, stat
 from tracelot.domain.values import normalize
 from tracelot.services.holds import held_lot_ids, refuse_if_held
 from tracelot.services.ledger import Line
-from tracelot.services.lookup import Target, is_expired, location_by_id
+from tracelot.services.lookup import Target, is_expired, location_by_id, lot_by_id
 from tracelot.store.tables import genealogy, items, locations, lots, parties, stock, units
 
 
@@ -120,7 +120,9 @@ def check_unit_available(
 def unit_expiry(conn: Connection, unit: Row) -> dt.date | None:
     if unit.expires is not None or unit.lot_id is None:
         return unit.expires
-    return conn.execute(select(lots.c.expires).where(lots.c.id == unit.lot_id)).scalar_one()
+    lot = lot_by_id(conn, unit.lot_id)
+    assert lot is not None
+    return lot.expires
 
 
 def describe_gone(conn: Connection, unit: Row, status: Status) -> str:

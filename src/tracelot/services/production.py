@@ -18,6 +18,7 @@ from tracelot.services.lookup import (
     item_by_code,
     location_by_code,
     resolve,
+    resolve_many,
     virtual_location,
 )
 from tracelot.services.picking import check_unit_available, take_lines
@@ -70,9 +71,8 @@ def build(
     inputs: list[tuple[Target, list[Line]]] = []
     seen: set[str] = set()
     containers = _containers_of_lot(conn, out_item, lot) if serial is None else set()
-    for spec in consume:
-        ref, want = parse_consume(spec)
-        target = resolve(conn, ref)
+    specs = [parse_consume(spec) for spec in consume]
+    for target, (_, want) in zip(resolve_many(conn, [r for r, _ in specs]), specs, strict=True):
         _refuse_own_output(target, out_item, serial, lot)
         if _key(target) in containers:
             raise InvalidInput(f"{target} contains {out_item.code}@{lot}: it can not go into it")

@@ -20,7 +20,7 @@ from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, No
 from tracelot.domain.serials import parse_serials
 from tracelot.domain.status import ON_HAND, OperationKind, Status, status_at
 from tracelot.domain.values import parse_date
-from tracelot.services.holds import place_hold, release_holds
+from tracelot.services.holds import holds_changed, place_hold, release_holds
 from tracelot.services.ledger import Line, new_operation, post
 from tracelot.services.lookup import Target, item_by_code, location_by_code, resolve
 from tracelot.services.trace import Key, root_keys, trace_keys
@@ -241,6 +241,7 @@ def _add_affected(
     ]  # fmt: skip
     if new_holds:
         conn.execute(insert(holds), new_holds)
+        holds_changed(conn)
     if quarantine is not None:
         _quarantine(conn, list(to_hold), quarantine, recall_id, user, at)
         conn.execute(  # the list says where the stock is now: in quarantine

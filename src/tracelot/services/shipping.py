@@ -16,6 +16,7 @@ from tracelot.services.lookup import (
     location_by_code,
     party_by_code,
     resolve,
+    resolve_many,
     unit_state,
     virtual_location,
 )
@@ -48,8 +49,7 @@ def ship(
     today = (at or now()).date()
     lines: list[Line] = []
     seen: set[str] = set()
-    for text in refs:
-        target = resolve(conn, text)
+    for target in resolve_many(conn, refs):
         if str(target) in seen:
             raise InvalidInput(f"{target} is named twice")
         seen.add(str(target))

@@ -8,17 +8,18 @@ from decimal import Decimal
 from sqlalchemy import Connection, select
 
 from tracelot.services.ledger import Line
+from tracelot.services.lookup import item_by_id, location_by_id, lot_by_id
 from tracelot.services.results import OperationResult, OpLine
-from tracelot.store.tables import items, locations, lots, operations, parties, units
+from tracelot.store.tables import operations, parties, units
 
 
 def summarize(conn: Connection, lines: Sequence[Line]) -> list[OpLine]:
     """Group lines by item, lot, from and to, listing the serials of units."""
-    item_codes = _lookup(conn, items.c.id, items.c.code, {ln.item_id for ln in lines})
-    lot_codes = _lookup(conn, lots.c.id, lots.c.code, {ln.lot_id for ln in lines if ln.lot_id})
-    paths = _lookup(
-        conn, locations.c.id, locations.c.path, {x for ln in lines for x in (ln.from_id, ln.to_id)}
-    )
+    item_codes = {i: item_by_id(conn, i).code for i in {ln.item_id for ln in lines}}
+    lot_codes = {i: lot_by_id(conn, i).code for i in {ln.lot_id for ln in lines if ln.lot_id}}
+    paths = {
+        i: location_by_id(conn, i).path for i in {x for ln in lines for x in (ln.from_id, ln.to_id)}
+    }
     serials = _lookup(conn, units.c.id, units.c.serial, {ln.unit_id for ln in lines if ln.unit_id})
     grouped: dict[tuple[int, int | None, int, int], OpLine] = {}
     for ln in lines:

@@ -8,6 +8,7 @@ details of every node reached are then read in a few set-based queries.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -63,11 +64,15 @@ WITH RECURSIVE walk(id, unit_id, lot_id, depth) AS (
 )
 SELECT DISTINCT id FROM walk""",
 }
-_ROOTS = {
-    ("backward", "unit"): "g.parent_unit_id = :r{i}",
-    ("backward", "lot"): "g.parent_lot_id = :r{i}",
-    ("forward", "unit"): "g.child_unit_id = :r{i}",
-    ("forward", "lot"): "g.child_lot_id = :r{i}",
+_ROOTS = {  # the links the walk starts from, for roots given as one array parameter
+    ("backward", "unit"): "g.parent_unit_id IN {ids}",
+    ("backward", "lot"): "g.parent_lot_id IN {ids}",
+    ("forward", "unit"): "g.child_unit_id IN {ids}",
+    ("forward", "lot"): "g.child_lot_id IN {ids}",
+}
+_ID_LIST = {  # `IN` one array parameter, however many roots (a supplier lot of 50,000)
+    "sqlite": "(SELECT value FROM json_each(:{name}))",
+    "postgresql": "(SELECT unnest(CAST(:{name} AS integer[])))",
 }
 
 
@@ -198,6 +203,9 @@ def trace_keys(
             children[_parent_key(link)].append(link)
         else:
             children[_child_key(link)].append(link)
+            if link.child_unit_id is not None and link.child_lot_id is not None:
+                # a unit of a lot went into it: so did the lot (a lot of serialized packs)
+                children[("lot", link.child_lot_id)].append(link)
 
     def build_tree(key: Key, via: Row | None, seen: frozenset[Key]) -> Node:
         node = Node(key=key, **details[key])
@@ -263,10 +271,20 @@ def root_keys(
 
 
 def _walk(conn: Connection, direction: Direction, roots: list[Key], depth: int) -> list[Row]:
+    by_kind: dict[str, list[int]] = defaultdict(list)
+    for kind, ident in roots:
+        if kind != "item":
+            by_kind[kind].append(ident)
+    if not by_kind:
+        return []
+    id_list = _ID_LIST["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
     conditions = " OR ".join(
-        _ROOTS[(direction, kind)].format(i=i) for i, (kind, _) in enumerate(roots)
+        _ROOTS[(direction, kind)].format(ids=id_list.format(name=kind)) for kind in by_kind
     )
-    params: dict[str, Any] = {f"r{i}": ident for i, (_, ident) in enumerate(roots)}
+    params: dict[str, Any] = {
+        kind: ids if conn.dialect.name == "postgresql" else json.dumps(ids)
+        for kind, ids in by_kind.items()
+    }
     walk = text(_WALK[direction].format(roots=f"({conditions})")).bindparams(depth=depth, **params)
     link_ids = conn.execute(walk).scalars().all()
     if not link_ids:

@@ -53,6 +53,10 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+#: where `services.lookup.memo` keeps the master data read in this transaction
+MEMO = "tracelot.memo"
+
+
 @contextmanager
 def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
     """One unit of work: commit when the block ends, roll back on any error.
@@ -62,6 +66,7 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
     conditional updates of the ledger. Lock failures become `Conflict`.
     """
     with engine.connect() as conn:
+        conn.info[MEMO] = {}
         if write:
             conn.execution_options(tracelot_write=True)
         try:
@@ -77,6 +82,8 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
             if _is_serialization_error(exc) or _is_unique_violation(exc):
                 raise Conflict("conflict, retry: another operation changed the same stock") from exc
             raise
+        finally:
+            conn.info.pop(MEMO, None)
 
 
 def _is_lock_error(exc: OperationalError) -> bool:

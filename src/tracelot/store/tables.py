@@ -122,6 +122,7 @@ units = Table(
     Column("unit_cost", Exact),
     Column("created_op_id", Integer, ForeignKey("operations.id"), nullable=False),
     UniqueConstraint("item_id", "serial"),
+    Index(None, "supplier_id", "supplier_lot"),  # trace and recall of a supplier's lot
 )
 
 moves = Table(
