@@ -8,13 +8,14 @@ details of every node reached are then read in a few set-based queries.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from sqlalchemy import Connection, Row, func, select, text
+from sqlalchemy import Connection, Row, Select, bindparam, func, select, text
 from sqlalchemy.orm import aliased
 
 from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
@@ -22,8 +23,15 @@ from tracelot.domain.status import LocationKind, Status, status_at
 from tracelot.domain.values import parse_date
 from tracelot.services.inquiry import held_sets
 from tracelot.services.inquiry import where as where_rows
-from tracelot.services.lookup import Target, party_by_code, resolve
-from tracelot.store.bulk import id_in
+from tracelot.services.lookup import (
+    Target,
+    item_by_id,
+    location_ids_of_kind,
+    lot_by_id,
+    party_by_code,
+    resolve,
+)
+from tracelot.store.bulk import ids_in, ids_value
 from tracelot.store.tables import (
     genealogy,
     items,
@@ -192,10 +200,8 @@ def trace_keys(
             for ln in links
             if ln.occurred_at <= as_of and (ln.removed_at is None or ln.removed_at > as_of)
         ]
-    keys = set(roots)
-    for link in links:
-        keys.add(_parent_key(link))
-        keys.add(_child_key(link))
+    ahead = _child_key if direction == "backward" else _parent_key
+    keys = set(roots) | {ahead(link) for link in links}  # the nodes of the tree
     details = _details(conn, keys)
     children: dict[Key, list[Row]] = defaultdict(list)
     for link in links:
@@ -289,14 +295,21 @@ def _walk(conn: Connection, direction: Direction, roots: list[Key], depth: int) 
     link_ids = conn.execute(walk).scalars().all()
     if not link_ids:
         return []
+    dialect = conn.dialect.name
+    return conn.execute(_links(dialect), {"ids": ids_value(dialect, link_ids)}).all()
+
+
+@functools.cache
+def _links(dialect: str) -> Select:
+    """The links the walk reached, with their dates (built once per dialect)."""
     removal = aliased(operations)
-    return conn.execute(
+    return (
         select(genealogy, operations.c.occurred_at, removal.c.occurred_at.label("removed_at"))
         .join(operations, operations.c.id == genealogy.c.operation_id)
         .outerjoin(removal, removal.c.id == genealogy.c.removed_op_id)
-        .where(id_in(conn, genealogy.c.id, link_ids))
+        .where(ids_in(dialect, genealogy.c.id))
         .order_by(genealogy.c.id)
-    ).all()
+    )
 
 
 def reached(conn: Connection, direction: Direction, start: Key) -> set[Key]:
@@ -322,67 +335,74 @@ def _child_key(link: Row) -> Key:
 
 
 def _details(conn: Connection, keys: set[Key]) -> dict[Key, dict[str, Any]]:
-    """Identity, supplier and receipt of every node, in three queries."""
+    """Identity, supplier and receipt of every node, in a query per kind."""
     by_kind: dict[str, list[int]] = defaultdict(list)
     for kind, ident in keys:
         by_kind[kind].append(ident)
     out: dict[Key, dict[str, Any]] = {}
-    receipt = aliased(operations)
-    supplier = aliased(parties)
-    unit_lot = aliased(lots)
+    dialect = conn.dialect.name
     if by_kind["unit"]:
-        rows = conn.execute(
-            select(
-                units.c.id,
-                units.c.serial,
-                items.c.code,
-                items.c.name,
-                unit_lot.c.code.label("lot"),
-                func.coalesce(units.c.expires, unit_lot.c.expires).label("expires"),
-                supplier.c.code.label("supplier"),
-                func.coalesce(units.c.supplier_lot, unit_lot.c.supplier_lot).label("supplier_lot"),
-                receipt.c.id.label("op"),
-                receipt.c.kind.label("op_kind"),
-                receipt.c.occurred_at,
-            )
-            .join(items, items.c.id == units.c.item_id)
-            .outerjoin(unit_lot, unit_lot.c.id == units.c.lot_id)
-            .outerjoin(
-                supplier,
-                supplier.c.id == func.coalesce(units.c.supplier_id, unit_lot.c.supplier_id),
-            )
-            .join(receipt, receipt.c.id == units.c.created_op_id)
-            .where(id_in(conn, units.c.id, by_kind["unit"]))
-        )
+        rows = conn.execute(_unit_details(dialect), {"ids": ids_value(dialect, by_kind["unit"])})
         for r in rows:
             out[("unit", r.id)] = _identity(r, serial=r.serial, lot=r.lot)
     if by_kind["lot"]:
-        rows = conn.execute(
-            select(
-                lots.c.id,
-                lots.c.code.label("lot"),
-                items.c.code,
-                items.c.name,
-                lots.c.expires,
-                supplier.c.code.label("supplier"),
-                lots.c.supplier_lot,
-                receipt.c.id.label("op"),
-                receipt.c.kind.label("op_kind"),
-                receipt.c.occurred_at,
-            )
-            .join(items, items.c.id == lots.c.item_id)
-            .outerjoin(supplier, supplier.c.id == lots.c.supplier_id)
-            .join(receipt, receipt.c.id == lots.c.created_op_id)
-            .where(id_in(conn, lots.c.id, by_kind["lot"]))
-        )
+        rows = conn.execute(_lot_details(dialect), {"ids": ids_value(dialect, by_kind["lot"])})
         for r in rows:
             out[("lot", r.id)] = _identity(r, serial=None, lot=r.lot)
-    if by_kind["item"]:
-        for r in conn.execute(
-            select(items.c.id, items.c.code, items.c.name).where(items.c.id.in_(by_kind["item"]))
-        ):
-            out[("item", r.id)] = {"item": r.code, "item_name": r.name}
+    for ident in by_kind["item"]:
+        item = item_by_id(conn, ident)
+        out[("item", ident)] = {"item": item.code, "item_name": item.name}
     return out
+
+
+@functools.cache
+def _unit_details(dialect: str) -> Select:
+    receipt, supplier, unit_lot = aliased(operations), aliased(parties), aliased(lots)
+    return (
+        select(
+            units.c.id,
+            units.c.serial,
+            items.c.code,
+            items.c.name,
+            unit_lot.c.code.label("lot"),
+            func.coalesce(units.c.expires, unit_lot.c.expires).label("expires"),
+            supplier.c.code.label("supplier"),
+            func.coalesce(units.c.supplier_lot, unit_lot.c.supplier_lot).label("supplier_lot"),
+            receipt.c.id.label("op"),
+            receipt.c.kind.label("op_kind"),
+            receipt.c.occurred_at,
+        )
+        .join(items, items.c.id == units.c.item_id)
+        .outerjoin(unit_lot, unit_lot.c.id == units.c.lot_id)
+        .outerjoin(
+            supplier, supplier.c.id == func.coalesce(units.c.supplier_id, unit_lot.c.supplier_id)
+        )
+        .join(receipt, receipt.c.id == units.c.created_op_id)
+        .where(ids_in(dialect, units.c.id))
+    )
+
+
+@functools.cache
+def _lot_details(dialect: str) -> Select:
+    receipt, supplier = aliased(operations), aliased(parties)
+    return (
+        select(
+            lots.c.id,
+            lots.c.code.label("lot"),
+            items.c.code,
+            items.c.name,
+            lots.c.expires,
+            supplier.c.code.label("supplier"),
+            lots.c.supplier_lot,
+            receipt.c.id.label("op"),
+            receipt.c.kind.label("op_kind"),
+            receipt.c.occurred_at,
+        )
+        .join(items, items.c.id == lots.c.item_id)
+        .outerjoin(supplier, supplier.c.id == lots.c.supplier_id)
+        .join(receipt, receipt.c.id == lots.c.created_op_id)
+        .where(ids_in(dialect, lots.c.id))
+    )
 
 
 def _identity(r: Row, *, serial: str | None, lot: str | None) -> dict[str, Any]:
@@ -421,55 +441,24 @@ def _affected(conn: Connection, keys: list[Key]) -> list[tuple[Key, dict[str, An
         if kind == "unit":
             rows.append(((kind, ident), unit_rows[ident]))
         else:
-            lot = conn.execute(
-                select(items.c.code, lots.c.code.label("lot"))
-                .join(items, items.c.id == lots.c.item_id)
-                .where(lots.c.id == ident)
-            ).one()
-            for r in where_rows(conn, f"{lot.code}@{lot.lot}"):
+            lot = lot_by_id(conn, ident)
+            assert lot is not None
+            for r in where_rows(conn, f"{item_by_id(conn, lot.item_id).code}@{lot.code}"):
                 rows.append(((kind, ident), _affected_row(r, shipment=None)))
     return rows
 
 
 def _unit_states(conn: Connection, unit_ids: list[int]) -> dict[int, dict[str, Any]]:
-    customer_loc = conn.execute(
-        select(locations.c.id).where(locations.c.kind == LocationKind.CUSTOMER.value)
-    ).scalar_one()
-    shipped_by: dict[int, tuple[str | None, dt.datetime]] = {}
-    last_ship = (
-        select(moves.c.unit_id, func.max(moves.c.id).label("move_id"))
-        .where(id_in(conn, moves.c.unit_id, unit_ids), moves.c.to_location_id == customer_loc)
-        .group_by(moves.c.unit_id)
-        .subquery()
-    )
-    for r in conn.execute(
-        select(last_ship.c.unit_id, operations.c.reference, operations.c.occurred_at)
-        .join(moves, moves.c.id == last_ship.c.move_id)
-        .join(operations, operations.c.id == moves.c.operation_id)
-    ):
-        shipped_by[r.unit_id] = (r.reference, r.occurred_at)
+    dialect = conn.dialect.name
+    (customer_loc,) = location_ids_of_kind(conn, LocationKind.CUSTOMER.value)
+    params = {"ids": ids_value(dialect, unit_ids), "customer": customer_loc}
+    shipped_by = {
+        r.unit_id: (r.reference, r.occurred_at)
+        for r in conn.execute(_last_shipments(dialect), params)
+    }
     held_units, held_lots = held_sets(conn)
     out: dict[int, dict[str, Any]] = {}
-    for r in conn.execute(
-        select(
-            units.c.id,
-            units.c.serial,
-            units.c.lot_id,
-            items.c.code.label("item"),
-            items.c.name.label("item_name"),
-            lots.c.code.label("lot"),
-            locations.c.code.label("location"),
-            locations.c.path.label("location_path"),
-            locations.c.kind,
-            parties.c.code.label("customer"),
-            parties.c.name.label("customer_name"),
-        )
-        .join(items, items.c.id == units.c.item_id)
-        .join(locations, locations.c.id == units.c.location_id)
-        .outerjoin(lots, lots.c.id == units.c.lot_id)
-        .outerjoin(parties, parties.c.id == units.c.party_id)
-        .where(id_in(conn, units.c.id, unit_ids))
-    ):
+    for r in conn.execute(_unit_places(dialect), params):
         status = status_at(r.kind)
         row = {
             "item": r.item,
@@ -488,6 +477,47 @@ def _unit_states(conn: Connection, unit_ids: list[int]) -> dict[int, dict[str, A
             row, shipment=shipped_by.get(r.id) if status == Status.SHIPPED else None
         )
     return out
+
+
+@functools.cache
+def _last_shipments(dialect: str) -> Select:
+    """The reference and date of each unit's last shipment."""
+    last_ship = (
+        select(moves.c.unit_id, func.max(moves.c.id).label("move_id"))
+        .where(ids_in(dialect, moves.c.unit_id), moves.c.to_location_id == bindparam("customer"))
+        .group_by(moves.c.unit_id)
+        .subquery()
+    )
+    return (
+        select(last_ship.c.unit_id, operations.c.reference, operations.c.occurred_at)
+        .join(moves, moves.c.id == last_ship.c.move_id)
+        .join(operations, operations.c.id == moves.c.operation_id)
+    )
+
+
+@functools.cache
+def _unit_places(dialect: str) -> Select:
+    """Where each unit is now, and the customer that has it."""
+    return (
+        select(
+            units.c.id,
+            units.c.serial,
+            units.c.lot_id,
+            items.c.code.label("item"),
+            items.c.name.label("item_name"),
+            lots.c.code.label("lot"),
+            locations.c.code.label("location"),
+            locations.c.path.label("location_path"),
+            locations.c.kind,
+            parties.c.code.label("customer"),
+            parties.c.name.label("customer_name"),
+        )
+        .join(items, items.c.id == units.c.item_id)
+        .join(locations, locations.c.id == units.c.location_id)
+        .outerjoin(lots, lots.c.id == units.c.lot_id)
+        .outerjoin(parties, parties.c.id == units.c.party_id)
+        .where(ids_in(dialect, units.c.id))
+    )
 
 
 def _affected_row(

@@ -116,3 +116,15 @@ def id_in(conn: Connection, column: ColumnElement[int], ids: Iterable[int]) -> C
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
     return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(ids))))
+
+
+def ids_in(dialect: str, column: ColumnElement[int], name: str = "ids") -> ColumnElement[bool]:
+    """`column IN :name` for a statement built once and run many times: pass the ids as
+    `ids_value(dialect, ids)` (the same one-parameter forms as `id_in`)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
+
+
+def ids_value(dialect: str, ids: Iterable[int]) -> object:
+    return list(ids) if dialect == "postgresql" else json.dumps(list(ids))
