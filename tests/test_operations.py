@@ -235,3 +235,19 @@ def test_atomic_keeps_all_of_a_block_or_none(tl: tracelot.Tracelot) -> None:
     with pytest.raises(NotFound):
         tl.where("DEV:D3")
     assert tl.verify().ok
+
+
+def test_a_put_away_moves_many_references_in_one_operation(stocked: Cli, refused) -> None:
+    cli = stocked
+    out = cli("move", "PCB:SN001", "PCB:SN002", "CELL@OLD", "--to", "A2", "--qty", "10", "--json")
+    assert out.exit_code == 0, out.stderr
+    lines = {(ln["item"], ln["lot"], ln["to"], ln["qty"]) for ln in out.json()["lines"]}
+    assert lines == {("PCB", None, "WH/A2", 2), ("CELL", "OLD", "WH/A2", 10)}
+    assert {
+        r["serial"] for r in cli("stock", "--location", "A2", "--serials", "--json").json()
+    } >= {
+        "SN001",
+        "SN002",
+    }
+    refused("move", "PCB:SN003", "PCB:SN003", "--to", "A2", match="PCB:SN003 is named twice")
+    refused("move", "PCB:SN003", "PCB:SN001", "--to", "A2", match="PCB:SN001 is already at WH/A2")

@@ -191,8 +191,7 @@ class Tracelot:
 
     def move(
         self,
-        ref: str,
-        *,
+        *refs: str,
         to: str,
         from_: str | None = None,
         qty: Qty | None = None,
@@ -200,10 +199,10 @@ class Tracelot:
         note: str | None = None,
         at: dt.datetime | None = None,
     ) -> OperationResult:
-        """Move a unit, or a quantity of a lot or untracked item."""
+        """Move units, or a quantity of lots or untracked items, in one operation."""
         return self._op(
             movement.move,
-            ref=ref,
+            refs=refs,
             to=to,
             from_=from_,
             qty=qty,

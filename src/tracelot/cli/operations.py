@@ -65,7 +65,7 @@ def receive(
 
 def move(
     ctx: typer.Context,
-    ref: str,
+    refs: Annotated[list[str], typer.Argument(metavar="REF...")],
     to: Annotated[str, typer.Option("--to", help="Destination location.")],
     from_: From = None,
     qty: Qty = None,
@@ -73,8 +73,8 @@ def move(
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Move a unit, or a quantity of a lot or untracked item."""
-    result = db(ctx).move(ref, to=to, from_=from_, qty=qty, reference=reference, note=note)
+    """Move units, or a quantity of lots or untracked items, in one operation."""
+    result = db(ctx).move(*refs, to=to, from_=from_, qty=qty, reference=reference, note=note)
     operation(result, as_json=as_json)
 
 

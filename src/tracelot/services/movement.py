@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import Connection, func, select
@@ -16,6 +17,7 @@ from tracelot.services.lookup import (
     location_by_code,
     lot_by_code,
     resolve,
+    resolve_many,
     virtual_location,
 )
 from tracelot.services.picking import take_lines
@@ -28,7 +30,7 @@ def move(
     conn: Connection,
     *,
     user: str,
-    ref: str,
+    refs: Sequence[str],
     to: str,
     from_: str | None = None,
     qty: Decimal | str | int | None = None,
@@ -36,18 +38,36 @@ def move(
     note: str | None = None,
     at: dt.datetime | None = None,
 ) -> OperationResult:
-    """Move a unit, or a quantity of a lot or untracked item, to another location."""
-    target = resolve(conn, ref)
+    """Move units, or a quantity of lots or untracked items, to another location, in one
+    operation (a put-away of a whole receipt)."""
+    if not refs:
+        raise InvalidInput("name what to move")
     dest = location_by_code(conn, to)
     source = location_by_code(conn, from_) if from_ else None
     quantity = parse_qty(qty) if qty is not None else None
     today = (at or now()).date()
-    lines = take_lines(
-        conn, target, quantity, to_id=dest.id, today=today, for_use=False, from_location=source
-    )
-    lines = [ln for ln in lines if ln.from_id != dest.id]
-    if not lines:
-        raise InvalidInput(f"{target} is already at {dest.path}")
+    lines: list[Line] = []
+    seen: set[str] = set()
+    targets = resolve_many(conn, refs)
+    # --qty is for the lots and items named; named with units only, it is a unit's quantity
+    units_only = all(t.unit is not None for t in targets)
+    for target in targets:
+        if str(target) in seen:
+            raise InvalidInput(f"{target} is named twice")
+        seen.add(str(target))
+        taken = take_lines(
+            conn,
+            target,
+            quantity if target.unit is None or units_only else None,
+            to_id=dest.id,
+            today=today,
+            for_use=False,
+            from_location=source,
+        )
+        taken = [ln for ln in taken if ln.from_id != dest.id]
+        if not taken:
+            raise InvalidInput(f"{target} is already at {dest.path}")
+        lines += taken
     op_id = new_operation(
         conn, OperationKind.MOVE, user=user, at=at, reference=reference, note=note
     )
