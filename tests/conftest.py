@@ -14,6 +14,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,6 +102,20 @@ def tl(db_url: str) -> Iterator[tracelot.Tracelot]:
     """The Python API on the test database, acting as user `tester`."""
     with tracelot.connect(db_url, user="tester") as handle:
         yield handle
+
+
+@pytest.fixture
+def fresh_tracelot(_template: str, tmp_path: Path) -> Callable[[], AbstractContextManager]:
+    """A factory of fresh databases, each opened as the Python API (for hypothesis, which
+    runs many examples in one test): `with fresh_tracelot() as tl: ...`."""
+
+    @contextmanager
+    def make() -> Iterator[tracelot.Tracelot]:
+        url = reset_database(_template, tmp_path)
+        with tracelot.connect(url, user="prop") as handle:
+            yield handle
+
+    return make
 
 
 @dataclass

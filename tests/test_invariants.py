@@ -128,16 +128,13 @@ LOCATIONS_PATHS = {"WH/A1", "WH/A2", "LINE", "QUAR"}
 
 
 @pytest.fixture
-def fresh_world(_template: str, tmp_path):
+def fresh_world(fresh_tracelot):
     """A factory of fresh, small worlds (hypothesis runs many examples in one test)."""
     from contextlib import contextmanager
 
-    from conftest import reset_database
-
     @contextmanager
     def make():
-        url = reset_database(_template, tmp_path)
-        with tracelot.connect(url, user="prop") as tl:
+        with fresh_tracelot() as tl:
             tl.add_location("WH", kind="warehouse")
             tl.add_location("A1", parent="WH")
             tl.add_location("A2", parent="WH")

@@ -142,16 +142,13 @@ def test_forward_and_backward_trace_are_inverses(genealogy_world, plan: list[tup
 
 
 @pytest.fixture
-def genealogy_world(_template: str, tmp_path):
+def genealogy_world(fresh_tracelot):
     """A factory of fresh worlds with components, two raw lots and screws on hand."""
     from contextlib import contextmanager
 
-    from conftest import reset_database
-
     @contextmanager
     def make():
-        url = reset_database(_template, tmp_path)
-        with tracelot.connect(url, user="prop") as tl:
+        with fresh_tracelot() as tl:
             tl.add_location("WH", kind="warehouse")
             tl.add_location("A1", parent="WH")
             tl.add_location("LINE", kind="production")

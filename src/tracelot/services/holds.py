@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Row, insert, or_, select, update
 from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound, WrongKind
 from tracelot.domain.status import OperationKind
 from tracelot.services.ledger import new_operation
-from tracelot.services.lookup import Target, resolve
+from tracelot.services.lookup import Target, memo, resolve
 from tracelot.store.engine import MEMO
 from tracelot.store.tables import holds, items, lots, operations, recalls, units
 
@@ -43,14 +43,8 @@ def open_holds(conn: Connection, target: Target) -> list[Row]:
 def _any_open_holds(conn: Connection) -> bool:
     """Whether anything is held at all, asked once per transaction (until holds change):
     most operations then skip the question for each of their units."""
-    memo = conn.info.get(MEMO)
-    if memo is not None and HOLDS in memo:
-        return memo[HOLDS]
-    held = conn.execute(select(holds.c.id).where(holds.c.released_op_id.is_(None)).limit(1))
-    answer = held.first() is not None
-    if memo is not None:
-        memo[HOLDS] = answer
-    return answer
+    held = select(holds.c.id).where(holds.c.released_op_id.is_(None)).limit(1)
+    return memo(conn, HOLDS, lambda: conn.execute(held).first() is not None)
 
 
 def holds_changed(conn: Connection) -> None:

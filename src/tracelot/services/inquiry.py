@@ -53,11 +53,6 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def _under(path: str):  # noqa: ANN202
-    """A location and everything below it in the tree."""
-    return or_(locations.c.path == path, locations.c.path.startswith(path + "/", autoescape=True))
-
-
 def stock_rows(
     conn: Connection,
     *,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -287,10 +286,7 @@ def _walk(conn: Connection, direction: Direction, roots: list[Key], depth: int) 
     conditions = " OR ".join(
         _ROOTS[(direction, kind)].format(ids=id_list.format(name=kind)) for kind in by_kind
     )
-    params: dict[str, Any] = {
-        kind: ids if conn.dialect.name == "postgresql" else json.dumps(ids)
-        for kind, ids in by_kind.items()
-    }
+    params = {kind: ids_value(conn.dialect.name, ids) for kind, ids in by_kind.items()}
     walk = text(_WALK[direction].format(roots=f"({conditions})")).bindparams(depth=depth, **params)
     link_ids = conn.execute(walk).scalars().all()
     if not link_ids:
