@@ -277,10 +277,8 @@ class _Story:
         self.done(at, units=last - first + 1)
 
     def put_boards_away(self, first: int, last: int, at: dt.datetime) -> None:
-        for n in range(first, last + 1):
-            moment = at + dt.timedelta(seconds=n - first)
-            self.tl.move(f"PCB:{pcb(n)}", to="WH-A-02", at=moment)
-            self.done(moment)
+        self.tl.move(*(f"PCB:{pcb(n)}" for n in range(first, last + 1)), to="WH-A-02", at=at)
+        self.done(at)
 
     def receive_cells(
         self, lot: str, supplier_lot: str, qty: int, cost: str, order: str, at: dt.datetime
