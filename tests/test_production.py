@@ -248,3 +248,74 @@ def test_a_build_needs_its_output_identity_and_inputs(parts: Cli, refused) -> No
         "PCB:SN001",
         match="not serial-tracked",
     )
+
+
+def _plan(tmp_path, text: str) -> str:
+    path = tmp_path / "plan.csv"
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_production_run_builds_every_output_in_one_operation(parts: Cli, tmp_path) -> None:
+    cli = parts
+    plan = _plan(
+        tmp_path,
+        "serial,consume\n"
+        "D1,PCB:SN001 CELL=2 SCREW=4\n"
+        "D2,PCB:SN002;CELL=2;SCREW=4\n"
+        "D3,PCB:SN003 CELL=2 SCREW=4\n",
+    )
+    out = cli("build-run", "DEV", "--to", "LINE", "--plan", plan, "--ref", "WO-7", "--json")
+    assert out.exit_code == 0, out.stderr
+    op = out.json()
+    assert op["outputs"] == ["DEV:D1", "DEV:D2", "DEV:D3"]
+    assert op["reference"] == "WO-7"
+    # the run's 6 cells are picked together: the 3 of C2 at LINE first, then 3 of C1
+    cells = sorted((ln["lot"], ln["qty"]) for ln in op["lines"] if ln["item"] == "CELL")
+    assert cells == [("C1", 3), ("C2", 3)]
+    # ... and shared out in plan order: D2 got the last of C2 and the first of C1
+    used = {}
+    for serial in ("D1", "D2", "D3"):
+        tree = cli("trace", "backward", f"DEV:{serial}", "--json").json()
+        used[serial] = sorted(
+            (n["lot"], n["qty"]) for n in tree["roots"][0]["inputs"] if n["item"] == "CELL"
+        )
+    assert used == {"D1": [("C2", 2)], "D2": [("C1", 1), ("C2", 1)], "D3": [("C1", 2)]}
+    for serial, status in [("D1", "wip"), ("SN002", "consumed"), ("SN004", "in_stock")]:
+        ref = f"DEV:{serial}" if serial.startswith("D") else f"PCB:{serial}"
+        assert cli("where", ref, "--json").json()[0]["status"] == status
+    where_c2 = cli("where", "CELL@C2", "--json").json()
+    assert [(r["status"], r["qty"]) for r in where_c2] == [("consumed", 3)]
+    assert cli("verify").exit_code == 0
+
+
+def test_each_output_of_a_run_costs_what_it_consumed(parts: Cli, tl) -> None:
+    result = tl.build_run(
+        "DEV",
+        to="LINE",
+        outputs=[
+            {"serial": "D1", "consume": ["PCB:SN001", "CELL=2"]},
+            {"serial": "D2", "consume": "PCB:SN002 CELL=2"},
+        ],
+    )
+    assert result.outputs == ["DEV:D1", "DEV:D2"]
+    with tl.engine.connect() as conn:
+        costs = dict(conn.execute(select(units.c.serial, units.c.unit_cost)).all())
+    # D1: board 10 + 2 cells of C2 at 3; D2: board 10 + 1 of C2 at 3 + 1 of C1 at 2
+    assert (costs["D1"], costs["D2"]) == (16, 15)
+
+
+def test_a_bad_production_run_is_refused_whole(parts: Cli, refused, tmp_path) -> None:
+    def run(text: str, match: str) -> None:
+        refused("build-run", "DEV", "--to", "LINE", "--plan", _plan(tmp_path, text), match=match)
+
+    run("serial,consume\nD1,PCB:SN001\nD2,PCB:SN001\n", "PCB:SN001 is consumed twice: by DEV:D1")
+    run("serial,consume\nD1,PCB:SN001\nD1,PCB:SN002\n", "DEV:D1 is built twice in one run")
+    run("serial,consume\nD1,PCB:SN001 CELL=5\nD2,PCB:SN002 CELL=5\n", "not enough CELL")
+    run("serial,consume\nD1,PCB:SN001\nD2,\n", "output 2: a build consumes something")
+    run("serial,colour,consume\nD1,red,PCB:SN001\n", "plan line 2: an output has no field 'colour'")
+    run("serial,consume\nD1,PCB:SN001\nD2,PCB:NOPE\n", "unknown unit PCB:NOPE")
+    run("", "the plan is empty")
+    run("serial,consume\n", "a production run builds something")
+    parts("build", "DEV", "--to", "LINE", "--serial", "D9", "--consume", "PCB:SN005")
+    run("serial,consume\nD1,PCB:SN001\nD9,PCB:SN002\n", "already has serial D9")

@@ -240,6 +240,28 @@ class Tracelot:
             at=at,
         )
 
+    def build_run(
+        self,
+        item: str,
+        *,
+        to: str,
+        outputs: Sequence[production.Output | dict[str, Any]],
+        reference: str | None = None,
+        note: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> OperationResult:
+        """A production run: many outputs of one item in one operation, each with its own
+        components (`Output(consume=[...], serial=...)`, or a dict of the same fields)."""
+        return self._op(
+            production.build_run,
+            item=item,
+            to=to,
+            outputs=list(outputs),
+            reference=reference,
+            note=note,
+            at=at,
+        )
+
     def ship(
         self,
         *refs: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -13,6 +14,7 @@ from tracelot.cli.common import JsonOpt, NoteOpt, RefOpt, db
 from tracelot.cli.output import err, operation, out
 from tracelot.domain.serials import parse_serials
 from tracelot.services.ledger import Progress as ProgressFn
+from tracelot.services.production import read_plan
 
 #: Receipts of at least this many serials show a progress bar.
 PROGRESS_FROM = 50_000
@@ -98,6 +100,31 @@ def build(
         item, to=to, consume=consume, serial=serial, lot=lot, qty=qty, expires=expires,
         reference=reference, note=note,
     )  # fmt: skip
+    operation(result, as_json=as_json)
+
+
+def build_run(
+    ctx: typer.Context,
+    item: str,
+    to: Annotated[str, typer.Option("--to", help="Where the outputs go (and parts come from).")],
+    plan: Annotated[
+        Path,
+        typer.Option(
+            "--plan",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="CSV: serial (or lot and qty), expires, consume (REF[=QTY] ...), one per output.",
+        ),
+    ],
+    reference: RefOpt = None,
+    note: NoteOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A production run: build every output of a plan in one operation."""
+    with plan.open(newline="", encoding="utf-8-sig") as rows:
+        outputs = read_plan(rows)
+    result = db(ctx).build_run(item, to=to, outputs=outputs, reference=reference, note=note)
     operation(result, as_json=as_json)
 
 
@@ -192,7 +219,8 @@ def replace(
 
 def register(app: typer.Typer) -> None:
     for name, fn in [
-        ("receive", receive), ("move", move), ("build", build), ("ship", ship),
+        ("receive", receive), ("move", move), ("build", build), ("build-run", build_run),
+        ("ship", ship),
         ("return", return_), ("scrap", scrap), ("adjust", adjust), ("replace", replace),
     ]:  # fmt: skip
         app.command(name)(fn)

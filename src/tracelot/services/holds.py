@@ -40,11 +40,13 @@ def open_holds(conn: Connection, target: Target) -> list[Row]:
     return open_holds_of(conn, unit_id, lot_id)
 
 
+_ANY_HELD = select(holds.c.id).where(holds.c.released_op_id.is_(None)).limit(1)
+
+
 def _any_open_holds(conn: Connection) -> bool:
     """Whether anything is held at all, asked once per transaction (until holds change):
     most operations then skip the question for each of their units."""
-    held = select(holds.c.id).where(holds.c.released_op_id.is_(None)).limit(1)
-    return memo(conn, HOLDS, lambda: conn.execute(held).first() is not None)
+    return memo(conn, HOLDS, lambda: conn.execute(_ANY_HELD).first() is not None)
 
 
 def holds_changed(conn: Connection) -> None:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections.abc import Sequence
+from collections import Counter, deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from dataclasses import replace as dc_replace
 from decimal import Decimal
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, WrongKind
+from tracelot.domain.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotAvailable,
+    TracelotError,
+    WrongKind,
+)
 from tracelot.domain.refs import parse_consume
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import check_code, normalize, parse_date, parse_qty
@@ -17,6 +27,7 @@ from tracelot.services.lookup import (
     Target,
     item_by_code,
     location_by_code,
+    lot_by_id,
     resolve,
     resolve_many,
     virtual_location,
@@ -25,7 +36,61 @@ from tracelot.services.picking import check_unit_available, take_lines
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.services.trace import Key, reached
+from tracelot.store.bulk import existing_serials
 from tracelot.store.tables import genealogy, lots, units
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output of a production run: a serial, or a lot and quantity (or a quantity of
+    an untracked item), and the components it consumes (each `REF[=QTY]`)."""
+
+    consume: Sequence[str]
+    serial: str | None = None
+    lot: str | None = None
+    qty: Decimal | str | int | None = None
+    expires: dt.date | str | None = None
+
+
+def output_of(spec: Output | Mapping[str, object]) -> Output:
+    """An `Output` from itself or from a mapping of its fields (a JSON object, a CSV row)."""
+    if isinstance(spec, Output):
+        return spec
+    unknown = sorted(set(spec) - {f.name for f in fields(Output)})
+    if unknown:
+        raise InvalidInput(f"an output has no field {unknown[0]!r}")
+    consume = spec.get("consume") or []
+    if isinstance(consume, str):
+        consume = consume.replace(";", " ").split()
+    return Output(**{**spec, "consume": list(consume)})  # type: ignore[arg-type]
+
+
+def read_plan(rows: Iterable[str]) -> list[Output]:
+    """The outputs of a production run from CSV lines: a header naming `serial`, or `lot`
+    and `qty`, optionally `expires`, and `consume` (the REF[=QTY] separated by spaces or
+    semicolons); empty cells are left out."""
+    reader = csv.DictReader(rows)
+    if reader.fieldnames is None:
+        raise InvalidInput("the plan is empty: give a header line and one line per output")
+    outputs = []
+    for number, row in enumerate(reader, start=2):
+        spec = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+        try:
+            outputs.append(output_of({k: v for k, v in spec.items() if v}))
+        except InvalidInput as exc:
+            raise InvalidInput(f"plan line {number}: {exc}") from None
+    return outputs
+
+
+@dataclass
+class _Plan:
+    output: Output
+    ref: str
+    qty: Decimal
+    expires: dt.date | None
+    inputs: list[tuple[Target, list[Line]]] = field(default_factory=list)
+    unit_id: int | None = None
+    lot_id: int | None = None
 
 
 def build(
@@ -48,85 +113,187 @@ def build(
     Components are taken from `to` first, then first-expiry-first-out elsewhere; the
     output gets genealogy links to every unit, lot and item it consumed.
     """
+    return build_run(
+        conn, user=user, item=item, to=to, outputs=[Output(consume, serial, lot, qty, expires)],
+        reference=reference, note=note, at=at,
+    )  # fmt: skip
+
+
+def build_run(
+    conn: Connection,
+    *,
+    user: str,
+    item: str,
+    to: str,
+    outputs: Sequence[Output | Mapping[str, object]],
+    reference: str | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+) -> OperationResult:
+    """A production run: build many outputs of `item` at `to` in one operation.
+
+    Each output consumes its own components, as `build` does; quantities of one lot or
+    item wanted by several outputs are picked together and then shared out in order.
+    The whole run is set-based (a few statements, however many outputs) and is kept
+    whole or refused whole.
+    """
     out_item = item_by_code(conn, item)
     dest = location_by_code(conn, to)
     production = virtual_location(conn, "PRODUCTION")
     today = (at or now()).date()
-    out_qty = _output_quantity(out_item, serial, lot, qty)
-    expiry = parse_date(expires, what="expiry date") if expires is not None else None
-    if expiry is None and out_item.shelf_life_days and out_item.tracking != Tracking.NONE:
-        expiry = today + dt.timedelta(days=out_item.shelf_life_days)
-    if serial is not None:
-        serial = check_code(serial, what="serial")
-        taken = conn.execute(
-            select(units.c.id).where(units.c.item_id == out_item.id, units.c.serial == serial)
-        ).first()
-        if taken:
-            raise AlreadyExists(f"item {out_item.code} already has serial {serial}")
-    if lot is not None:
-        lot = check_code(lot, what="lot code")
-    if not consume:
-        raise InvalidInput("a build consumes something: give --consume REF[=QTY]")
-
-    inputs: list[tuple[Target, list[Line]]] = []
-    seen: set[str] = set()
-    containers = _containers_of_lot(conn, out_item, lot) if serial is None else set()
-    specs = [parse_consume(spec) for spec in consume]
-    for target, (_, want) in zip(resolve_many(conn, [r for r, _ in specs]), specs, strict=True):
-        _refuse_own_output(target, out_item, serial, lot)
-        if _key(target) in containers:
-            raise InvalidInput(f"{target} contains {out_item.code}@{lot}: it can not go into it")
-        if str(target) in seen:
-            raise InvalidInput(f"{target} is consumed twice in one build")
-        seen.add(str(target))
-        lines = take_lines(
-            conn,
-            target,
-            want,
-            to_id=production.id,
-            today=today,
-            for_use=True,
-            prefer_location_id=dest.id,
-            default_qty=Decimal(1),
-        )
-        inputs.append((target, lines))
+    if not outputs:
+        raise InvalidInput("a production run builds something: give its outputs")
+    plans = []
+    for number, output in enumerate(outputs, start=1):
+        try:
+            plans.append(_plan(out_item, output_of(output), today))
+        except TracelotError as exc:
+            if len(outputs) == 1:
+                raise
+            raise type(exc)(f"output {number}: {exc}") from None
+    _refuse_repeated_outputs(conn, out_item, plans)
+    _take_components(conn, out_item, plans, production.id, dest.id, today)
 
     op_id = new_operation(
         conn, OperationKind.BUILD, user=user, at=at, reference=reference, note=note
     )
-    consumed = [ln for _, lines in inputs for ln in lines]
+    consumed = _consumption_lines(plans)
     post(conn, op_id, consumed)
-    cost = _rolled_up_cost(conn, inputs, out_qty) or out_item.standard_cost
-    unit_id, lot_id = _create_output(
-        conn, out_item, serial, lot, expiry, cost, production.id, op_id, today
-    )
-    output_line = Line(out_item.id, production.id, dest.id, out_qty, lot_id=lot_id, unit_id=unit_id)
-    post(conn, op_id, [output_line])
+    _create_outputs(conn, out_item, plans, production.id, op_id, today)
+    output_lines = [
+        Line(out_item.id, production.id, dest.id, plan.qty, plan.lot_id, plan.unit_id)
+        for plan in plans
+    ]
+    post(conn, op_id, output_lines)
     conn.execute(
         insert(genealogy),
         [
             {
                 "operation_id": op_id,
                 "parent_item_id": out_item.id,
-                "parent_unit_id": unit_id,
-                "parent_lot_id": lot_id,
+                "parent_unit_id": plan.unit_id,
+                "parent_lot_id": plan.lot_id,
                 "child_item_id": target.item.id,
                 "child_unit_id": target.unit.id if target.unit is not None else None,
                 "child_lot_id": ln.lot_id,
                 "qty": ln.qty,
             }
-            for target, lines in inputs
+            for plan in plans
+            for target, lines in plan.inputs
             for ln in _merge_by_lot(lines)
         ],
     )
-    output_ref = (
-        f"{out_item.code}:{serial}"
-        if serial
-        else f"{out_item.code}@{lot}"
-        if lot
-        else out_item.code
-    )
-    return result(conn, op_id, [*consumed, output_line], outputs=[output_ref])
+    return result(conn, op_id, [*consumed, *output_lines], outputs=[plan.ref for plan in plans])
+
+
+def _plan(item: Row, output: Output, today: dt.date) -> _Plan:
+    """Check one output's identity, quantity and expiry (no database needed)."""
+    serial = check_code(output.serial, what="serial") if output.serial is not None else None
+    lot = check_code(output.lot, what="lot code") if output.lot is not None else None
+    qty = _output_quantity(item, serial, lot, output.qty)
+    expiry = parse_date(output.expires, what="expiry date") if output.expires is not None else None
+    if expiry is None and item.shelf_life_days and item.tracking != Tracking.NONE:
+        expiry = today + dt.timedelta(days=item.shelf_life_days)
+    if not output.consume:
+        raise InvalidInput("a build consumes something: give --consume REF[=QTY]")
+    ref = f"{item.code}:{serial}" if serial else f"{item.code}@{lot}" if lot else item.code
+    return _Plan(dc_replace(output, serial=serial, lot=lot), ref, qty, expiry)
+
+
+def _refuse_repeated_outputs(conn: Connection, item: Row, plans: list[_Plan]) -> None:
+    repeated = [ref for ref, n in Counter(plan.ref for plan in plans).items() if n > 1]
+    if repeated:
+        raise InvalidInput(f"{repeated[0]} is built twice in one run")
+    serials = [plan.output.serial for plan in plans if plan.output.serial is not None]
+    taken = existing_serials(conn, item.id, serials) if serials else []
+    if taken:
+        raise AlreadyExists(f"item {item.code} already has serial {taken[0]}")
+
+
+def _take_components(
+    conn: Connection,
+    out_item: Row,
+    plans: list[_Plan],
+    production_id: int,
+    dest_id: int,
+    today: dt.date,
+) -> None:
+    """Resolve every output's components at once and choose the stock each takes.
+
+    A unit is taken by the one output that names it. The quantities of a lot or item
+    are summed over the run, picked once, and shared out to the outputs in order.
+    """
+    specs = [[parse_consume(spec) for spec in plan.output.consume] for plan in plans]
+    targets = iter(resolve_many(conn, [ref for group in specs for ref, _ in group]))
+    used: dict[str, str] = {}  # unit -> the output consuming it
+    shared: dict[str, tuple[Target, list[tuple[list[Line], Decimal]]]] = {}
+    for plan, group in zip(plans, specs, strict=True):
+        out = plan.output
+        containers = _containers_of_lot(conn, out_item, out.lot) if out.serial is None else set()
+        named: set[str] = set()
+        for _, want in group:
+            target = next(targets)
+            _refuse_own_output(target, out_item, out.serial, out.lot)
+            if _key(target) in containers:
+                raise InvalidInput(f"{target} contains {plan.ref}: it can not go into it")
+            if str(target) in named:
+                raise InvalidInput(f"{target} is consumed twice in one build")
+            named.add(str(target))
+            if target.unit is None:  # filled in below, in the order the output names it
+                slot: list[Line] = []
+                plan.inputs.append((target, slot))
+                shared.setdefault(str(target), (target, []))[1].append(
+                    (slot, want if want is not None else Decimal(1))
+                )
+                continue
+            if str(target) in used:
+                raise InvalidInput(f"{target} is consumed twice: by {used[str(target)]} too")
+            used[str(target)] = plan.ref
+            lines = take_lines(conn, target, want, to_id=production_id, today=today, for_use=True)
+            plan.inputs.append((target, lines))
+    for target, wants in shared.values():
+        lines = take_lines(
+            conn,
+            target,
+            sum((want for _, want in wants), Decimal(0)),
+            to_id=production_id,
+            today=today,
+            for_use=True,
+            prefer_location_id=dest_id,
+        )
+        for (slot, _), part in zip(wants, _share(lines, [w for _, w in wants]), strict=True):
+            slot.extend(part)
+
+
+def _share(lines: list[Line], wants: list[Decimal]) -> list[list[Line]]:
+    """Split the lines picked for a run into each output's part, in order."""
+    queue = deque(lines)
+    parts: list[list[Line]] = []
+    for want in wants:
+        part: list[Line] = []
+        while want > 0:
+            ln = queue[0]
+            take = min(ln.qty, want)
+            part.append(dc_replace(ln, qty=take))
+            want -= take
+            if take == ln.qty:
+                queue.popleft()
+            else:
+                queue[0] = dc_replace(ln, qty=ln.qty - take)
+        parts.append(part)
+    return parts
+
+
+def _consumption_lines(plans: list[_Plan]) -> list[Line]:
+    """The run's consumption on the ledger: one line per unit, and per lot and location."""
+    merged: dict[tuple, Line] = {}
+    for plan in plans:
+        for _, lines in plan.inputs:
+            for ln in lines:
+                key = (ln.item_id, ln.lot_id, ln.unit_id, ln.from_id)
+                prev = merged.get(key)
+                merged[key] = ln if prev is None else dc_replace(prev, qty=prev.qty + ln.qty)
+    return list(merged.values())
 
 
 def _output_quantity(item: Row, serial: str | None, lot: str | None, qty: object) -> Decimal:
@@ -185,78 +352,79 @@ def _merge_by_lot(lines: list[Line]) -> list[Line]:
     return list(merged.values())
 
 
-def _rolled_up_cost(
-    conn: Connection, inputs: list[tuple[Target, list[Line]]], out_qty: Decimal
-) -> Decimal | None:
-    """The output's unit cost: the cost of what it consumed, per unit of output."""
+def _rolled_up_cost(conn: Connection, plan: _Plan) -> Decimal | None:
+    """An output's unit cost: the cost of what it consumed, per unit of output."""
     total = Decimal(0)
     known = False
-    for target, lines in inputs:
+    for target, lines in plan.inputs:
         for ln in lines:
             cost = None
             if target.unit is not None:
                 cost = target.unit.unit_cost
             if cost is None and ln.lot_id is not None:
-                cost = conn.execute(
-                    select(lots.c.unit_cost).where(lots.c.id == ln.lot_id)
-                ).scalar_one()
+                cost = lot_by_id(conn, ln.lot_id).unit_cost
             if cost is None:
                 cost = target.item.standard_cost
             if cost is not None:
                 total += cost * ln.qty
                 known = True
-    return (total / out_qty).quantize(Decimal("0.000001")) if known else None
+    return (total / plan.qty).quantize(Decimal("0.000001")) if known else None
 
 
-def _create_output(
+def _create_outputs(
     conn: Connection,
     item: Row,
-    serial: str | None,
-    lot: str | None,
-    expiry: dt.date | None,
-    cost: Decimal | None,
+    plans: list[_Plan],
     production_id: int,
     op_id: int,
     today: dt.date,
-) -> tuple[int | None, int | None]:
-    """Create the output unit or lot at PRODUCTION; the output line then moves it to `to`."""
-    lot_id = None
-    if lot is not None:
-        row = conn.execute(
-            select(lots).where(lots.c.item_id == item.id, lots.c.code == lot)
-        ).first()
-        if row is None:
-            lot_id = conn.execute(
+) -> None:
+    """Create the output units and lots at PRODUCTION (the output lines then move them
+    to `to`): new lots one by one, the units of the whole run in one statement."""
+    costs = [_rolled_up_cost(conn, plan) or item.standard_cost for plan in plans]
+    for plan, cost in zip(plans, costs, strict=True):
+        lot = plan.output.lot
+        if lot is None:
+            continue
+        plan.lot_id = conn.execute(
+            select(lots.c.id).where(lots.c.item_id == item.id, lots.c.code == lot)
+        ).scalar()
+        if plan.lot_id is None:
+            plan.lot_id = conn.execute(
                 insert(lots)
                 .values(
                     item_id=item.id,
                     code=lot,
-                    expires=expiry,
+                    expires=plan.expires,
                     made=today,
                     unit_cost=cost,
                     created_op_id=op_id,
-                )
+                )  # fmt: skip
                 .returning(lots.c.id)
             ).scalar_one()
-        else:
-            lot_id = row.id
-    unit_id = None
-    if serial is not None:
-        unit_id = conn.execute(
-            insert(units)
-            .values(
-                item_id=item.id,
-                serial=serial,
-                lot_id=lot_id,
-                location_id=production_id,
-                expires=expiry if lot_id is None else None,
-                made=today,
-                unit_cost=cost,
-                created_op_id=op_id,
-            )
-            .returning(units.c.id)
-        ).scalar_one()
-    return unit_id, lot_id
+    serialized = [
+        (plan, cost) for plan, cost in zip(plans, costs, strict=True) if plan.output.serial
+    ]
+    if not serialized:
+        return
+    ids = conn.execute(
+        insert(units).returning(units.c.id, sort_by_parameter_order=True),
+        [
+            {
+                "item_id": item.id,
+                "serial": plan.output.serial,
+                "lot_id": plan.lot_id,
+                "location_id": production_id,
+                "expires": plan.expires if plan.lot_id is None else None,
+                "made": today,
+                "unit_cost": cost,
+                "created_op_id": op_id,
+            }
+            for plan, cost in serialized
+        ],
+    ).scalars()
+    for (plan, _), unit_id in zip(serialized, ids, strict=True):
+        plan.unit_id = unit_id
 
 
 def replace(
