@@ -47,6 +47,49 @@ WITH RECURSIVE node(kind, id) AS (
 SELECT kind, id FROM node"""
 
 
+# The same answer as a trace's affected list, by hand: the nodes of the walk above, then
+# for every unit reached where it is now (location path, status by the location's kind,
+# customer, last shipment) and for every lot reached its balances.
+_AFFECTED = """
+SELECT 'unit', u.id, i.code, u.serial, l.code, 1, loc.path, loc.kind, p.code, o.reference,
+       o.occurred_at
+FROM node n
+JOIN units u ON u.id = n.id
+JOIN items i ON i.id = u.item_id
+LEFT JOIN lots l ON l.id = u.lot_id
+JOIN locations loc ON loc.id = u.location_id
+LEFT JOIN parties p ON p.id = u.party_id
+LEFT JOIN operations o ON loc.kind = 'customer' AND o.id = (
+    SELECT m.operation_id FROM moves m
+    WHERE m.unit_id = u.id AND m.to_location_id = u.location_id
+    ORDER BY m.id DESC LIMIT 1)
+WHERE n.kind = 'unit'
+UNION ALL
+SELECT 'lot', l.id, i.code, NULL, l.code, s.qty, loc.path, loc.kind, NULL, NULL, NULL
+FROM node n
+JOIN lots l ON l.id = n.id
+JOIN items i ON i.id = l.item_id
+JOIN stock s ON s.lot_id = l.id AND s.qty > 0
+JOIN locations loc ON loc.id = s.location_id
+WHERE n.kind = 'lot'"""
+
+
+def affected(conn: sqlite3.Connection, direction: str, kind: str, root: int) -> list[tuple]:
+    """The affected rows of a trace from one root, by one hand-written query."""
+    walk = FORWARD if direction == "forward" else BACKWARD
+    sql = walk.replace("SELECT kind, id FROM node", _AFFECTED)
+    return conn.execute(sql, {"kind": kind, "root": root}).fetchall()
+
+
+def same_rows(trace: Trace, rows: list[tuple]) -> bool:
+    """Whether a trace's affected list and the hand-written query's rows say the same."""
+    mine = sorted(
+        (r["item"], r["serial"] or r["lot"], r["location_path"], r["shipment_ref"] or "")
+        for r in trace.affected
+    )
+    return mine == sorted((a[2], a[3] or a[4], a[6], a[9] or "") for a in rows)
+
+
 def nodes(conn: sqlite3.Connection, direction: str, kind: str, root: int) -> set[tuple[str, int]]:
     """The node set of a trace from one root ("unit" or "lot", and its id)."""
     sql = FORWARD if direction == "forward" else BACKWARD

@@ -33,7 +33,7 @@ def open_holds_of(conn: Connection, unit_id: int | None, lot_id: int | None) -> 
 
 
 def open_holds(conn: Connection, target: Target) -> list[Row]:
-    if not _any_open_holds(conn):
+    if not any_open_holds(conn):
         return []
     unit_id = target.unit.id if target.unit is not None else None
     lot_id = target.lot.id if target.lot is not None else None
@@ -43,7 +43,7 @@ def open_holds(conn: Connection, target: Target) -> list[Row]:
 _ANY_HELD = select(holds.c.id).where(holds.c.released_op_id.is_(None)).limit(1)
 
 
-def _any_open_holds(conn: Connection) -> bool:
+def any_open_holds(conn: Connection) -> bool:
     """Whether anything is held at all, asked once per transaction (until holds change):
     most operations then skip the question for each of their units."""
     return memo(conn, HOLDS, lambda: conn.execute(_ANY_HELD).first() is not None)

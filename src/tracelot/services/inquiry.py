@@ -24,15 +24,17 @@ from sqlalchemy.orm import aliased
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import parse_ref
 from tracelot.domain.status import LocationKind, Status, status_at
-from tracelot.services.holds import describe, open_holds_of
+from tracelot.services.holds import any_open_holds, describe, open_holds_of
 from tracelot.services.lookup import (
     is_expired,
     item_by_code,
     location_by_code,
+    location_ids_of_kind,
     lot_by_code,
     unit_by_serial,
 )
 from tracelot.services.picking import assembly_of
+from tracelot.store.bulk import ids_in, ids_value
 from tracelot.store.tables import (
     genealogy,
     holds,
@@ -169,6 +171,29 @@ def held_sets(conn: Connection) -> tuple[set[int], set[int]]:
     return {r.unit_id for r in rows if r.unit_id}, {r.lot_id for r in rows if r.lot_id}
 
 
+def held_among(
+    conn: Connection, unit_ids: list[int], lot_ids: list[int]
+) -> tuple[set[int], set[int]]:
+    """Which of these units, and which of these whole lots, are under an open hold."""
+    if not any_open_holds(conn):
+        return set(), set()
+    dialect = conn.dialect.name
+    params = {"units": ids_value(dialect, unit_ids), "lots": ids_value(dialect, lot_ids)}
+    rows = conn.execute(_held_among(dialect), params).all()
+    return {r.unit_id for r in rows if r.unit_id}, {r.lot_id for r in rows if r.unit_id is None}
+
+
+@functools.cache
+def _held_among(dialect: str) -> Select:
+    return select(holds.c.unit_id, holds.c.lot_id).where(
+        holds.c.released_op_id.is_(None),
+        or_(
+            ids_in(dialect, holds.c.unit_id, "units"),
+            and_(holds.c.unit_id.is_(None), ids_in(dialect, holds.c.lot_id, "lots")),
+        ),
+    )
+
+
 def where(conn: Connection, ref: str) -> list[Row]:
     """Where a unit, a lot or an item is now: one row per place that holds it."""
     parsed = parse_ref(ref)
@@ -178,19 +203,8 @@ def where(conn: Connection, ref: str) -> list[Row]:
     if parsed.kind == "code":
         return stock_rows(conn, item=item_row.code)
     lot_row = lot_by_code(conn, item_row, parsed.key or "")
-    today = _today()
-    rows: list[Row] = []
-    balances = conn.execute(
-        select(locations.c.code, locations.c.path, locations.c.kind, stock.c.qty)
-        .join(locations, locations.c.id == stock.c.location_id)
-        .where(
-            stock.c.lot_id == lot_row.id,
-            stock.c.qty > 0,
-            locations.c.kind != LocationKind.CUSTOMER.value,
-        )
-        .order_by(locations.c.virtual, locations.c.path)
-    )
     lot_holds = describe(open_holds_of(conn, None, lot_row.id))
+    today = _today()
     base = {
         "item": item_row.code,
         "item_name": item_row.name,
@@ -201,54 +215,79 @@ def where(conn: Connection, ref: str) -> list[Row]:
         "expired": is_expired(lot_row.expires, today),
         "held": bool(lot_holds),
         "holds": lot_holds,
-        "customer": None,
-        "customer_name": None,
     }
-    for b in balances:
-        rows.append(
+    return [{**base, **place} for place in lot_places(conn, [lot_row.id]).get(lot_row.id, [])]
+
+
+def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
+    """Where each lot is now, for many lots in two queries: its balances in our locations
+    (real ones first), then the customers holding some of it (location CUSTOMER).
+
+    The customers are read from the shipments and returns of only the lots with a balance
+    at the customer location: a lot consumed by ten thousand builds is not scanned."""
+    if not lot_ids:
+        return {}
+    dialect = conn.dialect.name
+    out: dict[int, list[Row]] = {}
+    shipped: list[int] = []
+    for b in conn.execute(_lot_balances(dialect), {"ids": ids_value(dialect, lot_ids)}):
+        if b.kind == LocationKind.CUSTOMER.value:
+            shipped.append(b.lot_id)
+            continue
+        out.setdefault(b.lot_id, []).append(
             {
-                **base,
                 "location": b.code,
                 "location_path": b.path,
                 "qty": b.qty,
                 "status": status_at(b.kind).value,
+                "customer": None,
+                "customer_name": None,
             }
         )
-    for c in _customers_holding(conn, lot_row.id):
-        rows.append(
-            {
-                **base,
-                "location": "CUSTOMER",
-                "location_path": "CUSTOMER",
-                "qty": c.qty,
-                "status": Status.SHIPPED.value,
-                "customer": c.code,
-                "customer_name": c.name,
-            }
-        )
-    return rows
+    if shipped:
+        (cust_id,) = location_ids_of_kind(conn, LocationKind.CUSTOMER.value)
+        params = {"ids": ids_value(dialect, shipped), "customer": cust_id}
+        for c in conn.execute(_lot_customers(dialect), params):
+            out.setdefault(c.lot_id, []).append(
+                {
+                    "location": "CUSTOMER",
+                    "location_path": "CUSTOMER",
+                    "qty": c.qty,
+                    "status": Status.SHIPPED.value,
+                    "customer": c.code,
+                    "customer_name": c.name,
+                }
+            )
+    return out
 
 
-def _customers_holding(conn: Connection, lot_id: int) -> list[Any]:
-    customer = select(locations.c.id).where(locations.c.kind == LocationKind.CUSTOMER.value)
-    cust_id = conn.execute(customer).scalar_one()
-    signed = case(
-        (moves.c.to_location_id == cust_id, moves.c.qty),
-        else_=-moves.c.qty,
+@functools.cache
+def _lot_balances(dialect: str) -> Select:
+    return (
+        select(stock.c.lot_id, locations.c.code, locations.c.path, locations.c.kind, stock.c.qty)
+        .join(locations, locations.c.id == stock.c.location_id)
+        .where(ids_in(dialect, stock.c.lot_id), stock.c.qty > 0)
+        .order_by(stock.c.lot_id, locations.c.virtual, locations.c.path)
     )
-    return conn.execute(
-        select(parties.c.code, parties.c.name, func.sum(signed).label("qty"))
-        .select_from(moves)
+
+
+@functools.cache
+def _lot_customers(dialect: str) -> Select:
+    """What each customer holds of each lot: shipped to it less returned from it."""
+    customer = bindparam("customer")
+    signed = case((moves.c.to_location_id == customer, moves.c.qty), else_=-moves.c.qty)
+    return (
+        select(moves.c.lot_id, parties.c.code, parties.c.name, func.sum(signed).label("qty"))
         .join(operations, operations.c.id == moves.c.operation_id)
         .join(parties, parties.c.id == operations.c.party_id)
         .where(
-            moves.c.lot_id == lot_id,
-            or_(moves.c.to_location_id == cust_id, moves.c.from_location_id == cust_id),
+            ids_in(dialect, moves.c.lot_id),
+            or_(moves.c.to_location_id == customer, moves.c.from_location_id == customer),
         )
-        .group_by(parties.c.code, parties.c.name)
+        .group_by(moves.c.lot_id, parties.c.code, parties.c.name)
         .having(func.sum(signed) > 0)
-        .order_by(parties.c.code)
-    ).all()
+        .order_by(moves.c.lot_id, parties.c.code)
+    )
 
 
 _WHERE_UNIT = (

@@ -12,27 +12,24 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Connection, Row, Select, bindparam, func, select, text
 from sqlalchemy.orm import aliased
 
 from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
-from tracelot.domain.status import LocationKind, Status, status_at
+from tracelot.domain.status import LocationKind, status_at
 from tracelot.domain.values import parse_date
-from tracelot.services.inquiry import held_sets
-from tracelot.services.inquiry import where as where_rows
+from tracelot.services.inquiry import held_among, lot_places
 from tracelot.services.lookup import (
     Target,
     item_by_id,
     location_ids_of_kind,
-    lot_by_id,
     party_by_code,
     resolve,
 )
 from tracelot.store.bulk import ids_in, ids_value
 from tracelot.store.tables import (
-    genealogy,
     items,
     locations,
     lots,
@@ -41,6 +38,7 @@ from tracelot.store.tables import (
     parties,
     units,
 )
+from tracelot.store.types import Exact, UtcDateTime
 
 Direction = Literal["backward", "forward"]
 Key = tuple[str, int]  # ("unit", id) or ("lot", id) or ("item", id)
@@ -58,7 +56,7 @@ WITH RECURSIVE walk(id, unit_id, lot_id, depth) AS (
           AND g.parent_unit_id IS NULL)
     WHERE w.depth < :depth
 )
-SELECT DISTINCT id FROM walk""",
+{links}""",
     "forward": """
 WITH RECURSIVE walk(id, unit_id, lot_id, depth) AS (
     SELECT g.id, g.parent_unit_id, g.parent_lot_id, 1 FROM genealogy g WHERE {roots}
@@ -69,8 +67,18 @@ WITH RECURSIVE walk(id, unit_id, lot_id, depth) AS (
       OR (w.unit_id IS NULL AND g.child_lot_id = w.lot_id)
     WHERE w.depth < :depth
 )
-SELECT DISTINCT id FROM walk""",
+{links}""",
 }
+# the links the walk reached, with their dates, read in the same statement
+_LINKS = """
+SELECT g.id, g.parent_item_id, g.parent_unit_id, g.parent_lot_id, g.child_item_id,
+       g.child_unit_id, g.child_lot_id, g.qty, g.operation_id, o.occurred_at,
+       g.removed_op_id, r.occurred_at AS removed_at
+FROM genealogy g
+JOIN operations o ON o.id = g.operation_id
+LEFT JOIN operations r ON r.id = g.removed_op_id
+WHERE g.id IN (SELECT id FROM walk)
+ORDER BY g.id"""
 _ROOTS = {  # the links the walk starts from, for roots given as one array parameter
     ("backward", "unit"): "g.parent_unit_id IN {ids}",
     ("backward", "lot"): "g.parent_lot_id IN {ids}",
@@ -83,7 +91,21 @@ _ID_LIST = {  # `IN` one array parameter, however many roots (a supplier lot of 
 }
 
 
-@dataclass
+class Link(NamedTuple):
+    """A genealogy link the walk reached: `parent` was built from `qty` of `child`."""
+
+    id: int
+    parent: Key
+    child: Key
+    child_lot_id: int | None  # the lot of a child unit too (a lot of serialized packs)
+    qty: Decimal
+    operation_id: int
+    occurred_at: dt.datetime
+    removed_op_id: int | None
+    removed_at: dt.datetime | None
+
+
+@dataclass(slots=True)
 class Node:
     """A unit, lot or untracked item in a trace, and the edge that led to it."""
 
@@ -199,33 +221,33 @@ def trace_keys(
             for ln in links
             if ln.occurred_at <= as_of and (ln.removed_at is None or ln.removed_at > as_of)
         ]
-    ahead = _child_key if direction == "backward" else _parent_key
-    keys = set(roots) | {ahead(link) for link in links}  # the nodes of the tree
-    details = _details(conn, keys)
-    children: dict[Key, list[Row]] = defaultdict(list)
+    backward = direction == "backward"
+    keys = set(roots) | {link.child if backward else link.parent for link in links}
+    details, places = _details(conn, keys)
+    children: dict[Key, list[Link]] = defaultdict(list)
     for link in links:
-        if direction == "backward":
-            children[_parent_key(link)].append(link)
+        if backward:
+            children[link.parent].append(link)
         else:
-            children[_child_key(link)].append(link)
-            if link.child_unit_id is not None and link.child_lot_id is not None:
+            children[link.child].append(link)
+            if link.child[0] == "unit" and link.child_lot_id is not None:
                 # a unit of a lot went into it: so did the lot (a lot of serialized packs)
                 children[("lot", link.child_lot_id)].append(link)
 
-    def build_tree(key: Key, via: Row | None, seen: frozenset[Key]) -> Node:
-        node = Node(key=key, **details[key])
+    def build_tree(key: Key, via: Link | None, seen: frozenset[Key]) -> Node:
+        node = Node(key, **details[key])
         if via is not None:
             node.qty, node.build, node.build_date = via.qty, via.operation_id, via.occurred_at
             if as_of is None:  # as of a moment, every link shown stood then
                 node.removed, node.removed_date = via.removed_op_id, via.removed_at
-        for link in children.get(key, []):
-            nxt = _child_key(link) if direction == "backward" else _parent_key(link)
+        for link in children.get(key, ()):
+            nxt = link.child if backward else link.parent
             if nxt not in seen:  # a genealogy is acyclic; this only guards the walk
                 node.children.append(build_tree(nxt, link, seen | {nxt}))
         return node
 
     tree = [build_tree(k, None, frozenset({k})) for k in roots]
-    keyed = _affected(conn, [k for k in ordered_keys(tree) if k[0] != "item"])
+    keyed = _affected(conn, [k for k in ordered_keys(tree) if k[0] != "item"], details, places)
     return Trace(direction, tree, [row for _, row in keyed], [key for key, _ in keyed])
 
 
@@ -275,7 +297,7 @@ def root_keys(
     return list(dict.fromkeys(keys))
 
 
-def _walk(conn: Connection, direction: Direction, roots: list[Key], depth: int) -> list[Row]:
+def _walk(conn: Connection, direction: Direction, roots: list[Key], depth: int) -> list[Link]:
     by_kind: dict[str, list[int]] = defaultdict(list)
     for kind, ident in roots:
         if kind != "item":
@@ -287,77 +309,86 @@ def _walk(conn: Connection, direction: Direction, roots: list[Key], depth: int) 
         _ROOTS[(direction, kind)].format(ids=id_list.format(name=kind)) for kind in by_kind
     )
     params = {kind: ids_value(conn.dialect.name, ids) for kind, ids in by_kind.items()}
-    walk = text(_WALK[direction].format(roots=f"({conditions})")).bindparams(depth=depth, **params)
-    link_ids = conn.execute(walk).scalars().all()
-    if not link_ids:
-        return []
-    dialect = conn.dialect.name
-    return conn.execute(_links(dialect), {"ids": ids_value(dialect, link_ids)}).all()
-
-
-@functools.cache
-def _links(dialect: str) -> Select:
-    """The links the walk reached, with their dates (built once per dialect)."""
-    removal = aliased(operations)
-    return (
-        select(genealogy, operations.c.occurred_at, removal.c.occurred_at.label("removed_at"))
-        .join(operations, operations.c.id == genealogy.c.operation_id)
-        .outerjoin(removal, removal.c.id == genealogy.c.removed_op_id)
-        .where(ids_in(dialect, genealogy.c.id))
-        .order_by(genealogy.c.id)
+    walk = (
+        text(_WALK[direction].format(roots=f"({conditions})", links=_LINKS))
+        .bindparams(depth=depth, **params)
+        .columns(qty=Exact, occurred_at=UtcDateTime, removed_at=UtcDateTime)
     )
+    rows = conn.execute(walk)
+    return [
+        Link(
+            ident,
+            ("unit", p_unit) if p_unit else ("lot", p_lot) if p_lot else ("item", p_item),
+            ("unit", c_unit) if c_unit else ("lot", c_lot) if c_lot else ("item", c_item),
+            c_lot,
+            qty,
+            op,
+            at,
+            removed_op,
+            removed_at,
+        )
+        for (
+            ident,
+            p_item,
+            p_unit,
+            p_lot,
+            c_item,
+            c_unit,
+            c_lot,
+            qty,
+            op,
+            at,
+            removed_op,
+            removed_at,
+        ) in rows
+    ]
 
 
 def reached(conn: Connection, direction: Direction, start: Key) -> set[Key]:
     """Every unit, lot and item reached from `start`, however deep (links past and present)."""
-    pick = _child_key if direction == "backward" else _parent_key
-    return {pick(link) for link in _walk(conn, direction, [start], 1000)}
+    backward = direction == "backward"
+    return {
+        link.child if backward else link.parent for link in _walk(conn, direction, [start], 1000)
+    }
 
 
-def _parent_key(link: Row) -> Key:
-    if link.parent_unit_id is not None:
-        return ("unit", link.parent_unit_id)
-    if link.parent_lot_id is not None:
-        return ("lot", link.parent_lot_id)
-    return ("item", link.parent_item_id)
-
-
-def _child_key(link: Row) -> Key:
-    if link.child_unit_id is not None:
-        return ("unit", link.child_unit_id)
-    if link.child_lot_id is not None:
-        return ("lot", link.child_lot_id)
-    return ("item", link.child_item_id)
-
-
-def _details(conn: Connection, keys: set[Key]) -> dict[Key, dict[str, Any]]:
-    """Identity, supplier and receipt of every node, in a query per kind."""
+def _details(conn: Connection, keys: set[Key]) -> tuple[dict[Key, dict[str, Any]], dict[int, Row]]:
+    """Identity, supplier and receipt of every node, in a query per kind; and for the units,
+    where each is now (the same query)."""
     by_kind: dict[str, list[int]] = defaultdict(list)
     for kind, ident in keys:
         by_kind[kind].append(ident)
     out: dict[Key, dict[str, Any]] = {}
+    places: dict[int, Place] = {}
     dialect = conn.dialect.name
     if by_kind["unit"]:
         rows = conn.execute(_unit_details(dialect), {"ids": ids_value(dialect, by_kind["unit"])})
-        for r in rows:
-            out[("unit", r.id)] = _identity(r, serial=r.serial, lot=r.lot)
+        for ident, serial, lot_id, *identity, location, path, kind, customer, name in rows:
+            out[("unit", ident)] = _identity(serial, *identity)
+            places[ident] = Place(lot_id, location, path, kind, customer, name)
     if by_kind["lot"]:
         rows = conn.execute(_lot_details(dialect), {"ids": ids_value(dialect, by_kind["lot"])})
-        for r in rows:
-            out[("lot", r.id)] = _identity(r, serial=None, lot=r.lot)
+        for ident, *identity in rows:
+            out[("lot", ident)] = _identity(None, *identity)
     for ident in by_kind["item"]:
         item = item_by_id(conn, ident)
         out[("item", ident)] = {"item": item.code, "item_name": item.name}
-    return out
+    return out, places
 
 
 @functools.cache
 def _unit_details(dialect: str) -> Select:
-    receipt, supplier, unit_lot = aliased(operations), aliased(parties), aliased(lots)
+    receipt, supplier, unit_lot, customer = (
+        aliased(operations),
+        aliased(parties),
+        aliased(lots),
+        aliased(parties),
+    )
     return (
         select(
             units.c.id,
             units.c.serial,
+            units.c.lot_id,
             items.c.code,
             items.c.name,
             unit_lot.c.code.label("lot"),
@@ -367,6 +398,11 @@ def _unit_details(dialect: str) -> Select:
             receipt.c.id.label("op"),
             receipt.c.kind.label("op_kind"),
             receipt.c.occurred_at,
+            locations.c.code.label("location"),
+            locations.c.path.label("location_path"),
+            locations.c.kind.label("location_kind"),
+            customer.c.code.label("customer"),
+            customer.c.name.label("customer_name"),
         )
         .join(items, items.c.id == units.c.item_id)
         .outerjoin(unit_lot, unit_lot.c.id == units.c.lot_id)
@@ -374,6 +410,8 @@ def _unit_details(dialect: str) -> Select:
             supplier, supplier.c.id == func.coalesce(units.c.supplier_id, unit_lot.c.supplier_id)
         )
         .join(receipt, receipt.c.id == units.c.created_op_id)
+        .join(locations, locations.c.id == units.c.location_id)
+        .outerjoin(customer, customer.c.id == units.c.party_id)
         .where(ids_in(dialect, units.c.id))
     )
 
@@ -384,9 +422,9 @@ def _lot_details(dialect: str) -> Select:
     return (
         select(
             lots.c.id,
-            lots.c.code.label("lot"),
             items.c.code,
             items.c.name,
+            lots.c.code.label("lot"),
             lots.c.expires,
             supplier.c.code.label("supplier"),
             lots.c.supplier_lot,
@@ -401,19 +439,41 @@ def _lot_details(dialect: str) -> Select:
     )
 
 
-def _identity(r: Row, *, serial: str | None, lot: str | None) -> dict[str, Any]:
-    received = r.op_kind == "receive"
+def _identity(
+    serial: str | None,
+    item: str,
+    item_name: str,
+    lot: str | None,
+    expires: dt.date | None,
+    supplier: str | None,
+    supplier_lot: str | None,
+    op: int,
+    op_kind: str,
+    occurred_at: dt.datetime,
+) -> dict[str, Any]:
+    received = op_kind == "receive"
     return {
-        "item": r.code,
-        "item_name": r.name,
+        "item": item,
+        "item_name": item_name,
         "serial": serial,
         "lot": lot,
-        "expires": r.expires,
-        "supplier": r.supplier,
-        "supplier_lot": r.supplier_lot,
-        "receipt": r.op if received else None,
-        "receipt_date": r.occurred_at if received else None,
+        "expires": expires,
+        "supplier": supplier,
+        "supplier_lot": supplier_lot,
+        "receipt": op if received else None,
+        "receipt_date": occurred_at if received else None,
     }
+
+
+class Place(NamedTuple):
+    """Where a unit is now."""
+
+    lot_id: int | None
+    location: str
+    location_path: str
+    location_kind: str
+    customer: str | None
+    customer_name: str | None
 
 
 def ordered_keys(tree: list[Node]) -> list[Key]:
@@ -428,51 +488,77 @@ def ordered_keys(tree: list[Node]) -> list[Key]:
     return list(seen)
 
 
-def _affected(conn: Connection, keys: list[Key]) -> list[tuple[Key, dict[str, Any]]]:
+def _affected(
+    conn: Connection, keys: list[Key], details: dict[Key, dict[str, Any]], places: dict[int, Place]
+) -> list[tuple[Key, dict[str, Any]]]:
     """Where every unit and lot reached is now: one row per unit, one per lot balance."""
     unit_ids = [i for kind, i in keys if kind == "unit"]
-    unit_rows = _unit_states(conn, unit_ids) if unit_ids else {}
+    lot_ids = [i for kind, i in keys if kind == "lot"]
+    held_units, held_lots = held_among(
+        conn, unit_ids, lot_ids + [places[i].lot_id for i in unit_ids if places[i].lot_id]
+    )
+    shipped = [i for i in unit_ids if places[i].location_kind == LocationKind.CUSTOMER.value]
+    shipments = _shipments(conn, shipped) if shipped else {}
+    lot_rows = lot_places(conn, lot_ids)
     rows: list[tuple[Key, dict[str, Any]]] = []
-    for kind, ident in keys:
+    for key in keys:
+        kind, ident = key
         if kind == "unit":
-            rows.append(((kind, ident), unit_rows[ident]))
+            r, identity = places[ident], details[key]
+            shipment = shipments.get(ident, (None, None))
+            rows.append(
+                (
+                    key,
+                    {
+                        "item": identity["item"],
+                        "serial": identity["serial"],
+                        "lot": identity["lot"],
+                        "qty": 1,
+                        "status": status_at(r.location_kind).value,
+                        "held": ident in held_units or r.lot_id in held_lots,
+                        "location": r.location,
+                        "location_path": r.location_path,
+                        "customer": r.customer,
+                        "customer_name": r.customer_name,
+                        "shipment_ref": shipment[0],
+                        "shipment_date": shipment[1],
+                    },
+                )
+            )
         else:
-            lot = lot_by_id(conn, ident)
-            assert lot is not None
-            for r in where_rows(conn, f"{item_by_id(conn, lot.item_id).code}@{lot.code}"):
-                rows.append(((kind, ident), _affected_row(r, shipment=None)))
+            identity = details[key]
+            rows += [
+                (
+                    key,
+                    {
+                        "item": identity["item"],
+                        "serial": None,
+                        "lot": identity["lot"],
+                        "qty": place["qty"],
+                        "status": place["status"],
+                        "held": ident in held_lots,
+                        "location": place["location"],
+                        "location_path": place["location_path"],
+                        "customer": place["customer"],
+                        "customer_name": place["customer_name"],
+                        "shipment_ref": None,
+                        "shipment_date": None,
+                    },
+                )
+                for place in lot_rows.get(ident, [])
+            ]
     return rows
 
 
-def _unit_states(conn: Connection, unit_ids: list[int]) -> dict[int, dict[str, Any]]:
+def _shipments(conn: Connection, unit_ids: list[int]) -> dict[int, tuple[str | None, Any]]:
+    """The reference and date of each (shipped) unit's last shipment."""
     dialect = conn.dialect.name
     (customer_loc,) = location_ids_of_kind(conn, LocationKind.CUSTOMER.value)
     params = {"ids": ids_value(dialect, unit_ids), "customer": customer_loc}
-    shipped_by = {
+    return {
         r.unit_id: (r.reference, r.occurred_at)
         for r in conn.execute(_last_shipments(dialect), params)
     }
-    held_units, held_lots = held_sets(conn)
-    out: dict[int, dict[str, Any]] = {}
-    for r in conn.execute(_unit_places(dialect), params):
-        status = status_at(r.kind)
-        row = {
-            "item": r.item,
-            "item_name": r.item_name,
-            "serial": r.serial,
-            "lot": r.lot,
-            "qty": 1,
-            "status": status.value,
-            "location": r.location,
-            "location_path": r.location_path,
-            "customer": r.customer,
-            "customer_name": r.customer_name,
-            "held": r.id in held_units or r.lot_id in held_lots,
-        }
-        out[r.id] = _affected_row(
-            row, shipment=shipped_by.get(r.id) if status == Status.SHIPPED else None
-        )
-    return out
 
 
 @functools.cache
@@ -489,47 +575,3 @@ def _last_shipments(dialect: str) -> Select:
         .join(moves, moves.c.id == last_ship.c.move_id)
         .join(operations, operations.c.id == moves.c.operation_id)
     )
-
-
-@functools.cache
-def _unit_places(dialect: str) -> Select:
-    """Where each unit is now, and the customer that has it."""
-    return (
-        select(
-            units.c.id,
-            units.c.serial,
-            units.c.lot_id,
-            items.c.code.label("item"),
-            items.c.name.label("item_name"),
-            lots.c.code.label("lot"),
-            locations.c.code.label("location"),
-            locations.c.path.label("location_path"),
-            locations.c.kind,
-            parties.c.code.label("customer"),
-            parties.c.name.label("customer_name"),
-        )
-        .join(items, items.c.id == units.c.item_id)
-        .join(locations, locations.c.id == units.c.location_id)
-        .outerjoin(lots, lots.c.id == units.c.lot_id)
-        .outerjoin(parties, parties.c.id == units.c.party_id)
-        .where(ids_in(dialect, units.c.id))
-    )
-
-
-def _affected_row(
-    r: dict[str, Any], *, shipment: tuple[str | None, dt.datetime] | None
-) -> dict[str, Any]:
-    return {
-        "item": r["item"],
-        "serial": r.get("serial"),
-        "lot": r.get("lot"),
-        "qty": r["qty"],
-        "status": r["status"],
-        "held": r.get("held", False),
-        "location": r["location"],
-        "location_path": r["location_path"],
-        "customer": r.get("customer"),
-        "customer_name": r.get("customer_name"),
-        "shipment_ref": shipment[0] if shipment else None,
-        "shipment_date": shipment[1] if shipment else None,
-    }

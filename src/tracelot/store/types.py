@@ -38,6 +38,8 @@ class Exact(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
+        if type(value) is int:  # SQLite's whole numbers: already exact and normal
+            return Decimal(value)
         if isinstance(value, float):
             value = repr(round(value, QTY_PLACES))
         # the same Decimal on every backend: PostgreSQL's 5.000000 reads as 5
