@@ -136,8 +136,10 @@ def cli(db_url: str) -> Cli:
     """Run `tracelot ARGS...` in-process against the test database."""
     runner = CliRunner()
 
-    def run(*args: str, user: str = "tester") -> Outcome:
-        result = runner.invoke(app, ["--db", db_url, "--user", user, *args], catch_exceptions=False)
+    def run(*args: str, user: str = "tester", input: str | None = None) -> Outcome:  # noqa: A002
+        result = runner.invoke(
+            app, ["--db", db_url, "--user", user, *args], input=input, catch_exceptions=False
+        )
         return Outcome(result.exit_code, result.stdout, result.stderr)
 
     return run

@@ -31,6 +31,7 @@ def test_an_item_keeps_what_it_was_given(cli: Cli) -> None:
         "uom": "PCE",
         "shelf_life_days": 365,
         "cost": 99.9,
+        "gtins": ["09506000134352"],
     }
     assert [i["item"] for i in cli("item", "list", "--json").json()] == ["DEV"]
     assert "DEV" in cli("item", "list").stdout

@@ -29,6 +29,7 @@ from tracelot.services import (
 )
 from tracelot.services import holds as holding
 from tracelot.services import recalls as recalling
+from tracelot.services import scan as scanning
 from tracelot.services import trace as tracing
 from tracelot.services import verify as verifying
 from tracelot.services.ledger import Progress
@@ -134,9 +135,11 @@ class Tracelot:
         return self._run(catalog.list_items, write=False)
 
     def item(self, code: str) -> dict[str, Any]:
-        return self._run(
-            lambda conn: catalog.item_dict(catalog.item_by_code(conn, code)), write=False
-        )
+        return self._run(catalog.show_item, write=False, code=code)
+
+    def add_gtin(self, item: str, gtin: str) -> dict[str, Any]:
+        """Let another GTIN (a supplier's) name an item, so that its scans find it."""
+        return self._run(catalog.add_gtin, write=True, item=item, gtin=gtin)
 
     def add_location(self, code: str, **kwargs: Any) -> dict[str, Any]:
         return self._run(catalog.add_location, write=True, code=code, **kwargs)
@@ -370,6 +373,10 @@ class Tracelot:
     def where(self, ref: str) -> list[dict[str, Any]]:
         """Where a unit, lot or item is now."""
         return self._run(inquiry.where, write=False, ref=ref)
+
+    def identify(self, scan: str) -> dict[str, Any]:
+        """What a scan (or a code typed by hand) names, where that is, what is wrong."""
+        return self._run(scanning.identify, write=False, text=scan)
 
     def history(self, ref: str) -> list[dict[str, Any]]:
         """The timeline of a unit, lot or item."""

@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from tracelot.app import connect
-from tracelot.cli import demo, inquiry, masterdata, operations, recall, tracing
+from tracelot.cli import demo, inquiry, masterdata, operations, recall, scanning, tracing
 from tracelot.cli.output import err
 from tracelot.domain.errors import TracelotError
 
@@ -67,6 +67,7 @@ operations.register(app)
 inquiry.register(app)
 tracing.register(app)
 recall.register(app)
+scanning.register(app)
 demo.register(app)
 
 

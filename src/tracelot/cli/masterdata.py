@@ -13,6 +13,8 @@ from tracelot.domain.status import USER_LOCATION_KINDS
 item_app = typer.Typer(help="Items (SKUs).", no_args_is_help=True)
 location_app = typer.Typer(help="Locations: warehouses, zones, bins.", no_args_is_help=True)
 party_app = typer.Typer(help="Suppliers and customers.", no_args_is_help=True)
+gtin_app = typer.Typer(help="The GTINs that name an item.", no_args_is_help=True)
+item_app.add_typer(gtin_app, name="gtin")
 
 ITEM_COLUMNS = ["item", "name", "tracking", "gtin", "uom", "shelf_life_days", "cost"]
 
@@ -62,7 +64,18 @@ def item_show(ctx: typer.Context, code: str, as_json: JsonOpt = False) -> None:
         print_json(item)
     else:
         for key, value in item.items():
-            out.print(f"{key:>16}: {'' if value is None else value}")
+            shown = ", ".join(value) if isinstance(value, list) else value
+            out.print(f"{key:>16}: {'' if shown is None else shown}")
+
+
+@gtin_app.command("add")
+def gtin_add(ctx: typer.Context, item: str, gtin: str, as_json: JsonOpt = False) -> None:
+    """Let another GTIN (a supplier's, another pack's) name ITEM: its scans find it."""
+    shown = db(ctx).add_gtin(item, gtin)
+    if as_json:
+        print_json(shown)
+    else:
+        out.print(f"item {shown['item']} has GTINs {', '.join(shown['gtins'])}")
 
 
 @location_app.command("add")
@@ -74,10 +87,13 @@ def location_add(
     kind: Annotated[
         str, typer.Option("--kind", help="|".join(k.value for k in USER_LOCATION_KINDS))
     ] = "bin",
+    gln: Annotated[
+        str | None, typer.Option("--gln", help="Its GS1 location number (scans of AI 414).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add a location, under a parent if given."""
-    loc = db(ctx).add_location(code, name=name, parent=parent, kind=kind)
+    loc = db(ctx).add_location(code, name=name, parent=parent, kind=kind, gln=gln)
     print_json(loc) if as_json else out.print(f"location {loc['location_path']} added")
 
 

@@ -41,6 +41,12 @@ def parse_ref(text: str) -> Ref:
 
 def parse_consume(text: str) -> tuple[Ref, Decimal | None]:
     """A build input `REF[=QTY]`."""
+    ref_text, qty = split_consume(text)
+    return parse_ref(ref_text), qty
+
+
+def split_consume(text: str) -> tuple[str, Decimal | None]:
+    """A build input `REF[=QTY]` as its reference (typed or scanned) and quantity."""
     ref_text, sep, qty_text = (text or "").partition("=")
     qty = parse_qty(qty_text, what=f"quantity of {ref_text}") if sep else None
-    return parse_ref(ref_text), qty
+    return ref_text, qty

@@ -90,3 +90,14 @@ def parse_gtin(value: str) -> str:
             f"GTIN {digits} has a bad check digit: {digits[-1]}, expected {expected}"
         )
     return digits.zfill(14)
+
+
+def parse_gln(value: str) -> str:
+    """Validate a GLN (a GS1 location number: 13 digits with a check digit)."""
+    digits = (value or "").strip()
+    if not digits.isdigit() or len(digits) != 13:
+        raise InvalidInput(f"GLN {value!r} must be 13 digits")
+    expected = gtin_check_digit(digits[:-1])
+    if int(digits[-1]) != expected:
+        raise InvalidInput(f"GLN {digits} has a bad check digit: {digits[-1]}, expected {expected}")
+    return digits

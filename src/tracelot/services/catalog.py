@@ -9,10 +9,10 @@ from sqlalchemy import Connection, insert, select
 
 from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
 from tracelot.domain.status import USER_LOCATION_KINDS, VIRTUAL_LOCATIONS, Tracking
-from tracelot.domain.values import check_code, parse_gtin, parse_money
+from tracelot.domain.values import check_code, parse_gln, parse_gtin, parse_money
 from tracelot.services.ledger import now
 from tracelot.services.lookup import item_by_code, location_by_code
-from tracelot.store.tables import items, locations, parties
+from tracelot.store.tables import item_gtins, items, locations, parties
 
 
 def ensure_virtual_locations(conn: Connection) -> None:
@@ -56,10 +56,8 @@ def add_item(
     standard_cost = parse_money(cost) if cost is not None else None
     if conn.execute(select(items.c.id).where(items.c.code == code)).first():
         raise AlreadyExists(f"item {code} already exists")
-    if gtin14 and (
-        other := conn.execute(select(items.c.code).where(items.c.gtin == gtin14)).first()
-    ):
-        raise AlreadyExists(f"GTIN {gtin14} already belongs to item {other.code}")
+    if gtin14:
+        _refuse_taken_gtin(conn, gtin14)
     conn.execute(
         insert(items).values(
             code=code,
@@ -72,10 +70,36 @@ def add_item(
             created_at=now(),
         )
     )
-    return item_dict(item_by_code(conn, code))
+    row = item_by_code(conn, code)
+    if gtin14:
+        conn.execute(insert(item_gtins).values(gtin=gtin14, item_id=row.id))
+    return item_dict(row, [gtin14] if gtin14 else [])
 
 
-def item_dict(row: Any) -> dict[str, Any]:
+def add_gtin(conn: Connection, item: str, gtin: str) -> dict[str, Any]:
+    """Let another GTIN name an item (a supplier's, another pack's): scans of it find it."""
+    row = item_by_code(conn, item)
+    gtin14 = parse_gtin(gtin)
+    _refuse_taken_gtin(conn, gtin14)
+    conn.execute(insert(item_gtins).values(gtin=gtin14, item_id=row.id))
+    return show_item(conn, row.code)
+
+
+def _refuse_taken_gtin(conn: Connection, gtin14: str) -> None:
+    taken = conn.execute(
+        select(items.c.code).join(item_gtins, item_gtins.c.item_id == items.c.id)
+        .where(item_gtins.c.gtin == gtin14)
+    ).first()  # fmt: skip
+    if taken:
+        raise AlreadyExists(f"GTIN {gtin14} already belongs to item {taken.code}")
+
+
+def show_item(conn: Connection, code: str) -> dict[str, Any]:
+    row = item_by_code(conn, code)
+    return item_dict(row, _gtins(conn, row.id).get(row.id, []))
+
+
+def item_dict(row: Any, gtins: list[str]) -> dict[str, Any]:
     return {
         "item": row.code,
         "name": row.name,
@@ -84,11 +108,29 @@ def item_dict(row: Any) -> dict[str, Any]:
         "uom": row.uom,
         "shelf_life_days": row.shelf_life_days,
         "cost": row.standard_cost,
+        "gtins": gtins,  # every GTIN that names it, its own first
     }
 
 
 def list_items(conn: Connection) -> list[dict[str, Any]]:
-    return [item_dict(r) for r in conn.execute(select(items).order_by(items.c.code))]
+    gtins = _gtins(conn)
+    rows = conn.execute(select(items).order_by(items.c.code))
+    return [item_dict(r, gtins.get(r.id, [])) for r in rows]
+
+
+def _gtins(conn: Connection, item_id: int | None = None) -> dict[int, list[str]]:
+    """Every item's GTINs (or one item's), its own first."""
+    out: dict[int, list[str]] = {}
+    query = (
+        select(item_gtins.c.item_id, item_gtins.c.gtin)
+        .join(items, items.c.id == item_gtins.c.item_id)
+        .order_by(item_gtins.c.item_id, item_gtins.c.gtin != items.c.gtin, item_gtins.c.gtin)
+    )
+    if item_id is not None:
+        query = query.where(item_gtins.c.item_id == item_id)
+    for item_id, gtin in conn.execute(query):
+        out.setdefault(item_id, []).append(gtin)
+    return out
 
 
 def add_location(
@@ -98,8 +140,14 @@ def add_location(
     name: str | None = None,
     parent: str | None = None,
     kind: str = "bin",
+    gln: str | None = None,
 ) -> dict[str, Any]:
     code = check_code(code, what="location code")
+    gln13 = parse_gln(gln) if gln else None
+    if gln13 and (
+        other := conn.execute(select(locations.c.code).where(locations.c.gln == gln13)).first()
+    ):
+        raise AlreadyExists(f"GLN {gln13} already names location {other.code}")
     if kind not in {k.value for k in USER_LOCATION_KINDS}:
         allowed = ", ".join(k.value for k in USER_LOCATION_KINDS)
         raise InvalidInput(f"location kind must be one of {allowed}, not {kind!r}")
@@ -118,6 +166,7 @@ def add_location(
             path=path,
             virtual=False,
             created_at=now(),
+            gln=gln13,
         )
     )
     return location_dict(location_by_code(conn, code), parent)
@@ -131,6 +180,7 @@ def location_dict(row: Any, parent: str | None) -> dict[str, Any]:
         "parent": parent,
         "location_path": row.path,
         "depth": row.path.count("/"),
+        "gln": row.gln,
     }
 
 

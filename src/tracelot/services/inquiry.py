@@ -22,10 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from tracelot.domain.errors import NotFound, WrongKind
-from tracelot.domain.refs import parse_ref
 from tracelot.domain.status import LocationKind, Status, status_at
 from tracelot.services.holds import any_open_holds, describe, open_holds_of
 from tracelot.services.lookup import (
+    as_ref,
     is_expired,
     item_by_code,
     location_by_code,
@@ -196,7 +196,7 @@ def _held_among(dialect: str) -> Select:
 
 def where(conn: Connection, ref: str) -> list[Row]:
     """Where a unit, a lot or an item is now: one row per place that holds it."""
-    parsed = parse_ref(ref)
+    parsed = as_ref(conn, ref)
     if parsed.kind == "unit":
         return [_where_unit(conn, parsed.code, parsed.key or "")]
     item_row = item_by_code(conn, parsed.code)
@@ -368,7 +368,7 @@ def _where_unit(conn: Connection, item_code: str, serial: str) -> Row:
 
 def history(conn: Connection, ref: str) -> list[Row]:
     """Every operation that moved a unit, a lot or an untracked item, oldest first."""
-    parsed = parse_ref(ref)
+    parsed = as_ref(conn, ref)
     item_row = item_by_code(conn, parsed.code)
     if parsed.kind == "unit":
         unit = conn.execute(

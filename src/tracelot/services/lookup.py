@@ -12,9 +12,10 @@ from sqlalchemy import Connection, Row, select
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import Ref, parse_ref
+from tracelot.domain.scan import SCAN_ONLY_PREFIXES, Scan, looks_like_scan, parse_scan
 from tracelot.domain.status import Status, Tracking, status_at
 from tracelot.store.engine import MEMO
-from tracelot.store.tables import items, locations, lots, parties, units
+from tracelot.store.tables import item_gtins, items, locations, lots, parties, units
 
 T = TypeVar("T")
 
@@ -31,14 +32,53 @@ def memo(conn: Connection, key: Hashable, fetch: Callable[[], T]) -> T:
 
 
 def item_by_code(conn: Connection, code: str) -> Row:
+    """An item by its code, or by a scan that names it (a GTIN, a label)."""
     row = memo(
         conn,
         ("item", code),
         lambda: conn.execute(select(items).where(items.c.code == code)).first(),
     )
     if row is None:
+        if looks_like_scan(code) and (named := scanned_ref(conn, code).code) != code:
+            return item_by_code(conn, named)
         raise NotFound(f"unknown item {code!r}")
     return row
+
+
+def item_by_gtin(conn: Connection, gtin: str) -> Row:
+    """The item a GTIN (14 digits) names: its own, or one added to it."""
+    row = memo(
+        conn,
+        ("gtin", gtin),
+        lambda: conn.execute(
+            select(items).join(item_gtins, item_gtins.c.item_id == items.c.id)
+            .where(item_gtins.c.gtin == gtin)
+        ).first(),
+    )  # fmt: skip
+    if row is None:
+        raise NotFound(f"no item has GTIN {gtin}: add it with `tracelot item gtin add ITEM {gtin}`")
+    return row
+
+
+def scanned_ref(conn: Connection, text: str) -> Ref:
+    """The tracelot reference a scan of a unit, a lot or an item stands for."""
+    return ref_of_scan(conn, parse_scan(text))
+
+
+def ref_of_scan(conn: Connection, scan: Scan) -> Ref:
+    if scan.ref is not None:
+        if scan.ref_kind == "location":
+            raise WrongKind(f"{scan.input!r} names location {scan.ref}, not an item, lot or unit")
+        return parse_ref(scan.ref)
+    if scan.gtin is None:
+        named = "an SSCC" if scan.sscc else "a GLN" if scan.gln else "no GTIN"
+        raise WrongKind(f"{scan.input!r} holds {named}: scan an item, a lot or a unit")
+    item = item_by_gtin(conn, scan.gtin)
+    if scan.serial is not None:
+        return Ref("unit", item.code, scan.serial)
+    if scan.lot is not None:
+        return Ref("lot", item.code, scan.lot)
+    return Ref("code", item.code)
 
 
 def item_by_id(conn: Connection, item_id: int) -> Row:
@@ -67,10 +107,25 @@ def location_by_code(conn: Connection, code: str, *, real: bool = True) -> Row:
         lambda: conn.execute(select(locations).where(locations.c.code == code)).first(),
     )
     if row is None:
+        if looks_like_scan(code) and (named := scanned_location(conn, code)) != code:
+            return location_by_code(conn, named, real=real)
         raise NotFound(f"unknown location {code!r}")
     if real and row.virtual:
         raise WrongKind(f"location {code} is virtual: stock can not be put there directly")
     return row
+
+
+def scanned_location(conn: Connection, text: str) -> str:
+    """The code of the location a scan names: a tracelot label, or a GLN (AI 414)."""
+    scan = parse_scan(text)
+    if scan.ref_kind == "location" and scan.ref:
+        return scan.ref
+    if scan.gln is not None:
+        code = conn.execute(select(locations.c.code).where(locations.c.gln == scan.gln)).scalar()
+        if code is None:
+            raise NotFound(f"no location has GLN {scan.gln}")
+        return str(code)
+    raise WrongKind(f"{text!r} does not name a location")
 
 
 def location_by_id(conn: Connection, location_id: int) -> Row:
@@ -129,6 +184,22 @@ def unit_by_serial(conn: Connection, item: Row, serial: str) -> Row:
     return row
 
 
+def as_ref(conn: Connection, text: str) -> Ref:
+    """A reference typed or scanned: a scan stands for the reference of what it names.
+    What reads both ways (an item code of digits) is the item code when that item exists."""
+    if not looks_like_scan(text):
+        return parse_ref(text)
+    if not text.startswith(SCAN_ONLY_PREFIXES):
+        ref = parse_ref(text)
+        if _item_exists(conn, ref.code):
+            return ref
+    return scanned_ref(conn, text)
+
+
+def _item_exists(conn: Connection, code: str) -> bool:
+    return conn.execute(select(items.c.id).where(items.c.code == code)).first() is not None
+
+
 @dataclass(frozen=True)
 class Target:
     """What a reference names: an item, and maybe one of its lots or units."""
@@ -147,8 +218,8 @@ class Target:
 
 
 def resolve(conn: Connection, text: str | Ref) -> Target:
-    """Resolve `ITEM:SERIAL`, `ITEM@LOT` or `ITEM` to what it names."""
-    ref = text if isinstance(text, Ref) else parse_ref(text)
+    """Resolve `ITEM:SERIAL`, `ITEM@LOT` or `ITEM`, or a scan of one, to what it names."""
+    ref = text if isinstance(text, Ref) else as_ref(conn, text)
     item = item_by_code(conn, ref.code)
     if ref.kind == "unit":
         assert ref.key is not None
@@ -162,7 +233,7 @@ def resolve(conn: Connection, text: str | Ref) -> Target:
 
 def resolve_many(conn: Connection, texts: Sequence[str | Ref]) -> list[Target]:
     """Resolve many references at once: the units of each item in one query, not one each."""
-    parsed = [t if isinstance(t, Ref) else parse_ref(t) for t in texts]
+    parsed = [t if isinstance(t, Ref) else as_ref(conn, t) for t in texts]
     wanted: dict[str, list[str]] = {}
     for ref in parsed:
         if ref.kind == "unit" and ref.key is not None:

@@ -19,7 +19,7 @@ from tracelot.domain.errors import (
     TracelotError,
     WrongKind,
 )
-from tracelot.domain.refs import parse_consume
+from tracelot.domain.refs import split_consume
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import check_code, normalize, parse_date, parse_qty
 from tracelot.services.ledger import Line, new_operation, now, post
@@ -223,7 +223,7 @@ def _take_components(
     A unit is taken by the one output that names it. The quantities of a lot or item
     are summed over the run, picked once, and shared out to the outputs in order.
     """
-    specs = [[parse_consume(spec) for spec in plan.output.consume] for plan in plans]
+    specs = [[split_consume(spec) for spec in plan.output.consume] for plan in plans]
     targets = iter(resolve_many(conn, [ref for group in specs for ref, _ in group]))
     used: dict[str, str] = {}  # unit -> the output consuming it
     shared: dict[str, tuple[Target, list[tuple[list[Line], Decimal]]]] = {}

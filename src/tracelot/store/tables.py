@@ -51,6 +51,14 @@ items = Table(
     CheckConstraint("tracking IN ('none', 'lot', 'serial')", name="tracking"),
 )
 
+# every GTIN that names an item: its own (items.gtin) and its suppliers'
+item_gtins = Table(
+    "item_gtins",
+    metadata,
+    Column("gtin", String(14), primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
+)
+
 locations = Table(
     "locations",
     metadata,
@@ -62,6 +70,7 @@ locations = Table(
     Column("path", String(1000), nullable=False, unique=True),
     Column("virtual", Boolean, nullable=False, server_default="0"),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("gln", String(13), unique=True),  # a GS1 location number, to scan (AI 414)
 )
 
 parties = Table(

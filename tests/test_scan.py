@@ -1,0 +1,367 @@
+"""Scanning: every form a scanner delivers, resolved through `tracelot scan` and through
+every reference argument of the command line; GS1 conformance against GS1's own syntax
+dictionary; and a fuzzer that feeds random and mutated scans to the resolver."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import BACKEND, Cli, snapshot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import tracelot
+from tracelot.domain.errors import TracelotError
+from tracelot.domain.scan import CSET82, GS, PAIRING
+from tracelot.domain.values import gtin_check_digit
+
+DICTIONARY = Path(__file__).parent / "data" / "gs1" / "gs1-syntax-dictionary.txt"
+
+
+def check(body: str) -> str:
+    return body + str(gtin_check_digit(body))
+
+
+PCB = check("0950600013435")  # 09506000134352, GS1's own example GTIN
+CELL = check("0950600013437")
+SCREW_EAN = check("400638133393")  # a supplier's EAN-13 of the screws
+DOCK_GLN = check("061414100001")
+SSCC = check("00614141123456789")
+
+
+@pytest.fixture
+def world(setup_basics: Cli) -> Cli:
+    cli = setup_basics
+    for args in [
+        ("item", "gtin", "add", "PCB", PCB),
+        ("item", "gtin", "add", "CELL", CELL),
+        ("item", "gtin", "add", "SCREW", SCREW_EAN),
+        ("location", "add", "DOCK", "--parent", "WH", "--gln", DOCK_GLN),
+        ("location", "add", "01-RACK-A", "--parent", "WH"),  # digits first, typed by hand
+        ("receive", "PCB", "--to", "A1", "--serials", "SN0001..SN0003"),
+        ("receive", "CELL", "--to", "A1", "--lot", "L1", "--qty", "10", "--expires", "2027-06-30"),
+        ("receive", "SCREW", "--to", "A2", "--qty", "500"),
+    ]:
+        outcome = cli(*args)
+        assert outcome.exit_code == 0, (args, outcome.stderr)
+    return cli
+
+
+def scan_lines(cli: Cli, *lines: str) -> tuple[int, list[dict]]:
+    outcome = cli("scan", "--json", input="".join(line + "\n" for line in lines))
+    results = [json.loads(line) for line in outcome.stdout.splitlines()]
+    assert len(results) == len(lines), outcome.stdout
+    return outcome.exit_code, results
+
+
+UNIT1 = {"ok": True, "kind": "unit", "item": "PCB", "serial": "SN0001", "location": "A1"}
+LOT1 = {"ok": True, "kind": "lot", "item": "CELL", "lot": "L1", "expiry": "2027-06-30"}
+
+FORMS = [
+    # GS1 symbols with their symbology identifiers
+    (f"]d201{PCB}21SN0001", UNIT1),
+    (f"]C101{CELL}10L1{GS}17270630", LOT1),
+    (f"]Q301{CELL}17270630" + "10L1", LOT1),
+    (f"]e001{CELL}10L1{GS}17270630", LOT1),
+    (f"]d2{GS}01{PCB}21SN0001", UNIT1),  # a leading FNC1 sent as GS
+    # without a symbology identifier, with GS separators
+    (f"01{CELL}10L1{GS}17270630", LOT1),
+    # the bracketed human-readable form
+    (f"(01){PCB}(21)SN0001", UNIT1),
+    (f"(01){CELL}(17)270600(10)L1", LOT1),  # day 00: the end of the month
+    # GS1 Digital Link, any host, attributes in the query string
+    (f"https://example.com/01/{PCB}/21/SN0001", UNIT1),
+    (f"https://id.gs1.org/01/{CELL}/10/L1?17=270630", LOT1),
+    # a wedge scanner that types another character for GS
+    (f"01{CELL}10L1|17270630", {**LOT1, "warnings": ["'|' read as the GS separator"]}),
+    (f"]C101{CELL}10L1^17270630", LOT1),
+    # no GS, but nothing can hide in the last value: read
+    (f"01{PCB}21SN0001", UNIT1),
+    # EAN/UPC: a bare GTIN names the item; a count (30) says how many
+    (SCREW_EAN, {"ok": True, "kind": "item", "item": "SCREW", "qty": 1}),
+    (f"]E0{SCREW_EAN}", {"ok": True, "kind": "item", "item": "SCREW"}),
+    (f"(01)0{SCREW_EAN}(30)12", {"ok": True, "kind": "item", "item": "SCREW", "qty": 12}),
+    # tracelot's own labels, and codes typed by hand
+    ("TL:U:PCB:SN0001", UNIT1),
+    ("TL:L:CELL@L1", LOT1),
+    ("TL:P:A1", {"ok": True, "kind": "location", "location": "A1", "location_path": "WH/A1"}),
+    ("PCB:SN0001", UNIT1),
+    ("CELL@L1", LOT1),
+    ("PCB", {"ok": True, "kind": "item", "item": "PCB"}),
+    ("A2", {"ok": True, "kind": "location", "location_path": "WH/A2"}),
+    ("01-RACK-A", {"ok": True, "kind": "location", "location_path": "WH/01-RACK-A"}),
+    # a location by its GLN
+    (f"(414){DOCK_GLN}", {"ok": True, "kind": "location", "location": "DOCK"}),
+    # a label whose expiry differs from tracelot's: read, with a warning
+    (
+        f"(01){CELL}(10)L1(17)271231",
+        {**LOT1, "expiry": "2027-12-31", "warnings": ["tracelot has 2027-06-30"]},
+    ),
+]
+
+REFUSED = [
+    # (scan, valid, what the error must say)
+    (f"01{CELL}10L117270630", False, "(10)"),  # GS dropped: (17) may hide in the lot
+    ("0109506000134353", False, "check digit"),
+    (f"01{PCB}17261332", False, "(17)"),  # no 32nd day
+    (f"01{PCB}17260230", False, "(17)"),  # no 30 February
+    ("01095060001343", False, "(01)"),  # too short
+    ("2812345", False, "unknown AI"),
+    ("]C110L1", False, "(10) lot needs (01)"),
+    (f"(01){PCB}(37)5", False, "must not appear with (37)"),
+    (f"]C101{PCB}10A B|C", False, "no GS1 value may hold"),
+    (f"]C101{PCB}10A B", False, "unknown AI at 'B'"),
+    ("TL:X:PCB", False, "not a tracelot label"),
+    (f"01{check('0950600099999')}", True, "no item has GTIN"),
+    (f"(01){PCB}(21)SN9999", True, "unknown unit PCB:SN9999"),
+    (f"(00){SSCC}", True, "SSCC"),
+    ("NOPE", True, "no item, unit, lot or location is called 'NOPE'"),
+]
+
+
+def test_every_form_a_scanner_delivers_is_resolved(world: Cli) -> None:
+    code, results = scan_lines(world, *(text for text, _ in FORMS))
+    assert code == 0
+    for (text, want), got in zip(FORMS, results, strict=True):
+        assert got["input"] == text
+        assert got["valid"] is True, (text, got)
+        assert got["error"] is None, (text, got)
+        for key, value in want.items():
+            if key == "warnings":
+                assert all(any(w in g for g in got["warnings"]) for w in value), (text, got)
+            else:
+                assert got[key] == value, (text, key, got)
+
+
+def test_bad_scans_are_refused_with_the_ai_and_the_problem(world: Cli, db_url: str) -> None:
+    before = snapshot(db_url)
+    code, results = scan_lines(world, *(text for text, _, _ in REFUSED))
+    assert code == 1  # any scan not ok
+    for (text, valid, message), got in zip(REFUSED, results, strict=True):
+        assert got["ok"] is False, (text, got)
+        assert got["valid"] is valid, (text, got)
+        assert message in got["error"], (text, got["error"])
+    assert snapshot(db_url) == before
+
+
+def test_scan_reads_on_after_a_bad_scan_and_says_it_for_people(world: Cli) -> None:
+    outcome = world("scan", input=f"NOPE\n]d201{PCB}21SN0002\n\n")
+    assert outcome.exit_code == 1
+    lines = outcome.stdout.splitlines()
+    assert lines[0].startswith("refused  'NOPE'")
+    assert lines[1].startswith("ok       unit PCB:SN0002 (Main board) at WH/A1, in_stock")
+    assert "[1 ok, 1 refused]" in outcome.stderr
+
+
+def test_every_reference_argument_takes_a_scan(world: Cli) -> None:
+    unit = f"]d201{PCB}21SN0001"
+    assert world("move", unit, "--to", "01-RACK-A").exit_code == 0
+    assert world("move", unit, "--to", "TL:P:A2").exit_code == 0
+    assert world("where", f"(01){PCB}(21)SN0001", "--json").json()[0]["location"] == "A2"
+    lot = f"]C101{CELL}10L1{GS}17270630"
+    assert world("move", lot, "--qty", "4", "--to", f"(414){DOCK_GLN}").exit_code == 0
+    places = {r["location"]: r["qty"] for r in world("where", "CELL@L1", "--json").json()}
+    assert places == {"A1": 6, "DOCK": 4}
+    assert world("receive", SCREW_EAN, "--to", "A1", "--qty", "5").exit_code == 0
+    built = world("build", "DEV", "--to", "A1", "--serial", "D1", "--consume", unit,
+                  "--consume", "TL:L:CELL@L1=2")  # fmt: skip
+    assert built.exit_code == 0, built.stderr
+    shipped = world("ship", "TL:U:DEV:D1", "--to", "ACME")
+    assert shipped.exit_code == 0, shipped.stderr
+    inputs = world("trace", "backward", "https://example.com/01/" + PCB + "/21/SN0001", "--json")
+    assert inputs.exit_code == 0, inputs.stderr
+    history = world("history", f"(01){PCB}(21)SN0001", "--json").json()
+    assert [h["kind"] for h in history] == ["receive", "move", "move", "build"]
+
+
+def test_a_bad_scan_as_a_reference_is_refused_and_changes_nothing(world: Cli, refused) -> None:
+    refused("move", "0109506000134353", "--to", "A2", match="check digit")
+    refused("move", f"(01){PCB}(21)SN0001", "--to", "TL:P:NOWHERE", match="NOWHERE")
+    refused("move", f"(00){SSCC}", "--to", "A2", match="SSCC")
+    refused("move", "TL:P:A1", "--to", "A2", match="names location A1")
+
+
+def test_an_item_has_its_own_gtin_and_its_suppliers(world: Cli, refused) -> None:
+    other = check("0950600013439")
+    shown = world("item", "gtin", "add", "PCB", other, "--json").json()
+    assert shown["gtins"] == sorted([PCB, other])
+    assert world("item", "show", "PCB", "--json").json()["gtins"] == sorted([PCB, other])
+    code, (got,) = scan_lines(world, f"(01){other}(21)SN0003")
+    assert (code, got["item"], got["serial"]) == (0, "PCB", "SN0003")
+    refused("item", "gtin", "add", "CELL", other, match="already belongs to item PCB")
+    refused("item", "gtin", "add", "CELL", "09506000134353", match="bad check digit")
+    refused("item", "gtin", "add", "NOPE", other, match="unknown item")
+    refused("location", "add", "GATE", "--gln", DOCK_GLN, match="already names location DOCK")
+    refused("location", "add", "GATE", "--gln", "0614141000013", match="bad check digit")
+
+
+# -- conformance: GS1's own syntax dictionary ----------------------------------------------
+
+
+def _dictionary() -> list[tuple[list[str], str, list[str], list[str]]]:
+    """(AIs, flags, format components, attributes) of each entry line."""
+    entries = []
+    for line in DICTIONARY.read_text().splitlines():
+        if not line[:1].isdigit():
+            continue
+        fields = line.split("#", 1)[0].split()
+        first, *rest = fields
+        flags = rest.pop(0) if rest and rest[0][0] not in "NXYZ[" else ""
+        spec = [c.split(",")[0] for c in rest if c[0] in "NXYZ["]
+        attributes = [c for c in rest if c[0] not in "NXYZ["]
+        low, _, high = first.partition("-")
+        ais = [str(n).zfill(len(low)) for n in range(int(low), int(high or low) + 1)]
+        entries.append((ais, flags, spec, attributes))
+    return entries
+
+
+def _span(component: str) -> tuple[int, int]:
+    """The shortest and longest data of one format component (`N6`, `X..20`, `[N3]`)."""
+    optional, bare = component.startswith("["), component.strip("[]")
+    if bare == "-":
+        return (0 if optional else 1), 1
+    match = re.fullmatch(r"[NXYZ](\d*)(\.\.)?[NXYZ]?(\d*)", bare)
+    assert match, component
+    low, dots, high = match.groups()
+    shortest, longest = (int(low or 1), int(high)) if dots else (int(low), int(low))
+    return (0 if optional else shortest), longest
+
+
+def test_every_ai_of_the_syntax_dictionary_is_known_with_its_format() -> None:
+    from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+
+    entries = _dictionary()
+    assert sum(len(ais) for ais, *_ in entries) > 500  # ranges such as 3100-3105 expanded
+    wrong = []
+    for ais, flags, spec, _ in entries:
+        longest = sum(_span(c)[1] for c in spec)
+        shortest = sum(_span(c)[0] for c in spec)
+        for ai in ais:
+            known = GS1ApplicationIdentifier.extract(ai)
+            data = known.format.split("+")[1:]
+            if known.separator_required != ("*" not in flags):
+                wrong.append((ai, "separator", known.separator_required))
+            if sum(_span(c)[1] for c in data) != longest:
+                wrong.append((ai, "longest", known.format, spec))
+            # the shortest value of digits passes the resolver's own pattern for it
+            if all(c.strip("[]")[0] == "N" for c in spec) and not flags.count("*") and shortest:
+                if not re.fullmatch(known.pattern, ai + "1" * shortest):
+                    wrong.append((ai, "shortest", known.pattern, spec))
+    assert not wrong, wrong
+
+
+def test_the_pairing_rules_are_gs1s_and_are_enforced(world: Cli) -> None:
+    rules: dict[str, dict[str, list]] = {}
+    for ais, _, _, attributes in _dictionary():
+        for ai in ais:
+            req = [a.removeprefix("req=").split(",") for a in attributes if a.startswith("req=")]
+            ex = [x for a in attributes if a.startswith("ex=") for x in a[3:].split(",")]
+            rules[ai] = {"req": req, "ex": ex}
+    for ai, rule in PAIRING.items():
+        assert rule == rules[ai], (ai, rule, rules[ai])
+    sample = {
+        "00": SSCC, "01": PCB, "02": CELL, "03": PCB, "10": "L1", "11": "270101",
+        "15": "270101", "17": "270101", "21": "S1", "235": "T1", "240": "X1", "250": "S2",
+        "254": "E1", "255": check("061414100001") + "5", "30": "5", "37": "5",
+        "414": DOCK_GLN, "8006": PCB + "0101", "8026": PCB + "0101",
+    }  # fmt: skip
+    cases = []
+    for ai, rule in PAIRING.items():
+        others = [group[0] for group in rule["req"]]
+        for group in rule["req"]:  # each required group missing in turn
+            present = [ai, *(o for o in others if o not in group)]
+            cases.append((present, f"({ai})", "needs"))
+        for partner in rule["ex"]:
+            present = [ai, *others, partner]
+            cases.append((present, f"({ai})", "must not appear with"))
+    lines = ["".join(f"({a}){sample[a]}" for a in dict.fromkeys(p)) for p, *_ in cases]
+    _, results = scan_lines(world, *lines)
+    for (present, ai, words), line, got in zip(cases, lines, results, strict=True):
+        assert got["valid"] is False, (present, line, got)
+        assert words in got["error"] and ai in got["error"], (present, got["error"])
+
+
+# -- fuzzing --------------------------------------------------------------------------------
+
+VALUE = st.text(alphabet=sorted(CSET82), min_size=1, max_size=20)
+
+
+@st.composite
+def element_strings(draw: st.DrawFn) -> tuple[str, dict[str, str]]:
+    """A valid GS1 element string: a GTIN with any of lot, serial, expiry, in any order,
+    a GS after each variable-length value that is not last, and maybe a symbology id."""
+    ais = {"01": draw(st.sampled_from([PCB, CELL, "0" + SCREW_EAN]))}
+    if draw(st.booleans()):
+        ais["10"] = draw(VALUE)
+    if draw(st.booleans()):
+        ais["21"] = draw(VALUE)
+    if draw(st.booleans()):
+        day = draw(st.dates(dt.date(2000, 1, 1), dt.date(2049, 12, 31)))
+        ais["17"] = day.strftime("%y%m%d")
+    order = draw(st.permutations(list(ais)))
+    parts = []
+    for i, ai in enumerate(order):
+        last = i == len(order) - 1
+        parts.append(ai + ais[ai] + ("" if last or ai in ("01", "17") else GS))
+    prefix = draw(st.sampled_from(["", "]C1", "]d2", "]Q3", "]e0"]))
+    return prefix + "".join(parts), {ai: ais[ai] for ai in order}
+
+
+def _world(tl: tracelot.Tracelot) -> None:
+    tl.add_item("PCB", name="Board", tracking="serial", gtin=PCB)
+    tl.add_item("CELL", name="Cell", tracking="lot", gtin=CELL)
+    tl.add_location("A1")
+    tl.receive("PCB", to="A1", serials="S1..S3")
+    tl.receive("CELL", to="A1", lot="L1", qty=5)
+
+
+@settings(
+    max_examples=300 if BACKEND == "sqlite" else 100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_fuzzed_scans_never_crash_never_write_never_misread(db_url: str, data) -> None:  # noqa: ANN001
+    with tracelot.connect(db_url, user="fuzz") as tl:
+        if not tl.items():
+            _world(tl)
+        before = snapshot(db_url)
+        text, ais = data.draw(element_strings())
+        result = tl.identify(text)
+        if GS not in text and not result["valid"]:
+            # without any separator, a value at the end that reads as AIs is ambiguous
+            assert "separator seems to be missing" in result["error"], (text, result)
+        else:
+            assert result["valid"] is True, (text, result["error"])
+            assert result["ais"] == ais, (text, result["ais"])  # never misread
+        mutated = data.draw(_mutations(text))
+        for scan in (mutated, data.draw(st.text(max_size=60))):
+            try:
+                got = tl.identify(scan)
+            except TracelotError:
+                continue
+            assert got["ok"] or got["error"], (scan, got)
+            if got["valid"] and got["ais"].get("01") and scan.startswith("01"):
+                assert got["gtin"] == got["ais"]["01"]
+        assert snapshot(db_url) == before
+
+
+@st.composite
+def _mutations(draw: st.DrawFn, text: str) -> str:
+    """The scan with a character dropped, replaced or inserted, or a GS mangled."""
+    if not text:
+        return text
+    i = draw(st.integers(0, len(text) - 1))
+    how = draw(st.sampled_from(["drop", "replace", "insert", "gs"]))
+    char = draw(st.characters(codec="ascii"))
+    if how == "drop":
+        return text[:i] + text[i + 1 :]
+    if how == "replace":
+        return text[:i] + char + text[i + 1 :]
+    if how == "insert":
+        return text[:i] + char + text[i:]
+    return text.replace(GS, draw(st.sampled_from(["", "|", "^", "~", " ", "A"])))
