@@ -28,6 +28,7 @@ from tracelot.services import (
     shipping,
 )
 from tracelot.services import holds as holding
+from tracelot.services import labels as labeling
 from tracelot.services import recalls as recalling
 from tracelot.services import scan as scanning
 from tracelot.services import trace as tracing
@@ -373,6 +374,18 @@ class Tracelot:
     def where(self, ref: str) -> list[dict[str, Any]]:
         """Where a unit, lot or item is now."""
         return self._run(inquiry.where, write=False, ref=ref)
+
+    def label_pdf(self, refs: Sequence[str], **layout: Any) -> bytes:
+        """Print-ready labels of units, lots and locations as a PDF (see services.labels:
+        `layout` single or sheet, `size` such as 50x25mm, `paper` a4 or letter, `rows`,
+        `cols`)."""
+        found = self._run(labeling.labels_for, write=False, refs=list(refs))
+        return labeling.render_pdf(found, **layout)
+
+    def label_symbol(self, ref: str, *, fmt: str = "png") -> bytes:
+        """The symbol of one label alone, as PNG or SVG."""
+        (label,) = self._run(labeling.labels_for, write=False, refs=[ref])
+        return labeling.symbol_svg(label) if fmt == "svg" else labeling.symbol_png(label)
 
     def identify(self, scan: str) -> dict[str, Any]:
         """What a scan (or a code typed by hand) names, where that is, what is wrong."""

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from tracelot.cli.common import JsonOpt, NoteOpt, RefOpt, db
 from tracelot.cli.output import err, operation, out
+from tracelot.cli.scanning import write_labels
 from tracelot.domain.serials import parse_serials
 from tracelot.services.ledger import Progress as ProgressFn
 from tracelot.services.production import read_plan
@@ -52,6 +53,9 @@ def receive(
     cost: Annotated[str | None, typer.Option("--cost", help="Unit cost.")] = None,
     ref: RefOpt = None,
     note: NoteOpt = None,
+    label: Annotated[
+        Path | None, typer.Option("--label", help="Also write labels of what came in (PDF).")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Receive from a supplier: serials, a lot quantity, or a plain quantity."""
@@ -63,6 +67,11 @@ def receive(
             progress=progress,
         )  # fmt: skip
     operation(result, as_json=as_json)
+    if label is not None:
+        if result.refs():
+            write_labels(db(ctx), result.refs(), label)
+        else:
+            err.print(f"no labels: {item} is tracked by neither lot nor serial", markup=False)
 
 
 def move(

@@ -1,12 +1,15 @@
-"""`tracelot scan`: scans from standard input, one per line, as a wedge scanner types them."""
+"""`tracelot scan` (scans from standard input, one a line, as a wedge scanner types them)
+and `tracelot label` (labels that scanners read back)."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from tracelot.app import Tracelot
 from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.output import err, out, print_json_line, text
 
@@ -72,5 +75,42 @@ def _line(r: dict[str, Any]) -> str:
     return f"ok       {what}{notes}"
 
 
+def label(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(help="Units, lots or locations (or scans).")],
+    layout: Annotated[
+        str, typer.Option("--layout", help="single (a page a label) or sheet.")
+    ] = "single",
+    size: Annotated[str, typer.Option("--size", help="A single label: 50x25mm, 2x1in.")] = (
+        "50x25mm"
+    ),
+    paper: Annotated[str, typer.Option("--paper", help="A sheet: a4 or letter.")] = "a4",
+    rows: Annotated[int, typer.Option("--rows", help="Labels down a sheet.")] = 8,
+    cols: Annotated[int, typer.Option("--cols", help="Labels across a sheet.")] = 3,
+    out_file: Annotated[Path, typer.Option("--out", help="The PDF to write.")] = Path("labels.pdf"),
+    png: Annotated[Path | None, typer.Option("--png", help="One symbol alone, as PNG.")] = None,
+    svg: Annotated[Path | None, typer.Option("--svg", help="One symbol alone, as SVG.")] = None,
+) -> None:
+    """Print-ready PDF labels for units, lots and locations: a GS1 DataMatrix for items
+    with a GTIN, tracelot's own payload otherwise, a Code 128 for locations."""
+    tracelot = db(ctx)
+    if png or svg:
+        if len(refs) != 1:
+            raise typer.BadParameter("--png and --svg draw one symbol: name one reference")
+        for path, fmt in ((png, "png"), (svg, "svg")):
+            if path is not None:
+                path.write_bytes(tracelot.label_symbol(refs[0], fmt=fmt))
+                out.print(f"symbol of {refs[0]} written to {path}")
+        return
+    write_labels(tracelot, refs, out_file, layout=layout, size=size, paper=paper, rows=rows,
+                 cols=cols)  # fmt: skip
+
+
+def write_labels(tracelot: Tracelot, refs: list[str], path: Path, **layout: Any) -> None:
+    path.write_bytes(tracelot.label_pdf(refs, **layout))
+    err.print(f"{len(refs)} label{'s' if len(refs) != 1 else ''} written to {path}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     app.command("scan")(scan)
+    app.command("label")(label)

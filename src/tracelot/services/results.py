@@ -44,6 +44,16 @@ class OperationResult:
     note: str | None = None
     outputs: list[str] = field(default_factory=list)
 
+    def refs(self) -> list[str]:
+        """The units and lots the operation moved, each once (to label them, say)."""
+        refs: dict[str, None] = {}
+        for ln in self.lines:
+            if ln.serials:
+                refs.update((f"{ln.item}:{s}", None) for s in ln.serials)
+            elif ln.lot:
+                refs[f"{ln.item}@{ln.lot}"] = None
+        return list(refs)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
