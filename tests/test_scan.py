@@ -365,3 +365,80 @@ def _mutations(draw: st.DrawFn, text: str) -> str:
     if how == "insert":
         return text[:i] + char + text[i:]
     return text.replace(GS, draw(st.sampled_from(["", "|", "^", "~", " ", "A"])))
+
+
+# -- scanning into operations ---------------------------------------------------------------
+
+
+def test_receive_by_scanning_a_suppliers_barcode(world: Cli, refused) -> None:
+    got = world("receive", "--scan", f"]d201{CELL}10L2{GS}17280131{GS}3024", "--to", "A2",
+                "--json")  # fmt: skip
+    assert got.exit_code == 0, got.stderr
+    assert [(ln["item"], ln["lot"], ln["qty"]) for ln in got.json()["lines"]] == [
+        ("CELL", "L2", 24)
+    ]
+    assert world("where", "CELL@L2", "--json").json()[0]["expires"] == "2028-01-31"
+    unit = world("receive", "--scan", f"(01){PCB}(21)SN0042", "--to", "A1", "--json").json()
+    assert unit["lines"][0]["serials"] == ["SN0042"]
+    refused("receive", "--scan", f"(01){CELL}(10)L1(17)280101(30)5", "--to", "A1",
+            match="expires 2027-06-30, not 2028-01-01")  # fmt: skip
+    refused("receive", "--scan", f"(01){PCB}(21)SN0001", "--to", "A1", match="already known")
+    refused("receive", "--scan", f"(01){CELL}(10)L3(30)5", "--qty", "6", "--to", "A1",
+            match="--qty 6 disagrees with the scan's 5")  # fmt: skip
+    refused("receive", "SCREW", "--scan", f"(01){CELL}(10)L3(30)5", "--to", "A1",
+            match="names item CELL, not SCREW")  # fmt: skip
+    refused("receive", "--scan", "PCB:SN0100", "--to", "A1", match="holds no GTIN")
+
+
+def test_a_batch_of_scans_is_received_in_one_go(world: Cli) -> None:
+    lot = f"(01){CELL}(10)L9(17)280630"
+    scans = [f"(01){PCB}(21)SN0100", f"(01){PCB}(21)SN0101", f"(01){PCB}(21)SN0100",
+             f"{lot}(30)10", f"{lot}(30)5", "NOPE"]  # fmt: skip
+    outcome = world("scan", "--then", "receive", "--to", "A2", "--json", input="\n".join(scans))
+    assert outcome.exit_code == 1  # two scans refused; the rest received
+    rows = [json.loads(line) for line in outcome.stdout.splitlines()]
+    assert [r.get("ok", True) for r in rows[:6]] == [True, True, False, True, True, False]
+    assert "scanned twice" in rows[2]["error"]
+    receipts = rows[6:]
+    assert [(r["kind"], [(ln["item"], ln["lot"], ln["qty"]) for ln in r["lines"]])
+            for r in receipts] == [("receive", [("PCB", None, 2)]),
+                                   ("receive", [("CELL", "L9", 15)])]  # fmt: skip
+    assert world("where", "PCB:SN0101", "--json").json()[0]["location"] == "A2"
+
+
+def test_a_batch_moves_ships_or_builds_as_one_operation(world: Cli) -> None:
+    assert world("hold", "PCB:SN0003", "--reason", "bent pins").exit_code == 0
+    scans = f"]d201{PCB}21SN0001\nCELL@L1=4\n(01){CELL}(10)L1\nPCB:SN0001\n"
+    moved = world("scan", "--then", "move-to", "A2", "--json", input=scans)
+    assert moved.exit_code == 1  # a lot without a count, and a unit scanned twice
+    *_, operation = [json.loads(line) for line in moved.stdout.splitlines()]
+    assert operation["kind"] == "move"
+    assert sorted((ln["item"], ln["qty"], ln["to"]) for ln in operation["lines"]) == [
+        ("CELL", 4, "WH/A2"), ("PCB", 1, "WH/A2")]  # fmt: skip
+    shipped = world("scan", "--then", "ship-to", "ACME", "--json",
+                    input="PCB:SN0001\nPCB:SN0003\nPCB:SN0002\n")  # fmt: skip
+    rows = [json.loads(line) for line in shipped.stdout.splitlines()]
+    assert "is held" in rows[1]["error"]
+    assert rows[-1]["kind"] == "ship"
+    assert sorted(s for ln in rows[-1]["lines"] for s in ln["serials"]) == ["SN0001", "SN0002"]
+    again = world("scan", "--then", "ship-to", "ACME", "--json", input="PCB:SN0001\n")
+    assert "is shipped" in json.loads(again.stdout.splitlines()[0])["error"]
+    world("receive", "PCB", "--to", "A1", "--serials", "SN0200")
+    built = world("scan", "--then", "consume-into", "DEV:D9", "--to", "A1", "--json",
+                  input=f"(01){PCB}(21)SN0200\nCELL@L1=2\n")  # fmt: skip
+    assert built.exit_code == 0, built.stderr
+    assert json.loads(built.stdout.splitlines()[-1])["outputs"] == ["DEV:D9"]
+    assert world("where", "PCB:SN0200", "--json").json()[0]["status"] == "consumed"
+
+
+def test_each_scan_commits_alone_and_a_failed_batch_changes_nothing(
+    world: Cli, db_url: str
+) -> None:
+    each = world("scan", "--then", "move-to", "A2", "--each", input="PCB:SN0001\nPCB:SN0002\n")
+    assert each.exit_code == 0, each.stderr
+    assert each.stdout.count("move #") == 2
+    before = snapshot(db_url)
+    too_much = world("scan", "--then", "move-to", "A1", input="PCB:SN0001\nCELL@L1=99\n")
+    assert too_much.exit_code == 1
+    assert "not enough CELL@L1" in too_much.stderr
+    assert snapshot(db_url) == before

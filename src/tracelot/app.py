@@ -25,6 +25,7 @@ from tracelot.services import (
     movement,
     production,
     receiving,
+    scan_batch,
     shipping,
 )
 from tracelot.services import holds as holding
@@ -386,6 +387,24 @@ class Tracelot:
         """The symbol of one label alone, as PNG or SVG."""
         (label,) = self._run(labeling.labels_for, write=False, refs=[ref])
         return labeling.symbol_svg(label) if fmt == "svg" else labeling.symbol_png(label)
+
+    def receive_scan(self, scan: str, *, to: str, **options: Any) -> OperationResult:
+        """Receive what a supplier's GS1 barcode names: item, lot, serial, expiry, count.
+        Options of `receive` given beside it must agree with the scan."""
+        return self._op(scan_batch.receive_scanned, scan=scan, to=to, **options)
+
+    def scan_accept(
+        self, mode: str, scan: str, batch: Sequence[scan_batch.Entry]
+    ) -> scan_batch.Entry:
+        """Check one scan of a batch (`mode` identify, receive, move-to, ship-to or
+        consume-into): the entry to add to it, or a refusal that says why."""
+        return self._run(scan_batch.accept, write=False, mode=mode, text=scan, batch=batch)
+
+    def scan_commit(
+        self, mode: str, batch: Sequence[scan_batch.Entry], **where: Any
+    ) -> list[OperationResult]:
+        """A batch of scans as operations, all or nothing (`target`, `to`, `reference`)."""
+        return self._op(scan_batch.commit, mode=mode, batch=batch, **where)
 
     def identify(self, scan: str) -> dict[str, Any]:
         """What a scan (or a code typed by hand) names, where that is, what is wrong."""

@@ -39,8 +39,12 @@ def _progress(total: int, label: str) -> Iterator[ProgressFn | None]:
 
 def receive(
     ctx: typer.Context,
-    item: str,
     to: Annotated[str, typer.Option("--to", help="Location received into.")],
+    item: Annotated[str | None, typer.Argument(help="The item (a scan names it).")] = None,
+    scan: Annotated[
+        str | None,
+        typer.Option("--scan", help="A supplier's barcode: item, lot, serial, dates, count."),
+    ] = None,
     qty: Qty = None,
     lot: Annotated[str | None, typer.Option("--lot", help="Lot code.")] = None,
     serials: Annotated[
@@ -58,14 +62,19 @@ def receive(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Receive from a supplier: serials, a lot quantity, or a plain quantity."""
+    """Receive from a supplier: serials, a lot quantity, or a plain quantity; or what a
+    supplier's barcode says (--scan)."""
     serial_list = parse_serials(serials) if serials else None
-    with _progress(len(serial_list or ()), f"receiving {item}") as progress:
-        result = db(ctx).receive(
-            item, to=to, qty=qty, lot=lot, serials=serial_list, expires=expires, made=made,
-            supplier=supplier, supplier_lot=supplier_lot, cost=cost, ref=ref, note=note,
-            progress=progress,
-        )  # fmt: skip
+    options = {"qty": qty, "lot": lot, "serials": serial_list, "expires": expires, "made": made,
+               "supplier": supplier, "supplier_lot": supplier_lot, "cost": cost, "ref": ref,
+               "note": note}  # fmt: skip
+    if scan is not None:
+        result = db(ctx).receive_scan(scan, to=to, item=item, **options)
+    elif item is None:
+        raise typer.BadParameter("name the ITEM, or give --scan", param_hint="ITEM")
+    else:
+        with _progress(len(serial_list or ()), f"receiving {item}") as progress:
+            result = db(ctx).receive(item, to=to, progress=progress, **options)
     operation(result, as_json=as_json)
     if label is not None:
         if result.refs():

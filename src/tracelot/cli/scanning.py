@@ -10,42 +10,84 @@ from typing import Annotated, Any
 import typer
 
 from tracelot.app import Tracelot
-from tracelot.cli.common import JsonOpt, db
-from tracelot.cli.output import err, out, print_json_line, text
+from tracelot.cli.common import JsonOpt, RefOpt, db
+from tracelot.cli.output import err, operation, out, print_json_line, text
+from tracelot.domain.errors import TracelotError
+from tracelot.services.scan_batch import MODES, Entry
 
 
 def scan(
     ctx: typer.Context,
     then: Annotated[
-        str, typer.Option("--then", help="What to do with the scans: identify (the default).")
+        str,
+        typer.Option(
+            "--then", help="identify (the default), receive, move-to, ship-to or consume-into."
+        ),
     ] = "identify",
+    target: Annotated[
+        str | None,
+        typer.Argument(help="move-to LOC, ship-to CUSTOMER, consume-into ITEM:SERIAL."),
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Where a receipt or a build goes.")] = None,
+    each: Annotated[
+        bool, typer.Option("--each", help="Commit every scan at once, not the batch at the end.")
+    ] = False,
+    ref: RefOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Read scans from standard input, one per line, and say what each names.
+    """Read scans from standard input, one a line, as a keyboard-wedge scanner types them.
 
     Each scan is shown as it comes (item, lot, serial, expiry, where it is now); a bad
-    scan is refused with the reason and the session goes on. Exits 1 if any scan was
-    not ok.
+    scan is refused with the reason and the session goes on. With --then, the accepted
+    scans become one operation at the end (or one each with --each): a receipt (--to
+    LOC), a move (move-to LOC), a shipment (ship-to CUSTOMER) or a build (consume-into
+    ITEM:SERIAL --to LOC). A lot or item typed by hand takes its quantity as REF=QTY.
+    Exits 1 if any scan was not ok.
     """
-    if then != "identify":
-        raise typer.BadParameter(
-            f"--then {then!r}: only identify is supported", param_hint="--then"
-        )
+    if then not in MODES:
+        raise typer.BadParameter(f"one of {', '.join(MODES)}", param_hint="--then")
+    if then == "identify" and (target or to or each):
+        raise typer.BadParameter("identify takes no target, --to or --each", param_hint="--then")
     tracelot = db(ctx)
-    counts = {"ok": 0, "refused": 0}
+    where = {"target": target, "to": to, "reference": ref}
+    batch: list[Entry] = []
+    refused = 0
     for line in sys.stdin:
         payload = line.rstrip("\r\n")
         if not payload.strip():
             continue
-        result = tracelot.identify(payload)
-        counts["ok" if result["ok"] else "refused"] += 1
-        if as_json:
-            print_json_line(result)
-        else:
-            out.print(_line(result), markup=False)
-            err.print(f"  [{counts['ok']} ok, {counts['refused']} refused]", markup=False)
-    if counts["refused"]:
+        if then == "identify":
+            result = tracelot.identify(payload)
+            refused += not result["ok"]
+            _show(result, _line(result), as_json, len(batch) + result["ok"], refused)
+            batch += [Entry(payload, result)] if result["ok"] else []
+            continue
+        try:
+            entry = tracelot.scan_accept(then, payload, batch)
+            done = tracelot.scan_commit(then, [entry], **where) if each else []
+        except TracelotError as exc:
+            refused += 1
+            shown = {"input": payload, "ok": False, "error": exc.message}
+            _show(shown, f"refused  {payload!r}: {exc.message}", as_json, len(batch), refused)
+            continue
+        batch.append(entry)
+        shown = {**entry.shown, "input": payload, "ref": entry.ref, "qty": entry.qty}
+        _show(shown, f"ok       {_line(entry.shown)[9:]}", as_json, len(batch), refused)
+        for result in done:
+            print_json_line(result.to_dict()) if as_json else operation(result, as_json=False)
+    if then != "identify" and not each and batch:
+        for result in tracelot.scan_commit(then, batch, **where):
+            print_json_line(result.to_dict()) if as_json else operation(result, as_json=False)
+    if refused:
         raise typer.Exit(1)
+
+
+def _show(shown: dict[str, Any], line: str, as_json: bool, ok: int, refused: int) -> None:
+    if as_json:
+        print_json_line(shown)
+    else:
+        out.print(line, markup=False)
+        err.print(f"  [{ok} ok, {refused} refused]", markup=False)
 
 
 def _line(r: dict[str, Any]) -> str:

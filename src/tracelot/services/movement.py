@@ -34,12 +34,14 @@ def move(
     to: str,
     from_: str | None = None,
     qty: Decimal | str | int | None = None,
+    qtys: Sequence[Decimal | None] | None = None,
     reference: str | None = None,
     note: str | None = None,
     at: dt.datetime | None = None,
 ) -> OperationResult:
     """Move units, or a quantity of lots or untracked items, to another location, in one
-    operation (a put-away of a whole receipt)."""
+    operation (a put-away of a whole receipt). `qtys`, beside `refs`, gives each lot or
+    item its own quantity (a batch of scans)."""
     if not refs:
         raise InvalidInput("name what to move")
     dest = location_by_code(conn, to)
@@ -51,14 +53,15 @@ def move(
     targets = resolve_many(conn, refs)
     # --qty is for the lots and items named; named with units only, it is a unit's quantity
     units_only = all(t.unit is not None for t in targets)
-    for target in targets:
+    for i, target in enumerate(targets):
         if str(target) in seen:
             raise InvalidInput(f"{target} is named twice")
         seen.add(str(target))
+        own = qtys[i] if qtys is not None and qtys[i] is not None else quantity
         taken = take_lines(
             conn,
             target,
-            quantity if target.unit is None or units_only else None,
+            own if target.unit is None or units_only else None,
             to_id=dest.id,
             today=today,
             for_use=False,

@@ -8,13 +8,17 @@ that is now, and what is wrong with it.
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
 
-from tracelot.domain.errors import NotFound, TracelotError
+from tracelot.domain.errors import AlreadyExists, InvalidInput, NotFound, TracelotError, WrongKind
 from tracelot.domain.refs import Ref, parse_ref
 from tracelot.domain.scan import GS, SCAN_ONLY_PREFIXES, Scan, looks_like_scan, parse_scan
+from tracelot.domain.status import Tracking
+from tracelot.domain.values import parse_date, parse_qty
 from tracelot.services.inquiry import where
 from tracelot.services.lookup import (
     item_by_code,
@@ -23,6 +27,7 @@ from tracelot.services.lookup import (
     ref_of_scan,
     scanned_location,
 )
+from tracelot.store.bulk import existing_serials
 from tracelot.store.tables import items, locations
 
 
@@ -175,3 +180,52 @@ def _target(conn: Connection, ref: Ref, scan: Scan | None, result: dict[str, Any
                 f"the label says expiry {scan.expiry}, tracelot has {known} for {ref}"
             )
     result["expiry"] = known if result["expiry"] is None else result["expiry"]
+
+
+def receipt_of(
+    conn: Connection,
+    text: str,
+    *,
+    qty: Decimal | str | int | None = None,
+    lot: str | None = None,
+    serial: str | None = None,
+    expires: dt.date | str | None = None,
+    made: dt.date | str | None = None,
+) -> dict[str, Any]:
+    """What a supplier's barcode says to receive: the item (by its GTIN), the lot, the
+    serial, the expiry and production dates and the count (AI 30 or 37; 1 for a unit).
+    An option given beside the scan must agree with it."""
+    scan = parse_scan(text)
+    if scan.gtin is None:
+        raise WrongKind(f"{text!r} holds no GTIN: receive by scanning a supplier's GS1 barcode")
+    item = item_by_gtin(conn, scan.gtin)
+    given_qty = parse_qty(qty) if qty is not None else None
+    count = scan.qty if scan.qty is not None else (1 if scan.serial is not None else None)
+    _agree("qty", given_qty, count)
+    _agree("lot", lot, scan.lot)
+    _agree("serial", serial, scan.serial)
+    _agree("expires", parse_date(expires) if expires is not None else None, scan.expiry)
+    _agree("made", parse_date(made) if made is not None else None, scan.made)
+    found_serial = scan.serial or serial
+    receipt: dict[str, Any] = {
+        "item": item.code,
+        "lot": scan.lot or lot,
+        "serials": [found_serial] if found_serial is not None else None,
+        "qty": count if count is not None else given_qty,
+        "expires": scan.expiry or expires,
+        "made": scan.made or made,
+    }
+    if item.tracking == Tracking.SERIAL and found_serial is None:
+        raise InvalidInput(f"{item.code} is serial-tracked: the scan holds no serial (21)")
+    if found_serial is not None:
+        taken = existing_serials(conn, item.id, [found_serial])
+        if taken:
+            raise AlreadyExists(f"unit {item.code}:{found_serial} is already known")
+    if receipt["qty"] is None:
+        receipt["qty"] = 1  # a scan of one pack without a count is one
+    return receipt
+
+
+def _agree(name: str, given: object, scanned: object) -> None:
+    if given is not None and scanned is not None and given != scanned:
+        raise InvalidInput(f"--{name} {given} disagrees with the scan's {scanned}")

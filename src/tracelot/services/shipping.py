@@ -34,12 +34,14 @@ def ship(
     refs: Sequence[str],
     to: str,
     qty: Decimal | str | int | None = None,
+    qtys: Sequence[Decimal | None] | None = None,
     from_: str | None = None,
     reference: str | None = None,
     note: str | None = None,
     at: dt.datetime | None = None,
 ) -> OperationResult:
-    """Ship units, or a quantity of a lot or item, to a customer (bin -> CUSTOMER)."""
+    """Ship units, or a quantity of a lot or item, to a customer (bin -> CUSTOMER).
+    `qtys`, beside `refs`, gives each lot or item its own quantity (a batch of scans)."""
     if not refs:
         raise InvalidInput("name what to ship")
     customer = party_by_code(conn, to, "customer")
@@ -49,16 +51,17 @@ def ship(
     today = (at or now()).date()
     lines: list[Line] = []
     seen: set[str] = set()
-    for target in resolve_many(conn, refs):
+    for i, target in enumerate(resolve_many(conn, refs)):
         if str(target) in seen:
             raise InvalidInput(f"{target} is named twice")
         seen.add(str(target))
-        if target.unit is None and quantity is None:
+        own = qtys[i] if qtys is not None and qtys[i] is not None else quantity
+        if target.unit is None and own is None:
             raise InvalidInput(f"give --qty: how many {target} to ship")
         lines += take_lines(
             conn,
             target,
-            quantity if target.unit is None else None,
+            own if target.unit is None else None,
             to_id=dest.id,
             today=today,
             for_use=True,

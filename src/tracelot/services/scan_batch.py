@@ -1,0 +1,191 @@
+"""A batch of scans: each scan checked as it comes, the whole list committed at the end.
+
+What a scanner session does (`tracelot scan --then ...`, the scan-first forms of the web
+pages): every scan is resolved at once and either joins the running list or is refused
+with the reason (already shipped, held, scanned twice, a serial already known ...),
+without losing the list; the list then becomes one operation: a receipt (one per item,
+lot and expiry, in one transaction), a move, a shipment or a build.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection
+
+from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
+from tracelot.domain.refs import parse_ref, split_consume
+from tracelot.domain.scan import SCAN_ONLY_PREFIXES
+from tracelot.services import movement, production, receiving, shipping
+from tracelot.services.results import OperationResult
+from tracelot.services.scan import identify, receipt_of
+
+MODES = ("identify", "receive", "move-to", "ship-to", "consume-into")
+USABLE = ("in_stock", "wip")
+
+
+@dataclass
+class Entry:
+    """One scan that joined the list."""
+
+    input: str
+    shown: dict[str, Any]  # what `identify` says of it
+    ref: str | None = None  # ITEM:SERIAL, ITEM@LOT or ITEM
+    qty: Decimal | None = None
+    receipt: dict[str, Any] = field(default_factory=dict)  # receive mode: receive's arguments
+
+
+def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> Entry:
+    """Check one scan for the batch: the entry to add, or a refusal saying why."""
+    if mode not in MODES:
+        raise InvalidInput(f"--then must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode == "receive":
+        receipt = receipt_of(conn, text)
+        serials = receipt["serials"] or []
+        for other in batch:
+            if serials and other.receipt.get("item") == receipt["item"]:
+                if serials == other.receipt.get("serials"):
+                    raise InvalidInput(f"{receipt['item']}:{serials[0]} is scanned twice")
+        ref = f"{receipt['item']}:{serials[0]}" if serials else receipt["item"]
+        shown = identify(conn, text) | {  # what is to come in, not (yet) what is known
+            "ok": True,
+            "error": None,
+            "kind": "unit" if serials else "lot" if receipt["lot"] else "item",
+            "lot": receipt["lot"],
+            "qty": receipt["qty"],
+            "expiry": receipt["expires"],
+            "location": None,
+            "location_path": None,
+            "status": "to receive",
+        }
+        return Entry(text, shown, ref, Decimal(receipt["qty"]), receipt)
+    typed_qty = None
+    if not text.startswith(SCAN_ONLY_PREFIXES) and "=" in text:  # CELL@L1=5 typed by hand
+        text, typed_qty = split_consume(text)
+    shown = identify(conn, text)
+    if not shown["ok"]:
+        raise InvalidInput(shown["error"])
+    if mode == "identify":
+        return Entry(text, shown)
+    if shown["kind"] not in ("unit", "lot", "item"):
+        raise WrongKind(f"{text!r} names a {shown['kind']}: scan units, lots or items")
+    ref = _ref(shown)
+    if any(e.ref == ref for e in batch) and shown["kind"] == "unit":
+        raise InvalidInput(f"{ref} is scanned twice")
+    if shown["kind"] == "unit":
+        if mode != "move-to" and shown["status"] not in USABLE:
+            raise NotAvailable(f"{ref} is {shown['status']}")
+        if mode != "move-to" and shown["held"]:
+            raise NotAvailable(f"{ref} is held")
+        return Entry(text, shown, ref)
+    qty = typed_qty if typed_qty is not None else shown["qty"]
+    if qty is None:
+        raise InvalidInput(f"how many of {ref}? scan a label with a count (30 or 37), or type "
+                           f"{ref}=QTY")  # fmt: skip
+    return Entry(text, shown, ref, Decimal(qty))
+
+
+def _ref(shown: dict[str, Any]) -> str:
+    if shown["kind"] == "unit":
+        return f"{shown['item']}:{shown['serial']}"
+    if shown["kind"] == "lot":
+        return f"{shown['item']}@{shown['lot']}"
+    return str(shown["item"])
+
+
+def commit(
+    conn: Connection,
+    *,
+    user: str,
+    mode: str,
+    batch: Sequence[Entry],
+    target: str | None = None,
+    to: str | None = None,
+    reference: str | None = None,
+) -> list[OperationResult]:
+    """The batch as operations, in one transaction: all of it, or nothing."""
+    if not batch:
+        raise InvalidInput("nothing was scanned")
+    common = {"user": user, "reference": reference}
+    if mode == "receive":
+        if to is None:
+            raise InvalidInput("receive by scanning needs --to LOC")
+        return _receive(conn, batch, to=to, **common)
+    if mode in ("move-to", "ship-to"):
+        where = target or to
+        if where is None:
+            raise InvalidInput(f"--then {mode} needs where: {mode} LOC")
+        refs, qtys = [e.ref or "" for e in batch], [e.qty for e in batch]
+        fn = movement.move if mode == "move-to" else shipping.ship
+        return [fn(conn, refs=refs, qtys=qtys, to=where, **common)]
+    if mode == "consume-into":
+        if target is None or to is None:
+            raise InvalidInput("--then consume-into needs the output (ITEM:SERIAL) and --to LOC")
+        output = parse_ref(target)
+        if output.kind != "unit":
+            raise WrongKind(f"consume into a unit to build (ITEM:SERIAL), not {target}")
+        consume = [e.ref if e.qty is None else f"{e.ref}={e.qty}" for e in batch]
+        return [
+            production.build(
+                conn, item=output.code, serial=output.key, to=to, consume=consume, **common
+            )  # fmt: skip
+        ]
+    raise InvalidInput(f"--then {mode} commits nothing")
+
+
+def _receive(
+    conn: Connection, batch: Sequence[Entry], *, user: str, to: str, reference: str | None
+) -> list[OperationResult]:
+    """One receipt per item, lot and dates: the serials of each together."""
+    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    for e in batch:
+        r = e.receipt
+        groups[(r["item"], r["lot"], r["expires"], r["made"])].append(r)
+    results = []
+    for (item, lot, expires, made), receipts in groups.items():
+        serials = [s for r in receipts for s in (r["serials"] or [])]
+        qty = sum((Decimal(r["qty"]) for r in receipts), Decimal(0))
+        results.append(
+            receiving.receive(
+                conn,
+                user=user,
+                item=item,
+                to=to,
+                lot=lot,
+                expires=expires,
+                made=made,
+                serials=serials or None,
+                qty=None if serials else qty,
+                ref=reference,
+            )  # fmt: skip
+        )
+    return results
+
+
+def receive_scanned(
+    conn: Connection,
+    *,
+    user: str,
+    scan: str,
+    to: str,
+    item: str | None = None,
+    qty: Decimal | str | int | None = None,
+    lot: str | None = None,
+    serials: list[str] | None = None,
+    expires: Any = None,
+    made: Any = None,
+    **options: Any,
+) -> OperationResult:
+    """`receive --scan`: item, lot, serial, dates and count from the supplier's barcode;
+    what is given beside it must agree with it."""
+    if serials is not None and len(serials) != 1:
+        raise InvalidInput("a scan names one unit: give no --serials, or the one it holds")
+    receipt = receipt_of(conn, scan, qty=qty, lot=lot, serial=(serials or [None])[0],
+                         expires=expires, made=made)  # fmt: skip
+    if item is not None and item != receipt["item"]:
+        raise InvalidInput(f"the scan names item {receipt['item']}, not {item}")
+    return receiving.receive(conn, user=user, to=to, **receipt, **options)
