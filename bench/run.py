@@ -26,6 +26,7 @@ from pathlib import Path
 
 import foundation
 import inventree
+import scanning
 import sqlalchemy
 import tracing
 from harness import Context, Row, fmt_s, machine, say
@@ -39,6 +40,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("ship", "2", "A.3 ship 1,000 serials in one operation", foundation.ship),
     ("inventree", "2 and 3", "A.4 and B.4 the InvenTree workload", inventree.run),
     ("trace", "3", "B.1-3 traces and a recall on a 200,000-build plant", tracing.run),
+    ("scan", "4", "C.1 resolve scans at a million units", scanning.run),
 ]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 
 import biip
 from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 from biip.gs1_element_strings import GS1ElementString
 from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
@@ -160,11 +161,11 @@ def _payload(raw: str, symbology: str | None, body: str) -> Scan:
 
 
 def _digital_link(raw: str, symbology: str | None, body: str) -> Scan:
-    result = biip.parse(body)
-    if result.gs1_digital_link_uri is None:
-        raise InvalidScan(f"cannot read {body!r} as a GS1 Digital Link: {_problem(result)}")
-    scan = Scan(raw, "digital_link", symbology)
-    return _fill(scan, result.gs1_digital_link_uri.as_gs1_message())
+    try:
+        message = GS1DigitalLinkURI.parse(body).as_gs1_message()
+    except biip.ParseError as e:
+        raise InvalidScan(f"cannot read {body!r} as a GS1 Digital Link: {e}") from None
+    return _fill(Scan(raw, "digital_link", symbology), message)
 
 
 def _bare_gtin(raw: str, symbology: str | None, body: str) -> Scan:
@@ -307,10 +308,6 @@ def _explain(body: str, error: Exception) -> str:
     if match:
         return f"AI ({match.group(1)}) {_name(match.group(1))}: {text}"
     return text
-
-
-def _problem(result: biip.ParseResult) -> str:
-    return str(result.gs1_digital_link_uri_error or result.gs1_message_error or "unreadable")
 
 
 def _name(ai: str) -> str:

@@ -38,6 +38,7 @@ from tracelot.store.bulk import ids_in, ids_value
 from tracelot.store.tables import (
     genealogy,
     holds,
+    item_gtins,
     items,
     locations,
     lots,
@@ -290,8 +291,10 @@ def _lot_customers(dialect: str) -> Select:
     )
 
 
-_WHERE_UNIT = (
-    select(
+def _where_unit_statement(by_gtin: bool) -> Select:
+    """Where a unit is, with its open holds, in one joined query: by item code and serial,
+    or by one of the item's GTINs and serial (a scan)."""
+    query = select(
         items.c.code.label("item"),
         items.c.name.label("item_name"),
         items.c.tracking,
@@ -310,36 +313,59 @@ _WHERE_UNIT = (
         holds.c.reason.label("hold_reason"),
         holds.c.recall_id,
     )
-    .select_from(items)
-    .outerjoin(units, and_(units.c.item_id == items.c.id, units.c.serial == bindparam("serial")))
-    .outerjoin(locations, locations.c.id == units.c.location_id)
-    .outerjoin(lots, lots.c.id == units.c.lot_id)
-    .outerjoin(parties, parties.c.id == units.c.party_id)
-    .outerjoin(
-        holds,
-        and_(
-            holds.c.released_op_id.is_(None),
-            or_(
-                holds.c.unit_id == units.c.id,
-                and_(holds.c.lot_id == units.c.lot_id, holds.c.unit_id.is_(None)),
+    if by_gtin:
+        query = query.select_from(item_gtins).join(items, items.c.id == item_gtins.c.item_id)
+    else:
+        query = query.select_from(items)
+    return (
+        query.outerjoin(
+            units, and_(units.c.item_id == items.c.id, units.c.serial == bindparam("serial"))
+        )
+        .outerjoin(locations, locations.c.id == units.c.location_id)
+        .outerjoin(lots, lots.c.id == units.c.lot_id)
+        .outerjoin(parties, parties.c.id == units.c.party_id)
+        .outerjoin(
+            holds,
+            and_(
+                holds.c.released_op_id.is_(None),
+                or_(
+                    holds.c.unit_id == units.c.id,
+                    and_(holds.c.lot_id == units.c.lot_id, holds.c.unit_id.is_(None)),
+                ),
             ),
-        ),
+        )
+        .where(
+            item_gtins.c.gtin == bindparam("gtin") if by_gtin else items.c.code == bindparam("code")
+        )
+        .order_by(holds.c.id)
     )
-    .where(items.c.code == bindparam("code"))
-    .order_by(holds.c.id)
-)
+
+
+_WHERE_UNIT = {False: _where_unit_statement(False), True: _where_unit_statement(True)}
+
+
+def where_unit_by_gtin(conn: Connection, gtin: str, serial: str) -> Row:
+    """Where the unit of a scan is: its item's GTIN and its serial, in one query."""
+    rows = conn.execute(_WHERE_UNIT[True], {"gtin": gtin, "serial": serial}).all()
+    if not rows:
+        raise NotFound(f"no item has GTIN {gtin}: add it with `tracelot item gtin add ITEM {gtin}`")
+    return _unit_place(conn, rows, f"{rows[0].item}:{serial}")
 
 
 def _where_unit(conn: Connection, item_code: str, serial: str) -> Row:
     """One joined query, built once, with the unit's open holds: the hot path of `where`."""
-    rows = conn.execute(_WHERE_UNIT, {"code": item_code, "serial": serial}).all()
+    rows = conn.execute(_WHERE_UNIT[False], {"code": item_code, "serial": serial}).all()
     if not rows:
         raise NotFound(f"unknown item {item_code!r}")
+    return _unit_place(conn, rows, f"{item_code}:{serial}")
+
+
+def _unit_place(conn: Connection, rows: list[Any], ref: str) -> Row:
     r = rows[0]
     if r.unit_id is None:
         if r.tracking != "serial":
-            raise WrongKind(f"item {item_code} is not serial-tracked: it has no unit {serial!r}")
-        raise NotFound(f"unknown unit {item_code}:{serial}")
+            raise WrongKind(f"item {r.item} is not serial-tracked: it has no unit {ref}")
+        raise NotFound(f"unknown unit {ref}")
     status = status_at(r.kind)
     unit_holds = [
         {"hold": h.hold, "reason": h.hold_reason, "recall": h.recall_id}

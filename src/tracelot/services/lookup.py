@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, bindparam, select
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import Ref, parse_ref
@@ -31,13 +31,19 @@ def memo(conn: Connection, key: Hashable, fetch: Callable[[], T]) -> T:
     return row
 
 
+# statements built once: a scan is resolved in a few hundred microseconds
+_ITEM_BY_CODE = select(items).where(items.c.code == bindparam("code"))
+_ITEM_BY_GTIN = (
+    select(items)
+    .join(item_gtins, item_gtins.c.item_id == items.c.id)
+    .where(item_gtins.c.gtin == bindparam("gtin"))
+)
+_LOCATION_BY_CODE = select(locations).where(locations.c.code == bindparam("code"))
+
+
 def item_by_code(conn: Connection, code: str) -> Row:
     """An item by its code, or by a scan that names it (a GTIN, a label)."""
-    row = memo(
-        conn,
-        ("item", code),
-        lambda: conn.execute(select(items).where(items.c.code == code)).first(),
-    )
+    row = memo(conn, ("item", code), lambda: conn.execute(_ITEM_BY_CODE, {"code": code}).first())
     if row is None:
         if looks_like_scan(code) and (named := scanned_ref(conn, code).code) != code:
             return item_by_code(conn, named)
@@ -47,14 +53,7 @@ def item_by_code(conn: Connection, code: str) -> Row:
 
 def item_by_gtin(conn: Connection, gtin: str) -> Row:
     """The item a GTIN (14 digits) names: its own, or one added to it."""
-    row = memo(
-        conn,
-        ("gtin", gtin),
-        lambda: conn.execute(
-            select(items).join(item_gtins, item_gtins.c.item_id == items.c.id)
-            .where(item_gtins.c.gtin == gtin)
-        ).first(),
-    )  # fmt: skip
+    row = memo(conn, ("gtin", gtin), lambda: conn.execute(_ITEM_BY_GTIN, {"gtin": gtin}).first())
     if row is None:
         raise NotFound(f"no item has GTIN {gtin}: add it with `tracelot item gtin add ITEM {gtin}`")
     return row
@@ -102,9 +101,7 @@ def location_ids_of_kind(conn: Connection, *kinds: str, virtual: bool = False) -
 def location_by_code(conn: Connection, code: str, *, real: bool = True) -> Row:
     """A location by code; `real` refuses the virtual ones (SUPPLIER, CUSTOMER ...)."""
     row = memo(
-        conn,
-        ("location", code),
-        lambda: conn.execute(select(locations).where(locations.c.code == code)).first(),
+        conn, ("location", code), lambda: conn.execute(_LOCATION_BY_CODE, {"code": code}).first()
     )
     if row is None:
         if looks_like_scan(code) and (named := scanned_location(conn, code)) != code:

@@ -19,7 +19,7 @@ from tracelot.domain.refs import Ref, parse_ref
 from tracelot.domain.scan import GS, SCAN_ONLY_PREFIXES, Scan, looks_like_scan, parse_scan
 from tracelot.domain.status import Tracking
 from tracelot.domain.values import parse_date, parse_qty
-from tracelot.services.inquiry import where
+from tracelot.services.inquiry import where, where_unit_by_gtin
 from tracelot.services.lookup import (
     item_by_code,
     item_by_gtin,
@@ -96,8 +96,13 @@ def _resolve(conn: Connection, scan: Scan, result: dict[str, Any]) -> None:
     if scan.giai is not None and scan.gtin is None:
         result["kind"] = "giai"
         raise NotFound(f"GIAI {scan.giai}: tracelot does not keep individual assets")
+    if scan.gtin is not None and scan.serial is not None:  # a unit: one query
+        result["kind"] = "unit"
+        row = where_unit_by_gtin(conn, scan.gtin, scan.serial)
+        _unit(row, Ref("unit", row["item"], scan.serial), scan, result)
+        return
     if scan.gtin is not None:
-        result["kind"] = "unit" if scan.serial else "lot" if scan.lot else "item"
+        result["kind"] = "lot" if scan.lot else "item"
         item = item_by_gtin(conn, scan.gtin)
         result |= {"item": item.code, "item_name": item.name}
     _target(conn, ref_of_scan(conn, scan), scan, result)
@@ -108,7 +113,10 @@ def _is_a_code(conn: Connection, text: str) -> bool:
     reference of a unit or lot of such an item)."""
     if text.startswith(SCAN_ONLY_PREFIXES) or GS in text:
         return False
-    code = parse_ref(text).code
+    try:
+        code = parse_ref(text).code
+    except TracelotError:
+        return False
     found = (
         select(items.c.id)
         .where(items.c.code == code)
@@ -145,35 +153,45 @@ def _target(conn: Connection, ref: Ref, scan: Scan | None, result: dict[str, Any
     """An item, lot or unit: what it is, and where it is now."""
     kind = {"unit": "unit", "lot": "lot", "code": "item"}[ref.kind]
     result["kind"] = kind
-    item = item_by_code(conn, ref.code)
-    result |= {"item": item.code, "item_name": item.name}
     if kind == "item":
+        item = item_by_code(conn, ref.code)
+        result |= {"item": item.code, "item_name": item.name}
         result["qty"] = result["qty"] if result["qty"] is not None else 1
         return
     rows = where(conn, str(ref))
     if kind == "unit":
-        (row,) = rows
+        _unit(rows[0], ref, scan, result)
+        return
+    name = rows[0]["item_name"] if rows else item_by_code(conn, ref.code).name
+    result |= {"item": ref.code, "item_name": name, "lot": ref.key}
+    on_hand = [r for r in rows if r["status"] in ("in_stock", "wip")]
+    result["held"] = any(r["held"] for r in rows)
+    if len(on_hand) == 1:
         result |= {
-            "serial": row["serial"],
-            "lot": row["lot"],
-            "qty": 1,
-            "location": row["location"],
-            "location_path": row["location_path"],
-            "status": row["status"],
-            "held": row["held"],
+            "location": on_hand[0]["location"],
+            "location_path": on_hand[0]["location_path"],
+            "status": on_hand[0]["status"],
         }
-        known = row["expires"]
-    else:
-        result["lot"] = ref.key
-        on_hand = [r for r in rows if r["status"] in ("in_stock", "wip")]
-        result["held"] = any(r["held"] for r in rows)
-        if len(on_hand) == 1:
-            result |= {
-                "location": on_hand[0]["location"],
-                "location_path": on_hand[0]["location_path"],
-                "status": on_hand[0]["status"],
-            }
-        known = rows[0]["expires"] if rows else None
+    _expiry(rows[0]["expires"] if rows else None, ref, scan, result)
+
+
+def _unit(row: dict[str, Any], ref: Ref, scan: Scan | None, result: dict[str, Any]) -> None:
+    result |= {
+        "item": row["item"],
+        "item_name": row["item_name"],
+        "serial": row["serial"],
+        "lot": row["lot"],
+        "qty": 1,
+        "location": row["location"],
+        "location_path": row["location_path"],
+        "status": row["status"],
+        "held": row["held"],
+    }
+    _expiry(row["expires"], ref, scan, result)
+
+
+def _expiry(known: dt.date | None, ref: Ref, scan: Scan | None, result: dict[str, Any]) -> None:
+    """The expiry tracelot knows, and a warning when the label says otherwise."""
     if scan is not None and scan.expiry is not None and known is not None:
         if scan.expiry != known:
             result["warnings"].append(

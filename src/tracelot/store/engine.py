@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -50,7 +51,11 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(conn: Connection) -> None:
         write = conn.get_execution_options().get("tracelot_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if write else "BEGIN"
+        try:  # straight to the driver: this runs at the start of every transaction
+            conn.connection.driver_connection.execute(statement)
+        except sqlite3.OperationalError as exc:  # a busy database: as SQLAlchemy says it
+            raise OperationalError(statement, None, exc) from exc
 
 
 #: where `services.lookup.memo` keeps the master data read in this transaction
