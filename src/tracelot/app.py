@@ -17,16 +17,18 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, inspect
 
-from tracelot.domain.errors import NotMigrated
+from tracelot.domain.errors import Conflict, NotMigrated
 from tracelot.domain.serials import parse_serials
 from tracelot.services import (
     catalog,
+    idempotency,
     inquiry,
     movement,
     production,
     receiving,
     scan_batch,
     shipping,
+    users,
 )
 from tracelot.services import holds as holding
 from tracelot.services import labels as labeling
@@ -94,6 +96,44 @@ class Tracelot:
             finally:
                 self._batch = None
 
+    def acting_as(self, user: str) -> Tracelot:
+        """The same database, with operations recorded as `user`'s (an API request's)."""
+        other = Tracelot(self.engine, user=user)
+        other._schema_checked = self._schema_checked
+        return other
+
+    def authenticate(self, name: str, password: str) -> Any:
+        """The user, when the password is theirs and they are enabled; else None."""
+        return self._run(users.authenticate, write=False, name=name, password=password)
+
+    def user_of_token(self, token: str) -> Any:
+        """The enabled user of a valid API token (its last use noted once a minute)."""
+        row = self._run(users.user_of_token, write=False, token=token)
+        if row is not None and users.stale_use(row):
+            try:
+                self._run(users.note_use, write=True, token_id=row.token_id)
+            except Conflict:  # a busy moment: the next request notes it
+                pass
+        return row
+
+    def once(
+        self, user_id: int, key: str | None, digest: str, status: int, fn: Callable[[Tracelot], Any]
+    ) -> tuple[int, Any]:
+        """Run `fn` (an operation, returning its JSON answer) once per idempotency key: a
+        request sent again with the key gets the first answer and does nothing."""
+        if key is not None:
+            found = self._run(
+                idempotency.answered, write=False, user_id=user_id, key=key, digest=digest
+            )
+            if found is not None:
+                return found
+        with self.atomic() as batch:
+            body = fn(batch)
+            if key is not None:
+                batch._run(idempotency.remember, write=True, user_id=user_id, key=key,
+                           digest=digest, status=status, body=body)  # fmt: skip
+        return status, body
+
     def _op(self, fn: Callable[..., T], **kwargs: Any) -> T:
         return self._run(fn, write=True, user=self.user, **kwargs)
 
@@ -126,6 +166,37 @@ class Tracelot:
             catalog.ensure_virtual_locations(conn)
         self._schema_checked = True
         return schema.current_revision(self.engine) or ""
+
+    def ensure_admin(self, name: str = "admin", password: str | None = None) -> str | None:
+        """The first admin user, when there are no users yet: returns its password (the one
+        given, or a generated one) to show once; None when users exist already."""
+        return self._run(users.ensure_admin, write=True, name=name, password=password)
+
+    def add_user(self, name: str, *, role: str, password: str | None = None) -> dict[str, Any]:
+        return self._run(users.add_user, write=True, name=name, role=role, password=password)
+
+    def users(self) -> list[dict[str, Any]]:
+        return self._run(users.list_users, write=False)
+
+    def set_role(self, name: str, role: str) -> dict[str, Any]:
+        return self._run(users.set_role, write=True, name=name, role=role)
+
+    def disable_user(self, name: str) -> dict[str, Any]:
+        return self._run(users.disable_user, write=True, name=name)
+
+    def create_token(
+        self, user: str, *, name: str | None = None, expires_days: int | None = None
+    ) -> dict[str, Any]:
+        """A new API token: the answer holds the token, which is kept nowhere else."""
+        return self._run(
+            users.create_token, write=True, user=user, name=name, expires_days=expires_days
+        )
+
+    def tokens(self) -> list[dict[str, Any]]:
+        return self._run(users.list_tokens, write=False)
+
+    def revoke_token(self, token_id: int) -> None:
+        self._run(users.revoke_token, write=True, token_id=token_id)
 
     def is_initialized(self) -> bool:
         return inspect(self.engine).has_table("alembic_version")

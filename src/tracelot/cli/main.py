@@ -9,7 +9,17 @@ from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
 from tracelot.app import connect
-from tracelot.cli import demo, inquiry, masterdata, operations, recall, scanning, tracing
+from tracelot.cli import (
+    admin,
+    demo,
+    inquiry,
+    masterdata,
+    operations,
+    recall,
+    scanning,
+    serve,
+    tracing,
+)
 from tracelot.cli.output import err
 from tracelot.domain.errors import TracelotError
 
@@ -69,6 +79,8 @@ tracing.register(app)
 recall.register(app)
 scanning.register(app)
 demo.register(app)
+admin.register(app)
+serve.register(app)
 
 
 def main() -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from tracelot.cli.admin import read_password
 from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.output import out, print_json, table
 from tracelot.domain.status import USER_LOCATION_KINDS
@@ -19,11 +21,28 @@ item_app.add_typer(gtin_app, name="gtin")
 ITEM_COLUMNS = ["item", "name", "tracking", "gtin", "uom", "shelf_life_days", "cost"]
 
 
-def init(ctx: typer.Context) -> None:
-    """Create or migrate the database (Alembic), with the virtual locations."""
+def init(
+    ctx: typer.Context,
+    admin_user: Annotated[
+        str, typer.Option("--admin-user", help="The first admin's user name.")
+    ] = "admin",
+    admin_password_file: Annotated[
+        Path | None,
+        typer.Option("--admin-password-file", help="The first admin's password, from a file."),
+    ] = None,
+) -> None:
+    """Create or migrate the database (Alembic), with the virtual locations; on a new
+    database, create the first admin and print its generated password once."""
     tracelot = db(ctx)
+    password = read_password(admin_password_file, ask=False)
     revision = tracelot.init()
     out.print(f"database ready at {tracelot.engine.url!r} (schema {revision})")
+    made = tracelot.ensure_admin(admin_user, password)
+    if made is not None and password is None:
+        out.print(f"admin user {admin_user!r} created; its password, shown once:")
+        out.print(made, markup=False)
+    elif made is not None:
+        out.print(f"admin user {admin_user!r} created with the password of {admin_password_file}")
 
 
 @item_app.command("add")

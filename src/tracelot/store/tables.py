@@ -234,3 +234,42 @@ recall_items = Table(
     Column("disposition", String(16)),
     Column("disposition_op_id", Integer, ForeignKey("operations.id")),
 )
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(200)),  # argon2; none: the user works with tokens only
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("role IN ('viewer', 'operator', 'quality', 'planner', 'admin')", name="role"),
+)
+
+# API tokens: random, shown once, kept as their SHA-256 digest
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),  # the first characters, to tell tokens apart
+    Column("digest", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+    Column("last_used_at", UtcDateTime),
+)
+
+# the answer given to an operation sent with an Idempotency-Key, to give it again
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_digest", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,75 @@
+"""What routes depend on: the database, the authenticated user, and the permission table.
+
+Every route names one capability (`domain.roles.CAPABILITIES`) with `allow(...)`; the
+table of which route needs what is `app.permissions()`, which the docs print and a test walks
+for every role.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from tracelot.app import Tracelot
+from tracelot.domain.roles import CAPABILITIES, may
+
+_bearer = HTTPBearer(auto_error=False, description="An API token (`tracelot token create`).")
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    role: str
+
+
+def _database(request: Request) -> Tracelot:
+    return request.app.state.tracelot
+
+
+def current_user(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User:
+    """The user of the request's bearer token; 401 without a valid one."""
+    if credentials is None:
+        raise HTTPException(401, "authentication required: send Authorization: Bearer TOKEN")
+    row = _database(request).user_of_token(credentials.credentials)
+    if row is None:
+        raise HTTPException(401, "the token is unknown, expired, revoked or its user disabled")
+    return User(row.id, row.name, row.role)
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def allow(capability: str) -> Callable[..., User]:
+    """A dependency that lets through the roles with `capability`, and refuses others."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"no capability {capability!r}")
+
+    def check(user: CurrentUser) -> User:
+        if not may(user.role, capability):
+            what = CAPABILITIES[capability][0]
+            raise HTTPException(403, f"role {user.role} lacks {capability!r} ({what})")
+        return user
+
+    check.capability = capability  # type: ignore[attr-defined]
+    return check
+
+
+def database(request: Request, user: CurrentUser) -> Tracelot:
+    """The database, acting as the request's user (operations record who did them)."""
+    return _database(request).acting_as(user.name)
+
+
+DB = Annotated[Tracelot, Depends(database)]
+
+
+def request_digest(method: str, path: str, body: Any) -> str:
+    return hashlib.sha256(f"{method} {path} {body!r}".encode()).hexdigest()

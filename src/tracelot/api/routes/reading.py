@@ -1,0 +1,65 @@
+"""Questions: stock on hand, where a unit or lot is, its history, and verify."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+
+from tracelot.api.deps import DB, allow
+from tracelot.api.routes.setup import Limit, Offset, page
+from tracelot.api.schemas import HistoryRow, Page, StockRow, VerifyPublic, WhereRow
+
+router = APIRouter(tags=["stock"])
+READ = [Depends(allow("read"))]
+
+
+@router.get(
+    "/stock",
+    dependencies=READ,
+    summary="Stock on hand: a row per item, location and lot (or per unit).",
+)
+def stock(
+    db: DB,
+    item: str | None = None,
+    location: str | None = None,
+    lot: str | None = None,
+    serials: bool = False,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> Page[StockRow]:
+    rows = db.stock(item=item, location=location, lot=lot, serials=serials)
+    return Page[StockRow].model_validate(page(rows, limit, offset))
+
+
+@router.get(
+    "/where", dependencies=READ, summary="Where a unit, lot or item (a reference or a scan) is now."
+)
+def where(db: DB, ref: str) -> list[WhereRow]:
+    return [WhereRow.model_validate(r) for r in db.where(ref)]
+
+
+@router.get("/units/{item}/{serial}", dependencies=READ, summary="Where a unit is now.")
+def unit(db: DB, item: str, serial: str) -> WhereRow:
+    return WhereRow.model_validate(db.where(f"{item}:{serial}")[0])
+
+
+@router.get("/lots/{item}/{lot}", dependencies=READ, summary="Where a lot is now.")
+def lot(db: DB, item: str, lot: str) -> list[WhereRow]:
+    return [WhereRow.model_validate(r) for r in db.where(f"{item}@{lot}")]
+
+
+@router.get(
+    "/history",
+    dependencies=READ,
+    summary="Every operation of a unit, lot or item: who, when, from and to.",
+)
+def history(db: DB, ref: str) -> list[HistoryRow]:
+    return [HistoryRow.model_validate(r) for r in db.history(ref)]
+
+
+@router.get(
+    "/verify",
+    dependencies=[Depends(allow("quality"))],
+    summary="Replay the ledger against the projections.",
+)
+def verify(db: DB) -> VerifyPublic:
+    return VerifyPublic.model_validate(db.verify().to_dict())

@@ -1,0 +1,83 @@
+"""Master data: items (with their GTINs), locations (a tree) and parties."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from tracelot.api.deps import DB, allow
+from tracelot.api.schemas import (
+    GtinCreate,
+    ItemCreate,
+    ItemPublic,
+    LocationCreate,
+    LocationPublic,
+    Page,
+    PartyCreate,
+    PartyPublic,
+)
+
+router = APIRouter(tags=["master data"])
+READ, WRITE = [Depends(allow("read"))], [Depends(allow("master_data"))]
+Limit = Annotated[int, Query(ge=1, le=1000, description="Rows in a page.")]
+Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+
+
+def page(rows: list, limit: int, offset: int) -> dict:
+    return {
+        "items": rows[offset : offset + limit],
+        "total": len(rows),
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.get("/items", dependencies=READ, summary="List items, by code.")
+def list_items(db: DB, limit: Limit = 100, offset: Offset = 0) -> Page[ItemPublic]:
+    return Page[ItemPublic].model_validate(page(db.items(), limit, offset))
+
+
+@router.get("/items/{code}", dependencies=READ, summary="One item, with its GTINs.")
+def get_item(db: DB, code: str) -> ItemPublic:
+    return ItemPublic.model_validate(db.item(code))
+
+
+@router.post("/items", dependencies=WRITE, status_code=201, summary="Add an item.")
+def add_item(db: DB, body: ItemCreate) -> ItemPublic:
+    return ItemPublic.model_validate(db.add_item(**body.model_dump()))
+
+
+@router.post(
+    "/items/{code}/gtins",
+    dependencies=WRITE,
+    status_code=201,
+    summary="Let another GTIN (a supplier's) name the item.",
+)
+def add_gtin(db: DB, code: str, body: GtinCreate) -> ItemPublic:
+    return ItemPublic.model_validate(db.add_gtin(code, body.gtin))
+
+
+@router.get("/locations", dependencies=READ, summary="The location tree, in tree order.")
+def list_locations(
+    db: DB, limit: Limit = 1000, offset: Offset = 0, virtual: bool = False
+) -> Page[LocationPublic]:
+    rows = db.locations(include_virtual=virtual)
+    return Page[LocationPublic].model_validate(page(rows, limit, offset))
+
+
+@router.post("/locations", dependencies=WRITE, status_code=201, summary="Add a location.")
+def add_location(db: DB, body: LocationCreate) -> LocationPublic:
+    return LocationPublic.model_validate(db.add_location(**body.model_dump()))
+
+
+@router.get("/parties", dependencies=READ, summary="Suppliers and customers.")
+def list_parties(
+    db: DB, kind: str | None = None, limit: Limit = 100, offset: Offset = 0
+) -> Page[PartyPublic]:
+    return Page[PartyPublic].model_validate(page(db.parties(kind), limit, offset))
+
+
+@router.post("/parties", dependencies=WRITE, status_code=201, summary="Add a party.")
+def add_party(db: DB, body: PartyCreate) -> PartyPublic:
+    return PartyPublic.model_validate(db.add_party(**body.model_dump()))

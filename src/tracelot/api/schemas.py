@@ -1,0 +1,275 @@
+"""The API's request and response models: each entity's family (`ItemCreate`,
+`ItemPublic`, a `Page` of them), each operation's request mirroring the CLI's options."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from tracelot.domain.values import normalize
+
+
+def _number(value: Decimal) -> int | float:
+    value = normalize(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+#: an exact quantity, written in JSON as a number (CONVENTIONS)
+Qty = Annotated[Decimal, PlainSerializer(_number, return_type=int | float, when_used="json")]
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of a list: `total` rows in all, these from `offset`."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with tracelot's stable error code."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+
+
+# -- master data ------------------------------------------------------------------------------
+
+
+class ItemCreate(BaseModel):
+    code: str = Field(examples=["PCB"])
+    name: str = Field(examples=["Main board"])
+    tracking: str = Field(examples=["serial"], description="none, lot or serial")
+    gtin: str | None = None
+    uom: str = "EA"
+    shelf_life_days: int | None = None
+    cost: Qty | None = None
+
+
+class ItemPublic(BaseModel):
+    item: str
+    name: str
+    tracking: str
+    gtin: str | None
+    uom: str
+    shelf_life_days: int | None
+    cost: Qty | None
+    gtins: list[str]
+
+
+class GtinCreate(BaseModel):
+    gtin: str = Field(examples=["09506000134352"])
+
+
+class LocationCreate(BaseModel):
+    code: str = Field(examples=["A1"])
+    name: str | None = None
+    parent: str | None = Field(default=None, examples=["WH"])
+    kind: str = Field(default="bin", description="warehouse, zone, bin, quarantine, production")
+    gln: str | None = None
+
+
+class LocationPublic(BaseModel):
+    location: str
+    name: str
+    kind: str
+    parent: str | None
+    location_path: str
+    depth: int
+    gln: str | None
+
+
+class PartyCreate(BaseModel):
+    code: str = Field(examples=["ACME"])
+    name: str = Field(examples=["Acme Corp"])
+    kind: str = Field(examples=["customer"], description="supplier or customer")
+
+
+class PartyPublic(BaseModel):
+    party: str
+    name: str
+    kind: str
+
+
+# -- reading stock ----------------------------------------------------------------------------
+
+
+class StockRow(BaseModel):
+    item: str
+    item_name: str
+    location: str
+    location_path: str
+    lot: str | None
+    serial: str | None
+    qty: Qty
+    uom: str
+    status: str
+    expires: dt.date | None
+    expired: bool
+    held: bool
+
+
+class WhereRow(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    item: str
+    item_name: str
+    serial: str | None
+    lot: str | None
+    location: str
+    location_path: str
+    qty: Qty
+    status: str
+    held: bool
+    customer: str | None = None
+    customer_name: str | None = None
+    expires: dt.date | None = None
+
+
+class HistoryRow(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    operation: int
+    at: dt.datetime
+    kind: str
+    user: str
+    qty: Qty | None = None
+    reference: str | None = None
+
+
+# -- operations -------------------------------------------------------------------------------
+
+
+class OperationLine(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    item: str
+    lot: str | None
+    from_: str = Field(alias="from")
+    to: str
+    qty: Qty
+    serials: list[str] | None = None
+
+
+class OperationPublic(BaseModel):
+    """What an operation did: its id and its lines."""
+
+    id: int
+    kind: str
+    occurred_at: dt.datetime
+    user: str
+    reference: str | None
+    party: str | None
+    note: str | None
+    outputs: list[str]
+    lines: list[OperationLine]
+
+
+class _Op(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    reference: str | None = Field(default=None, description="Your reference (order, document).")
+    note: str | None = None
+
+
+class ReceiveRequest(_Op):
+    item: str | None = Field(default=None, examples=["PCB"], description="or give `scan`")
+    to: str = Field(examples=["A1"])
+    qty: Qty | None = None
+    lot: str | None = None
+    serials: list[str] | str | None = Field(default=None, examples=["SN0001..SN0010"])
+    expires: dt.date | None = None
+    made: dt.date | None = None
+    supplier: str | None = None
+    supplier_lot: str | None = None
+    cost: Qty | None = None
+    scan: str | None = Field(default=None, description="A supplier's GS1 barcode.")
+
+
+class MoveRequest(_Op):
+    refs: list[str] = Field(examples=[["PCB:SN0001", "CELL@L1"]])
+    to: str = Field(examples=["A2"])
+    from_: str | None = Field(default=None, alias="from")
+    qty: Qty | None = None
+
+
+class ShipRequest(_Op):
+    refs: list[str] = Field(examples=[["PCB:SN0001"]])
+    to: str = Field(examples=["ACME"], description="The customer.")
+    from_: str | None = Field(default=None, alias="from")
+    qty: Qty | None = None
+
+
+class BuildRequest(_Op):
+    item: str = Field(examples=["DEV"])
+    to: str = Field(examples=["LINE"])
+    consume: list[str] = Field(examples=[["PCB:SN0001", "CELL@L1=2"]])
+    serial: str | None = None
+    lot: str | None = None
+    qty: Qty | None = None
+    expires: dt.date | None = None
+
+
+class ReturnRequest(_Op):
+    ref: str = Field(examples=["DEV:D0001"])
+    from_: str = Field(alias="from", examples=["ACME"], description="The customer.")
+    to: str = Field(examples=["A1"])
+    qty: Qty | None = None
+
+
+class ScrapRequest(_Op):
+    ref: str = Field(examples=["PCB:SN0002"])
+    reason: str = Field(examples=["cracked"])
+    from_: str | None = Field(default=None, alias="from")
+    qty: Qty | None = None
+
+
+class AdjustRequest(_Op):
+    item: str = Field(examples=["SCREW"])
+    at: str = Field(examples=["A1"], description="The location counted.")
+    counted: Qty
+    lot: str | None = None
+
+
+class ScanRequest(BaseModel):
+    scan: str = Field(examples=["]d2010950600013435221SN0001"])
+
+
+class ScanResult(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    input: str
+    valid: bool
+    ok: bool
+    kind: str | None
+    item: str | None
+    gtin: str | None
+    lot: str | None
+    serial: str | None
+    expiry: dt.date | None
+    qty: Qty | None
+    ais: dict[str, str]
+    warnings: list[str]
+    error: str | None
+
+
+class VerifyPublic(BaseModel):
+    ok: bool
+    operations: int
+    moves: int
+    units: int
+    balances: int
+    problems: list[str]
+
+
+class Health(BaseModel):
+    status: str
+    detail: str | None = None

@@ -1,0 +1,38 @@
+"""`tracelot serve`: the REST API (and, later, the web pages) on uvicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from tracelot.cli.common import db
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Loopback unless told otherwise.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64)] = 1,
+) -> None:
+    """Serve the API at http://HOST:PORT/api/v1 (OpenAPI at /api/v1/openapi.json, docs at
+    /docs)."""
+    tracelot = db(ctx)
+    tracelot.check_schema()  # refuse to serve a database that is not set up
+    os.environ["TRACELOT_DATABASE_URL"] = str(tracelot.engine.url.render_as_string(False))
+    uvicorn.run(
+        "tracelot.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)

@@ -1,0 +1,33 @@
+"""Roles, and what each may do: the permission table the API enforces (and the docs show).
+
+Every route of the API names one capability; a user's role grants a set of them.
+"""
+
+from __future__ import annotations
+
+from tracelot.domain.errors import InvalidInput
+
+ROLES = ("viewer", "operator", "quality", "planner", "admin")
+
+#: capability -> (what it covers, the roles that have it)
+CAPABILITIES: dict[str, tuple[str, frozenset[str]]] = {
+    "read": ("read everything: stock, units, lots, history, traces", frozenset(ROLES)),
+    "scan": ("resolve scans", frozenset({"operator", "quality", "admin"})),
+    "operate": (
+        "stock operations: receive, move, build, ship, return, scrap, adjust",
+        frozenset({"operator", "admin"}),
+    ),
+    "quality": ("holds, recalls, trace exports, verify", frozenset({"quality", "admin"})),
+    "master_data": ("items, GTINs, locations, parties", frozenset({"planner", "admin"})),
+    "admin": ("users, tokens, settings, imports", frozenset({"admin"})),
+}
+
+
+def may(role: str, capability: str) -> bool:
+    return role in CAPABILITIES[capability][1]
+
+
+def check_role(role: str) -> str:
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+    return role

@@ -1,0 +1,186 @@
+"""Users, their roles and passwords (argon2), and API tokens (random, kept as digests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from typing import Any
+
+from pwdlib import PasswordHash
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
+
+from tracelot.domain.errors import AlreadyExists, InvalidInput, NotFound
+from tracelot.domain.roles import check_role
+from tracelot.domain.values import check_code
+from tracelot.services.ledger import now
+from tracelot.store.tables import api_tokens, users
+
+TOKEN_PREFIX = "tl_"
+MIN_PASSWORD = 12
+_HASHER = PasswordHash.recommended()  # argon2id
+# a password hash that no password matches: checking an unknown user costs the same time
+_NOBODY = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def add_user(conn: Connection, name: str, *, role: str, password: str | None = None) -> dict:
+    name = check_code(name, what="user name")
+    check_role(role)
+    if password is not None and len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"a password has at least {MIN_PASSWORD} characters")
+    if conn.execute(select(users.c.id).where(users.c.name == name)).first():
+        raise AlreadyExists(f"user {name} already exists")
+    conn.execute(
+        insert(users).values(
+            name=name,
+            role=role,
+            password_hash=_HASHER.hash(password) if password is not None else None,
+            created_at=now(),
+        )
+    )
+    return user_dict(_user(conn, name))
+
+
+def ensure_admin(conn: Connection, name: str, password: str | None) -> str | None:
+    """The first admin, when there are no users yet: returns the password it was given
+    (generated when none is), to be shown once; None when users exist already."""
+    if conn.execute(select(users.c.id).limit(1)).first() is not None:
+        return None
+    password = password or secrets.token_urlsafe(18)
+    add_user(conn, name, role="admin", password=password)
+    return password
+
+
+def list_users(conn: Connection) -> list[dict[str, Any]]:
+    return [user_dict(r) for r in conn.execute(select(users).order_by(users.c.name))]
+
+
+def set_role(conn: Connection, name: str, role: str) -> dict[str, Any]:
+    check_role(role)
+    _user(conn, name)
+    conn.execute(update(users).where(users.c.name == name).values(role=role))
+    return user_dict(_user(conn, name))
+
+
+def disable_user(conn: Connection, name: str) -> dict[str, Any]:
+    """A disabled user can log in no more, and their tokens stop working."""
+    _user(conn, name)
+    conn.execute(update(users).where(users.c.name == name).values(disabled=True))
+    return user_dict(_user(conn, name))
+
+
+def authenticate(conn: Connection, name: str, password: str) -> Row | None:
+    """The user, when the password is theirs and they are enabled."""
+    row = conn.execute(select(users).where(users.c.name == name)).first()
+    stored = row.password_hash if row is not None and row.password_hash else _NOBODY
+    ok = _HASHER.verify(password, stored)
+    return row if ok and row is not None and not row.disabled else None
+
+
+def create_token(
+    conn: Connection, user: str, *, name: str | None = None, expires_days: int | None = None
+) -> dict[str, Any]:
+    """A new API token for a user: the token itself is in the answer, and nowhere else."""
+    row = _user(conn, user)
+    if expires_days is not None and expires_days < 1:
+        raise InvalidInput(f"a token expires after at least one day, not {expires_days}")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    created = now()
+    expires = created + dt.timedelta(days=expires_days) if expires_days else None
+    result = conn.execute(
+        insert(api_tokens)
+        .values(
+            user_id=row.id,
+            name=name or f"token of {row.name}",
+            prefix=token[:10],
+            digest=_digest(token),
+            created_at=created,
+            expires_at=expires,
+        )
+        .returning(api_tokens.c.id)
+    )
+    return {"id": result.scalar_one(), "user": row.name, "expires_at": expires, "token": token}
+
+
+def list_tokens(conn: Connection) -> list[dict[str, Any]]:
+    query = (
+        select(api_tokens, users.c.name.label("user"))
+        .join(users, users.c.id == api_tokens.c.user_id)
+        .order_by(api_tokens.c.id)
+    )
+    return [
+        {
+            "id": r.id,
+            "user": r.user,
+            "name": r.name,
+            "prefix": r.prefix,
+            "created_at": r.created_at,
+            "expires_at": r.expires_at,
+            "revoked_at": r.revoked_at,
+            "last_used_at": r.last_used_at,
+        }
+        for r in conn.execute(query)
+    ]
+
+
+def revoke_token(conn: Connection, token_id: int) -> None:
+    done = conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+    if done.rowcount == 0:
+        raise NotFound(f"no token {token_id} to revoke")
+
+
+def user_of_token(conn: Connection, token: str) -> Row | None:
+    """The enabled user a valid token belongs to (with `token_id` and `last_used_at`)."""
+    row = conn.execute(_BY_DIGEST, {"digest": _digest(token)}).first()
+    if row is None or row.revoked_at is not None or row.disabled:
+        return None
+    if row.expires_at is not None and row.expires_at <= now():
+        return None
+    return row
+
+
+def stale_use(row: Row) -> bool:
+    """Whether a token's last use is worth writing down again (once a minute is enough)."""
+    return row.last_used_at is None or now() - row.last_used_at > dt.timedelta(minutes=1)
+
+
+def note_use(conn: Connection, token_id: int) -> None:
+    conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now()))
+
+
+_BY_DIGEST = (
+    select(
+        users,
+        api_tokens.c.id.label("token_id"),
+        api_tokens.c.expires_at,
+        api_tokens.c.revoked_at,
+        api_tokens.c.last_used_at,
+    )
+    .join(users, users.c.id == api_tokens.c.user_id)
+    .where(api_tokens.c.digest == bindparam("digest"))
+)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _user(conn: Connection, name: str) -> Row:
+    row = conn.execute(select(users).where(users.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"unknown user {name!r}")
+    return row
+
+
+def user_dict(row: Row) -> dict[str, Any]:
+    return {
+        "user": row.name,
+        "role": row.role,
+        "disabled": row.disabled,
+        "has_password": row.password_hash is not None,
+        "created_at": row.created_at,
+    }

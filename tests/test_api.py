@@ -1,0 +1,330 @@
+"""The REST API through an HTTP client against the ASGI app (and one real `tracelot serve`
+process): authentication, the permission table for every role and route, problem+json
+refusals that change nothing, idempotent operations, and the acting user."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from conftest import Cli, snapshot
+from fastapi.testclient import TestClient
+
+import tracelot
+from tracelot.api import Settings, create_app
+from tracelot.api.app import permissions
+from tracelot.domain.roles import ROLES, may
+from tracelot.domain.values import gtin_check_digit
+
+PREFIX = "/api/v1"
+
+
+@pytest.fixture
+def api(setup_basics: Cli, db_url: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
+    """The app on the test database with stock to work on, and a token for every role."""
+    cli = setup_basics
+    for args in [
+        ("receive", "PCB", "--to", "A1", "--serials", "SN0001..SN0005"),
+        ("receive", "CELL", "--to", "A1", "--lot", "L1", "--qty", "100"),
+        ("receive", "SCREW", "--to", "A1", "--qty", "10000"),
+        ("ship", "SCREW", "--to", "ACME", "--qty", "500"),
+    ]:
+        assert cli(*args).exit_code == 0
+    with tracelot.connect(db_url) as tl:
+        tokens = {}
+        for role in ROLES:
+            tl.add_user(f"u_{role}", role=role)
+            tokens[role] = tl.create_token(f"u_{role}")["token"]
+    with TestClient(create_app(Settings(database_url=db_url))) as client:
+        yield client, tokens
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_health_readiness_and_the_documented_schema(api) -> None:
+    client, _ = api
+    assert client.get("/healthz").json()["status"] == "ok"
+    assert client.get("/readyz").json()["status"] == "ready"
+    schema = client.get(f"{PREFIX}/openapi.json").json()
+    routes = [
+        (path, method, op) for path, ops in schema["paths"].items() for method, op in ops.items()
+    ]
+    assert len(routes) >= 20
+    assert all(op.get("summary") for _, _, op in routes), "every route has a summary"
+    docs = client.get("/docs")
+    assert docs.status_code == 200 and "/static/docs/swagger-ui-bundle.js" in docs.text
+    assert "http" not in docs.text.split("<body>")[1].split("url:")[0]  # nothing from a CDN
+    assert client.get("/static/docs/swagger-ui-bundle.js").status_code == 200
+
+
+def test_not_ready_when_the_schema_is_behind(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    with TestClient(create_app(Settings(database_url=url))) as client:
+        answer = client.get("/readyz")
+        assert answer.status_code == 503 and "tracelot init" in answer.json()["detail"]
+        assert client.get("/healthz").status_code == 200
+
+
+def _gtins() -> Iterator[str]:
+    for n in itertools.count(1):
+        body = f"0950600{n:06d}"
+        yield body + str(gtin_check_digit(body))
+
+
+def _examples() -> dict[tuple[str, str], callable]:
+    """A valid request for every route, new each call (codes and serials do not repeat)."""
+    n = itertools.count(1)
+    gtins = _gtins()
+    return {
+        ("GET", "/api/v1/items"): lambda: {},
+        ("GET", "/api/v1/items/{code}"): lambda: {"path": {"code": "PCB"}},
+        ("POST", "/api/v1/items"): lambda: {
+            "json": {"code": f"NEW{next(n)}", "name": "New", "tracking": "none"}
+        },
+        ("POST", "/api/v1/items/{code}/gtins"): lambda: {
+            "path": {"code": "SCREW"},
+            "json": {"gtin": next(gtins)},
+        },
+        ("GET", "/api/v1/locations"): lambda: {},
+        ("POST", "/api/v1/locations"): lambda: {"json": {"code": f"BIN{next(n)}", "parent": "WH"}},
+        ("GET", "/api/v1/parties"): lambda: {},
+        ("POST", "/api/v1/parties"): lambda: {
+            "json": {"code": f"P{next(n)}", "name": "P", "kind": "customer"}
+        },
+        ("GET", "/api/v1/stock"): lambda: {"params": {"item": "PCB"}},
+        ("GET", "/api/v1/where"): lambda: {"params": {"ref": "PCB:SN0001"}},
+        ("GET", "/api/v1/units/{item}/{serial}"): lambda: {
+            "path": {"item": "PCB", "serial": "SN0001"}
+        },
+        ("GET", "/api/v1/lots/{item}/{lot}"): lambda: {"path": {"item": "CELL", "lot": "L1"}},
+        ("GET", "/api/v1/history"): lambda: {"params": {"ref": "PCB:SN0001"}},
+        ("GET", "/api/v1/verify"): lambda: {},
+        ("POST", "/api/v1/scans"): lambda: {"json": {"scan": "PCB:SN0001"}},
+        ("POST", "/api/v1/operations/receive"): lambda: {
+            "json": {"item": "SCREW", "to": "A1", "qty": 1}
+        },
+        ("POST", "/api/v1/operations/move"): lambda: {
+            "json": {"refs": ["SCREW"], "from": "A1", "to": "A2", "qty": 1}
+        },
+        ("POST", "/api/v1/operations/ship"): lambda: {
+            "json": {"refs": ["SCREW"], "to": "ACME", "qty": 1, "from": "A1"}
+        },
+        ("POST", "/api/v1/operations/build"): lambda: {
+            "json": {"item": "DEV", "to": "A1", "serial": f"D{next(n)}", "consume": ["SCREW=1"]}
+        },
+        ("POST", "/api/v1/operations/return"): lambda: {
+            "json": {"ref": "SCREW", "from": "ACME", "to": "A1", "qty": 1}
+        },
+        ("POST", "/api/v1/operations/scrap"): lambda: {
+            "json": {"ref": "SCREW", "reason": "bent", "qty": 1, "from": "A1"}
+        },
+        ("POST", "/api/v1/operations/adjust"): lambda: {
+            "json": {"item": "SCREW", "at": "A2", "counted": 1000 + next(n)}
+        },
+    }
+
+
+def _call(client: TestClient, method: str, path: str, request: dict, headers: dict):
+    url = path.format(**request.get("path", {}))
+    return client.request(
+        method, url, json=request.get("json"), params=request.get("params"), headers=headers
+    )
+
+
+def test_every_role_against_every_route(api) -> None:
+    client, tokens = api
+    table = permissions()
+    examples = _examples()
+    assert {(m, p) for m, p, _ in table} == set(examples), "an example for every route"
+    for method, path, capability in table:
+        anonymous = _call(client, method, path, examples[(method, path)](), {})
+        assert anonymous.status_code == 401, (method, path)
+        assert anonymous.headers["content-type"] == "application/problem+json"
+        for role in ROLES:
+            got = _call(client, method, path, examples[(method, path)](), auth(tokens[role]))
+            if may(role, capability):
+                assert 200 <= got.status_code < 300, (role, method, path, got.json())
+            else:
+                assert got.status_code == 403, (role, method, path, got.status_code)
+                assert got.json()["code"] == "forbidden"
+
+
+def test_refusals_are_problems_and_change_nothing(api, db_url: str) -> None:
+    client, tokens = api
+    operator = auth(tokens["operator"])
+
+    def state() -> dict:  # all but the tokens' last use, which any request notes
+        return {table: rows for table, rows in snapshot(db_url).items() if table != "api_tokens"}
+
+    before = state()
+    cases = [
+        ("operations/move", {"refs": ["PCB:SN0001"], "to": "NOWHERE"}, 404, "not_found"),
+        ("operations/ship", {"refs": ["CELL@L1"], "to": "ACME", "qty": 101}, 409,
+         "insufficient_stock"),
+        ("operations/receive", {"item": "PCB", "to": "A1", "serials": "SN0001"}, 409,
+         "already_exists"),
+        ("operations/receive", {"item": "CELL", "to": "A1", "qty": -3, "lot": "L2"}, 422,
+         "invalid_input"),
+        ("operations/move", {"refs": "PCB:SN0001"}, 422, "invalid_input"),
+        ("operations/move", {"refs": ["PCB:SN0001"], "to": "A2", "bogus": 1}, 422,
+         "invalid_input"),
+        ("scans", {"scan": 5}, 422, "invalid_input"),
+    ]  # fmt: skip
+    for path, body, status, code in cases:
+        answer = client.post(f"{PREFIX}/{path}", json=body, headers=operator)
+        assert answer.status_code == status, (path, body, answer.json())
+        assert answer.headers["content-type"] == "application/problem+json"
+        problem = answer.json()
+        assert problem["code"] == code and problem["status"] == status and problem["detail"]
+    assert client.get(f"{PREFIX}/items/NOPE", headers=operator).json()["code"] == "not_found"
+    garbage = client.post(f"{PREFIX}/operations/move", content=b"{not json", headers=operator)
+    assert garbage.status_code == 422
+    assert state() == before
+
+
+def test_an_operation_sent_twice_with_a_key_is_done_once(api) -> None:
+    client, tokens = api
+    headers = auth(tokens["operator"]) | {"Idempotency-Key": "scan-42"}
+    body = {"refs": ["PCB:SN0002"], "to": "ACME"}
+    first = client.post(f"{PREFIX}/operations/ship", json=body, headers=headers)
+    again = client.post(f"{PREFIX}/operations/ship", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    history = client.get(f"{PREFIX}/history", params={"ref": "PCB:SN0002"}, headers=headers)
+    assert [h["kind"] for h in history.json()] == ["receive", "ship"]
+    other = client.post(f"{PREFIX}/operations/ship", json={**body, "refs": ["PCB:SN0003"]},
+                        headers=headers)  # fmt: skip
+    assert other.status_code == 422 and "another request" in other.json()["detail"]
+    without = client.post(f"{PREFIX}/operations/ship", json=body, headers=auth(tokens["admin"]))
+    assert without.status_code == 409  # shipped already: no key, no replay
+
+
+def test_operations_record_the_user_of_the_token(api) -> None:
+    client, tokens = api
+    done = client.post(f"{PREFIX}/operations/move", json={"refs": ["PCB:SN0004"], "to": "A2"},
+                       headers=auth(tokens["operator"]))  # fmt: skip
+    assert done.status_code == 201 and done.json()["user"] == "u_operator"
+    history = client.get(f"{PREFIX}/history", params={"ref": "PCB:SN0004"},
+                         headers=auth(tokens["viewer"])).json()  # fmt: skip
+    assert history[-1]["user"] == "u_operator"
+
+
+def test_scans_stand_for_references_over_http(api) -> None:
+    client, tokens = api
+    headers = auth(tokens["operator"])
+    gtin = "09506000134352"
+    client.post(f"{PREFIX}/items/PCB/gtins", json={"gtin": gtin}, headers=auth(tokens["admin"]))
+    scan = f"]d201{gtin}21SN0005"
+    resolved = client.post(f"{PREFIX}/scans", json={"scan": scan}, headers=headers).json()
+    assert (resolved["ok"], resolved["item"], resolved["serial"]) == (True, "PCB", "SN0005")
+    moved = client.post(f"{PREFIX}/operations/move", json={"refs": [scan], "to": "A2"},
+                        headers=headers)  # fmt: skip
+    assert moved.status_code == 201
+    where = client.get(f"{PREFIX}/where", params={"ref": scan}, headers=headers).json()
+    assert where[0]["location"] == "A2"
+
+
+def test_revoked_tokens_and_disabled_users_are_refused(api, cli: Cli) -> None:
+    client, tokens = api
+    assert client.get(f"{PREFIX}/items", headers=auth(tokens["viewer"])).status_code == 200
+    assert cli("user", "disable", "u_viewer").exit_code == 0
+    assert client.get(f"{PREFIX}/items", headers=auth(tokens["viewer"])).status_code == 401
+    listed = cli("token", "list", "--json").json()
+    planner = next(t for t in listed if t["user"] == "u_planner")
+    assert planner["last_used_at"] is None and planner["prefix"] == tokens["planner"][:10]
+    assert client.get(f"{PREFIX}/items", headers=auth(tokens["planner"])).status_code == 200
+    assert next(t for t in cli("token", "list", "--json").json()
+                if t["id"] == planner["id"])["last_used_at"]  # fmt: skip
+    assert cli("token", "revoke", str(planner["id"])).exit_code == 0
+    assert client.get(f"{PREFIX}/items", headers=auth(tokens["planner"])).status_code == 401
+    assert client.get(f"{PREFIX}/items", headers=auth("tl_forged")).status_code == 401
+
+
+def test_init_makes_the_first_admin_once_and_users_and_tokens_from_the_cli(
+    fresh_url: str, tmp_path, refused
+) -> None:
+    from typer.testing import CliRunner
+
+    from tracelot.cli.main import app
+
+    run = CliRunner().invoke
+    first = run(app, ["--db", fresh_url, "init"])
+    assert first.exit_code == 0, first.stderr
+    password = first.stdout.strip().splitlines()[-1]
+    assert "admin" in first.stdout and len(password) >= 20
+    again = run(app, ["--db", fresh_url, "init"])
+    assert "admin" not in again.stdout  # only the first init makes one
+    with tracelot.connect(fresh_url) as tl:
+        assert tl.authenticate("admin", password) is not None
+        assert tl.authenticate("admin", "wrong" + password) is None
+    secret = tmp_path / "pw"
+    secret.write_text("a long enough password\n")
+    made = run(app, ["--db", fresh_url, "user", "add", "ana", "--role", "quality",
+                     "--password-file", str(secret)])  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    token = run(app, ["--db", fresh_url, "token", "create", "--user", "ana", "--expires", "90d"])
+    assert token.stdout.strip().splitlines()[-1].startswith("tl_")
+    bad = run(app, ["--db", fresh_url, "user", "add", "bob", "--role", "boss"])
+    assert bad.exit_code == 1 and "role must be one of" in bad.stderr
+    short = tmp_path / "short"
+    short.write_text("short")
+    weak = run(app, ["--db", fresh_url, "user", "add", "bob", "--role", "viewer",
+                     "--password-file", str(short)])  # fmt: skip
+    assert weak.exit_code == 1 and "at least 12 characters" in weak.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_real_serve_process_answers_on_loopback(setup_basics: Cli, db_url: str, tmp_path) -> None:
+    with tracelot.connect(db_url) as tl:
+        tl.add_user("clerk", role="operator")
+        token = tl.create_token("clerk")["token"]
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tracelot", "--db", db_url, "serve", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=os.environ.copy(),
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("tracelot serve did not come up: " + (tmp_path / "serve.log").read_text())
+        received = httpx.post(f"{base}{PREFIX}/operations/receive",
+                              json={"item": "CELL", "to": "A1", "lot": "L5", "qty": 7},
+                              headers=auth(token))  # fmt: skip
+        assert received.status_code == 201, received.text
+        assert received.json()["user"] == "clerk"
+        assert httpx.get(f"{base}{PREFIX}/stock", headers=auth(token)).json()["total"] == 1
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def test_the_documented_permission_table_is_the_one_enforced() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[1] / "docs" / "api.md").read_text()
+    for method, path, capability in permissions():
+        assert f"| {method} | `{path}` | `{capability}` |" in doc, (method, path)
