@@ -64,9 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def api_routers() -> list[APIRouter]:
     """The routers under /api/v1, each route guarded by a capability (`deps.allow`)."""
-    from tracelot.api.routes import operations, reading, scanning, setup
+    from tracelot.api.routes import admin, labels, operations, quality, reading, scanning, setup
 
-    return [setup.router, reading.router, operations.router, scanning.router]
+    modules = (setup, reading, operations, scanning, quality, labels, admin)
+    return [module.router for module in modules]
 
 
 def permissions() -> list[tuple[str, str, str]]:

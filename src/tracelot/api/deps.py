@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tracelot.app import Tracelot
@@ -69,6 +71,11 @@ def database(request: Request, user: CurrentUser) -> Tracelot:
 
 
 DB = Annotated[Tracelot, Depends(database)]
+
+
+def answer(data: Any, status_code: int = 200) -> JSONResponse:
+    """Plain data as JSON: quantities as numbers (CONVENTIONS), times with their offset."""
+    return JSONResponse(jsonable_encoder(data), status_code=status_code)
 
 
 def request_digest(method: str, path: str, body: Any) -> str:

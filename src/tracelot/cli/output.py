@@ -54,17 +54,6 @@ def print_json(data: Any) -> None:
     sys.stdout.write(to_json(data) + "\n")
 
 
-def csv_value(value: Any) -> str:
-    """A cell of CSV: ISO dates and times, exact quantities, empty for none."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.date | dt.datetime):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return text(value)
-
-
 def text(value: Any) -> str:
     if value is None:
         return ""

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from tracelot.cli.common import JsonOpt, NoteOpt, db
-from tracelot.cli.output import csv_value, out, print_json, table, text
+from tracelot.cli.output import out, print_json, table, text
+from tracelot.services.tabular import NOTIFY_COLUMNS, write_csv
 
 recall_app = typer.Typer(help="Recalls: open, work and close them.", no_args_is_help=True)
 
-NOTIFY_COLUMNS = [
-    "customer", "customer_name", "item", "serial", "lot", "qty", "shipment_ref",
-    "shipment_date", "disposition",
-]  # fmt: skip
 ITEM_COLUMNS = [
     "item", "serial", "lot", "qty", "status", "location_path", "customer", "shipment_ref",
     "disposition",
@@ -103,9 +99,7 @@ def recall_notify_list(
     """Write the customer notification list (per customer, what they received) as CSV."""
     rows = db(ctx).recall(recall_id)["notify"]
     with csv_file.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, NOTIFY_COLUMNS)
-        writer.writeheader()
-        writer.writerows({k: csv_value(r[k]) for k in NOTIFY_COLUMNS} for r in rows)
+        write_csv(fh, rows, NOTIFY_COLUMNS)
     out.print(f"{len(rows)} lines for {len({r['customer'] for r in rows})} customers in {csv_file}")
 
 

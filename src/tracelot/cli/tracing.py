@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 from typing import Annotated, Any
 
@@ -10,16 +9,13 @@ import typer
 from rich.tree import Tree
 
 from tracelot.cli.common import JsonOpt, db
-from tracelot.cli.output import csv_value, err, print_json, print_long, table, text
+from tracelot.cli.output import err, print_json, print_long, table, text
+from tracelot.services.tabular import AFFECTED_COLUMNS, write_csv
 from tracelot.services.trace import Node, Trace
 from tracelot.services.trace_graph import write_trace_picture
 
 trace_app = typer.Typer(help="Trace genealogy backward and forward.", no_args_is_help=True)
 
-AFFECTED_COLUMNS = [
-    "item", "serial", "lot", "qty", "status", "location", "location_path", "customer",
-    "customer_name", "shipment_ref", "shipment_date",
-]  # fmt: skip
 CsvOpt = Annotated[bool, typer.Option("--csv", help="Write the flat list of affected as CSV.")]
 SvgOpt = Annotated[
     str | None, typer.Option("--svg", help="Also draw the graph to FILE (.svg or .png).")
@@ -69,11 +65,7 @@ def _show(result: Trace, as_json: bool, as_csv: bool, svg: str | None) -> None:
     if as_json:
         print_json(result.to_dict())
     elif as_csv:
-        writer = csv.DictWriter(sys.stdout, AFFECTED_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(
-            {k: csv_value(r.get(k)) for k in AFFECTED_COLUMNS} for r in result.affected
-        )
+        write_csv(sys.stdout, result.affected, AFFECTED_COLUMNS)
     else:
         for root in result.roots:
             tree = Tree(_label(root, result.direction), guide_style="dim")

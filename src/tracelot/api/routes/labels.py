@@ -1,0 +1,31 @@
+"""Labels as print-ready PDF."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+
+from tracelot.api.deps import DB, allow
+
+router = APIRouter(tags=["labels"])
+
+
+class LabelRequest(BaseModel):
+    refs: list[str] = Field(examples=[["PCB:SN0001", "CELL@L1", "A1"]])
+    layout: str = Field(default="single", description="single or sheet")
+    size: str = "50x25mm"
+    paper: str = Field(default="a4", description="a4 or letter")
+    rows: int = 8
+    cols: int = 3
+
+
+@router.post(
+    "/labels",
+    dependencies=[Depends(allow("read"))],
+    responses={200: {"content": {"application/pdf": {}}}},
+    summary="Labels of units, lots and locations, as a PDF.",
+)
+def labels(db: DB, body: LabelRequest) -> Response:
+    layout = body.model_dump(exclude={"refs"})
+    return Response(db.label_pdf(body.refs, **layout), media_type="application/pdf")

@@ -1,0 +1,199 @@
+"""Trace (JSON, CSV, SVG), holds and recalls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, Field
+
+from tracelot.api.deps import DB, allow, answer
+from tracelot.services.tabular import AFFECTED_COLUMNS, NOTIFY_COLUMNS, csv_text
+from tracelot.services.trace import Trace
+from tracelot.services.trace_graph import trace_graph
+
+router = APIRouter(tags=["trace and recalls"])
+READ, QUALITY = [Depends(allow("read"))], [Depends(allow("quality"))]
+Format = Annotated[str, Query(pattern="^(json|csv|svg)$", description="json, csv or svg")]
+FORMATS = {
+    200: {
+        "content": {"text/csv": {}, "image/svg+xml": {}},
+        "description": "The trace: JSON (the tree and `affected`), CSV (`affected`) or SVG.",
+    }
+}
+
+
+def _answer(result: Trace, fmt: str) -> Any:
+    if fmt == "csv":
+        return Response(csv_text(result.affected, AFFECTED_COLUMNS), media_type="text/csv")
+    if fmt == "svg":
+        return Response(trace_graph(result).pipe(format="svg"), media_type="image/svg+xml")
+    return answer(result.to_dict())
+
+
+@router.get(
+    "/trace/backward",
+    dependencies=READ,
+    responses=FORMATS,
+    summary="Every component and supplier lot that went into a unit or lot.",
+)
+def trace_backward(
+    db: DB,
+    ref: str,
+    depth: int | None = None,
+    as_of: dt.date | None = None,
+    format: Format = "json",  # noqa: A002
+) -> Any:
+    return _answer(db.trace_backward(ref, depth=depth, as_of=as_of), format)
+
+
+@router.get(
+    "/trace/forward",
+    dependencies=READ,
+    responses=FORMATS,
+    summary="Everything made from units, lots or a supplier's lot, and where it is.",
+)
+def trace_forward(
+    db: DB,
+    ref: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI's list query
+    supplier: str | None = None,
+    supplier_lot: str | None = None,
+    depth: int | None = None,
+    as_of: dt.date | None = None,
+    format: Format = "json",  # noqa: A002
+) -> Any:
+    result = db.trace_forward(
+        *ref, supplier=supplier, supplier_lot=supplier_lot, depth=depth, as_of=as_of
+    )
+    return _answer(result, format)
+
+
+class HoldRequest(BaseModel):
+    ref: str = Field(examples=["CELL@L1"])
+    reason: str = Field(examples=["supplier notice 7"])
+
+
+class ReleaseRequest(BaseModel):
+    ref: str = Field(examples=["CELL@L1"])
+    note: str | None = None
+
+
+@router.get("/holds", dependencies=READ, summary="Every open hold.")
+def holds(db: DB) -> JSONResponse:
+    return answer(db.holds())
+
+
+@router.post(
+    "/holds",
+    dependencies=QUALITY,
+    status_code=201,
+    summary="Hold a unit or lot: neither shipped nor consumed until released.",
+)
+def hold(db: DB, body: HoldRequest) -> JSONResponse:
+    return answer(db.hold(body.ref, reason=body.reason), 201)
+
+
+@router.post("/holds/release", dependencies=QUALITY, summary="Release a unit's or lot's holds.")
+def release(db: DB, body: ReleaseRequest) -> JSONResponse:
+    return answer(db.release(body.ref, note=body.note))
+
+
+class RecallRequest(BaseModel):
+    reason: str = Field(examples=["supplier recall RS-0001"])
+    refs: list[str] = []
+    supplier: str | None = None
+    supplier_lot: str | None = None
+    item: str | None = None
+    serials: str | None = None
+    made_between: tuple[dt.date, dt.date] | None = None
+    quarantine: str | None = None
+
+
+class MarkRequest(BaseModel):
+    ref: str
+    disposition: str = Field(description="located, returned, reworked, scrapped or cleared")
+    note: str | None = None
+
+
+class ExtendRequest(BaseModel):
+    refs: list[str]
+
+
+class CloseRequest(BaseModel):
+    force: bool = False
+    reason: str | None = None
+
+
+@router.get("/recalls", dependencies=READ, summary="Recalls, with status and counts.")
+def recalls(db: DB) -> JSONResponse:
+    return answer(db.recalls())
+
+
+@router.get(
+    "/recalls/{recall_id}",
+    dependencies=READ,
+    summary="A recall: scope, counts, affected items, whom to notify.",
+)
+def recall(db: DB, recall_id: int) -> JSONResponse:
+    return answer(db.recall(recall_id))
+
+
+@router.get(
+    "/recalls/{recall_id}/notify-list",
+    dependencies=QUALITY,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="The customer notification list as CSV.",
+)
+def notify_list(db: DB, recall_id: int) -> Response:
+    rows = db.recall(recall_id)["notify"]
+    return Response(csv_text(rows, NOTIFY_COLUMNS), media_type="text/csv")
+
+
+@router.post(
+    "/recalls",
+    dependencies=QUALITY,
+    status_code=201,
+    summary="Open a recall: trace the scope forward, hold what is on hand.",
+)
+def open_recall(db: DB, body: RecallRequest) -> JSONResponse:
+    between = tuple(d.isoformat() for d in body.made_between) if body.made_between else None
+    opened = db.recall_open(
+        reason=body.reason,
+        refs=body.refs,
+        supplier=body.supplier,
+        supplier_lot=body.supplier_lot,
+        item=body.item,
+        serials=body.serials,
+        made_between=between,
+        quarantine=body.quarantine,
+    )
+    return answer(opened, 201)
+
+
+@router.post(
+    "/recalls/{recall_id}/marks",
+    dependencies=QUALITY,
+    summary="Record a disposition for an affected unit or lot.",
+)
+def mark(db: DB, recall_id: int, body: MarkRequest) -> JSONResponse:
+    return answer(db.recall_mark(recall_id, body.ref, disposition=body.disposition, note=body.note))
+
+
+@router.post(
+    "/recalls/{recall_id}/extend",
+    dependencies=QUALITY,
+    summary="Add references to an open recall's scope.",
+)
+def extend(db: DB, recall_id: int, body: ExtendRequest) -> JSONResponse:
+    return answer(db.recall_extend(recall_id, *body.refs))
+
+
+@router.post(
+    "/recalls/{recall_id}/close",
+    dependencies=QUALITY,
+    summary="Close a recall (by force, with a reason, while items are open).",
+)
+def close(db: DB, recall_id: int, body: CloseRequest) -> JSONResponse:
+    return answer(db.recall_close(recall_id, force=body.force, reason=body.reason))
