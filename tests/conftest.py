@@ -10,14 +10,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -205,3 +208,35 @@ def refused(cli: Cli, db_url: str) -> Callable[..., Outcome]:
         return outcome
 
     return check
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(db_url: str, log_path: Path, workers: int = 1) -> Iterator[str]:
+    """A real `tracelot serve` process on loopback, up and answering; yields its base URL."""
+    port = _free_port()
+    command = [sys.executable, "-m", "tracelot", "--db", db_url, "serve", "--port", str(port)]
+    with log_path.open("w") as log:
+        server = subprocess.Popen(
+            [*command, "--workers", str(workers)], stdout=log, stderr=subprocess.STDOUT
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(200):
+                try:
+                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                time.sleep(0.1)
+            else:
+                pytest.fail("tracelot serve did not come up: " + log_path.read_text())
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=20)

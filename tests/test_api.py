@@ -5,16 +5,11 @@ refusals that change nothing, idempotent operations, and the acting user."""
 from __future__ import annotations
 
 import itertools
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from conftest import Cli, snapshot
+from conftest import Cli, serving, snapshot
 from fastapi.testclient import TestClient
 
 import tracelot
@@ -336,44 +331,17 @@ def test_init_makes_the_first_admin_once_and_users_and_tokens_from_the_cli(
     assert weak.exit_code == 1 and "at least 12 characters" in weak.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_a_real_serve_process_answers_on_loopback(setup_basics: Cli, db_url: str, tmp_path) -> None:
     with tracelot.connect(db_url) as tl:
         tl.add_user("clerk", role="operator")
         token = tl.create_token("clerk")["token"]
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tracelot", "--db", db_url, "serve", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=os.environ.copy(),
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("tracelot serve did not come up: " + (tmp_path / "serve.log").read_text())
+    with serving(db_url, tmp_path / "serve.log") as base:
         received = httpx.post(f"{base}{PREFIX}/operations/receive",
                               json={"item": "CELL", "to": "A1", "lot": "L5", "qty": 7},
                               headers=auth(token))  # fmt: skip
         assert received.status_code == 201, received.text
         assert received.json()["user"] == "clerk"
         assert httpx.get(f"{base}{PREFIX}/stock", headers=auth(token)).json()["total"] == 1
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
 
 
 def test_the_documented_permission_table_is_the_one_enforced() -> None:
