@@ -227,6 +227,10 @@ def test_refusals_are_problems_and_change_nothing(api, db_url: str) -> None:
         ("operations/move", {"refs": ["PCB:SN0001"], "to": "A2", "bogus": 1}, 422,
          "invalid_input"),
         ("scans", {"scan": 5}, 422, "invalid_input"),
+        ("operations/ship", {"refs": ["PCB:SN0001"], "to": "ACME", "reference": "a\x00b"}, 422,
+         "invalid_input"),  # no database keeps a NUL
+        ("operations/adjust", {"item": "SCREW", "at": "A1", "counted": 1e30}, 422,
+         "invalid_input"),
     ]  # fmt: skip
     for path, body, status, code in cases:
         answer = client.post(f"{PREFIX}/{path}", json=body, headers=operator)
@@ -235,6 +239,10 @@ def test_refusals_are_problems_and_change_nothing(api, db_url: str) -> None:
         problem = answer.json()
         assert problem["code"] == code and problem["status"] == status and problem["detail"]
     assert client.get(f"{PREFIX}/items/NOPE", headers=operator).json()["code"] == "not_found"
+    nul = client.get(f"{PREFIX}/where", params={"ref": "PCB:SN\x000"}, headers=operator)
+    assert nul.status_code == 422 and "NUL" in nul.json()["detail"]
+    huge = client.get(f"{PREFIX}/recalls/{2**40}", headers=auth(tokens["quality"]))
+    assert huge.status_code == 422
     garbage = client.post(f"{PREFIX}/operations/move", content=b"{not json", headers=operator)
     assert garbage.status_code == 422
     assert state() == before

@@ -7,13 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException
 
 import tracelot
+from tracelot.api.deps import refuse_nul
+from tracelot.api.schemas import Problem
 from tracelot.domain.errors import TracelotError
 from tracelot.store.engine import database_url
 
@@ -54,11 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     _problems(app)
+    _document_problems(app)
     from tracelot.api.routes import health
 
     app.include_router(health.router)
     for router in api_routers():
-        app.include_router(router, prefix=API)
+        app.include_router(router, prefix=API, dependencies=[Depends(refuse_nul)])
     return app
 
 
@@ -82,10 +85,49 @@ def permissions() -> list[tuple[str, str, str]]:
     return sorted(table, key=lambda row: (row[1], row[0]))
 
 
-def problem(status: int, title: str, detail: str, code: str) -> JSONResponse:
+PROBLEMS = {
+    "400": "The request could not be read.",
+    "401": "No valid credentials.",
+    "403": "The user's role may not do this.",
+    "404": "No such item, location, party, lot, unit or record.",
+    "409": "A conflict: not enough stock, already done, or another client was first (retry).",
+    "422": "Bad input: nothing was changed.",
+}
+
+
+def problem(
+    status: int, title: str, detail: str, code: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _document_problems(app: FastAPI) -> None:
+    """The OpenAPI document says what the handlers below send: every refusal of an API
+    route is problem+json (FastAPI would say JSON, and 422 only)."""
+    build = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        schema["components"]["schemas"]["Problem"] = Problem.model_json_schema()
+        schema["components"]["schemas"].pop("HTTPValidationError", None)
+        schema["components"]["schemas"].pop("ValidationError", None)
+        content = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, operations in schema["paths"].items():
+            if not path.startswith(API):
+                continue
+            for operation in operations.values():
+                responses = operation["responses"]
+                for status, description in PROBLEMS.items():
+                    said = responses.get(status, {}).get("description")
+                    responses[status] = {"description": said or description, "content": content}
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _problems(app: FastAPI) -> None:
@@ -105,6 +147,13 @@ def _problems(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http(_: Request, exc: HTTPException) -> JSONResponse:
-        codes = {401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "not_allowed"}
+        codes = {
+            400: "invalid_input",
+            401: "unauthenticated",
+            403: "forbidden",
+            404: "not_found",
+            405: "not_allowed",
+        }
         code = codes.get(exc.status_code, "error")
-        return problem(exc.status_code, code.replace("_", " ").title(), str(exc.detail), code)
+        title = code.replace("_", " ").title()
+        return problem(exc.status_code, title, str(exc.detail), code, exc.headers)

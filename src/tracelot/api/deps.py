@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tracelot.app import Tracelot
+from tracelot.domain.errors import InvalidInput
 from tracelot.domain.roles import CAPABILITIES, may
 
 _bearer = HTTPBearer(auto_error=False, description="An API token (`tracelot token create`).")
@@ -76,6 +77,29 @@ DB = Annotated[Tracelot, Depends(database)]
 def answer(data: Any, status_code: int = 200) -> JSONResponse:
     """Plain data as JSON: quantities as numbers (CONVENTIONS), times with their offset."""
     return JSONResponse(jsonable_encoder(data), status_code=status_code)
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+async def refuse_nul(request: Request) -> None:
+    """Refuse NUL characters anywhere in a request, alike on every database (PostgreSQL's
+    text cannot hold one; SQLite would keep it)."""
+    body: Any = None
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None  # FastAPI refuses the body itself
+    if _has_nul([request.url.path, *request.query_params.values(), body]):
+        raise InvalidInput("text cannot contain NUL (0x00) characters")
 
 
 def request_digest(method: str, path: str, body: Any) -> str:

@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Generic, TypeVar
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from tracelot.domain.values import normalize
@@ -20,6 +21,10 @@ def _number(value: Decimal) -> int | float:
 #: an exact quantity, written in JSON as a number (CONVENTIONS)
 Qty = Annotated[Decimal, PlainSerializer(_number, return_type=int | float, when_used="json")]
 T = TypeVar("T")
+#: a row's id in a path
+Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
+#: a unit, lot, item or location: a reference (`PCB:SN0001`, `CELL@L1`) or a scan
+Ref = Annotated[str, Field(min_length=1, max_length=4000, examples=["PCB:SN0001"])]
 
 
 class Page(BaseModel, Generic[T]):
@@ -50,7 +55,7 @@ class ItemCreate(BaseModel):
     tracking: str = Field(examples=["serial"], description="none, lot or serial")
     gtin: str | None = None
     uom: str = "EA"
-    shelf_life_days: int | None = None
+    shelf_life_days: int | None = Field(default=None, ge=1, le=36500)
     cost: Qty | None = None
 
 

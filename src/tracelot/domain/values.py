@@ -42,7 +42,7 @@ def parse_money(value: object, *, what: str = "cost") -> Decimal:
 def normalize(value: Decimal) -> Decimal:
     """Drop trailing zeros without switching to exponent notation (5.000 -> 5, 2.50 -> 2.5)."""
     if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
+        return Decimal(int(value))  # exact at any size (quantize overflows past 28 digits)
     return value.normalize()
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from tracelot.domain.errors import Conflict
+from tracelot.domain.errors import Conflict, InvalidInput
 
 DEFAULT_URL = "sqlite:///tracelot.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -86,6 +86,8 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
             # is a race the loser may retry, like a serialization failure
             if _is_serialization_error(exc) or _is_unique_violation(exc):
                 raise Conflict("conflict, retry: another operation changed the same stock") from exc
+            if "NUL (0x00)" in str(exc.orig):  # PostgreSQL's text cannot hold one
+                raise InvalidInput("text cannot contain NUL (0x00) characters") from exc
             raise
         finally:
             conn.info.pop(MEMO, None)

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from tracelot.api.deps import DB, allow, answer
+from tracelot.api.schemas import Id
 
 router = APIRouter(tags=["admin"])
 ADMIN = [Depends(allow("admin"))]
@@ -25,7 +26,7 @@ class RoleChange(BaseModel):
 class TokenCreate(BaseModel):
     user: str
     name: str | None = None
-    expires_days: int | None = Field(default=None, examples=[90])
+    expires_days: int | None = Field(default=None, ge=1, le=36500, examples=[90])
 
 
 @router.get("/users", dependencies=ADMIN, summary="List users.")
@@ -69,6 +70,6 @@ def create_token(db: DB, body: TokenCreate) -> JSONResponse:
 
 
 @router.delete("/tokens/{token_id}", dependencies=ADMIN, status_code=204, summary="Revoke a token.")
-def revoke(db: DB, token_id: int) -> Response:
+def revoke(db: DB, token_id: Id) -> Response:
     db.revoke_token(token_id)
     return Response(status_code=204)

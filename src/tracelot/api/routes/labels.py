@@ -16,8 +16,8 @@ class LabelRequest(BaseModel):
     layout: str = Field(default="single", description="single or sheet")
     size: str = "50x25mm"
     paper: str = Field(default="a4", description="a4 or letter")
-    rows: int = 8
-    cols: int = 3
+    rows: int = Field(default=8, ge=1, le=50)
+    cols: int = Field(default=3, ge=1, le=20)
 
 
 @router.post(

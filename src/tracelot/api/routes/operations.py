@@ -258,7 +258,7 @@ def scrap(
     "/adjust",
     dependencies=OPERATE,
     status_code=201,
-    responses=ANSWERS,
+    responses={**ANSWERS, 200: {"description": "The count matched: nothing was recorded."}},
     summary="Correct a count against the adjustment location (200, no body: it matched).",
 )
 def adjust(

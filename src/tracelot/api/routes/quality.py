@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from tracelot.api.deps import DB, allow, answer
+from tracelot.api.schemas import Id, Ref
 from tracelot.services.tabular import AFFECTED_COLUMNS, NOTIFY_COLUMNS, csv_text
 from tracelot.services.trace import Trace
 from tracelot.services.trace_graph import trace_graph
@@ -41,8 +42,8 @@ def _answer(result: Trace, fmt: str) -> Any:
 )
 def trace_backward(
     db: DB,
-    ref: str,
-    depth: int | None = None,
+    ref: Annotated[Ref, Query()],
+    depth: Annotated[int | None, Query(ge=1, le=1000)] = None,
     as_of: dt.date | None = None,
     format: Format = "json",  # noqa: A002
 ) -> Any:
@@ -57,10 +58,10 @@ def trace_backward(
 )
 def trace_forward(
     db: DB,
-    ref: Annotated[list[str], Query()] = [],  # noqa: B006 - FastAPI's list query
+    ref: Annotated[list[Ref], Query()] = [],  # noqa: B006 - FastAPI's list query
     supplier: str | None = None,
     supplier_lot: str | None = None,
-    depth: int | None = None,
+    depth: Annotated[int | None, Query(ge=1, le=1000)] = None,
     as_of: dt.date | None = None,
     format: Format = "json",  # noqa: A002
 ) -> Any:
@@ -71,12 +72,12 @@ def trace_forward(
 
 
 class HoldRequest(BaseModel):
-    ref: str = Field(examples=["CELL@L1"])
+    ref: Ref
     reason: str = Field(examples=["supplier notice 7"])
 
 
 class ReleaseRequest(BaseModel):
-    ref: str = Field(examples=["CELL@L1"])
+    ref: Ref
     note: str | None = None
 
 
@@ -112,7 +113,7 @@ class RecallRequest(BaseModel):
 
 
 class MarkRequest(BaseModel):
-    ref: str
+    ref: Ref
     disposition: str = Field(description="located, returned, reworked, scrapped or cleared")
     note: str | None = None
 
@@ -136,7 +137,7 @@ def recalls(db: DB) -> JSONResponse:
     dependencies=READ,
     summary="A recall: scope, counts, affected items, whom to notify.",
 )
-def recall(db: DB, recall_id: int) -> JSONResponse:
+def recall(db: DB, recall_id: Id) -> JSONResponse:
     return answer(db.recall(recall_id))
 
 
@@ -146,7 +147,7 @@ def recall(db: DB, recall_id: int) -> JSONResponse:
     responses={200: {"content": {"text/csv": {}}}},
     summary="The customer notification list as CSV.",
 )
-def notify_list(db: DB, recall_id: int) -> Response:
+def notify_list(db: DB, recall_id: Id) -> Response:
     rows = db.recall(recall_id)["notify"]
     return Response(csv_text(rows, NOTIFY_COLUMNS), media_type="text/csv")
 
@@ -177,7 +178,7 @@ def open_recall(db: DB, body: RecallRequest) -> JSONResponse:
     dependencies=QUALITY,
     summary="Record a disposition for an affected unit or lot.",
 )
-def mark(db: DB, recall_id: int, body: MarkRequest) -> JSONResponse:
+def mark(db: DB, recall_id: Id, body: MarkRequest) -> JSONResponse:
     return answer(db.recall_mark(recall_id, body.ref, disposition=body.disposition, note=body.note))
 
 
@@ -186,7 +187,7 @@ def mark(db: DB, recall_id: int, body: MarkRequest) -> JSONResponse:
     dependencies=QUALITY,
     summary="Add references to an open recall's scope.",
 )
-def extend(db: DB, recall_id: int, body: ExtendRequest) -> JSONResponse:
+def extend(db: DB, recall_id: Id, body: ExtendRequest) -> JSONResponse:
     return answer(db.recall_extend(recall_id, *body.refs))
 
 
@@ -195,5 +196,5 @@ def extend(db: DB, recall_id: int, body: ExtendRequest) -> JSONResponse:
     dependencies=QUALITY,
     summary="Close a recall (by force, with a reason, while items are open).",
 )
-def close(db: DB, recall_id: int, body: CloseRequest) -> JSONResponse:
+def close(db: DB, recall_id: Id, body: CloseRequest) -> JSONResponse:
     return answer(db.recall_close(recall_id, force=body.force, reason=body.reason))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
 
 from tracelot.api.deps import DB, allow
 from tracelot.api.routes.setup import Limit, Offset, page
-from tracelot.api.schemas import HistoryRow, Page, StockRow, VerifyPublic, WhereRow
+from tracelot.api.schemas import HistoryRow, Page, Ref, StockRow, VerifyPublic, WhereRow
 
 router = APIRouter(tags=["stock"])
 READ = [Depends(allow("read"))]
@@ -33,7 +35,7 @@ def stock(
 @router.get(
     "/where", dependencies=READ, summary="Where a unit, lot or item (a reference or a scan) is now."
 )
-def where(db: DB, ref: str) -> list[WhereRow]:
+def where(db: DB, ref: Annotated[Ref, Query()]) -> list[WhereRow]:
     return [WhereRow.model_validate(r) for r in db.where(ref)]
 
 
@@ -52,7 +54,7 @@ def lot(db: DB, item: str, lot: str) -> list[WhereRow]:
     dependencies=READ,
     summary="Every operation of a unit, lot or item: who, when, from and to.",
 )
-def history(db: DB, ref: str) -> list[HistoryRow]:
+def history(db: DB, ref: Annotated[Ref, Query()]) -> list[HistoryRow]:
     return [HistoryRow.model_validate(r) for r in db.history(ref)]
 
 
