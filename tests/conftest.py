@@ -13,6 +13,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -31,6 +32,10 @@ from tracelot.cli.main import app
 from tracelot.store.tables import metadata
 
 PG_URL = os.environ.get("TRACELOT_TEST_DATABASE_URL", "")
+# the API's secret key file, made by the first app that starts: the tests' own, not ~/.config
+os.environ.setdefault(
+    "TRACELOT_SECRET_FILE", str(Path(tempfile.mkdtemp(prefix="tracelot-test-")) / "secret_key")
+)
 BACKEND = "postgresql" if PG_URL.startswith("postgresql") else "sqlite"
 
 

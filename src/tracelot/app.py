@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, inspect
 
-from tracelot.domain.errors import Conflict, NotMigrated
+from tracelot.domain.errors import Conflict, NotMigrated, Unauthenticated
 from tracelot.domain.serials import parse_serials
 from tracelot.services import (
     catalog,
@@ -105,6 +105,20 @@ class Tracelot:
     def authenticate(self, name: str, password: str) -> Any:
         """The user, when the password is theirs and they are enabled; else None."""
         return self._run(users.authenticate, write=False, name=name, password=password)
+
+    def login(self, name: str, password: str, *, address: str = "local") -> dict[str, Any]:
+        """A web session for the right password (its token is in the answer, once).
+        Refused (Unauthenticated) for a wrong one, which is counted: too many failures
+        for a user name from an address are refused for a while (TooManyAttempts)."""
+        session = self._run(
+            users.start_session, write=True, name=name, password=password, address=address
+        )
+        if session is None:  # refused after the attempt was written down
+            raise Unauthenticated("wrong user name or password, or the user is disabled")
+        return session
+
+    def logout(self, token: str) -> None:
+        self._run(users.end_session, write=True, token=token)
 
     def user_of_token(self, token: str) -> Any:
         """The enabled user of a valid API token (its last use noted once a minute)."""

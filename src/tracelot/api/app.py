@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 import tracelot
 from tracelot.api.deps import refuse_nul
+from tracelot.api.keys import load_secret
 from tracelot.api.schemas import Problem
 from tracelot.domain.errors import TracelotError
 from tracelot.store.engine import database_url
@@ -25,9 +26,11 @@ API = "/api/v1"
 
 @dataclass(frozen=True)
 class Settings:
-    """What the API needs to know: where the database is."""
+    """What the API needs to know: where the database is, and its secret key."""
 
     database_url: str | None = None  # else $TRACELOT_DATABASE_URL, else ./tracelot.db
+    secret_key: str | None = None  # else $TRACELOT_SECRET_KEY, else the secret file
+    secret_file: str | None = None  # else $TRACELOT_SECRET_FILE, else ~/.config/tracelot
 
     @property
     def url(self) -> str:
@@ -39,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.secret = load_secret(settings.secret_key, settings.secret_file)
         app.state.tracelot = tracelot.connect(settings.url, user="api")
         try:
             yield
@@ -67,9 +71,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def api_routers() -> list[APIRouter]:
     """The routers under /api/v1, each route guarded by a capability (`deps.allow`)."""
-    from tracelot.api.routes import admin, labels, operations, quality, reading, scanning, setup
+    from tracelot.api.routes import (
+        admin,
+        labels,
+        operations,
+        quality,
+        reading,
+        scanning,
+        session,
+        setup,
+    )
 
-    modules = (setup, reading, operations, scanning, quality, labels, admin)
+    modules = (session, setup, reading, operations, scanning, quality, labels, admin)
     return [module.router for module in modules]
 
 
@@ -122,9 +135,10 @@ def _document_problems(app: FastAPI) -> None:
                 continue
             for operation in operations.values():
                 responses = operation["responses"]
-                for status, description in PROBLEMS.items():
+                for status in PROBLEMS.keys() | {s for s in responses if s.startswith("4")}:
                     said = responses.get(status, {}).get("description")
-                    responses[status] = {"description": said or description, "content": content}
+                    said = said or PROBLEMS.get(status, "Refused.")
+                    responses[status] = {"description": said, "content": content}
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -136,7 +150,9 @@ def _problems(app: FastAPI) -> None:
     @app.exception_handler(TracelotError)
     async def refused(_: Request, exc: TracelotError) -> JSONResponse:
         title = type(exc).__name__
-        return problem(exc.http_status, title, exc.message, exc.code)
+        wait = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(wait)} if wait is not None else None
+        return problem(exc.http_status, title, exc.message, exc.code, headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,6 +8,7 @@ for every role.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -17,6 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from tracelot.api.keys import csrf_token
 from tracelot.app import Tracelot
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.roles import CAPABILITIES, may
@@ -35,16 +37,29 @@ def _database(request: Request) -> Tracelot:
     return request.app.state.tracelot
 
 
+SESSION_COOKIE = "tl_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
 def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    """The user of the request's bearer token; 401 without a valid one."""
-    if credentials is None:
+    """The user of the request's bearer token, or of its session cookie; 401 without a
+    valid one. A request that changes something on a session cookie must carry the
+    session's CSRF token (403 without)."""
+    cookie = request.cookies.get(SESSION_COOKIE) if credentials is None else None
+    token = credentials.credentials if credentials is not None else cookie
+    if token is None:
         raise HTTPException(401, "authentication required: send Authorization: Bearer TOKEN")
-    row = _database(request).user_of_token(credentials.credentials)
-    if row is None:
+    row = _database(request).user_of_token(token)
+    if row is None or (cookie is not None and row.kind != "session"):
         raise HTTPException(401, "the token is unknown, expired, revoked or its user disabled")
+    if cookie is not None and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent, csrf_token(request.app.state.secret, cookie)):
+            raise HTTPException(403, f"a session's changes need its {CSRF_HEADER} header")
     return User(row.id, row.name, row.role)
 
 

@@ -69,6 +69,24 @@ class Conflict(TracelotError):
     http_status = 409
 
 
+class Unauthenticated(TracelotError):
+    """No valid credentials: a wrong password, an unknown user, an expired session."""
+
+    code = "unauthenticated"
+    http_status = 401
+
+
+class TooManyAttempts(TracelotError):
+    """Too many failed logins for a user from an address: wait `retry_after` seconds."""
+
+    code = "too_many_attempts"
+    http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class NotMigrated(TracelotError):
     """The database has no tracelot schema, or an older one."""
 

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import secrets
 from typing import Any
 
 from pwdlib import PasswordHash
-from sqlalchemy import Connection, Row, bindparam, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
-from tracelot.domain.errors import AlreadyExists, InvalidInput, NotFound
+from tracelot.domain.errors import AlreadyExists, InvalidInput, NotFound, TooManyAttempts
 from tracelot.domain.roles import check_role
 from tracelot.domain.values import check_code
 from tracelot.services.ledger import now
-from tracelot.store.tables import api_tokens, users
+from tracelot.store.tables import api_tokens, login_attempts, users
 
 TOKEN_PREFIX = "tl_"
 MIN_PASSWORD = 12
+SESSION_HOURS = 12
+#: failed logins of a user name from an address before it must wait, and how long
+MAX_FAILURES, FAILURE_WINDOW = 5, dt.timedelta(minutes=15)
 _HASHER = PasswordHash.recommended()  # argon2id
 # a password hash that no password matches: checking an unknown user costs the same time
 _NOBODY = _HASHER.hash(secrets.token_urlsafe(16))
@@ -84,28 +88,74 @@ def create_token(
     row = _user(conn, user)
     if expires_days is not None and expires_days < 1:
         raise InvalidInput(f"a token expires after at least one day, not {expires_days}")
+    expires = now() + dt.timedelta(days=expires_days) if expires_days else None
+    return _issue(conn, row, name=name or f"token of {row.name}", expires=expires, kind="api")
+
+
+def _issue(conn: Connection, row: Row, *, name: str, expires: Any, kind: str) -> dict[str, Any]:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    created = now()
-    expires = created + dt.timedelta(days=expires_days) if expires_days else None
     result = conn.execute(
         insert(api_tokens)
         .values(
             user_id=row.id,
-            name=name or f"token of {row.name}",
+            name=name,
             prefix=token[:10],
             digest=_digest(token),
-            created_at=created,
+            created_at=now(),
             expires_at=expires,
+            kind=kind,
         )
         .returning(api_tokens.c.id)
     )
     return {"id": result.scalar_one(), "user": row.name, "expires_at": expires, "token": token}
 
 
+def start_session(conn: Connection, name: str, password: str, address: str) -> dict | None:
+    """Log in: a web session (a token of kind `session`, valid SESSION_HOURS) for the
+    right password; None for a wrong one. Every attempt is kept: after MAX_FAILURES
+    failures of a user name from an address within FAILURE_WINDOW, it must wait."""
+    name, address = name[:64], address[:64]
+    attempts = login_attempts.c
+    mine = (attempts.user_name == name, attempts.address == address)
+    conn.execute(delete(login_attempts).where(*mine, attempts.at < now() - FAILURE_WINDOW))
+    failures = conn.execute(
+        select(attempts.at).where(*mine, attempts.ok.is_(False)).order_by(attempts.at.desc())
+    ).scalars()
+    recent = list(itertools.islice(failures, MAX_FAILURES))
+    if len(recent) == MAX_FAILURES:
+        wait = recent[-1] + FAILURE_WINDOW - now()
+        raise TooManyAttempts(
+            f"too many failed logins for {name} from {address}: try again later",
+            retry_after=max(1, int(wait.total_seconds()) + 1),
+        )
+    row = authenticate(conn, name, password)
+    conn.execute(
+        insert(login_attempts).values(user_name=name, address=address, at=now(), ok=row is not None)
+    )
+    if row is None:
+        return None
+    conn.execute(delete(login_attempts).where(*mine, attempts.ok.is_(False)))
+    expires = now() + dt.timedelta(hours=SESSION_HOURS)
+    return {
+        **_issue(conn, row, name="web session", expires=expires, kind="session"),
+        "role": row.role,
+    }
+
+
+def end_session(conn: Connection, token: str) -> None:
+    """Log out: the session's token works no more."""
+    conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.digest == _digest(token), api_tokens.c.revoked_at.is_(None))
+        .values(revoked_at=now())
+    )
+
+
 def list_tokens(conn: Connection) -> list[dict[str, Any]]:
     query = (
         select(api_tokens, users.c.name.label("user"))
         .join(users, users.c.id == api_tokens.c.user_id)
+        .where(api_tokens.c.kind == "api")  # web sessions are not API tokens
         .order_by(api_tokens.c.id)
     )
     return [
@@ -159,6 +209,7 @@ _BY_DIGEST = (
         api_tokens.c.expires_at,
         api_tokens.c.revoked_at,
         api_tokens.c.last_used_at,
+        api_tokens.c.kind,
     )
     .join(users, users.c.id == api_tokens.c.user_id)
     .where(api_tokens.c.digest == bindparam("digest"))

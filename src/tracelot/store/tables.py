@@ -260,6 +260,19 @@ api_tokens = Table(
     Column("expires_at", UtcDateTime),
     Column("revoked_at", UtcDateTime),
     Column("last_used_at", UtcDateTime),
+    Column("kind", String(16), nullable=False, server_default="api"),  # api, or a web session
+)
+
+# every login attempt, to limit them per user name and address
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Index("ix_login_attempts_user_name_address_at", "user_name", "address", "at"),
 )
 
 # the answer given to an operation sent with an Idempotency-Key, to give it again
