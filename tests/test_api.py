@@ -92,6 +92,11 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         tl.hold(ref, reason="to release")
         return ref
 
+    def repairable() -> dict:
+        old, new, serial = next(units), next(units), f"RD{next(n)}"
+        tl.build("DEV", to="A1", serial=serial, consume=[old])
+        return {"assembly": f"DEV:{serial}", "remove": old, "install": new, "scrap": True}
+
     def user() -> str:
         name = f"user{next(n)}"
         tl.add_user(name, role="viewer")
@@ -133,6 +138,7 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
             "path": {"token_id": tl.create_token("u_viewer")["id"]}
         },
         ("GET", "/api/v1/items"): lambda: {},
+        ("GET", "/api/v1/stock.csv"): lambda: {"params": {"serials": True}},
         ("GET", "/api/v1/items/{code}"): lambda: {"path": {"code": "PCB"}},
         ("POST", "/api/v1/items"): lambda: {
             "json": {"code": f"NEW{next(n)}", "name": "New", "tracking": "none"}
@@ -171,6 +177,7 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         ("POST", "/api/v1/operations/return"): lambda: {
             "json": {"ref": "SCREW", "from": "ACME", "to": "A1", "qty": 1}
         },
+        ("POST", "/api/v1/operations/replace"): lambda: {"json": repairable()},
         ("POST", "/api/v1/operations/scrap"): lambda: {
             "json": {"ref": "SCREW", "reason": "bent", "qty": 1, "from": "A1"}
         },
@@ -395,3 +402,31 @@ def test_trace_recall_and_labels_over_http(api) -> None:
     assert client.get(f"{PREFIX}/items", headers=auth(made["token"])).status_code == 200
     assert client.delete(f"{PREFIX}/tokens/{made['id']}", headers=admin).status_code == 204
     assert client.get(f"{PREFIX}/items", headers=auth(made["token"])).status_code == 401
+
+
+def test_lists_sort_and_search_and_stock_streams_as_csv(api) -> None:
+    client, tokens = api
+    viewer = auth(tokens["viewer"])
+    codes = [i["item"] for i in client.get(f"{PREFIX}/items", headers=viewer).json()["items"]]
+    down = client.get(f"{PREFIX}/items", params={"sort": "-item"}, headers=viewer).json()
+    assert [i["item"] for i in down["items"]] == sorted(codes, reverse=True)
+    found = client.get(f"{PREFIX}/items", params={"q": "cel"}, headers=viewer).json()
+    assert [i["item"] for i in found["items"]] == ["CELL"] and found["total"] == 1
+    bad = client.get(f"{PREFIX}/items", params={"sort": "colour"}, headers=viewer)
+    assert bad.status_code == 422 and "cannot sort by colour" in bad.json()["detail"]
+
+    query = {"serials": True, "item": "PCB", "sort": "-serial", "limit": 3, "offset": 1}
+    units = client.get(f"{PREFIX}/stock", params=query, headers=viewer).json()
+    assert units["total"] == 305 and [u["serial"] for u in units["items"]] == [
+        "SN0004", "SN0003", "SN0002"
+    ]  # fmt: skip
+    csv = client.get(f"{PREFIX}/stock.csv", params={"serials": True}, headers=viewer)
+    assert csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.splitlines()
+    assert lines[0].startswith("item,item_name,location,location_path,lot,serial,qty")
+    everything = client.get(f"{PREFIX}/stock", params={"serials": True, "limit": 1000},
+                            headers=viewer).json()  # fmt: skip
+    assert len(lines) == everything["total"] + 1
+    assert any(line.startswith("PCB,") and ",SN0001,1," in line for line in lines)
+    unknown = client.get(f"{PREFIX}/stock.csv", params={"item": "NOPE"}, headers=viewer)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"

@@ -11,7 +11,7 @@ import datetime as dt
 import getpass
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -456,6 +456,27 @@ class Tracelot:
         return self._run(
             inquiry.stock_rows, write=False, item=item, location=location, lot=lot, serials=serials
         )
+
+    def iter_stock(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """The rows of `stock()`, read from the database as they are consumed (constant
+        memory at any size). Bad filters are refused at once, before the first row."""
+        if self._batch is not None:
+            return inquiry.iter_stock(self._batch, **filters)
+        if not self._schema_checked:
+            self.check_schema()
+        held = ExitStack()
+        conn = held.enter_context(transaction(self.engine, write=False))
+        try:
+            rows = inquiry.iter_stock(conn, stream=True, **filters)
+        except BaseException:
+            held.close()
+            raise
+
+        def rows_then_close() -> Iterator[dict[str, Any]]:
+            with held:
+                yield from rows
+
+        return rows_then_close()
 
     def where(self, ref: str) -> list[dict[str, Any]]:
         """Where a unit, lot or item is now."""

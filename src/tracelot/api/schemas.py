@@ -237,6 +237,14 @@ class ScrapRequest(_Op):
     qty: Qty | None = None
 
 
+class ReplaceRequest(_Op):
+    assembly: str = Field(examples=["DEV:D1"], description="The built unit repaired.")
+    remove: str = Field(examples=["PCB:SN0001"], description="The component unit taken out.")
+    install: str = Field(examples=["PCB:SN0009"], description="The component unit put in.")
+    to: str | None = Field(default=None, description="Where the removed unit goes.")
+    scrap: bool = Field(default=False, description="Scrap the removed unit.")
+
+
 class AdjustRequest(_Op):
     item: str = Field(examples=["SCREW"])
     at: str = Field(examples=["A1"], description="The location counted.")

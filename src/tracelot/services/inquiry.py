@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import (
@@ -56,15 +57,23 @@ def _today() -> dt.date:
     return dt.datetime.now(dt.UTC).date()
 
 
-def stock_rows(
+def stock_rows(conn: Connection, **filters: Any) -> list[dict[str, Any]]:
+    """Stock on hand from the projection: one row per item, location and lot (or per unit)."""
+    return list(iter_stock(conn, **filters))
+
+
+def iter_stock(
     conn: Connection,
     *,
     item: str | None = None,
     location: str | None = None,
     lot: str | None = None,
     serials: bool = False,
-) -> list[Row]:
-    """Stock on hand from the projection: one row per item, location and lot (or per unit)."""
+    stream: bool = False,
+) -> Iterator[dict[str, Any]]:
+    """The rows of `stock_rows` one by one; with `stream`, read from the database in
+    batches as they are consumed (a server-side cursor on PostgreSQL): an export of a
+    million units in constant memory."""
     params: dict[str, Any] = {}
     item_row = item_by_code(conn, item) if item else None
     if item_row is not None:
@@ -79,10 +88,11 @@ def stock_rows(
         else:
             params["lot_code"] = lot
     query = _stock_query(serials, *(k in params for k in ("item_id", "path", "lot_id", "lot_code")))
-    rows = conn.execute(query, params)
     today = _today()
     held_units, held_lots = held_sets(conn)
-    return [
+    options = {"stream_results": True, "yield_per": 2000} if stream else {}
+    rows = conn.execute(query, params, execution_options=options)
+    return (
         {
             "item": r.item,
             "item_name": r.item_name,
@@ -98,7 +108,7 @@ def stock_rows(
             "held": r.lot_id in held_lots or r.unit_id in held_units,
         }
         for r in rows
-    ]
+    )
 
 
 @functools.cache

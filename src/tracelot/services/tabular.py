@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
@@ -16,6 +16,11 @@ from tracelot.domain.values import normalize
 AFFECTED_COLUMNS = [
     "item", "serial", "lot", "qty", "status", "location", "location_path", "customer",
     "customer_name", "shipment_ref", "shipment_date",
+]  # fmt: skip
+#: stock on hand, a row per item, location and lot (or unit)
+STOCK_COLUMNS = [
+    "item", "item_name", "location", "location_path", "lot", "serial", "qty", "uom", "status",
+    "expires", "expired", "held",
 ]  # fmt: skip
 #: a recall's customer notification list
 NOTIFY_COLUMNS = [
@@ -36,13 +41,26 @@ def csv_value(value: Any) -> str:
     return str(value)
 
 
+def csv_lines(
+    rows: Iterable[dict[str, Any]], columns: Sequence[str], chunk: int = 1 << 16
+) -> Iterator[str]:
+    """The CSV text of `rows` (a header, then a line per row) in pieces of about `chunk`
+    characters: what a streamed export sends as it reads."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_value(row.get(k)) for k in columns])
+        if buffer.tell() >= chunk:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
 def write_csv(out: IO[str], rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> None:
-    writer = csv.DictWriter(out, columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows({k: csv_value(r.get(k)) for k in columns} for r in rows)
+    out.writelines(csv_lines(rows, columns))
 
 
 def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    write_csv(buffer, rows, columns)
-    return buffer.getvalue()
+    return "".join(csv_lines(rows, columns))

@@ -18,6 +18,7 @@ from tracelot.api.schemas import (
     OperationPublic,
     Problem,
     ReceiveRequest,
+    ReplaceRequest,
     ReturnRequest,
     ScrapRequest,
     ShipRequest,
@@ -281,6 +282,40 @@ def adjust(
             at_location=body.at,
             counted=body.counted,
             lot=body.lot,
+            reference=body.reference,
+            note=body.note,
+        ),
+    )
+
+
+@router.post(
+    "/replace",
+    dependencies=OPERATE,
+    status_code=201,
+    responses=ANSWERS,
+    summary="Repair a built unit: swap a component; genealogy keeps both, with dates.",
+)
+def replace(
+    db: DB,
+    user: CurrentUser,
+    request: Request,
+    response: Response,
+    body: ReplaceRequest,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    return _run(
+        db,
+        user,
+        request,
+        response,
+        key,
+        body,
+        lambda t: t.replace(
+            body.assembly,
+            remove=body.remove,
+            install=body.install,
+            to=body.to,
+            scrap=body.scrap,
             reference=body.reference,
             note=body.note,
         ),

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 
 from tracelot.api.deps import DB, allow
-from tracelot.api.routes.setup import Limit, Offset, page
+from tracelot.api.listing import Limit, Offset, Search, Sort, page
 from tracelot.api.schemas import HistoryRow, Page, Ref, StockRow, VerifyPublic, WhereRow
+from tracelot.services.tabular import STOCK_COLUMNS, csv_lines
 
 router = APIRouter(tags=["stock"])
 READ = [Depends(allow("read"))]
@@ -27,9 +29,36 @@ def stock(
     serials: bool = False,
     limit: Limit = 100,
     offset: Offset = 0,
+    sort: Sort = None,
+    q: Search = None,
 ) -> Page[StockRow]:
     rows = db.stock(item=item, location=location, lot=lot, serials=serials)
-    return Page[StockRow].model_validate(page(rows, limit, offset))
+    searched = ("item", "item_name", "location", "lot", "serial")
+    return Page[StockRow].model_validate(
+        page(rows, limit, offset, sort=sort, q=q, searched=searched)
+    )
+
+
+@router.get(
+    "/stock.csv",
+    dependencies=READ,
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}},
+    summary="All of the stock on hand as CSV, streamed as it is read (any size).",
+)
+def stock_csv(
+    db: DB,
+    item: str | None = None,
+    location: str | None = None,
+    lot: str | None = None,
+    serials: bool = False,
+) -> StreamingResponse:
+    rows = db.iter_stock(item=item, location=location, lot=lot, serials=serials)
+    return StreamingResponse(
+        csv_lines(rows, STOCK_COLUMNS),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="stock.csv"'},
+    )
 
 
 @router.get(

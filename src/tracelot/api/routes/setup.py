@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
 from tracelot.api.deps import DB, allow
+from tracelot.api.listing import Limit, Offset, Search, Sort, page
 from tracelot.api.schemas import (
     GtinCreate,
     ItemCreate,
@@ -20,22 +19,14 @@ from tracelot.api.schemas import (
 
 router = APIRouter(tags=["master data"])
 READ, WRITE = [Depends(allow("read"))], [Depends(allow("master_data"))]
-Limit = Annotated[int, Query(ge=1, le=1000, description="Rows in a page.")]
-Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
-
-
-def page(rows: list, limit: int, offset: int) -> dict:
-    return {
-        "items": rows[offset : offset + limit],
-        "total": len(rows),
-        "limit": limit,
-        "offset": offset,
-    }
 
 
 @router.get("/items", dependencies=READ, summary="List items, by code.")
-def list_items(db: DB, limit: Limit = 100, offset: Offset = 0) -> Page[ItemPublic]:
-    return Page[ItemPublic].model_validate(page(db.items(), limit, offset))
+def list_items(
+    db: DB, limit: Limit = 100, offset: Offset = 0, sort: Sort = None, q: Search = None
+) -> Page[ItemPublic]:
+    rows = page(db.items(), limit, offset, sort=sort, q=q, searched=("item", "name", "gtin"))
+    return Page[ItemPublic].model_validate(rows)
 
 
 @router.get("/items/{code}", dependencies=READ, summary="One item, with its GTINs.")
@@ -60,10 +51,18 @@ def add_gtin(db: DB, code: str, body: GtinCreate) -> ItemPublic:
 
 @router.get("/locations", dependencies=READ, summary="The location tree, in tree order.")
 def list_locations(
-    db: DB, limit: Limit = 1000, offset: Offset = 0, virtual: bool = False
+    db: DB,
+    limit: Limit = 1000,
+    offset: Offset = 0,
+    sort: Sort = None,
+    q: Search = None,
+    virtual: bool = False,
 ) -> Page[LocationPublic]:
     rows = db.locations(include_virtual=virtual)
-    return Page[LocationPublic].model_validate(page(rows, limit, offset))
+    searched = ("location", "name", "location_path")
+    return Page[LocationPublic].model_validate(
+        page(rows, limit, offset, sort=sort, q=q, searched=searched)
+    )
 
 
 @router.post("/locations", dependencies=WRITE, status_code=201, summary="Add a location.")
@@ -73,9 +72,15 @@ def add_location(db: DB, body: LocationCreate) -> LocationPublic:
 
 @router.get("/parties", dependencies=READ, summary="Suppliers and customers.")
 def list_parties(
-    db: DB, kind: str | None = None, limit: Limit = 100, offset: Offset = 0
+    db: DB,
+    kind: str | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    sort: Sort = None,
+    q: Search = None,
 ) -> Page[PartyPublic]:
-    return Page[PartyPublic].model_validate(page(db.parties(kind), limit, offset))
+    rows = page(db.parties(kind), limit, offset, sort=sort, q=q, searched=("party", "name"))
+    return Page[PartyPublic].model_validate(rows)
 
 
 @router.post("/parties", dependencies=WRITE, status_code=201, summary="Add a party.")

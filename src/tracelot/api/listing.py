@@ -1,0 +1,52 @@
+"""Lists over HTTP: a page (`limit`, `offset`, and the `total`), sorted by any field of
+the rows (`sort=field`, `-field` descending) and narrowed by a search (`q`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from fastapi import Query
+
+from tracelot.domain.errors import InvalidInput
+
+Limit = Annotated[int, Query(ge=1, le=1000, description="Rows in a page.")]
+Offset = Annotated[int, Query(ge=0, le=10**9, description="Rows to skip.")]
+Sort = Annotated[
+    str | None,
+    Query(
+        pattern=r"^-?[a-z_]{1,40}$",
+        description="A field of the rows to sort by; `-field` for descending.",
+    ),
+]
+Search = Annotated[
+    str | None,
+    Query(max_length=200, description="Only rows with this text (any case) in their codes."),
+]
+
+
+def page(
+    rows: list[dict[str, Any]],
+    limit: int,
+    offset: int,
+    *,
+    sort: str | None = None,
+    q: str | None = None,
+    searched: Sequence[str],
+) -> dict[str, Any]:
+    if q:
+        needle = q.casefold()
+        rows = [r for r in rows if any(needle in str(r.get(f) or "").casefold() for f in searched)]
+    if sort:
+        field = sort.removeprefix("-")
+        if rows and field not in rows[0]:
+            raise InvalidInput(f"cannot sort by {field}: sort by one of {', '.join(rows[0])}")
+        rows = sorted(
+            rows, key=lambda r: (r[field] is None, r[field]), reverse=sort.startswith("-")
+        )
+    return {
+        "items": rows[offset : offset + limit],
+        "total": len(rows),
+        "limit": limit,
+        "offset": offset,
+    }
