@@ -21,6 +21,7 @@ from tracelot.domain.errors import Conflict, NotMigrated, Unauthenticated
 from tracelot.domain.serials import parse_serials
 from tracelot.services import (
     catalog,
+    expiry,
     idempotency,
     inquiry,
     movement,
@@ -441,6 +442,30 @@ class Tracelot:
         """Repair a built unit: swap one component unit for another."""
         return self._op(production.replace, assembly=assembly, remove=remove, install=install,
                         to=to, scrap=scrap, reference=reference, note=note, at=at)  # fmt: skip
+
+    # -- expiry -----------------------------------------------------------------------
+
+    def expiring(self, *, within_days: int = 30, today: dt.date | None = None) -> dict[str, Any]:
+        """What expires within `within_days` (or has expired): where, how much, the value."""
+        return self._run(expiry.expiring, write=False, within_days=within_days,
+                         today=today or inquiry.today())  # fmt: skip
+
+    def expire(self, *, today: dt.date | None = None) -> dict[str, Any]:
+        """Hold every expired lot and unit not held for it yet (safe to run daily)."""
+        return self._op(expiry.expire, today=today or inquiry.today())
+
+    def pick(
+        self,
+        item: str,
+        *,
+        qty: Decimal | str | int,
+        lot: str | None = None,
+        from_location: str | None = None,
+        today: dt.date | None = None,
+    ) -> dict[str, Any]:
+        """Which lots and bins (or units) to pick `qty` of an item from, first-expiry-first-out."""
+        return self._run(expiry.pick, write=False, item=item, qty=qty, lot=lot,
+                         from_location=from_location, today=today or inquiry.today())  # fmt: skip
 
     # -- questions --------------------------------------------------------------------
 

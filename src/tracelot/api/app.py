@@ -73,6 +73,7 @@ def api_routers() -> list[APIRouter]:
     """The routers under /api/v1, each route guarded by a capability (`deps.allow`)."""
     from tracelot.api.routes import (
         admin,
+        control,
         labels,
         operations,
         quality,
@@ -82,7 +83,7 @@ def api_routers() -> list[APIRouter]:
         setup,
     )
 
-    modules = (session, setup, reading, operations, scanning, quality, labels, admin)
+    modules = (session, setup, reading, operations, scanning, quality, control, labels, admin)
     return [module.router for module in modules]
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import re
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +13,7 @@ from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.output import out, print_json, table
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.roles import ROLES
+from tracelot.domain.values import parse_days
 
 user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
@@ -79,12 +79,7 @@ def token_create(
     name: Annotated[str | None, typer.Option("--name", help="What it is for.")] = None,
 ) -> None:
     """Create an API token; it is printed once, alone on the last line."""
-    days = None
-    if expires is not None:
-        match = re.fullmatch(r"(\d+)d?", expires.strip())
-        if not match:
-            raise InvalidInput(f"--expires {expires!r}: a number of days such as 90d")
-        days = int(match[1])
+    days = parse_days(expires, what="--expires") if expires is not None else None
     made = db(ctx).create_token(user, name=name, expires_days=days)
     until = f", expires {made['expires_at']:%Y-%m-%d}" if made["expires_at"] else ""
     out.print(f"token {made['id']} for {made['user']}{until} (shown once):")

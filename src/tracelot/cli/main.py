@@ -11,6 +11,7 @@ from typer.core import TyperGroup
 from tracelot.app import connect
 from tracelot.cli import (
     admin,
+    control,
     demo,
     inquiry,
     masterdata,
@@ -81,6 +82,7 @@ scanning.register(app)
 demo.register(app)
 admin.register(app)
 serve.register(app)
+control.register(app)
 
 
 def main() -> None:

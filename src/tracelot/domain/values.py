@@ -58,6 +58,14 @@ def parse_date(value: object, *, what: str = "date") -> dt.date:
         raise InvalidInput(f"{what} {value!r} is not a date (use YYYY-MM-DD)") from None
 
 
+def parse_days(value: object, *, what: str = "days") -> int:
+    """A number of days: `30`, `30d` (zero or more, at most a hundred years)."""
+    match = re.fullmatch(r"(\d{1,5})d?", str(value).strip())
+    if not match or int(match[1]) > 36500:
+        raise InvalidInput(f"{what} {value!r}: a number of days such as 30d")
+    return int(match[1])
+
+
 def check_code(value: str, *, what: str) -> str:
     """A code (item, location, party, lot, serial) is non-empty and free of separators."""
     code = (value or "").strip()

@@ -53,7 +53,8 @@ from tracelot.store.tables import (
 Row = dict[str, Any]
 
 
-def _today() -> dt.date:
+def today() -> dt.date:
+    """Today in UTC: what expiry is judged by."""
     return dt.datetime.now(dt.UTC).date()
 
 
@@ -88,7 +89,7 @@ def iter_stock(
         else:
             params["lot_code"] = lot
     query = _stock_query(serials, *(k in params for k in ("item_id", "path", "lot_id", "lot_code")))
-    today = _today()
+    day = today()
     held_units, held_lots = held_sets(conn)
     options = {"stream_results": True, "yield_per": 2000} if stream else {}
     rows = conn.execute(query, params, execution_options=options)
@@ -104,7 +105,7 @@ def iter_stock(
             "uom": r.uom,
             "status": status_at(r.kind).value,
             "expires": r.expires,
-            "expired": is_expired(r.expires, today),
+            "expired": is_expired(r.expires, day),
             "held": r.lot_id in held_lots or r.unit_id in held_units,
         }
         for r in rows
@@ -215,7 +216,7 @@ def where(conn: Connection, ref: str) -> list[Row]:
         return stock_rows(conn, item=item_row.code)
     lot_row = lot_by_code(conn, item_row, parsed.key or "")
     lot_holds = describe(open_holds_of(conn, None, lot_row.id))
-    today = _today()
+    day = today()
     base = {
         "item": item_row.code,
         "item_name": item_row.name,
@@ -223,7 +224,7 @@ def where(conn: Connection, ref: str) -> list[Row]:
         "serial": None,
         "uom": item_row.uom,
         "expires": lot_row.expires,
-        "expired": is_expired(lot_row.expires, today),
+        "expired": is_expired(lot_row.expires, day),
         "held": bool(lot_holds),
         "holds": lot_holds,
     }
@@ -393,7 +394,7 @@ def _unit_place(conn: Connection, rows: list[Any], ref: str) -> Row:
         "uom": r.uom,
         "status": status.value,
         "expires": r.expires,
-        "expired": is_expired(r.expires, _today()),
+        "expired": is_expired(r.expires, today()),
         "held": bool(unit_holds),
         "holds": unit_holds,
         "customer": r.customer,

@@ -22,6 +22,11 @@ STOCK_COLUMNS = [
     "item", "item_name", "location", "location_path", "lot", "serial", "qty", "uom", "status",
     "expires", "expired", "held",
 ]  # fmt: skip
+#: what expires soon, or has
+EXPIRING_COLUMNS = [
+    "item", "item_name", "lot", "serial", "location", "location_path", "qty", "uom", "expires",
+    "days_left", "expired", "held", "unit_cost", "value",
+]  # fmt: skip
 #: a recall's customer notification list
 NOTIFY_COLUMNS = [
     "customer", "customer_name", "item", "serial", "lot", "qty", "shipment_ref",
