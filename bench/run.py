@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+import api_load
 import foundation
 import inventree
 import scanning
@@ -41,6 +42,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("inventree", "2 and 3", "A.4 and B.4 the InvenTree workload", inventree.run),
     ("trace", "3", "B.1-3 traces and a recall on a 200,000-build plant", tracing.run),
     ("scan", "4", "C.1 resolve scans at a million units", scanning.run),
+    ("api", "6", "D.1 scan-and-move over HTTP", api_load.run),
 ]
 
 
