@@ -10,9 +10,10 @@ moves them) and knows where each is, so every move is a real one and every answe
 none twice), each unit must be in the bin its last move sent it to, and `verify()` must
 pass.
 
-The full run also measures both servers with TCP_NODELAY restored on uvicorn's listening
-socket (`bench/serve_nodelay.py`, uvicorn issue #3149), as a reference: the targets apply
-to `tracelot serve` as it is.
+`tracelot serve` binds its socket for several workers as TCP, so that its connections get
+TCP_NODELAY (uvicorn 0.54 does not: issue #3149, a ~40 ms stall on every request but a
+connection's first); the floor is served by uvicorn with the same socket
+(`bench/serve_nodelay.py`), so that both are served alike.
 
 PostgreSQL: $TRACELOT_BENCH_PG_URL (a server: the section makes and drops its own database
 there), else a throwaway server by `scripts/pg-test-server` on a free port, stopped at the
@@ -58,7 +59,8 @@ WORKERS = 2
 CLIENTS = int(os.environ.get("TRACELOT_BENCH_API_CLIENTS", "16"))
 PG_DATABASE = "tracelot_bench"
 FLOOR = "bare FastAPI endpoint, one indexed SELECT (bench/floor_app.py), same load"
-#: how each server is started: as it is, and (full runs) with TCP_NODELAY restored
+#: how each server is started: tracelot as users start it; the floor with the socket
+#: tracelot serve binds (TCP_NODELAY), not uvicorn's own
 AS_IS = [sys.executable, "-m"]
 PHASES = ("warm-up", "one client alone", "measured")
 NODELAY = [sys.executable, str(HERE / "serve_nodelay.py")]
@@ -118,15 +120,14 @@ def _measure(ctx: Context, backend: str, url: str, sizes: Sizes, *, targets: boo
     say(f"  ({backend}: {len(serials):,} units received)")
     mover = Mover(serials)
     refused: list[str] = []  # tracelot's answers other than 201
-    variants = [("", AS_IS)] if ctx.quick else [("", AS_IS), ("TCP_NODELAY restored", NODELAY)]
-    for variant, launch in variants:
+    for variant, launch in [("", AS_IS)]:
         name = f"{backend.lower()}{'-nodelay' if variant else ''}"
         which = f"{backend}{', ' + variant if variant else ''}"
         serve = [*launch, "tracelot", "--db", url, "serve", "--workers", str(WORKERS)]
         say(f"  ({which}: tracelot serve)")
         with _serving(serve, ctx.db_dir / f"serve-{name}.log", {}) as server:
             phases = _drive(server, mover, sizes, {"Authorization": f"Bearer {token}"})
-        floor_app = [*launch, "uvicorn", "floor_app:create", "--factory", "--app-dir", str(HERE)]
+        floor_app = [*NODELAY, "uvicorn", "floor_app:create", "--factory", "--app-dir", str(HERE)]
         floor_app += ["--workers", str(WORKERS), "--log-level", "info"]  # as tracelot serve
         env = {"FLOOR_DATABASE_URL": url, "FLOOR_ITEM": ITEM}
         say(f"  ({which}: the floor)")

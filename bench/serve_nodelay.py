@@ -1,6 +1,6 @@
-"""Run a command line of tracelot, or uvicorn's, with uvicorn's listening socket marked as
-TCP, so that its connections get TCP_NODELAY: a reference for the `api` section, never
-what it measures against its targets.
+"""Run a command line of uvicorn's (or tracelot's) with uvicorn's listening socket marked
+as TCP, so that its connections get TCP_NODELAY, as `tracelot serve` binds its own: the
+`api` section serves its floor this way, so that both servers are served alike.
 
 With `--workers N` (N > 1) uvicorn binds the socket itself, leaving its protocol at 0;
 the sockets it accepts inherit that, and asyncio enables TCP_NODELAY only on sockets that

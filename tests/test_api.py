@@ -433,3 +433,20 @@ def test_lists_sort_and_search_and_stock_streams_as_csv(api) -> None:
     assert any(line.startswith("PCB,") and ",SN0001,1," in line for line in lines)
     unknown = client.get(f"{PREFIX}/stock.csv", params={"item": "NOPE"}, headers=viewer)
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+
+
+def test_serve_binds_a_tcp_socket_for_several_workers() -> None:
+    """uvicorn binds the socket of several workers with protocol 0, so asyncio leaves
+    Nagle's algorithm on and every response waits ~40 ms for a delayed ACK; tracelot
+    serve's socket says TCP (the `api` benchmark measured the difference)."""
+    import socket
+
+    from tracelot.cli.serve import _Config
+
+    config = _Config("tracelot.api.app:create_app", factory=True, host="127.0.0.1", port=0,
+                     workers=2)  # fmt: skip
+    sock = config.bind_socket()
+    try:
+        assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()
+    finally:
+        sock.close()

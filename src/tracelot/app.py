@@ -136,17 +136,17 @@ class Tracelot:
     ) -> tuple[int, Any]:
         """Run `fn` (an operation, returning its JSON answer) once per idempotency key: a
         request sent again with the key gets the first answer and does nothing."""
-        if key is not None:
-            found = self._run(
-                idempotency.answered, write=False, user_id=user_id, key=key, digest=digest
-            )
-            if found is not None:
-                return found
+        if key is None:  # nothing to remember: the operation's own transaction suffices
+            return status, fn(self)
+        found = self._run(
+            idempotency.answered, write=False, user_id=user_id, key=key, digest=digest
+        )
+        if found is not None:
+            return found
         with self.atomic() as batch:
             body = fn(batch)
-            if key is not None:
-                batch._run(idempotency.remember, write=True, user_id=user_id, key=key,
-                           digest=digest, status=status, body=body)  # fmt: skip
+            batch._run(idempotency.remember, write=True, user_id=user_id, key=key,
+                       digest=digest, status=status, body=body)  # fmt: skip
         return status, body
 
     def _op(self, fn: Callable[..., T], **kwargs: Any) -> T:

@@ -24,6 +24,7 @@ from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
 from tracelot.domain.values import normalize
 from tracelot.services.lookup import location_ids_of_kind
+from tracelot.store.engine import MEMO
 from tracelot.store.tables import items, locations, lots, moves, operations, stock, units
 
 Progress = Callable[[int, int], None]
@@ -55,21 +56,21 @@ def new_operation(
     note: str | None = None,
     party_id: int | None = None,
 ) -> int:
-    """Append an operation row and return its id."""
+    """Append an operation row and return its id (the row is remembered for the
+    transaction: the operation's answer is made without reading it back)."""
     recorded = now()
-    return conn.execute(
-        insert(operations)
-        .values(
-            kind=kind.value,
-            occurred_at=at or recorded,
-            recorded_at=recorded,
-            user_name=user,
-            reference=reference,
-            note=note,
-            party_id=party_id,
-        )
-        .returning(operations.c.id)
-    ).scalar_one()
+    values = {
+        "kind": kind.value,
+        "occurred_at": at or recorded,
+        "recorded_at": recorded,
+        "user_name": user,
+        "reference": reference,
+        "note": note,
+        "party_id": party_id,
+    }
+    op_id = conn.execute(insert(operations).values(values).returning(operations.c.id)).scalar_one()
+    conn.info.setdefault(MEMO, {})[("operation#", op_id)] = values
+    return op_id
 
 
 def post(

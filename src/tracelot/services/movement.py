@@ -75,7 +75,8 @@ def move(
         conn, OperationKind.MOVE, user=user, at=at, reference=reference, note=note
     )
     post(conn, op_id, lines)
-    return result(conn, op_id, lines)
+    serials = {t.unit.id: t.unit.serial for t in targets if t.unit is not None}
+    return result(conn, op_id, lines, serials=serials)
 
 
 def scrap(

@@ -10,17 +10,23 @@ from sqlalchemy import Connection, select
 from tracelot.services.ledger import Line
 from tracelot.services.lookup import item_by_id, location_by_id, lot_by_id
 from tracelot.services.results import OperationResult, OpLine
+from tracelot.store.engine import MEMO
 from tracelot.store.tables import operations, parties, units
 
 
-def summarize(conn: Connection, lines: Sequence[Line]) -> list[OpLine]:
-    """Group lines by item, lot, from and to, listing the serials of units."""
+def summarize(
+    conn: Connection, lines: Sequence[Line], serials: dict[int, str] | None = None
+) -> list[OpLine]:
+    """Group lines by item, lot, from and to, listing the serials of units (`serials`:
+    those the caller knows already, by unit id)."""
     item_codes = {i: item_by_id(conn, i).code for i in {ln.item_id for ln in lines}}
     lot_codes = {i: lot_by_id(conn, i).code for i in {ln.lot_id for ln in lines if ln.lot_id}}
     paths = {
         i: location_by_id(conn, i).path for i in {x for ln in lines for x in (ln.from_id, ln.to_id)}
     }
-    serials = _lookup(conn, units.c.id, units.c.serial, {ln.unit_id for ln in lines if ln.unit_id})
+    serials = dict(serials or {})
+    missing = {ln.unit_id for ln in lines if ln.unit_id and ln.unit_id not in serials}
+    serials.update(_lookup(conn, units.c.id, units.c.serial, missing))
     grouped: dict[tuple[int, int | None, int, int], OpLine] = {}
     for ln in lines:
         key = (ln.item_id, ln.lot_id, ln.from_id, ln.to_id)
@@ -55,21 +61,25 @@ def result(
     *,
     summary: list[OpLine] | None = None,
     outputs: list[str] | None = None,
+    serials: dict[int, str] | None = None,
 ) -> OperationResult:
-    """What an operation did, read back from the ledger row it wrote."""
-    op = conn.execute(
-        select(operations, parties.c.code.label("party"))
-        .outerjoin(parties, parties.c.id == operations.c.party_id)
-        .where(operations.c.id == op_id)
-    ).one()
+    """What an operation did: the row it wrote (as remembered by `new_operation` in this
+    transaction, else read back) and its lines."""
+    op = conn.info.get(MEMO, {}).get(("operation#", op_id))
+    if op is None:
+        op = conn.execute(select(operations).where(operations.c.id == op_id)).one()._asdict()
+    party = (
+        op["party_id"]
+        and conn.execute(select(parties.c.code).where(parties.c.id == op["party_id"])).scalar_one()
+    )
     return OperationResult(
         id=op_id,
-        kind=op.kind,
-        occurred_at=op.occurred_at,
-        user=op.user_name,
-        reference=op.reference,
-        party=op.party,
-        note=op.note,
-        lines=summary if summary is not None else summarize(conn, lines),
+        kind=op["kind"],
+        occurred_at=op["occurred_at"],
+        user=op["user_name"],
+        reference=op["reference"],
+        party=party or None,
+        note=op["note"],
+        lines=summary if summary is not None else summarize(conn, lines, serials),
         outputs=outputs or [],
     )
