@@ -249,6 +249,10 @@ def test_refusals_are_problems_and_change_nothing(api, db_url: str) -> None:
         problem = answer.json()
         assert problem["code"] == code and problem["status"] == status and problem["detail"]
     assert client.get(f"{PREFIX}/items/NOPE", headers=operator).json()["code"] == "not_found"
+    patch = {"Content-Type": "Application/merge-patch+json"}  # JSON too, as FastAPI reads it
+    sneaky = client.post(f"{PREFIX}/locations", content=b'{"code": "A\\u0000B"}',
+                         headers=auth(tokens["admin"]) | patch)  # fmt: skip
+    assert sneaky.status_code == 422 and "NUL" in sneaky.json()["detail"]
     nul = client.get(f"{PREFIX}/where", params={"ref": "PCB:SN\x000"}, headers=operator)
     assert nul.status_code == 422 and "NUL" in nul.json()["detail"]
     huge = client.get(f"{PREFIX}/recalls/{2**40}", headers=auth(tokens["quality"]))

@@ -48,7 +48,7 @@ def test_a_session_cookie_works_and_changes_need_its_csrf_token(app, db_url: str
         assert client.get(f"{PREFIX}/stock").status_code == 200  # reading: the cookie is enough
         assert client.get(f"{PREFIX}/session").json()["csrf_token"] == csrf
         before = snapshot(db_url)["moves"]
-        for headers in ({}, {"X-CSRF-Token": "0" * 64}):
+        for headers in ({}, {"X-CSRF-Token": "0" * 64}, {"X-CSRF-Token": b"\xff\xfe"}):
             refused = client.post(f"{PREFIX}/operations/move", json=MOVE, headers=headers)
             assert refused.status_code == 403 and "X-CSRF-Token" in refused.json()["detail"]
         assert snapshot(db_url)["moves"] == before

@@ -111,9 +111,10 @@ class Tracelot:
         """A web session for the right password (its token is in the answer, once).
         Refused (Unauthenticated) for a wrong one, which is counted: too many failures
         for a user name from an address are refused for a while (TooManyAttempts)."""
-        session = self._run(
-            users.start_session, write=True, name=name, password=password, address=address
+        user = self._run(
+            users.check_login, write=False, name=name, password=password, address=address
         )
+        session = self._run(users.start_session, write=True, name=name, address=address, user=user)
         if session is None:  # refused after the attempt was written down
             raise Unauthenticated("wrong user name or password, or the user is disabled")
         return session

@@ -58,7 +58,8 @@ def current_user(
         raise HTTPException(401, "the token is unknown, expired, revoked or its user disabled")
     if cookie is not None and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent, csrf_token(request.app.state.secret, cookie)):
+        expected = csrf_token(request.app.state.secret, cookie).encode()
+        if not hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected):
             raise HTTPException(403, f"a session's changes need its {CSRF_HEADER} header")
     return User(row.id, row.name, row.role)
 
@@ -108,7 +109,10 @@ async def refuse_nul(request: Request) -> None:
     """Refuse NUL characters anywhere in a request, alike on every database (PostgreSQL's
     text cannot hold one; SQLite would keep it)."""
     body: Any = None
-    if request.headers.get("content-type", "").startswith("application/json"):
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    ):
         try:
             body = await request.json()
         except ValueError:

@@ -22,6 +22,7 @@ from tracelot.services.inquiry import held_sets
 from tracelot.services.ledger import new_operation
 from tracelot.services.lookup import location_by_code, resolve
 from tracelot.services.picking import take_quantity
+from tracelot.store.engine import serialize
 from tracelot.store.tables import holds, items, locations, lots, stock, units
 
 EXPIRED_REASON = "expired"  # the reason of the holds `expire` places, then the date
@@ -122,6 +123,7 @@ def expire(conn: Connection, *, user: str, today: dt.date) -> dict[str, Any]:
     """Hold every expired lot and unit on hand that no `expire` hold holds yet: one
     operation for all of them; nothing at all when there is nothing new (safe to run
     daily). A lot is held whole; a unit with an expiry of its own is held alone."""
+    serialize(conn, "expire")  # two runs at once (cron and a click) hold nothing twice
     expired = [r for r in expiring(conn, within_days=0, today=today)["rows"] if r["expired"]]
     already = {
         ("unit", r.unit_id) if r.unit_id is not None else ("lot", r.lot_id)

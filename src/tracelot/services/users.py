@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import itertools
 import secrets
 from typing import Any
 
@@ -15,6 +14,7 @@ from tracelot.domain.errors import AlreadyExists, InvalidInput, NotFound, TooMan
 from tracelot.domain.roles import check_role
 from tracelot.domain.values import check_code
 from tracelot.services.ledger import now
+from tracelot.store.engine import serialize
 from tracelot.store.tables import api_tokens, login_attempts, users
 
 TOKEN_PREFIX = "tl_"
@@ -110,43 +110,72 @@ def _issue(conn: Connection, row: Row, *, name: str, expires: Any, kind: str) ->
     return {"id": result.scalar_one(), "user": row.name, "expires_at": expires, "token": token}
 
 
-def start_session(conn: Connection, name: str, password: str, address: str) -> dict | None:
-    """Log in: a web session (a token of kind `session`, valid SESSION_HOURS) for the
-    right password; None for a wrong one. Every attempt is kept: after MAX_FAILURES
-    failures of a user name from an address within FAILURE_WINDOW, it must wait."""
+def check_login(conn: Connection, name: str, password: str, address: str) -> Row | None:
+    """The first half of a login, in a read-only transaction (argon2 takes tens of
+    milliseconds: no write lock is held meanwhile): refused with TooManyAttempts while a
+    user name from an address is locked out; else the user, or None for a wrong password."""
+    _refuse_if_locked_out(conn, name[:64], address[:64])
+    return authenticate(conn, name, password)
+
+
+def start_session(conn: Connection, name: str, address: str, user: Row | None) -> dict | None:
+    """The second half, in a short write transaction: the attempt is written down (after
+    MAX_FAILURES failures of a user name from an address within FAILURE_WINDOW, it must
+    wait), and the user `check_login` found gets a web session (a token of kind
+    `session`, valid SESSION_HOURS). Attempts of one name and address take turns here,
+    so parallel guesses cannot all pass the count: those past it are refused unanswered."""
     name, address = name[:64], address[:64]
     attempts = login_attempts.c
     mine = (attempts.user_name == name, attempts.address == address)
+    serialize(conn, f"login {name} {address}")
     conn.execute(delete(login_attempts).where(*mine, attempts.at < now() - FAILURE_WINDOW))
+    _refuse_if_locked_out(conn, name, address)
+    conn.execute(
+        insert(login_attempts).values(
+            user_name=name, address=address, at=now(), ok=user is not None
+        )
+    )
+    if user is None:
+        return None
+    conn.execute(delete(login_attempts).where(*mine, attempts.ok.is_(False)))
+    expires = now() + dt.timedelta(hours=SESSION_HOURS)
+    return {
+        **_issue(conn, user, name="web session", expires=expires, kind="session"),
+        "role": user.role,
+    }
+
+
+def _refuse_if_locked_out(conn: Connection, name: str, address: str) -> None:
+    attempts = login_attempts.c
     failures = conn.execute(
-        select(attempts.at).where(*mine, attempts.ok.is_(False)).order_by(attempts.at.desc())
+        select(attempts.at)
+        .where(
+            attempts.user_name == name,
+            attempts.address == address,
+            attempts.ok.is_(False),
+            attempts.at >= now() - FAILURE_WINDOW,
+        )
+        .order_by(attempts.at.desc())
+        .limit(MAX_FAILURES)
     ).scalars()
-    recent = list(itertools.islice(failures, MAX_FAILURES))
+    recent = list(failures)
     if len(recent) == MAX_FAILURES:
         wait = recent[-1] + FAILURE_WINDOW - now()
         raise TooManyAttempts(
             f"too many failed logins for {name} from {address}: try again later",
             retry_after=max(1, int(wait.total_seconds()) + 1),
         )
-    row = authenticate(conn, name, password)
-    conn.execute(
-        insert(login_attempts).values(user_name=name, address=address, at=now(), ok=row is not None)
-    )
-    if row is None:
-        return None
-    conn.execute(delete(login_attempts).where(*mine, attempts.ok.is_(False)))
-    expires = now() + dt.timedelta(hours=SESSION_HOURS)
-    return {
-        **_issue(conn, row, name="web session", expires=expires, kind="session"),
-        "role": row.role,
-    }
 
 
 def end_session(conn: Connection, token: str) -> None:
     """Log out: the session's token works no more."""
     conn.execute(
         update(api_tokens)
-        .where(api_tokens.c.digest == _digest(token), api_tokens.c.revoked_at.is_(None))
+        .where(
+            api_tokens.c.digest == _digest(token),
+            api_tokens.c.kind == "session",
+            api_tokens.c.revoked_at.is_(None),
+        )
         .values(revoked_at=now())
     )
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from tracelot.domain.errors import Conflict, InvalidInput
@@ -106,3 +106,10 @@ def _is_unique_violation(exc: DBAPIError) -> bool:
 def _is_serialization_error(exc: DBAPIError) -> bool:
     sqlstate = getattr(exc.orig, "sqlstate", None)
     return sqlstate in {"40001", "40P01", "55P03"}
+
+
+def serialize(conn: Connection, name: str) -> None:
+    """Let the transactions that call this with the same name take turns until they end:
+    an advisory lock on PostgreSQL; on SQLite writers take turns already."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
