@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from tracelot.api.keys import csrf_token
 from tracelot.app import Tracelot
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.roles import CAPABILITIES, may
+from tracelot.services.tabular import csv_text
 
 _bearer = HTTPBearer(auto_error=False, description="An API token (`tracelot token create`).")
 
@@ -93,6 +94,11 @@ DB = Annotated[Tracelot, Depends(database)]
 def answer(data: Any, status_code: int = 200) -> JSONResponse:
     """Plain data as JSON: quantities as numbers (CONVENTIONS), times with their offset."""
     return JSONResponse(jsonable_encoder(data), status_code=status_code)
+
+
+def csv_response(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Response:
+    """A flat list as CSV (`services.tabular`: the same cells as the CLI writes)."""
+    return Response(csv_text(rows, columns), media_type="text/csv")
 
 
 def _has_nul(value: Any) -> bool:

@@ -20,7 +20,13 @@ from tracelot.domain.values import normalize, parse_qty
 from tracelot.services.holds import place_hold
 from tracelot.services.inquiry import held_sets
 from tracelot.services.ledger import new_operation
-from tracelot.services.lookup import location_by_code, resolve
+from tracelot.services.lookup import (
+    location_by_code,
+    location_by_id,
+    lot_by_id,
+    resolve,
+    resolve_many,
+)
 from tracelot.services.picking import take_quantity
 from tracelot.store.engine import serialize
 from tracelot.store.tables import holds, items, locations, lots, stock, units
@@ -139,8 +145,8 @@ def expire(conn: Connection, *, user: str, today: dt.date) -> dict[str, Any]:
         for r in expired
     }  # fmt: skip
     new = []
-    for ref in sorted(dates):
-        target = resolve(conn, ref)
+    refs = sorted(dates)
+    for ref, target in zip(refs, resolve_many(conn, refs), strict=True):
         key = ("unit", target.unit.id) if target.unit is not None else ("lot", target.lot.id)
         if key not in already:
             new.append((ref, target))
@@ -177,8 +183,8 @@ def pick(
 
 
 def _take_line(conn: Connection, item: Any, take: Any) -> dict[str, Any]:
-    loc = conn.execute(select(locations).where(locations.c.id == take.location_id)).one()
-    lot = conn.execute(select(lots).where(lots.c.id == take.lot_id)).first()
+    loc = location_by_id(conn, take.location_id)
+    lot = lot_by_id(conn, take.lot_id)
     return {
         "item": item.code,
         "lot": lot.code if lot is not None else None,

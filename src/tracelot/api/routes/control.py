@@ -6,10 +6,10 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 
-from tracelot.api.deps import DB, allow, answer
-from tracelot.services.tabular import EXPIRING_COLUMNS, csv_text
+from tracelot.api.deps import DB, allow, answer, csv_response
+from tracelot.services.tabular import EXPIRING_COLUMNS
 
 router = APIRouter(tags=["inventory control"])
 READ = [Depends(allow("read"))]
@@ -28,7 +28,7 @@ def expiring(
 ) -> Any:
     report = db.expiring(within_days=within_days)
     if format == "csv":
-        return Response(csv_text(report["rows"], EXPIRING_COLUMNS), media_type="text/csv")
+        return csv_response(report["rows"], EXPIRING_COLUMNS)
     return answer(report)
 
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from tracelot.api.deps import DB, allow, answer
+from tracelot.api.deps import DB, allow, answer, csv_response
 from tracelot.api.schemas import Id, Ref
-from tracelot.services.tabular import AFFECTED_COLUMNS, NOTIFY_COLUMNS, csv_text
+from tracelot.services.tabular import AFFECTED_COLUMNS, NOTIFY_COLUMNS
 from tracelot.services.trace import Trace
 from tracelot.services.trace_graph import trace_graph
 
@@ -28,7 +28,7 @@ FORMATS = {
 
 def _answer(result: Trace, fmt: str) -> Any:
     if fmt == "csv":
-        return Response(csv_text(result.affected, AFFECTED_COLUMNS), media_type="text/csv")
+        return csv_response(result.affected, AFFECTED_COLUMNS)
     if fmt == "svg":
         return Response(trace_graph(result).pipe(format="svg"), media_type="image/svg+xml")
     return answer(result.to_dict())
@@ -149,7 +149,7 @@ def recall(db: DB, recall_id: Id) -> JSONResponse:
 )
 def notify_list(db: DB, recall_id: Id) -> Response:
     rows = db.recall(recall_id)["notify"]
-    return Response(csv_text(rows, NOTIFY_COLUMNS), media_type="text/csv")
+    return csv_response(rows, NOTIFY_COLUMNS)
 
 
 @router.post(
