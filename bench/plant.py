@@ -21,7 +21,8 @@ FIXTURE GENERATOR. `FixtureBuilds` is not the API. It writes what `Tracelot.buil
 for a whole level of a work order at once: the operations, the consumption and output
 moves, the output units, the genealogy links (through tracelot's tables), the unit
 projection (`services.ledger.move_units`) and the balances
-(`services.ledger.apply_stock_deltas`). It covers only what this plant needs (no expiry,
+(`services.ledger.apply_stock_deltas`), valuing the lines as the API does
+(`services.costing.value_lines`, which takes the cost layers). It covers only what this plant needs (no expiry,
 no holds, each lot or untracked item at one location). `fidelity_check` builds the same
 small plant both ways and compares every row; `tracelot.verify()` then checks the ledger
 of the whole data set against its projections.
@@ -42,6 +43,7 @@ from sqlalchemy import Connection, insert, select, text
 
 import tracelot
 from tracelot.domain.refs import parse_consume
+from tracelot.services.costing import money, value_lines
 from tracelot.services.ledger import Line, apply_stock_deltas, move_units, now
 from tracelot.store.engine import transaction
 from tracelot.store.tables import genealogy, items, lots, moves, operations, units
@@ -293,24 +295,27 @@ class FixtureBuilds:
             .all()
         )
         consumed: list[list[Line]] = []
-        costs: list[Decimal | None] = []
         for spec in specs:
-            lines, total, known = [], Decimal(0), False
+            lines = []
             for ref, qty in spec:
                 item = self.items[ref.code]
                 if ref.kind == "unit":
                     u = unit_rows[(item.id, ref.key)]
-                    line = Line(item.id, u.location_id, production, Decimal(1), u.lot_id, u.id)
-                    cost = u.unit_cost
+                    lines.append(
+                        Line(item.id, u.location_id, production, Decimal(1), u.lot_id, u.id)
+                    )
                 else:
-                    lot_id, cost, location_id = stock_at[(ref.code, ref.key)]
-                    line = Line(item.id, location_id, production, qty or Decimal(1), lot_id)
-                cost = cost if cost is not None else item.standard_cost
-                if cost is not None:
-                    total, known = total + cost * line.qty, True
-                lines.append(line)
+                    lot_id, location_id = stock_at[(ref.code, ref.key)]
+                    lines.append(Line(item.id, location_id, production, qty or Decimal(1), lot_id))
             consumed.append(lines)
-            costs.append(total.quantize(Decimal("0.000001")) if known else None)
+        # valued as the API values them: first in, first out across the level
+        valued = iter(value_lines(conn, [ln for lines in consumed for ln in lines]))
+        consumed = [[next(valued) for _ in lines] for lines in consumed]
+        costs = []
+        for b, lines in zip(builds, consumed, strict=True):
+            total = sum((ln.value or 0 for ln in lines), Decimal(0))
+            standard = self.items[b.item].standard_cost
+            costs.append(money(total) if total or standard is None else standard)
         today = moment.date()
         out_ids = (
             conn.execute(
@@ -326,7 +331,7 @@ class FixtureBuilds:
                         "made": today,
                         "supplier_id": None,
                         "supplier_lot": None,
-                        "unit_cost": cost if cost is not None else self.items[b.item].standard_cost,
+                        "unit_cost": cost,
                         "created_op_id": op,
                     }
                     for b, cost, op in zip(builds, costs, op_ids, strict=True)
@@ -337,9 +342,9 @@ class FixtureBuilds:
         )
         move_rows, links, unit_lines = [], [], []
         deltas: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
-        for b, lines, op, out in zip(builds, consumed, op_ids, out_ids, strict=True):
+        for b, lines, op, out, cost in zip(builds, consumed, op_ids, out_ids, costs, strict=True):
             out_item = self.items[b.item].id
-            output = Line(out_item, production, self.loc[b.to], Decimal(1), None, out)
+            output = Line(out_item, production, self.loc[b.to], Decimal(1), None, out, cost)
             for ln in [*lines, output]:
                 move_rows.append(
                     {
@@ -350,6 +355,7 @@ class FixtureBuilds:
                         "from_location_id": ln.from_id,
                         "to_location_id": ln.to_id,
                         "qty": ln.qty,
+                        "value": ln.value,
                     }
                 )
                 deltas[(ln.item_id, ln.from_id, ln.lot_id)] -= ln.qty
@@ -389,7 +395,7 @@ class FixtureBuilds:
         return found
 
     def _stock(self, conn: Connection, refs: list) -> dict[tuple[str, str | None], tuple]:
-        """(lot id, unit cost, the one location holding it) of each lot or untracked item."""
+        """(lot id, the one location holding it) of each lot or untracked item."""
         out = {}
         for ref in refs:
             if ref.kind == "unit" or (ref.code, ref.key) in out:
@@ -414,11 +420,7 @@ class FixtureBuilds:
             )
             if len(rows) != 1:
                 raise NotImplementedError(f"{ref} is at {len(rows)} locations, not one")
-            out[(ref.code, ref.key)] = (
-                lot.id if lot is not None else None,
-                lot.unit_cost if lot is not None else None,
-                rows[0],
-            )
+            out[(ref.code, ref.key)] = (lot.id if lot is not None else None, rows[0])
         return out
 
 
@@ -488,6 +490,7 @@ _COMPARED = {
     "lots": "SELECT * FROM lots",
     "stock": "SELECT item_id, location_id, lot_id, qty FROM stock",
     "genealogy": "SELECT * FROM genealogy",
+    "cost_layers": "SELECT * FROM cost_layers",
 }
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
 from tracelot.domain.values import normalize
+from tracelot.services import costing
 from tracelot.services.lookup import location_ids_of_kind
 from tracelot.store.engine import MEMO
 from tracelot.store.tables import items, locations, lots, moves, operations, stock, units
@@ -40,6 +41,7 @@ class Line:
     qty: Decimal
     lot_id: int | None = None
     unit_id: int | None = None
+    value: Decimal | None = None  # what it moved cost (see costing); found by `post`
 
 
 def now() -> dt.datetime:
@@ -75,13 +77,15 @@ def new_operation(
 
 def post(
     conn: Connection, op_id: int, lines: Sequence[Line], *, party_id: int | None = None
-) -> None:
-    """Append `lines` to the ledger and apply them to the projections.
+) -> list[Line]:
+    """Append `lines` to the ledger, valued, and apply them to the projections (stock,
+    units, cost layers); return them with their values.
 
     `party_id` is the customer that units going to the CUSTOMER location now belong to.
     """
     if not lines:
-        return
+        return []
+    lines = costing.add_layers(conn, op_id, costing.value_lines(conn, lines))
     conn.execute(
         insert(moves),
         [
@@ -93,6 +97,7 @@ def post(
                 "from_location_id": ln.from_id,
                 "to_location_id": ln.to_id,
                 "qty": ln.qty,
+                "value": ln.value,
             }
             for ln in lines
         ],
@@ -106,6 +111,7 @@ def post(
         deltas[(ln.item_id, ln.from_id, ln.lot_id)] -= ln.qty
         deltas[(ln.item_id, ln.to_id, ln.lot_id)] += ln.qty
     apply_stock_deltas(conn, deltas)
+    return list(lines)
 
 
 def apply_stock_deltas(

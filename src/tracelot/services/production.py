@@ -22,12 +22,12 @@ from tracelot.domain.errors import (
 from tracelot.domain.refs import split_consume
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import check_code, normalize, parse_date, parse_qty
+from tracelot.services.costing import money, value_lines
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
     Target,
     item_by_code,
     location_by_code,
-    lot_by_id,
     resolve,
     resolve_many,
     virtual_location,
@@ -91,6 +91,7 @@ class _Plan:
     inputs: list[tuple[Target, list[Line]]] = field(default_factory=list)
     unit_id: int | None = None
     lot_id: int | None = None
+    cost: Decimal = Decimal(0)  # per unit of output: what it consumed
 
 
 def build(
@@ -153,6 +154,7 @@ def build_run(
             raise type(exc)(f"output {number}: {exc}") from None
     _refuse_repeated_outputs(conn, out_item, plans)
     _take_components(conn, out_item, plans, production.id, dest.id, today)
+    _value_inputs(conn, plans, out_item.standard_cost)
 
     op_id = new_operation(
         conn, OperationKind.BUILD, user=user, at=at, reference=reference, note=note
@@ -161,9 +163,10 @@ def build_run(
     post(conn, op_id, consumed)
     _create_outputs(conn, out_item, plans, production.id, op_id, today)
     output_lines = [
-        Line(out_item.id, production.id, dest.id, plan.qty, plan.lot_id, plan.unit_id)
+        Line(out_item.id, production.id, dest.id, plan.qty, plan.lot_id, plan.unit_id,
+             money(plan.cost * plan.qty))
         for plan in plans
-    ]
+    ]  # fmt: skip
     post(conn, op_id, output_lines)
     conn.execute(
         insert(genealogy),
@@ -292,7 +295,11 @@ def _consumption_lines(plans: list[_Plan]) -> list[Line]:
             for ln in lines:
                 key = (ln.item_id, ln.lot_id, ln.unit_id, ln.from_id)
                 prev = merged.get(key)
-                merged[key] = ln if prev is None else dc_replace(prev, qty=prev.qty + ln.qty)
+                merged[key] = (
+                    ln
+                    if prev is None
+                    else dc_replace(prev, qty=prev.qty + ln.qty, value=_plus(prev.value, ln.value))
+                )
     return list(merged.values())
 
 
@@ -352,23 +359,21 @@ def _merge_by_lot(lines: list[Line]) -> list[Line]:
     return list(merged.values())
 
 
-def _rolled_up_cost(conn: Connection, plan: _Plan) -> Decimal | None:
-    """An output's unit cost: the cost of what it consumed, per unit of output."""
-    total = Decimal(0)
-    known = False
-    for target, lines in plan.inputs:
-        for ln in lines:
-            cost = None
-            if target.unit is not None:
-                cost = target.unit.unit_cost
-            if cost is None and ln.lot_id is not None:
-                cost = lot_by_id(conn, ln.lot_id).unit_cost
-            if cost is None:
-                cost = target.item.standard_cost
-            if cost is not None:
-                total += cost * ln.qty
-                known = True
-    return (total / plan.qty).quantize(Decimal("0.000001")) if known else None
+def _value_inputs(conn: Connection, plans: list[_Plan], standard: Decimal | None) -> None:
+    """Value what each output consumes (in output order: first in, first out across the
+    run) and set each output's unit cost: what it consumed, per unit of output; the
+    item's standard cost when what it consumed had no cost."""
+    slots = [lines for plan in plans for _, lines in plan.inputs]
+    valued = iter(value_lines(conn, [ln for lines in slots for ln in lines]))
+    for lines in slots:
+        lines[:] = [next(valued) for _ in lines]
+    for plan in plans:
+        total = sum((ln.value or 0 for _, lines in plan.inputs for ln in lines), Decimal(0))
+        plan.cost = money(total / plan.qty) if total or standard is None else standard
+
+
+def _plus(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)
 
 
 def _create_outputs(
@@ -381,7 +386,7 @@ def _create_outputs(
 ) -> None:
     """Create the output units and lots at PRODUCTION (the output lines then move them
     to `to`): new lots one by one, the units of the whole run in one statement."""
-    costs = [_rolled_up_cost(conn, plan) or item.standard_cost for plan in plans]
+    costs = [plan.cost for plan in plans]
     for plan, cost in zip(plans, costs, strict=True):
         lot = plan.output.lot
         if lot is None:

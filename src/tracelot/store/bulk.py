@@ -70,7 +70,8 @@ def insert_received_units(
     )
     insert_moves = text(
         "INSERT INTO moves (operation_id, item_id, lot_id, unit_id, from_location_id,"
-        " to_location_id, qty) SELECT :op_id, item_id, lot_id, id, :from_id, :to_id, 1"
+        " to_location_id, qty, value)"
+        " SELECT :op_id, item_id, lot_id, id, :from_id, :to_id, 1, COALESCE(unit_cost, 0)"
         " FROM units WHERE id > :after AND created_op_id = :op_id ORDER BY id"
     )
     constants = {

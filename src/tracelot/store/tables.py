@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 
 from tracelot.store.types import Exact, UtcDateTime
@@ -48,7 +49,26 @@ items = Table(
     Column("shelf_life_days", Integer),
     Column("standard_cost", Exact),
     Column("created_at", UtcDateTime, nullable=False),
+    # planning: grouping for reports, the preferred supplier and lead time, the costs of
+    # ordering (per order) and holding (a yearly rate of the unit cost), order limits
+    Column("category", String(64)),
+    Column("supplier_id", Integer, ForeignKey("parties.id")),
+    Column("lead_time_days", Integer),
+    Column("ordering_cost", Exact),
+    Column("holding_rate", Exact),
+    Column("min_qty", Exact),
+    Column("max_qty", Exact),
+    Column("pack_size", Exact),
     CheckConstraint("tracking IN ('none', 'lot', 'serial')", name="tracking"),
+)
+
+# the lead time of an item from one supplier, configured
+item_suppliers = Table(
+    "item_suppliers",
+    metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("supplier_id", Integer, ForeignKey("parties.id"), primary_key=True),
+    Column("lead_time_days", Integer),
 )
 
 # every GTIN that names an item: its own (items.gtin) and its suppliers'
@@ -145,8 +165,33 @@ moves = Table(
     Column("from_location_id", Integer, ForeignKey("locations.id"), nullable=False),
     Column("to_location_id", Integer, ForeignKey("locations.id"), nullable=False),
     Column("qty", Exact, nullable=False),
+    # the cost of what the line moved (qty x unit cost); None on a move of a lot or an
+    # untracked item between two real locations, which changes no value
+    Column("value", Exact),
     CheckConstraint("qty > 0", name="qty_positive"),
     CheckConstraint("from_location_id <> to_location_id", name="from_to_differ"),
+)
+
+# first-in-first-out cost of lots and untracked items: what came in, at what unit cost,
+# and how much of it is still on hand (a projection of the ledger's valued lines)
+cost_layers = Table(
+    "cost_layers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("lot_id", Integer, ForeignKey("lots.id")),
+    Column("operation_id", Integer, ForeignKey("operations.id")),
+    Column("qty_in", Exact, nullable=False),
+    Column("qty_left", Exact, nullable=False),
+    Column("unit_cost", Exact, nullable=False),
+    Index(
+        "ix_cost_layers_open",
+        "item_id",
+        "lot_id",
+        "id",
+        sqlite_where=text("qty_left > 0"),
+        postgresql_where=text("qty_left > 0"),
+    ),
 )
 
 stock = Table(
@@ -273,6 +318,45 @@ login_attempts = Table(
     Column("at", UtcDateTime, nullable=False),
     Column("ok", Boolean, nullable=False),
     Index("ix_login_attempts_user_name_address_at", "user_name", "address", "at"),
+)
+
+purchase_orders = Table(
+    "purchase_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("supplier_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("expected", Date),
+    Column("note", Text),
+    Column("user_name", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("ordered_at", UtcDateTime),  # when it was sent (opened); a draft has none
+    Column("closed_at", UtcDateTime),
+    CheckConstraint("status IN ('draft', 'open', 'closed')", name="status"),
+)
+
+po_lines = Table(
+    "po_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("po_id", Integer, ForeignKey("purchase_orders.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
+    Column("qty", Exact, nullable=False),
+    Column("price", Exact),
+    Column("received", Exact, nullable=False, server_default="0"),
+    UniqueConstraint("po_id", "line_no"),
+    CheckConstraint("qty > 0", name="qty_positive"),
+)
+
+# each receipt against a purchase order line: how much, by which operation
+po_receipts = Table(
+    "po_receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("po_line_id", Integer, ForeignKey("po_lines.id"), nullable=False, index=True),
+    Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False),
+    Column("qty", Exact, nullable=False),
 )
 
 # the answer given to an operation sent with an Idempotency-Key, to give it again
