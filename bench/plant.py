@@ -22,10 +22,10 @@ for a whole level of a work order at once: the operations, the consumption and o
 moves, the output units, the genealogy links (through tracelot's tables), the unit
 projection (`services.ledger.move_units`) and the balances
 (`services.ledger.apply_stock_deltas`), valuing the lines as the API does
-(`services.costing.value_lines`, which takes the cost layers). It covers only what this plant needs (no expiry,
-no holds, each lot or untracked item at one location). `fidelity_check` builds the same
-small plant both ways and compares every row; `tracelot.verify()` then checks the ledger
-of the whole data set against its projections.
+(`services.costing.cost_lines`, which takes the cost layers). It covers only what this
+plant needs (no expiry, no holds, each lot or untracked item at one location).
+`fidelity_check` builds the same small plant both ways and compares every row;
+`tracelot.verify()` then checks the ledger of the whole data set against its projections.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from sqlalchemy import Connection, insert, select, text
 
 import tracelot
 from tracelot.domain.refs import parse_consume
-from tracelot.services.costing import money, value_lines
+from tracelot.services.costing import cost_lines, money
 from tracelot.services.ledger import Line, apply_stock_deltas, move_units, now
 from tracelot.store.engine import transaction
 from tracelot.store.tables import genealogy, items, lots, moves, operations, units
@@ -309,7 +309,7 @@ class FixtureBuilds:
                     lines.append(Line(item.id, location_id, production, qty or Decimal(1), lot_id))
             consumed.append(lines)
         # valued as the API values them: first in, first out across the level
-        valued = iter(value_lines(conn, [ln for lines in consumed for ln in lines]))
+        valued = iter(cost_lines(conn, [ln for lines in consumed for ln in lines]))
         consumed = [[next(valued) for _ in lines] for lines in consumed]
         costs = []
         for b, lines in zip(builds, consumed, strict=True):

@@ -2,13 +2,13 @@
 
 A serialized unit carries its own cost: the one it was received at (the item's
 standard cost when none was given) or the cost of what it was built from. A lot and
-an untracked item cost first-in-first-out: every line that brings some in from
-outside (a receipt, a build's output, a return, a count that found more) adds a cost
-layer, and every line that takes some out (a shipment, consumption, scrap, a count
-that found less) takes the oldest layers first and is worth what it took. A lot is
-costed on its own (its layers are its receipts); an untracked item's layers are
-shared by all its locations. Moving a lot or an untracked item between two real
-locations changes no value: such a line carries none.
+an untracked item cost first-in-first-out at each location: every line that brings
+some in from outside (a receipt, a build's output, a return, a count that found more)
+adds a cost layer where it arrives, and every line that takes some from a location
+takes that location's oldest layers first and is worth what it took; a transfer
+carries the layers it took to its destination, keeping their cost and their place in
+the queue. So every line has a value, and the value of any location, item or lot at
+any moment is the sum of the values of the lines into it less those out of it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.services.lookup import item_by_id, location_ids_of_kind, lot_by_id
@@ -28,7 +28,7 @@ from tracelot.store.tables import cost_layers, units
 if TYPE_CHECKING:
     from tracelot.services.ledger import Line
 
-CENT = Decimal("0.000001")
+PLACES = Decimal("0.000001")
 #: NUMERIC(20, 6) holds values below this
 _MAX_VALUE = Decimal(10) ** 14
 
@@ -41,62 +41,98 @@ _SET_LEFT = (
 
 def money(value: Decimal) -> Decimal:
     """A value rounded to the six places the ledger keeps."""
-    value = value.quantize(CENT)
+    value = value.quantize(PLACES)
     if abs(value) >= _MAX_VALUE:
         raise InvalidInput(f"a value of {value} is too large to keep")
     return value
 
 
-def value_lines(conn: Connection, lines: Sequence[Line]) -> list[Line]:
-    """`lines`, each that moves a unit or takes a lot or item out of stock valued (the
-    latter takes its cost layers, oldest first). Lines already valued stay as they are."""
+def cost_lines(conn: Connection, lines: Sequence[Line], op_id: int | None = None) -> list[Line]:
+    """`lines`, valued; the cost layers they take and add are updated.
+
+    A line that has a value keeps it (and, coming in from outside, gets its layer). With
+    no `op_id` (a build valuing what it consumes before the operation exists), only
+    lines that move units or take stock out to a virtual location may be given.
+    """
     virtual = location_ids_of_kind(conn, virtual=True)
-    unit_ids = [ln.unit_id for ln in lines if ln.value is None and ln.unit_id is not None]
-    unit_costs: dict[int, Decimal | None] = {}
-    if unit_ids:
-        query = select(units.c.id, units.c.unit_cost).where(id_in(conn, units.c.id, unit_ids))
-        unit_costs = {uid: cost for uid, cost in conn.execute(query)}
+    unit_costs = _unit_costs(conn, [ln.unit_id for ln in lines if ln.value is None])
     valued: list[Line] = []
+    layers: list[dict] = []
     for ln in lines:
-        if ln.value is None and ln.unit_id is not None:
-            ln = dataclasses.replace(ln, value=money((unit_costs.get(ln.unit_id) or 0) * ln.qty))
-        elif ln.value is None and ln.from_id not in virtual and ln.to_id in virtual:
-            ln = dataclasses.replace(ln, value=take_layers(conn, ln.item_id, ln.lot_id, ln.qty))
+        if ln.unit_id is not None:
+            if ln.value is None:
+                ln = dataclasses.replace(ln, value=money((unit_costs[ln.unit_id] or 0) * ln.qty))
+        elif ln.from_id in virtual:  # coming in: a new layer at the cost it comes at
+            if ln.value is None:
+                cost = incoming_cost(conn, ln.item_id, ln.lot_id)
+                ln = dataclasses.replace(ln, value=money(cost * ln.qty))
+            layers.append(_layer(ln, op_id, ln.qty, money(ln.value / ln.qty), None))
+        elif ln.value is None:  # taken from a real location, oldest layers first
+            value, taken = take_layers(conn, ln.item_id, ln.lot_id, ln.from_id, ln.qty)
+            ln = dataclasses.replace(ln, value=value)
+            if ln.to_id not in virtual:  # a transfer: the layers go with it
+                layers += [_layer(ln, op_id, qty, cost, seq) for qty, cost, seq in taken]
         valued.append(ln)
+    if layers:
+        assert op_id is not None, "lines coming in are costed when they are posted"
+        conn.execute(insert(cost_layers), layers)
     return valued
 
 
-def take_layers(conn: Connection, item_id: int, lot_id: int | None, qty: Decimal) -> Decimal:
-    """Take `qty` out of the oldest cost layers of an item (or lot); what it was worth."""
+def _unit_costs(conn: Connection, unit_ids: Sequence[int | None]) -> dict[int, Decimal | None]:
+    ids = [uid for uid in unit_ids if uid is not None]
+    if not ids:
+        return {}
+    query = select(units.c.id, units.c.unit_cost).where(id_in(conn, units.c.id, ids))
+    return {uid: cost for uid, cost in conn.execute(query)}
+
+
+def _layer(ln: Line, op_id: int | None, qty: Decimal, cost: Decimal, seq: int | None) -> dict:
+    return {
+        "item_id": ln.item_id,
+        "lot_id": ln.lot_id,
+        "location_id": ln.to_id,
+        "seq": seq,
+        "operation_id": op_id,
+        "qty_in": qty,
+        "qty_left": qty,
+        "unit_cost": cost,
+    }
+
+
+def take_layers(
+    conn: Connection, item_id: int, lot_id: int | None, location_id: int, qty: Decimal
+) -> tuple[Decimal, list[tuple[Decimal, Decimal, int | None]]]:
+    """Take `qty` of an item (or lot) out of a location's oldest cost layers: what it was
+    worth, and what it took as (qty, unit cost, place in the queue)."""
+    order = func.coalesce(cost_layers.c.seq, cost_layers.c.id)
     query = (
-        select(cost_layers.c.id, cost_layers.c.qty_left, cost_layers.c.unit_cost)
+        select(cost_layers.c.id, cost_layers.c.qty_left, cost_layers.c.unit_cost, order)
         .where(
             cost_layers.c.item_id == item_id,
             cost_layers.c.lot_id.is_(None) if lot_id is None else cost_layers.c.lot_id == lot_id,
+            cost_layers.c.location_id == location_id,
             cost_layers.c.qty_left > 0,
         )
-        .order_by(cost_layers.c.id)
+        .order_by(order, cost_layers.c.id)
     )
     if conn.dialect.name == "postgresql":  # concurrent takers wait, then see what is left
         query = query.with_for_update()
-    value = Decimal(0)
     remaining = qty
+    taken: list[tuple[Decimal, Decimal, int | None]] = []
     changes = []
-    last_cost: Decimal | None = None
-    for layer in conn.execute(query):
-        take = min(layer.qty_left, remaining)
-        changes.append({"layer": layer.id, "left": layer.qty_left - take})
-        value += take * layer.unit_cost
+    for layer_id, left, cost, seq in conn.execute(query):
+        take = min(left, remaining)
+        changes.append({"layer": layer_id, "left": left - take})
+        taken.append((take, cost, seq))
         remaining -= take
-        last_cost = layer.unit_cost
         if remaining == 0:
             break
     if changes:
         conn.execute(_SET_LEFT, changes)
-    if remaining > 0:  # stock older than costing, or backdated: at the cost it has now
-        cost = last_cost if last_cost is not None else incoming_cost(conn, item_id, lot_id)
-        value += remaining * cost
-    return money(value)
+    if remaining > 0:  # stock without layers (the ledger refuses the line if it is not there)
+        taken.append((remaining, incoming_cost(conn, item_id, lot_id), None))
+    return money(sum((q * c for q, c, _ in taken), Decimal(0))), taken
 
 
 def incoming_cost(conn: Connection, item_id: int, lot_id: int | None) -> Decimal:
@@ -117,30 +153,3 @@ def incoming_cost(conn: Connection, item_id: int, lot_id: int | None) -> Decimal
     if newest is not None:
         return newest
     return item_by_id(conn, item_id).standard_cost or Decimal(0)
-
-
-def add_layers(conn: Connection, op_id: int, lines: Sequence[Line]) -> list[Line]:
-    """Give each line that brings a lot or an untracked item in from outside its cost
-    layer (valuing the line at the incoming cost when it has no value); `lines` valued."""
-    virtual = location_ids_of_kind(conn, virtual=True)
-    valued: list[Line] = []
-    layers = []
-    for ln in lines:
-        if ln.unit_id is None and ln.from_id in virtual and ln.to_id not in virtual:
-            if ln.value is None:
-                cost = incoming_cost(conn, ln.item_id, ln.lot_id)
-                ln = dataclasses.replace(ln, value=money(cost * ln.qty))
-            layers.append(
-                {
-                    "item_id": ln.item_id,
-                    "lot_id": ln.lot_id,
-                    "operation_id": op_id,
-                    "qty_in": ln.qty,
-                    "qty_left": ln.qty,
-                    "unit_cost": money(ln.value / ln.qty),
-                }
-            )
-        valued.append(ln)
-    if layers:
-        conn.execute(insert(cost_layers), layers)
-    return valued

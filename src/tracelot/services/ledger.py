@@ -85,7 +85,7 @@ def post(
     """
     if not lines:
         return []
-    lines = costing.add_layers(conn, op_id, costing.value_lines(conn, lines))
+    lines = costing.cost_lines(conn, lines, op_id)
     conn.execute(
         insert(moves),
         [

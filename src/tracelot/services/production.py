@@ -22,7 +22,7 @@ from tracelot.domain.errors import (
 from tracelot.domain.refs import split_consume
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import check_code, normalize, parse_date, parse_qty
-from tracelot.services.costing import money, value_lines
+from tracelot.services.costing import cost_lines, money
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
     Target,
@@ -364,7 +364,7 @@ def _value_inputs(conn: Connection, plans: list[_Plan], standard: Decimal | None
     run) and set each output's unit cost: what it consumed, per unit of output; the
     item's standard cost when what it consumed had no cost."""
     slots = [lines for plan in plans for _, lines in plan.inputs]
-    valued = iter(value_lines(conn, [ln for lines in slots for ln in lines]))
+    valued = iter(cost_lines(conn, [ln for lines in slots for ln in lines]))
     for lines in slots:
         lines[:] = [next(valued) for _ in lines]
     for plan in plans:

@@ -11,7 +11,16 @@ from sqlalchemy import Connection, func, literal, select, union_all
 
 from tracelot.domain.status import LocationKind
 from tracelot.domain.values import normalize
-from tracelot.store.tables import items, locations, lots, moves, operations, stock, units
+from tracelot.store.tables import (
+    cost_layers,
+    items,
+    locations,
+    lots,
+    moves,
+    operations,
+    stock,
+    units,
+)
 
 
 @dataclass
@@ -45,7 +54,8 @@ def verify(conn: Connection, *, limit: int = 100) -> VerifyReport:
         units=conn.execute(select(func.count()).select_from(units)).scalar_one(),
     )
     names = _Names(conn)
-    _check_balances(conn, report, names)
+    projected = _check_balances(conn, report, names)
+    _check_cost_layers(conn, report, names, projected)
     _check_units(conn, report, names)
     del report.problems[limit:]
     return report
@@ -67,7 +77,10 @@ class _Names:
         return f"{self.items[item_id]}@{lot}"
 
 
-def _check_balances(conn: Connection, report: VerifyReport, names: _Names) -> None:
+Balances = dict[tuple[int, int, int | None], Decimal]
+
+
+def _check_balances(conn: Connection, report: VerifyReport, names: _Names) -> Balances:
     signed = union_all(
         select(moves.c.item_id, moves.c.lot_id, moves.c.to_location_id.label("loc"), moves.c.qty),
         select(
@@ -115,6 +128,43 @@ def _check_balances(conn: Connection, report: VerifyReport, names: _Names) -> No
             report.problems.append(
                 f"conservation: {names.ref(item_id, lot_id)} nets to {normalize(total)} "
                 "over all locations"
+            )
+    return projected
+
+
+def _check_cost_layers(
+    conn: Connection, report: VerifyReport, names: _Names, projected: Balances
+) -> None:
+    """The open cost layers of each lot or untracked item at a location hold its balance
+    there."""
+    layered: Balances = {}
+    for r in conn.execute(
+        select(
+            cost_layers.c.item_id,
+            cost_layers.c.location_id,
+            cost_layers.c.lot_id,
+            func.sum(cost_layers.c.qty_left).label("qty"),
+        )
+        .where(cost_layers.c.qty_left > 0)
+        .group_by(cost_layers.c.item_id, cost_layers.c.location_id, cost_layers.c.lot_id)
+    ):
+        key = (r.item_id, r.location_id, r.lot_id)
+        layered[key] = Decimal(r.qty)
+    serial_items = set(
+        conn.execute(select(items.c.id).where(items.c.tracking == "serial")).scalars()
+    )
+    on_hand = {
+        key: qty
+        for key, qty in projected.items()
+        if key[1] not in names.virtual and key[0] not in serial_items
+    }
+    for key in sorted(set(on_hand) | set(layered), key=lambda k: (k[0], k[1], k[2] or 0)):
+        want, have = on_hand.get(key, Decimal(0)), layered.get(key, Decimal(0))
+        if want != have:
+            item_id, loc, lot_id = key
+            report.problems.append(
+                f"cost layers of {names.ref(item_id, lot_id)} at {names.locations[loc]} "
+                f"hold {normalize(have)}, the balance is {normalize(want)}"
             )
 
 

@@ -165,21 +165,24 @@ moves = Table(
     Column("from_location_id", Integer, ForeignKey("locations.id"), nullable=False),
     Column("to_location_id", Integer, ForeignKey("locations.id"), nullable=False),
     Column("qty", Exact, nullable=False),
-    # the cost of what the line moved (qty x unit cost); None on a move of a lot or an
-    # untracked item between two real locations, which changes no value
+    # what the line moved cost (see services/costing.py)
     Column("value", Exact),
     CheckConstraint("qty > 0", name="qty_positive"),
     CheckConstraint("from_location_id <> to_location_id", name="from_to_differ"),
 )
 
-# first-in-first-out cost of lots and untracked items: what came in, at what unit cost,
-# and how much of it is still on hand (a projection of the ledger's valued lines)
+# first-in-first-out cost of lots and untracked items at each location: what came in,
+# at what unit cost, and how much of it is still there (a projection of the ledger's
+# valued lines). A transfer takes layers at its source and adds them at its destination
+# with their cost and their place in the queue (`seq`: the id of the layer they came in as)
 cost_layers = Table(
     "cost_layers",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
     Column("lot_id", Integer, ForeignKey("lots.id")),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("seq", Integer),
     Column("operation_id", Integer, ForeignKey("operations.id")),
     Column("qty_in", Exact, nullable=False),
     Column("qty_left", Exact, nullable=False),
@@ -188,7 +191,7 @@ cost_layers = Table(
         "ix_cost_layers_open",
         "item_id",
         "lot_id",
-        "id",
+        "location_id",
         sqlite_where=text("qty_left > 0"),
         postgresql_where=text("qty_left > 0"),
     ),

@@ -39,6 +39,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("lot_id", sa.Integer()),
+        sa.Column("location_id", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer()),
         sa.Column("operation_id", sa.Integer()),
         sa.Column("qty_in", Exact(), nullable=False),
         sa.Column("qty_left", Exact(), nullable=False),
@@ -48,6 +50,9 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(["lot_id"], ["lots.id"], name=op.f("fk_cost_layers_lot_id_lots")),
         sa.ForeignKeyConstraint(
+            ["location_id"], ["locations.id"], name=op.f("fk_cost_layers_location_id_locations")
+        ),
+        sa.ForeignKeyConstraint(
             ["operation_id"], ["operations.id"], name=op.f("fk_cost_layers_operation_id_operations")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cost_layers")),
@@ -55,7 +60,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_cost_layers_open",
         "cost_layers",
-        ["item_id", "lot_id", "id"],
+        ["item_id", "lot_id", "location_id"],
         sqlite_where=sa.text("qty_left > 0"),
         postgresql_where=sa.text("qty_left > 0"),
     )
@@ -131,7 +136,7 @@ def upgrade() -> None:
 
 def _backfill() -> None:
     """Value the moves written before costing at the cost their unit, lot or item carries
-    now, and give each lot and untracked item on hand one cost layer of that cost."""
+    now, and give each balance of a lot or untracked item one cost layer of that cost."""
     op.execute(
         "UPDATE moves SET value = qty * COALESCE("
         "(SELECT unit_cost FROM units WHERE units.id = moves.unit_id),"
@@ -139,14 +144,13 @@ def _backfill() -> None:
         "(SELECT standard_cost FROM items WHERE items.id = moves.item_id), 0)"
     )
     op.execute(
-        "INSERT INTO cost_layers (item_id, lot_id, operation_id, qty_in, qty_left, unit_cost) "
-        "SELECT s.item_id, s.lot_id, MIN(l.created_op_id), SUM(s.qty), SUM(s.qty), "
-        "COALESCE(MIN(l.unit_cost), MIN(i.standard_cost), 0) "
+        "INSERT INTO cost_layers (item_id, lot_id, location_id, operation_id, qty_in, qty_left,"
+        " unit_cost) SELECT s.item_id, s.lot_id, s.location_id, l.created_op_id, s.qty, s.qty,"
+        " COALESCE(l.unit_cost, i.standard_cost, 0) "
         "FROM stock s JOIN items i ON i.id = s.item_id "
         "JOIN locations loc ON loc.id = s.location_id "
         "LEFT JOIN lots l ON l.id = s.lot_id "
-        "WHERE i.tracking <> 'serial' AND NOT loc.virtual AND s.qty > 0 "
-        "GROUP BY s.item_id, s.lot_id"
+        "WHERE i.tracking <> 'serial' AND NOT loc.virtual AND s.qty > 0"
     )
 
 
