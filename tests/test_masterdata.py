@@ -32,6 +32,15 @@ def test_an_item_keeps_what_it_was_given(cli: Cli) -> None:
         "shelf_life_days": 365,
         "cost": 99.9,
         "gtins": ["09506000134352"],
+        "category": None,
+        "supplier": None,
+        "lead_time_days": None,
+        "ordering_cost": None,
+        "holding_rate": None,
+        "min_qty": None,
+        "max_qty": None,
+        "pack_size": None,
+        "lead_times": {},
     }
     assert [i["item"] for i in cli("item", "list", "--json").json()] == ["DEV"]
     assert "DEV" in cli("item", "list").stdout

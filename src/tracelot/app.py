@@ -19,13 +19,17 @@ from sqlalchemy import Connection, Engine, inspect
 
 from tracelot.domain.errors import Conflict, NotMigrated, Unauthenticated
 from tracelot.domain.serials import parse_serials
+from tracelot.domain.values import parse_date
 from tracelot.services import (
+    analytics,
     catalog,
     expiry,
     idempotency,
     inquiry,
     movement,
+    planning,
     production,
+    purchasing,
     receiving,
     scan_batch,
     shipping,
@@ -260,9 +264,11 @@ class Tracelot:
         ref: str | None = None,
         note: str | None = None,
         at: dt.datetime | None = None,
+        po: int | None = None,
         progress: Progress | None = None,
     ) -> OperationResult:
-        """Receive serials (a list, a range or a mix), a lot quantity, or a plain quantity."""
+        """Receive serials (a list, a range or a mix), a lot quantity, or a plain quantity;
+        with `po`, against that purchase order."""
         return self._op(
             receiving.receive,
             item=item,
@@ -278,6 +284,7 @@ class Tracelot:
             ref=ref,
             note=note,
             at=at,
+            po=po,
             progress=progress,
         )
 
@@ -468,6 +475,74 @@ class Tracelot:
         return self._run(expiry.pick, write=False, item=item, qty=qty, lot=lot,
                          from_location=from_location, today=today or inquiry.today())  # fmt: skip
 
+    # -- inventory control ------------------------------------------------------------
+
+    def valuation(self, *, as_of: dt.date | str | None = None, by: str = "item") -> dict[str, Any]:
+        """Quantity and value on hand at the end of a day (today), by item, location or lot."""
+        day = parse_date(as_of, what="--as-of") if as_of is not None else inquiry.today()
+        return self._run(analytics.valuation, write=False, as_of=day, by=by)
+
+    def turnover(self, *, start: dt.date | str | None = None, end: dt.date | str | None = None,
+                 by: str = "item") -> dict[str, Any]:  # fmt: skip
+        """Inventory turnover and days of inventory over a period (the last 365 days)."""
+        first, last = _period(start, end)
+        return self._run(analytics.turnover, write=False, start=first, end=last, by=by)
+
+    def abc(self, *, start: dt.date | str | None = None, end: dt.date | str | None = None,
+            a: float = 0.8, b: float = 0.95) -> dict[str, Any]:  # fmt: skip
+        """ABC classes of the items by the value they issued over a period."""
+        first, last = _period(start, end)
+        return self._run(analytics.abc, write=False, start=first, end=last, a=a, b=b)
+
+    def excess(self, *, days_of_cover: int = 90, idle_days: int = 180,
+               lookback_days: int = 90) -> dict[str, Any]:  # fmt: skip
+        """Stock beyond some days of demand, and stock that has not moved for long."""
+        return self._run(analytics.excess, write=False, today=inquiry.today(),
+                         days_of_cover=days_of_cover, idle_days=idle_days,
+                         lookback_days=lookback_days)  # fmt: skip
+
+    def level(self, item: str, *, start: dt.date | str | None = None,
+              end: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
+        """An item's closing stock on each day of a period (the last 90 days)."""
+        last = parse_date(end, what="--to") if end is not None else inquiry.today()
+        first = (parse_date(start, what="--from") if start is not None
+                 else last - dt.timedelta(days=89))  # fmt: skip
+        return self._run(analytics.level, write=False, item=item, start=first, end=last)
+
+    def reorder(self, *, create_po: bool = False, **options: Any) -> dict[str, Any]:
+        """Items at or below their reorder point, with what to order; `create_po` drafts
+        purchase orders of the suggestions (one per supplier)."""
+        if not create_po:
+            return self._run(planning.reorder, write=False, today=inquiry.today(), **options)
+        with self.atomic() as batch:
+            report = batch._run(planning.reorder, write=True, today=inquiry.today(), **options)
+            report["created"] = batch._run(planning.draft_orders, write=True, user=self.user,
+                                           rows=report["rows"])  # fmt: skip
+        return report
+
+    def set_item(self, code: str, **changes: Any) -> dict[str, Any]:
+        """Change an item's cost, category and planning attributes."""
+        return self._run(catalog.set_item, write=True, code=code, **changes)
+
+    def po_create(self, supplier: str, *, lines: Sequence[Any], expected: Any = None,
+                  note: str | None = None, draft: bool = False,
+                  ordered: Any = None) -> dict[str, Any]:  # fmt: skip
+        """A purchase order (lines `ITEM:QTY[:PRICE]`), open unless `draft`."""
+        return self._op(purchasing.create, supplier=supplier, lines=list(lines),
+                        expected=expected, note=note, draft=draft, ordered=ordered)  # fmt: skip
+
+    def purchase_orders(self, *, status: str | None = None) -> list[dict[str, Any]]:
+        return self._run(purchasing.list_orders, write=False, status=status)
+
+    def purchase_order(self, po_id: int) -> dict[str, Any]:
+        return self._run(purchasing.show, write=False, po_id=po_id)
+
+    def po_open(self, po_id: int) -> dict[str, Any]:
+        return self._run(purchasing.open_order, write=True, po_id=po_id)
+
+    def po_close(self, po_id: int) -> dict[str, Any]:
+        return self._run(purchasing.close, write=True, po_id=po_id)
+
     # -- questions --------------------------------------------------------------------
 
     def stock(
@@ -622,6 +697,14 @@ class Tracelot:
     def verify(self) -> VerifyReport:
         """Replay the ledger and compare it with the projections."""
         return self._run(verifying.verify, write=False)
+
+
+def _period(start: dt.date | str | None, end: dt.date | str | None) -> tuple[dt.date, dt.date]:
+    return analytics.check_period(
+        parse_date(start, what="--from") if start is not None else None,
+        parse_date(end, what="--to") if end is not None else None,
+        inquiry.today(),
+    )
 
 
 def connect(url: str | None = None, *, user: str | None = None, **engine_kwargs: Any) -> Tracelot:

@@ -11,6 +11,7 @@ from tracelot.cli.admin import read_password
 from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.output import out, print_json, table
 from tracelot.domain.status import USER_LOCATION_KINDS
+from tracelot.domain.values import parse_days
 
 item_app = typer.Typer(help="Items (SKUs).", no_args_is_help=True)
 location_app = typer.Typer(help="Locations: warehouses, zones, bins.", no_args_is_help=True)
@@ -66,6 +67,44 @@ def item_add(
         print_json(item)
     else:
         out.print(f"item {item['item']} added ({item['tracking']} tracking)")
+
+
+@item_app.command("set")
+def item_set(
+    ctx: typer.Context,
+    code: str,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    cost: Annotated[str | None, typer.Option("--cost", help="Standard unit cost.")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Group in reports.")] = None,
+    supplier: Annotated[
+        str | None, typer.Option("--supplier", help="Preferred supplier (and its --lead-time).")
+    ] = None,
+    lead_time: Annotated[
+        str | None, typer.Option("--lead-time", help="Days from order to receipt, as 14d.")
+    ] = None,
+    ordering_cost: Annotated[
+        str | None, typer.Option("--ordering-cost", help="Cost of placing one order.")
+    ] = None,
+    holding_rate: Annotated[
+        str | None, typer.Option("--holding-rate", help="Yearly holding cost / unit cost.")
+    ] = None,
+    min_qty: Annotated[str | None, typer.Option("--min", help="Reorder at or below.")] = None,
+    max_qty: Annotated[str | None, typer.Option("--max", help="Order up to.")] = None,
+    pack_size: Annotated[str | None, typer.Option("--pack-size", help="Order in packs.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change an item's cost, category and planning attributes (supplier, lead time,
+    ordering and holding costs, min/max, pack size)."""
+    item = db(ctx).set_item(
+        code, name=name, cost=cost, category=category, supplier=supplier,
+        lead_time_days=parse_days(lead_time, what="--lead-time") if lead_time else None,
+        ordering_cost=ordering_cost, holding_rate=holding_rate, min_qty=min_qty,
+        max_qty=max_qty, pack_size=pack_size,
+    )  # fmt: skip
+    if as_json:
+        print_json(item)
+    else:
+        out.print(f"item {item['item']} changed")
 
 
 @item_app.command("list")

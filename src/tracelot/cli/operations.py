@@ -55,6 +55,9 @@ def receive(
     supplier: Annotated[str | None, typer.Option("--supplier")] = None,
     supplier_lot: Annotated[str | None, typer.Option("--supplier-lot")] = None,
     cost: Annotated[str | None, typer.Option("--cost", help="Unit cost.")] = None,
+    po: Annotated[
+        int | None, typer.Option("--po", help="Against this purchase order (its supplier, price).")
+    ] = None,
     ref: RefOpt = None,
     note: NoteOpt = None,
     label: Annotated[
@@ -67,7 +70,7 @@ def receive(
     serial_list = parse_serials(serials) if serials else None
     options = {"qty": qty, "lot": lot, "serials": serial_list, "expires": expires, "made": made,
                "supplier": supplier, "supplier_lot": supplier_lot, "cost": cost, "ref": ref,
-               "note": note}  # fmt: skip
+               "note": note, "po": po}  # fmt: skip
     if scan is not None:
         result = db(ctx).receive_scan(scan, to=to, item=item, **options)
     elif item is None:

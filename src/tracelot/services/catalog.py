@@ -5,14 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
 from tracelot.domain.status import USER_LOCATION_KINDS, VIRTUAL_LOCATIONS, Tracking
-from tracelot.domain.values import check_code, parse_gln, parse_gtin, parse_money
+from tracelot.domain.values import check_code, parse_gln, parse_gtin, parse_money, parse_qty
 from tracelot.services.ledger import now
-from tracelot.services.lookup import item_by_code, location_by_code
-from tracelot.store.tables import item_gtins, items, locations, parties
+from tracelot.services.lookup import item_by_code, location_by_code, party_by_code
+from tracelot.store.engine import MEMO
+from tracelot.store.tables import item_gtins, item_suppliers, items, locations, parties
 
 
 def ensure_virtual_locations(conn: Connection) -> None:
@@ -96,10 +97,25 @@ def _refuse_taken_gtin(conn: Connection, gtin14: str) -> None:
 
 def show_item(conn: Connection, code: str) -> dict[str, Any]:
     row = item_by_code(conn, code)
-    return item_dict(row, _gtins(conn, row.id).get(row.id, []))
+    supplier = (
+        conn.execute(select(parties.c.code).where(parties.c.id == row.supplier_id)).scalar()
+        if row.supplier_id
+        else None
+    )
+    shown = item_dict(row, _gtins(conn, row.id).get(row.id, []), supplier)
+    shown["lead_times"] = {
+        code: days
+        for code, days in conn.execute(
+            select(parties.c.code, item_suppliers.c.lead_time_days)
+            .join(parties, parties.c.id == item_suppliers.c.supplier_id)
+            .where(item_suppliers.c.item_id == row.id)
+            .order_by(parties.c.code)
+        )
+    }
+    return shown
 
 
-def item_dict(row: Any, gtins: list[str]) -> dict[str, Any]:
+def item_dict(row: Any, gtins: list[str], supplier: str | None = None) -> dict[str, Any]:
     return {
         "item": row.code,
         "name": row.name,
@@ -109,13 +125,90 @@ def item_dict(row: Any, gtins: list[str]) -> dict[str, Any]:
         "shelf_life_days": row.shelf_life_days,
         "cost": row.standard_cost,
         "gtins": gtins,  # every GTIN that names it, its own first
+        "category": row.category,
+        "supplier": supplier,
+        "lead_time_days": row.lead_time_days,
+        "ordering_cost": row.ordering_cost,
+        "holding_rate": row.holding_rate,
+        "min_qty": row.min_qty,
+        "max_qty": row.max_qty,
+        "pack_size": row.pack_size,
     }
+
+
+def set_item(
+    conn: Connection,
+    code: str,
+    *,
+    name: str | None = None,
+    cost: Decimal | str | None = None,
+    category: str | None = None,
+    supplier: str | None = None,
+    lead_time_days: int | None = None,
+    ordering_cost: Decimal | str | None = None,
+    holding_rate: Decimal | str | None = None,
+    min_qty: Decimal | str | None = None,
+    max_qty: Decimal | str | None = None,
+    pack_size: Decimal | str | None = None,
+) -> dict[str, Any]:
+    """Change an item's name, standard cost, category and planning attributes. A lead
+    time given with a supplier is that supplier's, who becomes the preferred one; without
+    one it is the item's."""
+    row = item_by_code(conn, code)
+    values: dict[str, Any] = {}
+    if name is not None:
+        if not name.strip():
+            raise InvalidInput("item name must not be empty")
+        values["name"] = name.strip()
+    if category is not None:
+        values["category"] = category.strip() or None
+    for column, given, what in (
+        ("standard_cost", cost, "cost"),
+        ("ordering_cost", ordering_cost, "ordering cost"),
+        ("holding_rate", holding_rate, "holding rate"),
+        ("min_qty", min_qty, "minimum"),
+    ):
+        if given is not None:
+            values[column] = parse_money(given, what=what)
+    for column, given, what in (("max_qty", max_qty, "maximum"), ("pack_size", pack_size,
+                                                                   "pack size")):  # fmt: skip
+        if given is not None:
+            values[column] = parse_qty(given, what=what)
+    if lead_time_days is not None and not 0 <= lead_time_days <= 3650:
+        raise InvalidInput(f"lead time must be 0 to 3650 days, not {lead_time_days}")
+    minimum = values.get("min_qty", row.min_qty)
+    maximum = values.get("max_qty", row.max_qty)
+    if minimum is not None and maximum is not None and maximum < minimum:
+        raise InvalidInput(f"the maximum {maximum} is below the minimum {minimum}")
+    party = party_by_code(conn, supplier, "supplier") if supplier else None
+    if party is not None:
+        values["supplier_id"] = party.id
+        if lead_time_days is not None:
+            conn.execute(
+                delete(item_suppliers).where(
+                    item_suppliers.c.item_id == row.id, item_suppliers.c.supplier_id == party.id
+                )
+            )
+            conn.execute(
+                insert(item_suppliers).values(
+                    item_id=row.id, supplier_id=party.id, lead_time_days=lead_time_days
+                )
+            )
+    elif lead_time_days is not None:
+        values["lead_time_days"] = lead_time_days
+    if not values and party is None:
+        raise InvalidInput("nothing to change: give an option such as --cost or --lead-time")
+    if values:
+        conn.execute(update(items).where(items.c.id == row.id).values(values))
+    conn.info.get(MEMO, {}).pop(("item", row.code), None)
+    return show_item(conn, row.code)
 
 
 def list_items(conn: Connection) -> list[dict[str, Any]]:
     gtins = _gtins(conn)
     rows = conn.execute(select(items).order_by(items.c.code))
-    return [item_dict(r, gtins.get(r.id, [])) for r in rows]
+    suppliers = dict(conn.execute(select(parties.c.id, parties.c.code)).all())
+    return [item_dict(r, gtins.get(r.id, []), suppliers.get(r.supplier_id)) for r in rows]
 
 
 def _gtins(conn: Connection, item_id: int | None = None) -> dict[int, list[str]]:

@@ -12,6 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import check_code, normalize, parse_date, parse_money, parse_qty
+from tracelot.services import purchasing
+from tracelot.services.costing import money
 from tracelot.services.ledger import Line, Progress, apply_stock_deltas, new_operation, post
 from tracelot.services.lookup import (
     item_by_code,
@@ -45,14 +47,26 @@ def receive(
     ref: str | None = None,
     note: str | None = None,
     at: dt.datetime | None = None,
+    po: int | None = None,
     progress: Progress | None = None,
 ) -> OperationResult:
-    """Receive stock from a supplier into a real location (SUPPLIER -> `to`)."""
+    """Receive stock from a supplier into a real location (SUPPLIER -> `to`); with `po`,
+    against that purchase order (its supplier and price are the defaults)."""
     item_row = item_by_code(conn, item)
     dest = location_by_code(conn, to)
     source = virtual_location(conn, "SUPPLIER")
     party = party_by_code(conn, supplier, "supplier") if supplier else None
     quantity = parse_qty(qty) if qty is not None else None
+    po_line = None
+    if po is not None:
+        _check_tracking(item_row, quantity, lot, serials)
+        count = quantity if quantity is not None else Decimal(len(serials or []))
+        order, po_line = purchasing.check_receipt(conn, po, item_row.id, count)
+        if party is not None and party.id != order.supplier_id:
+            raise InvalidInput(f"purchase order {po} is from {order.supplier}, not {party.code}")
+        party = party or party_by_code(conn, order.supplier, "supplier")
+        if cost is None and po_line.price is not None:
+            cost = po_line.price
     made_date = parse_date(made, what="manufacture date") if made is not None else None
     expiry = parse_date(expires, what="expiry date") if expires is not None else None
     if expiry is None and item_row.shelf_life_days and item_row.tracking != Tracking.NONE:
@@ -114,8 +128,24 @@ def receive(
         line = OpLine(item_row.code, lot, source.code, dest.path, count, _shown(serials))
     else:
         assert quantity is not None
-        post(conn, op_id, [Line(item_row.id, source.id, dest.id, quantity, lot_id=lot_id)])
+        unit_value = quantity * unit_cost if unit_cost is not None else None
+        post(
+            conn,
+            op_id,
+            [
+                Line(
+                    item_row.id,
+                    source.id,
+                    dest.id,
+                    quantity,
+                    lot_id=lot_id,
+                    value=money(unit_value) if unit_value is not None else None,
+                )
+            ],
+        )
         line = OpLine(item_row.code, lot, source.code, dest.path, quantity)
+    if po_line is not None:
+        purchasing.record_receipt(conn, po_line, op_id, line.qty)
     return result(conn, op_id, summary=[line])
 
 

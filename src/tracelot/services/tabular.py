@@ -33,6 +33,48 @@ NOTIFY_COLUMNS = [
     "shipment_date", "disposition",
 ]  # fmt: skip
 
+#: the report columns, by report (the key columns of turnover follow its --by)
+TURNOVER_FIGURES = [
+    "opening_value", "closing_value", "average_value", "issued_value", "turnover",
+    "days_of_inventory", "opening_qty", "closing_qty", "average_qty", "issued_qty",
+    "turnover_units",
+]  # fmt: skip
+TURNOVER_KEYS = {
+    "item": ["item", "item_name", "uom"],
+    "category": ["category"],
+    "location": ["location", "location_path"],
+}
+VALUATION_KEYS = {
+    "item": ["item", "item_name", "uom"],
+    "lot": ["item", "item_name", "lot"],
+    "location": ["location", "location_path"],
+}
+REORDER_COLUMNS = [
+    "item", "item_name", "available", "on_order", "position", "daily_demand", "demand_sd",
+    "lead_time_days", "lead_time_source", "safety_stock", "reorder_point", "eoq", "due",
+    "suggested_qty", "supplier", "unit_cost", "value",
+]  # fmt: skip
+EXCESS_COLUMNS = [
+    "item", "item_name", "qty", "value", "daily_demand", "days_of_cover", "excess_qty",
+    "excess_value", "last_moved", "idle",
+]  # fmt: skip
+ABC_COLUMNS = [
+    "rank", "item", "item_name", "issued_value", "issued_qty", "share", "cumulative_share",
+    "class",
+]  # fmt: skip
+LEVEL_COLUMNS = ["date", "qty", "value"]
+PO_COLUMNS = ["id", "supplier", "status", "expected", "ordered_at", "lines", "qty", "received"]
+
+
+def report_columns(report: str, by: str | None = None) -> list[str]:
+    """The CSV columns of a report (of a --by grouping)."""
+    if report == "turnover":
+        return [*TURNOVER_KEYS[by or "item"], *TURNOVER_FIGURES]
+    if report == "valuation":
+        return [*VALUATION_KEYS[by or "item"], "qty", "value", "unit_cost"]
+    return {"reorder": REORDER_COLUMNS, "excess": EXCESS_COLUMNS, "abc": ABC_COLUMNS,
+            "level": LEVEL_COLUMNS}[report]  # fmt: skip
+
 
 def csv_value(value: Any) -> str:
     if value is None:

@@ -1,0 +1,493 @@
+"""Figures of the whole inventory, replayed from the valued ledger: valuation at any date,
+the inventory turnover ratio and days of inventory, issue demand, excess and idle stock,
+ABC classes, and the daily stock level of an item.
+
+Every figure is one aggregate over the ledger (see services/costing.py for what each
+line is worth): stock at real locations is what came in less what went out; an issue is
+a line to a customer or consumed by a build, less what customers returned. Days are UTC
+days. The average inventory of a period is the mean of its daily closing balances,
+taken in the same pass: a line changes every balance from its day to the period's end,
+so the mean is the opening balance plus each change weighted by the days it counted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, text
+
+from tracelot.domain.errors import InvalidInput
+from tracelot.domain.values import normalize
+from tracelot.services.lookup import item_by_code, location_ids_of_kind, virtual_location
+from tracelot.store.tables import items, locations, lots
+from tracelot.store.types import UtcDateTime
+
+_EPOCH = dt.date(1970, 1, 1)
+BY_VALUATION = ("item", "location", "lot")
+BY_TURNOVER = ("item", "category", "location")
+
+
+# -- shared pieces ----------------------------------------------------------------------
+
+
+def _num(value: object) -> Decimal:
+    """A sum from the database as an exact Decimal (SQLite sums fractions as floats)."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, float):
+        return normalize(Decimal(repr(round(value, 6))))
+    return normalize(Decimal(value))  # type: ignore[arg-type]
+
+
+def _ratio(a: Decimal, b: Decimal, places: str = "0.0001") -> Decimal | None:
+    """a / b rounded, or None where b is not positive (no infinities in a report)."""
+    if b <= 0:
+        return None
+    return normalize((a / b).quantize(Decimal(places), rounding=ROUND_HALF_UP))
+
+
+def _round(value: Decimal | float, places: str = "0.01") -> Decimal:
+    return normalize(Decimal(str(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))
+
+
+def _day_number(dialect: str) -> str:
+    """SQL: the UTC day of the operation `o`, as days since 1970-01-01."""
+    if dialect == "postgresql":
+        return "(CAST(timezone('UTC', o.occurred_at) AS date) - DATE '1970-01-01')"
+    return "CAST(julianday(substr(o.occurred_at, 1, 10)) - 2440587.5 AS INTEGER)"
+
+
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def _ids(values: Iterable[int]) -> str:
+    return ", ".join(str(int(v)) for v in values) or "0"
+
+
+@dataclass(frozen=True)
+class _Places:
+    """The virtual locations the figures turn on, as SQL lists of ids."""
+
+    virtual: str
+    customer: int
+    issue_to: str  # a shipment or a consumption goes to one of these
+
+    @classmethod
+    def of(cls, conn: Connection) -> _Places:
+        customer = virtual_location(conn, "CUSTOMER").id
+        production = virtual_location(conn, "PRODUCTION").id
+        return cls(
+            _ids(sorted(location_ids_of_kind(conn, virtual=True))),
+            customer,
+            _ids((customer, production)),
+        )
+
+
+def _flows(places: _Places, by_location: bool) -> str:
+    """SQL: each line's change to stock at real locations (q, v) and to issues (iq, iv),
+    with its item, lot and operation, and with `by_location` the location changed."""
+    issue = (
+        f"CASE WHEN m.to_location_id IN ({places.issue_to}) THEN {{x}}"
+        f" WHEN m.from_location_id = {places.customer} THEN -{{x}} ELSE 0 END"
+    )
+    value = "COALESCE(m.value, 0)"
+    if not by_location:
+        stock_change = (
+            f"CASE WHEN m.from_location_id IN ({places.virtual}) THEN {{x}}"
+            f" WHEN m.to_location_id IN ({places.virtual}) THEN -{{x}} ELSE 0 END"
+        )
+        return (
+            "SELECT m.item_id, m.lot_id, m.operation_id,"
+            f" {stock_change.format(x='m.qty')} AS q, {stock_change.format(x=value)} AS v,"
+            f" {issue.format(x='m.qty')} AS iq, {issue.format(x=value)} AS iv"
+            " FROM moves m"
+        )
+    return (
+        "SELECT m.item_id, m.lot_id, m.operation_id, m.to_location_id AS loc,"
+        f" m.qty AS q, {value} AS v,"
+        f" CASE WHEN m.from_location_id = {places.customer} THEN -m.qty ELSE 0 END AS iq,"
+        f" CASE WHEN m.from_location_id = {places.customer} THEN -{value} ELSE 0 END AS iv"
+        f" FROM moves m WHERE m.to_location_id NOT IN ({places.virtual})"
+        " UNION ALL "
+        "SELECT m.item_id, m.lot_id, m.operation_id, m.from_location_id AS loc,"
+        f" -m.qty AS q, -{value} AS v,"
+        f" CASE WHEN m.to_location_id IN ({places.issue_to}) THEN m.qty ELSE 0 END AS iq,"
+        f" CASE WHEN m.to_location_id IN ({places.issue_to}) THEN {value} ELSE 0 END AS iv"
+        f" FROM moves m WHERE m.from_location_id NOT IN ({places.virtual})"
+    )
+
+
+_KEYS = {
+    # report grouping -> (SQL key columns, the joins they need)
+    "item": (["f.item_id"], ""),
+    "lot": (["f.item_id", "f.lot_id"], ""),
+    "category": (["COALESCE(i.category, '')"], " JOIN items i ON i.id = f.item_id"),
+    "location": (["f.loc"], ""),
+}
+
+
+def _names(conn: Connection) -> tuple[dict[int, Any], dict[int, Any]]:
+    item_rows = {r.id: r for r in conn.execute(select(items))}
+    loc_rows = {
+        r.id: r for r in conn.execute(select(locations.c.id, locations.c.code, locations.c.path))
+    }
+    return item_rows, loc_rows
+
+
+def _key_fields(
+    conn: Connection, by: str, key: tuple, item_rows: dict, loc_rows: dict
+) -> dict[str, Any]:
+    if by == "location":
+        loc = loc_rows[key[0]]
+        return {"location": loc.code, "location_path": loc.path}
+    if by == "category":
+        return {"category": key[0] or None}
+    item = item_rows[key[0]]
+    fields = {"item": item.code, "item_name": item.name, "uom": item.uom}
+    if by == "lot":
+        fields["lot"] = (
+            conn.execute(select(lots.c.code).where(lots.c.id == key[1])).scalar_one()
+            if key[1] is not None
+            else None
+        )
+    return fields
+
+
+# -- valuation --------------------------------------------------------------------------
+
+
+def valuation(conn: Connection, *, as_of: dt.date, by: str = "item") -> dict[str, Any]:
+    """Quantity and value on hand at the end of `as_of`, by item, location or lot."""
+    if by not in BY_VALUATION:
+        raise InvalidInput(f"--by must be one of {', '.join(BY_VALUATION)}, not {by!r}")
+    places = _Places.of(conn)
+    keys, join = _KEYS[by]
+    key_sql = ", ".join(keys)
+    query = text(
+        f"SELECT {key_sql}, SUM(f.q) AS qty, SUM(f.v) AS value"
+        f" FROM ({_flows(places, by == 'location')}) f"
+        f" JOIN operations o ON o.id = f.operation_id{join}"
+        f" WHERE o.occurred_at < :until GROUP BY {key_sql}"
+    ).bindparams(bindparam("until", type_=UtcDateTime()))
+    item_rows, loc_rows = _names(conn)
+    rows = []
+    for r in conn.execute(query, {"until": _start_of(as_of + dt.timedelta(days=1))}):
+        qty, value = _num(r.qty), _num(r.value)
+        if qty == 0 and value == 0:
+            continue
+        row = _key_fields(conn, by, tuple(r)[: len(keys)], item_rows, loc_rows)
+        row.update(qty=qty, value=value, unit_cost=_ratio(value, qty, "0.000001"))
+        rows.append(row)
+    sort = ("location_path",) if by == "location" else ("item", "lot") if by == "lot" else ("item",)
+    rows.sort(key=lambda row: tuple(row.get(k) or "" for k in sort))
+    total_value = sum((row["value"] for row in rows), Decimal(0))
+    total = {"qty": sum((row["qty"] for row in rows), Decimal(0)), "value": total_value}
+    return {"as_of": as_of.isoformat(), "by": by, "rows": rows, "total": total}
+
+
+# -- turnover ---------------------------------------------------------------------------
+
+
+def check_period(start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple:
+    """The period a report covers: `end` defaults to today, `start` to a year before it."""
+    end = end or today
+    start = start or end - dt.timedelta(days=364)
+    if end < start:
+        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
+    return start, end
+
+
+def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item") -> dict[str, Any]:
+    """Cost of goods issued over the period / average inventory value (the mean of the
+    daily closing balances), the same in units, and days of inventory on hand."""
+    if by not in BY_TURNOVER:
+        raise InvalidInput(f"--by must be one of {', '.join(BY_TURNOVER)}, not {by!r}")
+    if end < start:
+        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
+    days = (end - start).days + 1
+    places = _Places.of(conn)
+    keys, join = _KEYS[by]
+    key_sql = ", ".join(keys)
+    day = _day_number(conn.dialect.name)
+    weight = f"(:end_day - {day} + 1)"
+    query = text(
+        f"SELECT {key_sql},"
+        " SUM(CASE WHEN o.occurred_at < :start THEN f.q ELSE 0 END) AS open_q,"
+        " SUM(CASE WHEN o.occurred_at < :start THEN f.v ELSE 0 END) AS open_v,"
+        f" SUM(CASE WHEN o.occurred_at >= :start THEN f.q * {weight} ELSE 0 END) AS days_q,"
+        f" SUM(CASE WHEN o.occurred_at >= :start THEN f.v * {weight} ELSE 0 END) AS days_v,"
+        " SUM(CASE WHEN o.occurred_at >= :start THEN f.q ELSE 0 END) AS change_q,"
+        " SUM(CASE WHEN o.occurred_at >= :start THEN f.v ELSE 0 END) AS change_v,"
+        " SUM(CASE WHEN o.occurred_at >= :start THEN f.iq ELSE 0 END) AS issued_q,"
+        " SUM(CASE WHEN o.occurred_at >= :start THEN f.iv ELSE 0 END) AS issued_v"
+        f" FROM ({_flows(places, by == 'location')}) f"
+        f" JOIN operations o ON o.id = f.operation_id{join}"
+        f" WHERE o.occurred_at < :until GROUP BY {key_sql}"
+    ).bindparams(bindparam("start", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime()))
+    params = {
+        "start": _start_of(start),
+        "until": _start_of(end + dt.timedelta(days=1)),
+        "end_day": (end - _EPOCH).days,
+    }
+    sums: dict[tuple, dict[str, Decimal]] = {}
+    for r in conn.execute(query, params):
+        figures = {name: _num(getattr(r, name)) for name in _TURNOVER_SUMS}
+        if any(figures.values()):
+            sums[tuple(r)[: len(keys)]] = figures
+    if by == "item":  # every item, also those without stock or issues
+        for item_id in conn.execute(select(items.c.id)).scalars():
+            sums.setdefault((item_id,), dict.fromkeys(_TURNOVER_SUMS, Decimal(0)))
+    item_rows, loc_rows = _names(conn)
+    rows = [
+        {**_key_fields(conn, by, key, item_rows, loc_rows), **_turnover_figures(f, days)}
+        for key, f in sums.items()
+    ]
+    rows.sort(key=lambda row: (-(row["issued_value"]), str(next(iter(row.values())) or "")))
+    total_sums = {
+        name: sum((f[name] for f in sums.values()), Decimal(0)) for name in _TURNOVER_SUMS
+    }
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "days": days,
+        "by": by,
+        "rows": rows,
+        "total": _turnover_figures(total_sums, days),
+    }
+
+
+_TURNOVER_SUMS = (
+    "open_q", "open_v", "days_q", "days_v", "change_q", "change_v", "issued_q", "issued_v",
+)  # fmt: skip
+
+
+def _turnover_figures(f: dict[str, Decimal], days: int) -> dict[str, Any]:
+    average_value = f["open_v"] + f["days_v"] / days
+    average_qty = f["open_q"] + f["days_q"] / days
+    ratio = _ratio(f["issued_v"], average_value)
+    return {
+        "opening_value": f["open_v"],
+        "closing_value": f["open_v"] + f["change_v"],
+        "average_value": _round(average_value),
+        "issued_value": f["issued_v"],
+        "turnover": ratio,
+        "days_of_inventory": _ratio(Decimal(days), ratio, "0.1") if ratio else None,
+        "opening_qty": f["open_q"],
+        "closing_qty": f["open_q"] + f["change_q"],
+        "average_qty": _round(average_qty, "0.0001"),
+        "issued_qty": f["issued_q"],
+        "turnover_units": _ratio(f["issued_q"], average_qty),
+    }
+
+
+# -- demand -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Demand:
+    """An item's issues per day over a look-back: total, mean and standard deviation."""
+
+    total: Decimal
+    days: int
+    mean: float
+    sd: float
+    value: Decimal
+
+
+def demand(conn: Connection, *, start: dt.date, end: dt.date) -> dict[int, Demand]:
+    """Each item's daily issues from `start` to `end`: days without issues count as zero;
+    the standard deviation is the sample one (n - 1)."""
+    places = _Places.of(conn)
+    day = _day_number(conn.dialect.name)
+    days = (end - start).days + 1
+    query = text(
+        "SELECT item_id, SUM(q) AS total, SUM(q * q) AS squares, SUM(v) AS value FROM ("
+        f" SELECT f.item_id, {day} AS d, SUM(f.iq) AS q, SUM(f.iv) AS v"
+        f" FROM ({_flows(places, False)}) f JOIN operations o ON o.id = f.operation_id"
+        " WHERE o.occurred_at >= :start AND o.occurred_at < :until"
+        f" AND (f.iq <> 0 OR f.iv <> 0) GROUP BY f.item_id, {day}"
+        ") daily GROUP BY item_id"
+    ).bindparams(bindparam("start", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime()))
+    params = {"start": _start_of(start), "until": _start_of(end + dt.timedelta(days=1))}
+    found = {}
+    for r in conn.execute(query, params):
+        total, squares = float(r.total or 0), float(r.squares or 0)
+        mean = total / days
+        variance = (squares - total * total / days) / (days - 1) if days > 1 else 0.0
+        found[r.item_id] = Demand(_num(r.total), days, mean, math.sqrt(max(variance, 0.0)),
+                                  _num(r.value))  # fmt: skip
+    return found
+
+
+# -- ABC ----------------------------------------------------------------------------------
+
+
+def abc(
+    conn: Connection, *, start: dt.date, end: dt.date, a: float = 0.8, b: float = 0.95
+) -> dict[str, Any]:
+    """Items ranked by the value issued over the period: an item is in class A while the
+    items ranked above it make less than `a` of the total, B while less than `b`, else C
+    (and every item that issued nothing is C)."""
+    if not 0 < a < b <= 1:
+        raise InvalidInput(f"the class limits must satisfy 0 < A < B <= 1, not A={a}, B={b}")
+    if end < start:
+        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
+    issued = demand(conn, start=start, end=end)
+    item_rows = {r.id: r for r in conn.execute(select(items))}
+    ranked = sorted(
+        item_rows.values(),
+        key=lambda it: (-(issued[it.id].value if it.id in issued else 0), it.code),
+    )
+    total = sum((d.value for d in issued.values() if d.value > 0), Decimal(0))
+    rows, before = [], Decimal(0)
+    counts = {"A": 0, "B": 0, "C": 0}
+    for rank, item in enumerate(ranked, start=1):
+        value = issued[item.id].value if item.id in issued else Decimal(0)
+        share = value / total if total > 0 and value > 0 else Decimal(0)
+        if value <= 0:
+            klass = "C"
+        elif before < Decimal(str(a)):
+            klass = "A"
+        elif before < Decimal(str(b)):
+            klass = "B"
+        else:
+            klass = "C"
+        before += share
+        counts[klass] += 1
+        rows.append(
+            {
+                "rank": rank,
+                "item": item.code,
+                "item_name": item.name,
+                "issued_value": value,
+                "issued_qty": issued[item.id].total if item.id in issued else Decimal(0),
+                "share": _round(share, "0.0001"),
+                "cumulative_share": _round(before, "0.0001"),
+                "class": klass,
+            }
+        )
+    return {
+        "from": start.isoformat(),
+        "to": end.isoformat(),
+        "a": a,
+        "b": b,
+        "rows": rows,
+        "total": {"issued_value": total, "classes": counts},
+    }
+
+
+# -- excess and idle stock --------------------------------------------------------------
+
+
+def excess(
+    conn: Connection,
+    *,
+    today: dt.date,
+    days_of_cover: int = 90,
+    idle_days: int = 180,
+    lookback_days: int = 90,
+) -> dict[str, Any]:
+    """Stock beyond `days_of_cover` days of demand (the mean daily issues of the last
+    `lookback_days`), and stock that has not moved for `idle_days`, with its value."""
+    for name, value in (("--days-of-cover", days_of_cover), ("--idle-days", idle_days),
+                        ("--lookback", lookback_days)):  # fmt: skip
+        if value <= 0:
+            raise InvalidInput(f"{name} must be a positive number of days, not {value}")
+    now_stock = valuation(conn, as_of=today, by="item")["rows"]
+    start = today - dt.timedelta(days=lookback_days - 1)
+    demands = {item_by_code(conn, row["item"]).id: row for row in now_stock}
+    issued = demand(conn, start=start, end=today)
+    places = _Places.of(conn)
+    last_moved = {
+        r.item_id: r.last
+        for r in conn.execute(
+            text(
+                "SELECT m.item_id, MAX(o.occurred_at) AS last FROM moves m"
+                " JOIN operations o ON o.id = m.operation_id"
+                f" WHERE m.from_location_id NOT IN ({places.virtual})"
+                f" OR m.to_location_id NOT IN ({places.virtual}) GROUP BY m.item_id"
+            ).columns(last=UtcDateTime())
+        )
+    }
+    idle_since = today - dt.timedelta(days=idle_days)
+    rows = []
+    for item_id, row in demands.items():
+        if row["qty"] <= 0:
+            continue
+        d = issued.get(item_id)
+        daily = Decimal(str(d.mean)) if d is not None else Decimal(0)
+        cover = _ratio(row["qty"], daily, "0.1") if daily > 0 else None
+        allowed = daily * days_of_cover
+        excess_qty = max(Decimal(0), row["qty"] - allowed)
+        moved = last_moved.get(item_id)
+        idle = moved is not None and moved.date() < idle_since
+        if excess_qty <= 0 and not idle:
+            continue
+        unit_cost = row["value"] / row["qty"]
+        rows.append(
+            {
+                "item": row["item"],
+                "item_name": row["item_name"],
+                "qty": row["qty"],
+                "value": row["value"],
+                "daily_demand": _round(daily, "0.0001"),
+                "days_of_cover": cover,
+                "excess_qty": _round(excess_qty, "0.0001"),
+                "excess_value": _round(excess_qty * unit_cost),
+                "last_moved": moved.date().isoformat() if moved else None,
+                "idle": idle,
+            }
+        )
+    rows.sort(key=lambda r: (-r["excess_value"], r["item"]))
+    return {
+        "as_of": today.isoformat(),
+        "days_of_cover": days_of_cover,
+        "idle_days": idle_days,
+        "lookback_days": lookback_days,
+        "rows": rows,
+        "total": {
+            "excess_value": sum((r["excess_value"] for r in rows), Decimal(0)),
+            "idle_value": sum((r["value"] for r in rows if r["idle"]), Decimal(0)),
+        },
+    }
+
+
+# -- an item's stock level over time ------------------------------------------------------
+
+
+def level(conn: Connection, item: str, *, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """An item's closing quantity and value on hand on each day from `start` to `end`."""
+    if end < start:
+        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
+    if (end - start).days > 3660:
+        raise InvalidInput("a stock level history covers ten years at most")
+    row = item_by_code(conn, item)
+    places = _Places.of(conn)
+    day = _day_number(conn.dialect.name)
+    query = text(
+        f"SELECT CASE WHEN o.occurred_at < :start THEN -1 ELSE {day} END AS d,"
+        " SUM(f.q) AS q, SUM(f.v) AS v"
+        f" FROM ({_flows(places, False)}) f JOIN operations o ON o.id = f.operation_id"
+        " WHERE f.item_id = :item AND o.occurred_at < :until GROUP BY 1"
+    ).bindparams(bindparam("start", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime()))
+    params = {
+        "item": row.id,
+        "start": _start_of(start),
+        "until": _start_of(end + dt.timedelta(days=1)),
+    }
+    changes = {r.d: (_num(r.q), _num(r.v)) for r in conn.execute(query, params)}
+    qty, value = changes.pop(-1, (Decimal(0), Decimal(0)))
+    days = []
+    for n in range((end - start).days + 1):
+        date = start + dt.timedelta(days=n)
+        dq, dv = changes.get((date - _EPOCH).days, (Decimal(0), Decimal(0)))
+        qty, value = qty + dq, value + dv
+        days.append({"date": date.isoformat(), "qty": qty, "value": value})
+    return {"item": row.code, "item_name": row.name, "from": start.isoformat(),
+            "to": end.isoformat(), "rows": days}  # fmt: skip

@@ -1,0 +1,261 @@
+"""How much to order and when: reorder points, safety stock and economic order quantities
+from each item's issue history, and the suggestions they give.
+
+For each item, over the look-back: d, the mean daily demand, and sigma, the standard
+deviation of the daily demand (days without issues count as zero). With L, the lead
+time in days (configured for the item and its supplier, else for the item, else learned
+from purchase orders with at least three receipts, else the report's default), and z,
+the standard normal quantile of the service level:
+
+    safety stock   SS  = z * sigma * sqrt(L)
+    reorder point  ROP = d * L + SS                (at least the item's minimum, if set)
+    order quantity EOQ = sqrt(2 * D * S / H)       D = 365 * d a year, S the cost of one
+                                                   order, H = holding rate * unit cost
+                                                   (the mean cost on hand, else standard)
+
+An item is due when its position (available on hand: not held, expired or in quarantine;
+plus what is on order) is at or below its reorder point. The suggestion is the EOQ, or
+enough to bring the position above the reorder point if that is more, or up to the
+item's maximum when it has one; rounded up to whole units and to its pack size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from decimal import ROUND_CEILING, Decimal
+from statistics import NormalDist
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from tracelot.domain.errors import InvalidInput
+from tracelot.domain.status import LocationKind
+from tracelot.services import purchasing
+from tracelot.services.analytics import _num, _round, demand, valuation
+from tracelot.services.inquiry import held_sets
+from tracelot.services.lookup import is_expired
+from tracelot.store.tables import (
+    item_suppliers,
+    items,
+    locations,
+    lots,
+    parties,
+    po_lines,
+    purchase_orders,
+    stock,
+    units,
+)
+
+DEFAULTS = {
+    "service_level": 0.95,
+    "lookback_days": 90,
+    "lead_time_days": 14,
+    "ordering_cost": Decimal(50),
+    "holding_rate": Decimal("0.25"),
+}
+
+
+def reorder(
+    conn: Connection,
+    *,
+    today: dt.date,
+    service_level: float = DEFAULTS["service_level"],
+    lookback_days: int = DEFAULTS["lookback_days"],
+    lead_time_days: int = DEFAULTS["lead_time_days"],
+    ordering_cost: Decimal | str = DEFAULTS["ordering_cost"],
+    holding_rate: Decimal | str = DEFAULTS["holding_rate"],
+    every_item: bool = False,
+) -> dict[str, Any]:
+    """Every item at or below its reorder point (or, with `every_item`, every item that
+    has a demand or a minimum), with the suggested quantity and the supplier."""
+    if not 0 < service_level < 1:
+        raise InvalidInput(f"the service level must be between 0 and 1, not {service_level}")
+    if lookback_days < 2:
+        raise InvalidInput(f"the look-back must be 2 days or more, not {lookback_days}")
+    if lead_time_days < 0:
+        raise InvalidInput(f"the lead time must be 0 days or more, not {lead_time_days}")
+    ordering_cost = _non_negative(ordering_cost, "the ordering cost")
+    holding_rate = _non_negative(holding_rate, "the holding rate")
+    z = NormalDist().inv_cdf(service_level)
+    start = today - dt.timedelta(days=lookback_days - 1)
+    demands = demand(conn, start=start, end=today)
+    available = available_on_hand(conn, today)
+    ordered = purchasing.on_order(conn)
+    configured = {
+        (r.item_id, r.supplier_id): r.lead_time_days
+        for r in conn.execute(select(item_suppliers))
+        if r.lead_time_days is not None
+    }
+    learned = purchasing.learned_lead_times(conn)
+    suppliers = _usual_suppliers(conn)
+    codes = {pid: code for pid, code in conn.execute(select(parties.c.id, parties.c.code))}
+    on_hand_cost = {
+        row["item"]: row["unit_cost"] for row in valuation(conn, as_of=today, by="item")["rows"]
+    }
+    rows = []
+    for item in conn.execute(select(items).order_by(items.c.code)):
+        d = demands.get(item.id)
+        mean, sd = (d.mean, d.sd) if d is not None else (0.0, 0.0)
+        if d is None and item.min_qty is None and not every_item:
+            continue
+        supplier_id = item.supplier_id or suppliers.get(item.id)
+        lead, source = _lead_time(item, supplier_id, configured, learned, lead_time_days)
+        safety = z * sd * math.sqrt(lead)
+        point = mean * lead + safety
+        if item.min_qty is not None:
+            point = max(point, float(item.min_qty))
+        unit_cost = on_hand_cost.get(item.code) or item.standard_cost
+        rate = item.holding_rate if item.holding_rate is not None else holding_rate
+        cost = item.ordering_cost if item.ordering_cost is not None else ordering_cost
+        holding = float(rate * unit_cost) if unit_cost else 0.0
+        eoq = math.sqrt(2 * 365 * mean * float(cost) / holding) if holding > 0 else None
+        position = available.get(item.id, Decimal(0)) + ordered.get(item.id, Decimal(0))
+        due = point > 0 and position <= Decimal(str(point))
+        if not due and not every_item:
+            continue
+        suggested = _suggest(item, position, point, eoq) if due else Decimal(0)
+        rows.append(
+            {
+                "item": item.code,
+                "item_name": item.name,
+                "available": available.get(item.id, Decimal(0)),
+                "on_order": ordered.get(item.id, Decimal(0)),
+                "position": position,
+                "daily_demand": _round(mean, "0.0001"),
+                "demand_sd": _round(sd, "0.0001"),
+                "lead_time_days": _round(lead, "0.1"),
+                "lead_time_source": source,
+                "safety_stock": _round(safety),
+                "reorder_point": _round(point),
+                "eoq": _round(eoq) if eoq is not None else None,
+                "due": due,
+                "suggested_qty": suggested,
+                "supplier": codes.get(supplier_id) if supplier_id else None,
+                "unit_cost": unit_cost,
+                "value": _round(suggested * unit_cost) if unit_cost else None,
+            }
+        )
+    return {
+        "as_of": today.isoformat(),
+        "service_level": service_level,
+        "z": _round(z, "0.0001"),
+        "lookback_days": lookback_days,
+        "rows": rows,
+        "total": {
+            "due": sum(1 for r in rows if r["due"]),
+            "value": sum((r["value"] or 0 for r in rows), Decimal(0)),
+        },
+    }
+
+
+def _non_negative(value: Decimal | str, what: str) -> Decimal:
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        raise InvalidInput(f"{what} must be a number, not {value!r}") from None
+    if not number.is_finite() or number < 0:
+        raise InvalidInput(f"{what} must be zero or more, not {value}")
+    return number
+
+
+def _lead_time(
+    item: Any, supplier_id: int | None, configured: dict, learned: dict, default: int
+) -> tuple[float, str]:
+    if supplier_id is not None and (item.id, supplier_id) in configured:
+        return float(configured[(item.id, supplier_id)]), "supplier"
+    if item.lead_time_days is not None:
+        return float(item.lead_time_days), "item"
+    if supplier_id is not None and (item.id, supplier_id) in learned:
+        return learned[(item.id, supplier_id)], "learned"
+    return float(default), "default"
+
+
+def _suggest(item: Any, position: Decimal, point: float, eoq: float | None) -> Decimal:
+    below = Decimal(str(point)) - position
+    if item.max_qty is not None:
+        qty = item.max_qty - position
+    else:
+        qty = max(Decimal(str(eoq)) if eoq is not None else Decimal(0), below)
+    qty = max(qty, Decimal(1)).to_integral_value(rounding=ROUND_CEILING)
+    if item.pack_size:
+        packs = (qty / item.pack_size).to_integral_value(rounding=ROUND_CEILING)
+        qty = packs * item.pack_size
+    return _num(qty)
+
+
+def available_on_hand(conn: Connection, today: dt.date) -> dict[int, Decimal]:
+    """Each item's stock that can be used: at real locations other than quarantine, not
+    held and not expired."""
+    usable = ~locations.c.virtual & (locations.c.kind != LocationKind.QUARANTINE.value)
+    held_units, held_lots = held_sets(conn)
+    found: dict[int, Decimal] = defaultdict(Decimal)
+    unusable_lots: set[int] = set(held_lots)
+    for item_id, lot_id, qty, expires in conn.execute(
+        select(stock.c.item_id, stock.c.lot_id, stock.c.qty, lots.c.expires)
+        .join(locations, locations.c.id == stock.c.location_id)
+        .outerjoin(lots, lots.c.id == stock.c.lot_id)
+        .where(usable, stock.c.qty > 0)
+    ):
+        if lot_id in held_lots or is_expired(expires, today):
+            unusable_lots.add(lot_id)
+            continue
+        found[item_id] += qty
+    # units held on their own, or expired on their own, in lots still counted
+    for item_id, lot_id in conn.execute(
+        select(units.c.item_id, units.c.lot_id)
+        .join(locations, locations.c.id == units.c.location_id)
+        .where(usable, (units.c.expires < today) | units.c.id.in_(held_units or {0}))
+    ):
+        if lot_id not in unusable_lots:
+            found[item_id] -= 1
+    return dict(found)
+
+
+def _usual_suppliers(conn: Connection) -> dict[int, int]:
+    """Each item's usual supplier, for items without a preferred one: the supplier of its
+    latest purchase order, else of its latest lot that names one."""
+    found = {
+        item_id: supplier_id
+        for item_id, supplier_id in conn.execute(
+            select(lots.c.item_id, lots.c.supplier_id)
+            .where(lots.c.supplier_id.is_not(None))
+            .order_by(lots.c.id)
+        )
+    }
+    found.update(
+        (item_id, supplier_id)
+        for item_id, supplier_id in conn.execute(
+            select(po_lines.c.item_id, purchase_orders.c.supplier_id)
+            .join(purchase_orders, purchase_orders.c.id == po_lines.c.po_id)
+            .order_by(purchase_orders.c.id)
+        )
+    )
+    return found
+
+
+def draft_orders(conn: Connection, *, user: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Draft purchase orders of the suggestions in `rows`, one per supplier; the items
+    without a supplier are left out and named."""
+    by_supplier: dict[str, list[tuple[str, Decimal, None]]] = defaultdict(list)
+    left_out = []
+    for row in rows:
+        if not row["due"] or row["suggested_qty"] <= 0:
+            continue
+        if row["supplier"] is None:
+            left_out.append(row["item"])
+            continue
+        by_supplier[row["supplier"]].append((row["item"], row["suggested_qty"], None))
+    orders = [
+        purchasing.create(
+            conn,
+            user=user,
+            supplier=supplier,
+            lines=list(lines),
+            draft=True,
+            note="suggested by the reorder report",
+        )  # fmt: skip
+        for supplier, lines in sorted(by_supplier.items())
+    ]
+    return {"orders": orders, "without_supplier": left_out}
