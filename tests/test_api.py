@@ -102,11 +102,34 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         tl.add_user(name, role="viewer")
         return name
 
+    tl.add_party("SUP", name="A supplier", kind="supplier")
+
+    def draft() -> int:
+        return tl.po_create("SUP", lines=["SCREW:5"], draft=True)["id"]
+
     return {
         ("GET", "/api/v1/trace/backward"): lambda: {"params": {"ref": "PCB:SN0001"}},
         ("GET", "/api/v1/trace/forward"): lambda: {"params": {"ref": "CELL@L1", "format": "csv"}},
         ("GET", "/api/v1/holds"): lambda: {},
         ("GET", "/api/v1/reports/expiring"): lambda: {"params": {"within_days": 60}},
+        ("GET", "/api/v1/reports/valuation"): lambda: {"params": {"by": "location"}},
+        ("GET", "/api/v1/reports/turnover"): lambda: {"params": {"format": "csv"}},
+        ("GET", "/api/v1/reports/reorder"): lambda: {"params": {"all": True}},
+        ("POST", "/api/v1/reports/reorder/purchase-orders"): lambda: {},
+        ("GET", "/api/v1/reports/excess"): lambda: {"params": {"days_of_cover": 10}},
+        ("GET", "/api/v1/reports/abc"): lambda: {"params": {"format": "svg"}},
+        ("GET", "/api/v1/reports/level/{item}"): lambda: {"path": {"item": "SCREW"}},
+        ("GET", "/api/v1/purchase-orders"): lambda: {"params": {"status": "draft"}},
+        ("POST", "/api/v1/purchase-orders"): lambda: {
+            "json": {"supplier": "SUP", "lines": [{"item": "SCREW", "qty": 5, "price": 0.2}]}
+        },
+        ("GET", "/api/v1/purchase-orders/{po_id}"): lambda: {"path": {"po_id": draft()}},
+        ("POST", "/api/v1/purchase-orders/{po_id}/open"): lambda: {"path": {"po_id": draft()}},
+        ("POST", "/api/v1/purchase-orders/{po_id}/close"): lambda: {"path": {"po_id": draft()}},
+        ("PATCH", "/api/v1/items/{code}"): lambda: {
+            "path": {"code": "SCREW"},
+            "json": {"category": f"fasteners{next(n)}", "lead_time_days": 7},
+        },
         ("POST", "/api/v1/expire"): lambda: {},
         ("GET", "/api/v1/pick"): lambda: {"params": {"item": "CELL", "qty": 3}},
         ("POST", "/api/v1/holds"): lambda: {"json": {"ref": next(units), "reason": "check"}},

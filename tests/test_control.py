@@ -353,3 +353,74 @@ def test_charts_show_what_the_reports_say(world, cli, tmp_path: Path) -> None:
     level_svg = tmp_path / "level.svg"
     cli("report", "level", "GLUE", "--chart", str(level_svg))
     assert {"level", "reorder-point", "safety-stock"} <= set(_ids(_svg(level_svg)))
+
+
+def test_reports_and_purchase_orders_over_http(world, db_url: str) -> None:
+    """The same figures over the API: a planner orders, an operator receives against the
+    order, and the reports come as JSON, CSV and charts."""
+    from fastapi.testclient import TestClient
+
+    from tracelot.api import Settings, create_app
+
+    _fifo_ledger(world)
+    world.add_user("plan", role="planner")
+    world.add_user("op", role="operator")
+    planner = {"Authorization": f"Bearer {world.create_token('plan')['token']}"}
+    operator = {"Authorization": f"Bearer {world.create_token('op')['token']}"}
+    with TestClient(create_app(Settings(database_url=db_url))) as client:
+        api = "/api/v1"
+        turnover = client.get(f"{api}/reports/turnover", headers=planner,
+                              params={"from": "2026-01-01", "to": "2026-01-04"})  # fmt: skip
+        glue = next(r for r in turnover.json()["rows"] if r["item"] == "GLUE")
+        assert (glue["average_value"], glue["turnover"]) == (20.25, 0.9383)
+        chart = client.get(
+            f"{api}/reports/turnover",
+            headers=planner,
+            params={"from": "2026-01-01", "to": "2026-01-04", "format": "svg"},
+        )
+        assert chart.headers["content-type"] == "image/svg+xml"
+        assert 'id="bar-GLUE"' in chart.text
+        csv_answer = client.get(
+            f"{api}/reports/valuation",
+            headers=planner,
+            params={"as_of": "2026-01-03", "by": "location", "format": "csv"},
+        )
+        assert csv_answer.headers["content-type"].startswith("text/csv")
+        assert "A1,WH/A1,15,25" in csv_answer.text
+        bad = client.get(f"{api}/reports/turnover", headers=planner,
+                         params={"from": "2026-02-01", "to": "2026-01-01"})  # fmt: skip
+        assert bad.status_code == 422 and bad.json()["code"] == "invalid_input"
+        assert client.get(f"{api}/reports/reorder", headers=planner,
+                          params={"service_level": 1}).status_code == 422  # fmt: skip
+
+        changed = client.patch(
+            f"{api}/items/GLUE",
+            headers=planner,
+            json={"supplier": "ACME", "lead_time_days": 5, "min_qty": 20},
+        )
+        assert changed.status_code == 200, changed.json()
+        assert changed.json()["lead_times"] == {"ACME": 5} and changed.json()["min_qty"] == 20
+        due = client.get(f"{api}/reports/reorder", headers=planner).json()["rows"]
+        assert [r["item"] for r in due] == ["GLUE"] and due[0]["reorder_point"] == 20
+        drafted = client.post(f"{api}/reports/reorder/purchase-orders", headers=planner)
+        assert drafted.status_code == 201
+        (order,) = drafted.json()["created"]["orders"]
+        assert client.post(f"{api}/purchase-orders/{order['id']}/open",
+                           headers=operator).status_code == 403  # fmt: skip
+        assert client.post(f"{api}/purchase-orders/{order['id']}/open",
+                           headers=planner).json()["status"] == "open"  # fmt: skip
+        qty = order["lines"][0]["qty"]
+        receipt = client.post(
+            f"{api}/operations/receive",
+            headers=operator,
+            json={"item": "GLUE", "to": "A1", "qty": qty, "po": order["id"]},
+        )
+        assert receipt.status_code == 201, receipt.json()
+        shown = client.get(f"{api}/purchase-orders/{order['id']}", headers=planner).json()
+        assert shown["status"] == "closed" and shown["lines"][0]["received"] == qty
+        over = client.post(
+            f"{api}/operations/receive",
+            headers=operator,
+            json={"item": "GLUE", "to": "A1", "qty": 1, "po": order["id"]},
+        )
+        assert over.status_code == 409 and "closed" in over.json()["detail"]

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, inspect
 
-from tracelot.domain.errors import Conflict, NotMigrated, Unauthenticated
+from tracelot.domain.errors import Conflict, InvalidInput, NotMigrated, Unauthenticated
 from tracelot.domain.serials import parse_serials
 from tracelot.domain.values import parse_date
 from tracelot.services import (
@@ -479,7 +479,7 @@ class Tracelot:
 
     def valuation(self, *, as_of: dt.date | str | None = None, by: str = "item") -> dict[str, Any]:
         """Quantity and value on hand at the end of a day (today), by item, location or lot."""
-        day = parse_date(as_of, what="--as-of") if as_of is not None else inquiry.today()
+        day = _report_day(as_of, "--as-of") if as_of is not None else inquiry.today()
         return self._run(analytics.valuation, write=False, as_of=day, by=by)
 
     def turnover(self, *, start: dt.date | str | None = None, end: dt.date | str | None = None,
@@ -504,8 +504,8 @@ class Tracelot:
     def level(self, item: str, *, start: dt.date | str | None = None,
               end: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
         """An item's closing stock on each day of a period (the last 90 days)."""
-        last = parse_date(end, what="--to") if end is not None else inquiry.today()
-        first = (parse_date(start, what="--from") if start is not None
+        last = _report_day(end, "--to") if end is not None else inquiry.today()
+        first = (_report_day(start, "--from") if start is not None
                  else last - dt.timedelta(days=89))  # fmt: skip
         return self._run(analytics.level, write=False, item=item, start=first, end=last)
 
@@ -699,10 +699,18 @@ class Tracelot:
         return self._run(verifying.verify, write=False)
 
 
+def _report_day(value: dt.date | str, what: str) -> dt.date:
+    """A day a report covers: a date of the years 1900 to 9998."""
+    day = parse_date(value, what=what)
+    if not dt.date(1900, 1, 1) <= day <= dt.date(9998, 12, 31):
+        raise InvalidInput(f"{what} {day} is out of range: a report covers 1900 to 9998")
+    return day
+
+
 def _period(start: dt.date | str | None, end: dt.date | str | None) -> tuple[dt.date, dt.date]:
     return analytics.check_period(
-        parse_date(start, what="--from") if start is not None else None,
-        parse_date(end, what="--to") if end is not None else None,
+        _report_day(start, "--from") if start is not None else None,
+        _report_day(end, "--to") if end is not None else None,
         inquiry.today(),
     )
 

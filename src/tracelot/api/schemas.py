@@ -68,6 +68,32 @@ class ItemPublic(BaseModel):
     shelf_life_days: int | None
     cost: Qty | None
     gtins: list[str]
+    category: str | None = None
+    supplier: str | None = None
+    lead_time_days: int | None = None
+    ordering_cost: Qty | None = None
+    holding_rate: Qty | None = None
+    min_qty: Qty | None = None
+    max_qty: Qty | None = None
+    pack_size: Qty | None = None
+    lead_times: dict[str, int | None] = Field(default_factory=dict)
+
+
+class ItemChange(BaseModel):
+    """What to change of an item; a `lead_time_days` given with a `supplier` is that
+    supplier's (who becomes the preferred one)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    cost: Qty | None = None
+    category: str | None = Field(default=None, max_length=64)
+    supplier: str | None = None
+    lead_time_days: int | None = Field(default=None, ge=0, le=3650)
+    ordering_cost: Qty | None = None
+    holding_rate: Qty | None = None
+    min_qty: Qty | None = None
+    max_qty: Qty | None = None
+    pack_size: Qty | None = None
 
 
 class GtinCreate(BaseModel):
@@ -197,6 +223,7 @@ class ReceiveRequest(_Op):
     supplier_lot: str | None = None
     cost: Qty | None = None
     scan: str | None = Field(default=None, description="A supplier's GS1 barcode.")
+    po: int | None = Field(default=None, ge=1, le=2**31 - 1, description="A purchase order.")
 
 
 class MoveRequest(_Op):
@@ -286,3 +313,23 @@ class VerifyPublic(BaseModel):
 class Health(BaseModel):
     status: str
     detail: str | None = None
+
+
+# -- purchase orders -----------------------------------------------------------------------
+
+
+class PoLineCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item: str = Field(min_length=1, examples=["GLUE"])
+    qty: Qty = Field(gt=0, lt=10**12)
+    price: Qty | None = Field(default=None, ge=0, lt=10**12)
+
+
+class PoCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    supplier: str = Field(min_length=1, examples=["ACME"])
+    lines: list[PoLineCreate] = Field(min_length=1)
+    expected: dt.date | None = None
+    ordered: dt.date | None = Field(default=None, description="For an order entered late.")
+    note: str | None = None
+    draft: bool = False

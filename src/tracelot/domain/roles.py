@@ -18,7 +18,14 @@ CAPABILITIES: dict[str, tuple[str, frozenset[str]]] = {
         frozenset({"operator", "admin"}),
     ),
     "quality": ("holds, recalls, trace exports, verify", frozenset({"quality", "admin"})),
-    "master_data": ("items, GTINs, locations, parties", frozenset({"planner", "admin"})),
+    "master_data": (
+        "items (with their costs and planning attributes), GTINs, locations, parties",
+        frozenset({"planner", "admin"}),
+    ),
+    "plan": (
+        "purchase orders, drafting them from the reorder report",
+        frozenset({"planner", "admin"}),
+    ),
     "admin": ("users, tokens, settings, imports", frozenset({"admin"})),
 }
 

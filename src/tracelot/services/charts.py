@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 FORMATS = ("png", "svg")
+MAX_WEEKS = 26  # of an expiry calendar
 _CLASS_COLOURS = {"A": "#1b7837", "B": "#f1a340", "C": "#998ec3"}
 _STYLE = {
     "svg.fonttype": "none",  # text as <text>, not paths
@@ -110,12 +111,15 @@ def abc_chart(report: dict[str, Any], *, top: int = 30, fmt: str = "png") -> byt
 
 def expiry_calendar(report: dict[str, Any], *, fmt: str = "png") -> bytes:
     """A calendar of the weeks ahead: each day coloured by the value that expires on it
-    (what has expired already is counted on the first day)."""
+    (what has expired already is counted on the first day); half a year at most."""
     with plt.rc_context(_STYLE):
         today, until = _date(report["today"]), _date(report["until"])
+        until = min(until, today + dt.timedelta(days=7 * MAX_WEEKS - 1 - today.weekday()))
         by_day: dict[dt.date, Decimal] = {}
         for row in report["rows"]:
             day = max(_date(row["expires"]), today)
+            if day > until:
+                continue
             by_day[day] = by_day.get(day, Decimal(0)) + Decimal(row["value"] or 0)
         first = today - dt.timedelta(days=today.weekday())
         weeks = (until - first).days // 7 + 1

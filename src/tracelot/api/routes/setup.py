@@ -8,6 +8,7 @@ from tracelot.api.deps import DB, allow
 from tracelot.api.listing import Limit, Offset, Search, Sort, page
 from tracelot.api.schemas import (
     GtinCreate,
+    ItemChange,
     ItemCreate,
     ItemPublic,
     LocationCreate,
@@ -37,6 +38,15 @@ def get_item(db: DB, code: str) -> ItemPublic:
 @router.post("/items", dependencies=WRITE, status_code=201, summary="Add an item.")
 def add_item(db: DB, body: ItemCreate) -> ItemPublic:
     return ItemPublic.model_validate(db.add_item(**body.model_dump()))
+
+
+@router.patch(
+    "/items/{code}",
+    dependencies=WRITE,
+    summary="Change an item's name, cost, category and planning attributes.",
+)
+def change_item(db: DB, code: str, body: ItemChange) -> ItemPublic:
+    return ItemPublic.model_validate(db.set_item(code, **body.model_dump(exclude_none=True)))
 
 
 @router.post(
