@@ -191,6 +191,23 @@ def valuation(conn: Connection, *, as_of: dt.date, by: str = "item") -> dict[str
     return {"as_of": as_of.isoformat(), "by": by, "rows": rows, "total": total}
 
 
+def on_hand(conn: Connection) -> dict[int, tuple[Decimal, Decimal]]:
+    """Each item's quantity and value on hand now, from the projections (the open cost
+    layers, the units at real locations): what `valuation` replays, without the replay."""
+    found: dict[int, tuple[Decimal, Decimal]] = {}
+    query = text(
+        "SELECT item_id, SUM(qty_left) AS qty, SUM(qty_left * unit_cost) AS value"
+        " FROM cost_layers WHERE qty_left > 0 GROUP BY item_id"
+        " UNION ALL "
+        "SELECT u.item_id, COUNT(*), SUM(COALESCE(u.unit_cost, 0)) FROM units u"
+        " JOIN locations l ON l.id = u.location_id WHERE NOT l.virtual GROUP BY u.item_id"
+    )
+    for item_id, qty, value in conn.execute(query):
+        before = found.get(item_id, (Decimal(0), Decimal(0)))
+        found[item_id] = (before[0] + _num(qty), before[1] + _num(value))
+    return found
+
+
 # -- turnover ---------------------------------------------------------------------------
 
 
@@ -399,9 +416,8 @@ def excess(
                         ("--lookback", lookback_days)):  # fmt: skip
         if value <= 0:
             raise InvalidInput(f"{name} must be a positive number of days, not {value}")
-    now_stock = valuation(conn, as_of=today, by="item")["rows"]
+    stock_now = on_hand(conn)
     start = today - dt.timedelta(days=lookback_days - 1)
-    demands = {item_by_code(conn, row["item"]).id: row for row in now_stock}
     issued = demand(conn, start=start, end=today)
     places = _Places.of(conn)
     last_moved = {
@@ -416,30 +432,29 @@ def excess(
         )
     }
     idle_since = today - dt.timedelta(days=idle_days)
+    item_rows = {r.id: r for r in conn.execute(select(items.c.id, items.c.code, items.c.name))}
     rows = []
-    for item_id, row in demands.items():
-        if row["qty"] <= 0:
+    for item_id, (qty, value) in stock_now.items():
+        if qty <= 0:
             continue
         d = issued.get(item_id)
         daily = Decimal(str(d.mean)) if d is not None else Decimal(0)
-        cover = _ratio(row["qty"], daily, "0.1") if daily > 0 else None
-        allowed = daily * days_of_cover
-        excess_qty = max(Decimal(0), row["qty"] - allowed)
+        cover = _ratio(qty, daily, "0.1") if daily > 0 else None
+        excess_qty = max(Decimal(0), qty - daily * days_of_cover)
         moved = last_moved.get(item_id)
         idle = moved is not None and moved.date() < idle_since
         if excess_qty <= 0 and not idle:
             continue
-        unit_cost = row["value"] / row["qty"]
         rows.append(
             {
-                "item": row["item"],
-                "item_name": row["item_name"],
-                "qty": row["qty"],
-                "value": row["value"],
+                "item": item_rows[item_id].code,
+                "item_name": item_rows[item_id].name,
+                "qty": qty,
+                "value": value,
                 "daily_demand": _round(daily, "0.0001"),
                 "days_of_cover": cover,
                 "excess_qty": _round(excess_qty, "0.0001"),
-                "excess_value": _round(excess_qty * unit_cost),
+                "excess_value": _round(excess_qty * value / qty),
                 "last_moved": moved.date().isoformat() if moved else None,
                 "idle": idle,
             }

@@ -33,7 +33,7 @@ from sqlalchemy import Connection, select
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.status import LocationKind
 from tracelot.services import purchasing
-from tracelot.services.analytics import _num, _round, demand, valuation
+from tracelot.services.analytics import _num, _ratio, _round, demand, on_hand
 from tracelot.services.inquiry import held_sets
 from tracelot.services.lookup import is_expired
 from tracelot.store.tables import (
@@ -92,7 +92,7 @@ def reorder(
     suppliers = _usual_suppliers(conn)
     codes = {pid: code for pid, code in conn.execute(select(parties.c.id, parties.c.code))}
     on_hand_cost = {
-        row["item"]: row["unit_cost"] for row in valuation(conn, as_of=today, by="item")["rows"]
+        item_id: _ratio(value, qty, "0.000001") for item_id, (qty, value) in on_hand(conn).items()
     }
     rows = []
     for item in conn.execute(select(items).order_by(items.c.code)):
@@ -106,7 +106,7 @@ def reorder(
         point = mean * lead + safety
         if item.min_qty is not None:
             point = max(point, float(item.min_qty))
-        unit_cost = on_hand_cost.get(item.code) or item.standard_cost
+        unit_cost = on_hand_cost.get(item.id) or item.standard_cost
         rate = item.holding_rate if item.holding_rate is not None else holding_rate
         cost = item.ordering_cost if item.ordering_cost is not None else ordering_cost
         holding = float(rate * unit_cost) if unit_cost else 0.0
