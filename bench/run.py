@@ -25,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import api_load
+import control
 import foundation
 import inventree
 import scanning
@@ -43,6 +44,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("trace", "3", "B.1-3 traces and a recall on a 200,000-build plant", tracing.run),
     ("scan", "4", "C.1 resolve scans at a million units", scanning.run),
     ("api", "6", "D.1 scan-and-move over HTTP", api_load.run),
+    ("control", "5", "E.1 turnover and reorder over a million moves", control.run),
 ]
 
 
