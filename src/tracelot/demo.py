@@ -6,6 +6,7 @@ their put-away into bins, eight production runs that build battery packs from ce
 and devices from a board, a pack, an enclosure, screws and adhesive, shipments to four
 customers, a pack that fails its test and is scrapped, a cycle count, a device returned
 under an RMA, repaired (its board replaced) and sent back, and a cell lot put on hold.
+Items carry categories, suppliers and lead times, and an order of cells is open.
 
 The data set is deterministic: only the dates move with `today`. Adhesive lots are dated
 so that, seen from `today`, one has expired and two expire within 30 days.
@@ -65,6 +66,19 @@ ITEMS = [
     ("PACK", "Battery pack 2S1P", "serial", "EA", None, "7.20", None),
     ("DEV", "Handheld scanner HX-2", "serial", "EA", None, "59.00", DEV_GTIN),
 ]
+
+#: Planning: (item, category, supplier, lead time in days, pack size)
+PLANNING = [
+    ("CELL", "cells", "VOLTA", 21, 100),
+    ("PCB", "boards", "CIRCUITA", 28, None),
+    ("ENCL", "mechanical", "FIXMECH", 10, 50),
+    ("SCREW", "mechanical", "FIXMECH", 10, 1000),
+    ("GLUE", "consumables", "FIXMECH", 14, 250),
+    ("PACK", "assemblies", None, None, None),
+    ("DEV", "finished goods", None, None, None),
+]
+#: A purchase order still open: (supplier, lines, expected in days)
+OPEN_ORDER = ("VOLTA", ["CELL:200:2.95"], 9)
 
 #: What one device takes besides its board and its pack, and what one pack takes.
 CELLS_PER_PACK = 2
@@ -145,6 +159,8 @@ def load_demo(tl: Tracelot, *, today: dt.date | None = None) -> dict[str, Any]:
         story.master_data()
         story.schedule()
         story.play()
+        supplier, lines, expected_in = OPEN_ORDER
+        tl.po_create(supplier, lines=lines, expected=story.today + dt.timedelta(days=expected_in))
     return story.summary()
 
 
@@ -233,6 +249,9 @@ class _Story:
                 code, name=name, tracking=tracking, uom=uom, shelf_life_days=shelf_life,
                 cost=cost, gtin=gtin,
             )  # fmt: skip
+        for code, category, supplier, lead_time, pack in PLANNING:
+            tl.set_item(code, category=category, supplier=supplier, lead_time_days=lead_time,
+                        pack_size=pack)  # fmt: skip
 
     def schedule(self) -> None:
         for first, last, supplier_lot, days_ago, order in PCB_RECEIPTS:
