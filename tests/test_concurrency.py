@@ -106,3 +106,47 @@ def test_two_cli_processes_shipping_one_unit(db_url: str) -> None:
     with tracelot.connect(db_url) as tl:
         assert tl.verify().ok
         assert {r["status"] for r in tl.stock(item="PCB", serials=True)} == set()
+
+
+def _trade(url: str, name: str, rounds: int, barrier, results) -> None:  # noqa: ANN001
+    """Ship a few of GLUE and receive a few more at a new cost, in one transaction, in
+    both orders of two items (a deadlock if cost layers were taken unordered)."""
+    with tracelot.connect(url, user=name) as tl:
+        tl.stock(item="GLUE")
+        barrier.wait()
+        done = 0
+        for n in range(rounds):
+            items = ["GLUE", "TAPE"] if (n + (name == "B")) % 2 else ["TAPE", "GLUE"]
+            try:
+                with tl.atomic():
+                    for item in items:
+                        tl.ship(item, to="ACME", qty=2)
+                        tl.receive(item, to="WH", qty=2, cost=str(1 + n % 3))
+                done += 1
+            except TracelotError:
+                pass  # a conflict is a clean refusal; the ledger must still hold together
+        results.put(done)
+
+
+def test_concurrent_trades_keep_cost_layers_equal_to_the_stock(db_url: str) -> None:
+    with tracelot.connect(db_url, user="setup") as tl:
+        tl.add_location("WH")
+        tl.add_party("ACME", name="Acme", kind="customer")
+        for item in ("GLUE", "TAPE"):
+            tl.add_item(item, name=item, tracking="none")
+            tl.receive(item, to="WH", qty=10, cost="1")
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_trade, args=(db_url, name, 15, barrier, results)) for name in "AB"]
+    for p in procs:
+        p.start()
+    done = [results.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    assert sum(done) >= 15, done  # most trades go through
+    with tracelot.connect(db_url) as tl:
+        report = tl.verify()
+        assert report.ok, report.problems
+        by_item = {r["item"]: r for r in tl.valuation()["rows"]}
+        assert by_item["GLUE"]["qty"] == 10 and by_item["TAPE"]["qty"] == 10

@@ -157,7 +157,7 @@ def test_bad_report_input_is_refused(world, cli, refused) -> None:
     refused("valuation", "--as-of", "yesterday", match="--as-of")
     refused("report", "reorder", "--service-level", "1.5", match="between 0 and 1")
     refused("report", "reorder", "--service-level", "0", match="between 0 and 1")
-    refused("report", "reorder", "--ordering-cost", "-5", match="zero or more")
+    refused("report", "reorder", "--ordering-cost", "-5", match="ordering cost")
     refused("item", "set", "GLUE", "--cost", "-1", match="cost")
     refused("item", "set", "GLUE", "--min", "10", "--max", "5", match="below the minimum")
     refused("report", "abc", "--a", "0.9", "--b", "0.8", match="0 < A < B")
@@ -424,3 +424,41 @@ def test_reports_and_purchase_orders_over_http(world, db_url: str) -> None:
             json={"item": "GLUE", "to": "A1", "qty": 1, "po": order["id"]},
         )
         assert over.status_code == 409 and "closed" in over.json()["detail"]
+
+
+def test_returns_come_back_at_what_they_were_shipped_at(world, cli) -> None:
+    """10 GLUE received at 1 and shipped (worth 10); then 10 received at 5; the customer
+    sends the first 10 back: they return at 1 each. On hand 20 worth 60, and the period's
+    issues net to nothing. A look-back with more returned than shipped has no demand (and
+    the reorder report still answers)."""
+    world.receive("GLUE", to="A1", qty=10, cost="1", at=ago(6))
+    world.ship("GLUE", to="CUST", qty=10, at=ago(5))
+    world.receive("GLUE", to="A1", qty=10, cost="5", at=ago(4))
+    world.return_("GLUE", from_customer="CUST", to="A1", qty=10, at=ago(1))
+    assert cli("valuation", "--json").json()["total"] == {"qty": 20, "value": 60}
+    start = (TODAY - dt.timedelta(days=6)).isoformat()
+    glue = next(r for r in cli("report", "turnover", "--from", start, "--json").json()["rows"]
+                if r["item"] == "GLUE")  # fmt: skip
+    assert (glue["issued_value"], glue["issued_qty"]) == (0, 0)
+    rows = cli("report", "reorder", "--lookback", "3d", "--all", "--json").json()["rows"]
+    glue = next(r for r in rows if r["item"] == "GLUE")
+    assert glue["daily_demand"] == 0 and glue["due"] is False
+    assert cli("verify", "--json").json()["ok"]
+
+
+def test_a_repair_moves_the_value_of_the_parts_it_swaps(world, cli) -> None:
+    """KIT:K1 is built of DEV:D3 (120) and 2 CELL (6): 126. D3 is replaced by D1 (100):
+    K1 is then worth 106, D3 is back in stock at 120, and the stock is worth what it was
+    (126 + 100 + 100 + 6 = 332 = 106 + 120 + 100 + 6); the kit has not moved."""
+    world.receive("CELL", to="A1", lot="L1", qty=4, cost="3")
+    world.receive("DEV", to="A1", serials="D1,D2")
+    world.receive("DEV", to="A1", serials="D3", cost="120")
+    world.build("KIT", to="A1", serial="K1", consume=["DEV:D3", "CELL@L1=2"])
+    before = cli("valuation", "--json").json()["total"]["value"]
+    out = cli("replace", "KIT:K1", "--remove", "DEV:D3", "--install", "DEV:D1", "--to", "A2")
+    assert out.exit_code == 0, out.stderr
+    values = {r["item"]: r["value"] for r in cli("valuation", "--json").json()["rows"]}
+    assert values["KIT"] == 106 and values["DEV"] == 220
+    assert cli("valuation", "--json").json()["total"]["value"] == before == 332
+    assert cli("where", "KIT:K1", "--json").json()[0]["location"] == "A1"
+    assert cli("verify", "--json").json()["ok"]

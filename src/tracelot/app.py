@@ -507,17 +507,15 @@ class Tracelot:
         last = _report_day(end, "--to") if end is not None else inquiry.today()
         first = (_report_day(start, "--from") if start is not None
                  else last - dt.timedelta(days=89))  # fmt: skip
-        return self._run(analytics.level, write=False, item=item, start=first, end=last)
+        return self._run(planning.level, write=False, item=item, start=first, end=last,
+                         today=inquiry.today())  # fmt: skip
 
     def reorder(self, *, create_po: bool = False, **options: Any) -> dict[str, Any]:
         """Items at or below their reorder point, with what to order; `create_po` drafts
         purchase orders of the suggestions (one per supplier)."""
-        if not create_po:
-            return self._run(planning.reorder, write=False, today=inquiry.today(), **options)
-        with self.atomic() as batch:
-            report = batch._run(planning.reorder, write=True, today=inquiry.today(), **options)
-            report["created"] = batch._run(planning.draft_orders, write=True, user=self.user,
-                                           rows=report["rows"])  # fmt: skip
+        report = self._run(planning.reorder, write=False, today=inquiry.today(), **options)
+        if create_po:  # the report is read first: writers do not wait for its scans
+            report["created"] = self._op(planning.draft_orders, rows=report["rows"])
         return report
 
     def set_item(self, code: str, **changes: Any) -> dict[str, Any]:

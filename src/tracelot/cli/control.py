@@ -198,18 +198,11 @@ def report_level(
     chart: ChartOpt = None,
 ) -> None:
     """An item's stock on hand day by day; the chart shows its reorder point too."""
-    tracelot = db(ctx)
-    report = tracelot.level(item, start=start, end=end)
+    report = db(ctx).level(item, start=start, end=end)
     if not _emit(report, "level", as_json=as_json, as_csv=as_csv):
         table(report["rows"], ["date", "qty", "value"], title=f"{report['item']} on hand",
               numeric=("qty", "value"))  # fmt: skip
-    if chart is not None:
-        plan = tracelot.reorder(every_item=True)
-        row = next((r for r in plan["rows"] if r["item"] == report["item"]), None)
-        point = row["reorder_point"] if row else None
-        safety = row["safety_stock"] if row else None
-        _chart(chart, lambda charts, fmt: charts.level_chart(report, reorder_point=point,
-                                                     safety_stock=safety, fmt=fmt))  # fmt: skip
+    _chart(chart, lambda charts, fmt: charts.level_chart(report, fmt=fmt))
 
 
 @po_app.command("create")

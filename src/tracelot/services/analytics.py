@@ -23,6 +23,7 @@ from sqlalchemy import Connection, bindparam, select, text
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.values import normalize
+from tracelot.services.costing import exact
 from tracelot.services.lookup import item_by_code, location_ids_of_kind, virtual_location
 from tracelot.store.tables import items, locations, lots
 from tracelot.store.types import UtcDateTime
@@ -35,13 +36,7 @@ BY_TURNOVER = ("item", "category", "location")
 # -- shared pieces ----------------------------------------------------------------------
 
 
-def _num(value: object) -> Decimal:
-    """A sum from the database as an exact Decimal (SQLite sums fractions as floats)."""
-    if value is None:
-        return Decimal(0)
-    if isinstance(value, float):
-        return normalize(Decimal(repr(round(value, 6))))
-    return normalize(Decimal(value))  # type: ignore[arg-type]
+_num = exact
 
 
 def _ratio(a: Decimal, b: Decimal, places: str = "0.0001") -> Decimal | None:
@@ -77,6 +72,8 @@ class _Places:
     virtual: str
     customer: int
     issue_to: str  # a shipment or a consumption goes to one of these
+    # SQLite keeps fractions as floats: its sums add whole millionths, exactly
+    scale: int = 1
 
     @classmethod
     def of(cls, conn: Connection) -> _Places:
@@ -86,7 +83,14 @@ class _Places:
             _ids(sorted(location_ids_of_kind(conn, virtual=True))),
             customer,
             _ids((customer, production)),
+            10**6 if conn.dialect.name == "sqlite" else 1,
         )
+
+    def exact(self, column: str) -> str:
+        """SQL: a quantity or value column as the whole number summed."""
+        if self.scale == 1:
+            return f"COALESCE({column}, 0)"
+        return f"CAST(ROUND(COALESCE({column}, 0) * {self.scale}) AS INTEGER)"
 
 
 def _flows(places: _Places, by_location: bool) -> str:
@@ -96,7 +100,7 @@ def _flows(places: _Places, by_location: bool) -> str:
         f"CASE WHEN m.to_location_id IN ({places.issue_to}) THEN {{x}}"
         f" WHEN m.from_location_id = {places.customer} THEN -{{x}} ELSE 0 END"
     )
-    value = "COALESCE(m.value, 0)"
+    qty, value = places.exact("m.qty"), places.exact("m.value")
     if not by_location:
         stock_change = (
             f"CASE WHEN m.from_location_id IN ({places.virtual}) THEN {{x}}"
@@ -104,20 +108,20 @@ def _flows(places: _Places, by_location: bool) -> str:
         )
         return (
             "SELECT m.item_id, m.lot_id, m.operation_id,"
-            f" {stock_change.format(x='m.qty')} AS q, {stock_change.format(x=value)} AS v,"
-            f" {issue.format(x='m.qty')} AS iq, {issue.format(x=value)} AS iv"
+            f" {stock_change.format(x=qty)} AS q, {stock_change.format(x=value)} AS v,"
+            f" {issue.format(x=qty)} AS iq, {issue.format(x=value)} AS iv"
             " FROM moves m"
         )
     return (
         "SELECT m.item_id, m.lot_id, m.operation_id, m.to_location_id AS loc,"
-        f" m.qty AS q, {value} AS v,"
-        f" CASE WHEN m.from_location_id = {places.customer} THEN -m.qty ELSE 0 END AS iq,"
+        f" {qty} AS q, {value} AS v,"
+        f" CASE WHEN m.from_location_id = {places.customer} THEN -{qty} ELSE 0 END AS iq,"
         f" CASE WHEN m.from_location_id = {places.customer} THEN -{value} ELSE 0 END AS iv"
         f" FROM moves m WHERE m.to_location_id NOT IN ({places.virtual})"
         " UNION ALL "
         "SELECT m.item_id, m.lot_id, m.operation_id, m.from_location_id AS loc,"
-        f" -m.qty AS q, -{value} AS v,"
-        f" CASE WHEN m.to_location_id IN ({places.issue_to}) THEN m.qty ELSE 0 END AS iq,"
+        f" -{qty} AS q, -{value} AS v,"
+        f" CASE WHEN m.to_location_id IN ({places.issue_to}) THEN {qty} ELSE 0 END AS iq,"
         f" CASE WHEN m.to_location_id IN ({places.issue_to}) THEN {value} ELSE 0 END AS iv"
         f" FROM moves m WHERE m.from_location_id NOT IN ({places.virtual})"
     )
@@ -141,7 +145,7 @@ def _names(conn: Connection) -> tuple[dict[int, Any], dict[int, Any]]:
 
 
 def _key_fields(
-    conn: Connection, by: str, key: tuple, item_rows: dict, loc_rows: dict
+    by: str, key: tuple, item_rows: dict, loc_rows: dict, lot_codes: dict | None = None
 ) -> dict[str, Any]:
     if by == "location":
         loc = loc_rows[key[0]]
@@ -151,11 +155,7 @@ def _key_fields(
     item = item_rows[key[0]]
     fields = {"item": item.code, "item_name": item.name, "uom": item.uom}
     if by == "lot":
-        fields["lot"] = (
-            conn.execute(select(lots.c.code).where(lots.c.id == key[1])).scalar_one()
-            if key[1] is not None
-            else None
-        )
+        fields["lot"] = lot_codes.get(key[1])
     return fields
 
 
@@ -176,12 +176,14 @@ def valuation(conn: Connection, *, as_of: dt.date, by: str = "item") -> dict[str
         f" WHERE o.occurred_at < :until GROUP BY {key_sql}"
     ).bindparams(bindparam("until", type_=UtcDateTime()))
     item_rows, loc_rows = _names(conn)
+    found = conn.execute(query, {"until": _start_of(as_of + dt.timedelta(days=1))}).all()
+    lot_codes = dict(conn.execute(select(lots.c.id, lots.c.code)).all()) if by == "lot" else {}
     rows = []
-    for r in conn.execute(query, {"until": _start_of(as_of + dt.timedelta(days=1))}):
-        qty, value = _num(r.qty), _num(r.value)
+    for r in found:
+        qty, value = _num(r.qty) / places.scale, _num(r.value) / places.scale
         if qty == 0 and value == 0:
             continue
-        row = _key_fields(conn, by, tuple(r)[: len(keys)], item_rows, loc_rows)
+        row = _key_fields(by, tuple(r)[: len(keys)], item_rows, loc_rows, lot_codes)
         row.update(qty=qty, value=value, unit_cost=_ratio(value, qty, "0.000001"))
         rows.append(row)
     sort = ("location_path",) if by == "location" else ("item", "lot") if by == "lot" else ("item",)
@@ -254,7 +256,7 @@ def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item"
     }
     sums: dict[tuple, dict[str, Decimal]] = {}
     for r in conn.execute(query, params):
-        figures = {name: _num(getattr(r, name)) for name in _TURNOVER_SUMS}
+        figures = {name: _num(getattr(r, name)) / places.scale for name in _TURNOVER_SUMS}
         if any(figures.values()):
             sums[tuple(r)[: len(keys)]] = figures
     if by == "item":  # every item, also those without stock or issues
@@ -262,7 +264,7 @@ def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item"
             sums.setdefault((item_id,), dict.fromkeys(_TURNOVER_SUMS, Decimal(0)))
     item_rows, loc_rows = _names(conn)
     rows = [
-        {**_key_fields(conn, by, key, item_rows, loc_rows), **_turnover_figures(f, days)}
+        {**_key_fields(by, key, item_rows, loc_rows), **_turnover_figures(f, days)}
         for key, f in sums.items()
     ]
     rows.sort(key=lambda row: (-(row["issued_value"]), str(next(iter(row.values())) or "")))
@@ -324,7 +326,8 @@ def demand(conn: Connection, *, start: dt.date, end: dt.date) -> dict[int, Deman
     day = _day_number(conn.dialect.name)
     days = (end - start).days + 1
     query = text(
-        "SELECT item_id, SUM(q) AS total, SUM(q * q) AS squares, SUM(v) AS value FROM ("
+        "SELECT item_id, SUM(q) AS total, SUM(CAST(q AS REAL) * q) AS squares,"
+        " SUM(v) AS value FROM ("
         f" SELECT f.item_id, {day} AS d, SUM(f.iq) AS q, SUM(f.iv) AS v"
         f" FROM ({_flows(places, False)}) f JOIN operations o ON o.id = f.operation_id"
         " WHERE o.occurred_at >= :start AND o.occurred_at < :until"
@@ -333,12 +336,13 @@ def demand(conn: Connection, *, start: dt.date, end: dt.date) -> dict[int, Deman
     ).bindparams(bindparam("start", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime()))
     params = {"start": _start_of(start), "until": _start_of(end + dt.timedelta(days=1))}
     found = {}
+    scale = places.scale
     for r in conn.execute(query, params):
-        total, squares = float(r.total or 0), float(r.squares or 0)
+        total, squares = float(r.total or 0) / scale, float(r.squares or 0) / scale**2
         mean = total / days
         variance = (squares - total * total / days) / (days - 1) if days > 1 else 0.0
-        found[r.item_id] = Demand(_num(r.total), days, mean, math.sqrt(max(variance, 0.0)),
-                                  _num(r.value))  # fmt: skip
+        found[r.item_id] = Demand(_num(r.total) / scale, days, mean,
+                                  math.sqrt(max(variance, 0.0)), _num(r.value) / scale)  # fmt: skip
     return found
 
 
@@ -496,7 +500,10 @@ def level(conn: Connection, item: str, *, start: dt.date, end: dt.date) -> dict[
         "start": _start_of(start),
         "until": _start_of(end + dt.timedelta(days=1)),
     }
-    changes = {r.d: (_num(r.q), _num(r.v)) for r in conn.execute(query, params)}
+    changes = {
+        r.d: (_num(r.q) / places.scale, _num(r.v) / places.scale)
+        for r in conn.execute(query, params)
+    }
     qty, value = changes.pop(-1, (Decimal(0), Decimal(0)))
     days = []
     for n in range((end - start).days + 1):

@@ -200,7 +200,8 @@ def set_item(
         raise InvalidInput("nothing to change: give an option such as --cost or --lead-time")
     if values:
         conn.execute(update(items).where(items.c.id == row.id).values(values))
-    conn.info.get(MEMO, {}).pop(("item", row.code), None)
+    for key in (("item", row.code), ("item#", row.id)):  # read afresh from here on
+        conn.info.get(MEMO, {}).pop(key, None)
     return show_item(conn, row.code)
 
 

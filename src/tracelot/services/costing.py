@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from tracelot.domain.errors import InvalidInput
+from tracelot.domain.values import normalize
 from tracelot.services.lookup import item_by_id, location_ids_of_kind, lot_by_id
 from tracelot.store.bulk import id_in
 from tracelot.store.tables import cost_layers, units
@@ -37,6 +38,16 @@ _SET_LEFT = (
     .where(cost_layers.c.id == bindparam("layer"))
     .values(qty_left=bindparam("left"))
 )
+
+
+def exact(value: object) -> Decimal:
+    """A sum read from the database as an exact Decimal (SQLite sums fractions as floats:
+    rounded to the six places the ledger keeps)."""
+    if value is None:
+        return Decimal(0)
+    if isinstance(value, float):
+        return normalize(Decimal(repr(round(value, 6))))
+    return normalize(Decimal(value))  # type: ignore[arg-type]
 
 
 def money(value: Decimal) -> Decimal:
@@ -136,8 +147,9 @@ def take_layers(
 
 
 def incoming_cost(conn: Connection, item_id: int, lot_id: int | None) -> Decimal:
-    """The unit cost of a lot or item coming in without one (a return, a count that
-    found more): the lot's own cost, else the newest layer's, else the standard cost."""
+    """The unit cost of a lot or item coming in without one (a count that found more, a
+    component back from an assembly): the lot's own cost, else that of its newest
+    arrival from outside, else the standard cost."""
     lot = lot_by_id(conn, lot_id)
     if lot is not None and lot.unit_cost is not None:
         return lot.unit_cost
@@ -146,6 +158,7 @@ def incoming_cost(conn: Connection, item_id: int, lot_id: int | None) -> Decimal
         .where(
             cost_layers.c.item_id == item_id,
             cost_layers.c.lot_id.is_(None) if lot_id is None else cost_layers.c.lot_id == lot_id,
+            cost_layers.c.seq.is_(None),  # not a transfer's copy of an older layer
         )
         .order_by(cost_layers.c.id.desc())
         .limit(1)

@@ -76,15 +76,25 @@ def new_operation(
 
 
 def post(
-    conn: Connection, op_id: int, lines: Sequence[Line], *, party_id: int | None = None
+    conn: Connection,
+    op_id: int,
+    lines: Sequence[Line],
+    *,
+    party_id: int | None = None,
+    applied: bool = False,
 ) -> list[Line]:
-    """Append `lines` to the ledger, valued, and apply them to the projections (stock,
-    units, cost layers); return them with their values.
+    """Append `lines` to the ledger, valued, and apply them to the projections (units,
+    stock, cost layers); return them with their values.
 
     `party_id` is the customer that units going to the CUSTOMER location now belong to.
+    `applied`: the caller has applied the lines to units and stock already (`apply`).
     """
     if not lines:
         return []
+    if not applied:
+        apply(conn, lines, party_id)
+    # costed after the balances are locked: whoever takes a location's cost layers holds
+    # its balance's row lock, so concurrent takers see each other's layers
     lines = costing.cost_lines(conn, lines, op_id)
     conn.execute(
         insert(moves),
@@ -102,6 +112,11 @@ def post(
             for ln in lines
         ],
     )
+    return list(lines)
+
+
+def apply(conn: Connection, lines: Sequence[Line], party_id: int | None = None) -> None:
+    """Apply lines to the projections of units and stock (locking what they touch)."""
     # units first: a unit that a concurrent operation took is then named in the refusal
     unit_lines = [ln for ln in lines if ln.unit_id is not None]
     if unit_lines:
@@ -111,7 +126,6 @@ def post(
         deltas[(ln.item_id, ln.from_id, ln.lot_id)] -= ln.qty
         deltas[(ln.item_id, ln.to_id, ln.lot_id)] += ln.qty
     apply_stock_deltas(conn, deltas)
-    return list(lines)
 
 
 def apply_stock_deltas(

@@ -32,7 +32,8 @@ from sqlalchemy import Connection, select
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.status import LocationKind
-from tracelot.services import purchasing
+from tracelot.domain.values import parse_money
+from tracelot.services import analytics, purchasing
 from tracelot.services.analytics import _num, _ratio, _round, demand, on_hand
 from tracelot.services.inquiry import held_sets
 from tracelot.services.lookup import is_expired
@@ -67,17 +68,18 @@ def reorder(
     ordering_cost: Decimal | str = DEFAULTS["ordering_cost"],
     holding_rate: Decimal | str = DEFAULTS["holding_rate"],
     every_item: bool = False,
+    only_item: int | None = None,
 ) -> dict[str, Any]:
-    """Every item at or below its reorder point (or, with `every_item`, every item that
-    has a demand or a minimum), with the suggested quantity and the supplier."""
+    """Every item at or below its reorder point (or, with `every_item`, every item), with
+    the suggested quantity and the supplier; `only_item`: that item's row alone."""
     if not 0 < service_level < 1:
         raise InvalidInput(f"the service level must be between 0 and 1, not {service_level}")
     if lookback_days < 2:
         raise InvalidInput(f"the look-back must be 2 days or more, not {lookback_days}")
     if lead_time_days < 0:
         raise InvalidInput(f"the lead time must be 0 days or more, not {lead_time_days}")
-    ordering_cost = _non_negative(ordering_cost, "the ordering cost")
-    holding_rate = _non_negative(holding_rate, "the holding rate")
+    ordering_cost = parse_money(ordering_cost, what="the ordering cost")
+    holding_rate = parse_money(holding_rate, what="the holding rate")
     z = NormalDist().inv_cdf(service_level)
     start = today - dt.timedelta(days=lookback_days - 1)
     demands = demand(conn, start=start, end=today)
@@ -95,9 +97,13 @@ def reorder(
         item_id: _ratio(value, qty, "0.000001") for item_id, (qty, value) in on_hand(conn).items()
     }
     rows = []
-    for item in conn.execute(select(items).order_by(items.c.code)):
+    query = select(items).order_by(items.c.code)
+    if only_item is not None:
+        query, every_item = query.where(items.c.id == only_item), True
+    for item in conn.execute(query):
         d = demands.get(item.id)
-        mean, sd = (d.mean, d.sd) if d is not None else (0.0, 0.0)
+        # net of returns: a look-back with more back than out has no demand, not a negative one
+        mean, sd = (d.mean, d.sd) if d is not None and d.mean > 0 else (0.0, 0.0)
         if d is None and item.min_qty is None and not every_item:
             continue
         supplier_id = item.supplier_id or suppliers.get(item.id)
@@ -111,6 +117,8 @@ def reorder(
         cost = item.ordering_cost if item.ordering_cost is not None else ordering_cost
         holding = float(rate * unit_cost) if unit_cost else 0.0
         eoq = math.sqrt(2 * 365 * mean * float(cost) / holding) if holding > 0 else None
+        if eoq is not None and not eoq < 1e12:  # a holding cost next to nothing
+            eoq = None
         position = available.get(item.id, Decimal(0)) + ordered.get(item.id, Decimal(0))
         due = point > 0 and position <= Decimal(str(point))
         if not due and not every_item:
@@ -148,16 +156,6 @@ def reorder(
             "value": sum((r["value"] or 0 for r in rows), Decimal(0)),
         },
     }
-
-
-def _non_negative(value: Decimal | str, what: str) -> Decimal:
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        raise InvalidInput(f"{what} must be a number, not {value!r}") from None
-    if not number.is_finite() or number < 0:
-        raise InvalidInput(f"{what} must be zero or more, not {value}")
-    return number
 
 
 def _lead_time(
@@ -259,3 +257,16 @@ def draft_orders(conn: Connection, *, user: str, rows: list[dict[str, Any]]) -> 
         for supplier, lines in sorted(by_supplier.items())
     ]
     return {"orders": orders, "without_supplier": left_out}
+
+
+def level(
+    conn: Connection, item: str, *, start: dt.date, end: dt.date, today: dt.date
+) -> dict[str, Any]:
+    """An item's stock day by day (`analytics.level`), with its reorder point and safety
+    stock as the reorder report sets them today."""
+    report = analytics.level(conn, item, start=start, end=end)
+    item_id = conn.execute(select(items.c.id).where(items.c.code == report["item"])).scalar_one()
+    rows = reorder(conn, today=today, only_item=item_id)["rows"]
+    report["reorder_point"] = rows[0]["reorder_point"] if rows else None
+    report["safety_stock"] = rows[0]["safety_stock"] if rows else None
+    return report

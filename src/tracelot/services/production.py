@@ -23,7 +23,7 @@ from tracelot.domain.refs import split_consume
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import check_code, normalize, parse_date, parse_qty
 from tracelot.services.costing import cost_lines, money
-from tracelot.services.ledger import Line, new_operation, now, post
+from tracelot.services.ledger import Line, apply, new_operation, now, post
 from tracelot.services.lookup import (
     Target,
     item_by_code,
@@ -154,13 +154,15 @@ def build_run(
             raise type(exc)(f"output {number}: {exc}") from None
     _refuse_repeated_outputs(conn, out_item, plans)
     _take_components(conn, out_item, plans, production.id, dest.id, today)
+    # the components' balances are locked before their cost layers are taken
+    apply(conn, [ln for plan in plans for _, lines in plan.inputs for ln in lines])
     _value_inputs(conn, plans, out_item.standard_cost)
 
     op_id = new_operation(
         conn, OperationKind.BUILD, user=user, at=at, reference=reference, note=note
     )
     consumed = _consumption_lines(plans)
-    post(conn, op_id, consumed)
+    post(conn, op_id, consumed, applied=True)
     _create_outputs(conn, out_item, plans, production.id, op_id, today)
     output_lines = [
         Line(out_item.id, production.id, dest.id, plan.qty, plan.lot_id, plan.unit_id,
@@ -432,6 +434,26 @@ def _create_outputs(
         plan.unit_id = unit_id
 
 
+def _revalue(
+    conn: Connection, op_id: int, assembly: Row, location_id: int, valued: list[Line]
+) -> None:
+    """A repaired unit is worth what it was, less the component taken out, plus the one
+    put in: the difference is booked as the unit going out to ADJUSTMENT at its old cost
+    and back at its new one (no issue, no change of place), and its cost is updated."""
+    removed, *installed = valued
+    old = assembly.unit_cost or Decimal(0)
+    new = old - (removed.value or 0) + sum((ln.value or 0 for ln in installed), Decimal(0))
+    if new == old or new < 0:
+        return
+    adjustment = virtual_location(conn, "ADJUSTMENT").id
+    item, lot, unit = assembly.item_id, assembly.lot_id, assembly.id
+    post(conn, op_id, [
+        Line(item, location_id, adjustment, Decimal(1), lot, unit, money(old)),
+        Line(item, adjustment, location_id, Decimal(1), lot, unit, money(new)),
+    ])  # fmt: skip
+    conn.execute(update(units).where(units.c.id == unit).values(unit_cost=money(new)))
+
+
 def replace(
     conn: Connection,
     *,
@@ -483,7 +505,8 @@ def replace(
         conn, OperationKind.REPLACE, user=user, at=at, reference=reference,
         note=note or f"{target}: {old} replaced by {new}",
     )  # fmt: skip
-    post(conn, op_id, [removed, *install_lines])
+    valued = post(conn, op_id, [removed, *install_lines])
+    _revalue(conn, op_id, target.unit, assembly_loc.id, valued)
     conn.execute(
         update(genealogy)
         .where(genealogy.c.id == link.id, genealogy.c.removed_op_id.is_(None))

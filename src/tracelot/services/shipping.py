@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
 from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.status import OperationKind, Status, Tracking
 from tracelot.domain.values import normalize, parse_qty
+from tracelot.services.costing import exact, money
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
     location_by_code,
@@ -115,7 +117,7 @@ def return_(
             raise InvalidInput(f"item {target.item.code} is lot-tracked: name the lot returned")
         if quantity is None:
             raise InvalidInput(f"give --qty: how many {target} come back")
-        with_customer = _net_shipped(
+        with_customer, worth = _net_shipped(
             conn, target.item.id, target.lot.id if target.lot else None, customer.id, source.id
         )
         if quantity > with_customer:
@@ -130,6 +132,8 @@ def return_(
                 dest.id,
                 quantity,
                 lot_id=target.lot.id if target.lot else None,
+                # back at what the customer's goods cost when they were shipped
+                value=money(worth * quantity / with_customer),
             )
         ]
     op_id = new_operation(
@@ -148,18 +152,24 @@ def return_(
 
 def _net_shipped(
     conn: Connection, item_id: int, lot_id: int | None, customer_id: int, customer_loc: int
-) -> Decimal:
-    """What a customer holds of an item or lot: shipped to them less returned by them."""
-    signed = case(
-        (moves.c.to_location_id == customer_loc, moves.c.qty),
-        (moves.c.from_location_id == customer_loc, -moves.c.qty),
-        else_=0,
-    )
+) -> tuple[Decimal, Decimal]:
+    """What a customer holds of an item or lot, and its cost: shipped to them less
+    returned by them."""
+
+    def signed(column: Any) -> Any:
+        return func.coalesce(func.sum(case(
+            (moves.c.to_location_id == customer_loc, column),
+            (moves.c.from_location_id == customer_loc, -column),
+            else_=0,
+        )), 0)  # fmt: skip
+
     query = (
-        select(func.coalesce(func.sum(signed), 0))
-        .join(operations, operations.c.id == moves.c.operation_id)
+        select(signed(moves.c.qty), signed(func.coalesce(moves.c.value, 0)))
+        .select_from(operations)
+        .join(moves, operations.c.id == moves.c.operation_id)
         .where(moves.c.item_id == item_id, operations.c.party_id == customer_id)
     )
     if lot_id is not None:
         query = query.where(moves.c.lot_id == lot_id)
-    return Decimal(conn.execute(query).scalar_one())
+    qty, value = conn.execute(query).one()
+    return exact(qty), exact(value)

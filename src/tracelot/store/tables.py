@@ -187,6 +187,7 @@ cost_layers = Table(
     Column("qty_in", Exact, nullable=False),
     Column("qty_left", Exact, nullable=False),
     Column("unit_cost", Exact, nullable=False),
+    Index(None, "item_id", "lot_id", "id"),  # the newest cost of an item or lot
     Index(
         "ix_cost_layers_open",
         "item_id",

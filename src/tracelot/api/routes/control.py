@@ -179,14 +179,8 @@ def level(
     format: Picture = "json",  # noqa: A002
 ) -> Any:
     report = db.level(item, start=start, end=end)
-
-    def draw(charts: Any, fmt: str) -> bytes:
-        plan = db.reorder(every_item=True)
-        row = next((r for r in plan["rows"] if r["item"] == report["item"]), {})
-        return charts.level_chart(report, reorder_point=row.get("reorder_point"),
-                                  safety_stock=row.get("safety_stock"), fmt=fmt)  # fmt: skip
-
-    return _report(report, format, report_columns("level"), draw)
+    return _report(report, format, report_columns("level"),
+                   lambda charts, fmt: charts.level_chart(report, fmt=fmt))  # fmt: skip
 
 
 @router.get(

@@ -58,6 +58,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cost_layers")),
     )
     op.create_index(
+        op.f("ix_cost_layers_item_id_lot_id_id"), "cost_layers", ["item_id", "lot_id", "id"]
+    )
+    op.create_index(
         "ix_cost_layers_open",
         "cost_layers",
         ["item_id", "lot_id", "location_id"],
@@ -162,6 +165,7 @@ def downgrade() -> None:
     op.drop_table("purchase_orders")
     op.drop_table("item_suppliers")
     op.drop_index("ix_cost_layers_open", table_name="cost_layers")
+    op.drop_index(op.f("ix_cost_layers_item_id_lot_id_id"), table_name="cost_layers")
     op.drop_table("cost_layers")
     with op.batch_alter_table("items") as batch:
         batch.drop_constraint(op.f("fk_items_supplier_id_parties"), type_="foreignkey")
