@@ -27,6 +27,7 @@ from pathlib import Path
 import api_load
 import control
 import foundation
+import interchange
 import inventree
 import scanning
 import sqlalchemy
@@ -45,6 +46,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("scan", "4", "C.1 resolve scans at a million units", scanning.run),
     ("api", "6", "D.1 scan-and-move over HTTP", api_load.run),
     ("control", "5", "E.1 turnover and reorder over a million moves", control.run),
+    ("import", "8", "F.1 import 100,000 serial rows of opening stock", interchange.run),
 ]
 
 

@@ -126,6 +126,15 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         ("GET", "/api/v1/purchase-orders/{po_id}"): lambda: {"path": {"po_id": draft()}},
         ("POST", "/api/v1/purchase-orders/{po_id}/open"): lambda: {"path": {"po_id": draft()}},
         ("POST", "/api/v1/purchase-orders/{po_id}/close"): lambda: {"path": {"po_id": draft()}},
+        ("POST", "/api/v1/imports/{kind}"): lambda: {
+            "path": {"kind": "parties"},
+            "content": f"code,name,kind\nIMP{next(n)},Imported,customer\n".encode(),
+            "headers": {"Content-Type": "text/csv"},
+        },
+        ("GET", "/api/v1/exports/{kind}"): lambda: {
+            "path": {"kind": "ledger"},
+            "params": {"format": "json", "from": "2020-01-01"},
+        },
         ("PATCH", "/api/v1/items/{code}"): lambda: {
             "path": {"code": "SCREW"},
             "json": {"category": f"fasteners{next(n)}", "lead_time_days": 7},
@@ -216,8 +225,9 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
 def _call(client: TestClient, method: str, path: str, request: dict, headers: dict):
     url = path.format(**request.get("path", {}))
     return client.request(
-        method, url, json=request.get("json"), params=request.get("params"), headers=headers
-    )
+        method, url, json=request.get("json"), params=request.get("params"),
+        content=request.get("content"), headers={**request.get("headers", {}), **headers},
+    )  # fmt: skip
 
 
 def test_every_role_against_every_route(api, db_url: str) -> None:

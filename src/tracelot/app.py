@@ -33,6 +33,7 @@ from tracelot.services import (
     receiving,
     scan_batch,
     shipping,
+    spreadsheets,
     users,
 )
 from tracelot.services import holds as holding
@@ -540,6 +541,55 @@ class Tracelot:
 
     def po_close(self, po_id: int) -> dict[str, Any]:
         return self._run(purchasing.close, write=True, po_id=po_id)
+
+    # -- spreadsheets ------------------------------------------------------------------
+
+    def import_file(self, kind: str, name: str, data: bytes, *, dry_run: bool = False,
+                    progress: Progress | None = None) -> dict[str, Any]:  # fmt: skip
+        """Import a CSV or XLSX file of items, locations, parties or opening stock: every
+        row is checked first; any problem and nothing is written (the answer lists them),
+        else all of it is written in one transaction."""
+        table = spreadsheets.read_table(kind, name, data)
+        checked = self._run(spreadsheets.check, write=False, table=table)
+        if checked.problems or dry_run:
+            return checked.summary(written=False)
+        done = 0
+        with self.atomic() as batch:
+            for work in checked.work:
+                batch._import_one(kind, work, name)
+                done += len(work.rows) if kind == "stock" else 1
+                if progress is not None:
+                    progress(done, checked.rows)
+        return checked.summary(written=True)
+
+    def _import_one(self, kind: str, work: Any, name: str) -> None:
+        if kind == "items":
+            code, category = work.pop("code"), work.pop("category")
+            self.add_item(code, **work)
+            if category:
+                self.set_item(code, category=category)
+        elif kind == "locations":
+            self.add_location(work.pop("code"), **work)
+        elif kind == "parties":
+            self.add_party(work["code"], name=work["name"], kind=work["kind"])
+        else:
+            self.receive(work.item, to=work.to, qty=work.qty if not work.serials else None,
+                         lot=work.lot, serials=work.serials or None, expires=work.expires,
+                         made=work.made, supplier=work.supplier, supplier_lot=work.supplier_lot,
+                         cost=work.cost, ref=f"import {name}"[:200])  # fmt: skip
+
+    def export(self, kind: str, *, fmt: str = "csv", start: dt.date | str | None = None,
+               end: dt.date | str | None = None) -> bytes:  # fmt: skip
+        """Items, locations, parties, stock (as importable opening stock) or the ledger as
+        CSV, XLSX or JSON."""
+        first = _report_day(start, "--from") if start is not None else None
+        last = _report_day(end, "--to") if end is not None else None
+
+        def render(conn: Connection) -> bytes:
+            columns, rows = spreadsheets.export_rows(conn, kind, start=first, end=last)
+            return spreadsheets.render(columns, rows, fmt)
+
+        return self._run(render, write=False)
 
     # -- questions --------------------------------------------------------------------
 

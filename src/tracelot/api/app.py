@@ -74,6 +74,7 @@ def api_routers() -> list[APIRouter]:
     from tracelot.api.routes import (
         admin,
         control,
+        interchange,
         labels,
         operations,
         quality,
@@ -83,7 +84,8 @@ def api_routers() -> list[APIRouter]:
         setup,
     )
 
-    modules = (session, setup, reading, operations, scanning, quality, control, labels, admin)
+    modules = (session, setup, reading, operations, scanning, quality, control, labels,
+               interchange, admin)  # fmt: skip
     return [module.router for module in modules]
 
 

@@ -14,6 +14,7 @@ from tracelot.cli import (
     control,
     demo,
     inquiry,
+    interchange,
     masterdata,
     operations,
     recall,
@@ -83,6 +84,7 @@ demo.register(app)
 admin.register(app)
 serve.register(app)
 control.register(app)
+interchange.register(app)
 
 
 def main() -> None:
