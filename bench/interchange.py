@@ -18,8 +18,9 @@ def _file(rows: int) -> bytes:
     writer.writerow(["Item", "Bin", "Qty", "Lot", "Serial Number", "Expiry Date", "Unit Cost"])
     for n in range(rows):
         item = n % 10
-        writer.writerow([f"ITEM{item}", f"B{n % 4}", 1, f"LOT{n % 7}", f"S{n:07d}",
-                         f"2030-0{1 + n % 9}-15", f"{10 + item}.50"])  # fmt: skip
+        lot = n % 7
+        writer.writerow([f"ITEM{item}", f"B{n % 4}", 1, f"LOT{lot}", f"S{n:07d}",
+                         f"2030-0{1 + lot}-15", f"{10 + item}.50"])  # fmt: skip
     return out.getvalue().encode()
 
 

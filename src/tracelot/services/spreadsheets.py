@@ -399,6 +399,15 @@ def _check_stock(conn: Connection, table: Table, checked: Checked) -> None:
     )
     receipts: dict[tuple, Receipt] = {}
     serial_rows: dict[tuple[str, str], int] = {}
+    # a lot has one expiry: the database's, else that of its first row in the file
+    lot_expiry: dict[tuple[str, str], tuple[dt.date | None, int]] = {
+        (code, lot): (expires, 0)
+        for code, lot, expires in conn.execute(
+            select(items.c.code, lots.c.code, lots.c.expires).join(
+                items, items.c.id == lots.c.item_id
+            )
+        )
+    }
     for n, row in _rows(table):
         item = item_rows.get(row["item"])
         if item is None:
@@ -443,6 +452,12 @@ def _check_stock(conn: Connection, table: Table, checked: Checked) -> None:
             checked.problem(n, "lot", f"{item.code} is lot-tracked: give its lot")
         if tracking == Tracking.NONE and lot is not None:
             checked.problem(n, "lot", f"{item.code} is not lot-tracked")
+        if lot is not None:
+            known, first = lot_expiry.setdefault((item.code, lot), (expires, n))
+            if expires is not None and known is not None and known != expires:
+                where = f"row {first}" if first else "the database"
+                checked.problem(n, "expires", f"lot {item.code}@{lot} expires {known} "
+                                              f"({where}), not {expires}")  # fmt: skip
         key = (item.code, row["location"], lot, expires, made, cost, supplier,
                row.get("supplier_lot") or None)  # fmt: skip
         receipt = receipts.setdefault(key, Receipt(*key))
