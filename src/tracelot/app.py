@@ -17,9 +17,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, inspect
 
-from tracelot.domain.errors import Conflict, InvalidInput, NotMigrated, Unauthenticated
+from tracelot.domain.errors import Conflict, NotMigrated, Unauthenticated
 from tracelot.domain.serials import parse_serials
-from tracelot.domain.values import parse_date
 from tracelot.services import (
     analytics,
     catalog,
@@ -480,19 +479,19 @@ class Tracelot:
 
     def valuation(self, *, as_of: dt.date | str | None = None, by: str = "item") -> dict[str, Any]:
         """Quantity and value on hand at the end of a day (today), by item, location or lot."""
-        day = _report_day(as_of, "--as-of") if as_of is not None else inquiry.today()
+        day = analytics.report_day(as_of, "--as-of") or inquiry.today()
         return self._run(analytics.valuation, write=False, as_of=day, by=by)
 
     def turnover(self, *, start: dt.date | str | None = None, end: dt.date | str | None = None,
                  by: str = "item") -> dict[str, Any]:  # fmt: skip
         """Inventory turnover and days of inventory over a period (the last 365 days)."""
-        first, last = _period(start, end)
+        first, last = analytics.period(start, end, inquiry.today())
         return self._run(analytics.turnover, write=False, start=first, end=last, by=by)
 
     def abc(self, *, start: dt.date | str | None = None, end: dt.date | str | None = None,
             a: float = 0.8, b: float = 0.95) -> dict[str, Any]:  # fmt: skip
         """ABC classes of the items by the value they issued over a period."""
-        first, last = _period(start, end)
+        first, last = analytics.period(start, end, inquiry.today())
         return self._run(analytics.abc, write=False, start=first, end=last, a=a, b=b)
 
     def excess(self, *, days_of_cover: int = 90, idle_days: int = 180,
@@ -505,9 +504,7 @@ class Tracelot:
     def level(self, item: str, *, start: dt.date | str | None = None,
               end: dt.date | str | None = None) -> dict[str, Any]:  # fmt: skip
         """An item's closing stock on each day of a period (the last 90 days)."""
-        last = _report_day(end, "--to") if end is not None else inquiry.today()
-        first = (_report_day(start, "--from") if start is not None
-                 else last - dt.timedelta(days=89))  # fmt: skip
+        first, last = analytics.period(start, end, inquiry.today(), days=90)
         return self._run(planning.level, write=False, item=item, start=first, end=last,
                          today=inquiry.today())  # fmt: skip
 
@@ -553,37 +550,14 @@ class Tracelot:
         checked = self._run(spreadsheets.check, write=False, table=table)
         if checked.problems or dry_run:
             return checked.summary(written=False)
-        done = 0
-        with self.atomic() as batch:
-            for work in checked.work:
-                batch._import_one(kind, work, name)
-                done += len(work.rows) if kind == "stock" else 1
-                if progress is not None:
-                    progress(done, checked.rows)
+        self._op(spreadsheets.write, checked=checked, name=name, progress=progress)
         return checked.summary(written=True)
-
-    def _import_one(self, kind: str, work: Any, name: str) -> None:
-        if kind == "items":
-            code, category = work.pop("code"), work.pop("category")
-            self.add_item(code, **work)
-            if category:
-                self.set_item(code, category=category)
-        elif kind == "locations":
-            self.add_location(work.pop("code"), **work)
-        elif kind == "parties":
-            self.add_party(work["code"], name=work["name"], kind=work["kind"])
-        else:
-            self.receive(work.item, to=work.to, qty=work.qty if not work.serials else None,
-                         lot=work.lot, serials=work.serials or None, expires=work.expires,
-                         made=work.made, supplier=work.supplier, supplier_lot=work.supplier_lot,
-                         cost=work.cost, ref=f"import {name}"[:200])  # fmt: skip
 
     def export(self, kind: str, *, fmt: str = "csv", start: dt.date | str | None = None,
                end: dt.date | str | None = None) -> bytes:  # fmt: skip
         """Items, locations, parties, stock (as importable opening stock) or the ledger as
         CSV, XLSX or JSON."""
-        first = _report_day(start, "--from") if start is not None else None
-        last = _report_day(end, "--to") if end is not None else None
+        first, last = analytics.report_day(start, "--from"), analytics.report_day(end, "--to")
 
         def render(conn: Connection) -> bytes:
             columns, rows = spreadsheets.export_rows(conn, kind, start=first, end=last)
@@ -745,22 +719,6 @@ class Tracelot:
     def verify(self) -> VerifyReport:
         """Replay the ledger and compare it with the projections."""
         return self._run(verifying.verify, write=False)
-
-
-def _report_day(value: dt.date | str, what: str) -> dt.date:
-    """A day a report covers: a date of the years 1900 to 9998."""
-    day = parse_date(value, what=what)
-    if not dt.date(1900, 1, 1) <= day <= dt.date(9998, 12, 31):
-        raise InvalidInput(f"{what} {day} is out of range: a report covers 1900 to 9998")
-    return day
-
-
-def _period(start: dt.date | str | None, end: dt.date | str | None) -> tuple[dt.date, dt.date]:
-    return analytics.check_period(
-        _report_day(start, "--from") if start is not None else None,
-        _report_day(end, "--to") if end is not None else None,
-        inquiry.today(),
-    )
 
 
 def connect(url: str | None = None, *, user: str | None = None, **engine_kwargs: Any) -> Tracelot:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -112,9 +113,16 @@ PROBLEMS = {
 
 
 def problem(
-    status: int, title: str, detail: str, code: str, headers: dict[str, str] | None = None
+    status: int,
+    title: str,
+    detail: str,
+    code: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
+    """An RFC 9457 problem; `extra` members go beside the standard ones."""
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, "code": code}
+    body |= extra
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)

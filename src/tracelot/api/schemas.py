@@ -57,6 +57,7 @@ class ItemCreate(BaseModel):
     uom: str = "EA"
     shelf_life_days: int | None = Field(default=None, ge=1, le=36500)
     cost: Qty | None = None
+    category: str | None = Field(default=None, max_length=64)
 
 
 class ItemPublic(BaseModel):

@@ -56,12 +56,13 @@ def item_add(
     uom: Annotated[str, typer.Option("--uom", help="Unit of measure.")] = "EA",
     shelf_life_days: Annotated[int | None, typer.Option("--shelf-life-days")] = None,
     cost: Annotated[str | None, typer.Option("--cost", help="Standard unit cost.")] = None,
+    category: Annotated[str | None, typer.Option("--category", help="Group in reports.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add an item."""
     item = db(ctx).add_item(
         code, name=name, tracking=tracking, gtin=gtin, uom=uom,
-        shelf_life_days=shelf_life_days, cost=cost,
+        shelf_life_days=shelf_life_days, cost=cost, category=category,
     )  # fmt: skip
     if as_json:
         print_json(item)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, text
 
 from tracelot.domain.errors import InvalidInput
-from tracelot.domain.values import normalize
+from tracelot.domain.values import normalize, parse_date
 from tracelot.services.costing import exact
 from tracelot.services.lookup import item_by_code, location_ids_of_kind, virtual_location
 from tracelot.store.tables import items, locations, lots
@@ -36,17 +36,14 @@ BY_TURNOVER = ("item", "category", "location")
 # -- shared pieces ----------------------------------------------------------------------
 
 
-_num = exact
-
-
-def _ratio(a: Decimal, b: Decimal, places: str = "0.0001") -> Decimal | None:
+def ratio(a: Decimal, b: Decimal, places: str = "0.0001") -> Decimal | None:
     """a / b rounded, or None where b is not positive (no infinities in a report)."""
     if b <= 0:
         return None
     return normalize((a / b).quantize(Decimal(places), rounding=ROUND_HALF_UP))
 
 
-def _round(value: Decimal | float, places: str = "0.01") -> Decimal:
+def rounded(value: Decimal | float, places: str = "0.01") -> Decimal:
     return normalize(Decimal(str(value)).quantize(Decimal(places), rounding=ROUND_HALF_UP))
 
 
@@ -180,11 +177,11 @@ def valuation(conn: Connection, *, as_of: dt.date, by: str = "item") -> dict[str
     lot_codes = dict(conn.execute(select(lots.c.id, lots.c.code)).all()) if by == "lot" else {}
     rows = []
     for r in found:
-        qty, value = _num(r.qty) / places.scale, _num(r.value) / places.scale
+        qty, value = exact(r.qty) / places.scale, exact(r.value) / places.scale
         if qty == 0 and value == 0:
             continue
         row = _key_fields(by, tuple(r)[: len(keys)], item_rows, loc_rows, lot_codes)
-        row.update(qty=qty, value=value, unit_cost=_ratio(value, qty, "0.000001"))
+        row.update(qty=qty, value=value, unit_cost=ratio(value, qty, "0.000001"))
         rows.append(row)
     sort = ("location_path",) if by == "location" else ("item", "lot") if by == "lot" else ("item",)
     rows.sort(key=lambda row: tuple(row.get(k) or "" for k in sort))
@@ -206,17 +203,34 @@ def on_hand(conn: Connection) -> dict[int, tuple[Decimal, Decimal]]:
     )
     for item_id, qty, value in conn.execute(query):
         before = found.get(item_id, (Decimal(0), Decimal(0)))
-        found[item_id] = (before[0] + _num(qty), before[1] + _num(value))
+        found[item_id] = (before[0] + exact(qty), before[1] + exact(value))
     return found
 
 
 # -- turnover ---------------------------------------------------------------------------
 
 
-def check_period(start: dt.date | None, end: dt.date | None, today: dt.date) -> tuple:
-    """The period a report covers: `end` defaults to today, `start` to a year before it."""
-    end = end or today
-    start = start or end - dt.timedelta(days=364)
+def report_day(value: dt.date | str | None, what: str) -> dt.date | None:
+    """A day a report covers (given as a date or YYYY-MM-DD): of the years 1900 to 9998."""
+    if value is None:
+        return None
+    day = parse_date(value, what=what)
+    if not dt.date(1900, 1, 1) <= day <= dt.date(9998, 12, 31):
+        raise InvalidInput(f"{what} {day} is out of range: a report covers 1900 to 9998")
+    return day
+
+
+def period(
+    start: dt.date | str | None, end: dt.date | str | None, today: dt.date, *, days: int = 365
+) -> tuple[dt.date, dt.date]:
+    """The period a report covers: `end` defaults to today, `start` to `days` days
+    ending on `end`."""
+    last = report_day(end, "--to") or today
+    first = report_day(start, "--from") or last - dt.timedelta(days=days - 1)
+    return _ordered(first, last)
+
+
+def _ordered(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     if end < start:
         raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
     return start, end
@@ -227,8 +241,7 @@ def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item"
     daily closing balances), the same in units, and days of inventory on hand."""
     if by not in BY_TURNOVER:
         raise InvalidInput(f"--by must be one of {', '.join(BY_TURNOVER)}, not {by!r}")
-    if end < start:
-        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
+    _ordered(start, end)
     days = (end - start).days + 1
     places = _Places.of(conn)
     keys, join = _KEYS[by]
@@ -256,7 +269,7 @@ def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item"
     }
     sums: dict[tuple, dict[str, Decimal]] = {}
     for r in conn.execute(query, params):
-        figures = {name: _num(getattr(r, name)) / places.scale for name in _TURNOVER_SUMS}
+        figures = {name: exact(getattr(r, name)) / places.scale for name in _TURNOVER_SUMS}
         if any(figures.values()):
             sums[tuple(r)[: len(keys)]] = figures
     if by == "item":  # every item, also those without stock or issues
@@ -289,19 +302,19 @@ _TURNOVER_SUMS = (
 def _turnover_figures(f: dict[str, Decimal], days: int) -> dict[str, Any]:
     average_value = f["open_v"] + f["days_v"] / days
     average_qty = f["open_q"] + f["days_q"] / days
-    ratio = _ratio(f["issued_v"], average_value)
+    turns = ratio(f["issued_v"], average_value)
     return {
         "opening_value": f["open_v"],
         "closing_value": f["open_v"] + f["change_v"],
-        "average_value": _round(average_value),
+        "average_value": rounded(average_value),
         "issued_value": f["issued_v"],
-        "turnover": ratio,
-        "days_of_inventory": _ratio(Decimal(days), ratio, "0.1") if ratio else None,
+        "turnover": turns,
+        "days_of_inventory": ratio(Decimal(days), turns, "0.1") if turns else None,
         "opening_qty": f["open_q"],
         "closing_qty": f["open_q"] + f["change_q"],
-        "average_qty": _round(average_qty, "0.0001"),
+        "average_qty": rounded(average_qty, "0.0001"),
         "issued_qty": f["issued_q"],
-        "turnover_units": _ratio(f["issued_q"], average_qty),
+        "turnover_units": ratio(f["issued_q"], average_qty),
     }
 
 
@@ -341,8 +354,8 @@ def demand(conn: Connection, *, start: dt.date, end: dt.date) -> dict[int, Deman
         total, squares = float(r.total or 0) / scale, float(r.squares or 0) / scale**2
         mean = total / days
         variance = (squares - total * total / days) / (days - 1) if days > 1 else 0.0
-        found[r.item_id] = Demand(_num(r.total) / scale, days, mean,
-                                  math.sqrt(max(variance, 0.0)), _num(r.value) / scale)  # fmt: skip
+        sd = math.sqrt(max(variance, 0.0))
+        found[r.item_id] = Demand(exact(r.total) / scale, days, mean, sd, exact(r.value) / scale)
     return found
 
 
@@ -357,8 +370,7 @@ def abc(
     (and every item that issued nothing is C)."""
     if not 0 < a < b <= 1:
         raise InvalidInput(f"the class limits must satisfy 0 < A < B <= 1, not A={a}, B={b}")
-    if end < start:
-        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
+    _ordered(start, end)
     issued = demand(conn, start=start, end=end)
     item_rows = {r.id: r for r in conn.execute(select(items))}
     ranked = sorted(
@@ -388,8 +400,8 @@ def abc(
                 "item_name": item.name,
                 "issued_value": value,
                 "issued_qty": issued[item.id].total if item.id in issued else Decimal(0),
-                "share": _round(share, "0.0001"),
-                "cumulative_share": _round(before, "0.0001"),
+                "share": rounded(share, "0.0001"),
+                "cumulative_share": rounded(before, "0.0001"),
                 "class": klass,
             }
         )
@@ -443,7 +455,7 @@ def excess(
             continue
         d = issued.get(item_id)
         daily = Decimal(str(d.mean)) if d is not None else Decimal(0)
-        cover = _ratio(qty, daily, "0.1") if daily > 0 else None
+        cover = ratio(qty, daily, "0.1") if daily > 0 else None
         excess_qty = max(Decimal(0), qty - daily * days_of_cover)
         moved = last_moved.get(item_id)
         idle = moved is not None and moved.date() < idle_since
@@ -455,10 +467,10 @@ def excess(
                 "item_name": item_rows[item_id].name,
                 "qty": qty,
                 "value": value,
-                "daily_demand": _round(daily, "0.0001"),
+                "daily_demand": rounded(daily, "0.0001"),
                 "days_of_cover": cover,
-                "excess_qty": _round(excess_qty, "0.0001"),
-                "excess_value": _round(excess_qty * value / qty),
+                "excess_qty": rounded(excess_qty, "0.0001"),
+                "excess_value": rounded(excess_qty * value / qty),
                 "last_moved": moved.date().isoformat() if moved else None,
                 "idle": idle,
             }
@@ -482,8 +494,7 @@ def excess(
 
 def level(conn: Connection, item: str, *, start: dt.date, end: dt.date) -> dict[str, Any]:
     """An item's closing quantity and value on hand on each day from `start` to `end`."""
-    if end < start:
-        raise InvalidInput(f"the period ends ({end}) before it starts ({start})")
+    _ordered(start, end)
     if (end - start).days > 3660:
         raise InvalidInput("a stock level history covers ten years at most")
     row = item_by_code(conn, item)
@@ -501,7 +512,7 @@ def level(conn: Connection, item: str, *, start: dt.date, end: dt.date) -> dict[
         "until": _start_of(end + dt.timedelta(days=1)),
     }
     changes = {
-        r.d: (_num(r.q) / places.scale, _num(r.v) / places.scale)
+        r.d: (exact(r.q) / places.scale, exact(r.v) / places.scale)
         for r in conn.execute(query, params)
     }
     qty, value = changes.pop(-1, (Decimal(0), Decimal(0)))

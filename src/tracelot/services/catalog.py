@@ -43,6 +43,7 @@ def add_item(
     uom: str = "EA",
     shelf_life_days: int | None = None,
     cost: Decimal | str | None = None,
+    category: str | None = None,
 ) -> dict[str, Any]:
     code = check_code(code, what="item code")
     if not (name or "").strip():
@@ -68,6 +69,7 @@ def add_item(
             uom=(uom or "EA").strip(),
             shelf_life_days=shelf_life_days,
             standard_cost=standard_cost,
+            category=_category(category),
             created_at=now(),
         )
     )
@@ -136,6 +138,13 @@ def item_dict(row: Any, gtins: list[str], supplier: str | None = None) -> dict[s
     }
 
 
+def _category(value: str | None) -> str | None:
+    category = (value or "").strip()
+    if len(category) > 64:
+        raise InvalidInput(f"a category has at most 64 characters, not {len(category)}")
+    return category or None
+
+
 def set_item(
     conn: Connection,
     code: str,
@@ -161,7 +170,7 @@ def set_item(
             raise InvalidInput("item name must not be empty")
         values["name"] = name.strip()
     if category is not None:
-        values["category"] = category.strip() or None
+        values["category"] = _category(category)
     for column, given, what in (
         ("standard_cost", cost, "cost"),
         ("ordering_cost", ordering_cost, "ordering cost"),

@@ -34,9 +34,10 @@ from tracelot.domain.errors import InvalidInput
 from tracelot.domain.status import LocationKind
 from tracelot.domain.values import parse_money
 from tracelot.services import analytics, purchasing
-from tracelot.services.analytics import _num, _ratio, _round, demand, on_hand
+from tracelot.services.analytics import demand, on_hand, ratio, rounded
+from tracelot.services.costing import exact
 from tracelot.services.inquiry import held_sets
-from tracelot.services.lookup import is_expired
+from tracelot.services.lookup import is_expired, item_by_code
 from tracelot.store.tables import (
     item_suppliers,
     items,
@@ -94,7 +95,7 @@ def reorder(
     suppliers = _usual_suppliers(conn)
     codes = {pid: code for pid, code in conn.execute(select(parties.c.id, parties.c.code))}
     on_hand_cost = {
-        item_id: _ratio(value, qty, "0.000001") for item_id, (qty, value) in on_hand(conn).items()
+        item_id: ratio(value, qty, "0.000001") for item_id, (qty, value) in on_hand(conn).items()
     }
     rows = []
     query = select(items).order_by(items.c.code)
@@ -131,24 +132,24 @@ def reorder(
                 "available": available.get(item.id, Decimal(0)),
                 "on_order": ordered.get(item.id, Decimal(0)),
                 "position": position,
-                "daily_demand": _round(mean, "0.0001"),
-                "demand_sd": _round(sd, "0.0001"),
-                "lead_time_days": _round(lead, "0.1"),
+                "daily_demand": rounded(mean, "0.0001"),
+                "demand_sd": rounded(sd, "0.0001"),
+                "lead_time_days": rounded(lead, "0.1"),
                 "lead_time_source": source,
-                "safety_stock": _round(safety),
-                "reorder_point": _round(point),
-                "eoq": _round(eoq) if eoq is not None else None,
+                "safety_stock": rounded(safety),
+                "reorder_point": rounded(point),
+                "eoq": rounded(eoq) if eoq is not None else None,
                 "due": due,
                 "suggested_qty": suggested,
                 "supplier": codes.get(supplier_id) if supplier_id else None,
                 "unit_cost": unit_cost,
-                "value": _round(suggested * unit_cost) if unit_cost else None,
+                "value": rounded(suggested * unit_cost) if unit_cost else None,
             }
         )
     return {
         "as_of": today.isoformat(),
         "service_level": service_level,
-        "z": _round(z, "0.0001"),
+        "z": rounded(z, "0.0001"),
         "lookback_days": lookback_days,
         "rows": rows,
         "total": {
@@ -180,7 +181,7 @@ def _suggest(item: Any, position: Decimal, point: float, eoq: float | None) -> D
     if item.pack_size:
         packs = (qty / item.pack_size).to_integral_value(rounding=ROUND_CEILING)
         qty = packs * item.pack_size
-    return _num(qty)
+    return exact(qty)
 
 
 def available_on_hand(conn: Connection, today: dt.date) -> dict[int, Decimal]:
@@ -265,8 +266,7 @@ def level(
     """An item's stock day by day (`analytics.level`), with its reorder point and safety
     stock as the reorder report sets them today."""
     report = analytics.level(conn, item, start=start, end=end)
-    item_id = conn.execute(select(items.c.id).where(items.c.code == report["item"])).scalar_one()
-    rows = reorder(conn, today=today, only_item=item_id)["rows"]
+    rows = reorder(conn, today=today, only_item=item_by_code(conn, item).id)["rows"]
     report["reorder_point"] = rows[0]["reorder_point"] if rows else None
     report["safety_stock"] = rows[0]["safety_stock"] if rows else None
     return report

@@ -36,6 +36,8 @@ from tracelot.domain.values import (
     parse_money,
     parse_qty,
 )
+from tracelot.services import catalog, receiving
+from tracelot.services.tabular import csv_lines, csv_value
 from tracelot.store.bulk import existing_serials
 from tracelot.store.tables import cost_layers, items, locations, lots, parties, units
 
@@ -254,15 +256,24 @@ def _existing(conn: Connection, column: Any) -> set[str]:
     return set(conn.execute(select(column)).scalars())
 
 
+def _new_code(
+    checked: Checked, n: int, row: dict[str, str], what: str, taken: set, seen: dict
+) -> str | None:
+    """The row's code, when it is well-formed and new: not in the database, nor on an
+    earlier row of the file."""
+    code = _field(checked, n, "code", lambda: check_code(row["code"], what="code"))
+    if code in taken:
+        checked.problem(n, "code", f"{what} {code} already exists")
+    elif code in seen:
+        checked.problem(n, "code", f"{what} {code} is also on row {seen[code]}")
+    seen.setdefault(code, n)
+    return code
+
+
 def _check_items(conn: Connection, table: Table, checked: Checked) -> None:
     taken, gtins, seen = _existing(conn, items.c.code), _existing(conn, items.c.gtin), {}
     for n, row in _rows(table):
-        code = _field(checked, n, "code", lambda row=row: check_code(row["code"], what="code"))
-        if code in taken:
-            checked.problem(n, "code", f"item {code} already exists")
-        elif code in seen:
-            checked.problem(n, "code", f"item {code} is also on row {seen[code]}")
-        seen.setdefault(code, n)
+        code = _new_code(checked, n, row, "item", taken, seen)
         if not row.get("name"):
             checked.problem(n, "name", "an item needs a name")
         tracking = (row.get("tracking") or "none").lower()
@@ -303,12 +314,7 @@ def _check_locations(conn: Connection, table: Table, checked: Checked) -> None:
     in_file = {row["code"]: n for n, row in _rows(table)}
     seen: dict[str, int] = {}
     for n, row in _rows(table):
-        code = _field(checked, n, "code", lambda row=row: check_code(row["code"], what="code"))
-        if code in taken:
-            checked.problem(n, "code", f"location {code} already exists")
-        elif code in seen:
-            checked.problem(n, "code", f"location {code} is also on row {seen[code]}")
-        seen.setdefault(code, n)
+        code = _new_code(checked, n, row, "location", taken, seen)
         parent = row.get("parent") or None
         if parent and parent in virtual:
             checked.problem(n, "parent", f"{parent} is virtual and can not hold locations")
@@ -359,12 +365,7 @@ def _parents_first(work: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _check_parties(conn: Connection, table: Table, checked: Checked) -> None:
     taken, seen = _existing(conn, parties.c.code), {}
     for n, row in _rows(table):
-        code = _field(checked, n, "code", lambda row=row: check_code(row["code"], what="code"))
-        if code in taken:
-            checked.problem(n, "code", f"party {code} already exists")
-        elif code in seen:
-            checked.problem(n, "code", f"party {code} is also on row {seen[code]}")
-        seen.setdefault(code, n)
+        code = _new_code(checked, n, row, "party", taken, seen)
         if not row.get("name"):
             checked.problem(n, "name", "a party needs a name")
         kind = (row.get("kind") or "").lower()
@@ -478,6 +479,47 @@ def _date(checked: Checked, n: int, row: dict[str, str], column: str) -> dt.date
     if not row.get(column):
         return None
     return _field(checked, n, column, lambda: parse_date(row[column], what=column))
+
+
+# -- writing --------------------------------------------------------------------------------
+
+
+def write(
+    conn: Connection,
+    *,
+    user: str,
+    checked: Checked,
+    name: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Write what a checked file makes, in the caller's transaction."""
+    done = 0
+    for work in checked.work:
+        if checked.kind == "items":
+            catalog.add_item(conn, **work)
+        elif checked.kind == "locations":
+            catalog.add_location(conn, **work)
+        elif checked.kind == "parties":
+            catalog.add_party(conn, **work)
+        else:
+            receiving.receive(
+                conn,
+                user=user,
+                item=work.item,
+                to=work.to,
+                lot=work.lot,
+                qty=None if work.serials else work.qty,
+                serials=work.serials or None,
+                expires=work.expires,
+                made=work.made,
+                supplier=work.supplier,
+                supplier_lot=work.supplier_lot,
+                cost=work.cost,
+                ref=f"import {name}"[:200],
+            )
+        done += len(work.rows) if checked.kind == "stock" else 1
+        if progress is not None:
+            progress(done, checked.rows)
 
 
 # -- exporting --------------------------------------------------------------------------------
@@ -596,8 +638,6 @@ def _midnight(day: dt.date) -> dt.datetime:
 
 def render(columns: Sequence[str], rows: Iterable[dict[str, Any]], fmt: str) -> bytes:
     """Rows as CSV, XLSX or JSON bytes."""
-    from tracelot.services.tabular import csv_lines, csv_value
-
     if fmt == "csv":
         return "".join(csv_lines(rows, columns)).encode()
     if fmt == "json":

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from tracelot.api.app import problem
 from tracelot.api.deps import DB, allow, answer
 
 router = APIRouter(tags=["interchange"])
@@ -52,9 +53,7 @@ async def import_file(
 
 
 def _refusal(detail: str, problems: list[dict[str, Any]]) -> JSONResponse:
-    body = {"type": "about:blank", "title": "InvalidInput", "status": 422, "detail": detail,
-            "code": "invalid_input", "problems": problems}  # fmt: skip
-    return JSONResponse(body, status_code=422, media_type="application/problem+json")
+    return problem(422, "InvalidInput", detail, "invalid_input", problems=problems)
 
 
 @router.get(
