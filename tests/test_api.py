@@ -107,6 +107,14 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
     def draft() -> int:
         return tl.po_create("SUP", lines=["SCREW:5"], draft=True)["id"]
 
+    def announced() -> dict:
+        """A supplier's shipping event of a new unit: an advance shipping notice."""
+        return _partner_shipment(f"urn:tracelot:item:PCB:serial:ASN{next(n)}")
+
+    def asn() -> int:
+        tl.epcis_import(announced())
+        return tl.asns(status="open")[-1]["asn"]
+
     return {
         ("GET", "/api/v1/trace/backward"): lambda: {"params": {"ref": "PCB:SN0001"}},
         ("GET", "/api/v1/trace/forward"): lambda: {"params": {"ref": "CELL@L1", "format": "csv"}},
@@ -134,6 +142,14 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         ("GET", "/api/v1/exports/{kind}"): lambda: {
             "path": {"kind": "ledger"},
             "params": {"format": "json", "from": "2020-01-01"},
+        },
+        ("GET", "/api/v1/epcis/events"): lambda: {"params": {"eventType": "ObjectEvent"}},
+        ("POST", "/api/v1/epcis/capture"): lambda: {"json": announced()},
+        ("GET", "/api/v1/asns"): lambda: {"params": {"status": "open"}},
+        ("GET", "/api/v1/asns/{asn}"): lambda: {"path": {"asn": asn()}},
+        ("POST", "/api/v1/asns/{asn}/receive"): lambda: {
+            "path": {"asn": asn()},
+            "json": {"to": "A1"},
         },
         ("PATCH", "/api/v1/items/{code}"): lambda: {
             "path": {"code": "SCREW"},
@@ -220,6 +236,18 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
             "json": {"item": "SCREW", "at": "A2", "counted": 1000 + next(n)}
         },
     }
+
+
+def _partner_shipment(epc: str) -> dict:
+    return {
+        "@context": "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-11-20T08:00:00Z",
+        "epcisBody": {"eventList": [{
+            "type": "ObjectEvent", "eventTime": "2026-11-20T07:00:00Z",
+            "eventTimeZoneOffset": "+00:00", "action": "OBSERVE", "bizStep": "shipping",
+            "epcList": [epc], "readPoint": {"id": "urn:epc:id:sgln:0614141.07346.0"},
+        }]},
+    }  # fmt: skip
 
 
 def _call(client: TestClient, method: str, path: str, request: dict, headers: dict):

@@ -22,6 +22,8 @@ from tracelot.domain.serials import parse_serials
 from tracelot.services import (
     analytics,
     catalog,
+    epcis,
+    epcis_import,
     expiry,
     idempotency,
     inquiry,
@@ -564,6 +566,42 @@ class Tracelot:
             return spreadsheets.render(columns, rows, fmt)
 
         return self._run(render, write=False)
+
+    # -- EPCIS -------------------------------------------------------------------------
+
+    def epcis_export(self, *, start: dt.date | str | None = None, end: dt.date | str | None = None,
+                     ref: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """The operations of a period (or of one unit, lot or item) as an EPCIS 2.0
+        document, with the master data its events name."""
+        first, last = analytics.report_day(start, "--from"), analytics.report_day(end, "--to")
+        return self._run(epcis.export, write=False, start=first, end=last, ref=ref)
+
+    def epcis_events(self, **query: Any) -> dict[str, Any]:
+        """The events a query selects (the standard's query parameters), as an EPCIS
+        query document."""
+        return self._run(epcis.query, write=False, **query)
+
+    def epcis_import(self, data: bytes | str | dict[str, Any], *,
+                     dry_run: bool = False) -> dict[str, Any]:  # fmt: skip
+        """Import an EPCIS document: all of it is checked first (any problem and nothing is
+        written: the answer lists them), then written in one transaction."""
+        doc = data if isinstance(data, dict) else epcis_import.read_document(data)
+        checked = self._run(epcis_import.check, write=False, doc=doc)
+        if checked.problems:
+            return checked.summary(written=False)
+        return self._op(epcis_import.write, checked=checked, dry_run=dry_run)
+
+    def asns(self, *, status: str | None = None) -> list[dict[str, Any]]:
+        return self._run(epcis_import.list_asns, write=False, status=status)
+
+    def asn(self, asn: str | int) -> dict[str, Any]:
+        return self._run(epcis_import.show_asn, write=False, asn=asn)
+
+    def receive_asn(self, asn: str | int, *, to: str,
+                    at: dt.datetime | None = None) -> list[OperationResult]:  # fmt: skip
+        """Receive what an advance shipping notice announced (its number, or a scan of
+        its pallet's SSCC): one receipt per item and lot."""
+        return self._op(epcis_import.receive_asn, asn=asn, to=to, at=at)
 
     # -- questions --------------------------------------------------------------------
 

@@ -75,6 +75,7 @@ def api_routers() -> list[APIRouter]:
     from tracelot.api.routes import (
         admin,
         control,
+        epcis,
         interchange,
         labels,
         operations,
@@ -86,7 +87,7 @@ def api_routers() -> list[APIRouter]:
     )
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
-               interchange, admin)  # fmt: skip
+               interchange, epcis, admin)  # fmt: skip
     return [module.router for module in modules]
 
 

@@ -13,6 +13,7 @@ from tracelot.cli import (
     admin,
     control,
     demo,
+    epcis,
     inquiry,
     interchange,
     masterdata,
@@ -85,6 +86,7 @@ admin.register(app)
 serve.register(app)
 control.register(app)
 interchange.register(app)
+epcis.register(app)
 
 
 def main() -> None:

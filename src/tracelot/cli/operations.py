@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from tracelot.cli.common import JsonOpt, NoteOpt, RefOpt, db
-from tracelot.cli.output import err, operation, out
+from tracelot.cli.output import err, operation, out, print_json
 from tracelot.cli.scanning import write_labels
 from tracelot.domain.serials import parse_serials
 from tracelot.services.ledger import Progress as ProgressFn
@@ -58,6 +58,14 @@ def receive(
     po: Annotated[
         int | None, typer.Option("--po", help="Against this purchase order (its supplier, price).")
     ] = None,
+    asn: Annotated[
+        str | None,
+        typer.Option(
+            "--asn",
+            help="What an advance shipping notice announced (its number or "
+            "a scan of the pallet's SSCC).",
+        ),
+    ] = None,
     ref: RefOpt = None,
     note: NoteOpt = None,
     label: Annotated[
@@ -65,8 +73,17 @@ def receive(
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Receive from a supplier: serials, a lot quantity, or a plain quantity; or what a
-    supplier's barcode says (--scan)."""
+    """Receive from a supplier: serials, a lot quantity, or a plain quantity; what a
+    supplier's barcode says (--scan); or what an advance shipping notice announced (--asn)."""
+    if asn is not None:
+        if item is not None or scan is not None:
+            raise typer.BadParameter("--asn receives what the notice lists: name no ITEM")
+        results = db(ctx).receive_asn(asn, to=to)
+        if as_json:
+            print_json([r.to_dict() for r in results])
+        for result in [] if as_json else results:
+            operation(result, as_json=False)
+        return
     serial_list = parse_serials(serials) if serials else None
     options = {"qty": qty, "lot": lot, "serials": serial_list, "expires": expires, "made": made,
                "supplier": supplier, "supplier_lot": supplier_lot, "cost": cost, "ref": ref,

@@ -24,7 +24,7 @@ from tracelot.services.lookup import (
 from tracelot.services.results import OperationResult, OpLine
 from tracelot.services.summary import result
 from tracelot.store.bulk import existing_serials, insert_received_units
-from tracelot.store.tables import lots
+from tracelot.store.tables import lots, units
 
 #: Serials listed one by one in an operation's result; more are summarised.
 SHOWN_SERIALS = 1_000
@@ -98,33 +98,51 @@ def receive(
     lot_id = lot_row.id if lot_row is not None else None
     if item_row.tracking == Tracking.SERIAL:
         assert serials is not None
+        new = list(serials)
+
+        def insert_new() -> None:
+            insert_received_units(
+                conn,
+                new,
+                op_id=op_id,
+                item_id=item_row.id,
+                lot_id=lot_id,
+                from_id=source.id,
+                to_id=dest.id,
+                expires=None if lot_row is not None else expiry,
+                made=None if lot_row is not None else made_date,
+                supplier_id=party.id if party else None,
+                supplier_lot=supplier_lot,
+                unit_cost=unit_cost,
+                progress=progress,
+            )
+
         try:
             with conn.begin_nested():
-                insert_received_units(
-                    conn,
-                    serials,
-                    op_id=op_id,
-                    item_id=item_row.id,
-                    lot_id=lot_id,
-                    from_id=source.id,
-                    to_id=dest.id,
-                    expires=None if lot_row is not None else expiry,
-                    made=None if lot_row is not None else made_date,
-                    supplier_id=party.id if party else None,
-                    supplier_lot=supplier_lot,
-                    unit_cost=unit_cost,
-                    progress=progress,
-                )
+                insert_new()
         except IntegrityError:
+            # units a supplier's EPCIS events announced wait at SUPPLIER: they come in
+            # as they are; any other serial the item has already is refused
             taken = existing_serials(conn, item_row.id, serials)
-            shown = ", ".join(taken[:10]) + (
-                f" and {len(taken) - 10} more" if len(taken) > 10 else ""
-            )
-            raise AlreadyExists(f"item {item_row.code} already has serial {shown}") from None
-        count = Decimal(len(serials))
+            announced = _announced(conn, item_row.id, taken, source.id)
+            refused = [s for s in taken if s not in announced]
+            if refused:
+                shown = ", ".join(refused[:10]) + (
+                    f" and {len(refused) - 10} more" if len(refused) > 10 else ""
+                )
+                raise AlreadyExists(f"item {item_row.code} already has serial {shown}") from None
+            post(conn, op_id, [
+                Line(item_row.id, source.id, dest.id, Decimal(1), lot_id=u.lot_id, unit_id=u.id)
+                for u in announced.values()
+            ])  # fmt: skip
+            new = [s for s in serials if s not in announced]
+            if new:
+                insert_new()
+        fresh = Decimal(len(new))
         apply_stock_deltas(
-            conn, {(item_row.id, source.id, lot_id): -count, (item_row.id, dest.id, lot_id): count}
+            conn, {(item_row.id, source.id, lot_id): -fresh, (item_row.id, dest.id, lot_id): fresh}
         )
+        count = Decimal(len(serials))
         line = OpLine(item_row.code, lot, source.code, dest.path, count, _shown(serials))
     else:
         assert quantity is not None
@@ -147,6 +165,20 @@ def receive(
     if po_line is not None:
         purchasing.record_receipt(conn, po_line, op_id, line.qty)
     return result(conn, op_id, summary=[line])
+
+
+def _announced(conn: Connection, item_id: int, serials: list[str], supplier_id: int) -> dict:
+    """Which of an item's `serials` wait at the SUPPLIER location (announced by a
+    supplier's EPCIS events, not received yet), by serial."""
+    found = {}
+    for start in range(0, len(serials), 5_000):
+        query = select(units.c.id, units.c.serial, units.c.lot_id).where(
+            units.c.item_id == item_id,
+            units.c.location_id == supplier_id,
+            units.c.serial.in_(serials[start : start + 5_000]),
+        )
+        found.update({row.serial: row for row in conn.execute(query)})
+    return found
 
 
 def _shown(serials: list[str]) -> list[str]:

@@ -374,3 +374,49 @@ idempotency_keys = Table(
     Column("response", Text, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
 )
+
+# each EPCIS event imported, by its event ID (given, or the CBV event hash): a document
+# imported twice skips what it brought the first time
+epcis_events = Table(
+    "epcis_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", String(300), nullable=False, unique=True),
+    Column("event_type", String(32), nullable=False),
+    Column("biz_step", String(200)),
+    Column("event_time", UtcDateTime, nullable=False),
+    Column("operation_id", Integer, ForeignKey("operations.id")),  # the first it made
+    Column("asn_id", Integer, ForeignKey("asns.id")),
+    Column("effect", String(300), nullable=False),
+    Column("imported_at", UtcDateTime, nullable=False),
+)
+
+# an advance shipping notice: a supplier's shipping event, to be received with
+# `receive --asn` (or by scanning the pallet's SSCC)
+asns = Table(
+    "asns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("event_id", String(300), nullable=False),
+    Column("supplier_id", Integer, ForeignKey("parties.id")),
+    Column("sender", String(300)),  # the source party's identifier, as the event gave it
+    Column("sscc", String(18), index=True),
+    Column("shipped_at", UtcDateTime, nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("received_op_id", Integer, ForeignKey("operations.id")),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("status IN ('open', 'received')", name="status"),
+)
+
+asn_lines = Table(
+    "asn_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("asn_id", Integer, ForeignKey("asns.id"), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("lot", String(64)),
+    Column("serial", String(64)),
+    Column("qty", Exact, nullable=False),
+    Column("expires", Date),
+    Column("made", Date),
+)

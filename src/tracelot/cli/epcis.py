@@ -1,0 +1,114 @@
+"""`tracelot epcis` (EPCIS 2.0 documents out and in) and `tracelot asn` (the advance
+shipping notices a supplier's events announced)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tracelot.cli.common import JsonOpt, db
+from tracelot.cli.output import err, out, print_json, table, to_json
+from tracelot.services import spreadsheets
+
+epcis_app = typer.Typer(
+    help="EPCIS 2.0 traceability events, exchanged with partners (JSON-LD).",
+    no_args_is_help=True,
+)
+asn_app = typer.Typer(
+    help="Advance shipping notices: what suppliers' EPCIS shipping events announced.",
+    no_args_is_help=True,
+)
+
+
+@epcis_app.command("export")
+def epcis_export(
+    ctx: typer.Context,
+    start: Annotated[str | None, typer.Option("--from", help="First day.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day.")] = None,
+    ref: Annotated[
+        str | None, typer.Option("--ref", help="Only what touched this unit, lot or item.")
+    ] = None,
+    out_file: Annotated[
+        Path | None, typer.Option("--out", help="A .jsonld file (else stdout).")
+    ] = None,
+) -> None:
+    """Export operations as an EPCIS 2.0 document (ObjectEvents, TransformationEvents),
+    with the master data its events name."""
+    document = db(ctx).epcis_export(start=start, end=end, ref=ref)
+    text = to_json(document) + "\n"
+    if out_file is None:
+        sys.stdout.write(text)
+        return
+    out_file.write_text(text, encoding="utf-8")
+    count = len(document["epcisBody"]["eventList"])
+    err.print(f"{count} events written to {out_file}", markup=False)
+
+
+@epcis_app.command("import")
+def epcis_import(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="An EPCIS 2.0 JSON-LD document.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check it all, write nothing.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import an EPCIS document: events at tracelot's locations become operations, a
+    supplier's shipment an advance shipping notice, a partner's transformation genealogy.
+    Any problem and nothing is written; events imported before are skipped."""
+    _, data = spreadsheets.read_file(path)
+    summary = db(ctx).epcis_import(data, dry_run=dry_run)
+    problems = summary["problems"]
+    if as_json:
+        print_json(summary)
+    elif problems:
+        table(problems, ["event", "field", "reason"], numeric=("event",))
+    else:
+        table(summary["effects"], ["event", "type", "bizStep", "operation", "asn", "effect"],
+              numeric=("event", "operation", "asn"))  # fmt: skip
+        done = "imported" if summary["written"] else "checked (dry run: nothing written)"
+        err.print(f"{done}: {summary['events']} events of {path.name}, "
+                  f"{summary['skipped']} skipped (imported before)", markup=False)  # fmt: skip
+    if problems:
+        err.print(f"error: {len(problems)} problems in {path.name}: nothing written", markup=False)
+        raise typer.Exit(1)
+
+
+@asn_app.command("list")
+def asn_list(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help="open or received")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The advance shipping notices, with their status."""
+    rows = db(ctx).asns(status=status)
+    if as_json:
+        print_json(rows)
+    else:
+        table(rows, ["asn", "status", "supplier", "sscc", "shipped_at", "lines", "qty"],
+              numeric=("asn", "lines", "qty"))  # fmt: skip
+
+
+@asn_app.command("show")
+def asn_show(
+    ctx: typer.Context,
+    asn: Annotated[str, typer.Argument(help="Its number, or a scan of the pallet's SSCC.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """What an advance shipping notice announced."""
+    found = db(ctx).asn(asn)
+    if as_json:
+        print_json(found)
+        return
+    supplier = found["supplier"] or found["sender"] or "an unknown sender"
+    sscc = f", SSCC {found['sscc']}" if found["sscc"] else ""
+    out.print(f"ASN {found['asn']} ({found['status']}) from {supplier}{sscc}", markup=False)
+    table(found["lines"], ["item", "lot", "serial", "qty", "expires"])
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(epcis_app, name="epcis")
+    app.add_typer(asn_app, name="asn")

@@ -1,0 +1,1204 @@
+"""EPCIS 2.0 import: a partner's events (or tracelot's own, exported from another
+database) read, checked as a whole, and written as what tracelot keeps of them.
+
+Events at a location of tracelot's become the operations they describe (receipts,
+moves, builds, shipments, returns, scraps, count corrections, holds, releases, repairs).
+A partner's events, at a place tracelot does not hold, become what tracelot can keep of
+them: a shipping event is an advance shipping notice to receive (`receive_asn`, or a scan
+of the pallet's SSCC); a transformation extends the genealogy of what it made, so a
+forward trace from a partner's lot crosses into tracelot; others are noted. An event
+imported once (the same event ID, or the same CBV event hash) is skipped the next time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from urllib.parse import unquote
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+
+from tracelot.domain.epc import COUNT_CODES, Ident, parse_uri, un_cefact
+from tracelot.domain.epc import URN as URN_PREFIX
+from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound, TracelotError
+from tracelot.domain.scan import parse_scan
+from tracelot.domain.status import OperationKind, Tracking
+from tracelot.domain.values import normalize
+from tracelot.services import catalog, movement, production, receiving, shipping
+from tracelot.services import holds as holds_service
+from tracelot.services.epcis import GS1_CONTEXT, LOCAL_CONTEXTS, NOTE, UNIT_COST, event_hashes
+from tracelot.services.ledger import apply_stock_deltas, new_operation, now
+from tracelot.services.lookup import (
+    item_by_code,
+    item_by_gtin,
+    location_by_code,
+    lot_by_code,
+    virtual_location,
+)
+from tracelot.store.bulk import insert_received_units
+from tracelot.store.tables import (
+    asn_lines,
+    asns,
+    epcis_events,
+    genealogy,
+    items,
+    locations,
+    lots,
+    parties,
+    stock,
+    units,
+)
+
+EVENT_TYPES = (
+    "ObjectEvent",
+    "AggregationEvent",
+    "TransactionEvent",
+    "TransformationEvent",
+    "AssociationEvent",
+)
+ACTIONS = ("OBSERVE", "ADD", "DELETE")
+_PARTY_TYPES = ("owning_party", "possessing_party")
+
+
+def _local(name: Any) -> str:
+    """The local name of a vocabulary term, however it is written (bare word, CURIE,
+    URN or web URI): `cbvmda:lotNumber`, `urn:epcglobal:cbv:mda#lotNumber` -> lotNumber."""
+    text = str(name).rstrip("/")
+    return re.split(r"[#:/]", text)[-1].removeprefix("BizStep-").removeprefix("Disp-")
+
+
+def read_document(data: bytes | str) -> dict[str, Any]:
+    """Parse a JSON-LD document (refused with the parser's reason if it is not JSON)."""
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"not a JSON document: {exc}") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput("an EPCIS document is a JSON object")
+    return doc
+
+
+@dataclass
+class Obj:
+    """One object an event names: a unit (EPC), or a quantity of a lot or an item."""
+
+    ident: Ident
+    item: str | None = None  # the tracelot item code, once resolved
+    qty: Decimal | None = None  # a class's quantity (None: an EPC, or a class named alone)
+
+    @property
+    def ref(self) -> str:
+        if self.ident.serial is not None:
+            return f"{self.item}:{self.ident.serial}"
+        if self.ident.lot is not None:
+            return f"{self.item}@{self.ident.lot}"
+        return str(self.item)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.ident.gtin or self.ident.code or "", self.ident.serial or self.ident.lot or "")
+
+
+@dataclass
+class Event:
+    """An event of the document, read and checked."""
+
+    index: int  # its place in the document, from 1
+    type: str
+    event_id: str
+    time: dt.datetime
+    action: str | None
+    step: str | None
+    disposition: str | None
+    location: str | None  # the tracelot location it happened at (None: a partner's place)
+    place: str | None  # its bizLocation (or readPoint) as given
+    objects: list[Obj] = field(default_factory=list)
+    inputs: list[Obj] = field(default_factory=list)
+    outputs: list[Obj] = field(default_factory=list)
+    parent: Ident | None = None
+    sources: dict[str, list[str]] = field(default_factory=dict)
+    destinations: dict[str, list[str]] = field(default_factory=dict)
+    reference: str | None = None
+    note: str | None = None
+    costs: dict[str, Any] = field(default_factory=dict)  # URI -> cost apiece (a receipt's)
+    skip: str | None = None  # why it is skipped (imported before, twice in the document)
+
+    @property
+    def label(self) -> str:
+        return f"event {self.index}, {self.type}" + (f" {self.step}" if self.step else "")
+
+
+@dataclass
+class Knowledge:
+    """What the document's master data and ILMD say about items, lots, units, places and
+    parties, and what its aggregations put in which logistic unit."""
+
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)  # code -> attributes
+    gtins: dict[str, str] = field(default_factory=dict)  # GTIN -> code
+    locations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    glns: dict[str, str] = field(default_factory=dict)
+    parties: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lots: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    units: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    contents: dict[str, list[Obj]] = field(default_factory=dict)  # SSCC -> what it holds
+
+
+@dataclass
+class Checked:
+    """A document read and checked: its problems (nothing is written if there are any),
+    or its events, ready to write."""
+
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    know: Knowledge = field(default_factory=Knowledge)
+
+    def problem(self, event: int | None, where: str, reason: str) -> None:
+        self.problems.append({"event": event, "field": where, "reason": reason})
+
+    def summary(self, *, written: bool, effects: list[dict[str, Any]] | None = None) -> dict:
+        skipped = [e for e in self.events if e.skip]
+        return {
+            "events": len(self.events),
+            "skipped": len(skipped),
+            "written": written,
+            "problems": self.problems,
+            "effects": effects or [],
+        }
+
+
+def check(conn: Connection, doc: dict[str, Any]) -> Checked:
+    """Read a document's master data and events and check every one of them: each
+    problem is listed with its event and field, and a document with any writes nothing."""
+    checked = Checked()
+    if doc.get("type") not in ("EPCISDocument", "EPCISQueryDocument"):
+        checked.problem(
+            None, "type", "an EPCIS document has type EPCISDocument or EPCISQueryDocument"
+        )
+        return checked
+    body = doc.get("epcisBody") or {}
+    if doc["type"] == "EPCISQueryDocument":
+        body = ((body.get("queryResults") or {}).get("resultsBody")) or {}
+    raw = body.get("eventList")
+    if not isinstance(raw, list):
+        checked.problem(None, "epcisBody.eventList", "the document has no event list")
+        return checked
+    _read_master_data(checked, (doc.get("epcisHeader") or {}).get("epcisMasterData") or {})
+    unknown: dict[str, list[int]] = defaultdict(list)
+    for index, data in enumerate(raw, start=1):
+        event = _read_event(conn, checked, index, data, unknown)
+        if event is not None:
+            checked.events.append(event)
+    for name, found in unknown.items():
+        where = list(dict.fromkeys(found))
+        shown = ", ".join(str(i) for i in where[:10]) + (" ..." if len(where) > 10 else "")
+        checked.problem(
+            where[0],
+            "item",
+            f"{name} is neither in the database nor in the document's master data (events {shown})",
+        )
+    if not checked.problems:
+        _event_ids(conn, checked, doc, raw)
+    return checked
+
+
+def _read_master_data(checked: Checked, master: dict[str, Any]) -> None:
+    know = checked.know
+    for vocabulary in master.get("vocabularyList") or []:
+        vtype = _local(vocabulary.get("type", ""))
+        for element in vocabulary.get("vocabularyElementList") or []:
+            uri = str(element.get("id", ""))
+            attrs = {
+                _local(a.get("id", "")): a.get("attribute") for a in element.get("attributes") or []
+            }
+            try:
+                ident = parse_uri(uri)
+            except InvalidInput as exc:
+                if vtype in ("EPCClass", "Unit"):
+                    checked.problem(None, "epcisMasterData", str(exc))
+                continue
+            if vtype == "EPCClass" and ident.kind == "item" and attrs.get("code"):
+                code = str(attrs["code"])
+                if attrs.get("tracking") not in (t.value for t in Tracking):
+                    checked.problem(
+                        None,
+                        "epcisMasterData",
+                        f"item {code}: tracking must be "
+                        f"none, lot or serial, not {attrs.get('tracking')!r}",
+                    )
+                know.items[code] = attrs
+                if ident.gtin:
+                    know.gtins[ident.gtin] = code
+            elif vtype == "EPCClass" and ident.kind == "lot":
+                know.lots[Obj(ident).key] = attrs
+            elif vtype == "Unit" and ident.kind == "unit":
+                know.units[Obj(ident).key] = attrs
+            elif vtype == "BusinessLocation" and attrs.get("code"):
+                know.locations[str(attrs["code"])] = attrs
+                if ident.gln:
+                    know.glns[ident.gln] = str(attrs["code"])
+            elif vtype in ("SourceDest", "Party") and attrs.get("code") and attrs.get("kind"):
+                know.parties[str(attrs["code"])] = attrs
+
+
+def _read_event(
+    conn: Connection, checked: Checked, index: int, data: Any, unknown: dict[str, list[int]]
+) -> Event | None:
+    if not isinstance(data, dict):
+        checked.problem(index, "", "an event is a JSON object")
+        return None
+    before = len(checked.problems)
+    kind = data.get("type")
+    if kind not in EVENT_TYPES:
+        checked.problem(index, "type", f"unknown event type {kind!r} ({', '.join(EVENT_TYPES)})")
+        return None
+    time = None
+    if "eventTime" not in data:
+        checked.problem(index, "eventTime", "the event has no eventTime")
+    else:
+        try:
+            time = dt.datetime.fromisoformat(str(data["eventTime"]))
+            if time.tzinfo is None:
+                raise ValueError("no time zone")
+            time = time.astimezone(dt.UTC)
+        except ValueError:
+            checked.problem(
+                index,
+                "eventTime",
+                f"{data['eventTime']!r} is not a date and time "
+                "with its offset (2026-11-25T10:00:00Z)",
+            )
+    if "eventTimeZoneOffset" not in data:
+        checked.problem(index, "eventTimeZoneOffset", "the event has no eventTimeZoneOffset")
+    action = data.get("action")
+    if kind in ("ObjectEvent", "AggregationEvent", "TransactionEvent", "AssociationEvent"):
+        if action not in ACTIONS:
+            checked.problem(index, "action", f"unknown action {action!r} (OBSERVE, ADD or DELETE)")
+    elif action is not None:
+        checked.problem(index, "action", "a TransformationEvent has no action")
+    place = (data.get("bizLocation") or data.get("readPoint") or {}).get("id")
+    event = Event(
+        index=index,
+        type=kind,
+        event_id=str(data.get("eventID") or ""),
+        time=time or dt.datetime.min.replace(tzinfo=dt.UTC),
+        action=action,
+        step=_local(data["bizStep"]) if data.get("bizStep") else None,
+        disposition=_local(data["disposition"]) if data.get("disposition") else None,
+        location=_location(conn, checked, index, place) if place else None,
+        place=place,
+        note=str(data[NOTE]) if data.get(NOTE) else None,
+        costs=data[UNIT_COST] if isinstance(data.get(UNIT_COST), dict) else {},
+    )
+    read = _objects_reader(conn, checked, index, unknown)
+    if kind == "TransformationEvent":
+        event.inputs = read(data, "inputEPCList", "inputQuantityList")
+        event.outputs = read(data, "outputEPCList", "outputQuantityList")
+    elif kind in ("AggregationEvent", "AssociationEvent"):
+        event.objects = read(data, "childEPCs", "childQuantityList")
+        if data.get("parentID"):
+            event.parent = _ident(checked, index, "parentID", data["parentID"])
+    else:
+        event.objects = read(data, "epcList", "quantityList")
+    for side, key, field_name in (
+        ("sourceList", "source", "sources"),
+        ("destinationList", "destination", "destinations"),
+    ):
+        found: dict[str, list[str]] = defaultdict(list)
+        for entry in data.get(side) or []:
+            found[_local(entry.get("type", ""))].append(str(entry.get(key, "")))
+        setattr(event, field_name, dict(found))
+    for entry in data.get("bizTransactionList") or []:
+        value = str(entry.get("bizTransaction", ""))
+        prefix = "urn:tracelot:reference:"
+        event.reference = unquote(value[len(prefix) :]) if value.startswith(prefix) else value
+        break
+    _learn_ilmd(checked.know, event, data)
+    return event if len(checked.problems) == before else None
+
+
+def _ident(checked: Checked, index: int, where: str, uri: Any) -> Ident | None:
+    try:
+        return parse_uri(str(uri))
+    except InvalidInput as exc:
+        checked.problem(index, where, str(exc))
+        return None
+
+
+def _objects_reader(conn: Connection, checked: Checked, index: int, unknown: dict[str, list[int]]):  # noqa: ANN202
+    def read(data: dict[str, Any], epc_list: str, quantity_list: str) -> list[Obj]:
+        found: list[Obj] = []
+        for uri in data.get(epc_list) or []:
+            ident = _ident(checked, index, epc_list, uri)
+            if ident is None:
+                continue
+            if ident.kind not in ("unit", "sscc"):
+                checked.problem(index, epc_list, f"{uri} is not one object (a unit or an SSCC)")
+                continue
+            found.append(_resolved(conn, checked, index, Obj(ident), unknown))
+        for element in data.get(quantity_list) or []:
+            ident = _ident(checked, index, quantity_list, element.get("epcClass", ""))
+            if ident is None:
+                continue
+            if ident.kind not in ("item", "lot"):
+                checked.problem(index, quantity_list, f"{ident.uri} is not a class of objects")
+                continue
+            obj = _resolved(conn, checked, index, Obj(ident), unknown)
+            if "quantity" in element:
+                obj.qty = _quantity(conn, checked, index, quantity_list, obj, element)
+            found.append(obj)
+        return found
+
+    return read
+
+
+def _resolved(
+    conn: Connection, checked: Checked, index: int, obj: Obj, unknown: dict[str, list[int]]
+) -> Obj:
+    if obj.ident.kind == "sscc":
+        return obj
+    obj.item = _item_code(conn, checked.know, obj.ident)
+    if obj.item is None:
+        unknown[obj.ident.item_key].append(index)
+    return obj
+
+
+def _item_code(conn: Connection, know: Knowledge, ident: Ident) -> str | None:
+    if ident.gtin:
+        try:
+            return item_by_gtin(conn, ident.gtin).code
+        except NotFound:
+            return know.gtins.get(ident.gtin)
+    if ident.code and (ident.code in know.items or _exists(conn, items, ident.code)):
+        return ident.code
+    return None
+
+
+def _exists(conn: Connection, table: Any, code: str) -> bool:
+    return conn.execute(select(table.c.id).where(table.c.code == code)).first() is not None
+
+
+def _quantity(
+    conn: Connection, checked: Checked, index: int, where: str, obj: Obj, element: dict[str, Any]
+) -> Decimal | None:
+    try:
+        qty = Decimal(str(element["quantity"]))
+    except ArithmeticError:
+        checked.problem(
+            index, where, f"{obj.ident.uri}: quantity {element['quantity']!r} is not a number"
+        )
+        return None
+    if not qty.is_finite() or qty <= 0:
+        checked.problem(index, where, f"{obj.ident.uri}: quantity must be positive, not {qty}")
+        return None
+    uom = element.get("uom")
+    if uom is None:
+        if qty != qty.to_integral_value():
+            checked.problem(
+                index,
+                where,
+                f"{obj.ident.uri}: a quantity without a unit (uom) is "
+                f"a count of items and must be whole, not {qty}",
+            )
+        return qty
+    if obj.item is not None:
+        own = un_cefact(_item_uom(conn, checked.know, obj.item))
+        if uom != own and not (uom in COUNT_CODES and own in COUNT_CODES):
+            checked.problem(
+                index,
+                where,
+                f"{obj.ident.uri}: quantity in {uom}, but item {obj.item} is counted in {own}",
+            )
+    return qty
+
+
+def _item_uom(conn: Connection, know: Knowledge, code: str) -> str:
+    row = conn.execute(select(items.c.uom).where(items.c.code == code)).first()
+    return row.uom if row is not None else str(know.items.get(code, {}).get("uom") or "EA")
+
+
+def _location(conn: Connection, checked: Checked, index: int, uri: str) -> str | None:
+    """The tracelot location a place names (from the database or the document's master
+    data); None for a place that is not tracelot's (a partner's)."""
+    if uri.startswith(URN_PREFIX + "location:") or uri.startswith(
+        ("http://", "https://", "urn:epc:")
+    ):
+        try:
+            ident = parse_uri(uri)
+        except InvalidInput:
+            return None
+        if ident.kind != "location":
+            checked.problem(index, "bizLocation", f"{uri} is not a location")
+            return None
+        if ident.gln:
+            row = conn.execute(select(locations.c.code).where(locations.c.gln == ident.gln)).first()
+            return row.code if row is not None else checked.know.glns.get(ident.gln)
+        if ident.code in checked.know.locations or _exists(conn, locations, ident.code or ""):
+            return ident.code
+    return None
+
+
+def _learn_ilmd(know: Knowledge, event: Event, data: dict[str, Any]) -> None:
+    """What an event's ILMD (and a Digital Link's expiry) say of the objects it makes."""
+    ilmd = {_local(k): v for k, v in (data.get("ilmd") or {}).items()}
+    made = event.outputs if event.type == "TransformationEvent" else event.objects
+    for obj in [*made, *event.inputs]:
+        facts = {}
+        if obj.ident.expires is not None:
+            facts["itemExpirationDate"] = obj.ident.expires.isoformat()
+        if obj in made and (event.type == "TransformationEvent" or event.action == "ADD"):
+            for name in ("itemExpirationDate", "bestBeforeDate", "lotNumber"):
+                if ilmd.get(name) and obj.ident.kind in ("unit", "lot"):
+                    facts.setdefault(
+                        "itemExpirationDate" if name == "bestBeforeDate" else name, ilmd[name]
+                    )
+        if facts:
+            table = know.units if obj.ident.kind == "unit" else know.lots
+            known = table.setdefault(obj.key, {})
+            for name, value in facts.items():
+                known.setdefault(name, value)
+    if event.type == "AggregationEvent" and event.action == "ADD" and event.parent is not None:
+        if event.parent.sscc:
+            know.contents.setdefault(event.parent.sscc, []).extend(event.objects)
+
+
+def _event_ids(conn: Connection, checked: Checked, doc: dict[str, Any], raw: list) -> None:
+    """Each event's ID (its own, else its CBV event hash); those imported before, or
+    twice in the document, are skipped."""
+    missing = [e for e in checked.events if not e.event_id]
+    if missing:
+        context = _local_context(doc.get("@context"))
+        hashes = event_hashes([raw[e.index - 1] for e in missing], context)
+        for event, event_id in zip(missing, hashes, strict=True):
+            event.event_id = event_id
+    ids = [e.event_id for e in checked.events]
+    known: set[str] = set()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        known.update(
+            conn.execute(
+                select(epcis_events.c.event_id).where(epcis_events.c.event_id.in_(chunk))
+            ).scalars()
+        )
+    seen: set[str] = set()
+    for event in checked.events:
+        if event.event_id in known:
+            event.skip = "imported before"
+        elif event.event_id in seen:
+            event.skip = "twice in the document"
+        seen.add(event.event_id)
+
+
+def _local_context(context: Any) -> list[Any]:
+    """The document's context without remote contexts tracelot does not hold (hashing
+    never fetches anything)."""
+    entries = context if isinstance(context, list) else [context]
+    kept = [e for e in entries if isinstance(e, dict) or e in LOCAL_CONTEXTS]
+    return kept or [GS1_CONTEXT]
+
+
+# -- writing what a document says -------------------------------------------------------
+
+
+def write(
+    conn: Connection, *, user: str, checked: Checked, dry_run: bool = False
+) -> dict[str, Any]:
+    """Write what a checked document says, in one savepoint of the caller's transaction:
+    its master data, then its events in time order. An event tracelot refuses (stock
+    that is not there, a unit shipped already) refuses the whole document, naming the
+    event. A dry run does all of it and takes it back."""
+    if checked.problems:
+        raise InvalidInput(f"{len(checked.problems)} problems in the document")
+    savepoint = conn.begin_nested()
+    try:
+        _write_master_data(conn, checked.know)
+        effects = []
+        for event in sorted(checked.events, key=lambda e: (e.time, e.index)):
+            if event.skip:
+                effects.append(_effect(event, None, None, f"skipped: {event.skip}"))
+                continue
+            try:
+                op_id, asn_id, effect = _apply(conn, user, checked.know, event)
+            except TracelotError as exc:
+                raise type(exc)(f"{event.label}: {exc}") from None
+            conn.execute(
+                insert(epcis_events).values(
+                    event_id=event.event_id,
+                    event_type=event.type,
+                    biz_step=event.step,
+                    event_time=event.time,
+                    operation_id=op_id,
+                    asn_id=asn_id,
+                    effect=effect[:300],
+                    imported_at=now(),
+                )
+            )
+            effects.append(_effect(event, op_id, asn_id, effect))
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return checked.summary(written=not dry_run, effects=effects)
+
+
+def _effect(event: Event, op_id: int | None, asn_id: int | None, effect: str) -> dict[str, Any]:
+    return {
+        "event": event.index,
+        "type": event.type,
+        "bizStep": event.step,
+        "eventID": event.event_id,
+        "operation": op_id,
+        "asn": asn_id,
+        "effect": effect,
+    }
+
+
+def _write_master_data(conn: Connection, know: Knowledge) -> None:
+    for code, attrs in know.parties.items():
+        if not _exists(conn, parties, code):
+            catalog.add_party(
+                conn, code, name=str(attrs.get("name") or code), kind=str(attrs["kind"])
+            )
+    pending = {c: a for c, a in know.locations.items() if not _exists(conn, locations, c)}
+    while pending:  # parents first
+        ready = [c for c, a in pending.items() if not a.get("parent") or a["parent"] not in pending]
+        if not ready:
+            raise InvalidInput(
+                f"the locations {', '.join(sorted(pending))} are each other's parents"
+            )
+        for code in ready:
+            attrs = pending.pop(code)
+            catalog.add_location(
+                conn,
+                code,
+                name=attrs.get("name"),
+                parent=attrs.get("parent"),
+                kind=str(attrs.get("kind") or "bin"),
+                gln=attrs.get("gln"),
+            )
+    for code, attrs in know.items.items():
+        if not _exists(conn, items, code):
+            shelf = attrs.get("shelfLifeDays")
+            catalog.add_item(
+                conn,
+                code,
+                name=str(attrs.get("name") or code),
+                tracking=str(attrs["tracking"]),
+                gtin=attrs.get("gtin"),
+                uom=str(attrs.get("uom") or "EA"),
+                shelf_life_days=int(shelf) if shelf is not None else None,
+            )
+
+
+def _apply(
+    conn: Connection, user: str, know: Knowledge, event: Event
+) -> tuple[int | None, int | None, str]:
+    """What one event does: (the first operation it made, the ASN it made, in words)."""
+    # holds and releases name no place: they are tracelot's when they name no other's
+    unplaced_hold = event.place is None and event.step in ("holding", "inspecting")
+    if unplaced_hold or (event.location is not None and _is_real(conn, event.location)):
+        if event.type == "ObjectEvent":
+            return _replay_object_event(conn, user, know, event)
+        if event.type == "TransformationEvent":
+            return _replay_transformation(conn, user, know, event)
+        return None, None, f"noted: tracelot keeps no {event.type} of its own"
+    if event.type == "ObjectEvent" and event.step == "shipping":
+        return None, _advance_notice(conn, know, event), "advance shipping notice"
+    if event.type == "TransformationEvent":
+        op_id = _partner_transformation(conn, user, know, event)
+        return op_id, None, "a partner's transformation: genealogy of what it made"
+    if event.type == "AggregationEvent" and event.parent is not None and event.parent.sscc:
+        return None, None, f"noted: the contents of SSCC {event.parent.sscc}"
+    if event.action == "ADD":
+        return None, None, "noted: the identities it commissioned (their expiry, their lot)"
+    return (
+        None,
+        None,
+        f"noted: a partner's {event.step or event.type} at {event.place or 'an unnamed place'}",
+    )
+
+
+def _is_real(conn: Connection, code: str) -> bool:
+    row = conn.execute(select(locations.c.virtual).where(locations.c.code == code)).first()
+    return row is not None and not row.virtual
+
+
+def _party_of(conn: Connection, uris: Sequence[str]) -> Row | None:
+    """The first tracelot party among source or destination identifiers."""
+    for uri in uris:
+        if uri.startswith(URN_PREFIX + "party:"):
+            code = unquote(uri[len(URN_PREFIX + "party:") :])
+            row = conn.execute(select(parties).where(parties.c.code == code)).first()
+            if row is not None:
+                return row
+    return None
+
+
+def _parties(side: dict[str, list[str]]) -> list[str]:
+    return [uri for kind in _PARTY_TYPES for uri in side.get(kind, [])]
+
+
+def _facts(know: Knowledge, obj: Obj) -> dict[str, Any]:
+    return (know.units if obj.ident.kind == "unit" else know.lots).get(obj.key, {})
+
+
+def _date(value: Any) -> dt.date | None:
+    return dt.date.fromisoformat(str(value)[:10]) if value else None
+
+
+def _replay_object_event(
+    conn: Connection, user: str, know: Knowledge, event: Event
+) -> tuple[int | None, int | None, str]:
+    here, common = event.location, {"at": event.time}
+    objs = [o for o in event.objects if o.ident.kind != "sscc"]
+    if len(objs) != len(event.objects):
+        raise InvalidInput("an SSCC at a tracelot location: name the units and lots it holds")
+    ops: list[int] = []
+    step, action = event.step, event.action
+    if step == "receiving":
+        party = _party_of(conn, _parties(event.sources))
+        if event.disposition == "returned" or (party is not None and party.kind == "customer"):
+            if party is None:
+                raise InvalidInput("a return names the customer it comes from (sourceList)")
+            for obj in objs:
+                ops.append(
+                    shipping.return_(
+                        conn,
+                        user=user,
+                        ref=obj.ref,
+                        from_customer=party.code,
+                        to=here,
+                        qty=obj.qty,
+                        reference=event.reference,
+                        note=event.note,
+                        **common,
+                    ).id
+                )
+            return ops[0] if ops else None, None, f"return from {party.code}"
+        for receipt in _receipts(know, objs, event.costs):
+            ops.append(
+                receiving.receive(
+                    conn,
+                    user=user,
+                    to=here,
+                    ref=event.reference,
+                    note=event.note,
+                    supplier=party.code if party is not None else None,
+                    **receipt,
+                    **common,
+                ).id
+            )
+        return ops[0] if ops else None, None, "receipt"
+    if step == "shipping":
+        customer = _party_of(conn, _parties(event.destinations))
+        if customer is None:
+            raise InvalidInput("a shipment names its customer (destinationList owning_party)")
+        op = shipping.ship(
+            conn,
+            user=user,
+            refs=[o.ref for o in objs],
+            to=customer.code,
+            qtys=[o.qty for o in objs],
+            from_=here,
+            reference=event.reference,
+            note=event.note,
+            **common,
+        )
+        return op.id, None, f"shipment to {customer.code}"
+    if step == "destroying" or (action == "DELETE" and event.disposition == "destroyed"):
+        for obj in objs:
+            ops.append(
+                movement.scrap(
+                    conn,
+                    user=user,
+                    ref=obj.ref,
+                    qty=obj.qty,
+                    from_=here,
+                    reason=event.note or "destroyed",
+                    reference=event.reference,
+                    **common,
+                ).id
+            )
+        return ops[0] if ops else None, None, "scrap"
+    if step == "cycle_counting" and action in ("ADD", "DELETE"):
+        for obj in objs:
+            done = _count(conn, user, obj, here, event)
+            if done is not None:
+                ops.append(done)
+        return ops[0] if ops else None, None, "count correction"
+    if step == "holding":
+        for obj in objs:
+            ops.append(
+                holds_service.hold(
+                    conn,
+                    user=user,
+                    ref=obj.ref,
+                    at=event.time,
+                    reason=event.note or f"held ({event.disposition})",
+                )["operation"]
+            )
+        return ops[0] if ops else None, None, "hold"
+    if step == "inspecting" and event.disposition == "sellable_accessible":
+        for obj in objs:
+            ops.append(
+                holds_service.release(conn, user=user, ref=obj.ref, note=event.note, at=event.time)[
+                    "operation"
+                ]
+            )
+        return ops[0] if ops else None, None, "release"
+    if action == "OBSERVE" and objs:
+        to = here
+        for uri in event.destinations.get("location", []):
+            to = _location(conn, Checked(know=know), event.index, uri) or to
+        source = None
+        for uri in event.sources.get("location", []):
+            source = _location(conn, Checked(know=know), event.index, uri)
+        if source == to:
+            return None, None, f"noted: {step or 'an observation'} of what is at {to}"
+        op = movement.move(
+            conn,
+            user=user,
+            refs=[o.ref for o in objs],
+            to=to,
+            from_=source,
+            qtys=[o.qty for o in objs],
+            reference=event.reference,
+            note=event.note,
+            **common,
+        )
+        return op.id, None, f"move to {to}"
+    return None, None, f"noted: tracelot has no operation for {action} {step}"
+
+
+def _receipts(know: Knowledge, objs: list[Obj], costs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The receipts of what an event brings: one per item and lot (units by their own
+    expiry and supplier lot)."""
+    groups: dict[tuple, dict[str, Any]] = {}
+    for obj in objs:
+        facts = _facts(know, obj)
+        lot = obj.ident.lot or (str(facts["lotNumber"]) if facts.get("lotNumber") else None)
+        expires = _date(facts.get("itemExpirationDate"))
+        made = _date(facts.get("made"))
+        supplier_lot = facts.get("supplierLot")
+        if lot is not None and obj.ident.kind == "unit":
+            lot_facts = know.lots.get((obj.key[0], lot), {})
+            expires = expires or _date(lot_facts.get("itemExpirationDate"))
+        cost = costs.get(obj.ident.uri)
+        cost = str(cost) if isinstance(cost, int | float) else None
+        key = (obj.item, lot, expires, made, supplier_lot, cost, obj.ident.kind == "unit")
+        group = groups.setdefault(
+            key,
+            {
+                "item": obj.item,
+                "lot": lot,
+                "expires": expires,
+                "made": made,
+                "supplier_lot": supplier_lot,
+                "cost": cost,
+            },
+        )
+        if obj.ident.kind == "unit":
+            group.setdefault("serials", []).append(obj.ident.serial)
+        else:
+            if obj.qty is None:
+                raise InvalidInput(f"{obj.ident.uri}: how many? (quantity)")
+            group["qty"] = group.get("qty", Decimal(0)) + obj.qty
+    return list(groups.values())
+
+
+def _count(conn: Connection, user: str, obj: Obj, here: str, event: Event) -> int | None:
+    if obj.qty is None:
+        raise InvalidInput(f"{obj.ident.uri}: a count correction gives its quantity")
+    item = item_by_code(conn, str(obj.item))
+    lot_id = lot_by_code(conn, item, obj.ident.lot).id if obj.ident.lot is not None else None
+    booked = Decimal(
+        conn.execute(
+            select(func.coalesce(func.sum(stock.c.qty), 0)).where(
+                stock.c.item_id == item.id,
+                stock.c.location_id == location_by_code(conn, here).id,
+                func.coalesce(stock.c.lot_id, 0) == (lot_id or 0),
+            )
+        ).scalar_one()
+    )
+    counted = booked + obj.qty if event.action == "ADD" else booked - obj.qty
+    done = movement.adjust(
+        conn,
+        user=user,
+        item=item.code,
+        at_location=here,
+        counted=counted,
+        lot=obj.ident.lot,
+        reference=event.reference,
+        note=event.note,
+        at=event.time,
+    )
+    return done.id if done is not None else None
+
+
+def _replay_transformation(
+    conn: Connection, user: str, know: Knowledge, event: Event
+) -> tuple[int | None, int | None, str]:
+    here = str(event.location)
+    if event.step == "repairing":
+        ins = {o.ident.uri: o for o in event.inputs}
+        outs = {o.ident.uri: o for o in event.outputs}
+        kept = [ins[u] for u in ins if u in outs]
+        installed = [ins[u] for u in ins if u not in outs]
+        taken = [outs[u] for u in outs if u not in ins]
+        if len(kept) != 1 or len(installed) != 1 or len(taken) != 1:
+            raise InvalidInput(
+                "a repair names the unit repaired (in and out), the part put in "
+                "(in) and the part taken out (out)"
+            )
+        to = None
+        for uri in event.destinations.get("location", []):
+            to = _location(conn, Checked(know=know), event.index, uri)
+        scrap = to == "SCRAP"
+        op = production.replace(
+            conn,
+            user=user,
+            assembly=kept[0].ref,
+            remove=taken[0].ref,
+            install=installed[0].ref,
+            to=None if scrap else to,
+            scrap=scrap,
+            reference=event.reference,
+            note=event.note,
+            at=event.time,
+        )
+        return op.id, None, f"repair of {kept[0].ref}"
+    if len(event.outputs) != 1:
+        raise InvalidInput(
+            f"a transformation at {here} makes {len(event.outputs)} outputs: "
+            "tracelot builds one output per event"
+        )
+    out = event.outputs[0]
+    facts = _facts(know, out)
+    consume = [o.ref if o.qty is None else f"{o.ref}={normalize(o.qty)}" for o in event.inputs]
+    op = production.build(
+        conn,
+        user=user,
+        item=str(out.item),
+        to=here,
+        consume=consume,
+        serial=out.ident.serial,
+        lot=out.ident.lot or (str(facts["lotNumber"]) if facts.get("lotNumber") else None),
+        qty=out.qty,
+        expires=_date(facts.get("itemExpirationDate")),
+        reference=event.reference,
+        note=event.note,
+        at=event.time,
+    )
+    return op.id, None, f"build of {out.ref}"
+
+
+def _advance_notice(conn: Connection, know: Knowledge, event: Event) -> int:
+    """A partner's shipment (to tracelot's site, say) as an ASN to receive."""
+    lines: list[dict[str, Any]] = []
+    sscc = None
+    for obj in event.objects:
+        held = [obj]
+        if obj.ident.kind == "sscc":
+            sscc = sscc or obj.ident.sscc
+            held = know.contents.get(str(obj.ident.sscc), [])
+            if not held:
+                raise InvalidInput(
+                    f"SSCC {obj.ident.sscc}: what it holds is not in the document "
+                    "(an AggregationEvent with it as parentID)"
+                )
+        for part in held:
+            lines.append(_asn_line(conn, know, part))
+    if not lines:
+        raise InvalidInput("the shipment names nothing shipped")
+    senders = _parties(event.sources)
+    supplier = _party_of(conn, senders)
+    asn_id = conn.execute(
+        insert(asns)
+        .values(
+            event_id=event.event_id,
+            supplier_id=supplier.id if supplier is not None else None,
+            sender=senders[0][:300] if senders else None,
+            sscc=sscc,
+            shipped_at=event.time,
+            status="open",
+            created_at=now(),
+        )
+        .returning(asns.c.id)
+    ).scalar_one()
+    conn.execute(insert(asn_lines), [{**line, "asn_id": asn_id} for line in lines])
+    return asn_id
+
+
+def _asn_line(conn: Connection, know: Knowledge, obj: Obj) -> dict[str, Any]:
+    item = item_by_code(conn, str(obj.item))
+    facts = _facts(know, obj)
+    lot = obj.ident.lot or (str(facts["lotNumber"]) if facts.get("lotNumber") else None)
+    expires = _date(facts.get("itemExpirationDate"))
+    if lot is not None and expires is None:
+        expires = _date(know.lots.get((obj.key[0], lot), {}).get("itemExpirationDate"))
+    if obj.ident.kind != "unit" and obj.qty is None:
+        raise InvalidInput(f"{obj.ident.uri}: how many are shipped? (quantity)")
+    if item.tracking == Tracking.SERIAL and obj.ident.kind != "unit":
+        raise InvalidInput(f"item {item.code} is serial-tracked: the shipment names its units")
+    if item.tracking == Tracking.LOT and lot is None:
+        raise InvalidInput(f"item {item.code} is lot-tracked: the shipment names its lots")
+    return {
+        "item_id": item.id,
+        "lot": lot,
+        "serial": obj.ident.serial,
+        "qty": Decimal(1) if obj.ident.kind == "unit" else obj.qty,
+        "expires": expires,
+        "made": _date(facts.get("made")),
+    }
+
+
+def _partner_transformation(conn: Connection, user: str, know: Knowledge, event: Event) -> int:
+    """A partner made `outputs` from `inputs`: the units and lots are written down (the
+    outputs at the SUPPLIER, to be received; the inputs consumed there) and linked, so a
+    forward trace from a partner's lot reaches what tracelot received and built of it.
+    The inputs are shared out evenly among the outputs."""
+    if not event.outputs or not event.inputs:
+        raise InvalidInput("a partner's transformation names its inputs and its outputs")
+    supplier = _party_of(conn, _parties(event.sources))
+    op_id = new_operation(
+        conn,
+        OperationKind.BUILD,
+        user=user,
+        at=event.time,
+        reference=(event.reference or event.event_id)[:200],
+        note=event.note or f"made by a partner at {event.place or 'an unnamed place'} (EPCIS)",
+        party_id=supplier.id if supplier is not None else None,
+    )
+    site = virtual_location(conn, "SUPPLIER").id
+    consumed = virtual_location(conn, "PRODUCTION").id
+    parents = [
+        _partner_identity(conn, know, o, op_id, supplier, consumed, site) for o in event.outputs
+    ]
+    children = [
+        _partner_identity(conn, know, o, op_id, supplier, site, consumed) for o in event.inputs
+    ]
+    share = Decimal(len(parents))
+    conn.execute(
+        insert(genealogy),
+        [
+            {
+                "operation_id": op_id,
+                "parent_item_id": p[0],
+                "parent_lot_id": p[1],
+                "parent_unit_id": p[2],
+                "child_item_id": c[0],
+                "child_lot_id": c[1],
+                "child_unit_id": c[2],
+                "qty": Decimal(1) if c[2] is not None else (obj.qty or Decimal(0)) / share,
+            }
+            for p in parents
+            for c, obj in zip(children, event.inputs, strict=True)
+        ],
+    )
+    return op_id
+
+
+def _partner_identity(
+    conn: Connection,
+    know: Knowledge,
+    obj: Obj,
+    op_id: int,
+    supplier: Row | None,
+    from_id: int,
+    to_id: int,
+) -> tuple[int, int | None, int | None]:
+    """The (item, lot, unit) a partner's object is: found, or written down (a unit with
+    its one line, `from_id` -> `to_id`, between virtual locations)."""
+    item = item_by_code(conn, str(obj.item))
+    facts = _facts(know, obj)
+    lot_code = obj.ident.lot or (str(facts["lotNumber"]) if facts.get("lotNumber") else None)
+    lot_id = None
+    if lot_code is not None:
+        lot_facts = know.lots.get((obj.key[0], lot_code), facts if obj.ident.kind == "lot" else {})
+        lot_id = _partner_lot(conn, item, lot_code, lot_facts, op_id, supplier)
+    if obj.ident.kind != "unit":
+        return item.id, lot_id, None
+    serial = str(obj.ident.serial)
+    found = conn.execute(
+        select(units.c.id).where(units.c.item_id == item.id, units.c.serial == serial)
+    ).first()
+    if found is None:
+        insert_received_units(
+            conn,
+            [serial],
+            op_id=op_id,
+            item_id=item.id,
+            lot_id=lot_id,
+            from_id=from_id,
+            to_id=to_id,
+            expires=None if lot_id else _date(facts.get("itemExpirationDate")),
+            made=_date(facts.get("made")),
+            supplier_id=supplier.id if supplier else None,
+            supplier_lot=None,
+            unit_cost=item.standard_cost,
+        )
+        apply_stock_deltas(
+            conn, {(item.id, from_id, lot_id): Decimal(-1), (item.id, to_id, lot_id): Decimal(1)}
+        )
+        found = conn.execute(
+            select(units.c.id).where(units.c.item_id == item.id, units.c.serial == serial)
+        ).one()
+    return item.id, lot_id, found.id
+
+
+def _partner_lot(
+    conn: Connection, item: Row, code: str, facts: dict[str, Any], op_id: int, supplier: Row | None
+) -> int:
+    row = conn.execute(
+        select(lots.c.id).where(lots.c.item_id == item.id, lots.c.code == code)
+    ).first()
+    if row is not None:
+        return row.id
+    return conn.execute(
+        insert(lots)
+        .values(
+            item_id=item.id,
+            code=code,
+            expires=_date(facts.get("itemExpirationDate")),
+            made=_date(facts.get("made")),
+            supplier_id=supplier.id if supplier else None,
+            supplier_lot=code,
+            unit_cost=item.standard_cost,
+            created_op_id=op_id,
+        )
+        .returning(lots.c.id)
+    ).scalar_one()
+
+
+# -- advance shipping notices -----------------------------------------------------------
+
+
+def find_asn(conn: Connection, text: str | int) -> Row:
+    """An ASN by its number, or by a scan of its pallet's SSCC."""
+    value = str(text).strip()
+    if value.isdigit() and len(value) < 10:
+        row = conn.execute(select(asns).where(asns.c.id == int(value))).first()
+    else:
+        sscc = value if value.isdigit() and len(value) == 18 else None
+        if sscc is None:
+            try:
+                sscc = parse_scan(value).sscc
+            except InvalidInput as exc:
+                raise InvalidInput(
+                    f"{value!r} is neither an ASN number nor an SSCC: {exc}"
+                ) from None
+        if sscc is None:
+            raise InvalidInput(f"{value!r} is neither an ASN number nor an SSCC")
+        query = select(asns).where(asns.c.sscc == sscc).order_by(asns.c.id.desc())
+        row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"no advance shipping notice {value}")
+    return row
+
+
+def show_asn(conn: Connection, asn: str | int) -> dict[str, Any]:
+    row = find_asn(conn, asn)
+    supplier = conn.execute(select(parties.c.code).where(parties.c.id == row.supplier_id)).scalar()
+    query = (
+        select(asn_lines, items.c.code.label("item"))
+        .join(items, items.c.id == asn_lines.c.item_id)
+        .where(asn_lines.c.asn_id == row.id)
+        .order_by(asn_lines.c.id)
+    )
+    lines = [
+        {"item": r.item, "lot": r.lot, "serial": r.serial, "qty": r.qty, "expires": r.expires}
+        for r in conn.execute(query)
+    ]
+    return {
+        "asn": row.id,
+        "status": row.status,
+        "supplier": supplier,
+        "sender": row.sender,
+        "sscc": row.sscc,
+        "shipped_at": row.shipped_at,
+        "event_id": row.event_id,
+        "received_op": row.received_op_id,
+        "lines": lines,
+    }
+
+
+def list_asns(conn: Connection, status: str | None = None) -> list[dict[str, Any]]:
+    counts = (
+        select(
+            asn_lines.c.asn_id, func.count().label("lines"), func.sum(asn_lines.c.qty).label("qty")
+        )
+        .group_by(asn_lines.c.asn_id)
+        .subquery()
+    )
+    query = (
+        select(asns, parties.c.code.label("supplier"), counts.c.lines, counts.c.qty)
+        .outerjoin(parties, parties.c.id == asns.c.supplier_id)
+        .join(counts, counts.c.asn_id == asns.c.id)
+        .order_by(asns.c.id)
+    )
+    if status is not None:
+        query = query.where(asns.c.status == status)
+    return [
+        {
+            "asn": r.id,
+            "status": r.status,
+            "supplier": r.supplier,
+            "sscc": r.sscc,
+            "shipped_at": r.shipped_at,
+            "lines": r.lines,
+            "qty": r.qty,
+        }
+        for r in conn.execute(query)
+    ]
+
+
+def receive_asn(
+    conn: Connection, *, user: str, asn: str | int, to: str, at: dt.datetime | None = None
+) -> list[Any]:
+    """Receive everything an ASN announced into `to`: one receipt per item and lot."""
+    row = find_asn(conn, asn)
+    if row.status != "open":
+        raise NotAvailable(f"ASN {row.id} was received already (operation {row.received_op_id})")
+    supplier = conn.execute(select(parties).where(parties.c.id == row.supplier_id)).first()
+    groups: dict[tuple, dict[str, Any]] = {}
+    query = (
+        select(asn_lines, items.c.code.label("item"))
+        .join(items, items.c.id == asn_lines.c.item_id)
+        .where(asn_lines.c.asn_id == row.id)
+        .order_by(asn_lines.c.id)
+    )
+    for line in conn.execute(query):
+        key = (line.item, line.lot, line.expires, line.made, line.serial is not None)
+        group = groups.setdefault(
+            key, {"item": line.item, "lot": line.lot, "expires": line.expires, "made": line.made}
+        )
+        if line.serial is not None:
+            group.setdefault("serials", []).append(line.serial)
+        else:
+            group["qty"] = group.get("qty", Decimal(0)) + line.qty
+    done = [
+        receiving.receive(
+            conn,
+            user=user,
+            to=to,
+            ref=f"ASN {row.id}",
+            at=at,
+            supplier=supplier.code if supplier is not None else None,
+            **group,
+        )
+        for group in groups.values()
+    ]
+    conn.execute(
+        update(asns)
+        .where(asns.c.id == row.id, asns.c.status == "open")
+        .values(status="received", received_op_id=done[0].id)
+    )
+    return done
