@@ -47,6 +47,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("api", "6", "D.1 scan-and-move over HTTP", api_load.run),
     ("control", "5", "E.1 turnover and reorder over a million moves", control.run),
     ("import", "8", "F.1 import 100,000 serial rows of opening stock", interchange.run),
+    ("epcis", "8", "F.2 EPCIS export and import of a history", interchange.run_epcis),
 ]
 
 

@@ -13,8 +13,18 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
+import tracelot
+
 DATA = Path(__file__).parent / "data" / "epcis"
 GTIN_PCB = "09506000134352"  # PCB gets a GTIN: its units are written as Digital Links
+
+
+@pytest.fixture
+def other(fresh_url: str):
+    """A second database, empty: what a document is imported into."""
+    with tracelot.connect(fresh_url, user="copy") as handle:
+        handle.init()
+        yield handle
 
 
 @pytest.fixture(scope="module")
@@ -151,30 +161,30 @@ def test_export_of_a_period_or_of_one_lot(history, tmp_path, validator) -> None:
 
 
 def test_a_document_imported_into_an_empty_database_gives_the_same_world(
-    history, tmp_path, fresh_tracelot, tl
+    history, tmp_path, other, tl
 ) -> None:
     _export(history, tmp_path)
     data = (tmp_path / "out.jsonld").read_bytes()
-    with fresh_tracelot() as other:
-        summary = other.epcis_import(data)
-        assert summary["written"] and summary["problems"] == []
-        assert summary["skipped"] == 0 and summary["events"] == 13
-        assert other.stock(serials=True) == tl.stock(serials=True)
-        for direction, ref in (("forward", "CELL@L1"), ("backward", "DEV:D1"),
-                               ("forward", "PCB:SN001"), ("backward", "MIX@M1")):  # fmt: skip
-            mine, theirs = getattr(tl, f"trace_{direction}"), getattr(other, f"trace_{direction}")
-            assert theirs(ref).to_dict() == mine(ref).to_dict()
-        assert other.valuation(by="lot") == tl.valuation(by="lot")
-        assert other.holds() == tl.holds()
-        assert other.item("PCB")["gtins"] == [GTIN_PCB]
-        assert [p["location_path"] for p in other.locations()] == [
-            p["location_path"] for p in tl.locations()
-        ]
-        assert other.verify().ok
-        again = other.epcis_import(data)  # importing twice is harmless
-        assert again["skipped"] == 13 and again["written"]
-        assert {e["effect"] for e in again["effects"]} == {"skipped: imported before"}
-        assert other.stock(serials=True) == tl.stock(serials=True)
+    summary = other.epcis_import(data)
+    assert summary["written"] and summary["problems"] == []
+    assert summary["skipped"] == 0 and summary["events"] == 13
+    assert other.stock(serials=True) == tl.stock(serials=True) != []
+    for direction, ref in (("forward", "CELL@L1"), ("backward", "DEV:D1"),
+                           ("forward", "PCB:SN001"), ("backward", "MIX@M1")):  # fmt: skip
+        mine, theirs = getattr(tl, f"trace_{direction}"), getattr(other, f"trace_{direction}")
+        assert theirs(ref).to_dict() == mine(ref).to_dict()
+    assert other.trace_backward("DEV:D1").to_dict()["roots"][0]["inputs"]
+    assert other.valuation(by="lot") == tl.valuation(by="lot")
+    assert other.holds() == tl.holds()
+    assert other.item("PCB")["gtins"] == [GTIN_PCB]
+    assert [p["location_path"] for p in other.locations()] == [
+        p["location_path"] for p in tl.locations()
+    ]
+    assert other.verify().ok
+    again = other.epcis_import(data)  # importing twice is harmless
+    assert again["skipped"] == 13 and again["written"]
+    assert {e["effect"] for e in again["effects"]} == {"skipped: imported before"}
+    assert other.stock(serials=True) == tl.stock(serials=True)
 
 
 PARTNER = "urn:epc:id:sgln:0614141.07346.0"
@@ -294,6 +304,16 @@ def test_gs1s_examples_import_or_are_refused_with_reasons(name, cli, refused, va
     assert cli("verify").exit_code == 0
 
 
+def _document(*events: dict) -> dict:
+    return {
+        "@context": "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-11-20T08:00:00Z",
+        "epcisBody": {"eventList": list(events)},
+    }
+
+
 def _one_event(**event) -> dict:
     base = {"type": "ObjectEvent", "eventTime": "2026-11-20T07:00:00Z",
             "eventTimeZoneOffset": "+00:00", "action": "OBSERVE", "bizStep": "receiving",
@@ -325,10 +345,7 @@ def test_a_malformed_document_is_refused_whole(
     setup_basics, tmp_path, refused, event, field, reason
 ) -> None:
     good = _one_event(epcList=["urn:tracelot:item:PCB:serial:N2"])
-    document = {"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-                "type": "EPCISDocument", "schemaVersion": "2.0",
-                "creationDate": "2026-11-20T08:00:00Z",
-                "epcisBody": {"eventList": [good, event]}}  # fmt: skip
+    document = _document(good, event)
     path = tmp_path / "bad.jsonld"
     path.write_text(json.dumps(document))
     out = refused("epcis", "import", str(path), match="nothing written")
@@ -342,10 +359,7 @@ def test_an_event_tracelot_refuses_refuses_the_document(setup_basics, tmp_path, 
     ship = _one_event(bizStep="shipping", disposition="in_transit",
                       destinationList=[{"type": "owning_party",
                                         "destination": "urn:tracelot:party:ACME"}])  # fmt: skip
-    document = {"@context": "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
-                "type": "EPCISDocument", "schemaVersion": "2.0",
-                "creationDate": "2026-11-20T08:00:00Z",
-                "epcisBody": {"eventList": [_one_event(), ship, ship]}}  # fmt: skip
+    document = _document(_one_event(), ship, ship)
     path = tmp_path / "twice.jsonld"
     path.write_text(json.dumps(document))
     # the same event twice has the same hash: the second is skipped, so this works
@@ -418,3 +432,97 @@ def test_epcis_over_http(history, tl, db_url: str, validator) -> None:
         again = client.post(f"/api/v1/asns/{asn['asn']}/receive", headers=boss, json={"to": "A2"})
         assert again.status_code == 409 and "received already" in again.json()["detail"]
         assert client.get("/api/v1/asns", headers=reader).json()[0]["status"] == "received"
+
+
+def test_operations_alike_and_odd_costs_survive_the_round_trip(setup_basics, tl, other) -> None:
+    import datetime as dt
+
+    moment = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+    with tl.atomic() as batch:  # two receipts alike, in the same millisecond
+        for _ in range(2):
+            batch.receive("SCREW", to="A1", qty="5", at=moment)
+        batch.receive("CELL", to="A1", lot="L7", qty="2.345", cost="1.2345", at=moment)
+    document = tl.epcis_export()
+    ids = [e["eventID"] for e in document["epcisBody"]["eventList"]]
+    assert len(set(ids)) == 3
+    summary = other.epcis_import(document)
+    assert summary["written"], summary["problems"]
+    assert other.stock() == tl.stock() != []
+    assert other.valuation(by="lot") == tl.valuation(by="lot")
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"bizLocation": "urn:tracelot:location:A1"}, "bizLocation"),
+        ({"bizLocation": {"id": 7}}, "bizLocation"),
+        ({"bizLocation": {"id": "urn:tracelot:location:NOWHERE"}}, "bizLocation"),
+        ({"epcList": "urn:tracelot:item:PCB:serial:N1"}, "epcList"),
+        ({"epcList": [["nested"]]}, "epcList"),
+        ({"sourceList": ["urn:tracelot:party:CELLCO"]}, "sourceList"),
+        ({"bizTransactionList": "PO-1"}, "bizTransactionList"),
+        ({"epcList": None, "quantityList": [{"epcClass": "urn:tracelot:item:SCREW",
+                                             "quantity": "many"}]}, "quantityList"),
+        ({"epcList": None, "quantityList": ["urn:tracelot:item:SCREW"]}, "quantityList"),
+        ({"epcList": None, "quantityList": [{"epcClass": "urn:tracelot:item:SCREW",
+                                             "quantity": 1e30}]}, "quantityList"),
+        ({"epcList": ["urn:tracelot:item:PCB:serial:A%2FB"]}, "epcList"),
+        ({"eventTime": "0001-01-01T00:00:00+01:00"}, "eventTime"),
+        ({"ilmd": ["expiry"]}, "ilmd"),
+        ({"action": "ADD", "ilmd": {"cbvmda:itemExpirationDate": "soon"}}, "ilmd"),
+        ({"eventID": "x" * 400}, "eventID"),
+        ({"tracelot:unitCost": {"urn:tracelot:item:PCB:serial:N1": "free"}},
+         "tracelot:unitCost"),
+    ],
+)  # fmt: skip
+def test_odd_shapes_are_problems_not_crashes(setup_basics, tmp_path, refused, change, field):
+    event = {k: v for k, v in {**_one_event(), **change}.items() if v is not None}
+    document = _document(event)
+    path = tmp_path / "odd.jsonld"
+    path.write_text(json.dumps(document))
+    out = refused("epcis", "import", str(path), match="nothing written")
+    assert "Traceback" not in out.stdout
+    problems = setup_basics("epcis", "import", str(path), "--json").json()["problems"]
+    assert [p["field"] for p in problems] == [field], problems
+
+
+def test_a_partners_own_vocabulary_makes_nothing_of_tracelots(setup_basics, tmp_path) -> None:
+    cli = setup_basics
+    foreign = "https://partner.example/voc#"
+    document = {
+        "@context": "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+        "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "2026-11-20T08:00:00Z",
+        "epcisHeader": {"epcisMasterData": {"vocabularyList": [{
+            "type": "urn:epcglobal:epcis:vtype:BusinessLocation",
+            "vocabularyElementList": [{"id": "urn:epc:id:sgln:0614141.07346.0", "attributes": [
+                {"id": f"{foreign}code", "attribute": "DC-EAST"},
+                {"id": f"{foreign}kind", "attribute": "warehouse"}]}]}]}},
+        "epcisBody": {"eventList": [_one_event(
+            bizLocation={"id": "urn:epc:id:sgln:0614141.07346.0"})]},
+    }  # fmt: skip
+    path = tmp_path / "theirs.jsonld"
+    path.write_text(json.dumps(document))
+    summary = cli("epcis", "import", str(path), "--json").json()
+    assert summary["effects"][0]["effect"].startswith("noted: a partner's receiving")
+    assert cli("stock", "--json").json() == []
+    assert "DC-EAST" not in cli("location", "list").stdout
+
+
+def test_a_partners_transformation_is_not_tracelots_stock_nor_its_issues(
+    setup_basics, tmp_path
+) -> None:
+    cli = setup_basics
+    assert cli("item", "gtin", "add", "PCB", GTIN_PCB).exit_code == 0
+    document = _partner_document()
+    document["epcisBody"]["eventList"] = document["epcisBody"]["eventList"][:1]
+    path = tmp_path / "made.jsonld"
+    path.write_text(json.dumps(document))
+    assert cli("epcis", "import", str(path)).exit_code == 0
+    assert cli("valuation", "--json").json()["total"]["qty"] == 0
+    turnover = cli("report", "turnover", "--from", "2026-11-01", "--to", "2026-11-30",
+                   "--json").json()  # fmt: skip
+    assert all(r["issued_qty"] == 0 for r in turnover["rows"])
+    # a board the supplier announced comes in at this receipt's cost
+    assert cli("receive", "PCB", "--to", "A1", "--serials", "SN900", "--cost", "15").exit_code == 0
+    assert cli("valuation", "--json").json()["total"]["value"] == 15
+    assert cli("verify").exit_code == 0

@@ -581,15 +581,15 @@ class Tracelot:
         query document."""
         return self._run(epcis.query, write=False, **query)
 
-    def epcis_import(self, data: bytes | str | dict[str, Any], *,
-                     dry_run: bool = False) -> dict[str, Any]:  # fmt: skip
+    def epcis_import(self, data: bytes | str | dict[str, Any], *, dry_run: bool = False,
+                     progress: Progress | None = None) -> dict[str, Any]:  # fmt: skip
         """Import an EPCIS document: all of it is checked first (any problem and nothing is
         written: the answer lists them), then written in one transaction."""
         doc = data if isinstance(data, dict) else epcis_import.read_document(data)
         checked = self._run(epcis_import.check, write=False, doc=doc)
         if checked.problems:
             return checked.summary(written=False)
-        return self._op(epcis_import.write, checked=checked, dry_run=dry_run)
+        return self._op(epcis_import.write, checked=checked, dry_run=dry_run, progress=progress)
 
     def asns(self, *, status: str | None = None) -> list[dict[str, Any]]:
         return self._run(epcis_import.list_asns, write=False, status=status)

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from tracelot.cli.common import JsonOpt, db
+from tracelot.cli.operations import progress_bar
 from tracelot.cli.output import err, out, print_json, table, to_json
 from tracelot.services import spreadsheets
 
@@ -60,7 +61,9 @@ def epcis_import(
     supplier's shipment an advance shipping notice, a partner's transformation genealogy.
     Any problem and nothing is written; events imported before are skipped."""
     _, data = spreadsheets.read_file(path)
-    summary = db(ctx).epcis_import(data, dry_run=dry_run)
+    events = data.count(b'"eventTime"')  # about as many events: enough for the bar
+    with progress_bar(events, f"importing {path.name}", threshold=1_000) as progress:
+        summary = db(ctx).epcis_import(data, dry_run=dry_run, progress=progress)
     problems = summary["problems"]
     if as_json:
         print_json(summary)

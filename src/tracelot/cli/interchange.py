@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from tracelot.cli.common import JsonOpt, db
+from tracelot.cli.operations import progress_bar
 from tracelot.cli.output import err, out, print_json, table
 from tracelot.services import spreadsheets
 
@@ -27,7 +28,7 @@ File = Annotated[Path, typer.Argument(help="A .csv or .xlsx file, with a header 
 def _import(ctx: typer.Context, kind: str, path: Path, dry_run: bool, as_json: bool) -> None:
     name, data = spreadsheets.read_file(path)
     rows = max(data.count(b"\n") - 1, 0)
-    with _progress(rows, f"importing {name}") as progress:
+    with progress_bar(rows, f"importing {name}") as progress:
         summary = db(ctx).import_file(kind, name, data, dry_run=dry_run, progress=progress)
     problems = summary["problems"]
     if as_json:
@@ -47,12 +48,6 @@ def _import(ctx: typer.Context, kind: str, path: Path, dry_run: bool, as_json: b
     if problems:
         err.print(f"error: {len(problems)} problems in {name}: nothing written", markup=False)
         raise typer.Exit(1)
-
-
-def _progress(total: int, what: str):  # noqa: ANN202
-    from tracelot.cli.operations import _progress as bar  # a bar from 10,000 rows
-
-    return bar(total, what)
 
 
 for _kind in spreadsheets.KINDS:

@@ -25,8 +25,10 @@ From = Annotated[str | None, typer.Option("--from", help="Take from this locatio
 
 
 @contextmanager
-def _progress(total: int, label: str) -> Iterator[ProgressFn | None]:
-    if total < PROGRESS_FROM:
+def progress_bar(
+    total: int, label: str, threshold: int = PROGRESS_FROM
+) -> Iterator[ProgressFn | None]:
+    if total < threshold:
         yield None
         return
     with Progress(
@@ -93,7 +95,7 @@ def receive(
     elif item is None:
         raise typer.BadParameter("name the ITEM, or give --scan", param_hint="ITEM")
     else:
-        with _progress(len(serial_list or ()), f"receiving {item}") as progress:
+        with progress_bar(len(serial_list or ()), f"receiving {item}") as progress:
             result = db(ctx).receive(item, to=to, progress=progress, **options)
     operation(result, as_json=as_json)
     if label is not None:

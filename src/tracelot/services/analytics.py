@@ -24,6 +24,7 @@ from sqlalchemy import Connection, bindparam, select, text
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.values import normalize, parse_date
 from tracelot.services.costing import exact
+from tracelot.services.ledger import start_of
 from tracelot.services.lookup import item_by_code, location_ids_of_kind, virtual_location
 from tracelot.store.tables import items, locations, lots
 from tracelot.store.types import UtcDateTime
@@ -52,10 +53,6 @@ def _day_number(dialect: str) -> str:
     if dialect == "postgresql":
         return "(CAST(timezone('UTC', o.occurred_at) AS date) - DATE '1970-01-01')"
     return "CAST(julianday(substr(o.occurred_at, 1, 10)) - 2440587.5 AS INTEGER)"
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
 def _ids(values: Iterable[int]) -> str:
@@ -93,15 +90,19 @@ class _Places:
 def _flows(places: _Places, by_location: bool) -> str:
     """SQL: each line's change to stock at real locations (q, v) and to issues (iq, iv),
     with its item, lot and operation, and with `by_location` the location changed."""
+    # a line between two virtual locations (what a partner made and used, as its EPCIS
+    # events told) is neither stock nor an issue of tracelot's
+    real_from = f"m.from_location_id NOT IN ({places.virtual})"
+    real_to = f"m.to_location_id NOT IN ({places.virtual})"
     issue = (
-        f"CASE WHEN m.to_location_id IN ({places.issue_to}) THEN {{x}}"
-        f" WHEN m.from_location_id = {places.customer} THEN -{{x}} ELSE 0 END"
+        f"CASE WHEN m.to_location_id IN ({places.issue_to}) AND {real_from} THEN {{x}}"
+        f" WHEN m.from_location_id = {places.customer} AND {real_to} THEN -{{x}} ELSE 0 END"
     )
     qty, value = places.exact("m.qty"), places.exact("m.value")
     if not by_location:
         stock_change = (
-            f"CASE WHEN m.from_location_id IN ({places.virtual}) THEN {{x}}"
-            f" WHEN m.to_location_id IN ({places.virtual}) THEN -{{x}} ELSE 0 END"
+            f"CASE WHEN NOT {real_from} AND {real_to} THEN {{x}}"
+            f" WHEN {real_from} AND NOT {real_to} THEN -{{x}} ELSE 0 END"
         )
         return (
             "SELECT m.item_id, m.lot_id, m.operation_id,"
@@ -173,7 +174,7 @@ def valuation(conn: Connection, *, as_of: dt.date, by: str = "item") -> dict[str
         f" WHERE o.occurred_at < :until GROUP BY {key_sql}"
     ).bindparams(bindparam("until", type_=UtcDateTime()))
     item_rows, loc_rows = _names(conn)
-    found = conn.execute(query, {"until": _start_of(as_of + dt.timedelta(days=1))}).all()
+    found = conn.execute(query, {"until": start_of(as_of + dt.timedelta(days=1))}).all()
     lot_codes = dict(conn.execute(select(lots.c.id, lots.c.code)).all()) if by == "lot" else {}
     rows = []
     for r in found:
@@ -263,8 +264,8 @@ def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item"
         f" WHERE o.occurred_at < :until GROUP BY {key_sql}"
     ).bindparams(bindparam("start", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime()))
     params = {
-        "start": _start_of(start),
-        "until": _start_of(end + dt.timedelta(days=1)),
+        "start": start_of(start),
+        "until": start_of(end + dt.timedelta(days=1)),
         "end_day": (end - _EPOCH).days,
     }
     sums: dict[tuple, dict[str, Decimal]] = {}
@@ -347,7 +348,7 @@ def demand(conn: Connection, *, start: dt.date, end: dt.date) -> dict[int, Deman
         f" AND (f.iq <> 0 OR f.iv <> 0) GROUP BY f.item_id, {day}"
         ") daily GROUP BY item_id"
     ).bindparams(bindparam("start", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime()))
-    params = {"start": _start_of(start), "until": _start_of(end + dt.timedelta(days=1))}
+    params = {"start": start_of(start), "until": start_of(end + dt.timedelta(days=1))}
     found = {}
     scale = places.scale
     for r in conn.execute(query, params):
@@ -508,8 +509,8 @@ def level(conn: Connection, item: str, *, start: dt.date, end: dt.date) -> dict[
     ).bindparams(bindparam("start", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime()))
     params = {
         "item": row.id,
-        "start": _start_of(start),
-        "until": _start_of(end + dt.timedelta(days=1)),
+        "start": start_of(start),
+        "until": start_of(end + dt.timedelta(days=1)),
     }
     changes = {
         r.d: (exact(r.q) / places.scale, exact(r.v) / places.scale)

@@ -20,7 +20,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Row, func, or_, select
+from sqlalchemy import Connection, Row, func, or_, select, union
 
 from tracelot.domain.epc import (
     item_uri,
@@ -31,7 +31,8 @@ from tracelot.domain.epc import (
     unit_uri,
 )
 from tracelot.domain.status import LocationKind, OperationKind
-from tracelot.services.ledger import now
+from tracelot.services.costing import money
+from tracelot.services.ledger import in_days, now
 from tracelot.services.lookup import (
     resolve,
 )
@@ -64,6 +65,7 @@ LOT_NUMBER = "cbvmda:lotNumber"
 NOTE = "tracelot:note"
 REFERENCE = "tracelot:reference"  # the business transaction type of a reference
 UNIT_COST = "tracelot:unitCost"  # on a receipt: what each object cost apiece
+OPERATION = "tracelot:operation"  # the tracelot operation an event comes from
 
 # the business step, disposition and action of each kind of ledger line
 RECEIVING = ("OBSERVE", "receiving", "in_progress")
@@ -262,7 +264,10 @@ def _chunks(ids: Sequence[int], size: int = 5_000) -> Iterable[list[int]]:
 
 def _timestamp(moment: dt.datetime) -> str:
     moment = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # milliseconds, as is usual, unless the moment has finer ones (kept: a round trip
+    # gives the same times)
+    spec = "milliseconds" if moment.microsecond % 1000 == 0 else "microseconds"
+    return moment.isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def export(
@@ -275,10 +280,7 @@ def export(
     """The operations of a period (or those that touched one unit, lot or item) as an
     EPCIS 2.0 document, with the master data its events name."""
     query = select(operations).order_by(operations.c.occurred_at, operations.c.id)
-    if start is not None:
-        query = query.where(operations.c.occurred_at >= _midnight(start))
-    if end is not None:
-        query = query.where(operations.c.occurred_at < _midnight(end + dt.timedelta(days=1)))
+    query = in_days(query, start, end)
     if ref is not None:
         query = query.where(operations.c.id.in_(_operations_of(conn, ref)))
     ops = list(conn.execute(query))
@@ -364,12 +366,8 @@ def export(
     return document
 
 
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
-
-
-def _operations_of(conn: Connection, ref: str) -> list[int]:
-    """The operations that moved, built, repaired or held a unit, lot or item."""
+def _operations_of(conn: Connection, ref: str) -> Any:
+    """The operations that moved, built, repaired or held a unit, lot or item (a query)."""
     target = resolve(conn, ref)
     if target.unit is not None:
         on_moves = moves.c.unit_id == target.unit.id
@@ -391,14 +389,13 @@ def _operations_of(conn: Connection, ref: str) -> list[int]:
             genealogy.c.child_item_id == target.item.id,
         )
         on_holds = holds.c.item_id == target.item.id
-    found = set(conn.execute(select(moves.c.operation_id).where(on_moves)).scalars())
-    for row in conn.execute(
-        select(genealogy.c.operation_id, genealogy.c.removed_op_id).where(on_links)
-    ):
-        found.update(x for x in row if x is not None)
-    for row in conn.execute(select(holds.c.placed_op_id, holds.c.released_op_id).where(on_holds)):
-        found.update(x for x in row if x is not None)
-    return sorted(found)
+    return union(
+        select(moves.c.operation_id).where(on_moves),
+        select(genealogy.c.operation_id).where(on_links),
+        select(genealogy.c.removed_op_id).where(on_links, genealogy.c.removed_op_id.is_not(None)),
+        select(holds.c.placed_op_id).where(on_holds),
+        select(holds.c.released_op_id).where(on_holds, holds.c.released_op_id.is_not(None)),
+    )
 
 
 def _base(op: Row, event_type: str) -> dict[str, Any]:
@@ -406,6 +403,9 @@ def _base(op: Row, event_type: str) -> dict[str, Any]:
         "type": event_type,
         "eventTime": _timestamp(op.occurred_at),
         "eventTimeZoneOffset": "+00:00",
+        # two operations alike in the same millisecond are two events: the operation
+        # they come from makes their hashes differ
+        OPERATION: f"urn:tracelot:operation:{op.id}",
     }
 
 
@@ -432,7 +432,7 @@ def _unit_costs(names: _Names, rows: Iterable[Row]) -> dict[str, int | float]:
     costs = {}
     for r in rows:
         if r.value is not None and r.qty:
-            costs[names.obj(r.item_id, r.lot_id, r.unit_id)] = _number(r.value / r.qty)
+            costs[names.obj(r.item_id, r.lot_id, r.unit_id)] = _number(money(r.value / r.qty))
     return costs
 
 

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,13 +26,20 @@ from sqlalchemy import Connection, Row, func, insert, select, update
 
 from tracelot.domain.epc import COUNT_CODES, Ident, parse_uri, un_cefact
 from tracelot.domain.epc import URN as URN_PREFIX
-from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound, TracelotError
+from tracelot.domain.errors import Conflict, InvalidInput, NotAvailable, NotFound, TracelotError
 from tracelot.domain.scan import parse_scan
 from tracelot.domain.status import OperationKind, Tracking
-from tracelot.domain.values import normalize
+from tracelot.domain.values import check_code, normalize, parse_date, parse_money, parse_qty
 from tracelot.services import catalog, movement, production, receiving, shipping
 from tracelot.services import holds as holds_service
-from tracelot.services.epcis import GS1_CONTEXT, LOCAL_CONTEXTS, NOTE, UNIT_COST, event_hashes
+from tracelot.services.epcis import (
+    GS1_CONTEXT,
+    LOCAL_CONTEXTS,
+    NAMESPACE,
+    NOTE,
+    UNIT_COST,
+    event_hashes,
+)
 from tracelot.services.ledger import apply_stock_deltas, new_operation, now
 from tracelot.services.lookup import (
     item_by_code,
@@ -66,6 +73,14 @@ ACTIONS = ("OBSERVE", "ADD", "DELETE")
 _PARTY_TYPES = ("owning_party", "possessing_party")
 
 
+#: tracelot's own attributes, and the CBV's master data ones, however they are written;
+#: a partner's attributes in other namespaces are not tracelot's and are left alone
+_OWN = ("tracelot:", NAMESPACE)
+_CBV = ("cbvmda:", "urn:epcglobal:cbv:mda:", "urn:epcglobal:cbv:mda#", "https://ref.gs1.org/cbv/")
+#: problems listed at most (a document of nonsense is not listed whole)
+MAX_PROBLEMS = 1_000
+
+
 def _local(name: Any) -> str:
     """The local name of a vocabulary term, however it is written (bare word, CURIE,
     URN or web URI): `cbvmda:lotNumber`, `urn:epcglobal:cbv:mda#lotNumber` -> lotNumber."""
@@ -73,12 +88,18 @@ def _local(name: Any) -> str:
     return re.split(r"[#:/]", text)[-1].removeprefix("BizStep-").removeprefix("Disp-")
 
 
+def _attribute(name: Any) -> str | None:
+    """The local name of a tracelot or CBV attribute; None for anyone else's."""
+    text = str(name)
+    return _local(text).removeprefix("cbvmda-") if text.startswith(_OWN + _CBV) else None
+
+
 def read_document(data: bytes | str) -> dict[str, Any]:
     """Parse a JSON-LD document (refused with the parser's reason if it is not JSON)."""
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"not a JSON document: {exc}") from None
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise InvalidInput(f"not a JSON document: {str(exc)[:200]}") from None
     if not isinstance(doc, dict):
         raise InvalidInput("an EPCIS document is a JSON object")
     return doc
@@ -106,6 +127,23 @@ class Obj:
 
 
 @dataclass
+class Facts:
+    """What is known of a unit or lot from the master data and ILMD: its lot (a unit's),
+    expiry, manufacture date and the supplier's lot code."""
+
+    lot: str | None = None
+    expires: dt.date | None = None
+    made: dt.date | None = None
+    supplier_lot: str | None = None
+
+    def learn(self, other: Facts) -> None:
+        """Take what `other` knows and this does not."""
+        for name in ("lot", "expires", "made", "supplier_lot"):
+            if getattr(self, name) is None:
+                setattr(self, name, getattr(other, name))
+
+
+@dataclass
 class Event:
     """An event of the document, read and checked."""
 
@@ -126,7 +164,7 @@ class Event:
     destinations: dict[str, list[str]] = field(default_factory=dict)
     reference: str | None = None
     note: str | None = None
-    costs: dict[str, Any] = field(default_factory=dict)  # URI -> cost apiece (a receipt's)
+    costs: dict[str, Decimal] = field(default_factory=dict)  # URI -> cost apiece (a receipt's)
     skip: str | None = None  # why it is skipped (imported before, twice in the document)
 
     @property
@@ -144,9 +182,23 @@ class Knowledge:
     locations: dict[str, dict[str, Any]] = field(default_factory=dict)
     glns: dict[str, str] = field(default_factory=dict)
     parties: dict[str, dict[str, Any]] = field(default_factory=dict)
-    lots: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
-    units: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    lots: dict[tuple[str, str], Facts] = field(default_factory=dict)
+    units: dict[tuple[str, str], Facts] = field(default_factory=dict)
     contents: dict[str, list[Obj]] = field(default_factory=dict)  # SSCC -> what it holds
+
+    def facts(self, obj: Obj) -> Facts:
+        """What is known of an object: a unit's own facts, then its lot's."""
+        if obj.ident.kind == "unit":
+            found = Facts()
+            found.learn(self.units.get(obj.key, Facts()))
+            lot = obj.ident.lot or found.lot
+            if lot is not None:
+                found.lot = lot
+                found.learn(self.lots.get((obj.key[0], lot), Facts()))
+            return found
+        found = Facts(lot=obj.ident.lot)
+        found.learn(self.lots.get(obj.key, Facts()))
+        return found
 
 
 @dataclass
@@ -159,7 +211,14 @@ class Checked:
     know: Knowledge = field(default_factory=Knowledge)
 
     def problem(self, event: int | None, where: str, reason: str) -> None:
-        self.problems.append({"event": event, "field": where, "reason": reason})
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append({"event": event, "field": where, "reason": reason})
+        elif len(self.problems) == MAX_PROBLEMS:
+            self.problems.append({"event": None, "field": "", "reason": "and more problems"})
+
+    @property
+    def full(self) -> bool:
+        return len(self.problems) > MAX_PROBLEMS
 
     def summary(self, *, written: bool, effects: list[dict[str, Any]] | None = None) -> dict:
         skipped = [e for e in self.events if e.skip]
@@ -172,6 +231,34 @@ class Checked:
         }
 
 
+def _dicts(checked: Checked, index: int | None, where: str, value: Any) -> list[dict[str, Any]]:
+    """A list of JSON objects, as the schema wants it (else a problem, and none)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        checked.problem(index, where, f"{where} is a list of objects")
+        return []
+    return value
+
+
+def _texts(checked: Checked, index: int | None, where: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        checked.problem(index, where, f"{where} is a list of identifiers (strings)")
+        return []
+    return value
+
+
+def _text(checked: Checked, index: int | None, where: str, value: Any, size: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > size:
+        checked.problem(index, where, f"{where} is a string of at most {size} characters")
+        return None
+    return value
+
+
 def check(conn: Connection, doc: dict[str, Any]) -> Checked:
     """Read a document's master data and events and check every one of them: each
     problem is listed with its event and field, and a document with any writes nothing."""
@@ -181,17 +268,27 @@ def check(conn: Connection, doc: dict[str, Any]) -> Checked:
             None, "type", "an EPCIS document has type EPCISDocument or EPCISQueryDocument"
         )
         return checked
-    body = doc.get("epcisBody") or {}
-    if doc["type"] == "EPCISQueryDocument":
-        body = ((body.get("queryResults") or {}).get("resultsBody")) or {}
-    raw = body.get("eventList")
+    body = doc.get("epcisBody")
+    if doc["type"] == "EPCISQueryDocument" and isinstance(body, dict):
+        results = body.get("queryResults")
+        body = results.get("resultsBody") if isinstance(results, dict) else None
+    raw = body.get("eventList") if isinstance(body, dict) else None
     if not isinstance(raw, list):
         checked.problem(None, "epcisBody.eventList", "the document has no event list")
         return checked
-    _read_master_data(checked, (doc.get("epcisHeader") or {}).get("epcisMasterData") or {})
+    header = doc.get("epcisHeader")
+    master = header.get("epcisMasterData") if isinstance(header, dict) else None
+    if isinstance(master, dict):
+        _read_master_data(checked, master)
     unknown: dict[str, list[int]] = defaultdict(list)
     for index, data in enumerate(raw, start=1):
-        event = _read_event(conn, checked, index, data, unknown)
+        if checked.full:
+            break
+        try:
+            event = _read_event(conn, checked, index, data, unknown)
+        except (TypeError, AttributeError, ValueError, OverflowError) as exc:
+            checked.problem(index, "", f"the event cannot be read: {str(exc)[:200]}")
+            continue
         if event is not None:
             checked.events.append(event)
     for name, found in unknown.items():
@@ -209,13 +306,19 @@ def check(conn: Connection, doc: dict[str, Any]) -> Checked:
 
 def _read_master_data(checked: Checked, master: dict[str, Any]) -> None:
     know = checked.know
-    for vocabulary in master.get("vocabularyList") or []:
+    for vocabulary in _dicts(checked, None, "vocabularyList", master.get("vocabularyList")):
         vtype = _local(vocabulary.get("type", ""))
-        for element in vocabulary.get("vocabularyElementList") or []:
-            uri = str(element.get("id", ""))
-            attrs = {
-                _local(a.get("id", "")): a.get("attribute") for a in element.get("attributes") or []
-            }
+        elements = vocabulary.get("vocabularyElementList")
+        for element in _dicts(checked, None, "vocabularyElementList", elements):
+            uri = element.get("id")
+            if not isinstance(uri, str):
+                checked.problem(None, "epcisMasterData", "a vocabulary element has an id")
+                continue
+            attrs = {}
+            for a in _dicts(checked, None, "attributes", element.get("attributes")):
+                name = _attribute(a.get("id", ""))
+                if name is not None and isinstance(a.get("attribute"), str | int | float):
+                    attrs[name] = a["attribute"]
             try:
                 ident = parse_uri(uri)
             except InvalidInput as exc:
@@ -223,27 +326,62 @@ def _read_master_data(checked: Checked, master: dict[str, Any]) -> None:
                     checked.problem(None, "epcisMasterData", str(exc))
                 continue
             if vtype == "EPCClass" and ident.kind == "item" and attrs.get("code"):
-                code = str(attrs["code"])
-                if attrs.get("tracking") not in (t.value for t in Tracking):
-                    checked.problem(
-                        None,
-                        "epcisMasterData",
-                        f"item {code}: tracking must be "
-                        f"none, lot or serial, not {attrs.get('tracking')!r}",
-                    )
-                know.items[code] = attrs
-                if ident.gtin:
-                    know.gtins[ident.gtin] = code
+                _master_item(checked, ident, attrs)
             elif vtype == "EPCClass" and ident.kind == "lot":
-                know.lots[Obj(ident).key] = attrs
+                know.lots[Obj(ident).key] = _facts_of(checked, None, uri, attrs)
             elif vtype == "Unit" and ident.kind == "unit":
-                know.units[Obj(ident).key] = attrs
+                know.units[Obj(ident).key] = _facts_of(checked, None, uri, attrs)
             elif vtype == "BusinessLocation" and attrs.get("code"):
-                know.locations[str(attrs["code"])] = attrs
-                if ident.gln:
-                    know.glns[ident.gln] = str(attrs["code"])
+                code = _code(checked, None, "location code", attrs["code"])
+                if code is not None:
+                    know.locations[code] = attrs
+                    if ident.gln:
+                        know.glns[ident.gln] = code
             elif vtype in ("SourceDest", "Party") and attrs.get("code") and attrs.get("kind"):
-                know.parties[str(attrs["code"])] = attrs
+                code = _code(checked, None, "party code", attrs["code"])
+                if code is not None:
+                    know.parties[code] = attrs
+
+
+def _master_item(checked: Checked, ident: Ident, attrs: dict[str, Any]) -> None:
+    code = _code(checked, None, "item code", attrs["code"])
+    if code is None:
+        return
+    if attrs.get("tracking") not in (t.value for t in Tracking):
+        checked.problem(None, "epcisMasterData", f"item {code}: tracking must be none, lot or "
+                        f"serial, not {attrs.get('tracking')!r}")  # fmt: skip
+    shelf = attrs.get("shelfLifeDays")
+    if shelf is not None and (not isinstance(shelf, int) or shelf <= 0):
+        checked.problem(None, "epcisMasterData", f"item {code}: shelfLifeDays is a positive "
+                        f"whole number of days, not {shelf!r}")  # fmt: skip
+    checked.know.items[code] = attrs
+    if ident.gtin:
+        checked.know.gtins[ident.gtin] = code
+
+
+def _code(checked: Checked, index: int | None, what: str, value: Any) -> str | None:
+    try:
+        return check_code(str(value), what=what)
+    except InvalidInput as exc:
+        checked.problem(index, "epcisMasterData" if index is None else what, str(exc))
+        return None
+
+
+def _facts_of(checked: Checked, index: int | None, where: str, attrs: dict[str, Any]) -> Facts:
+    """Facts from attributes (master data or ILMD), each checked."""
+    facts = Facts()
+    for name, attr in (("expires", "itemExpirationDate"), ("expires", "bestBeforeDate"),
+                       ("made", "made"), ("made", "productionDate")):  # fmt: skip
+        if attrs.get(attr) is not None and getattr(facts, name) is None:
+            try:
+                setattr(facts, name, parse_date(str(attrs[attr])[:10], what=attr))
+            except InvalidInput as exc:
+                checked.problem(index, where, str(exc))
+    if attrs.get("lotNumber") is not None:
+        facts.lot = _code(checked, index, "lot code", attrs["lotNumber"])
+    if attrs.get("supplierLot") is not None:
+        facts.supplier_lot = _code(checked, index, "supplier lot", attrs["supplierLot"])
+    return facts
 
 
 def _read_event(
@@ -266,13 +404,9 @@ def _read_event(
             if time.tzinfo is None:
                 raise ValueError("no time zone")
             time = time.astimezone(dt.UTC)
-        except ValueError:
-            checked.problem(
-                index,
-                "eventTime",
-                f"{data['eventTime']!r} is not a date and time "
-                "with its offset (2026-11-25T10:00:00Z)",
-            )
+        except (ValueError, OverflowError):
+            checked.problem(index, "eventTime", f"{data['eventTime']!r} is not a date and time "
+                            "with its offset (2026-11-25T10:00:00Z)")  # fmt: skip
     if "eventTimeZoneOffset" not in data:
         checked.problem(index, "eventTimeZoneOffset", "the event has no eventTimeZoneOffset")
     action = data.get("action")
@@ -281,19 +415,21 @@ def _read_event(
             checked.problem(index, "action", f"unknown action {action!r} (OBSERVE, ADD or DELETE)")
     elif action is not None:
         checked.problem(index, "action", "a TransformationEvent has no action")
-    place = (data.get("bizLocation") or data.get("readPoint") or {}).get("id")
+    place = _place(checked, index, data)
+    step = _text(checked, index, "bizStep", data.get("bizStep"), 200)
+    disposition = _text(checked, index, "disposition", data.get("disposition"), 200)
     event = Event(
         index=index,
         type=kind,
-        event_id=str(data.get("eventID") or ""),
+        event_id=_text(checked, index, "eventID", data.get("eventID"), 300) or "",
         time=time or dt.datetime.min.replace(tzinfo=dt.UTC),
         action=action,
-        step=_local(data["bizStep"]) if data.get("bizStep") else None,
-        disposition=_local(data["disposition"]) if data.get("disposition") else None,
+        step=_local(step) if step else None,
+        disposition=_local(disposition) if disposition else None,
         location=_location(conn, checked, index, place) if place else None,
         place=place,
-        note=str(data[NOTE]) if data.get(NOTE) else None,
-        costs=data[UNIT_COST] if isinstance(data.get(UNIT_COST), dict) else {},
+        note=_text(checked, index, NOTE, data.get(NOTE), 10_000),
+        costs=_costs(checked, index, data.get(UNIT_COST)),
     )
     read = _objects_reader(conn, checked, index, unknown)
     if kind == "TransformationEvent":
@@ -301,8 +437,9 @@ def _read_event(
         event.outputs = read(data, "outputEPCList", "outputQuantityList")
     elif kind in ("AggregationEvent", "AssociationEvent"):
         event.objects = read(data, "childEPCs", "childQuantityList")
-        if data.get("parentID"):
-            event.parent = _ident(checked, index, "parentID", data["parentID"])
+        parent = _text(checked, index, "parentID", data.get("parentID"), 1000)
+        if parent:
+            event.parent = _ident(checked, index, "parentID", parent)
     else:
         event.objects = read(data, "epcList", "quantityList")
     for side, key, field_name in (
@@ -310,30 +447,64 @@ def _read_event(
         ("destinationList", "destination", "destinations"),
     ):
         found: dict[str, list[str]] = defaultdict(list)
-        for entry in data.get(side) or []:
+        for entry in _dicts(checked, index, side, data.get(side)):
             found[_local(entry.get("type", ""))].append(str(entry.get(key, "")))
         setattr(event, field_name, dict(found))
-    for entry in data.get("bizTransactionList") or []:
+    transactions = _dicts(checked, index, "bizTransactionList", data.get("bizTransactionList"))
+    for entry in transactions[:1]:
         value = str(entry.get("bizTransaction", ""))
         prefix = "urn:tracelot:reference:"
-        event.reference = unquote(value[len(prefix) :]) if value.startswith(prefix) else value
-        break
-    _learn_ilmd(checked.know, event, data)
+        reference = unquote(value[len(prefix) :]) if value.startswith(prefix) else value
+        event.reference = reference[:200]
+    _learn_ilmd(checked, event, data)
     return event if len(checked.problems) == before else None
 
 
-def _ident(checked: Checked, index: int, where: str, uri: Any) -> Ident | None:
+def _place(checked: Checked, index: int, data: dict[str, Any]) -> str | None:
+    """The event's bizLocation, else its readPoint (each an object with an id)."""
+    for name in ("bizLocation", "readPoint"):
+        value = data.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+            checked.problem(index, name, f"{name} is an object with an id (a URI)")
+            return None
+        return value["id"]
+    return None
+
+
+def _costs(checked: Checked, index: int, value: Any) -> dict[str, Decimal]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        checked.problem(index, UNIT_COST, f"{UNIT_COST} maps identifiers to costs")
+        return {}
+    costs = {}
+    for uri, cost in value.items():
+        try:
+            costs[uri] = parse_money(cost)
+        except InvalidInput as exc:
+            checked.problem(index, UNIT_COST, f"{uri}: {exc}")
+    return costs
+
+
+def _ident(checked: Checked, index: int, where: str, uri: str) -> Ident | None:
     try:
-        return parse_uri(str(uri))
+        ident = parse_uri(uri)
+        if ident.lot is not None:
+            check_code(ident.lot, what="lot code")
+        if ident.serial is not None:
+            check_code(ident.serial, what="serial")
+        return ident
     except InvalidInput as exc:
-        checked.problem(index, where, str(exc))
+        checked.problem(index, where, f"{uri}: {exc}" if uri not in str(exc) else str(exc))
         return None
 
 
 def _objects_reader(conn: Connection, checked: Checked, index: int, unknown: dict[str, list[int]]):  # noqa: ANN202
     def read(data: dict[str, Any], epc_list: str, quantity_list: str) -> list[Obj]:
         found: list[Obj] = []
-        for uri in data.get(epc_list) or []:
+        for uri in _texts(checked, index, epc_list, data.get(epc_list)):
             ident = _ident(checked, index, epc_list, uri)
             if ident is None:
                 continue
@@ -341,8 +512,12 @@ def _objects_reader(conn: Connection, checked: Checked, index: int, unknown: dic
                 checked.problem(index, epc_list, f"{uri} is not one object (a unit or an SSCC)")
                 continue
             found.append(_resolved(conn, checked, index, Obj(ident), unknown))
-        for element in data.get(quantity_list) or []:
-            ident = _ident(checked, index, quantity_list, element.get("epcClass", ""))
+        for element in _dicts(checked, index, quantity_list, data.get(quantity_list)):
+            uri = element.get("epcClass")
+            if not isinstance(uri, str):
+                checked.problem(index, quantity_list, "a quantity element names its epcClass")
+                continue
+            ident = _ident(checked, index, quantity_list, uri)
             if ident is None:
                 continue
             if ident.kind not in ("item", "lot"):
@@ -387,33 +562,21 @@ def _quantity(
     conn: Connection, checked: Checked, index: int, where: str, obj: Obj, element: dict[str, Any]
 ) -> Decimal | None:
     try:
-        qty = Decimal(str(element["quantity"]))
-    except ArithmeticError:
-        checked.problem(
-            index, where, f"{obj.ident.uri}: quantity {element['quantity']!r} is not a number"
-        )
-        return None
-    if not qty.is_finite() or qty <= 0:
-        checked.problem(index, where, f"{obj.ident.uri}: quantity must be positive, not {qty}")
+        qty = parse_qty(element["quantity"], what=f"{obj.ident.uri}: quantity")
+    except InvalidInput as exc:
+        checked.problem(index, where, str(exc))
         return None
     uom = element.get("uom")
     if uom is None:
         if qty != qty.to_integral_value():
-            checked.problem(
-                index,
-                where,
-                f"{obj.ident.uri}: a quantity without a unit (uom) is "
-                f"a count of items and must be whole, not {qty}",
-            )
+            reason = "a quantity without a unit (uom) is a count of items and must be whole"
+            checked.problem(index, where, f"{obj.ident.uri}: {reason}, not {normalize(qty)}")
         return qty
     if obj.item is not None:
         own = un_cefact(_item_uom(conn, checked.know, obj.item))
         if uom != own and not (uom in COUNT_CODES and own in COUNT_CODES):
-            checked.problem(
-                index,
-                where,
-                f"{obj.ident.uri}: quantity in {uom}, but item {obj.item} is counted in {own}",
-            )
+            checked.problem(index, where, f"{obj.ident.uri}: quantity in {uom}, but item "
+                            f"{obj.item} is counted in {own}")  # fmt: skip
     return qty
 
 
@@ -424,44 +587,48 @@ def _item_uom(conn: Connection, know: Knowledge, code: str) -> str:
 
 def _location(conn: Connection, checked: Checked, index: int, uri: str) -> str | None:
     """The tracelot location a place names (from the database or the document's master
-    data); None for a place that is not tracelot's (a partner's)."""
-    if uri.startswith(URN_PREFIX + "location:") or uri.startswith(
-        ("http://", "https://", "urn:epc:")
-    ):
-        try:
-            ident = parse_uri(uri)
-        except InvalidInput:
-            return None
-        if ident.kind != "location":
-            checked.problem(index, "bizLocation", f"{uri} is not a location")
-            return None
-        if ident.gln:
-            row = conn.execute(select(locations.c.code).where(locations.c.gln == ident.gln)).first()
-            return row.code if row is not None else checked.know.glns.get(ident.gln)
-        if ident.code in checked.know.locations or _exists(conn, locations, ident.code or ""):
-            return ident.code
+    data); None for a place that is not tracelot's (a partner's). A tracelot location
+    URI that names no location is a problem."""
+    try:
+        ident = parse_uri(uri)
+    except InvalidInput:
+        if uri.startswith(URN_PREFIX):
+            checked.problem(index, "bizLocation", f"{uri} is not a tracelot location URI")
+        return None  # a partner's own way of naming its places
+    if ident.kind != "location":
+        checked.problem(index, "bizLocation", f"{uri} is not a location")
+        return None
+    if ident.gln:
+        row = conn.execute(select(locations.c.code).where(locations.c.gln == ident.gln)).first()
+        return row.code if row is not None else checked.know.glns.get(ident.gln)
+    if ident.code in checked.know.locations or _exists(conn, locations, ident.code or ""):
+        return ident.code
+    checked.problem(index, "bizLocation", f"{uri}: no location {ident.code} in the database "
+                    "or the document's master data")  # fmt: skip
     return None
 
 
-def _learn_ilmd(know: Knowledge, event: Event, data: dict[str, Any]) -> None:
+def _learn_ilmd(checked: Checked, event: Event, data: dict[str, Any]) -> None:
     """What an event's ILMD (and a Digital Link's expiry) say of the objects it makes."""
-    ilmd = {_local(k): v for k, v in (data.get("ilmd") or {}).items()}
+    know = checked.know
+    raw = data.get("ilmd")
+    if raw is not None and not isinstance(raw, dict):
+        checked.problem(event.index, "ilmd", "ilmd is an object")
+        raw = None
+    attrs = {name: v for k, v in (raw or {}).items() if (name := _attribute(k)) is not None}
+    ilmd = _facts_of(checked, event.index, "ilmd", attrs)
     made = event.outputs if event.type == "TransformationEvent" else event.objects
+    makes = event.type == "TransformationEvent" or event.action == "ADD"
     for obj in [*made, *event.inputs]:
-        facts = {}
-        if obj.ident.expires is not None:
-            facts["itemExpirationDate"] = obj.ident.expires.isoformat()
-        if obj in made and (event.type == "TransformationEvent" or event.action == "ADD"):
-            for name in ("itemExpirationDate", "bestBeforeDate", "lotNumber"):
-                if ilmd.get(name) and obj.ident.kind in ("unit", "lot"):
-                    facts.setdefault(
-                        "itemExpirationDate" if name == "bestBeforeDate" else name, ilmd[name]
-                    )
-        if facts:
-            table = know.units if obj.ident.kind == "unit" else know.lots
-            known = table.setdefault(obj.key, {})
-            for name, value in facts.items():
-                known.setdefault(name, value)
+        if obj.ident.kind not in ("unit", "lot"):
+            continue
+        facts = Facts(expires=obj.ident.expires)
+        if makes and obj in made:
+            facts.learn(ilmd)
+            if obj.ident.kind == "lot":
+                facts.lot = None  # a lot is its own lot
+        table = know.units if obj.ident.kind == "unit" else know.lots
+        table.setdefault(obj.key, Facts()).learn(facts)
     if event.type == "AggregationEvent" and event.action == "ADD" and event.parent is not None:
         if event.parent.sscc:
             know.contents.setdefault(event.parent.sscc, []).extend(event.objects)
@@ -473,18 +640,20 @@ def _event_ids(conn: Connection, checked: Checked, doc: dict[str, Any], raw: lis
     missing = [e for e in checked.events if not e.event_id]
     if missing:
         context = _local_context(doc.get("@context"))
-        hashes = event_hashes([raw[e.index - 1] for e in missing], context)
+        try:
+            hashes = event_hashes([raw[e.index - 1] for e in missing], context)
+        except Exception as exc:  # the hash generator's own errors (JSON-LD, its parser)
+            checked.problem(missing[0].index, "eventID", "the event has no eventID and its CBV "
+                            f"event hash cannot be computed: {str(exc)[:200]}")  # fmt: skip
+            return
         for event, event_id in zip(missing, hashes, strict=True):
             event.event_id = event_id
     ids = [e.event_id for e in checked.events]
     known: set[str] = set()
     for start in range(0, len(ids), 1000):
         chunk = ids[start : start + 1000]
-        known.update(
-            conn.execute(
-                select(epcis_events.c.event_id).where(epcis_events.c.event_id.in_(chunk))
-            ).scalars()
-        )
+        query = select(epcis_events.c.event_id).where(epcis_events.c.event_id.in_(chunk))
+        known.update(conn.execute(query).scalars())
     seen: set[str] = set()
     for event in checked.events:
         if event.event_id in known:
@@ -506,7 +675,12 @@ def _local_context(context: Any) -> list[Any]:
 
 
 def write(
-    conn: Connection, *, user: str, checked: Checked, dry_run: bool = False
+    conn: Connection,
+    *,
+    user: str,
+    checked: Checked,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Write what a checked document says, in one savepoint of the caller's transaction:
     its master data, then its events in time order. An event tracelot refuses (stock
@@ -518,7 +692,10 @@ def write(
     try:
         _write_master_data(conn, checked.know)
         effects = []
-        for event in sorted(checked.events, key=lambda e: (e.time, e.index)):
+        ordered = sorted(checked.events, key=lambda e: (e.time, e.index))
+        for done, event in enumerate(ordered, start=1):
+            if progress is not None:
+                progress(done, len(ordered))
             if event.skip:
                 effects.append(_effect(event, None, None, f"skipped: {event.skip}"))
                 continue
@@ -646,14 +823,6 @@ def _parties(side: dict[str, list[str]]) -> list[str]:
     return [uri for kind in _PARTY_TYPES for uri in side.get(kind, [])]
 
 
-def _facts(know: Knowledge, obj: Obj) -> dict[str, Any]:
-    return (know.units if obj.ident.kind == "unit" else know.lots).get(obj.key, {})
-
-
-def _date(value: Any) -> dt.date | None:
-    return dt.date.fromisoformat(str(value)[:10]) if value else None
-
-
 def _replay_object_event(
     conn: Connection, user: str, know: Knowledge, event: Event
 ) -> tuple[int | None, int | None, str]:
@@ -778,33 +947,18 @@ def _replay_object_event(
     return None, None, f"noted: tracelot has no operation for {action} {step}"
 
 
-def _receipts(know: Knowledge, objs: list[Obj], costs: dict[str, Any]) -> list[dict[str, Any]]:
+def _receipts(know: Knowledge, objs: list[Obj], costs: dict[str, Decimal]) -> list[dict[str, Any]]:
     """The receipts of what an event brings: one per item and lot (units by their own
-    expiry and supplier lot)."""
+    expiry, supplier lot and cost)."""
     groups: dict[tuple, dict[str, Any]] = {}
     for obj in objs:
-        facts = _facts(know, obj)
-        lot = obj.ident.lot or (str(facts["lotNumber"]) if facts.get("lotNumber") else None)
-        expires = _date(facts.get("itemExpirationDate"))
-        made = _date(facts.get("made"))
-        supplier_lot = facts.get("supplierLot")
-        if lot is not None and obj.ident.kind == "unit":
-            lot_facts = know.lots.get((obj.key[0], lot), {})
-            expires = expires or _date(lot_facts.get("itemExpirationDate"))
+        f = know.facts(obj)
         cost = costs.get(obj.ident.uri)
-        cost = str(cost) if isinstance(cost, int | float) else None
-        key = (obj.item, lot, expires, made, supplier_lot, cost, obj.ident.kind == "unit")
-        group = groups.setdefault(
-            key,
-            {
-                "item": obj.item,
-                "lot": lot,
-                "expires": expires,
-                "made": made,
-                "supplier_lot": supplier_lot,
-                "cost": cost,
-            },
-        )
+        key = (obj.item, f.lot, f.expires, f.made, f.supplier_lot, cost, obj.ident.kind == "unit")
+        group = groups.setdefault(key, {
+            "item": obj.item, "lot": f.lot, "expires": f.expires, "made": f.made,
+            "supplier_lot": f.supplier_lot, "cost": cost,
+        })  # fmt: skip
         if obj.ident.kind == "unit":
             group.setdefault("serials", []).append(obj.ident.serial)
         else:
@@ -881,7 +1035,7 @@ def _replay_transformation(
             "tracelot builds one output per event"
         )
     out = event.outputs[0]
-    facts = _facts(know, out)
+    facts = know.facts(out)
     consume = [o.ref if o.qty is None else f"{o.ref}={normalize(o.qty)}" for o in event.inputs]
     op = production.build(
         conn,
@@ -890,9 +1044,9 @@ def _replay_transformation(
         to=here,
         consume=consume,
         serial=out.ident.serial,
-        lot=out.ident.lot or (str(facts["lotNumber"]) if facts.get("lotNumber") else None),
+        lot=facts.lot,
         qty=out.qty,
-        expires=_date(facts.get("itemExpirationDate")),
+        expires=facts.expires,
         reference=event.reference,
         note=event.note,
         at=event.time,
@@ -939,11 +1093,8 @@ def _advance_notice(conn: Connection, know: Knowledge, event: Event) -> int:
 
 def _asn_line(conn: Connection, know: Knowledge, obj: Obj) -> dict[str, Any]:
     item = item_by_code(conn, str(obj.item))
-    facts = _facts(know, obj)
-    lot = obj.ident.lot or (str(facts["lotNumber"]) if facts.get("lotNumber") else None)
-    expires = _date(facts.get("itemExpirationDate"))
-    if lot is not None and expires is None:
-        expires = _date(know.lots.get((obj.key[0], lot), {}).get("itemExpirationDate"))
+    facts = know.facts(obj)
+    lot, expires = facts.lot, facts.expires
     if obj.ident.kind != "unit" and obj.qty is None:
         raise InvalidInput(f"{obj.ident.uri}: how many are shipped? (quantity)")
     if item.tracking == Tracking.SERIAL and obj.ident.kind != "unit":
@@ -956,7 +1107,7 @@ def _asn_line(conn: Connection, know: Knowledge, obj: Obj) -> dict[str, Any]:
         "serial": obj.ident.serial,
         "qty": Decimal(1) if obj.ident.kind == "unit" else obj.qty,
         "expires": expires,
-        "made": _date(facts.get("made")),
+        "made": facts.made,
     }
 
 
@@ -964,7 +1115,7 @@ def _partner_transformation(conn: Connection, user: str, know: Knowledge, event:
     """A partner made `outputs` from `inputs`: the units and lots are written down (the
     outputs at the SUPPLIER, to be received; the inputs consumed there) and linked, so a
     forward trace from a partner's lot reaches what tracelot received and built of it.
-    The inputs are shared out evenly among the outputs."""
+    The inputs are shared among the outputs in proportion to the outputs' quantities."""
     if not event.outputs or not event.inputs:
         raise InvalidInput("a partner's transformation names its inputs and its outputs")
     supplier = _party_of(conn, _parties(event.sources))
@@ -985,7 +1136,9 @@ def _partner_transformation(conn: Connection, user: str, know: Knowledge, event:
     children = [
         _partner_identity(conn, know, o, op_id, supplier, site, consumed) for o in event.inputs
     ]
-    share = Decimal(len(parents))
+    # each input shared among the outputs in proportion to their quantities (a unit: 1)
+    weights = [o.qty if o.qty is not None else Decimal(1) for o in event.outputs]
+    total = sum(weights, Decimal(0))
     conn.execute(
         insert(genealogy),
         [
@@ -997,13 +1150,18 @@ def _partner_transformation(conn: Connection, user: str, know: Knowledge, event:
                 "child_item_id": c[0],
                 "child_lot_id": c[1],
                 "child_unit_id": c[2],
-                "qty": Decimal(1) if c[2] is not None else (obj.qty or Decimal(0)) / share,
+                "qty": _share((obj.qty or Decimal(1)) * weight / total),
             }
-            for p in parents
+            for p, weight in zip(parents, weights, strict=True)
             for c, obj in zip(children, event.inputs, strict=True)
         ],
     )
     return op_id
+
+
+def _share(qty: Decimal) -> Decimal:
+    """A share as the ledger keeps quantities (six places), never zero."""
+    return max(qty.quantize(Decimal("0.000001")), Decimal("0.000001"))
 
 
 def _partner_identity(
@@ -1018,12 +1176,11 @@ def _partner_identity(
     """The (item, lot, unit) a partner's object is: found, or written down (a unit with
     its one line, `from_id` -> `to_id`, between virtual locations)."""
     item = item_by_code(conn, str(obj.item))
-    facts = _facts(know, obj)
-    lot_code = obj.ident.lot or (str(facts["lotNumber"]) if facts.get("lotNumber") else None)
+    facts = know.facts(obj)
     lot_id = None
-    if lot_code is not None:
-        lot_facts = know.lots.get((obj.key[0], lot_code), facts if obj.ident.kind == "lot" else {})
-        lot_id = _partner_lot(conn, item, lot_code, lot_facts, op_id, supplier)
+    if facts.lot is not None:
+        lot_facts = know.lots.get((obj.key[0], facts.lot), Facts())
+        lot_id = _partner_lot(conn, item, facts.lot, lot_facts, op_id, supplier)
     if obj.ident.kind != "unit":
         return item.id, lot_id, None
     serial = str(obj.ident.serial)
@@ -1039,8 +1196,8 @@ def _partner_identity(
             lot_id=lot_id,
             from_id=from_id,
             to_id=to_id,
-            expires=None if lot_id else _date(facts.get("itemExpirationDate")),
-            made=_date(facts.get("made")),
+            expires=None if lot_id else facts.expires,
+            made=facts.made,
             supplier_id=supplier.id if supplier else None,
             supplier_lot=None,
             unit_cost=item.standard_cost,
@@ -1055,7 +1212,7 @@ def _partner_identity(
 
 
 def _partner_lot(
-    conn: Connection, item: Row, code: str, facts: dict[str, Any], op_id: int, supplier: Row | None
+    conn: Connection, item: Row, code: str, facts: Facts, op_id: int, supplier: Row | None
 ) -> int:
     row = conn.execute(
         select(lots.c.id).where(lots.c.item_id == item.id, lots.c.code == code)
@@ -1067,10 +1224,10 @@ def _partner_lot(
         .values(
             item_id=item.id,
             code=code,
-            expires=_date(facts.get("itemExpirationDate")),
-            made=_date(facts.get("made")),
+            expires=facts.expires,
+            made=facts.made,
             supplier_id=supplier.id if supplier else None,
-            supplier_lot=code,
+            supplier_lot=facts.supplier_lot or code,
             unit_cost=item.standard_cost,
             created_op_id=op_id,
         )
@@ -1084,10 +1241,10 @@ def _partner_lot(
 def find_asn(conn: Connection, text: str | int) -> Row:
     """An ASN by its number, or by a scan of its pallet's SSCC."""
     value = str(text).strip()
-    if value.isdigit() and len(value) < 10:
+    if value.isascii() and value.isdigit() and len(value) < 10:
         row = conn.execute(select(asns).where(asns.c.id == int(value))).first()
     else:
-        sscc = value if value.isdigit() and len(value) == 18 else None
+        sscc = value if value.isascii() and value.isdigit() and len(value) == 18 else None
         if sscc is None:
             try:
                 sscc = parse_scan(value).sscc
@@ -1167,6 +1324,12 @@ def receive_asn(
     row = find_asn(conn, asn)
     if row.status != "open":
         raise NotAvailable(f"ASN {row.id} was received already (operation {row.received_op_id})")
+    # claimed first: of two clerks receiving it at once, one does (the other is refused)
+    claimed = conn.execute(
+        update(asns).where(asns.c.id == row.id, asns.c.status == "open").values(status="received")
+    )
+    if claimed.rowcount != 1:
+        raise Conflict(f"ASN {row.id} is being received by someone else: it was received already")
     supplier = conn.execute(select(parties).where(parties.c.id == row.supplier_id)).first()
     groups: dict[tuple, dict[str, Any]] = {}
     query = (
@@ -1196,9 +1359,5 @@ def receive_asn(
         )
         for group in groups.values()
     ]
-    conn.execute(
-        update(asns)
-        .where(asns.c.id == row.id, asns.c.status == "open")
-        .values(status="received", received_op_id=done[0].id)
-    )
+    conn.execute(update(asns).where(asns.c.id == row.id).values(received_op_id=done[0].id))
     return done

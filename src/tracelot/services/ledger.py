@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -46,6 +47,21 @@ class Line:
 
 def now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def start_of(day: dt.date) -> dt.datetime:
+    """The first moment of a day (UTC)."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+def in_days(query: Any, start: dt.date | None, end: dt.date | None) -> Any:
+    """`query` (which has the operations) limited to operations from `start` to `end`
+    (whole days, either open)."""
+    if start is not None:
+        query = query.where(operations.c.occurred_at >= start_of(start))
+    if end is not None and end < dt.date.max:
+        query = query.where(operations.c.occurred_at < start_of(end + dt.timedelta(days=1)))
+    return query
 
 
 def new_operation(

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
@@ -131,6 +131,17 @@ def receive(
                     f" and {len(refused) - 10} more" if len(refused) > 10 else ""
                 )
                 raise AlreadyExists(f"item {item_row.code} already has serial {shown}") from None
+            # they come in at this receipt's cost and supplier (and its dates, if it has
+            # no lot); the lot the supplier's events gave them stays theirs
+            found = {"unit_cost": unit_cost, "supplier_id": party.id if party else None,
+                     "expires": None if lot_row is not None else expiry,
+                     "made": None if lot_row is not None else made_date}  # fmt: skip
+            changes = {k: v for k, v in found.items() if v is not None}
+            ids = [u.id for u in announced.values()]
+            if changes:
+                for start in range(0, len(ids), 5_000):
+                    chunk = ids[start : start + 5_000]
+                    conn.execute(update(units).where(units.c.id.in_(chunk)).values(**changes))
             post(conn, op_id, [
                 Line(item_row.id, source.id, dest.id, Decimal(1), lot_id=u.lot_id, unit_id=u.id)
                 for u in announced.values()

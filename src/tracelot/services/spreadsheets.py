@@ -37,6 +37,7 @@ from tracelot.domain.values import (
     parse_qty,
 )
 from tracelot.services import catalog, receiving
+from tracelot.services.ledger import in_days
 from tracelot.services.tabular import csv_lines, csv_value
 from tracelot.store.bulk import existing_serials
 from tracelot.store.tables import cost_layers, items, locations, lots, parties, units
@@ -619,10 +620,7 @@ def _ledger(
         .join(dst, dst.c.id == moves.c.to_location_id)
         .order_by(moves.c.id)
     )  # fmt: skip
-    if start is not None:
-        query = query.where(operations.c.occurred_at >= _midnight(start))
-    if end is not None:
-        query = query.where(operations.c.occurred_at < _midnight(end + dt.timedelta(days=1)))
+    query = in_days(query, start, end)
     return LEDGER_COLUMNS, (
         {"operation": r.id, "kind": r.kind, "occurred_at": r.occurred_at,
          "user": r.user_name, "reference": r.reference, "item": r.item, "lot": r.lot,
@@ -630,10 +628,6 @@ def _ledger(
          "value": r.value}
         for r in conn.execute(query)
     )  # fmt: skip
-
-
-def _midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
 def render(columns: Sequence[str], rows: Iterable[dict[str, Any]], fmt: str) -> bytes:
