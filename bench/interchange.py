@@ -90,7 +90,7 @@ def run_epcis(ctx: Context) -> None:
     same services, with every event checked first) in the same run."""
     import json
 
-    serials, lots, builds = (1_000, 50, 200) if ctx.quick else (10_000, 500, 2_000)
+    serials, lots, builds = (1_000, 50, 200) if ctx.quick else (5_000, 250, 1_000)
     path, tl = fresh(ctx, "epcis_source")
     made_s, _ = once(lambda: _world(tl, serials, lots, builds))
     export_s, document = once(lambda: tl.epcis_export())

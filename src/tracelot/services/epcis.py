@@ -661,6 +661,18 @@ def set_event_ids(events: list[dict[str, Any]]) -> None:
         event["eventID"] = event_id
 
 
+def _to_millisecond(text: Any) -> Any:
+    try:
+        moment = dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return text  # the generator says what is wrong with it
+    if moment.tzinfo is None:
+        return text
+    micro = round(moment.microsecond, -3)  # as the generator rounds, with the carry
+    moment = moment.replace(microsecond=0) + dt.timedelta(microseconds=micro)
+    return _timestamp(moment)
+
+
 def event_hashes(events: list[dict[str, Any]], context: list[Any] = CONTEXT) -> list[str]:
     """The CBV 2.0 event hash of each event (as the hash generator computes it)."""
     from epcis_event_hash_generator import hash_generator, json_to_py
@@ -669,6 +681,9 @@ def event_hashes(events: list[dict[str, Any]], context: list[Any] = CONTEXT) -> 
     if not events:
         return []
     jsonld.set_document_loader(_load_context)  # after the package set its own (online) one
+    # the hash is of the time in milliseconds; the generator's own rounding fails on a
+    # time within half a millisecond of the next second, so it gets it rounded already
+    events = [{**e, "eventTime": _to_millisecond(e["eventTime"])} for e in events]
     document = {"@context": context, "epcisBody": {"eventList": events}}
     parsed = json_to_py.event_list_from_epcis_document_json(json.loads(json.dumps(document)))
     prehashes = hash_generator.derive_prehashes_from_events(parsed)
