@@ -1,5 +1,6 @@
 # tracelot: the commands a newcomer needs.
-#   make run    set up, load the demo into SQLite (demo/tracelot.db) and show it around
+#   make run    set up, load the demo into SQLite (demo/tracelot.db), show it around, and
+#               serve the web pages on it (http://127.0.0.1:8000/, the login printed)
 #   make test   set up and run the whole test suite (SQLite; PostgreSQL with
 #               TRACELOT_TEST_DATABASE_URL set, or `make test-pg` for a throwaway server)
 
@@ -8,8 +9,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := demo/tracelot.db
 PYTEST_ARGS ?= -n 2
+# the web pages' JavaScript, from the npm registry (package-lock.json), served by tracelot
+VENDOR := src/tracelot/web/static/vendor
 
-.PHONY: run test test-pg lint bench clean
+.PHONY: run test test-pg lint bench screenshots assets clean
 
 $(BIN)/tracelot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +20,25 @@ $(BIN)/tracelot: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-run: $(BIN)/tracelot
+$(VENDOR)/htmx.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@mkdir -p $(VENDOR)
+	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	touch $@
+
+assets: $(VENDOR)/htmx.min.js
+
+run: $(BIN)/tracelot assets
 	@mkdir -p demo
 	@rm -f $(DEMO) $(DEMO)-wal $(DEMO)-shm
 	$(BIN)/tracelot --db sqlite:///$(DEMO) demo
 	@TRACELOT_DATABASE_URL=sqlite:///$(DEMO) ./scripts/tour
+	@echo
+	@$(BIN)/tracelot --db sqlite:///$(DEMO) init
+	@echo "The web pages: http://127.0.0.1:8000/ (user admin, the password above). Ctrl-C stops."
+	$(BIN)/tracelot --db sqlite:///$(DEMO) serve
 
-test: $(BIN)/tracelot
+test: $(BIN)/tracelot assets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
@@ -35,8 +50,11 @@ lint: $(BIN)/tracelot
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+screenshots: $(BIN)/tracelot assets
+	TRACELOT_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -n 0 tests/test_web.py
+
 bench: $(BIN)/tracelot
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) demo build *.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) demo build *.egg-info .pytest_cache .ruff_cache .hypothesis node_modules $(VENDOR)

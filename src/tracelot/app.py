@@ -677,6 +677,10 @@ class Tracelot:
         """What a scan (or a code typed by hand) names, where that is, what is wrong."""
         return self._run(scanning.identify, write=False, text=scan)
 
+    def recent_operations(self, *, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest operations, newest first."""
+        return self._run(inquiry.recent_operations, write=False, limit=limit)
+
     def history(self, ref: str) -> list[dict[str, Any]]:
         """The timeline of a unit, lot or item."""
         return self._run(inquiry.history, write=False, ref=ref)
@@ -735,6 +739,11 @@ class Tracelot:
     def recall_extend(self, recall_id: int, *refs: str) -> dict[str, Any]:
         """Add references to an open recall's scope."""
         return self._op(recalling.extend_recall, recall_id=recall_id, refs=list(refs))
+
+    def recall_preview(self, **scope: Any) -> dict[str, Any]:
+        """What `recall_open` of this scope would list and whom it would notify (nothing
+        is written)."""
+        return self._run(recalling.preview, write=False, **scope)
 
     def recall_mark(self, recall_id: int, ref: str, *, disposition: str,
                     note: str | None = None) -> dict[str, Any]:  # fmt: skip

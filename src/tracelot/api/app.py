@@ -67,6 +67,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     for router in api_routers():
         app.include_router(router, prefix=API, dependencies=[Depends(refuse_nul)])
+    from tracelot.web import pages
+
+    pages.install(app)  # the web pages, on the same users and sessions
     return app
 
 

@@ -504,3 +504,18 @@ def history(conn: Connection, ref: str) -> list[Row]:
                      "reference": op.reference, "note": op.note}
                 )  # fmt: skip
     return sorted(rows, key=lambda row: (row["at"], row["operation"]))
+
+
+def recent_operations(conn: Connection, *, limit: int = 20) -> list[dict[str, Any]]:
+    """The latest operations, newest first: what, when, who, for whom."""
+    query = (
+        select(operations, parties.c.code.label("party"))
+        .outerjoin(parties, parties.c.id == operations.c.party_id)
+        .order_by(operations.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        {"operation": r.id, "kind": r.kind, "at": r.occurred_at, "user": r.user_name,
+         "reference": r.reference, "party": r.party, "note": r.note}
+        for r in conn.execute(query)
+    ]  # fmt: skip

@@ -521,3 +521,43 @@ def notify_list(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ),
         key=lambda r: (r["customer"], r["item"], r["serial"] or "", r["lot"] or ""),
     )  # fmt: skip
+
+
+def preview(
+    conn: Connection,
+    *,
+    refs: list[str] | None = None,
+    supplier: str | None = None,
+    supplier_lot: str | None = None,
+    item: str | None = None,
+    serials: str | None = None,
+    made_between: tuple[str, str] | None = None,
+) -> dict[str, Any]:
+    """What a recall of this scope would list and whom it would notify, read without
+    writing anything (a recall's number is taken only when it opens)."""
+    roots = _scope_roots(conn, refs, supplier, supplier_lot, item, serials, made_between)
+    same = conn.execute(
+        select(recalls.c.id).where(
+            recalls.c.status == "open", recalls.c.roots == _roots_text(roots)
+        )
+    ).first()
+    if same is not None:
+        raise AlreadyExists(f"recall {same.id} is already open for this scope")
+    result = trace_keys(conn, "forward", roots, current_only=True)
+    rows, seen = [], set()
+    for key, row in zip(result.affected_keys, result.affected, strict=True):
+        identity = (key, row["status"], row["location"], row["customer"])
+        if identity in seen:
+            continue
+        seen.add(identity)
+        rows.append({**row, "disposition": None, "needs_action": row["status"] in NEEDS_ACTION})
+    return {
+        "recall": None,
+        "status": "preview",
+        "affected": len(rows),
+        "open": sum(1 for r in rows if r["needs_action"]),
+        "by_status": dict(Counter(r["status"] for r in rows)),
+        "by_disposition": {},
+        "items": rows,
+        "notify": notify_list(rows),
+    }

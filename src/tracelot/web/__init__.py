@@ -1,0 +1,1 @@
+"""The web pages (server-rendered, htmx-enhanced) on top of the same services."""

@@ -1,0 +1,655 @@
+"""The web pages: server-rendered (Jinja2), made quicker by htmx where it is there, and
+usable without it (every form posts and gets a whole page). They call the same
+`Tracelot` as the API and the command line, as the logged-in user; the session is the
+API's (a cookie and its CSRF token), and the role decides what a page shows and what
+the server does: a page or a button a role may not use is not shown, and is refused.
+"""
+
+from __future__ import annotations
+
+import hmac
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from tracelot.api.deps import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, User
+from tracelot.api.keys import csrf_token
+from tracelot.app import Tracelot
+from tracelot.domain.errors import TooManyAttempts, TracelotError, Unauthenticated
+from tracelot.domain.roles import may
+from tracelot.services import charts, scan_batch
+from tracelot.services.trace_graph import trace_graph
+from tracelot.services.users import SESSION_HOURS
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _number(value: Any) -> str:
+    """A quantity as people write it: 12, 2.5 (exact, without trailing zeros)."""
+    if value is None:
+        return ""
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M") if hasattr(value, "strftime") else str(value or "")
+
+
+def _cell(value: Any) -> str:
+    """A report's cell: numbers exact, times to the minute, yes or no, lists joined."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float | Decimal):
+        return _number(value)
+    if hasattr(value, "hour"):
+        return _when(value)
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    return str(value)
+
+
+templates.env.filters["num"] = _number
+templates.env.filters["when"] = _when
+templates.env.filters["cell"] = _cell
+router = APIRouter(include_in_schema=False)
+
+#: the scan-first forms: what the list becomes, who may use it, what else it asks
+SCAN_FORMS = {
+    "receive": ("Receive", "operate", "Received into (location)"),
+    "move-to": ("Move", "operate", "Move to (location)"),
+    "ship-to": ("Ship", "operate", "Ship to (customer)"),
+    "consume-into": ("Build", "operate", "Built at (location)"),
+}
+#: the menu: (path, label, capability)
+MENU = [
+    ("/", "Dashboard", "read"),
+    ("/items", "Items", "read"),
+    ("/trace", "Trace", "read"),
+    ("/recalls", "Recalls", "read"),
+    ("/reports", "Reports", "read"),
+    *((f"/scan/{mode}", label, cap) for mode, (label, cap, _) in SCAN_FORMS.items()),
+    ("/do/return", "Return", "operate"),
+    ("/do/scrap", "Scrap", "operate"),
+    ("/do/adjust", "Count", "operate"),
+    ("/locations", "Locations", "read"),
+    ("/parties", "Parties", "read"),
+    ("/labels", "Labels", "read"),
+    ("/admin", "Admin", "admin"),
+]
+
+
+class LoginRequired(Exception):
+    """No valid session: the page sends the user to log in."""
+
+
+class Refused(Exception):
+    """The user's role may not use this page."""
+
+
+def _session(request: Request) -> tuple[Any, str] | None:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    row = request.app.state.tracelot.user_of_token(cookie)
+    if row is None or row.kind != "session":
+        return None
+    return row, cookie
+
+
+def _user(request: Request) -> User:
+    """The logged-in user; a change must carry the session's CSRF token (a header from
+    htmx, or the form's `csrf` field), else it is refused."""
+    found = _session(request)
+    if found is None:
+        raise LoginRequired
+    row, cookie = found
+    request.state.csrf = csrf_token(request.app.state.secret, cookie)
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER) or request.state.form_csrf
+        if not hmac.compare_digest(str(sent).encode(), request.state.csrf.encode()):
+            raise Refused("this form is out of date: load the page again")
+    return User(row.id, row.name, row.role)
+
+
+async def _read_form(request: Request) -> None:
+    request.state.form_csrf = ""
+    if request.method not in SAFE_METHODS:
+        form = await request.form()
+        request.state.form_csrf = str(form.get("csrf", ""))
+
+
+def _allowed(capability: str):  # noqa: ANN202
+    async def check(request: Request) -> User:
+        await _read_form(request)
+        user = _user(request)
+        if not may(user.role, capability):
+            raise Refused(f"your role ({user.role}) may not use this page")
+        return user
+
+    return check
+
+
+Reader = Annotated[User, Depends(_allowed("read"))]
+Operator = Annotated[User, Depends(_allowed("operate"))]
+
+
+def _db(request: Request, user: User) -> Tracelot:
+    return request.app.state.tracelot.acting_as(user.name)
+
+
+def page(request: Request, user: User | None, template: str, status: int = 200, **context: Any):  # noqa: ANN201
+    """A page (or, for htmx asking for part of one, the partial template)."""
+    menu = [(path, label) for path, label, cap in MENU if user and may(user.role, cap)]
+    return templates.TemplateResponse(
+        request,
+        template,
+        {"user": user, "menu": menu, "csrf": getattr(request.state, "csrf", ""), **context},
+        status_code=status,
+    )
+
+
+def install(app: Any) -> None:
+    """Add the pages, their static files and their error pages to the app."""
+    from fastapi.staticfiles import StaticFiles
+
+    app.include_router(router)
+    app.mount("/assets", StaticFiles(directory=HERE / "static"), name="assets")
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> Response:
+        found = _session(request)
+        user = User(found[0].id, found[0].name, found[0].role) if found else None
+        return page(request, user, "error.html", status=403, message=str(exc))
+
+
+# -- logging in -----------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:  # noqa: A002
+    return page(request, None, "login.html", next=_local(next), error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    name: Annotated[str, Form(max_length=64)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form()] = "/",  # noqa: A002
+) -> Response:
+    address = request.client.host if request.client else "unknown"
+    try:
+        made = request.app.state.tracelot.login(name, password, address=address)
+    except (Unauthenticated, TooManyAttempts) as exc:
+        return page(request, None, "login.html", status=401, next=_local(next), error=str(exc))
+    response = RedirectResponse(_local(next), status_code=303)
+    secure = request.url.scheme == "https"
+    response.set_cookie(SESSION_COOKIE, made["token"], max_age=SESSION_HOURS * 3600,
+                        httponly=True, samesite="lax", secure=secure)  # fmt: skip
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, user: Reader) -> Response:
+    request.app.state.tracelot.logout(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="lax")
+    return response
+
+
+def _local(target: str) -> str:
+    """Only a path of this site to go to after logging in (no open redirect)."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+# -- reading --------------------------------------------------------------------------
+
+
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, user: Reader) -> Response:
+    db = _db(request, user)
+    turnover = db.turnover()
+    reorder = db.reorder()
+    expiring = db.expiring(within_days=30)
+    chart = charts.turnover_chart(turnover, top=10, fmt="svg").decode()
+    return page(
+        request, user, "dashboard.html",
+        value=db.valuation()["total"], turnover=turnover,
+        due=[r for r in reorder["rows"] if r.get("due")], expiring=expiring,
+        holds=db.holds(), recalls=[r for r in db.recalls() if r["status"] == "open"],
+        recent=db.recent_operations(limit=12), chart=_inline_svg(chart),
+    )  # fmt: skip
+
+
+def _inline_svg(svg: str) -> str:
+    """An SVG document as markup to put in a page (without its XML prologue)."""
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+@router.get("/items", response_class=HTMLResponse)
+def items(
+    request: Request,
+    user: Reader,
+    q: Annotated[str, Query(max_length=100)] = "",
+    sort: Annotated[str, Query(pattern="^(code|name|tracking|category)$")] = "code",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Response:
+    rows = _db(request, user).items()
+    if q:
+        needle = q.lower()
+        rows = [r for r in rows if needle in r["code"].lower() or needle in r["name"].lower()]
+    rows.sort(key=lambda r: str(r.get(sort) or ""))
+    return page(request, user, "items.html", rows=rows[offset : offset + limit], total=len(rows),
+                q=q, sort=sort, offset=offset, limit=limit)  # fmt: skip
+
+
+@router.get("/items/{code}", response_class=HTMLResponse)
+def item(request: Request, user: Reader, code: str) -> Response:
+    db = _db(request, user)
+    try:
+        found = db.item(code)
+        stock = db.stock(item=code)
+    except TracelotError as exc:
+        return page(request, user, "error.html", status=404, message=str(exc))
+    return page(request, user, "item.html", item=found, stock=stock)
+
+
+@router.get("/units/{item}/{serial}", response_class=HTMLResponse)
+def unit(request: Request, user: Reader, item: str, serial: str) -> Response:
+    return _thing(request, user, f"{item}:{serial}")
+
+
+@router.get("/lots/{item}/{lot}", response_class=HTMLResponse)
+def lot(request: Request, user: Reader, item: str, lot: str) -> Response:
+    return _thing(request, user, f"{item}@{lot}")
+
+
+def _thing(request: Request, user: User, ref: str) -> Response:
+    """A unit's or lot's page: where it is, its status and holds, its history, and its
+    genealogy both ways as pictures."""
+    db = _db(request, user)
+    try:
+        places = db.where(ref)
+        history = db.history(ref)
+        backward, forward = db.trace_backward(ref), db.trace_forward(ref)
+    except TracelotError as exc:
+        return page(request, user, "error.html", status=404, message=str(exc))
+    pictures = {
+        name: _inline_svg(trace_graph(result).pipe(format="svg").decode())
+        for name, result in (("backward", backward), ("forward", forward))
+        if (result.roots and result.roots[0].to_dict("x").get("x"))
+    }
+    return page(request, user, "thing.html", ref=ref, places=places, history=history,
+                backward=backward.to_dict(), forward=forward.to_dict(),
+                pictures=pictures)  # fmt: skip
+
+
+@router.get("/trace", response_class=HTMLResponse)
+def trace(
+    request: Request,
+    user: Reader,
+    ref: Annotated[str, Query(max_length=500)] = "",
+    direction: Annotated[str, Query(pattern="^(forward|backward)$")] = "forward",
+) -> Response:
+    result, picture, error = None, None, None
+    if ref:
+        db = _db(request, user)
+        try:
+            found = db.trace_forward(ref) if direction == "forward" else db.trace_backward(ref)
+        except TracelotError as exc:
+            error = str(exc)
+        else:
+            result = found.to_dict()
+            picture = _inline_svg(trace_graph(found).pipe(format="svg").decode())
+    return page(request, user, "trace.html", ref=ref, direction=direction, result=result,
+                picture=picture, error=error)  # fmt: skip
+
+
+# -- scan-first forms -------------------------------------------------------------------
+
+
+def _scan_form(mode: str) -> tuple[str, str, str]:
+    if mode not in SCAN_FORMS:
+        raise Refused(f"no such form: {mode}")
+    return SCAN_FORMS[mode]
+
+
+def _batch(db: Tracelot, mode: str, scans: list[str]) -> list[scan_batch.Entry]:
+    """The list as it stands: each earlier scan accepted again, in order."""
+    batch: list[scan_batch.Entry] = []
+    for text in scans:
+        batch.append(db.scan_accept(mode, text, batch))
+    return batch
+
+
+@router.get("/scan/{mode}", response_class=HTMLResponse)
+def scan_page(request: Request, user: Operator, mode: str) -> Response:
+    title, _, where = _scan_form(mode)
+    return page(request, user, "scan.html", mode=mode, title=title, where=where, batch=[],
+                scans=[], error=None, done=None, target="", to="")  # fmt: skip
+
+
+@router.post("/scan/{mode}", response_class=HTMLResponse)
+def scan_step(
+    request: Request,
+    user: Operator,
+    mode: str,
+    scans: Annotated[list[str], Form()] = [],  # noqa: B006
+    scan: Annotated[str, Form(max_length=2000)] = "",
+    action: Annotated[str, Form(pattern="^(add|undo|commit|clear)$")] = "add",
+    to: Annotated[str, Form(max_length=200)] = "",
+    target: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """One step of a scan-first form: add a scan (refused with its reason, the list
+    kept), undo the last one, or commit the list as one operation."""
+    title, _, where = _scan_form(mode)
+    db = _db(request, user)
+    error, done = None, None
+    batch = _batch(db, mode, scans)
+    if action == "undo" and scans:
+        scans, batch = scans[:-1], batch[:-1]
+    elif action == "clear":
+        scans, batch = [], []
+    elif action == "add" and scan.strip():
+        try:
+            batch.append(db.scan_accept(mode, scan.strip(), batch))
+            scans = [*scans, scan.strip()]
+        except TracelotError as exc:
+            error = f"{scan.strip()}: {exc}"
+    elif action == "commit":
+        try:
+            done = db.scan_commit(mode, batch, to=to or None, target=target or None)
+            scans, batch = [], []
+        except TracelotError as exc:
+            error = str(exc)
+    name = "scan_list.html" if request.headers.get("HX-Request") else "scan.html"
+    return page(request, user, name, mode=mode, title=title, where=where, batch=batch,
+                scans=scans, error=error, done=done, target=target, to=to)  # fmt: skip
+
+
+# -- recalls ----------------------------------------------------------------------------
+
+Quality = Annotated[User, Depends(_allowed("quality"))]
+DISPOSITIONS = ("located", "returned", "reworked", "scrapped", "cleared")
+
+
+def _scope(kind: str, refs: str, supplier: str, supplier_lot: str, item: str, serials: str,
+           made_from: str, made_to: str) -> dict[str, Any]:  # fmt: skip
+    """A recall's scope from the wizard's fields (one kind of scope at a time)."""
+    if kind == "refs":
+        return {"refs": [r for r in refs.replace(",", " ").split() if r]}
+    if kind == "supplier-lot":
+        return {"supplier": supplier or None, "supplier_lot": supplier_lot or None}
+    if kind == "serials":
+        return {"item": item or None, "serials": serials or None}
+    return {"item": item or None, "made_between": (made_from, made_to)}
+
+
+@router.get("/recalls", response_class=HTMLResponse)
+def recalls(request: Request, user: Reader) -> Response:
+    return page(request, user, "recalls.html", rows=_db(request, user).recalls(),
+                may_open=may(user.role, "quality"))  # fmt: skip
+
+
+@router.get("/recalls/new", response_class=HTMLResponse)
+def recall_wizard(request: Request, user: Quality) -> Response:
+    return page(request, user, "recall_new.html", form={"kind": "refs"}, preview=None, error=None)
+
+
+@router.post("/recalls/new", response_class=HTMLResponse)
+def recall_wizard_step(
+    request: Request,
+    user: Quality,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    kind: Annotated[str, Form(pattern="^(refs|supplier-lot|serials|made)$")] = "refs",
+    refs: Annotated[str, Form(max_length=20_000)] = "",
+    supplier: Annotated[str, Form(max_length=64)] = "",
+    supplier_lot: Annotated[str, Form(max_length=64)] = "",
+    item: Annotated[str, Form(max_length=64)] = "",
+    serials: Annotated[str, Form(max_length=2000)] = "",
+    made_from: Annotated[str, Form(max_length=10)] = "",
+    made_to: Annotated[str, Form(max_length=10)] = "",
+    quarantine: Annotated[str, Form(max_length=64)] = "",
+    action: Annotated[str, Form(pattern="^(preview|open)$")] = "preview",
+) -> Response:
+    """Choose a scope, preview what it reaches (counts, customers), then open it."""
+    form = {"reason": reason, "kind": kind, "refs": refs, "supplier": supplier,
+            "supplier_lot": supplier_lot, "item": item, "serials": serials,
+            "made_from": made_from, "made_to": made_to, "quarantine": quarantine}  # fmt: skip
+    scope = _scope(kind, refs, supplier, supplier_lot, item, serials, made_from, made_to)
+    db = _db(request, user)
+    try:
+        if action == "open":
+            opened = db.recall_open(reason=reason, quarantine=quarantine or None, **scope)
+            return RedirectResponse(f"/recalls/{opened['recall']}", status_code=303)
+        shown = db.recall_preview(**scope)
+    except TracelotError as exc:
+        return page(request, user, "recall_new.html", status=422, form=form, preview=None,
+                    error=str(exc))  # fmt: skip
+    return page(request, user, "recall_new.html", form=form, preview=shown, error=None)
+
+
+@router.get("/recalls/{recall_id}", response_class=HTMLResponse)
+def recall_page(request: Request, user: Reader, recall_id: int) -> Response:
+    try:
+        shown = _db(request, user).recall(recall_id)
+    except TracelotError as exc:
+        return page(request, user, "error.html", status=404, message=str(exc))
+    return page(request, user, "recall.html", recall=shown, dispositions=DISPOSITIONS,
+                may_mark=may(user.role, "quality"), error=None)  # fmt: skip
+
+
+@router.post("/recalls/{recall_id}/mark", response_class=HTMLResponse)
+def recall_mark(
+    request: Request,
+    user: Quality,
+    recall_id: int,
+    ref: Annotated[str, Form(max_length=200)],
+    disposition: Annotated[str, Form(max_length=16)],
+) -> Response:
+    db = _db(request, user)
+    try:
+        db.recall_mark(recall_id, ref, disposition=disposition)
+    except TracelotError as exc:
+        shown = db.recall(recall_id)
+        return page(request, user, "recall.html", status=422, recall=shown,
+                    dispositions=DISPOSITIONS, may_mark=True, error=str(exc))  # fmt: skip
+    return RedirectResponse(f"/recalls/{recall_id}", status_code=303)
+
+
+# -- reports ----------------------------------------------------------------------------
+
+REPORTS = ("turnover", "reorder", "expiring", "excess", "abc")
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports(request: Request, user: Reader) -> Response:
+    return RedirectResponse("/reports/turnover", status_code=303)
+
+
+@router.get("/reports/{name}", response_class=HTMLResponse)
+def report(request: Request, user: Reader, name: str) -> Response:
+    """A report as a table, with its chart where it has one, and its CSV to download."""
+    if name not in REPORTS:
+        raise Refused(f"no such report: {name}")
+    db = _db(request, user)
+    chart = None
+    if name == "turnover":
+        found = db.turnover()
+        chart = charts.turnover_chart(found, top=15, fmt="svg")
+    elif name == "reorder":
+        found = db.reorder()
+    elif name == "expiring":
+        found = db.expiring(within_days=60)
+        if found["rows"]:
+            chart = charts.expiry_calendar(found, fmt="svg")
+    elif name == "excess":
+        found = db.excess()
+    else:
+        found = db.abc()
+        if found["rows"]:
+            chart = charts.abc_chart(found, fmt="svg")
+    rows = found["rows"]
+    columns = [c for c in (rows[0].keys() if rows else []) if not c.endswith("_name")]
+    return page(request, user, "report.html", name=name, reports=REPORTS, rows=rows,
+                columns=columns, chart=_inline_svg(chart.decode()) if chart else None,
+                may_plan=may(user.role, "plan"), created=None)  # fmt: skip
+
+
+@router.post("/reports/reorder/purchase-orders", response_class=HTMLResponse)
+def draft_orders(request: Request, user: Annotated[User, Depends(_allowed("plan"))]) -> Response:
+    """Draft purchase orders from the reorder suggestions (one per supplier)."""
+    db = _db(request, user)
+    found = db.reorder(create_po=True)
+    rows = found["rows"]
+    columns = [c for c in (rows[0].keys() if rows else []) if not c.endswith("_name")]
+    return page(request, user, "report.html", name="reorder", reports=REPORTS, rows=rows,
+                columns=columns, chart=None, may_plan=True,
+                created=found.get("created"))  # fmt: skip
+
+
+# -- locations, parties, labels -----------------------------------------------------------
+
+
+@router.get("/locations", response_class=HTMLResponse)
+def locations(request: Request, user: Reader) -> Response:
+    rows = sorted(_db(request, user).locations(), key=lambda r: r["location_path"])
+    return page(request, user, "locations.html", rows=rows)
+
+
+@router.get("/parties", response_class=HTMLResponse)
+def parties(request: Request, user: Reader) -> Response:
+    return page(request, user, "parties.html", rows=_db(request, user).parties())
+
+
+@router.get("/labels", response_class=HTMLResponse)
+def labels_page(request: Request, user: Reader, refs: str = "") -> Response:
+    return page(request, user, "labels.html", refs=refs, error=None)
+
+
+@router.post("/labels")
+def labels(
+    request: Request,
+    user: Reader,
+    refs: Annotated[str, Form(max_length=100_000)],
+    layout: Annotated[str, Form(pattern="^(single|sheet)$")] = "single",
+    size: Annotated[str, Form(max_length=20)] = "50x25mm",
+) -> Response:
+    """Labels of the units, lots and locations named (or scanned), as a PDF."""
+    names = [r for r in refs.replace(",", " ").split() if r]
+    try:
+        pdf = _db(request, user).label_pdf(names, layout=layout, size=size)
+    except TracelotError as exc:
+        return page(request, user, "labels.html", status=422, refs=refs, error=str(exc))
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": 'inline; filename="labels.pdf"'})  # fmt: skip
+
+
+# -- one-reference operations: return, scrap, count ------------------------------------------
+
+SINGLE_FORMS = {
+    "return": ("Return from a customer", ["ref", "customer", "to", "qty"]),
+    "scrap": ("Scrap", ["ref", "reason", "qty", "from"]),
+    "adjust": ("Count (adjust the stock)", ["item", "lot", "at", "counted"]),
+}
+
+
+@router.get("/do/{kind}", response_class=HTMLResponse)
+def single_form(request: Request, user: Operator, kind: str) -> Response:
+    if kind not in SINGLE_FORMS:
+        raise Refused(f"no such form: {kind}")
+    title, fields = SINGLE_FORMS[kind]
+    return page(request, user, "single.html", kind=kind, title=title, fields=fields, values={},
+                error=None, done=None)  # fmt: skip
+
+
+@router.post("/do/{kind}", response_class=HTMLResponse)
+async def single_operation(request: Request, user: Operator, kind: str) -> Response:
+    """Return, scrap or count one unit, lot or item (its reference scanned or typed)."""
+    if kind not in SINGLE_FORMS:
+        raise Refused(f"no such form: {kind}")
+    title, fields = SINGLE_FORMS[kind]
+    form = await request.form()
+    values = {f: str(form.get(f, ""))[:2000].strip() for f in fields}
+    db = _db(request, user)
+    got = {k: v or None for k, v in values.items()}
+    try:
+        if kind == "return":
+            done = db.return_(got["ref"] or "", from_customer=got["customer"] or "",
+                              to=got["to"] or "", qty=got["qty"])  # fmt: skip
+        elif kind == "scrap":
+            done = db.scrap(got["ref"] or "", reason=got["reason"] or "", qty=got["qty"],
+                            from_=got["from"])  # fmt: skip
+        else:
+            done = db.adjust(got["item"] or "", at_location=got["at"] or "",
+                             counted=got["counted"] or "", lot=got["lot"])  # fmt: skip
+    except TracelotError as exc:
+        return page(request, user, "single.html", status=422, kind=kind, title=title,
+                    fields=fields, values=values, error=str(exc), done=None)  # fmt: skip
+    return page(request, user, "single.html", kind=kind, title=title, fields=fields, values={},
+                error=None, done=done or "the count matched: nothing to record")  # fmt: skip
+
+
+# -- admin: users and tokens --------------------------------------------------------------
+
+Admin = Annotated[User, Depends(_allowed("admin"))]
+
+
+@router.get("/admin", response_class=HTMLResponse)
+def admin(request: Request, user: Admin) -> Response:
+    return _admin_page(request, user)
+
+
+def _admin_page(request: Request, user: User, status: int = 200, **extra: Any) -> Response:
+    db = _db(request, user)
+    from tracelot.domain.roles import ROLES
+
+    return page(request, user, "admin.html", status=status, users=db.users(), tokens=db.tokens(),
+                roles=ROLES, **{"error": None, "made": None, **extra})  # fmt: skip
+
+
+@router.post("/admin", response_class=HTMLResponse)
+async def admin_change(request: Request, user: Admin) -> Response:
+    """Add a user, change a role, disable a user, create or revoke a token."""
+    form = await request.form()
+    action, name = str(form.get("action", "")), str(form.get("name", "")).strip()[:64]
+    db = _db(request, user)
+    made = None
+    try:
+        if action == "add-user":
+            db.add_user(name, role=str(form.get("role", "viewer")),
+                        password=str(form.get("password") or "") or None)  # fmt: skip
+        elif action == "set-role":
+            db.set_role(name, str(form.get("role", "")))
+        elif action == "disable":
+            db.disable_user(name)
+        elif action == "create-token":
+            days = str(form.get("expires_days") or "").strip()
+            expires = int(days) if days.isdecimal() else None
+            label = str(form.get("token_name") or "") or None
+            made = db.create_token(name, name=label, expires_days=expires)
+        elif action == "revoke-token":
+            token_id = str(form.get("token_id", ""))
+            db.revoke_token(int(token_id) if token_id.isdecimal() else 0)
+        else:
+            raise Refused(f"no such change: {action}")
+    except TracelotError as exc:
+        return _admin_page(request, user, status=422, error=str(exc))
+    return _admin_page(request, user, made=made)

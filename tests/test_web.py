@@ -1,0 +1,315 @@
+"""The web pages in a real browser: Debian's Chromium driven by Playwright against a real
+`tracelot serve` process on loopback. Each test does what a person at the page does
+(types scans into the scan box, presses Enter, clicks) and then asserts both what the
+page shows and what the database holds.
+
+With TRACELOT_SCREENSHOTS=DIR the tests also keep screenshots of the main pages there
+(`make screenshots` writes them to docs/screenshots for the README)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import serving
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+import tracelot
+
+GTIN = "09506000134352"  # the boards' GTIN: a supplier's GS1 label names them
+PASSWORD = "a-long-test-password"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip
+
+
+def chromium_path() -> str:
+    found = os.environ.get("TRACELOT_CHROMIUM") or shutil.which("chromium")
+    if not found:
+        pytest.fail("the browser tests need Chromium: apt-get install chromium (.ci/run does)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=chromium_path(), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def site(setup_basics, db_url: str, tmp_path: Path) -> Iterator[str]:
+    """tracelot serving the basic world, with a user of each role that the tests use."""
+    with tracelot.connect(db_url) as tl:
+        for name, role in (
+            ("boss", "admin"),
+            ("clerk", "operator"),
+            ("reader", "viewer"),
+            ("qa", "quality"),
+            ("plan", "planner"),
+        ):
+            tl.add_user(name, role=role, password=PASSWORD)
+    assert setup_basics("item", "gtin", "add", "PCB", GTIN).exit_code == 0
+    with serving(db_url, tmp_path / "serve.log") as base:
+        yield base
+
+
+def log_in(browser: Browser, base: str, name: str) -> Page:
+    page = browser.new_page(base_url=base, viewport={"width": 1100, "height": 900})
+    page.goto("/items")  # a page behind the login: it sends us there, and back after
+    expect(page).to_have_url(f"{base}/login?next=/items")
+    page.get_by_label("User name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{base}/items")
+    return page
+
+
+def shoot(page: Page, name: str) -> None:
+    folder = os.environ.get("TRACELOT_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+def scan(page: Page, *texts: str) -> None:
+    """What a keyboard-wedge scanner does: the text, then Enter; each answered before
+    the next (the list says how many were scanned)."""
+    box = page.get_by_test_id("scan")
+    for text in texts:
+        before = page.get_by_test_id("list").locator("caption").inner_text()
+        box.fill(text)
+        box.press("Enter")
+        expect(box).to_have_value("")  # answered: the box is emptied for the next scan
+        page.wait_for_function(
+            "before => document.querySelector('[data-testid=list] caption').innerText !== before"
+            " || document.querySelector('[data-testid=error]')",
+            arg=before,
+        )
+
+
+def test_a_wrong_password_is_refused_and_the_right_one_shows_who(browser, site, db_url) -> None:
+    page = browser.new_page(base_url=site)
+    page.goto("/login")
+    page.get_by_label("User name").fill("boss")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("wrong user name or password")
+    page = log_in(browser, site, "boss")
+    expect(page.get_by_test_id("who")).to_have_text("boss (admin)")
+    page.goto("/")
+    expect(page.get_by_test_id("stock-value")).to_have_text("0.00")
+    shoot(page, "dashboard")
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{site}/login")
+    page.goto("/")
+    expect(page).to_have_url(f"{site}/login?next=/")
+
+
+def test_receiving_twenty_serials_by_scanning_refuses_a_duplicate(browser, site, db_url) -> None:
+    page = log_in(browser, site, "clerk")
+    page.get_by_role("link", name="Receive", exact=True).click()
+    page.get_by_test_id("to").fill("A1")
+    labels = [f"(01){GTIN}(21)SN{n:04d}" for n in range(1, 21)]
+    scan(page, *labels[:10])
+    scan(page, labels[4])  # the fifth label again
+    expect(page.get_by_test_id("error")).to_contain_text("scanned twice")
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("10 scanned")
+    expect(page.get_by_test_id("list")).to_contain_text("PCB")
+    shoot(page, "scan-form")
+    scan(page, *labels[10:], "(01)09506000134352")  # a GTIN alone says no serial
+    expect(page.get_by_test_id("error")).to_be_visible()
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("20 scanned")
+    scan(page, "(01)09506000134352(21)SN9999")
+    page.get_by_test_id("undo").click()  # that one was not meant
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("20 scanned")
+    with tracelot.connect(db_url) as tl:
+        assert tl.stock(item="PCB") == []  # nothing until the list is committed
+    page.get_by_test_id("commit").click()
+    expect(page.get_by_test_id("done")).to_contain_text("receive #")
+    with tracelot.connect(db_url) as tl:
+        units = tl.stock(item="PCB", serials=True)
+        assert sorted(u["serial"] for u in units) == [f"SN{n:04d}" for n in range(1, 21)]
+        assert {u["location"] for u in units} == {"A1"}
+        assert tl.verify().ok
+
+
+def test_build_ship_and_trace_a_lot_to_the_customer(browser, site, setup_basics, db_url) -> None:
+    cli = setup_basics
+    for args in (("receive", "PCB", "--to", "A1", "--serials", "SN0001..SN0003"),
+                 ("receive", "CELL", "--to", "A1", "--lot", "L1", "--qty", "50",
+                  "--supplier", "CELLCO", "--supplier-lot", "CC-77")):  # fmt: skip
+        assert cli(*args).exit_code == 0
+    page = log_in(browser, site, "clerk")
+    page.get_by_role("link", name="Build", exact=True).click()
+    page.get_by_test_id("target").fill("DEV:D1")
+    page.get_by_test_id("to").fill("A2")
+    scan(page, f"(01){GTIN}(21)SN0002", "CELL@L1=4")
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("2 scanned")
+    page.get_by_test_id("commit").click()
+    expect(page.get_by_test_id("done")).to_contain_text("build #")
+    page.get_by_role("link", name="Ship", exact=True).click()
+    page.get_by_test_id("to").fill("ACME")
+    scan(page, "DEV:D1")
+    page.get_by_test_id("commit").click()
+    expect(page.get_by_test_id("done")).to_contain_text("ship #")
+
+    page.get_by_role("link", name="Trace", exact=True).click()
+    page.get_by_label("Unit, lot or scan").fill("CELL@L1")
+    page.get_by_role("button", name="Trace", exact=True).click()
+    affected = page.get_by_test_id("affected")
+    expect(affected.get_by_role("row").filter(has_text="D1")).to_contain_text("ACME")
+    expect(affected.get_by_role("row").filter(has_text="D1")).to_contain_text("shipped")
+    page.goto("/units/DEV/D1")
+    expect(page.get_by_test_id("status")).to_have_text("shipped")
+    expect(page.get_by_test_id("made-of")).to_contain_text("SN0002")
+    expect(page.get_by_test_id("history")).to_contain_text("ship")
+    shoot(page, "unit")
+    with tracelot.connect(db_url) as tl:
+        [where] = tl.where("DEV:D1")
+        assert (where["status"], where["customer"]) == ("shipped", "ACME")
+        inputs = {c["ref"] for c in tl.trace_backward("DEV:D1").to_dict()["roots"][0]["inputs"]}
+        assert inputs == {"PCB:SN0002", "CELL@L1"}
+        assert [r["qty"] for r in tl.stock(item="CELL")] == [46]
+
+
+def test_a_viewer_sees_no_operation_pages_and_the_server_refuses_them(browser, site) -> None:
+    page = log_in(browser, site, "reader")
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Trace", exact=True)).to_be_visible()
+    for label in ("Receive", "Move", "Ship", "Build"):
+        expect(nav.get_by_role("link", name=label, exact=True)).to_have_count(0)
+    answer = page.goto("/scan/receive")
+    assert answer is not None and answer.status == 403
+    expect(page.get_by_role("alert")).to_contain_text("may not use this page")
+
+
+def test_a_change_without_the_sessions_csrf_token_is_refused(site, db_url) -> None:
+    with httpx.Client(base_url=site) as client:
+        client.post("/login", data={"name": "clerk", "password": PASSWORD})
+        forged = client.post("/scan/receive", data={"scan": f"(01){GTIN}(21)X1", "to": "A1",
+                                                    "action": "commit", "scans": "x"})  # fmt: skip
+        assert forged.status_code == 403 and "out of date" in forged.text
+    with tracelot.connect(db_url) as tl:
+        assert tl.stock(item="PCB") == []
+
+
+def test_a_recall_is_previewed_opened_and_lists_the_customers(
+    browser, site, setup_basics, db_url
+) -> None:
+    cli = setup_basics
+    for args in (("receive", "CELL", "--to", "A1", "--lot", "L1", "--qty", "50"),
+                 ("receive", "CELL", "--to", "A1", "--lot", "L2", "--qty", "50"),
+                 ("receive", "PCB", "--to", "A1", "--serials", "SN0001..SN0002"),
+                 ("build", "DEV", "--to", "A1", "--serial", "D1", "--consume", "PCB:SN0001",
+                  "--consume", "CELL@L1=2"),
+                 ("build", "DEV", "--to", "A1", "--serial", "D2", "--consume", "PCB:SN0002",
+                  "--consume", "CELL@L2=2"),
+                 ("ship", "DEV:D1", "--to", "ACME", "--ref", "SO-7"),
+                 ("ship", "DEV:D2", "--to", "GLOBEX", "--ref", "SO-8")):  # fmt: skip
+        assert cli(*args).exit_code == 0, args
+    page = log_in(browser, site, "qa")
+    page.get_by_role("link", name="Recalls", exact=True).click()
+    page.get_by_role("link", name="Open a recall…").click()
+    page.get_by_test_id("reason").fill("swelling cells")
+    page.get_by_test_id("refs").fill("CELL@L1")
+    page.get_by_test_id("preview").click()
+    preview = page.get_by_test_id("preview-result")
+    expect(preview).to_contain_text("It reaches 3 units and lots")  # the lot, in D1, D1 shipped
+    expect(preview.get_by_test_id("notify")).to_contain_text("ACME")
+    expect(preview.get_by_test_id("notify")).not_to_contain_text("GLOBEX")
+    with tracelot.connect(db_url) as tl:
+        assert tl.recalls() == [] and tl.holds() == []  # a preview keeps nothing
+    page.get_by_test_id("open").click()
+    expect(page).to_have_url(f"{site}/recalls/1")
+    notify = page.get_by_test_id("notify")
+    expect(notify.get_by_role("row").filter(has_text="ACME")).to_contain_text("SO-7")
+    expect(notify.get_by_role("row").filter(has_text="ACME")).to_contain_text("D1")
+    expect(page.get_by_test_id("progress")).to_contain_text("open")
+    shoot(page, "recall")
+    csv = page.request.get(page.get_by_test_id("notify-csv").get_attribute("href"))
+    assert csv.status == 200 and "ACME" in csv.text() and "SO-7" in csv.text()
+    with tracelot.connect(db_url) as tl:
+        [recall] = tl.recalls()
+        assert (recall["recall"], recall["status"], recall["affected"]) == (1, "open", 3)
+        assert [n["serial"] for n in tl.recall(1)["notify"]] == ["D1"]
+        assert [(h["item"], h["lot"], h["recall"]) for h in tl.holds()] == [("CELL", "L1", 1)]
+
+
+def test_reports_show_tables_and_charts_and_draft_orders(browser, site, setup_basics, db_url):
+    cli = setup_basics
+    assert cli("item", "set", "SCREW", "--supplier", "CELLCO", "--min", "500").exit_code == 0
+    assert cli("receive", "SCREW", "--to", "A1", "--qty", "100").exit_code == 0
+    assert cli("ship", "SCREW", "--to", "ACME", "--qty", "60").exit_code == 0
+    page = log_in(browser, site, "plan")
+    page.get_by_role("link", name="Reports", exact=True).click()
+    expect(page.locator("figure.chart svg")).to_be_visible()  # turnover by item
+    expect(page.get_by_test_id("report")).to_contain_text("SCREW")
+    page.get_by_role("link", name="Reorder", exact=True).click()
+    expect(page.get_by_test_id("report")).to_contain_text("SCREW")
+    page.get_by_test_id("draft-orders").click()
+    expect(page.get_by_role("status")).to_contain_text("purchase order")
+    with tracelot.connect(db_url) as tl:
+        [order] = tl.purchase_orders(status="draft")
+        assert order["supplier"] == "CELLCO"
+
+
+def test_single_operations_refuse_bad_input_and_then_do_it(browser, site, setup_basics, db_url):
+    cli = setup_basics
+    assert cli("receive", "PCB", "--to", "A1", "--serials", "SN0001").exit_code == 0
+    assert cli("receive", "SCREW", "--to", "A1", "--qty", "50").exit_code == 0
+    page = log_in(browser, site, "clerk")
+    page.get_by_role("link", name="Scrap", exact=True).click()
+    page.get_by_test_id("ref").fill(f"(01){GTIN}(21)SN0001")  # the unit's label, scanned
+    page.get_by_role("button", name="Scrap").click()
+    expect(page.get_by_test_id("error")).to_contain_text("reason")
+    with tracelot.connect(db_url) as tl:
+        assert tl.where("PCB:SN0001")[0]["status"] == "in_stock"  # refused: nothing done
+    page.get_by_test_id("reason").fill("cracked")
+    page.get_by_role("button", name="Scrap").click()
+    expect(page.get_by_test_id("done")).to_contain_text("scrap #")
+    page.get_by_role("link", name="Count", exact=True).click()
+    page.get_by_test_id("item").fill("SCREW")
+    page.get_by_test_id("at").fill("A1")
+    page.get_by_test_id("counted").fill("40")
+    page.get_by_role("button", name="Count (adjust the stock)").click()
+    expect(page.get_by_test_id("done")).to_contain_text("adjust #")
+    with tracelot.connect(db_url) as tl:
+        assert tl.where("PCB:SN0001")[0]["status"] == "scrapped"
+        assert [r["qty"] for r in tl.stock(item="SCREW")] == [40]
+
+
+def test_labels_open_as_a_pdf(browser, site, setup_basics) -> None:
+    assert setup_basics("receive", "PCB", "--to", "A1", "--serials", "SN0001").exit_code == 0
+    page = log_in(browser, site, "reader")
+    page.get_by_role("link", name="Labels", exact=True).click()
+    csrf = page.locator("input[name=csrf]").first.get_attribute("value")
+    answer = page.request.post(f"{site}/labels", form={"csrf": csrf, "refs": "PCB:SN0001 A1"})
+    assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+    assert answer.body()[:5] == b"%PDF-"
+    wrong = page.request.post(f"{site}/labels", form={"csrf": csrf, "refs": "PCB:NOPE"})
+    assert wrong.status == 422 and "NOPE" in wrong.text()
+
+
+def test_an_admin_adds_users_and_tokens_and_no_one_else_may(browser, site, db_url) -> None:
+    page = log_in(browser, site, "boss")
+    page.get_by_role("link", name="Admin", exact=True).click()
+    page.get_by_label("New user").fill("dock1")
+    page.locator("form.row select[name=role]").select_option("operator")
+    page.get_by_label("Password (optional").fill("another-long-password")
+    page.get_by_role("button", name="Add the user").click()
+    row = page.get_by_role("row").filter(has_text="dock1")
+    expect(row).to_contain_text("operator")
+    row.get_by_role("button", name="New token").click()
+    expect(page.get_by_test_id("token")).to_contain_text("tl_")
+    token = page.get_by_test_id("token").inner_text()
+    answer = httpx.get(f"{site}/api/v1/session", headers={"Authorization": f"Bearer {token}"})
+    assert answer.json()["user"] == "dock1"
+    with tracelot.connect(db_url) as tl:
+        assert {u["user"]: u["role"] for u in tl.users()}["dock1"] == "operator"
+    other = log_in(browser, site, "clerk")
+    assert other.goto("/admin").status == 403
