@@ -24,6 +24,8 @@ $(VENDOR)/htmx.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
 	@mkdir -p $(VENDOR)
 	cp node_modules/htmx.org/dist/htmx.min.js $(VENDOR)/
+	cp node_modules/barcode-detector/dist/iife/ponyfill.js $(VENDOR)/barcode-detector.js
+	cp node_modules/zxing-wasm/dist/reader/zxing_reader.wasm $(VENDOR)/
 	touch $@
 
 assets: $(VENDOR)/htmx.min.js

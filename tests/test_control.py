@@ -462,3 +462,18 @@ def test_a_repair_moves_the_value_of_the_parts_it_swaps(world, cli) -> None:
     assert cli("valuation", "--json").json()["total"]["value"] == before == 332
     assert cli("where", "KIT:K1", "--json").json()[0]["location"] == "A1"
     assert cli("verify", "--json").json()["ok"]
+
+
+def test_the_stock_value_day_by_day(setup_basics, tl) -> None:
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).replace(hour=12, minute=0, second=0, microsecond=0)
+    tl.receive("SCREW", to="A1", qty="1000", cost="0.02", at=today - dt.timedelta(days=5))
+    tl.receive("CELL", to="A1", lot="L1", qty="10", cost="2", at=today - dt.timedelta(days=2))
+    tl.ship("CELL@L1", to="ACME", qty="4", at=today)
+    days = tl.value_by_day(days=4)["rows"]
+    assert [d["date"] for d in days] == [
+        (today - dt.timedelta(days=n)).date().isoformat() for n in (3, 2, 1, 0)
+    ]
+    assert [d["value"] for d in days] == [20, 40, 40, 32]  # 1000 x 0.02, + 10 x 2, - 4 x 2
+    assert days[-1]["value"] == tl.valuation()["total"]["value"]

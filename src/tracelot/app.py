@@ -484,6 +484,12 @@ class Tracelot:
         day = analytics.report_day(as_of, "--as-of") or inquiry.today()
         return self._run(analytics.valuation, write=False, as_of=day, by=by)
 
+    def value_by_day(self, *, days: int = 90) -> dict[str, Any]:
+        """The stock's value at the end of each of the last `days` days."""
+        end = inquiry.today()
+        start = end - dt.timedelta(days=days - 1)
+        return self._run(analytics.value_by_day, write=False, start=start, end=end)
+
     def turnover(self, *, start: dt.date | str | None = None, end: dt.date | str | None = None,
                  by: str = "item") -> dict[str, Any]:  # fmt: skip
         """Inventory turnover and days of inventory over a period (the last 365 days)."""
@@ -666,6 +672,10 @@ class Tracelot:
         """Check one scan of a batch (`mode` identify, receive, move-to, ship-to or
         consume-into): the entry to add to it, or a refusal that says why."""
         return self._run(scan_batch.accept, write=False, mode=mode, text=scan, batch=batch)
+
+    def scan_rebuild(self, mode: str, scans: Sequence[str]) -> scan_batch.Rebuilt:
+        """A kept list of scans checked again: what stands, and what no longer does (why)."""
+        return self._run(scan_batch.rebuild, write=False, mode=mode, texts=list(scans))
 
     def scan_commit(
         self, mode: str, batch: Sequence[scan_batch.Entry], **where: Any

@@ -43,6 +43,21 @@ CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
+def session_of(request: Request) -> tuple[Any, str] | None:
+    """The user row of the request's session cookie (a web session), and the cookie."""
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not cookie:
+        return None
+    row = _database(request).user_of_token(cookie)
+    return (row, cookie) if row is not None and row.kind == "session" else None
+
+
+def csrf_matches(request: Request, cookie: str, sent: str) -> bool:
+    """Whether `sent` is the CSRF token of the session `cookie`."""
+    expected = csrf_token(request.app.state.secret, cookie).encode()
+    return hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected)
+
+
 def current_user(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -50,17 +65,19 @@ def current_user(
     """The user of the request's bearer token, or of its session cookie; 401 without a
     valid one. A request that changes something on a session cookie must carry the
     session's CSRF token (403 without)."""
-    cookie = request.cookies.get(SESSION_COOKIE) if credentials is None else None
-    token = credentials.credentials if credentials is not None else cookie
-    if token is None:
+    if credentials is not None:
+        row = _database(request).user_of_token(credentials.credentials)
+        if row is None:
+            raise HTTPException(401, "the token is unknown, expired, revoked or its user disabled")
+        return User(row.id, row.name, row.role)
+    if not request.cookies.get(SESSION_COOKIE):
         raise HTTPException(401, "authentication required: send Authorization: Bearer TOKEN")
-    row = _database(request).user_of_token(token)
-    if row is None or (cookie is not None and row.kind != "session"):
+    found = session_of(request)
+    if found is None:
         raise HTTPException(401, "the token is unknown, expired, revoked or its user disabled")
-    if cookie is not None and request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        expected = csrf_token(request.app.state.secret, cookie).encode()
-        if not hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected):
+    row, cookie = found
+    if request.method not in SAFE_METHODS:
+        if not csrf_matches(request, cookie, request.headers.get(CSRF_HEADER, "")):
             raise HTTPException(403, f"a session's changes need its {CSRF_HEADER} header")
     return User(row.id, row.name, row.role)
 

@@ -160,6 +160,32 @@ def _key_fields(
 # -- valuation --------------------------------------------------------------------------
 
 
+def value_by_day(conn: Connection, *, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """The value on hand at the end of each day from `start` to `end` (one aggregate of
+    each day's changes, added up from the value before `start`)."""
+    places = _Places.of(conn)
+    day = _day_number(conn.dialect.name)
+    query = text(
+        f"SELECT {day} AS d, SUM(f.v) AS value"
+        f" FROM ({_flows(places, False)}) f JOIN operations o ON o.id = f.operation_id"
+        f" WHERE o.occurred_at < :until GROUP BY {day}"
+    ).bindparams(bindparam("until", type_=UtcDateTime()))
+    first = (start - dt.date(1970, 1, 1)).days
+    changes = {}
+    before = Decimal(0)
+    for r in conn.execute(query, {"until": start_of(end + dt.timedelta(days=1))}):
+        change = exact(r.value) / places.scale
+        if r.d < first:
+            before += change
+        else:
+            changes[r.d] = change
+    rows, value = [], before
+    for n in range((end - start).days + 1):
+        value += changes.get(first + n, Decimal(0))
+        rows.append({"date": (start + dt.timedelta(days=n)).isoformat(), "value": value})
+    return {"from": start.isoformat(), "to": end.isoformat(), "rows": rows}
+
+
 def valuation(conn: Connection, *, as_of: dt.date, by: str = "item") -> dict[str, Any]:
     """Quantity and value on hand at the end of `as_of`, by item, location or lot."""
     if by not in BY_VALUATION:

@@ -163,3 +163,17 @@ def level_chart(report: dict[str, Any], *, fmt: str = "png") -> bytes:
     ax.legend(loc="upper right")
     fig.autofmt_xdate()
     return _render(fig, fmt)
+
+
+def value_chart(report: dict[str, Any], *, fmt: str = "png") -> bytes:
+    """The value of the stock on hand at the end of each day."""
+    days = [dt.date.fromisoformat(r["date"]) for r in report["rows"]]
+    values = [float(r["value"]) for r in report["rows"]]
+    fig, ax = _figure(8, 3)
+    (line,) = ax.step(days, values, where="post", color="#2166ac")
+    line.set_gid("stock-value")
+    ax.set_ylabel("stock value")
+    ax.set_ylim(bottom=0)
+    ax.set_title(f"Stock value, {report['from']} to {report['to']}")
+    fig.autofmt_xdate()
+    return _render(fig, fmt)

@@ -70,12 +70,7 @@ def open_recall(
         if v
     }  # fmt: skip
     roots = _scope_roots(conn, refs, supplier, supplier_lot, item, serials, made_between)
-    roots_text = _roots_text(roots)
-    same = conn.execute(
-        select(recalls.c.id).where(recalls.c.status == "open", recalls.c.roots == roots_text)
-    ).first()
-    if same is not None:
-        raise AlreadyExists(f"recall {same.id} is already open for this scope")
+    roots_text = _refuse_open_scope(conn, roots)
     quarantine_loc = location_by_code(conn, quarantine) if quarantine else None
     op_id = new_operation(conn, OperationKind.RECALL, user=user, at=at, note=reason.strip())
     recall_id = conn.execute(
@@ -190,17 +185,17 @@ def _add_affected(
     at: dt.datetime | None,
 ) -> None:
     """Freeze the affected list (new rows only) and hold what is still in our hands."""
-    result = trace_keys(conn, "forward", roots, current_only=True)
+    affected = _affected_rows(conn, roots)
     location_ids = dict(conn.execute(select(locations.c.code, locations.c.id)).all())
     party_ids = dict(conn.execute(select(parties.c.code, parties.c.id)).all())
-    item_ids = _item_ids(conn, result.affected_keys)
+    item_ids = _item_ids(conn, [key for key, _ in affected])
     known = {
         (r.unit_id, r.lot_id, r.status, r.location_id, r.customer_id)
         for r in conn.execute(select(recall_items).where(recall_items.c.recall_id == recall_id))
     }
     rows = []
     to_hold: dict[Key, None] = {}
-    for key, row in zip(result.affected_keys, result.affected, strict=True):
+    for key, row in affected:
         unit_id = key[1] if key[0] == "unit" else None
         lot_id = key[1] if key[0] == "lot" else None
         customer_id = party_ids.get(row["customer"]) if row["customer"] else None
@@ -532,25 +527,19 @@ def preview(
     item: str | None = None,
     serials: str | None = None,
     made_between: tuple[str, str] | None = None,
+    quarantine: str | None = None,
 ) -> dict[str, Any]:
     """What a recall of this scope would list and whom it would notify, read without
-    writing anything (a recall's number is taken only when it opens)."""
+    writing anything (a recall's number is taken only when it opens). What `open_recall`
+    would refuse (an unknown reference or quarantine, a scope open already) is refused."""
     roots = _scope_roots(conn, refs, supplier, supplier_lot, item, serials, made_between)
-    same = conn.execute(
-        select(recalls.c.id).where(
-            recalls.c.status == "open", recalls.c.roots == _roots_text(roots)
-        )
-    ).first()
-    if same is not None:
-        raise AlreadyExists(f"recall {same.id} is already open for this scope")
-    result = trace_keys(conn, "forward", roots, current_only=True)
-    rows, seen = [], set()
-    for key, row in zip(result.affected_keys, result.affected, strict=True):
-        identity = (key, row["status"], row["location"], row["customer"])
-        if identity in seen:
-            continue
-        seen.add(identity)
-        rows.append({**row, "disposition": None, "needs_action": row["status"] in NEEDS_ACTION})
+    _refuse_open_scope(conn, roots)
+    if quarantine:
+        location_by_code(conn, quarantine)
+    rows = [
+        {**row, "disposition": None, "needs_action": row["status"] in NEEDS_ACTION}
+        for _, row in _affected_rows(conn, roots)
+    ]
     return {
         "recall": None,
         "status": "preview",
@@ -561,3 +550,27 @@ def preview(
         "items": rows,
         "notify": notify_list(rows),
     }
+
+
+def _refuse_open_scope(conn: Connection, roots: list[Key]) -> str:
+    """The scope's roots as kept; refused when a recall of the same scope is open."""
+    roots_text = _roots_text(roots)
+    same = conn.execute(
+        select(recalls.c.id).where(recalls.c.status == "open", recalls.c.roots == roots_text)
+    ).first()
+    if same is not None:
+        raise AlreadyExists(f"recall {same.id} is already open for this scope")
+    return roots_text
+
+
+def _affected_rows(conn: Connection, roots: list[Key]) -> list[tuple[Key, dict[str, Any]]]:
+    """Everything the roots reach now, each unit or lot once per status, place and
+    customer (a lot in two bins is two rows)."""
+    result = trace_keys(conn, "forward", roots, current_only=True)
+    found, seen = [], set()
+    for key, row in zip(result.affected_keys, result.affected, strict=True):
+        identity = (key, row["status"], row["location"], row["customer"])
+        if identity not in seen:
+            seen.add(identity)
+            found.append((key, row))
+    return found

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
+from tracelot.domain.errors import InvalidInput, NotAvailable, TracelotError, WrongKind
 from tracelot.domain.refs import parse_ref, split_consume
 from tracelot.domain.scan import SCAN_ONLY_PREFIXES
 from tracelot.services import movement, production, receiving, shipping
@@ -95,6 +95,27 @@ def _ref(shown: dict[str, Any]) -> str:
     if shown["kind"] == "lot":
         return f"{shown['item']}@{shown['lot']}"
     return str(shown["item"])
+
+
+def rebuild(conn: Connection, mode: str, texts: Sequence[str]) -> Rebuilt:
+    """A list kept between scans (a web form's), checked again as a whole in one
+    transaction: the entries that still stand (and the scans they came from), and each
+    scan that no longer does (a unit shipped meanwhile ...) with why."""
+    found = Rebuilt()
+    for text in texts:
+        try:
+            found.batch.append(accept(conn, mode, text, found.batch))
+            found.scans.append(text)
+        except TracelotError as exc:
+            found.dropped.append((text, str(exc)))
+    return found
+
+
+@dataclass
+class Rebuilt:
+    batch: list[Entry] = field(default_factory=list)
+    scans: list[str] = field(default_factory=list)  # as scanned (`CELL@L1=5` keeps its qty)
+    dropped: list[tuple[str, str]] = field(default_factory=list)
 
 
 def commit(

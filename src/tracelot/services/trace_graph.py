@@ -3,6 +3,7 @@ nodes coloured by status."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import graphviz
@@ -22,8 +23,9 @@ STATUS_COLOURS = {
 FORMATS = {".svg": "svg", ".png": "png"}
 
 
-def trace_graph(result: Trace) -> graphviz.Digraph:
-    """Components on the left and what they went into on the right, whichever the direction."""
+def trace_graph(result: Trace, link: Callable[[Node], str] | None = None) -> graphviz.Digraph:
+    """Components on the left and what they went into on the right, whichever the
+    direction; with `link`, each node is a link to what it returns (a page of its own)."""
     status = _status_by_ref(result)
     graph = graphviz.Digraph(
         "trace",
@@ -41,9 +43,9 @@ def trace_graph(result: Trace) -> graphviz.Digraph:
             ids[ref] = f"n{len(ids)}"
             state = status.get(ref, "")
             label = f"{node.item}\n{node.serial or node.lot or ''}\n{state}".strip()
-            graph.node(
-                ids[ref], label=label, fillcolor=STATUS_COLOURS.get(state, "#ffffff"), tooltip=ref
-            )
+            extra = {"URL": link(node), "target": "_top"} if link is not None else {}
+            graph.node(ids[ref], label=label, fillcolor=STATUS_COLOURS.get(state, "#ffffff"),
+                       tooltip=ref, **extra)  # fmt: skip
         for child in node.children:
             child_id = draw(child)
             src, dst = (

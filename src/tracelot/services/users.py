@@ -10,7 +10,13 @@ from typing import Any
 from pwdlib import PasswordHash
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
-from tracelot.domain.errors import AlreadyExists, InvalidInput, NotFound, TooManyAttempts
+from tracelot.domain.errors import (
+    AlreadyExists,
+    InvalidInput,
+    NotAvailable,
+    NotFound,
+    TooManyAttempts,
+)
 from tracelot.domain.roles import check_role
 from tracelot.domain.values import check_code
 from tracelot.services.ledger import now
@@ -61,16 +67,30 @@ def list_users(conn: Connection) -> list[dict[str, Any]]:
 
 def set_role(conn: Connection, name: str, role: str) -> dict[str, Any]:
     check_role(role)
-    _user(conn, name)
+    if role != "admin":
+        _keep_an_admin(conn, _user(conn, name))
     conn.execute(update(users).where(users.c.name == name).values(role=role))
     return user_dict(_user(conn, name))
 
 
 def disable_user(conn: Connection, name: str) -> dict[str, Any]:
     """A disabled user can log in no more, and their tokens stop working."""
-    _user(conn, name)
+    _keep_an_admin(conn, _user(conn, name))
     conn.execute(update(users).where(users.c.name == name).values(disabled=True))
     return user_dict(_user(conn, name))
+
+
+def _keep_an_admin(conn: Connection, row: Row) -> None:
+    """Refuse to take away the last enabled admin (no one could manage users after)."""
+    if row.role != "admin" or row.disabled:
+        return
+    others = conn.execute(
+        select(users.c.id)
+        .where(users.c.role == "admin", ~users.c.disabled, users.c.id != row.id)
+        .with_for_update()
+    ).first()
+    if others is None:
+        raise NotAvailable(f"{row.name} is the last admin: make another admin first")
 
 
 def authenticate(conn: Connection, name: str, password: str) -> Row | None:

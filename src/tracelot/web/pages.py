@@ -7,22 +7,32 @@ the server does: a page or a button a role may not use is not shown, and is refu
 
 from __future__ import annotations
 
-import hmac
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
+from fastapi import Path as FastPath
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tracelot.api.deps import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, User
+from tracelot.api.deps import (
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    User,
+    csrf_matches,
+    session_of,
+)
 from tracelot.api.keys import csrf_token
 from tracelot.app import Tracelot
 from tracelot.domain.errors import TooManyAttempts, TracelotError, Unauthenticated
 from tracelot.domain.roles import may
-from tracelot.services import charts, scan_batch
+from tracelot.domain.values import parse_days
+from tracelot.services import charts
 from tracelot.services.trace_graph import trace_graph
 from tracelot.services.users import SESSION_HOURS
 
@@ -72,6 +82,7 @@ SCAN_FORMS = {
 MENU = [
     ("/", "Dashboard", "read"),
     ("/items", "Items", "read"),
+    ("/stock", "Stock", "read"),
     ("/trace", "Trace", "read"),
     ("/recalls", "Recalls", "read"),
     ("/reports", "Reports", "read"),
@@ -94,36 +105,45 @@ class Refused(Exception):
     """The user's role may not use this page."""
 
 
-def _session(request: Request) -> tuple[Any, str] | None:
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    row = request.app.state.tracelot.user_of_token(cookie)
-    if row is None or row.kind != "session":
-        return None
-    return row, cookie
+class Missing(Exception):
+    """No such page (a report, a form)."""
+
+
+class BadInput(Exception):
+    """Input a page refuses before it reaches a service (NUL characters, too long)."""
+
+
+MAX_SCANS = 500  # scans on one list
+MAX_FIELD = 2000  # characters in a field of a one-reference form
+RecallId = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 
 
 def _user(request: Request) -> User:
     """The logged-in user; a change must carry the session's CSRF token (a header from
     htmx, or the form's `csrf` field), else it is refused."""
-    found = _session(request)
+    found = session_of(request)
     if found is None:
         raise LoginRequired
     row, cookie = found
     request.state.csrf = csrf_token(request.app.state.secret, cookie)
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER) or request.state.form_csrf
-        if not hmac.compare_digest(str(sent).encode(), request.state.csrf.encode()):
+        if not csrf_matches(request, cookie, str(sent)):
             raise Refused("this form is out of date: load the page again")
     return User(row.id, row.name, row.role)
 
 
 async def _read_form(request: Request) -> None:
+    """Read the form once (its CSRF token for `_user`); refuse NUL characters anywhere,
+    alike on every database (PostgreSQL's text cannot hold one)."""
     request.state.form_csrf = ""
+    values = [request.url.path, *request.query_params.values()]
     if request.method not in SAFE_METHODS:
         form = await request.form()
         request.state.form_csrf = str(form.get("csrf", ""))
+        values += [v for v in form.values() if isinstance(v, str)]
+    if any("\x00" in v for v in values):
+        raise BadInput("text cannot contain NUL (0x00) characters")
 
 
 def _allowed(capability: str):  # noqa: ANN202
@@ -170,11 +190,42 @@ def install(app: Any) -> None:
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
+    async def error_page(request: Request, status: int, message: str) -> Response:
+        found = session_of(request)
+        user = User(found[0].id, found[0].name, found[0].role) if found else None
+        return page(request, user, "error.html", status=status, message=message)
+
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:
-        found = _session(request)
-        user = User(found[0].id, found[0].name, found[0].role) if found else None
-        return page(request, user, "error.html", status=403, message=str(exc))
+        return await error_page(request, 403, str(exc))
+
+    @app.exception_handler(Missing)
+    async def missing(request: Request, exc: Missing) -> Response:
+        return await error_page(request, 404, str(exc))
+
+    @app.exception_handler(BadInput)
+    async def bad(request: Request, exc: BadInput) -> Response:
+        return await error_page(request, 422, str(exc))
+
+    # the API answers problem+json; the pages answer pages
+    for kind in (RequestValidationError, TracelotError, HTTPException, StarletteHTTPException):
+        api_handler = app.exception_handlers.get(kind)
+        if api_handler is None:
+            continue
+
+        async def either(request: Request, exc: Exception, api_handler=api_handler) -> Response:
+            if request.url.path.startswith(("/api/", "/docs", "/static/", "/healthz", "/readyz")):
+                return await api_handler(request, exc)
+            status = getattr(exc, "status_code", None) or getattr(exc, "status", None)
+            if isinstance(exc, RequestValidationError):
+                status, message = 422, "the form or the address is not what this page takes"
+            elif isinstance(exc, TracelotError):
+                status, message = exc.http_status, exc.message
+            else:
+                message = str(getattr(exc, "detail", "")) or "no such page"
+            return await error_page(request, int(status or 400), message)
+
+        app.add_exception_handler(kind, either)
 
 
 # -- logging in -----------------------------------------------------------------------
@@ -192,6 +243,8 @@ def login(
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form()] = "/",  # noqa: A002
 ) -> Response:
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        raise Refused("log in from tracelot's own login page")  # no login forced by another site
     address = request.client.host if request.client else "unknown"
     try:
         made = request.app.state.tracelot.login(name, password, address=address)
@@ -227,13 +280,30 @@ def dashboard(request: Request, user: Reader) -> Response:
     reorder = db.reorder()
     expiring = db.expiring(within_days=30)
     chart = charts.turnover_chart(turnover, top=10, fmt="svg").decode()
+    values = charts.value_chart(db.value_by_day(days=90), fmt="svg").decode()
     return page(
         request, user, "dashboard.html",
         value=db.valuation()["total"], turnover=turnover,
         due=[r for r in reorder["rows"] if r.get("due")], expiring=expiring,
         holds=db.holds(), recalls=[r for r in db.recalls() if r["status"] == "open"],
         recent=db.recent_operations(limit=12), chart=_inline_svg(chart),
+        values=_inline_svg(values),
     )  # fmt: skip
+
+
+def _page_of(node: Any) -> str:
+    """The page of a trace's node: a unit's, a lot's, or an item's."""
+    item = quote(node.item, safe="")
+    if node.serial is not None:
+        return f"/units/{item}/{quote(node.serial, safe='')}"
+    if node.lot is not None:
+        return f"/lots/{item}/{quote(node.lot, safe='')}"
+    return f"/items/{item}"
+
+
+def _picture(result: Any) -> str:
+    """A trace's genealogy graph as inline SVG, each node a link to its page."""
+    return _inline_svg(trace_graph(result, link=_page_of).pipe(format="svg").decode())
 
 
 def _inline_svg(svg: str) -> str:
@@ -254,8 +324,8 @@ def items(
     rows = _db(request, user).items()
     if q:
         needle = q.lower()
-        rows = [r for r in rows if needle in r["code"].lower() or needle in r["name"].lower()]
-    rows.sort(key=lambda r: str(r.get(sort) or ""))
+        rows = [r for r in rows if needle in r["item"].lower() or needle in r["name"].lower()]
+    rows.sort(key=lambda r: str(r.get("item" if sort == "code" else sort) or ""))
     return page(request, user, "items.html", rows=rows[offset : offset + limit], total=len(rows),
                 q=q, sort=sort, offset=offset, limit=limit)  # fmt: skip
 
@@ -292,9 +362,9 @@ def _thing(request: Request, user: User, ref: str) -> Response:
     except TracelotError as exc:
         return page(request, user, "error.html", status=404, message=str(exc))
     pictures = {
-        name: _inline_svg(trace_graph(result).pipe(format="svg").decode())
+        name: _picture(result)
         for name, result in (("backward", backward), ("forward", forward))
-        if (result.roots and result.roots[0].to_dict("x").get("x"))
+        if any(root.children for root in result.roots)
     }
     return page(request, user, "thing.html", ref=ref, places=places, history=history,
                 backward=backward.to_dict(), forward=forward.to_dict(),
@@ -317,7 +387,7 @@ def trace(
             error = str(exc)
         else:
             result = found.to_dict()
-            picture = _inline_svg(trace_graph(found).pipe(format="svg").decode())
+            picture = _picture(found)
     return page(request, user, "trace.html", ref=ref, direction=direction, result=result,
                 picture=picture, error=error)  # fmt: skip
 
@@ -327,16 +397,8 @@ def trace(
 
 def _scan_form(mode: str) -> tuple[str, str, str]:
     if mode not in SCAN_FORMS:
-        raise Refused(f"no such form: {mode}")
+        raise Missing(f"no such form: {mode}")
     return SCAN_FORMS[mode]
-
-
-def _batch(db: Tracelot, mode: str, scans: list[str]) -> list[scan_batch.Entry]:
-    """The list as it stands: each earlier scan accepted again, in order."""
-    batch: list[scan_batch.Entry] = []
-    for text in scans:
-        batch.append(db.scan_accept(mode, text, batch))
-    return batch
 
 
 @router.get("/scan/{mode}", response_class=HTMLResponse)
@@ -362,18 +424,24 @@ def scan_step(
     title, _, where = _scan_form(mode)
     db = _db(request, user)
     error, done = None, None
-    batch = _batch(db, mode, scans)
-    if action == "undo" and scans:
-        scans, batch = scans[:-1], batch[:-1]
-    elif action == "clear":
-        scans, batch = [], []
+    if action == "clear":
+        scans = []
+    elif action == "undo":
+        scans = scans[:-1]
     elif action == "add" and scan.strip():
-        try:
-            batch.append(db.scan_accept(mode, scan.strip(), batch))
-            scans = [*scans, scan.strip()]
-        except TracelotError as exc:
-            error = f"{scan.strip()}: {exc}"
-    elif action == "commit":
+        scans = [*scans, scan.strip()]
+    if len(scans) > MAX_SCANS:
+        raise BadInput(f"a list holds at most {MAX_SCANS} scans: commit these first")
+    found = db.scan_rebuild(mode, scans)
+    batch, dropped = found.batch, found.dropped
+    if action == "add" and scan.strip() and dropped and dropped[-1][0] == scan.strip():
+        error = f"{scan.strip()}: {dropped.pop()[1]}"  # the new scan, refused
+    if dropped:  # earlier scans that no longer stand (shipped meanwhile ...), said and dropped
+        error = "; ".join(f"{text}: {why}" for text, why in dropped) + (
+            f"; {error}" if error else ""
+        )
+    scans = found.scans
+    if action == "commit":
         try:
             done = db.scan_commit(mode, batch, to=to or None, target=target or None)
             scans, batch = [], []
@@ -439,7 +507,7 @@ def recall_wizard_step(
         if action == "open":
             opened = db.recall_open(reason=reason, quarantine=quarantine or None, **scope)
             return RedirectResponse(f"/recalls/{opened['recall']}", status_code=303)
-        shown = db.recall_preview(**scope)
+        shown = db.recall_preview(quarantine=quarantine or None, **scope)
     except TracelotError as exc:
         return page(request, user, "recall_new.html", status=422, form=form, preview=None,
                     error=str(exc))  # fmt: skip
@@ -447,7 +515,7 @@ def recall_wizard_step(
 
 
 @router.get("/recalls/{recall_id}", response_class=HTMLResponse)
-def recall_page(request: Request, user: Reader, recall_id: int) -> Response:
+def recall_page(request: Request, user: Reader, recall_id: RecallId) -> Response:
     try:
         shown = _db(request, user).recall(recall_id)
     except TracelotError as exc:
@@ -460,7 +528,7 @@ def recall_page(request: Request, user: Reader, recall_id: int) -> Response:
 def recall_mark(
     request: Request,
     user: Quality,
-    recall_id: int,
+    recall_id: RecallId,
     ref: Annotated[str, Form(max_length=200)],
     disposition: Annotated[str, Form(max_length=16)],
 ) -> Response:
@@ -468,7 +536,7 @@ def recall_mark(
     try:
         db.recall_mark(recall_id, ref, disposition=disposition)
     except TracelotError as exc:
-        shown = db.recall(recall_id)
+        shown = db.recall(recall_id)  # an unknown recall: its error page
         return page(request, user, "recall.html", status=422, recall=shown,
                     dispositions=DISPOSITIONS, may_mark=True, error=str(exc))  # fmt: skip
     return RedirectResponse(f"/recalls/{recall_id}", status_code=303)
@@ -477,6 +545,7 @@ def recall_mark(
 # -- reports ----------------------------------------------------------------------------
 
 REPORTS = ("turnover", "reorder", "expiring", "excess", "abc")
+EXPIRING_DAYS = 60  # the expiring report looks this far ahead (and so does its CSV)
 
 
 @router.get("/reports", response_class=HTMLResponse)
@@ -488,7 +557,7 @@ def reports(request: Request, user: Reader) -> Response:
 def report(request: Request, user: Reader, name: str) -> Response:
     """A report as a table, with its chart where it has one, and its CSV to download."""
     if name not in REPORTS:
-        raise Refused(f"no such report: {name}")
+        raise Missing(f"no such report: {name}")
     db = _db(request, user)
     chart = None
     if name == "turnover":
@@ -497,7 +566,7 @@ def report(request: Request, user: Reader, name: str) -> Response:
     elif name == "reorder":
         found = db.reorder()
     elif name == "expiring":
-        found = db.expiring(within_days=60)
+        found = db.expiring(within_days=EXPIRING_DAYS)
         if found["rows"]:
             chart = charts.expiry_calendar(found, fmt="svg")
     elif name == "excess":
@@ -506,23 +575,26 @@ def report(request: Request, user: Reader, name: str) -> Response:
         found = db.abc()
         if found["rows"]:
             chart = charts.abc_chart(found, fmt="svg")
-    rows = found["rows"]
-    columns = [c for c in (rows[0].keys() if rows else []) if not c.endswith("_name")]
-    return page(request, user, "report.html", name=name, reports=REPORTS, rows=rows,
-                columns=columns, chart=_inline_svg(chart.decode()) if chart else None,
-                may_plan=may(user.role, "plan"), created=None)  # fmt: skip
+    return _report_page(request, user, name, found, chart)
 
 
 @router.post("/reports/reorder/purchase-orders", response_class=HTMLResponse)
 def draft_orders(request: Request, user: Annotated[User, Depends(_allowed("plan"))]) -> Response:
     """Draft purchase orders from the reorder suggestions (one per supplier)."""
-    db = _db(request, user)
-    found = db.reorder(create_po=True)
+    found = _db(request, user).reorder(create_po=True)
+    return _report_page(request, user, "reorder", found, None, created=found.get("created"))
+
+
+def _report_page(request: Request, user: User, name: str, found: dict[str, Any],
+                 chart: bytes | None, created: Any = None) -> Response:  # fmt: skip
     rows = found["rows"]
     columns = [c for c in (rows[0].keys() if rows else []) if not c.endswith("_name")]
-    return page(request, user, "report.html", name="reorder", reports=REPORTS, rows=rows,
-                columns=columns, chart=None, may_plan=True,
-                created=found.get("created"))  # fmt: skip
+    csv = f"/api/v1/reports/{name}?format=csv" + (
+        f"&within_days={EXPIRING_DAYS}" if name == "expiring" else ""
+    )
+    return page(request, user, "report.html", name=name, reports=REPORTS, rows=rows,
+                columns=columns, chart=_inline_svg(chart.decode()) if chart else None,
+                may_plan=may(user.role, "plan"), created=created, csv=csv)  # fmt: skip
 
 
 # -- locations, parties, labels -----------------------------------------------------------
@@ -574,7 +646,7 @@ SINGLE_FORMS = {
 @router.get("/do/{kind}", response_class=HTMLResponse)
 def single_form(request: Request, user: Operator, kind: str) -> Response:
     if kind not in SINGLE_FORMS:
-        raise Refused(f"no such form: {kind}")
+        raise Missing(f"no such form: {kind}")
     title, fields = SINGLE_FORMS[kind]
     return page(request, user, "single.html", kind=kind, title=title, fields=fields, values={},
                 error=None, done=None)  # fmt: skip
@@ -584,10 +656,12 @@ def single_form(request: Request, user: Operator, kind: str) -> Response:
 async def single_operation(request: Request, user: Operator, kind: str) -> Response:
     """Return, scrap or count one unit, lot or item (its reference scanned or typed)."""
     if kind not in SINGLE_FORMS:
-        raise Refused(f"no such form: {kind}")
+        raise Missing(f"no such form: {kind}")
     title, fields = SINGLE_FORMS[kind]
     form = await request.form()
-    values = {f: str(form.get(f, ""))[:2000].strip() for f in fields}
+    values = {f: str(form.get(f, "")).strip() for f in fields}
+    if any(len(v) > MAX_FIELD for v in values.values()):
+        raise BadInput(f"a field holds at most {MAX_FIELD} characters")
     db = _db(request, user)
     got = {k: v or None for k, v in values.items()}
     try:
@@ -629,7 +703,7 @@ def _admin_page(request: Request, user: User, status: int = 200, **extra: Any) -
 async def admin_change(request: Request, user: Admin) -> Response:
     """Add a user, change a role, disable a user, create or revoke a token."""
     form = await request.form()
-    action, name = str(form.get("action", "")), str(form.get("name", "")).strip()[:64]
+    action, name = str(form.get("action", "")), str(form.get("name", "")).strip()
     db = _db(request, user)
     made = None
     try:
@@ -642,14 +716,40 @@ async def admin_change(request: Request, user: Admin) -> Response:
             db.disable_user(name)
         elif action == "create-token":
             days = str(form.get("expires_days") or "").strip()
-            expires = int(days) if days.isdecimal() else None
-            label = str(form.get("token_name") or "") or None
+            expires = parse_days(days, what="expiry") if days else None
+            label = str(form.get("token_name") or "")[:200] or None
             made = db.create_token(name, name=label, expires_days=expires)
         elif action == "revoke-token":
             token_id = str(form.get("token_id", ""))
-            db.revoke_token(int(token_id) if token_id.isdecimal() else 0)
+            if not (token_id.isascii() and token_id.isdecimal() and len(token_id) < 10):
+                raise BadInput(f"no token {token_id!r}")
+            db.revoke_token(int(token_id))
         else:
             raise Refused(f"no such change: {action}")
     except TracelotError as exc:
         return _admin_page(request, user, status=422, error=str(exc))
     return _admin_page(request, user, made=made)
+
+
+@router.get("/stock", response_class=HTMLResponse)
+def stock(
+    request: Request,
+    user: Reader,
+    item: Annotated[str, Query(max_length=64)] = "",
+    location: Annotated[str, Query(max_length=64)] = "",
+    lot: Annotated[str, Query(max_length=64)] = "",
+    units: bool = False,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Response:
+    """Stock on hand, by lot and location or unit by unit: the lots and units, each a
+    link to its page."""
+    error, rows = None, []
+    try:
+        rows = _db(request, user).stock(item=item or None, location=location or None,
+                                        lot=lot or None, serials=units)  # fmt: skip
+    except TracelotError as exc:
+        error = str(exc)
+    return page(request, user, "stock.html", rows=rows[offset : offset + limit], total=len(rows),
+                item=item, location=location, lot=lot, units=units, offset=offset, limit=limit,
+                error=error)  # fmt: skip
