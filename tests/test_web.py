@@ -404,6 +404,13 @@ def test_the_demos_pages_show_its_story(browser, cli, db_url, tmp_path) -> None:
         expect(page.get_by_test_id("stock-value")).to_have_text(f"{value:,.2f}")
         expect(page.get_by_role("link", name="DEV", exact=True)).to_be_visible()  # reorder due
         shoot(page, "dashboard")
+        assert (
+            cli("receive", "SCREW", "--to", "WH-A-01", "--qty", "100", "--cost", "1").exit_code == 0
+        )
+        page.reload()  # the report figures are kept a minute ...
+        expect(page.get_by_test_id("stock-value")).to_have_text(f"{value:,.2f}")
+        page.get_by_test_id("refresh").click()  # ... or asked for anew
+        expect(page.get_by_test_id("stock-value")).to_have_text(f"{value + 100:,.2f}")
         page.goto("/units/DEV/HX2-00007")
         expect(page.get_by_test_id("made-of")).to_contain_text("PCB-000007")
         expect(page.get_by_text("taken out")).to_be_visible()  # the board the repair replaced
@@ -476,5 +483,7 @@ def test_nul_characters_are_refused_and_change_nothing(site, setup_basics, db_ur
         answer = client.post("/do/scrap", data={"csrf": csrf, "ref": "SCREW", "qty": "1",
                                                 "reason": "bad\x00nul", "from": "A1"})  # fmt: skip
         assert answer.status_code == 422 and "NUL" in answer.text
+        login = client.post("/login", data={"name": "clerk\x00", "password": PASSWORD})
+        assert login.status_code == 422 and "NUL" in login.text
     with tracelot.connect(db_url) as tl:
         assert [r["qty"] for r in tl.stock(item="SCREW")] == [5]

@@ -7,6 +7,8 @@ the server does: a page or a button a role may not use is not shown, and is refu
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -114,6 +116,7 @@ class BadInput(Exception):
 
 
 MAX_SCANS = 500  # scans on one list
+DASHBOARD_SECONDS = 60  # the dashboard's report figures are at most this old
 MAX_FIELD = 2000  # characters in a field of a one-reference form
 RecallId = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 
@@ -245,6 +248,8 @@ def login(
 ) -> Response:
     if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
         raise Refused("log in from tracelot's own login page")  # no login forced by another site
+    if "\x00" in name + password:
+        raise BadInput("text cannot contain NUL (0x00) characters")
     address = request.client.host if request.client else "unknown"
     try:
         made = request.app.state.tracelot.login(name, password, address=address)
@@ -274,20 +279,27 @@ def _local(target: str) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, user: Reader) -> Response:
+def dashboard(request: Request, user: Reader, fresh: bool = False) -> Response:
+    """The figures of the reports (at most `DASHBOARD_SECONDS` old: on a large ledger
+    they take seconds), and what just happened (always current)."""
     db = _db(request, user)
-    turnover = db.turnover()
-    reorder = db.reorder()
-    expiring = db.expiring(within_days=30)
-    chart = charts.turnover_chart(turnover, top=10, fmt="svg").decode()
-    values = charts.value_chart(db.value_by_day(days=90), fmt="svg").decode()
+    kept = getattr(request.app.state, "dashboard", None)
+    if fresh or kept is None or time.monotonic() - kept[0] > DASHBOARD_SECONDS:
+        turnover = db.turnover()
+        figures = {
+            "value": db.valuation()["total"],
+            "turnover": turnover,
+            "due": [r for r in db.reorder()["rows"] if r.get("due")],
+            "expiring": db.expiring(within_days=30),
+            "chart": _inline_svg(charts.turnover_chart(turnover, top=10, fmt="svg").decode()),
+            "values": _inline_svg(charts.value_chart(db.value_by_day(days=90), fmt="svg").decode()),
+            "as_of": dt.datetime.now(dt.UTC),
+        }
+        request.app.state.dashboard = kept = (time.monotonic(), figures)
     return page(
-        request, user, "dashboard.html",
-        value=db.valuation()["total"], turnover=turnover,
-        due=[r for r in reorder["rows"] if r.get("due")], expiring=expiring,
+        request, user, "dashboard.html", **kept[1],
         holds=db.holds(), recalls=[r for r in db.recalls() if r["status"] == "open"],
-        recent=db.recent_operations(limit=12), chart=_inline_svg(chart),
-        values=_inline_svg(values),
+        recent=db.recent_operations(limit=12),
     )  # fmt: skip
 
 
