@@ -443,6 +443,15 @@ def test_the_lists_link_to_their_pages_and_odd_addresses_get_pages(browser, site
     page.get_by_role("link", name="L1", exact=True).click()
     expect(page).to_have_url(f"{site}/lots/CELL/L1")
     expect(page.get_by_test_id("where")).to_have_text("WH/A1")
+    page.goto("/locations?q=a1")
+    tree = page.get_by_test_id("locations")
+    expect(tree).to_contain_text("WH")  # the branch above the match stays
+    expect(tree).not_to_contain_text("QUAR")
+    tree.get_by_role("link", name="A1", exact=True).click()
+    expect(page.get_by_test_id("stock")).to_contain_text("CELL")
+    page.goto("/parties?kind=customer")
+    expect(page.get_by_test_id("parties")).to_contain_text("ACME")
+    expect(page.get_by_test_id("parties")).not_to_contain_text("CELLCO")
     for address, status in (("/reports/nope", 404), ("/recalls/abc", 422),
                             ("/recalls/99999999999999999999", 422), ("/units/PCB/NOPE", 404),
                             ("/items?limit=0", 422)):  # fmt: skip

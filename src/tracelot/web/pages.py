@@ -613,14 +613,41 @@ def _report_page(request: Request, user: User, name: str, found: dict[str, Any],
 
 
 @router.get("/locations", response_class=HTMLResponse)
-def locations(request: Request, user: Reader) -> Response:
+def locations(
+    request: Request, user: Reader, q: Annotated[str, Query(max_length=100)] = ""
+) -> Response:
+    """The location tree (a search keeps the matches and the branches above them)."""
     rows = sorted(_db(request, user).locations(), key=lambda r: r["location_path"])
-    return page(request, user, "locations.html", rows=rows)
+    if q:
+        needle = q.lower()
+        hits = [
+            r["location_path"] for r in rows if needle in (r["location"] + " " + r["name"]).lower()
+        ]
+        rows = [r for r in rows if any(_within(hit, r["location_path"]) for hit in hits)]
+    return page(request, user, "locations.html", rows=rows, q=q)
+
+
+def _within(path: str, branch: str) -> bool:
+    return path == branch or path.startswith(branch + "/")
+
+
+@router.get("/locations/{code}", response_class=HTMLResponse)
+def location(request: Request, user: Reader, code: Annotated[str, FastPath(max_length=64)]):  # noqa: ANN201
+    """What is at a location: its stock, by item and lot."""
+    return stock(request, user, location=code)
 
 
 @router.get("/parties", response_class=HTMLResponse)
-def parties(request: Request, user: Reader) -> Response:
-    return page(request, user, "parties.html", rows=_db(request, user).parties())
+def parties(
+    request: Request,
+    user: Reader,
+    q: Annotated[str, Query(max_length=100)] = "",
+    kind: Annotated[str, Query(pattern="^(|supplier|customer)$")] = "",
+) -> Response:
+    rows = _db(request, user).parties(kind=kind or None)
+    if q:
+        rows = [r for r in rows if q.lower() in (r["party"] + " " + r["name"]).lower()]
+    return page(request, user, "parties.html", rows=rows, q=q, kind=kind)
 
 
 @router.get("/labels", response_class=HTMLResponse)
@@ -751,17 +778,22 @@ def stock(
     location: Annotated[str, Query(max_length=64)] = "",
     lot: Annotated[str, Query(max_length=64)] = "",
     units: bool = False,
+    sort: Annotated[str, Query(pattern="^(item|location|lot|expires|qty)$")] = "item",
     offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
     """Stock on hand, by lot and location or unit by unit: the lots and units, each a
-    link to its page."""
+    link to its page; sortable (expiry first-expiring first)."""
     error, rows = None, []
     try:
         rows = _db(request, user).stock(item=item or None, location=location or None,
                                         lot=lot or None, serials=units)  # fmt: skip
     except TracelotError as exc:
         error = str(exc)
+    column = {"location": "location_path"}.get(sort, sort)
+    rows.sort(key=lambda r: (r.get(column) is None, r.get(column) or 0 if sort == "qty"
+                             else str(r.get(column) or "")))  # fmt: skip
     return page(request, user, "stock.html", rows=rows[offset : offset + limit], total=len(rows),
+                sort=sort,
                 item=item, location=location, lot=lot, units=units, offset=offset, limit=limit,
                 error=error)  # fmt: skip
