@@ -475,6 +475,15 @@ def test_operations_alike_and_odd_costs_survive_the_round_trip(setup_basics, tl,
         ({"eventID": "x" * 400}, "eventID"),
         ({"tracelot:unitCost": {"urn:tracelot:item:PCB:serial:N1": "free"}},
          "tracelot:unitCost"),
+        ({"epcList": ["urn:tracelot:item:PCB:serial:N1"] * 2}, "epcList"),
+        ({"type": "TransformationEvent", "action": None, "epcList": None,
+          "outputEPCList": ["urn:tracelot:item:DEV:serial:D7"]}, "inputEPCList"),
+        ({"type": "TransformationEvent", "action": None, "epcList": None,
+          "inputEPCList": ["urn:tracelot:item:PCB:serial:N1"],
+          "outputEPCList": ["urn:epc:id:sscc:0614141.1234567890"]}, "outputEPCList"),
+        ({"bizStep": "shipping", "bizLocation": None,
+          "sourceList": [{"type": "location", "source": "urn:tracelot:location:A1"}]},
+         "bizLocation"),
     ],
 )  # fmt: skip
 def test_odd_shapes_are_problems_not_crashes(setup_basics, tmp_path, refused, change, field):
@@ -528,3 +537,15 @@ def test_a_partners_transformation_is_not_tracelots_stock_nor_its_issues(
     assert cli("receive", "PCB", "--to", "A1", "--serials", "SN900", "--cost", "15").exit_code == 0
     assert cli("valuation", "--json").json()["total"]["value"] == 15
     assert cli("verify").exit_code == 0
+
+
+def test_a_container_tracelot_does_not_know_is_noted(setup_basics, tmp_path) -> None:
+    crate = {"type": "AggregationEvent", "eventTime": "2026-11-20T07:00:00Z",
+             "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "packing",
+             "parentID": "urn:epc:id:grai:0614141.12345.400",
+             "childEPCs": ["urn:tracelot:item:PCB:serial:N1"],
+             "readPoint": {"id": PARTNER}}  # fmt: skip
+    path = tmp_path / "crate.jsonld"
+    path.write_text(json.dumps(_document(crate)))
+    summary = setup_basics("epcis", "import", str(path), "--json").json()
+    assert summary["problems"] == [] and summary["effects"][0]["effect"].startswith("noted")

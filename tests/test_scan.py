@@ -437,8 +437,13 @@ def test_each_scan_commits_alone_and_a_failed_batch_changes_nothing(
     each = world("scan", "--then", "move-to", "A2", "--each", input="PCB:SN0001\nPCB:SN0002\n")
     assert each.exit_code == 0, each.stderr
     assert each.stdout.count("move #") == 2
-    before = snapshot(db_url)
+    # more of a lot than there is: refused as it is scanned, with the reason
     too_much = world("scan", "--then", "move-to", "A1", input="PCB:SN0001\nCELL@L1=99\n")
     assert too_much.exit_code == 1
-    assert "not enough CELL@L1" in too_much.stderr
+    assert "not enough CELL@L1" in too_much.stdout
+    assert world("where", "PCB:SN0001", "--json").json()[0]["location"] == "A1"
+    before = snapshot(db_url)
+    nowhere = world("scan", "--then", "move-to", "NOWHERE", input="PCB:SN0002\nCELL@L1=2\n")
+    assert nowhere.exit_code == 1
+    assert "NOWHERE" in nowhere.stderr
     assert snapshot(db_url) == before

@@ -474,13 +474,18 @@ def test_a_scan_that_no_longer_stands_is_dropped_with_its_reason(
     scan(page, "PCB:SN0003")
     expect(page.get_by_test_id("error")).to_contain_text("PCB:SN0001")
     expect(page.get_by_test_id("list").locator("caption")).to_have_text("2 scanned")
+    assert cli("move", "PCB:SN0002", "--to", "A2").exit_code == 0  # still there, to ship
+    assert cli("scrap", "PCB:SN0003", "--reason", "dropped").exit_code == 0  # no longer
+    page.get_by_test_id("commit").click()  # refused whole: the list is not what was seen
+    expect(page.get_by_test_id("error")).to_contain_text("nothing was done")
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("1 scanned")
     page.get_by_test_id("commit").click()
     expect(page.get_by_test_id("done")).to_contain_text("ship #")
     with tracelot.connect(db_url) as tl:
-        customers = {u["serial"]: u["customer"] for u in tl.stock(item="PCB", serials=True)}
-        assert customers == {}  # all three left: SN0001 to GLOBEX, the others to ACME
+        assert tl.stock(item="PCB", serials=True) == []
         assert tl.where("PCB:SN0002")[0]["customer"] == "ACME"
         assert tl.where("PCB:SN0001")[0]["customer"] == "GLOBEX"
+        assert tl.where("PCB:SN0003")[0]["status"] == "scrapped"
 
 
 def test_nul_characters_are_refused_and_change_nothing(site, setup_basics, db_url) -> None:
@@ -496,3 +501,24 @@ def test_nul_characters_are_refused_and_change_nothing(site, setup_basics, db_ur
         assert login.status_code == 422 and "NUL" in login.text
     with tracelot.connect(db_url) as tl:
         assert [r["qty"] for r in tl.stock(item="SCREW")] == [5]
+
+
+def test_a_commit_sent_twice_is_done_once(site, setup_basics, db_url) -> None:
+    assert setup_basics("receive", "SCREW", "--to", "A1", "--qty", "50").exit_code == 0
+    with httpx.Client(base_url=site) as client:
+        client.post("/login", data={"name": "clerk", "password": PASSWORD})
+        form = client.get("/scan/ship-to").text
+        csrf = form.split('name="csrf" value="')[1].split('"')[0]
+        once = form.split('name="once" value="')[1].split('"')[0]
+        sent = {
+            "csrf": csrf,
+            "once": once,
+            "to": "ACME",
+            "action": "commit",
+            "scans": ["SCREW=5", "SCREW=3"],
+        }  # two cartons of one item, added up
+        first = client.post("/scan/ship-to", data=sent)
+        again = client.post("/scan/ship-to", data=sent)  # a double click, a reload
+        assert "ship #" in first.text and "ship #" in again.text
+    with tracelot.connect(db_url) as tl:
+        assert [r["qty"] for r in tl.stock(item="SCREW")] == [42]  # 8 shipped, once

@@ -439,7 +439,10 @@ def _read_event(
         event.objects = read(data, "childEPCs", "childQuantityList")
         parent = _text(checked, index, "parentID", data.get("parentID"), 1000)
         if parent:
-            event.parent = _ident(checked, index, "parentID", parent)
+            try:  # a returnable crate (GRAI) or another container: noted, not refused
+                event.parent = parse_uri(parent)
+            except InvalidInput:
+                event.parent = None
     else:
         event.objects = read(data, "epcList", "quantityList")
     for side, key, field_name in (
@@ -450,6 +453,7 @@ def _read_event(
         for entry in _dicts(checked, index, side, data.get(side)):
             found[_local(entry.get("type", ""))].append(str(entry.get(key, "")))
         setattr(event, field_name, dict(found))
+    _check_shape(conn, checked, event)
     transactions = _dicts(checked, index, "bizTransactionList", data.get("bizTransactionList"))
     for entry in transactions[:1]:
         value = str(entry.get("bizTransaction", ""))
@@ -458,6 +462,25 @@ def _read_event(
         event.reference = reference[:200]
     _learn_ilmd(checked, event, data)
     return event if len(checked.problems) == before else None
+
+
+def _check_shape(conn: Connection, checked: Checked, event: Event) -> None:
+    """What an event must name to be written: a transformation its inputs and outputs
+    (units, lots or items, not logistic units); a shipment leaving a tracelot location
+    that location as its place."""
+    if event.type == "TransformationEvent":
+        for side, objs in (("inputEPCList", event.inputs), ("outputEPCList", event.outputs)):
+            if not objs:
+                what = "consumed" if side.startswith("input") else "made"
+                checked.problem(event.index, side, f"a transformation names what it {what}")
+            if any(o.ident.kind == "sscc" for o in objs):
+                checked.problem(event.index, side, "a transformation's inputs and outputs are "
+                                "units, lots or items, not logistic units (SSCC)")  # fmt: skip
+    if event.type == "ObjectEvent" and event.step == "shipping" and event.location is None:
+        for uri in event.sources.get("location", []):
+            if _location(conn, Checked(know=checked.know), event.index, uri):
+                checked.problem(event.index, "bizLocation", f"a shipment from {uri} (a tracelot "
+                                "location) names it as its bizLocation")  # fmt: skip
 
 
 def _place(checked: Checked, index: int, data: dict[str, Any]) -> str | None:
@@ -504,7 +527,12 @@ def _ident(checked: Checked, index: int, where: str, uri: str) -> Ident | None:
 def _objects_reader(conn: Connection, checked: Checked, index: int, unknown: dict[str, list[int]]):  # noqa: ANN202
     def read(data: dict[str, Any], epc_list: str, quantity_list: str) -> list[Obj]:
         found: list[Obj] = []
+        seen: set[str] = set()
         for uri in _texts(checked, index, epc_list, data.get(epc_list)):
+            if uri in seen:
+                checked.problem(index, epc_list, f"{uri} is named twice")
+                continue
+            seen.add(uri)
             ident = _ident(checked, index, epc_list, uri)
             if ident is None:
                 continue

@@ -40,6 +40,7 @@ def take_quantity(
     prefer_location_id: int | None = None,
     allow_expired: bool = False,
     for_use: bool = False,
+    not_from_id: int | None = None,
 ) -> list[Take]:
     """The balances to take `qty` of a lot or untracked item from, in picking order.
 
@@ -60,6 +61,8 @@ def take_quantity(
         conditions.append(stock.c.location_id == from_location.id)
     else:
         conditions.append(locations.c.kind != LocationKind.QUARANTINE.value)
+    if not_from_id is not None:  # a move never picks from where it goes
+        conditions.append(stock.c.location_id != not_from_id)
     prefer = case((stock.c.location_id == (prefer_location_id or 0), 0), else_=1)
     rows = conn.execute(
         select(stock.c.location_id, stock.c.lot_id, stock.c.qty, lots.c.expires, lots.c.code)
@@ -195,6 +198,7 @@ def take_lines(
         prefer_location_id=prefer_location_id,
         allow_expired=not for_use and target.lot is not None,
         for_use=for_use,
+        not_from_id=to_id if not for_use else None,
     )
     return [Line(target.item.id, t.location_id, to_id, t.qty, lot_id=t.lot_id) for t in takes]
 

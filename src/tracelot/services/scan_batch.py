@@ -21,6 +21,9 @@ from tracelot.domain.errors import InvalidInput, NotAvailable, TracelotError, Wr
 from tracelot.domain.refs import parse_ref, split_consume
 from tracelot.domain.scan import SCAN_ONLY_PREFIXES
 from tracelot.services import movement, production, receiving, shipping
+from tracelot.services.ledger import now
+from tracelot.services.lookup import resolve
+from tracelot.services.picking import take_quantity
 from tracelot.services.results import OperationResult
 from tracelot.services.scan import identify, receipt_of
 
@@ -86,6 +89,11 @@ def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> En
     if qty is None:
         raise InvalidInput(f"how many of {ref}? scan a label with a count (30 or 37), or type "
                            f"{ref}=QTY")  # fmt: skip
+    # what the list holds of this lot or item must be there to take: on hand, and for a
+    # shipment or a build neither held nor expired (the commit would refuse it)
+    wanted = Decimal(qty) + sum((e.qty or Decimal(0) for e in batch if e.ref == ref), Decimal(0))
+    take_quantity(conn, resolve(conn, ref), wanted, today=now().date(),
+                  for_use=mode != "move-to", allow_expired=mode == "move-to")  # fmt: skip
     return Entry(text, shown, ref, Decimal(qty))
 
 
@@ -140,7 +148,8 @@ def commit(
         where = target or to
         if where is None:
             raise InvalidInput(f"--then {mode} needs where: {mode} LOC")
-        refs, qtys = [e.ref or "" for e in batch], [e.qty for e in batch]
+        merged = _merged(batch)
+        refs, qtys = list(merged), list(merged.values())
         fn = movement.move if mode == "move-to" else shipping.ship
         return [fn(conn, refs=refs, qtys=qtys, to=where, **common)]
     if mode == "consume-into":
@@ -149,13 +158,23 @@ def commit(
         output = parse_ref(target)
         if output.kind != "unit":
             raise WrongKind(f"consume into a unit to build (ITEM:SERIAL), not {target}")
-        consume = [e.ref if e.qty is None else f"{e.ref}={e.qty}" for e in batch]
+        consume = [ref if qty is None else f"{ref}={qty}" for ref, qty in _merged(batch).items()]
         return [
             production.build(
                 conn, item=output.code, serial=output.key, to=to, consume=consume, **common
             )  # fmt: skip
         ]
     raise InvalidInput(f"--then {mode} commits nothing")
+
+
+def _merged(batch: Sequence[Entry]) -> dict[str, Decimal | None]:
+    """Each unit once, and each lot or item once with the quantities scanned added up
+    (two cartons of one lot)."""
+    merged: dict[str, Decimal | None] = {}
+    for e in batch:
+        ref = e.ref or ""
+        merged[ref] = None if e.qty is None else (merged.get(ref) or Decimal(0)) + e.qty
+    return merged
 
 
 def _receive(

@@ -8,6 +8,7 @@ the server does: a page or a button a role may not use is not shown, and is refu
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -27,11 +28,12 @@ from tracelot.api.deps import (
     SESSION_COOKIE,
     User,
     csrf_matches,
+    request_digest,
     session_of,
 )
 from tracelot.api.keys import csrf_token
 from tracelot.app import Tracelot
-from tracelot.domain.errors import TooManyAttempts, TracelotError, Unauthenticated
+from tracelot.domain.errors import NotAvailable, TooManyAttempts, TracelotError, Unauthenticated
 from tracelot.domain.roles import may
 from tracelot.domain.values import parse_days
 from tracelot.services import charts
@@ -417,7 +419,8 @@ def _scan_form(mode: str) -> tuple[str, str, str]:
 def scan_page(request: Request, user: Operator, mode: str) -> Response:
     title, _, where = _scan_form(mode)
     return page(request, user, "scan.html", mode=mode, title=title, where=where, batch=[],
-                scans=[], error=None, done=None, target="", to="")  # fmt: skip
+                scans=[], error=None, done=None, target="", to="",
+                once=secrets.token_urlsafe(16))  # fmt: skip
 
 
 @router.post("/scan/{mode}", response_class=HTMLResponse)
@@ -430,38 +433,62 @@ def scan_step(
     action: Annotated[str, Form(pattern="^(add|undo|commit|clear)$")] = "add",
     to: Annotated[str, Form(max_length=200)] = "",
     target: Annotated[str, Form(max_length=200)] = "",
+    once: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """One step of a scan-first form: add a scan (refused with its reason, the list
-    kept), undo the last one, or commit the list as one operation."""
+    kept), undo the last one, or commit the list as one operation. A commit sent again
+    (a double click, a reload) is answered as the first time and done once."""
     title, _, where = _scan_form(mode)
+    if any(len(text) > MAX_FIELD for text in scans):
+        raise BadInput(f"a scan holds at most {MAX_FIELD} characters")
     db = _db(request, user)
     error, done = None, None
-    if action == "clear":
+    if action == "commit":
+        try:
+            done = _commit(request, user, db, mode, scans, to, target, once)
+            scans = []
+        except TracelotError as exc:
+            error = str(exc)
+    elif action == "clear":
         scans = []
     elif action == "undo":
         scans = scans[:-1]
     elif action == "add" and scan.strip():
-        scans = [*scans, scan.strip()]
-    if len(scans) > MAX_SCANS:
-        raise BadInput(f"a list holds at most {MAX_SCANS} scans: commit these first")
+        if len(scans) >= MAX_SCANS:
+            error = f"a list holds at most {MAX_SCANS} scans: commit these first"
+        else:
+            scans = [*scans, scan.strip()]
     found = db.scan_rebuild(mode, scans)
-    batch, dropped = found.batch, found.dropped
+    dropped = found.dropped
     if action == "add" and scan.strip() and dropped and dropped[-1][0] == scan.strip():
         error = f"{scan.strip()}: {dropped.pop()[1]}"  # the new scan, refused
     if dropped:  # earlier scans that no longer stand (shipped meanwhile ...), said and dropped
-        error = "; ".join(f"{text}: {why}" for text, why in dropped) + (
-            f"; {error}" if error else ""
-        )
-    scans = found.scans
-    if action == "commit":
-        try:
-            done = db.scan_commit(mode, batch, to=to or None, target=target or None)
-            scans, batch = [], []
-        except TracelotError as exc:
-            error = str(exc)
+        said = "; ".join(f"{text}: {why}" for text, why in dropped)
+        error = f"{said}; {error}" if error else said
     name = "scan_list.html" if request.headers.get("HX-Request") else "scan.html"
-    return page(request, user, name, mode=mode, title=title, where=where, batch=batch,
-                scans=scans, error=error, done=done, target=target, to=to)  # fmt: skip
+    return page(request, user, name, mode=mode, title=title, where=where, batch=found.batch,
+                scans=found.scans, error=error, done=done, target=target, to=to,
+                once=secrets.token_urlsafe(16))  # fmt: skip
+
+
+def _commit(request: Request, user: User, db: Tracelot, mode: str, scans: list[str],
+            to: str, target: str, once: str) -> list[dict[str, Any]]:  # fmt: skip
+    """The list as one operation, done once per form (`once`, through the API's
+    idempotency keys). A scan that no longer stands refuses the commit: the page shows the
+    list as it now is, to look at and commit again."""
+
+    def commit(t: Tracelot) -> list[dict[str, Any]]:
+        found = t.scan_rebuild(mode, scans)
+        if found.dropped:
+            said = "; ".join(f"{text}: {why}" for text, why in found.dropped)
+            raise NotAvailable(f"{said}: nothing was done; look at the list and commit again")
+        done = t.scan_commit(mode, found.batch, to=to or None, target=target or None)
+        return [{"kind": r.kind, "id": r.id} for r in done]
+
+    body = {"mode": mode, "scans": scans, "to": to, "target": target}
+    digest = request_digest("POST", request.url.path, body)
+    _, answer = db.once(user.id, f"web:{once}" if once else None, digest, 201, commit)
+    return answer
 
 
 # -- recalls ----------------------------------------------------------------------------
