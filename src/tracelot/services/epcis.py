@@ -104,26 +104,14 @@ class _Names:
 
     def load(self, unit_ids: Iterable[int], lot_ids: Iterable[int]) -> None:
         unit_ids = [i for i in set(unit_ids) if i not in self.units]
-        for chunk in _chunks(unit_ids):
-            self.units.update(
-                {
-                    r.id: r
-                    for r in self.conn.execute(
-                        select(units).where(id_in(self.conn, units.c.id, chunk))
-                    )
-                }
-            )
+        if unit_ids:
+            query = select(units).where(id_in(self.conn, units.c.id, unit_ids))
+            self.units.update({r.id: r for r in self.conn.execute(query)})
         lot_ids = {*lot_ids, *(u.lot_id for u in self.units.values() if u.lot_id)}
         lot_ids = [i for i in lot_ids if i not in self.lots]
-        for chunk in _chunks(lot_ids):
-            self.lots.update(
-                {
-                    r.id: r
-                    for r in self.conn.execute(
-                        select(lots).where(id_in(self.conn, lots.c.id, chunk))
-                    )
-                }
-            )
+        if lot_ids:
+            query = select(lots).where(id_in(self.conn, lots.c.id, lot_ids))
+            self.lots.update({r.id: r for r in self.conn.execute(query)})
 
     def obj(self, item_id: int, lot_id: int | None, unit_id: int | None) -> str:
         """The URI of a unit, a lot, or an item."""
@@ -256,12 +244,6 @@ def _number(qty: Decimal) -> int | float:
     return int(qty) if qty == qty.to_integral_value() else float(qty)
 
 
-def _chunks(ids: Sequence[int], size: int = 5_000) -> Iterable[list[int]]:
-    ids = list(ids)
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def _timestamp(moment: dt.datetime) -> str:
     moment = moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
     # milliseconds, as is usual, unless the moment has finer ones (kept: a round trip
@@ -292,38 +274,22 @@ def export(
     placed: dict[int, list[Row]] = defaultdict(list)
     released: dict[int, list[Row]] = defaultdict(list)
     wanted = set(op_ids)
-    for chunk in _chunks(op_ids):
-        for row in conn.execute(
-            select(moves).where(id_in(conn, moves.c.operation_id, chunk)).order_by(moves.c.id)
-        ):
-            lines[row.operation_id].append(row)
-        for row in conn.execute(
-            select(genealogy)
-            .where(
-                or_(
-                    id_in(conn, genealogy.c.operation_id, chunk),
-                    id_in(conn, genealogy.c.removed_op_id, chunk),
-                )
-            )
-            .order_by(genealogy.c.id)
-        ):
-            if row.operation_id in wanted:
-                links[row.operation_id].append(row)
-            if row.removed_op_id is not None:
-                removed[row.removed_op_id].append(row)
-        for row in conn.execute(
-            select(holds)
-            .where(
-                or_(
-                    id_in(conn, holds.c.placed_op_id, chunk),
-                    id_in(conn, holds.c.released_op_id, chunk),
-                )
-            )
-            .order_by(holds.c.id)
-        ):
-            placed[row.placed_op_id].append(row)
-            if row.released_op_id is not None:
-                released[row.released_op_id].append(row)
+    by_op = id_in(conn, moves.c.operation_id, op_ids)
+    for row in conn.execute(select(moves).where(by_op).order_by(moves.c.id)):
+        lines[row.operation_id].append(row)
+    linked = or_(id_in(conn, genealogy.c.operation_id, op_ids),
+                 id_in(conn, genealogy.c.removed_op_id, op_ids))  # fmt: skip
+    for row in conn.execute(select(genealogy).where(linked).order_by(genealogy.c.id)):
+        if row.operation_id in wanted:
+            links[row.operation_id].append(row)
+        if row.removed_op_id is not None:
+            removed[row.removed_op_id].append(row)
+    held = or_(id_in(conn, holds.c.placed_op_id, op_ids),
+               id_in(conn, holds.c.released_op_id, op_ids))  # fmt: skip
+    for row in conn.execute(select(holds).where(held).order_by(holds.c.id)):
+        placed[row.placed_op_id].append(row)
+        if row.released_op_id is not None:
+            released[row.released_op_id].append(row)
     names.load(
         [r.unit_id for rows in lines.values() for r in rows if r.unit_id]
         + [

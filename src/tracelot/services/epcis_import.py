@@ -854,7 +854,7 @@ def _parties(side: dict[str, list[str]]) -> list[str]:
 def _replay_object_event(
     conn: Connection, user: str, know: Knowledge, event: Event
 ) -> tuple[int | None, int | None, str]:
-    here, common = event.location, {"at": event.time}
+    here, common = event.location, {"user": user, "at": event.time}
     objs = [o for o in event.objects if o.ident.kind != "sscc"]
     if len(objs) != len(event.objects):
         raise InvalidInput("an SSCC at a tracelot location: name the units and lots it holds")
@@ -869,7 +869,6 @@ def _replay_object_event(
                 ops.append(
                     shipping.return_(
                         conn,
-                        user=user,
                         ref=obj.ref,
                         from_customer=party.code,
                         to=here,
@@ -884,7 +883,6 @@ def _replay_object_event(
             ops.append(
                 receiving.receive(
                     conn,
-                    user=user,
                     to=here,
                     ref=event.reference,
                     note=event.note,
@@ -900,7 +898,6 @@ def _replay_object_event(
             raise InvalidInput("a shipment names its customer (destinationList owning_party)")
         op = shipping.ship(
             conn,
-            user=user,
             refs=[o.ref for o in objs],
             to=customer.code,
             qtys=[o.qty for o in objs],
@@ -915,7 +912,6 @@ def _replay_object_event(
             ops.append(
                 movement.scrap(
                     conn,
-                    user=user,
                     ref=obj.ref,
                     qty=obj.qty,
                     from_=here,
@@ -935,20 +931,14 @@ def _replay_object_event(
         for obj in objs:
             ops.append(
                 holds_service.hold(
-                    conn,
-                    user=user,
-                    ref=obj.ref,
-                    at=event.time,
-                    reason=event.note or f"held ({event.disposition})",
+                    conn, ref=obj.ref, reason=event.note or f"held ({event.disposition})", **common
                 )["operation"]
             )
         return ops[0] if ops else None, None, "hold"
     if step == "inspecting" and event.disposition == "sellable_accessible":
         for obj in objs:
             ops.append(
-                holds_service.release(conn, user=user, ref=obj.ref, note=event.note, at=event.time)[
-                    "operation"
-                ]
+                holds_service.release(conn, ref=obj.ref, note=event.note, **common)["operation"]
             )
         return ops[0] if ops else None, None, "release"
     if action == "OBSERVE" and objs:
@@ -962,7 +952,6 @@ def _replay_object_event(
             return None, None, f"noted: {step or 'an observation'} of what is at {to}"
         op = movement.move(
             conn,
-            user=user,
             refs=[o.ref for o in objs],
             to=to,
             from_=source,

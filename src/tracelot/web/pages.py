@@ -31,6 +31,7 @@ from tracelot.api.deps import (
     request_digest,
     session_of,
 )
+from tracelot.api.deps import database as _db  # the database as the logged-in user
 from tracelot.api.keys import csrf_token
 from tracelot.app import Tracelot
 from tracelot.domain.errors import NotAvailable, TooManyAttempts, TracelotError, Unauthenticated
@@ -164,10 +165,6 @@ def _allowed(capability: str):  # noqa: ANN202
 
 Reader = Annotated[User, Depends(_allowed("read"))]
 Operator = Annotated[User, Depends(_allowed("operate"))]
-
-
-def _db(request: Request, user: User) -> Tracelot:
-    return request.app.state.tracelot.acting_as(user.name)
 
 
 def page(request: Request, user: User | None, template: str, status: int = 200, **context: Any):  # noqa: ANN201
