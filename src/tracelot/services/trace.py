@@ -7,15 +7,17 @@ details of every node reached are then read in a few set-based queries.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import functools
+import gc
+import re
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Connection, Row, Select, bindparam, func, select, text
-from sqlalchemy.orm import aliased
+from sqlalchemy import Connection, select
 
 from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
 from tracelot.domain.status import LocationKind, status_at
@@ -23,19 +25,13 @@ from tracelot.domain.values import parse_date
 from tracelot.services.inquiry import held_among, lot_places
 from tracelot.services.lookup import (
     Target,
-    item_by_id,
     location_ids_of_kind,
     party_by_code,
     resolve,
 )
-from tracelot.store.bulk import ids_in, ids_value
+from tracelot.store.bulk import ids_value
 from tracelot.store.tables import (
-    items,
-    locations,
     lots,
-    moves,
-    operations,
-    parties,
     units,
 )
 from tracelot.store.types import Exact, UtcDateTime
@@ -43,52 +39,54 @@ from tracelot.store.types import Exact, UtcDateTime
 Direction = Literal["backward", "forward"]
 Key = tuple[str, int]  # ("unit", id) or ("lot", id) or ("item", id)
 
-_WALK = {
-    # from the links of the roots, follow each reached end to the links beyond it
-    "backward": """
-WITH RECURSIVE walk(id, unit_id, lot_id, depth) AS (
-    SELECT g.id, g.child_unit_id, g.child_lot_id, 1 FROM genealogy g WHERE {roots}
-    UNION
-    SELECT g.id, g.child_unit_id, g.child_lot_id, w.depth + 1
-    FROM walk w JOIN genealogy g
-      ON (w.unit_id IS NOT NULL AND g.parent_unit_id = w.unit_id)
-      OR (w.unit_id IS NULL AND w.lot_id IS NOT NULL AND g.parent_lot_id = w.lot_id
-          AND g.parent_unit_id IS NULL)
-    WHERE w.depth < :depth
-)
-{links}""",
-    "forward": """
-WITH RECURSIVE walk(id, unit_id, lot_id, depth) AS (
-    SELECT g.id, g.parent_unit_id, g.parent_lot_id, 1 FROM genealogy g WHERE {roots}
-    UNION
-    SELECT g.id, g.parent_unit_id, g.parent_lot_id, w.depth + 1
-    FROM walk w JOIN genealogy g
-      ON (w.unit_id IS NOT NULL AND g.child_unit_id = w.unit_id)
-      OR (w.unit_id IS NULL AND g.child_lot_id = w.lot_id)
-    WHERE w.depth < :depth
-)
-{links}""",
-}
-# the links the walk reached, with their dates, read in the same statement
-_LINKS = """
+# One step of the walk: the links out of the nodes of a frontier, with the dates of their
+# build and of the repair that removed them. Forward, a unit is followed to the links that
+# consumed it, a lot to the links that consumed it or any of its units; backward, a unit
+# to the links that built it, a lot to the links that made it (a root lot: also those
+# that made its units). One SELECT per kind of node, each on its own index.
+_STEP = """
 SELECT g.id, g.parent_item_id, g.parent_unit_id, g.parent_lot_id, g.child_item_id,
        g.child_unit_id, g.child_lot_id, g.qty, g.operation_id, o.occurred_at,
-       g.removed_op_id, r.occurred_at AS removed_at
+       g.removed_op_id, r.occurred_at
 FROM genealogy g
 JOIN operations o ON o.id = g.operation_id
 LEFT JOIN operations r ON r.id = g.removed_op_id
-WHERE g.id IN (SELECT id FROM walk)
-ORDER BY g.id"""
-_ROOTS = {  # the links the walk starts from, for roots given as one array parameter
-    ("backward", "unit"): "g.parent_unit_id IN {ids}",
-    ("backward", "lot"): "g.parent_lot_id IN {ids}",
-    ("forward", "unit"): "g.child_unit_id IN {ids}",
-    ("forward", "lot"): "g.child_lot_id IN {ids}",
+WHERE {condition}"""
+_FOLLOW = {  # (direction, what the frontier holds): the links it leads to
+    ("forward", "units"): "g.child_unit_id IN {ids}",
+    ("forward", "lots"): "g.child_lot_id IN {ids}",
+    ("backward", "units"): "g.parent_unit_id IN {ids}",
+    ("backward", "root_lots"): "g.parent_lot_id IN {ids}",
+    ("backward", "lots"): "g.parent_lot_id IN {ids} AND g.parent_unit_id IS NULL",
 }
-_ID_LIST = {  # `IN` one array parameter, however many roots (a supplier lot of 50,000)
+_ID_LIST = {  # `IN` one array parameter, however many ids (a supplier lot of 50,000)
     "sqlite": "(SELECT value FROM json_each(:{name}))",
     "postgresql": "(SELECT unnest(CAST(:{name} AS integer[])))",
 }
+# what a trace shows of each unit, lot and item reached, by id: read raw and turned into
+# values once per distinct value (a trace of 30,000 nodes has a few hundred dates of
+# receipts and a handful of items, locations and parties)
+_UNITS = """
+SELECT u.id, u.serial, u.lot_id, u.item_id, u.expires, u.supplier_id, u.supplier_lot,
+       o.id, o.kind, o.occurred_at, u.location_id, u.party_id
+FROM units u JOIN operations o ON o.id = u.created_op_id
+WHERE u.id IN {ids}"""
+_LOTS = """
+SELECT l.id, l.item_id, l.code, l.expires, l.supplier_id, l.supplier_lot, o.id, o.kind,
+       o.occurred_at
+FROM lots l JOIN operations o ON o.id = l.created_op_id
+WHERE l.id IN {ids}"""
+_ITEMS = "SELECT i.id, i.code, i.name FROM items i WHERE i.id IN {ids}"
+_PARTIES = "SELECT p.id, p.code, p.name FROM parties p WHERE p.id IN {ids}"
+_LOCATIONS = "SELECT l.id, l.code, l.path, l.kind FROM locations l WHERE l.id IN {ids}"
+# the reference and date of the shipment that took each unit to a customer: its last move
+# there
+_SHIPMENTS = """
+SELECT s.unit_id, o.id, o.reference, o.occurred_at
+FROM (SELECT m.unit_id, MAX(m.id) AS move_id FROM moves m
+      WHERE m.unit_id IN {ids} AND m.to_location_id = :customer GROUP BY m.unit_id) s
+JOIN moves m ON m.id = s.move_id
+JOIN operations o ON o.id = m.operation_id"""
 
 
 class Link(NamedTuple):
@@ -191,6 +189,22 @@ def trace(
     return trace_keys(conn, direction, roots, depth, as_of=moment)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a trace builds its tree: every object it
+    makes stays alive, and on a trace of 30,000 nodes the collector's passes over them
+    took longer than the trace itself (0.86 s against 0.39 s). Reference counting still
+    frees what dies; the collector runs again afterwards."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def _moment(value: dt.date | dt.datetime | str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
@@ -212,7 +226,20 @@ def trace_keys(
     Components taken out by a repair are shown with the date they were removed, unless
     `current_only`; `as_of` keeps only the links that stood at that moment.
     """
-    links = _walk(conn, direction, roots, depth or 1000)
+    with _collector_paused():
+        return _trace_keys(conn, direction, roots, depth, as_of, current_only)
+
+
+def _trace_keys(
+    conn: Connection,
+    direction: Direction,
+    roots: list[Key],
+    depth: int | None,
+    as_of: dt.datetime | None,
+    current_only: bool,
+) -> Trace:
+    values = _Values(conn.dialect.name)
+    links = _walk(conn, direction, roots, depth or 1000, values)
     if current_only:
         links = [ln for ln in links if ln.removed_op_id is None]
     if as_of is not None:
@@ -222,33 +249,64 @@ def trace_keys(
             if ln.occurred_at <= as_of and (ln.removed_at is None or ln.removed_at > as_of)
         ]
     backward = direction == "backward"
-    keys = set(roots) | {link.child if backward else link.parent for link in links}
-    details, places = _details(conn, keys)
-    children: dict[Key, list[Link]] = defaultdict(list)
+    # the edges of the tree, from each node: the links of one build to one node added up
+    # (a build that used five units of a lot is in the lot's forward trace once, with 5)
+    edges: dict[Key, dict[tuple[Key, int, int | None], list[Any]]] = defaultdict(dict)
     for link in links:
         if backward:
-            children[link.parent].append(link)
+            _add_edge(edges[link.parent], link.child, link)
         else:
-            children[link.child].append(link)
+            _add_edge(edges[link.child], link.parent, link)
             if link.child[0] == "unit" and link.child_lot_id is not None:
                 # a unit of a lot went into it: so did the lot (a lot of serialized packs)
-                children[("lot", link.child_lot_id)].append(link)
+                _add_edge(edges[("lot", link.child_lot_id)], link.parent, link)
+    nodes = set(roots) | {link.child if backward else link.parent for link in links}
+    facts = _facts(conn, nodes, values)
+    with_removed = as_of is None  # as of a moment, every link shown stood then
+    order: dict[Key, None] = {}  # every node once, in the order a reader meets them
 
-    def build_tree(key: Key, via: Link | None, seen: frozenset[Key]) -> Node:
-        node = Node(key, **details[key])
-        if via is not None:
-            node.qty, node.build, node.build_date = via.qty, via.operation_id, via.occurred_at
-            if as_of is None:  # as of a moment, every link shown stood then
+    def build(key: Key, qty: Decimal | None, via: Link | None, path: set[Key]) -> Node:
+        order[key] = None
+        item, name, serial, lot, expires, supplier, supplier_lot, receipt, received = facts[
+            key
+        ].identity
+        if via is None:
+            node = Node(key, item, name, serial, lot, None, None, None, supplier, supplier_lot)
+        else:
+            node = Node(
+                key,
+                item,
+                name,
+                serial,
+                lot,
+                qty,
+                via.operation_id,
+                via.occurred_at,
+                supplier,
+                supplier_lot,
+            )
+            if with_removed:
                 node.removed, node.removed_date = via.removed_op_id, via.removed_at
-        for link in children.get(key, ()):
-            nxt = link.child if backward else link.parent
-            if nxt not in seen:  # a genealogy is acyclic; this only guards the walk
-                node.children.append(build_tree(nxt, link, seen | {nxt}))
+        node.receipt, node.receipt_date, node.expires = receipt, received, expires
+        kids = node.children
+        for nxt, total, link in edges[key].values() if key in edges else ():
+            if nxt not in path:  # a genealogy is acyclic; this only guards the walk
+                path.add(nxt)
+                kids.append(build(nxt, total, link, path))
+                path.discard(nxt)
         return node
 
-    tree = [build_tree(k, None, frozenset({k})) for k in roots]
-    keyed = _affected(conn, [k for k in ordered_keys(tree) if k[0] != "item"], details, places)
+    tree = [build(k, None, None, {k}) for k in roots]
+    keyed = _affected(conn, [k for k in order if k[0] != "item"], facts)
     return Trace(direction, tree, [row for _, row in keyed], [key for key, _ in keyed])
+
+
+def _add_edge(out: dict[tuple[Key, int, int | None], list[Any]], nxt: Key, link: Link) -> None:
+    edge = (nxt, link.operation_id, link.removed_op_id)
+    if edge in out:
+        out[edge][1] += link.qty
+    else:
+        out[edge] = [nxt, link.qty, link]
 
 
 def root_keys(
@@ -297,172 +355,233 @@ def root_keys(
     return list(dict.fromkeys(keys))
 
 
-def _walk(conn: Connection, direction: Direction, roots: list[Key], depth: int) -> list[Link]:
-    by_kind: dict[str, list[int]] = defaultdict(list)
+def _walk(
+    conn: Connection, direction: Direction, roots: list[Key], depth: int, values: _Values
+) -> list[Link]:
+    """Every link reached from the roots within `depth` steps, in order of id.
+
+    Breadth first, a statement per step: the frontier's ids go in as one array parameter
+    and each node is followed once (at its shallowest), so every link is read once."""
+    dialect = values.dialect
+    forward = direction == "forward"
+    frontier: dict[str, list[int]] = defaultdict(list)
     for kind, ident in roots:
-        if kind != "item":
-            by_kind[kind].append(ident)
-    if not by_kind:
-        return []
-    id_list = _ID_LIST["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
-    conditions = " OR ".join(
-        _ROOTS[(direction, kind)].format(ids=id_list.format(name=kind)) for kind in by_kind
-    )
-    params = {kind: ids_value(conn.dialect.name, ids) for kind, ids in by_kind.items()}
-    walk = (
-        text(_WALK[direction].format(roots=f"({conditions})", links=_LINKS))
-        .bindparams(depth=depth, **params)
-        .columns(qty=Exact, occurred_at=UtcDateTime, removed_at=UtcDateTime)
-    )
-    rows = conn.execute(walk)
-    return [
-        Link(
-            ident,
-            ("unit", p_unit) if p_unit else ("lot", p_lot) if p_lot else ("item", p_item),
-            ("unit", c_unit) if c_unit else ("lot", c_lot) if c_lot else ("item", c_item),
-            c_lot,
-            qty,
-            op,
-            at,
-            removed_op,
-            removed_at,
+        if kind == "unit":
+            frontier["units"].append(ident)
+        elif kind == "lot":
+            frontier["root_lots" if not forward else "lots"].append(ident)
+    seen_nodes: set[Key] = set(roots)
+    found: dict[int, Link] = {}
+    qty, at = values.qty, values.at
+    for _ in range(depth):
+        if not frontier:
+            break
+        kinds = sorted(frontier)
+        sql = " UNION ALL ".join(
+            _STEP.format(
+                condition=_FOLLOW[(direction, kind)].format(ids=_ID_LIST[dialect].format(name=kind))
+            )
+            for kind in kinds
         )
-        for (
-            ident,
-            p_item,
-            p_unit,
-            p_lot,
-            c_item,
-            c_unit,
-            c_lot,
-            qty,
-            op,
-            at,
-            removed_op,
-            removed_at,
-        ) in rows
-    ]
+        params = {kind: ids_value(dialect, frontier[kind]) for kind in kinds}
+        frontier = defaultdict(list)
+        for row in conn.exec_driver_sql(*_driver_sql(conn, sql, params)).fetchall():
+            ident, p_item, p_unit, p_lot, c_item, c_unit, c_lot, q, op, when, rem, rem_at = row
+            if ident in found:
+                continue
+            link = Link(
+                ident,
+                ("unit", p_unit) if p_unit else ("lot", p_lot) if p_lot else ("item", p_item),
+                ("unit", c_unit) if c_unit else ("lot", c_lot) if c_lot else ("item", c_item),
+                c_lot,
+                qty(q),
+                op,
+                at(op, when),
+                rem,
+                None if rem is None else at(rem, rem_at),
+            )
+            found[ident] = link
+            nxt = link.parent if forward else link.child
+            if nxt not in seen_nodes:
+                seen_nodes.add(nxt)
+                if nxt[0] == "unit":
+                    frontier["units"].append(nxt[1])
+                elif nxt[0] == "lot":
+                    frontier["lots"].append(nxt[1])
+    return [found[i] for i in sorted(found)]
+
+
+def _driver_sql(conn: Connection, sql: str, params: dict[str, Any]) -> tuple[str, Any]:
+    """A statement with `:name` parameters in the driver's own style: the trace's big
+    reads go through the DBAPI cursor without a result processor per column."""
+    if conn.dialect.paramstyle == "qmark":
+        names: list[str] = []
+
+        def qmark(match: re.Match[str]) -> str:
+            names.append(match.group(1))
+            return "?"
+
+        return _PARAM.sub(qmark, sql), tuple(params[n] for n in names)
+    return _PARAM.sub(r"%(\1)s", sql), params
+
+
+_PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 def reached(conn: Connection, direction: Direction, start: Key) -> set[Key]:
     """Every unit, lot and item reached from `start`, however deep (links past and present)."""
     backward = direction == "backward"
-    return {
-        link.child if backward else link.parent for link in _walk(conn, direction, [start], 1000)
-    }
+    links = _walk(conn, direction, [start], 1000, _Values(conn.dialect.name))
+    return {link.child if backward else link.parent for link in links}
 
 
-def _details(conn: Connection, keys: set[Key]) -> tuple[dict[Key, dict[str, Any]], dict[int, Row]]:
-    """Identity, supplier and receipt of every node, in a query per kind; and for the units,
-    where each is now (the same query)."""
+class _Values:
+    """Raw column values as the column types read them (exact quantities, UTC times,
+    dates), each distinct value converted once."""
+
+    def __init__(self, dialect: str) -> None:
+        self.dialect = "postgresql" if dialect == "postgresql" else "sqlite"
+        self._qty: dict[Any, Decimal] = {}
+        self._at: dict[int, dt.datetime] = {}
+        self._day: dict[Any, dt.date | None] = {None: None}
+
+    def qty(self, raw: Any) -> Decimal:
+        try:
+            return self._qty[raw]
+        except KeyError:
+            value = self._qty[raw] = _EXACT.process_result_value(raw, None)  # type: ignore[arg-type]
+            return value  # type: ignore[return-value]
+
+    def at(self, op_id: int, raw: Any) -> dt.datetime:
+        """The time of an operation (by its id, which it is remembered by)."""
+        try:
+            return self._at[op_id]
+        except KeyError:
+            if isinstance(raw, str):
+                raw = dt.datetime.fromisoformat(raw)
+            value = self._at[op_id] = _UTC.process_result_value(raw, None)  # type: ignore[arg-type]
+            return value  # type: ignore[return-value]
+
+    def day(self, raw: Any) -> dt.date | None:
+        try:
+            return self._day[raw]
+        except KeyError:
+            value = self._day[raw] = dt.date.fromisoformat(raw) if isinstance(raw, str) else raw
+            return value
+
+
+_EXACT, _UTC = Exact(), UtcDateTime()
+
+
+class Facts(NamedTuple):
+    """What a trace shows of a node: its identity (item, name, serial, lot, expiry,
+    supplier, supplier's lot, receipt and its date) and, for a unit, where it is now."""
+
+    identity: tuple[Any, ...]
+    place: Place | None = None
+
+
+def _facts(conn: Connection, keys: set[Key], values: _Values) -> dict[Key, Facts]:
+    """Identity, supplier and receipt of every node, and where each unit is now: a query
+    for the units, one for the lots, then the items, parties and locations they name."""
+    dialect = values.dialect
     by_kind: dict[str, list[int]] = defaultdict(list)
     for kind, ident in keys:
         by_kind[kind].append(ident)
-    out: dict[Key, dict[str, Any]] = {}
-    places: dict[int, Place] = {}
-    dialect = conn.dialect.name
-    if by_kind["unit"]:
-        rows = conn.execute(_unit_details(dialect), {"ids": ids_value(dialect, by_kind["unit"])})
-        for ident, serial, lot_id, *identity, location, path, kind, customer, name in rows:
-            out[("unit", ident)] = _identity(serial, *identity)
-            places[ident] = Place(lot_id, location, path, kind, customer, name)
-    if by_kind["lot"]:
-        rows = conn.execute(_lot_details(dialect), {"ids": ids_value(dialect, by_kind["lot"])})
-        for ident, *identity in rows:
-            out[("lot", ident)] = _identity(None, *identity)
+
+    def read(sql: str, ids: Any) -> list[Any]:
+        if not ids:
+            return []
+        params = {"ids": ids_value(dialect, ids)}
+        text_ = sql.format(ids=_ID_LIST[dialect].format(name="ids"))
+        return conn.exec_driver_sql(*_driver_sql(conn, text_, params)).fetchall()
+
+    unit_rows = read(_UNITS, by_kind["unit"])
+    lot_ids = set(by_kind["lot"]) | {r[2] for r in unit_rows if r[2] is not None}
+    lot_rows = {r[0]: r for r in read(_LOTS, lot_ids)}
+    item_ids = set(by_kind["item"]) | {r[3] for r in unit_rows} | {r[1] for r in lot_rows.values()}
+    item_rows = {r[0]: r for r in read(_ITEMS, item_ids)}
+    party_ids = {r[4] for r in lot_rows.values() if r[4] is not None}
+    for r in unit_rows:
+        party_ids.update(p for p in (r[5], r[11]) if p is not None)
+    party_rows = {r[0]: r for r in read(_PARTIES, party_ids)}
+    place_rows = {r[0]: r for r in read(_LOCATIONS, {r[10] for r in unit_rows})}
+    day, at = values.day, values.at
+    out: dict[Key, Facts] = {}
+    for (
+        lot_id,
+        item_id,
+        code,
+        expires,
+        supplier_id,
+        supplier_lot,
+        op,
+        kind,
+        when,
+    ) in lot_rows.values():
+        _, item, name = item_rows[item_id]
+        received = kind == "receive"
+        out[("lot", lot_id)] = Facts(
+            (
+                item,
+                name,
+                None,
+                code,
+                day(expires),
+                party_rows[supplier_id][1] if supplier_id is not None else None,
+                supplier_lot,
+                op if received else None,
+                at(op, when) if received else None,
+            )
+        )
+    for (
+        ident,
+        serial,
+        lot_id,
+        item_id,
+        expires,
+        supplier_id,
+        supplier_lot,
+        op,
+        kind,
+        when,
+        loc,
+        party,
+    ) in unit_rows:
+        _, item, name = item_rows[item_id]
+        lot = lot_rows[lot_id] if lot_id is not None else None
+        if lot is not None:
+            expires = expires if expires is not None else lot[3]
+            supplier_id = supplier_id if supplier_id is not None else lot[4]
+            supplier_lot = supplier_lot if supplier_lot is not None else lot[5]
+        received = kind == "receive"
+        _, location, path, location_kind = place_rows[loc]
+        customer = party_rows[party] if party is not None else None
+        out[("unit", ident)] = Facts(
+            (
+                item,
+                name,
+                serial,
+                lot[2] if lot is not None else None,
+                day(expires),
+                party_rows[supplier_id][1] if supplier_id is not None else None,
+                supplier_lot,
+                op if received else None,
+                at(op, when) if received else None,
+            ),
+            Place(
+                lot_id,
+                location,
+                path,
+                location_kind,
+                customer[1] if customer else None,
+                customer[2] if customer else None,
+            ),
+        )
     for ident in by_kind["item"]:
-        item = item_by_id(conn, ident)
-        out[("item", ident)] = {"item": item.code, "item_name": item.name}
-    return out, places
-
-
-@functools.cache
-def _unit_details(dialect: str) -> Select:
-    receipt, supplier, unit_lot, customer = (
-        aliased(operations),
-        aliased(parties),
-        aliased(lots),
-        aliased(parties),
-    )
-    return (
-        select(
-            units.c.id,
-            units.c.serial,
-            units.c.lot_id,
-            items.c.code,
-            items.c.name,
-            unit_lot.c.code.label("lot"),
-            func.coalesce(units.c.expires, unit_lot.c.expires).label("expires"),
-            supplier.c.code.label("supplier"),
-            func.coalesce(units.c.supplier_lot, unit_lot.c.supplier_lot).label("supplier_lot"),
-            receipt.c.id.label("op"),
-            receipt.c.kind.label("op_kind"),
-            receipt.c.occurred_at,
-            locations.c.code.label("location"),
-            locations.c.path.label("location_path"),
-            locations.c.kind.label("location_kind"),
-            customer.c.code.label("customer"),
-            customer.c.name.label("customer_name"),
-        )
-        .join(items, items.c.id == units.c.item_id)
-        .outerjoin(unit_lot, unit_lot.c.id == units.c.lot_id)
-        .outerjoin(
-            supplier, supplier.c.id == func.coalesce(units.c.supplier_id, unit_lot.c.supplier_id)
-        )
-        .join(receipt, receipt.c.id == units.c.created_op_id)
-        .join(locations, locations.c.id == units.c.location_id)
-        .outerjoin(customer, customer.c.id == units.c.party_id)
-        .where(ids_in(dialect, units.c.id))
-    )
-
-
-@functools.cache
-def _lot_details(dialect: str) -> Select:
-    receipt, supplier = aliased(operations), aliased(parties)
-    return (
-        select(
-            lots.c.id,
-            items.c.code,
-            items.c.name,
-            lots.c.code.label("lot"),
-            lots.c.expires,
-            supplier.c.code.label("supplier"),
-            lots.c.supplier_lot,
-            receipt.c.id.label("op"),
-            receipt.c.kind.label("op_kind"),
-            receipt.c.occurred_at,
-        )
-        .join(items, items.c.id == lots.c.item_id)
-        .outerjoin(supplier, supplier.c.id == lots.c.supplier_id)
-        .join(receipt, receipt.c.id == lots.c.created_op_id)
-        .where(ids_in(dialect, lots.c.id))
-    )
-
-
-def _identity(
-    serial: str | None,
-    item: str,
-    item_name: str,
-    lot: str | None,
-    expires: dt.date | None,
-    supplier: str | None,
-    supplier_lot: str | None,
-    op: int,
-    op_kind: str,
-    occurred_at: dt.datetime,
-) -> dict[str, Any]:
-    received = op_kind == "receive"
-    return {
-        "item": item,
-        "item_name": item_name,
-        "serial": serial,
-        "lot": lot,
-        "expires": expires,
-        "supplier": supplier,
-        "supplier_lot": supplier_lot,
-        "receipt": op if received else None,
-        "receipt_date": occurred_at if received else None,
-    }
+        _, item, name = item_rows[ident]
+        out[("item", ident)] = Facts((item, name, None, None, None, None, None, None, None))
+    return out
 
 
 class Place(NamedTuple):
@@ -489,89 +608,79 @@ def ordered_keys(tree: list[Node]) -> list[Key]:
 
 
 def _affected(
-    conn: Connection, keys: list[Key], details: dict[Key, dict[str, Any]], places: dict[int, Place]
+    conn: Connection, keys: list[Key], facts: dict[Key, Facts]
 ) -> list[tuple[Key, dict[str, Any]]]:
     """Where every unit and lot reached is now: one row per unit, one per lot balance."""
     unit_ids = [i for kind, i in keys if kind == "unit"]
     lot_ids = [i for kind, i in keys if kind == "lot"]
+    places = {i: facts[("unit", i)].place for i in unit_ids}
     held_units, held_lots = held_among(
-        conn, unit_ids, lot_ids + [places[i].lot_id for i in unit_ids if places[i].lot_id]
+        conn, unit_ids, lot_ids + [p.lot_id for p in places.values() if p and p.lot_id]
     )
-    shipped = [i for i in unit_ids if places[i].location_kind == LocationKind.CUSTOMER.value]
+    customer_kind = LocationKind.CUSTOMER.value
+    shipped = [i for i, p in places.items() if p and p.location_kind == customer_kind]
     shipments = _shipments(conn, shipped) if shipped else {}
     lot_rows = lot_places(conn, lot_ids)
+    status_of = {kind.value: status_at(kind.value).value for kind in LocationKind}
     rows: list[tuple[Key, dict[str, Any]]] = []
+    nothing = (None, None)
     for key in keys:
         kind, ident = key
+        identity = facts[key].identity
         if kind == "unit":
-            r, identity = places[ident], details[key]
-            shipment = shipments.get(ident, (None, None))
+            place = places[ident]
+            assert place is not None
+            shipment = shipments.get(ident, nothing)
             rows.append(
                 (
                     key,
                     {
-                        "item": identity["item"],
-                        "serial": identity["serial"],
-                        "lot": identity["lot"],
+                        "item": identity[0],
+                        "serial": identity[2],
+                        "lot": identity[3],
                         "qty": 1,
-                        "status": status_at(r.location_kind).value,
-                        "held": ident in held_units or r.lot_id in held_lots,
-                        "location": r.location,
-                        "location_path": r.location_path,
-                        "customer": r.customer,
-                        "customer_name": r.customer_name,
+                        "status": status_of[place.location_kind],
+                        "held": ident in held_units or place.lot_id in held_lots,
+                        "location": place.location,
+                        "location_path": place.location_path,
+                        "customer": place.customer,
+                        "customer_name": place.customer_name,
                         "shipment_ref": shipment[0],
                         "shipment_date": shipment[1],
                     },
                 )
             )
         else:
-            identity = details[key]
             rows += [
                 (
                     key,
                     {
-                        "item": identity["item"],
+                        "item": identity[0],
                         "serial": None,
-                        "lot": identity["lot"],
-                        "qty": place["qty"],
-                        "status": place["status"],
+                        "lot": identity[3],
+                        "qty": where["qty"],
+                        "status": where["status"],
                         "held": ident in held_lots,
-                        "location": place["location"],
-                        "location_path": place["location_path"],
-                        "customer": place["customer"],
-                        "customer_name": place["customer_name"],
+                        "location": where["location"],
+                        "location_path": where["location_path"],
+                        "customer": where["customer"],
+                        "customer_name": where["customer_name"],
                         "shipment_ref": None,
                         "shipment_date": None,
                     },
                 )
-                for place in lot_rows.get(ident, [])
+                for where in lot_rows.get(ident, [])
             ]
     return rows
 
 
 def _shipments(conn: Connection, unit_ids: list[int]) -> dict[int, tuple[str | None, Any]]:
     """The reference and date of each (shipped) unit's last shipment."""
-    dialect = conn.dialect.name
+    values = _Values(conn.dialect.name)
     (customer_loc,) = location_ids_of_kind(conn, LocationKind.CUSTOMER.value)
-    params = {"ids": ids_value(dialect, unit_ids), "customer": customer_loc}
+    sql = _SHIPMENTS.format(ids=_ID_LIST[values.dialect].format(name="ids"))
+    params = {"ids": ids_value(values.dialect, unit_ids), "customer": customer_loc}
     return {
-        r.unit_id: (r.reference, r.occurred_at)
-        for r in conn.execute(_last_shipments(dialect), params)
+        unit: (ref, values.at(op, when))
+        for unit, op, ref, when in conn.exec_driver_sql(*_driver_sql(conn, sql, params))
     }
-
-
-@functools.cache
-def _last_shipments(dialect: str) -> Select:
-    """The reference and date of each unit's last shipment."""
-    last_ship = (
-        select(moves.c.unit_id, func.max(moves.c.id).label("move_id"))
-        .where(ids_in(dialect, moves.c.unit_id), moves.c.to_location_id == bindparam("customer"))
-        .group_by(moves.c.unit_id)
-        .subquery()
-    )
-    return (
-        select(last_ship.c.unit_id, operations.c.reference, operations.c.occurred_at)
-        .join(moves, moves.c.id == last_ship.c.move_id)
-        .join(operations, operations.c.id == moves.c.operation_id)
-    )
