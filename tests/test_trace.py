@@ -203,6 +203,28 @@ def test_a_lot_of_serialized_units_traces_forward_through_its_units(
     assert [(n["customer"], n["serial"]) for n in recall["notify"]] == [("ACME", "D1")]
 
 
+def test_units_of_a_lot_in_one_build_are_one_edge_with_their_quantity(
+    plant: tracelot.Tracelot,
+) -> None:
+    plant.add_item("MODULE", name="Module", tracking="serial")
+    plant.receive("MODULE", to="WH", lot="M7", serials="C1..C4", supplier="CELLCO")
+    plant.build("DEV", to="LINE", serial="D1", consume=["MODULE:C1", "MODULE:C2", "MODULE:C3"])
+    plant.build("DEV", to="LINE", serial="D2", consume=["MODULE:C4"])
+    root = plant.trace_forward("MODULE@M7").to_dict()["roots"][0]
+    assert refs(root, "outputs") == {"DEV:D1 x3": {}, "DEV:D2 x1": {}}
+    # a unit traced on its own still shows its own edge
+    alone = plant.trace_forward("MODULE:C2").to_dict()["roots"][0]
+    assert refs(alone, "outputs") == {"DEV:D1 x1": {}}
+    # one of the three taken out by a repair is an edge of its own, with its removal
+    plant.replace("DEV:D1", remove="MODULE:C3", install="PCB:B02")
+    outputs = plant.trace_forward("MODULE@M7").to_dict()["roots"][0]["outputs"]
+    assert sorted((o["ref"], o["qty"], o["removed"] is not None) for o in outputs) == [
+        ("DEV:D1", 1, True),
+        ("DEV:D1", 2, False),
+        ("DEV:D2", 1, False),
+    ]
+
+
 def test_a_supplier_lot_of_thousands_of_units_traces_in_one_query(
     plant: tracelot.Tracelot,
 ) -> None:

@@ -39,6 +39,18 @@ _ITEM_BY_GTIN = (
     .where(item_gtins.c.gtin == bindparam("gtin"))
 )
 _LOCATION_BY_CODE = select(locations).where(locations.c.code == bindparam("code"))
+_ITEM_BY_ID = select(items).where(items.c.id == bindparam("id"))
+_ITEM_ID_BY_CODE = select(items.c.id).where(items.c.code == bindparam("code"))
+_LOCATION_BY_ID = select(locations).where(locations.c.id == bindparam("id"))
+_LOCATION_CODE_BY_GLN = select(locations.c.code).where(locations.c.gln == bindparam("gln"))
+_PARTY_BY_CODE = select(parties).where(parties.c.code == bindparam("code"))
+_LOT_BY_ID = select(lots).where(lots.c.id == bindparam("id"))
+_LOT_BY_CODE = select(lots).where(
+    lots.c.item_id == bindparam("item_id"), lots.c.code == bindparam("code")
+)
+_UNIT_BY_SERIAL = select(units).where(
+    units.c.item_id == bindparam("item_id"), units.c.serial == bindparam("serial")
+)
 
 
 def item_by_code(conn: Connection, code: str) -> Row:
@@ -84,7 +96,7 @@ def item_by_id(conn: Connection, item_id: int) -> Row:
     return memo(
         conn,
         ("item#", item_id),
-        lambda: conn.execute(select(items).where(items.c.id == item_id)).one(),
+        lambda: conn.execute(_ITEM_BY_ID, {"id": item_id}).one(),
     )
 
 
@@ -118,7 +130,7 @@ def scanned_location(conn: Connection, text: str) -> str:
     if scan.ref_kind == "location" and scan.ref:
         return scan.ref
     if scan.gln is not None:
-        code = conn.execute(select(locations.c.code).where(locations.c.gln == scan.gln)).scalar()
+        code = conn.execute(_LOCATION_CODE_BY_GLN, {"gln": scan.gln}).scalar()
         if code is None:
             raise NotFound(f"no location has GLN {scan.gln}")
         return str(code)
@@ -129,7 +141,7 @@ def location_by_id(conn: Connection, location_id: int) -> Row:
     return memo(
         conn,
         ("location#", location_id),
-        lambda: conn.execute(select(locations).where(locations.c.id == location_id)).one(),
+        lambda: conn.execute(_LOCATION_BY_ID, {"id": location_id}).one(),
     )
 
 
@@ -144,7 +156,7 @@ def party_by_code(conn: Connection, code: str, kind: str) -> Row:
     row = memo(
         conn,
         ("party", code),
-        lambda: conn.execute(select(parties).where(parties.c.code == code)).first(),
+        lambda: conn.execute(_PARTY_BY_CODE, {"code": code}).first(),
     )
     if row is None:
         raise NotFound(f"unknown {kind} {code!r}")
@@ -156,7 +168,7 @@ def party_by_code(conn: Connection, code: str, kind: str) -> Row:
 def lot_by_code(conn: Connection, item: Row, code: str) -> Row:
     if item.tracking == Tracking.NONE:
         raise WrongKind(f"item {item.code} is not lot-tracked: it has no lot {code!r}")
-    row = conn.execute(select(lots).where(lots.c.item_id == item.id, lots.c.code == code)).first()
+    row = conn.execute(_LOT_BY_CODE, {"item_id": item.id, "code": code}).first()
     if row is None:
         raise NotFound(f"item {item.code} has no lot {code!r}")
     return row
@@ -165,17 +177,13 @@ def lot_by_code(conn: Connection, item: Row, code: str) -> Row:
 def lot_by_id(conn: Connection, lot_id: int | None) -> Row | None:
     if lot_id is None:
         return None
-    return memo(
-        conn, ("lot#", lot_id), lambda: conn.execute(select(lots).where(lots.c.id == lot_id)).one()
-    )
+    return memo(conn, ("lot#", lot_id), lambda: conn.execute(_LOT_BY_ID, {"id": lot_id}).one())
 
 
 def unit_by_serial(conn: Connection, item: Row, serial: str) -> Row:
     if item.tracking != Tracking.SERIAL:
         raise WrongKind(f"item {item.code} is not serial-tracked: it has no unit {serial!r}")
-    row = conn.execute(
-        select(units).where(units.c.item_id == item.id, units.c.serial == serial)
-    ).first()
+    row = conn.execute(_UNIT_BY_SERIAL, {"item_id": item.id, "serial": serial}).first()
     if row is None:
         raise NotFound(f"unknown unit {item.code}:{serial}")
     return row
@@ -194,7 +202,7 @@ def as_ref(conn: Connection, text: str) -> Ref:
 
 
 def _item_exists(conn: Connection, code: str) -> bool:
-    return conn.execute(select(items.c.id).where(items.c.code == code)).first() is not None
+    return conn.execute(_ITEM_ID_BY_CODE, {"code": code}).first() is not None
 
 
 @dataclass(frozen=True)
