@@ -14,21 +14,43 @@ from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import Ref, parse_ref
 from tracelot.domain.scan import SCAN_ONLY_PREFIXES, Scan, looks_like_scan, parse_scan
 from tracelot.domain.status import Status, Tracking, status_at
-from tracelot.store.engine import MEMO
+from tracelot.store.engine import LASTING, MEMO, kept
 from tracelot.store.tables import item_gtins, items, locations, lots, parties, units
 
 T = TypeVar("T")
 
 
-def memo(conn: Connection, key: Hashable, fetch: Callable[[], T]) -> T:
+def memo(conn: Connection, key: Hashable, fetch: Callable[[], T], *, lasting: bool = False) -> T:
     """A master-data row read once per transaction (`store.engine.transaction` empties
     the memo when a transaction starts): an operation on a thousand units of one item
-    reads the item once. What is not found is not remembered."""
+    reads the item once. What is not found is not remembered.
+
+    `lasting` rows never change once written (locations): what a committed transaction
+    read of them is kept for the engine's later ones (`store.engine.kept`), so a request
+    does not read its bins again."""
     found = conn.info.setdefault(MEMO, {})
     row = found.get(key)
+    if row is None and lasting:
+        row = kept(conn.engine).get(key)
+        if row is not None:
+            found[key] = row
     if row is None:
         row = found[key] = fetch()
+        if lasting and row is not None:
+            conn.info.setdefault(LASTING, {})[key] = row
     return row
+
+
+def _also(conn: Connection, row: Row, *keys: Hashable, lasting: bool = False) -> None:
+    """Remember a row read one way under the other keys that name it too (an item found
+    by its GTIN is the item of that code and id)."""
+    found = conn.info.setdefault(MEMO, {})
+    for key in keys:
+        found[key] = row
+    if lasting:
+        more = conn.info.setdefault(LASTING, {})
+        for key in keys:
+            more[key] = row
 
 
 # statements built once: a scan is resolved in a few hundred microseconds
@@ -56,6 +78,8 @@ _UNIT_BY_SERIAL = select(units).where(
 def item_by_code(conn: Connection, code: str) -> Row:
     """An item by its code, or by a scan that names it (a GTIN, a label)."""
     row = memo(conn, ("item", code), lambda: conn.execute(_ITEM_BY_CODE, {"code": code}).first())
+    if row is not None:
+        _also(conn, row, ("item#", row.id))
     if row is None:
         if looks_like_scan(code) and (named := scanned_ref(conn, code).code) != code:
             return item_by_code(conn, named)
@@ -66,6 +90,8 @@ def item_by_code(conn: Connection, code: str) -> Row:
 def item_by_gtin(conn: Connection, gtin: str) -> Row:
     """The item a GTIN (14 digits) names: its own, or one added to it."""
     row = memo(conn, ("gtin", gtin), lambda: conn.execute(_ITEM_BY_GTIN, {"gtin": gtin}).first())
+    if row is not None:
+        _also(conn, row, ("item", row.code), ("item#", row.id))
     if row is None:
         raise NotFound(f"no item has GTIN {gtin}: add it with `tracelot item gtin add ITEM {gtin}`")
     return row
@@ -93,11 +119,9 @@ def ref_of_scan(conn: Connection, scan: Scan) -> Ref:
 
 
 def item_by_id(conn: Connection, item_id: int) -> Row:
-    return memo(
-        conn,
-        ("item#", item_id),
-        lambda: conn.execute(_ITEM_BY_ID, {"id": item_id}).one(),
-    )
+    row = memo(conn, ("item#", item_id), lambda: conn.execute(_ITEM_BY_ID, {"id": item_id}).one())
+    _also(conn, row, ("item", row.code))
+    return row
 
 
 def location_ids_of_kind(conn: Connection, *kinds: str, virtual: bool = False) -> frozenset[int]:
@@ -107,14 +131,20 @@ def location_ids_of_kind(conn: Connection, *kinds: str, virtual: bool = False) -
         condition = locations.c.virtual if virtual else locations.c.kind.in_(kinds)
         return frozenset(conn.execute(select(locations.c.id).where(condition)).scalars())
 
-    return memo(conn, ("locations of", virtual, kinds), fetch)
+    # only the virtual locations (made by `init`) are asked for by kind: the set never changes
+    return memo(conn, ("locations of", virtual, kinds), fetch, lasting=True)
 
 
 def location_by_code(conn: Connection, code: str, *, real: bool = True) -> Row:
     """A location by code; `real` refuses the virtual ones (SUPPLIER, CUSTOMER ...)."""
     row = memo(
-        conn, ("location", code), lambda: conn.execute(_LOCATION_BY_CODE, {"code": code}).first()
+        conn,
+        ("location", code),
+        lambda: conn.execute(_LOCATION_BY_CODE, {"code": code}).first(),
+        lasting=True,
     )
+    if row is not None:
+        _also(conn, row, ("location#", row.id), lasting=True)
     if row is None:
         if looks_like_scan(code) and (named := scanned_location(conn, code)) != code:
             return location_by_code(conn, named, real=real)
@@ -138,11 +168,14 @@ def scanned_location(conn: Connection, text: str) -> str:
 
 
 def location_by_id(conn: Connection, location_id: int) -> Row:
-    return memo(
+    row = memo(
         conn,
         ("location#", location_id),
         lambda: conn.execute(_LOCATION_BY_ID, {"id": location_id}).one(),
+        lasting=True,
     )
+    _also(conn, row, ("location", row.code), lasting=True)
+    return row
 
 
 def virtual_location(conn: Connection, code: str) -> Row:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,8 +31,17 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
         _configure_sqlite(engine)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    event.listen(engine, "rollback_savepoint", _forget)
+    return engine
+
+
+def _forget(conn: Connection, _name: Any, _context: Any) -> None:
+    """What was read inside a savepoint rolled back may not exist any more (a location
+    added there): read it afresh."""
+    conn.info.get(MEMO, {}).clear()
+    conn.info.get(LASTING, {}).clear()
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -60,6 +70,18 @@ def _configure_sqlite(engine: Engine) -> None:
 
 #: where `services.lookup.memo` keeps the master data read in this transaction
 MEMO = "tracelot.memo"
+#: what of it never changes once written (locations; the virtual ones are made by `init`),
+#: handed to the engine's later transactions once this one has committed: `kept(engine)`
+LASTING = "tracelot.lasting"
+_KEPT: weakref.WeakKeyDictionary[Engine, dict[Any, Any]] = weakref.WeakKeyDictionary()
+
+
+def kept(engine: Engine) -> dict[Any, Any]:
+    """The rows of lasting master data that committed transactions of `engine` read."""
+    found = _KEPT.get(engine)
+    if found is None:
+        found = _KEPT[engine] = {}
+    return found
 
 
 @contextmanager
@@ -72,11 +94,14 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
     """
     with engine.connect() as conn:
         conn.info[MEMO] = {}
+        conn.info[LASTING] = {}
         if write:
             conn.execution_options(tracelot_write=True)
         try:
             with conn.begin():
                 yield conn
+            if conn.info[LASTING]:  # committed: what it read of them stands
+                kept(engine).update(conn.info[LASTING])
         except OperationalError as exc:
             if _is_lock_error(exc):
                 raise Conflict("conflict, retry: the database is busy") from exc
@@ -91,6 +116,7 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
             raise
         finally:
             conn.info.pop(MEMO, None)
+            conn.info.pop(LASTING, None)
 
 
 def _is_lock_error(exc: OperationalError) -> bool:
