@@ -1,6 +1,10 @@
 """Items, locations and parties through the CLI."""
 
+import pytest
 from conftest import Cli
+
+import tracelot
+from tracelot.domain.errors import NotFound
 
 
 def test_an_item_keeps_what_it_was_given(cli: Cli) -> None:
@@ -132,3 +136,20 @@ def test_parties_are_suppliers_or_customers(cli: Cli, refused) -> None:
     ]
     refused("party", "add", "ACME", "--name", "Acme", "--kind", "customer", match="already exists")
     refused("party", "add", "X", "--name", "X", "--kind", "carrier", match="supplier or customer")
+
+
+def test_a_location_rolled_back_is_not_remembered(tl: tracelot.Tracelot) -> None:
+    """Locations read by a committed transaction are kept for later ones; one added and
+    used in a transaction that was rolled back is not, even when its id is given again."""
+    tl.add_location("WH", kind="warehouse")
+    tl.add_item("BOLT", name="Bolt", tracking="none")
+    tl.receive("BOLT", to="WH", qty=5)  # WH is kept from here on
+    with pytest.raises(RuntimeError), tl.atomic() as batch:
+        batch.add_location("B9", parent="WH")
+        batch.move("BOLT", qty=1, to="B9")  # B9 read inside the block
+        raise RuntimeError("changed my mind")
+    with pytest.raises(NotFound, match="B9"):
+        tl.move("BOLT", qty=1, to="B9")
+    tl.add_location("B8", parent="WH")  # may get the id B9 had
+    tl.move("BOLT", qty=2, to="B8")
+    assert {(r["location"], r["qty"]) for r in tl.stock(item="BOLT")} == {("WH", 3), ("B8", 2)}
