@@ -8,9 +8,12 @@ import subprocess
 import sys
 
 import pytest
+from conftest import BACKEND
+from sqlalchemy import create_engine, text
 
 import tracelot
 from tracelot.domain.errors import TracelotError
+from tracelot.store import engine as engine_module
 
 pytestmark = pytest.mark.slow
 
@@ -150,3 +153,22 @@ def test_concurrent_trades_keep_cost_layers_equal_to_the_stock(db_url: str) -> N
         assert report.ok, report.problems
         by_item = {r["item"]: r for r in tl.valuation()["rows"]}
         assert by_item["GLUE"]["qty"] == 10 and by_item["TAPE"]["qty"] == 10
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="a server that closes connections")
+def test_a_connection_the_server_closed_while_idle_is_replaced(
+    tl: tracelot.Tracelot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pooled connections are tested before use once idle (not at every checkout): one the
+    server closed meanwhile is dropped and the call goes through on a new one."""
+    monkeypatch.setattr(engine_module, "IDLE_PING_SECONDS", 0.0)
+    tl.add_location("WH", kind="warehouse")
+    tl.add_item("BOLT", name="Bolt", tracking="none")
+    tl.receive("BOLT", to="WH", qty=5)
+    with tl.engine.connect() as conn:  # the pool's connection, as the server sees it
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    admin = create_engine(tl.engine.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
+    admin.dispose()
+    assert [(r["location"], r["qty"]) for r in tl.stock(item="BOLT")] == [("WH", 5)]
