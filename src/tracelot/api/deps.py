@@ -100,11 +100,15 @@ def allow(capability: str) -> Callable[..., Awaitable[User]]:
     return check
 
 
-async def database(request: Request, user: CurrentUser) -> Tracelot:
-    """The database, acting as the request's user (operations record who did them).
-    Async, as it does no input or output: a request's cheap dependencies are not each a
-    trip to the thread pool."""
+def acting_database(request: Request, user: User) -> Tracelot:
+    """The database, acting as the request's user (operations record who did them)."""
     return _database(request).acting_as(user.name)
+
+
+async def database(request: Request, user: CurrentUser) -> Tracelot:
+    """`acting_database` as a dependency; async, as it does no input or output: a
+    request's cheap dependencies are not each a trip to the thread pool."""
+    return acting_database(request, user)
 
 
 DB = Annotated[Tracelot, Depends(database)]

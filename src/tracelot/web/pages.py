@@ -31,7 +31,7 @@ from tracelot.api.deps import (
     request_digest,
     session_of,
 )
-from tracelot.api.deps import database as _db  # the database as the logged-in user
+from tracelot.api.deps import acting_database as _db  # as the logged-in user
 from tracelot.api.keys import csrf_token
 from tracelot.app import Tracelot
 from tracelot.domain.errors import NotAvailable, TooManyAttempts, TracelotError, Unauthenticated
