@@ -540,67 +540,47 @@ def _facts(
         names[kind][ident] = (ident, *row)
     item_rows, party_rows, place_rows = names["item"], names["party"], names["location"]
     day, at = values.day, values.at
-    out: dict[Key, Facts] = {}
-    for (
-        lot_id,
-        item_id,
-        code,
-        expires,
-        supplier_id,
-        supplier_lot,
-        op,
-        kind,
-        when,
-    ) in lot_rows.values():
+
+    def identity(item_id: int, serial: str | None, lot: str | None, *rest: Any) -> tuple[Any, ...]:
+        expires, supplier_id, supplier_lot, op, kind, when = rest
         _, item, name, _ = item_rows[item_id]
         received = kind == "receive"
-        out[("lot", lot_id)] = Facts(
-            (
-                item,
-                name,
-                None,
-                code,
-                day(expires),
-                party_rows[supplier_id][1] if supplier_id is not None else None,
-                supplier_lot,
-                op if received else None,
-                at(op, when) if received else None,
-            )
+        return (
+            item,
+            name,
+            serial,
+            lot,
+            day(expires),
+            party_rows[supplier_id][1] if supplier_id is not None else None,
+            supplier_lot,
+            op if received else None,
+            at(op, when) if received else None,
         )
-    for (
-        ident,
-        serial,
-        lot_id,
-        item_id,
-        expires,
-        supplier_id,
-        supplier_lot,
-        op,
-        kind,
-        when,
-        loc,
-        party,
-    ) in unit_rows:
-        _, item, name, _ = item_rows[item_id]
+
+    out: dict[Key, Facts] = {}
+    for lot_id, item_id, code, *rest in lot_rows.values():
+        out[("lot", lot_id)] = Facts(identity(item_id, None, code, *rest))
+    for row in unit_rows:
+        ident, serial, lot_id, item_id, expires, supplier_id, supplier_lot = row[:7]
         lot = lot_rows[lot_id] if lot_id is not None else None
-        if lot is not None:
+        if lot is not None:  # what the unit does not say itself, its lot says
             expires = expires if expires is not None else lot[3]
             supplier_id = supplier_id if supplier_id is not None else lot[4]
             supplier_lot = supplier_lot if supplier_lot is not None else lot[5]
-        received = kind == "receive"
+        op, kind, when, loc, party = row[7:]
         _, location, path, location_kind = place_rows[loc]
         customer = party_rows[party] if party is not None else None
         out[("unit", ident)] = Facts(
-            (
-                item,
-                name,
+            identity(
+                item_id,
                 serial,
                 lot[2] if lot is not None else None,
-                day(expires),
-                party_rows[supplier_id][1] if supplier_id is not None else None,
+                expires,
+                supplier_id,
                 supplier_lot,
-                op if received else None,
-                at(op, when) if received else None,
+                op,
+                kind,
+                when,
             ),
             Place(
                 lot_id,
@@ -626,18 +606,6 @@ class Place(NamedTuple):
     location_kind: str
     customer: str | None
     customer_name: str | None
-
-
-def ordered_keys(tree: list[Node]) -> list[Key]:
-    """Every node's key once, in the order a reader meets them (depth first)."""
-    seen: dict[Key, None] = {}
-    stack = list(reversed(tree))
-    while stack:
-        node = stack.pop()
-        if node.key not in seen:
-            seen[node.key] = None
-            stack.extend(reversed(node.children))
-    return list(seen)
 
 
 def _affected(
