@@ -260,16 +260,17 @@ def _trace_keys(
     backward = direction == "backward"
     # the edges of the tree, from each node: the links of one build to one node added up
     # (a build that used five units of a lot is in the lot's forward trace once, with 5)
+    nodes = set(roots) | {link.child if backward else link.parent for link in links}
     edges: dict[Key, dict[tuple[Key, int, int | None], list[Any]]] = defaultdict(dict)
     for link in links:
         if backward:
             _add_edge(edges[link.parent], link.child, link)
-        else:
+            continue
+        if link.child in nodes:  # not a lot's units that are no node of their own
             _add_edge(edges[link.child], link.parent, link)
-            if link.child[0] == "unit" and link.child_lot_id is not None:
-                # a unit of a lot went into it: so did the lot (a lot of serialized packs)
-                _add_edge(edges[("lot", link.child_lot_id)], link.parent, link)
-    nodes = set(roots) | {link.child if backward else link.parent for link in links}
+        if link.child[0] == "unit" and link.child_lot_id is not None:
+            # a unit of a lot went into it: so did the lot (a lot of serialized packs)
+            _add_edge(edges[("lot", link.child_lot_id)], link.parent, link)
     facts = _facts(conn, nodes, values, unit_rows)
     with_removed = as_of is None  # as of a moment, every link shown stood then
     order: dict[Key, None] = {}  # every node once, in the order a reader meets them
