@@ -1,5 +1,7 @@
 """Items, locations and parties through the CLI."""
 
+from decimal import Decimal
+
 import pytest
 from conftest import Cli
 
@@ -153,3 +155,16 @@ def test_a_location_rolled_back_is_not_remembered(tl: tracelot.Tracelot) -> None
     tl.add_location("B8", parent="WH")  # may get the id B9 had
     tl.move("BOLT", qty=2, to="B8")
     assert {(r["location"], r["qty"]) for r in tl.stock(item="BOLT")} == {("WH", 3), ("B8", 2)}
+
+
+def test_an_item_changed_in_a_batch_is_read_afresh_by_gtin_code_and_id(
+    tl: tracelot.Tracelot,
+) -> None:
+    tl.add_item("BOLT", name="Old name", tracking="none", gtin="09506000134352", cost="1.00")
+    scan = "0109506000134352"
+    with tl.atomic() as batch:
+        assert batch.identify(scan)["item_name"] == "Old name"
+        batch.set_item("BOLT", name="New name", cost="2.50")
+        assert batch.identify(scan)["item_name"] == "New name"
+        changed = batch.item("BOLT")
+        assert (changed["name"], changed["cost"]) == ("New name", Decimal("2.5"))

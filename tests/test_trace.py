@@ -1,6 +1,7 @@
 """Tracing genealogies built by hand: exact results backward and forward."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -207,9 +208,13 @@ def test_units_of_a_lot_in_one_build_are_one_edge_with_their_quantity(
     plant: tracelot.Tracelot,
 ) -> None:
     plant.add_item("MODULE", name="Module", tracking="serial")
-    plant.receive("MODULE", to="WH", lot="M7", serials="C1..C4", supplier="CELLCO")
-    plant.build("DEV", to="LINE", serial="D1", consume=["MODULE:C1", "MODULE:C2", "MODULE:C3"])
-    plant.build("DEV", to="LINE", serial="D2", consume=["MODULE:C4"])
+    built = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    received = built - dt.timedelta(hours=1)
+    plant.receive("MODULE", to="WH", lot="M7", serials="C1..C4", supplier="CELLCO", at=received)
+    plant.build(
+        "DEV", to="LINE", serial="D1", consume=["MODULE:C1", "MODULE:C2", "MODULE:C3"], at=built
+    )
+    plant.build("DEV", to="LINE", serial="D2", consume=["MODULE:C4"], at=built)
     root = plant.trace_forward("MODULE@M7").to_dict()["roots"][0]
     assert refs(root, "outputs") == {"DEV:D1 x3": {}, "DEV:D2 x1": {}}
     # a unit traced on its own still shows its own edge
@@ -223,6 +228,9 @@ def test_units_of_a_lot_in_one_build_are_one_edge_with_their_quantity(
         ("DEV:D1", 2, False),
         ("DEV:D2", 1, False),
     ]
+    # as of a moment before the repair, the build is one edge again, with all three
+    before = plant.trace_forward("MODULE@M7", as_of=built).to_dict()["roots"][0]
+    assert refs(before, "outputs") == {"DEV:D1 x3": {}, "DEV:D2 x1": {}}
 
 
 def test_a_supplier_lot_of_thousands_of_units_traces_in_one_query(

@@ -209,8 +209,9 @@ def set_item(
         raise InvalidInput("nothing to change: give an option such as --cost or --lead-time")
     if values:
         conn.execute(update(items).where(items.c.id == row.id).values(values))
-    for key in (("item", row.code), ("item#", row.id)):  # read afresh from here on
-        conn.info.get(MEMO, {}).pop(key, None)
+    found = conn.info.get(MEMO, {})  # read afresh from here on, by code, id or GTIN
+    for key in [k for k in found if isinstance(k, tuple) and k[0] in ("item", "item#", "gtin")]:
+        found.pop(key)
     return show_item(conn, row.code)
 
 
