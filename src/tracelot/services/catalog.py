@@ -11,8 +11,7 @@ from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
 from tracelot.domain.status import USER_LOCATION_KINDS, VIRTUAL_LOCATIONS, Tracking
 from tracelot.domain.values import check_code, parse_gln, parse_gtin, parse_money, parse_qty
 from tracelot.services.ledger import now
-from tracelot.services.lookup import item_by_code, location_by_code, party_by_code
-from tracelot.store.engine import MEMO
+from tracelot.services.lookup import forget_items, item_by_code, location_by_code, party_by_code
 from tracelot.store.tables import item_gtins, item_suppliers, items, locations, parties
 
 
@@ -209,9 +208,7 @@ def set_item(
         raise InvalidInput("nothing to change: give an option such as --cost or --lead-time")
     if values:
         conn.execute(update(items).where(items.c.id == row.id).values(values))
-    found = conn.info.get(MEMO, {})  # read afresh from here on, by code, id or GTIN
-    for key in [k for k in found if isinstance(k, tuple) and k[0] in ("item", "item#", "gtin")]:
-        found.pop(key)
+    forget_items(conn)
     return show_item(conn, row.code)
 
 

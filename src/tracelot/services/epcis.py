@@ -290,25 +290,13 @@ def export(
         placed[row.placed_op_id].append(row)
         if row.released_op_id is not None:
             released[row.released_op_id].append(row)
+    moved = [r for rows in (*lines.values(), *placed.values()) for r in rows]
+    linked = [r for rows in links.values() for r in rows]
     names.load(
-        [r.unit_id for rows in lines.values() for r in rows if r.unit_id]
-        + [
-            u
-            for rows in links.values()
-            for r in rows
-            for u in (r.parent_unit_id, r.child_unit_id)
-            if u
-        ]
-        + [r.unit_id for rows in placed.values() for r in rows if r.unit_id],
-        [r.lot_id for rows in lines.values() for r in rows if r.lot_id]
-        + [
-            x
-            for rows in links.values()
-            for r in rows
-            for x in (r.parent_lot_id, r.child_lot_id)
-            if x
-        ]
-        + [r.lot_id for rows in placed.values() for r in rows if r.lot_id],
+        [i for r in moved if (i := r.unit_id)]
+        + [i for r in linked for i in (r.parent_unit_id, r.child_unit_id) if i],
+        [i for r in moved if (i := r.lot_id)]
+        + [i for r in linked for i in (r.parent_lot_id, r.child_lot_id) if i],
     )
     events: list[dict[str, Any]] = []
     for op in ops:

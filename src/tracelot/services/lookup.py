@@ -78,23 +78,29 @@ _UNIT_BY_SERIAL = select(units).where(
 def item_by_code(conn: Connection, code: str) -> Row:
     """An item by its code, or by a scan that names it (a GTIN, a label)."""
     row = memo(conn, ("item", code), lambda: conn.execute(_ITEM_BY_CODE, {"code": code}).first())
-    if row is not None:
-        _also(conn, row, ("item#", row.id))
     if row is None:
         if looks_like_scan(code) and (named := scanned_ref(conn, code).code) != code:
             return item_by_code(conn, named)
         raise NotFound(f"unknown item {code!r}")
+    _also(conn, row, ("item#", row.id))
     return row
 
 
 def item_by_gtin(conn: Connection, gtin: str) -> Row:
     """The item a GTIN (14 digits) names: its own, or one added to it."""
     row = memo(conn, ("gtin", gtin), lambda: conn.execute(_ITEM_BY_GTIN, {"gtin": gtin}).first())
-    if row is not None:
-        _also(conn, row, ("item", row.code), ("item#", row.id))
     if row is None:
         raise NotFound(f"no item has GTIN {gtin}: add it with `tracelot item gtin add ITEM {gtin}`")
+    _also(conn, row, ("item", row.code), ("item#", row.id))
     return row
+
+
+def forget_items(conn: Connection) -> None:
+    """Read items afresh from here on in this transaction (one was changed), by code, id
+    or GTIN."""
+    found = conn.info.get(MEMO, {})
+    for key in [k for k in found if isinstance(k, tuple) and k[0] in ("item", "item#", "gtin")]:
+        found.pop(key)
 
 
 def scanned_ref(conn: Connection, text: str) -> Ref:
@@ -143,12 +149,11 @@ def location_by_code(conn: Connection, code: str, *, real: bool = True) -> Row:
         lambda: conn.execute(_LOCATION_BY_CODE, {"code": code}).first(),
         lasting=True,
     )
-    if row is not None:
-        _also(conn, row, ("location#", row.id), lasting=True)
     if row is None:
         if looks_like_scan(code) and (named := scanned_location(conn, code)) != code:
             return location_by_code(conn, named, real=real)
         raise NotFound(f"unknown location {code!r}")
+    _also(conn, row, ("location#", row.id), lasting=True)
     if real and row.virtual:
         raise WrongKind(f"location {code} is virtual: stock can not be put there directly")
     return row

@@ -1,8 +1,9 @@
 """Tracing genealogy: backward to every component and supplier lot, forward to everything
 made from a unit or lot, with where each of them is now.
 
-The walk is one recursive SQL query over the genealogy links (both ends indexed); the
-details of every node reached are then read in a few set-based queries.
+The walk is breadth first over the genealogy links (both ends indexed): a statement per
+level for the whole frontier, reading with each link the unit it leads to; the lots, items,
+parties and locations of the nodes reached are then read in two more statements.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tracelot.services.lookup import (
     party_by_code,
     resolve,
 )
-from tracelot.store.bulk import ids_value
+from tracelot.store.bulk import ids_sql, ids_value
 from tracelot.store.tables import (
     lots,
     units,
@@ -64,10 +65,6 @@ _FOLLOW = {  # (direction, what the frontier holds): the links it leads to
     ("backward", "units"): "g.parent_unit_id IN {ids}",
     ("backward", "root_lots"): "g.parent_lot_id IN {ids}",
     ("backward", "lots"): "g.parent_lot_id IN {ids} AND g.parent_unit_id IS NULL",
-}
-_ID_LIST = {  # `IN` one array parameter, however many ids (a supplier lot of 50,000)
-    "sqlite": "(SELECT value FROM json_each(:{name}))",
-    "postgresql": "(SELECT unnest(CAST(:{name} AS integer[])))",
 }
 # what a trace shows of the units, lots and items reached, by id: read raw and turned into
 # values once per distinct value (a trace of 30,000 nodes has a handful of items,
@@ -301,7 +298,7 @@ def _trace_keys(
         return node
 
     tree = [build(k, None, None, {k}) for k in roots]
-    keyed = _affected(conn, [k for k in order if k[0] != "item"], facts)
+    keyed = _affected(conn, [k for k in order if k[0] != "item"], facts, values)
     return Trace(direction, tree, [row for _, row in keyed], [key for key, _ in keyed])
 
 
@@ -391,9 +388,7 @@ def _walk(
             break
         kinds = sorted(frontier)
         sql = " UNION ALL ".join(
-            step.format(
-                condition=_FOLLOW[(direction, kind)].format(ids=_ID_LIST[dialect].format(name=kind))
-            )
+            step.format(condition=_FOLLOW[(direction, kind)].format(ids=ids_sql(dialect, kind)))
             for kind in kinds
         )
         params = {kind: ids_value(dialect, frontier[kind]) for kind in kinds}
@@ -527,7 +522,7 @@ def _facts(
         if not ids:
             return []
         params = {"ids": ids_value(dialect, ids)}
-        return _fetch(conn, sql.format(ids=_ID_LIST[dialect].format(name="ids")), params)
+        return _fetch(conn, sql.format(ids=ids_sql(dialect)), params)
 
     more = {row[0]: row for row in read(_UNITS, [i for i in by_kind["unit"] if i not in walked])}
     unit_rows = [walked[i] if i in walked else more[i] for i in by_kind["unit"]]
@@ -540,7 +535,7 @@ def _facts(
     location_ids = {r[10] for r in unit_rows}
     names: dict[str, dict[int, Any]] = {"item": {}, "party": {}, "location": {}}
     sql = _NAMES.format(
-        **{name: _ID_LIST[dialect].format(name=name) for name in ("items", "parties", "locations")}
+        **{name: ids_sql(dialect, name) for name in ("items", "parties", "locations")}
     )
     params = {
         "items": ids_value(dialect, item_ids),
@@ -620,7 +615,7 @@ class Place(NamedTuple):
 
 
 def _affected(
-    conn: Connection, keys: list[Key], facts: dict[Key, Facts]
+    conn: Connection, keys: list[Key], facts: dict[Key, Facts], values: _Values
 ) -> list[tuple[Key, dict[str, Any]]]:
     """Where every unit and lot reached is now: one row per unit, one per lot balance."""
     unit_ids = [i for kind, i in keys if kind == "unit"]
@@ -631,7 +626,7 @@ def _affected(
     )
     customer_kind = LocationKind.CUSTOMER.value
     shipped = [i for i, p in places.items() if p and p.location_kind == customer_kind]
-    shipments = _shipments(conn, shipped) if shipped else {}
+    shipments = _shipments(conn, shipped, values) if shipped else {}
     lot_rows = lot_places(conn, lot_ids)
     status_of = {kind.value: status_at(kind.value).value for kind in LocationKind}
     rows: list[tuple[Key, dict[str, Any]]] = []
@@ -686,9 +681,10 @@ def _affected(
     return rows
 
 
-def _shipments(conn: Connection, unit_ids: list[int]) -> dict[int, tuple[str | None, Any]]:
+def _shipments(
+    conn: Connection, unit_ids: list[int], values: _Values
+) -> dict[int, tuple[str | None, Any]]:
     """The reference and date of each (shipped) unit's last shipment."""
-    values = _Values(conn.dialect.name)
-    sql = _SHIPMENTS.format(ids=_ID_LIST[values.dialect].format(name="ids"))
+    sql = _SHIPMENTS.format(ids=ids_sql(values.dialect))
     rows = _fetch(conn, sql, {"ids": ids_value(values.dialect, unit_ids)})
     return {unit: (ref, values.at(op, when)) for unit, op, ref, when in rows}

@@ -127,5 +127,13 @@ def ids_in(dialect: str, column: ColumnElement[int], name: str = "ids") -> Colum
     return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
 
 
+def ids_sql(dialect: str, name: str = "ids") -> str:
+    """The text of `IN :name` for hand-written SQL, `(...)` in one parameter that takes
+    `ids_value(dialect, ids)` (the forms of `ids_in`)."""
+    if dialect == "postgresql":
+        return f"(SELECT unnest(CAST(:{name} AS integer[])))"
+    return f"(SELECT value FROM json_each(:{name}))"
+
+
 def ids_value(dialect: str, ids: Iterable[int]) -> object:
     return list(ids) if dialect == "postgresql" else json.dumps(list(ids))
