@@ -87,6 +87,41 @@ def test_issues_cost_first_in_first_out_and_valuation_replays_any_day(world, cli
     assert cli("verify", "--json").json()["ok"]
 
 
+def test_the_companys_turnover_counts_a_component_once_as_the_product_shipped(
+    world, cli
+) -> None:
+    """Day 1: 10 CELL@L1 received at 3 (30). Day 2: KIT:K1 built from 5 of them (it costs
+    15). Day 3: K1 shipped (15 leaves the company). Day 4: 1 CELL scrapped (3).
+    Daily closing value: 30, 30, 15, 12: mean 87 / 4 = 21.75.
+    The company's cost of goods sold is 15 (not 15 consumed + 15 shipped = 30): turnover
+    15 / 21.75 = 0.6897, days of inventory 4 / 0.6897 = 5.8; scrap 3 is shown beside.
+    Counting the consumption too would have said 30 / 21.75 = 1.3793.
+    Per item, CELL issued 15 (consumed) and KIT 15 (shipped)."""
+    world.receive("CELL", to="A1", lot="L1", qty=10, cost="3", at=day(1))
+    world.build("KIT", to="A1", serial="K1", consume=["CELL@L1=5"], at=day(2))
+    world.ship("KIT:K1", to="CUST", at=day(3))
+    world.scrap("CELL@L1", qty=1, reason="dropped", at=day(4))
+    report = cli("report", "turnover", "--from", "2026-01-01", "--to", "2026-01-04",
+                 "--json").json()  # fmt: skip
+    total = report["total"]
+    assert total["average_value"] == 21.75
+    assert total["issued_value"] == 15 and total["shipped_value"] == 15
+    assert total["scrapped_value"] == 3
+    assert total["turnover"] == 0.6897 and total["days_of_inventory"] == 5.8
+    issued = {r["item"]: r["issued_value"] for r in report["rows"]}
+    assert issued == {"CELL": 15, "KIT": 15, "DEV": 0, "GLUE": 0}
+    by_location = cli("report", "turnover", "--from", "2026-01-01", "--to", "2026-01-04",
+                      "--by", "location", "--json").json()  # fmt: skip
+    a1 = next(r for r in by_location["rows"] if r["location"] == "A1")
+    assert (a1["issued_value"], a1["scrapped_value"], a1["turnover"]) == (15, 3, 0.6897)
+    assert by_location["total"]["turnover"] == 0.6897
+    # a customer's return the next day takes the goods back: nothing left the company
+    world.return_("KIT:K1", from_customer="CUST", to="A1", at=day(5))
+    later = cli("report", "turnover", "--from", "2026-01-01", "--to", "2026-01-05",
+                "--json").json()  # fmt: skip
+    assert later["total"]["issued_value"] == 0 and later["total"]["turnover"] == 0
+
+
 def test_lots_units_and_builds_carry_their_own_cost(world, cli) -> None:
     """CELL@L1: 4 received at 3 (12); DEV:D1 and D2 at the standard cost 100, D3 at 120.
     KIT:K1 is built from DEV:D3 and 2 CELL (2 x 3): it costs 126. Shipping it issues 126;

@@ -78,12 +78,14 @@ def report_turnover(
     top: Annotated[int, typer.Option("--top", help="Rows in the chart.", min=1)] = 15,
 ) -> None:
     """Inventory turnover (cost of goods issued / average inventory value over the daily
-    balances), the same in units, and days of inventory on hand."""
+    balances), the same in units, and days of inventory on hand. An item's issues include
+    what builds consumed; the total's (and a category's or location's) are the goods that
+    left the company: shipped, less what customers returned. Scrap is shown beside."""
     report = db(ctx).turnover(start=start, end=end, by=by)
     if not _emit(report, "turnover", as_json=as_json, as_csv=as_csv, by=by):
         columns = [report_columns("turnover", by)[0], "average_value", "issued_value",
                    "turnover", "days_of_inventory", "average_qty", "issued_qty",
-                   "turnover_units"]  # fmt: skip
+                   "turnover_units", "scrapped_value"]  # fmt: skip
         total = report["total"]
         table(report["rows"], columns, footer={columns[0]: "total", **total},
               title=f"turnover {report['from']} to {report['to']} ({report['days']} days)",

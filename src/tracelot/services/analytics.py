@@ -65,6 +65,7 @@ class _Places:
 
     virtual: str
     customer: int
+    scrap: int
     issue_to: str  # a shipment or a consumption goes to one of these
     # SQLite keeps fractions as floats: its sums add whole millionths, exactly
     scale: int = 1
@@ -76,6 +77,7 @@ class _Places:
         return cls(
             _ids(sorted(location_ids_of_kind(conn, virtual=True))),
             customer,
+            virtual_location(conn, "SCRAP").id,
             _ids((customer, production)),
             10**6 if conn.dialect.name == "sqlite" else 1,
         )
@@ -88,17 +90,29 @@ class _Places:
 
 
 def _flows(places: _Places, by_location: bool) -> str:
-    """SQL: each line's change to stock at real locations (q, v) and to issues (iq, iv),
-    with its item, lot and operation, and with `by_location` the location changed."""
+    """SQL: each line's change to stock at real locations (q, v), to issues (iq, iv: a
+    shipment or a consumption into a build, less what customers returned), to the goods
+    that left the company (sq, sv: shipments less returns) and to scrap (xq, xv), with its
+    item, lot and operation, and with `by_location` the location changed."""
     # a line between two virtual locations (what a partner made and used, as its EPCIS
     # events told) is neither stock nor an issue of tracelot's
     real_from = f"m.from_location_id NOT IN ({places.virtual})"
     real_to = f"m.to_location_id NOT IN ({places.virtual})"
+    returned = f"m.from_location_id = {places.customer}"
     issue = (
         f"CASE WHEN m.to_location_id IN ({places.issue_to}) AND {real_from} THEN {{x}}"
-        f" WHEN m.from_location_id = {places.customer} AND {real_to} THEN -{{x}} ELSE 0 END"
+        f" WHEN {returned} AND {real_to} THEN -{{x}} ELSE 0 END"
     )
+    sold = (
+        f"CASE WHEN m.to_location_id = {places.customer} AND {real_from} THEN {{x}}"
+        f" WHEN {returned} AND {real_to} THEN -{{x}} ELSE 0 END"
+    )
+    scrapped = f"CASE WHEN m.to_location_id = {places.scrap} AND {real_from} THEN {{x}} ELSE 0 END"
     qty, value = places.exact("m.qty"), places.exact("m.value")
+
+    def outflows(case: str, name: str) -> str:
+        return f" {case.format(x=qty)} AS {name}q, {case.format(x=value)} AS {name}v"
+
     if not by_location:
         stock_change = (
             f"CASE WHEN NOT {real_from} AND {real_to} THEN {{x}}"
@@ -107,20 +121,24 @@ def _flows(places: _Places, by_location: bool) -> str:
         return (
             "SELECT m.item_id, m.lot_id, m.operation_id,"
             f" {stock_change.format(x=qty)} AS q, {stock_change.format(x=value)} AS v,"
-            f" {issue.format(x=qty)} AS iq, {issue.format(x=value)} AS iv"
+            f"{outflows(issue, 'i')},{outflows(sold, 's')},{outflows(scrapped, 'x')}"
             " FROM moves m"
         )
+    # each line twice: into its destination, out of its source (real locations only)
+    came_back = f"CASE WHEN {returned} THEN -{{x}} ELSE 0 END"
+    went = "CASE WHEN m.to_location_id IN ({to}) THEN {{x}} ELSE 0 END"
+    issued = went.format(to=places.issue_to)
+    to_customer = went.format(to=places.customer)
+    to_scrap = went.format(to=places.scrap)
     return (
         "SELECT m.item_id, m.lot_id, m.operation_id, m.to_location_id AS loc,"
-        f" {qty} AS q, {value} AS v,"
-        f" CASE WHEN m.from_location_id = {places.customer} THEN -{qty} ELSE 0 END AS iq,"
-        f" CASE WHEN m.from_location_id = {places.customer} THEN -{value} ELSE 0 END AS iv"
+        f" {qty} AS q, {value} AS v,{outflows(came_back, 'i')},{outflows(came_back, 's')},"
+        " 0 AS xq, 0 AS xv"
         f" FROM moves m WHERE m.to_location_id NOT IN ({places.virtual})"
         " UNION ALL "
         "SELECT m.item_id, m.lot_id, m.operation_id, m.from_location_id AS loc,"
         f" -{qty} AS q, -{value} AS v,"
-        f" CASE WHEN m.to_location_id IN ({places.issue_to}) THEN {qty} ELSE 0 END AS iq,"
-        f" CASE WHEN m.to_location_id IN ({places.issue_to}) THEN {value} ELSE 0 END AS iv"
+        f"{outflows(issued, 'i')},{outflows(to_customer, 's')},{outflows(to_scrap, 'x')}"
         f" FROM moves m WHERE m.from_location_id NOT IN ({places.virtual})"
     )
 
@@ -265,7 +283,12 @@ def _ordered(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
 
 def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item") -> dict[str, Any]:
     """Cost of goods issued over the period / average inventory value (the mean of the
-    daily closing balances), the same in units, and days of inventory on hand."""
+    daily closing balances), the same in units, and days of inventory on hand.
+
+    An item's issues are what it shipped or what builds consumed of it (less what came
+    back); the total's, a category's and a location's are the cost of goods that left the
+    company: shipments less customer returns, so that a component built into a product
+    that was shipped is counted once, as the product. Scrap is reported beside, not in."""
     if by not in BY_TURNOVER:
         raise InvalidInput(f"--by must be one of {', '.join(BY_TURNOVER)}, not {by!r}")
     _ordered(start, end)
@@ -283,9 +306,11 @@ def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item"
         f" SUM(CASE WHEN o.occurred_at >= :start THEN f.v * {weight} ELSE 0 END) AS days_v,"
         " SUM(CASE WHEN o.occurred_at >= :start THEN f.q ELSE 0 END) AS change_q,"
         " SUM(CASE WHEN o.occurred_at >= :start THEN f.v ELSE 0 END) AS change_v,"
-        " SUM(CASE WHEN o.occurred_at >= :start THEN f.iq ELSE 0 END) AS issued_q,"
-        " SUM(CASE WHEN o.occurred_at >= :start THEN f.iv ELSE 0 END) AS issued_v"
-        f" FROM ({_flows(places, by == 'location')}) f"
+        + ",".join(
+            f" SUM(CASE WHEN o.occurred_at >= :start THEN f.{column} ELSE 0 END) AS {name}"
+            for column, name in _OUTFLOWS
+        )
+        + f" FROM ({_flows(places, by == 'location')}) f"
         f" JOIN operations o ON o.id = f.operation_id{join}"
         f" WHERE o.occurred_at < :until GROUP BY {key_sql}"
     ).bindparams(bindparam("start", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime()))
@@ -303,8 +328,11 @@ def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item"
         for item_id in conn.execute(select(items.c.id)).scalars():
             sums.setdefault((item_id,), dict.fromkeys(_TURNOVER_SUMS, Decimal(0)))
     item_rows, loc_rows = _names(conn)
+    # an item's issues include what builds consumed; what left the company (a category, a
+    # location, the whole) is what was shipped, less what came back: a component built
+    # into a product that was shipped is counted once, as the product
     rows = [
-        {**_key_fields(by, key, item_rows, loc_rows), **_turnover_figures(f, days)}
+        {**_key_fields(by, key, item_rows, loc_rows), **_turnover_figures(f, days, by == "item")}
         for key, f in sums.items()
     ]
     rows.sort(key=lambda row: (-(row["issued_value"]), str(next(iter(row.values())) or "")))
@@ -317,31 +345,44 @@ def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item"
         "days": days,
         "by": by,
         "rows": rows,
-        "total": _turnover_figures(total_sums, days),
+        "total": _turnover_figures(total_sums, days, False),
     }
 
 
+_OUTFLOWS = (
+    ("iq", "issued_q"), ("iv", "issued_v"), ("sq", "shipped_q"), ("sv", "shipped_v"),
+    ("xq", "scrapped_q"), ("xv", "scrapped_v"),
+)  # fmt: skip
 _TURNOVER_SUMS = (
-    "open_q", "open_v", "days_q", "days_v", "change_q", "change_v", "issued_q", "issued_v",
+    "open_q", "open_v", "days_q", "days_v", "change_q", "change_v", *(n for _, n in _OUTFLOWS)
 )  # fmt: skip
 
 
-def _turnover_figures(f: dict[str, Decimal], days: int) -> dict[str, Any]:
+def _turnover_figures(f: dict[str, Decimal], days: int, consumed: bool) -> dict[str, Any]:
+    """The figures of one row; `consumed`: its issues include what builds consumed (an
+    item's), else they are the goods that left the company (shipped less returned)."""
     average_value = f["open_v"] + f["days_v"] / days
     average_qty = f["open_q"] + f["days_q"] / days
-    turns = ratio(f["issued_v"], average_value)
+    issued_v, issued_q = (
+        (f["issued_v"], f["issued_q"]) if consumed else (f["shipped_v"], f["shipped_q"])
+    )
+    turns = ratio(issued_v, average_value)
     return {
         "opening_value": f["open_v"],
         "closing_value": f["open_v"] + f["change_v"],
         "average_value": rounded(average_value),
-        "issued_value": f["issued_v"],
+        "issued_value": issued_v,
+        "shipped_value": f["shipped_v"],
+        "scrapped_value": f["scrapped_v"],
         "turnover": turns,
         "days_of_inventory": ratio(Decimal(days), turns, "0.1") if turns else None,
         "opening_qty": f["open_q"],
         "closing_qty": f["open_q"] + f["change_q"],
         "average_qty": rounded(average_qty, "0.0001"),
-        "issued_qty": f["issued_q"],
-        "turnover_units": ratio(f["issued_q"], average_qty),
+        "issued_qty": issued_q,
+        "shipped_qty": f["shipped_q"],
+        "scrapped_qty": f["scrapped_q"],
+        "turnover_units": ratio(issued_q, average_qty),
     }
 
 

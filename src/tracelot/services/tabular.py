@@ -37,7 +37,7 @@ NOTIFY_COLUMNS = [
 TURNOVER_FIGURES = [
     "opening_value", "closing_value", "average_value", "issued_value", "turnover",
     "days_of_inventory", "opening_qty", "closing_qty", "average_qty", "issued_qty",
-    "turnover_units",
+    "turnover_units", "shipped_value", "scrapped_value", "shipped_qty", "scrapped_qty",
 ]  # fmt: skip
 TURNOVER_KEYS = {
     "item": ["item", "item_name", "uom"],
