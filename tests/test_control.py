@@ -87,9 +87,7 @@ def test_issues_cost_first_in_first_out_and_valuation_replays_any_day(world, cli
     assert cli("verify", "--json").json()["ok"]
 
 
-def test_the_companys_turnover_counts_a_component_once_as_the_product_shipped(
-    world, cli
-) -> None:
+def test_the_companys_turnover_counts_a_component_once_as_the_product_shipped(world, cli) -> None:
     """Day 1: 10 CELL@L1 received at 3 (30). Day 2: KIT:K1 built from 5 of them (it costs
     15). Day 3: K1 shipped (15 leaves the company). Day 4: 1 CELL scrapped (3).
     Daily closing value: 30, 30, 15, 12: mean 87 / 4 = 21.75.
