@@ -255,6 +255,68 @@ def test_reorder_point_safety_stock_and_eoq(world, cli) -> None:
     assert cli("report", "reorder", "--lookback", "10d", "--json").json()["rows"] == []
 
 
+def test_reorder_never_orders_more_than_is_used_before_it_expires(world, cli) -> None:
+    """ADH (shelf life 30 days, cost 2): 100 received 20 days ago, 5 shipped a day over the
+    last 10 days: d = 5, sigma 0; lead time 14 days (the default): ROP 70, position 50,
+    due. The EOQ would be sqrt(2 x 1825 x 50 / 0.5) = 604.15 (605): 121 days of demand.
+    What is used before it expires: 5 x (30 - 14) = 80. In packs of 50: one pack (50).
+    Without a shelf life of the item's own, its latest lot's counts: received with 20 days
+    left, 5 x (20 - 14) = 30."""
+    world.add_item("ADH", name="Adhesive", tracking="lot", cost="2", shelf_life_days=30)
+    world.receive("ADH", to="A1", lot="A", qty=100, supplier="ACME", at=ago(20))
+    for n in range(10):
+        world.ship("ADH", to="CUST", qty=5, at=ago(n))
+    row = cli("report", "reorder", "--lookback", "10d", "--json").json()["rows"][0]
+    assert (row["item"], row["due"], row["reorder_point"], row["eoq"]) == ("ADH", True, 70, 604.15)
+    assert row["shelf_life_days"] == 30 and row["usable_qty"] == 80
+    assert row["suggested_qty"] == 80 and row["limited_by"] == "shelf_life"
+    assert row["action"] == "buy" and row["supplier"] == "ACME"
+    cli("item", "set", "ADH", "--pack-size", "50")
+    assert (
+        cli("report", "reorder", "--lookback", "10d", "--json").json()["rows"][0]["suggested_qty"]
+        == 50
+    )
+    world.add_item("ADH2", name="Adhesive 2", tracking="lot", cost="2")
+    world.receive("ADH2", to="A1", lot="B", qty=100, expires=(TODAY + dt.timedelta(days=0)),
+                  at=ago(20))  # fmt: skip
+    world.receive("ADH2", to="A1", lot="C", qty=50, expires=(TODAY + dt.timedelta(days=20)),
+                  at=ago(0))  # fmt: skip
+    for n in range(10):
+        world.ship("ADH2", to="CUST", qty=5, from_="A1", at=ago(n))
+    rows = cli("report", "reorder", "--lookback", "10d", "--all", "--json").json()["rows"]
+    adh2 = next(r for r in rows if r["item"] == "ADH2")
+    assert adh2["shelf_life_days"] == 20 and adh2["usable_qty"] == 30
+
+
+def test_reorder_makes_what_is_built_here_and_names_suppliers_of_what_is_bought(world, cli) -> None:
+    """KIT is built here (each from 2 CELL) and has no supplier: 3 built and shipped over
+    the last 10 days, none left: due, to make, with 2 CELL a kit. GLUE, untracked, was
+    received from OTHER with no preferred supplier: bought from OTHER. CELL, consumed by the
+    builds, is bought from its lot's supplier ACME. Drafting orders orders CELL from ACME
+    and GLUE from OTHER, and leaves KIT to make."""
+    world.receive("CELL", to="A1", lot="L1", qty=20, cost="3", supplier="ACME", at=ago(9))
+    world.receive("GLUE", to="A1", qty=30, cost="1", supplier="OTHER", at=ago(9))
+    for n, serial in zip((8, 5, 2), ("K1", "K2", "K3"), strict=True):
+        world.build("KIT", to="A1", serial=serial, consume=["CELL@L1=2"], at=ago(n))
+        world.ship(f"KIT:{serial}", to="CUST", at=ago(n))
+        world.ship("GLUE", to="CUST", qty=9, at=ago(n))
+    rows = cli("report", "reorder", "--lookback", "10d", "--json").json()["rows"]
+    kit = next(r for r in rows if r["item"] == "KIT")
+    assert kit["action"] == "make" and kit["supplier"] is None and kit["due"]
+    assert kit["suggested_qty"] > 0
+    assert kit["components"] == [
+        {"item": "CELL", "qty_per_unit": 2, "qty": 2 * kit["suggested_qty"]}
+    ]
+    glue = next(r for r in rows if r["item"] == "GLUE")
+    assert glue["action"] == "buy" and glue["supplier"] == "OTHER" and glue["components"] == []
+    created = cli("report", "reorder", "--lookback", "10d", "--create-po", "--json").json()
+    assert created["created"]["to_make"] == ["KIT"]
+    assert created["created"]["without_supplier"] == []
+    assert [o["supplier"] for o in created["created"]["orders"]] == ["ACME", "OTHER"]
+    table = cli("report", "reorder", "--lookback", "10d")
+    assert table.exit_code == 0 and "make" in table.stdout
+
+
 def test_purchase_orders_receive_partially_refuse_over_receipt_and_close(
     world, cli, refused
 ) -> None:

@@ -119,7 +119,9 @@ def report_reorder(
     as_csv: CsvOpt = False,
 ) -> None:
     """Items at or below their reorder point (on hand, not held, plus on order), with the
-    suggested quantity and supplier: safety stock, reorder point and EOQ from demand."""
+    suggested quantity and supplier: safety stock, reorder point and EOQ from demand.
+    Never more than is used before it expires; items built here are to make (with their
+    components), not to buy."""
     report = db(ctx).reorder(
         service_level=service_level, lookback_days=parse_days(lookback, what="--lookback"),
         lead_time_days=parse_days(lead_time, what="--lead-time"), ordering_cost=ordering_cost,
@@ -127,7 +129,8 @@ def report_reorder(
     )  # fmt: skip
     if not _emit(report, "reorder", as_json=as_json, as_csv=as_csv):
         columns = ["item", "position", "daily_demand", "lead_time_days", "safety_stock",
-                   "reorder_point", "eoq", "suggested_qty", "supplier", "value"]  # fmt: skip
+                   "reorder_point", "eoq", "suggested_qty", "action", "supplier", "value",
+                   "limited_by"]  # fmt: skip
         table(report["rows"], columns, title=f"reorder at service level {service_level}",
               footer={"item": f"{report['total']['due']} due", "value": report["total"]["value"]},
               numeric=columns[1:8] + ["value"])  # fmt: skip
@@ -138,6 +141,9 @@ def report_reorder(
         if created["without_supplier"]:
             names = ", ".join(created["without_supplier"])
             err.print(f"no supplier known, not ordered: {names}", markup=False)
+        if created["to_make"]:
+            names = ", ".join(created["to_make"])
+            err.print(f"built here, to make rather than order: {names}", markup=False)
 
 
 @report_app.command("excess")

@@ -17,6 +17,17 @@ An item is due when its position (available on hand: not held, expired or in qua
 plus what is on order) is at or below its reorder point. The suggestion is the EOQ, or
 enough to bring the position above the reorder point if that is more, or up to the
 item's maximum when it has one; rounded up to whole units and to its pack size.
+
+What expires is capped: an order is never more than the demand of the days it stays
+usable, its shelf life at receipt (the item's, else what its latest lot had left when it
+came in) less the lead time (what is on hand when it arrives is used first), rounded down
+to its pack size (one pack at least).
+
+Make or buy: an item the company builds (it has builds on the ledger) and has no
+preferred supplier is made, not bought: its suggestion is to make, with the components
+it needs per its recent builds; it is left out of drafted purchase orders. An item that is
+bought names its supplier: the preferred one, else the supplier of its latest purchase
+order or receipt.
 """
 
 from __future__ import annotations
@@ -24,25 +35,29 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from decimal import ROUND_CEILING, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from statistics import NormalDist
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from tracelot.domain.errors import InvalidInput
-from tracelot.domain.status import LocationKind
+from tracelot.domain.status import LocationKind, Tracking
 from tracelot.domain.values import parse_money
 from tracelot.services import analytics, purchasing
 from tracelot.services.analytics import demand, on_hand, ratio, rounded
 from tracelot.services.costing import exact
 from tracelot.services.inquiry import held_sets
-from tracelot.services.lookup import is_expired, item_by_code
+from tracelot.services.lookup import is_expired, item_by_code, virtual_location
 from tracelot.store.tables import (
+    cost_layers,
+    genealogy,
     item_suppliers,
     items,
     locations,
     lots,
+    moves,
+    operations,
     parties,
     po_lines,
     purchase_orders,
@@ -93,10 +108,13 @@ def reorder(
     }
     learned = purchasing.learned_lead_times(conn)
     suppliers = _usual_suppliers(conn)
+    shelf_lives = _shelf_lives_at_receipt(conn)
+    recipes = _recipes(conn)
     codes = {pid: code for pid, code in conn.execute(select(parties.c.id, parties.c.code))}
     on_hand_cost = {
         item_id: ratio(value, qty, "0.000001") for item_id, (qty, value) in on_hand(conn).items()
     }
+    codes_of_items = dict(conn.execute(select(items.c.id, items.c.code)).all())
     rows = []
     query = select(items).order_by(items.c.code)
     if only_item is not None:
@@ -107,7 +125,10 @@ def reorder(
         mean, sd = (d.mean, d.sd) if d is not None and d.mean > 0 else (0.0, 0.0)
         if d is None and item.min_qty is None and not every_item:
             continue
-        supplier_id = item.supplier_id or suppliers.get(item.id)
+        made = item.supplier_id is None and item.id in recipes
+        supplier_id = None if made else item.supplier_id or suppliers.get(item.id)
+        if supplier_id is None and not made:
+            supplier_id = _last_receipt_supplier(conn, item)
         lead, source = _lead_time(item, supplier_id, configured, learned, lead_time_days)
         safety = z * sd * math.sqrt(lead)
         point = mean * lead + safety
@@ -125,6 +146,11 @@ def reorder(
         if not due and not every_item:
             continue
         suggested = _suggest(item, position, point, eoq) if due else Decimal(0)
+        shelf_life = item.shelf_life_days or shelf_lives.get(item.id)
+        usable = _usable_qty(mean, shelf_life, lead)
+        limited_by = "max" if item.max_qty is not None and due else None
+        if due and usable is not None and suggested > usable:
+            suggested, limited_by = _cap(item, usable), "shelf_life"
         rows.append(
             {
                 "item": item.code,
@@ -141,9 +167,16 @@ def reorder(
                 "eoq": rounded(eoq) if eoq is not None else None,
                 "due": due,
                 "suggested_qty": suggested,
+                "action": "make" if made else "buy",
                 "supplier": codes.get(supplier_id) if supplier_id else None,
                 "unit_cost": unit_cost,
                 "value": rounded(suggested * unit_cost) if unit_cost else None,
+                "shelf_life_days": shelf_life,
+                "usable_qty": rounded(usable) if usable is not None else None,
+                "limited_by": limited_by,
+                "components": _components(recipes.get(item.id), suggested, codes_of_items)
+                if made
+                else [],
             }
         )
     return {
@@ -182,6 +215,100 @@ def _suggest(item: Any, position: Decimal, point: float, eoq: float | None) -> D
         packs = (qty / item.pack_size).to_integral_value(rounding=ROUND_CEILING)
         qty = packs * item.pack_size
     return exact(qty)
+
+
+def _last_receipt_supplier(conn: Connection, item: Any) -> int | None:
+    """The supplier of an item's latest receipt that named one (its units, or the cost
+    layer of a receipt of an untracked item): for items no lot or order names a supplier."""
+    if item.tracking == Tracking.SERIAL:
+        query = select(units.c.supplier_id).where(
+            units.c.item_id == item.id, units.c.supplier_id.is_not(None)
+        )
+        return conn.execute(query.order_by(units.c.id.desc()).limit(1)).scalar()
+    query = (
+        select(operations.c.party_id)
+        .select_from(cost_layers)
+        .join(operations, operations.c.id == cost_layers.c.operation_id)
+        .where(
+            cost_layers.c.item_id == item.id,
+            operations.c.kind == "receive",
+            operations.c.party_id.is_not(None),
+        )
+    )
+    return conn.execute(query.order_by(cost_layers.c.id.desc()).limit(1)).scalar()
+
+
+def _usable_qty(mean: float, shelf_life: int | None, lead: float) -> float | None:
+    """What can be used before it expires: the demand of its shelf life at receipt, less
+    the lead time; None for what does not expire or has no demand."""
+    if shelf_life is None or mean <= 0:
+        return None
+    return mean * max(shelf_life - lead, 0.0)
+
+
+def _cap(item: Any, usable: float) -> Decimal:
+    """The most of an item to order that is used before it expires: whole units, whole
+    packs, one of them at least."""
+    size = item.pack_size or Decimal(1)
+    packs = (Decimal(str(usable)) / size).to_integral_value(rounding=ROUND_FLOOR)
+    return exact(max(packs, Decimal(1)) * size)
+
+
+def _shelf_lives_at_receipt(conn: Connection) -> dict[int, int]:
+    """Each item's days of shelf life left when its latest lot with an expiry came in."""
+    found: dict[int, int] = {}
+    query = (
+        select(lots.c.item_id, lots.c.expires, operations.c.occurred_at)
+        .join(operations, operations.c.id == lots.c.created_op_id)
+        .where(lots.c.expires.is_not(None))
+        .order_by(lots.c.id)
+    )
+    for item_id, expires, received in conn.execute(query):
+        found[item_id] = max((expires - received.date()).days, 0)
+    return found
+
+
+def _recipes(conn: Connection) -> dict[int, dict[int, Decimal]]:
+    """What the items the company builds consumed per unit of output, over their latest
+    ten builds: {item: {component: quantity per unit}}."""
+    production = virtual_location(conn, "PRODUCTION").id
+    built = (
+        select(moves.c.item_id, moves.c.operation_id, func.sum(moves.c.qty).label("qty"))
+        .where(moves.c.from_location_id == production)
+        .join(operations, operations.c.id == moves.c.operation_id)
+        .where(operations.c.kind == "build")
+        .group_by(moves.c.item_id, moves.c.operation_id)
+        .order_by(moves.c.item_id, moves.c.operation_id.desc())
+    )
+    outputs: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for item_id, op_id, qty in conn.execute(built):
+        if len(outputs[item_id]) < 10:
+            outputs[item_id][op_id] = exact(qty)
+    op_ids = [op for ops in outputs.values() for op in ops]
+    used: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for start in range(0, len(op_ids), 5000):
+        chunk = op_ids[start : start + 5000]
+        query = select(
+            genealogy.c.parent_item_id, genealogy.c.child_item_id, genealogy.c.qty
+        ).where(genealogy.c.operation_id.in_(chunk))
+        for parent, child, qty in conn.execute(query):
+            used[parent][child] += exact(qty)
+    recipes = {}
+    for item_id, ops in outputs.items():
+        total = sum(ops.values(), Decimal(0))
+        if total > 0 and used.get(item_id):
+            recipes[item_id] = {child: qty / total for child, qty in used[item_id].items()}
+    return recipes
+
+
+def _components(
+    recipe: dict[int, Decimal] | None, qty: Decimal, codes: dict[int, str]
+) -> list[dict[str, Any]]:
+    """The components a suggestion to make `qty` needs, per the recent builds."""
+    return [
+        {"item": codes[child], "qty_per_unit": rounded(per, "0.0001"), "qty": rounded(per * qty)}
+        for child, per in sorted((recipe or {}).items(), key=lambda kv: codes[kv[0]])
+    ]
 
 
 def available_on_hand(conn: Connection, today: dt.date) -> dict[int, Decimal]:
@@ -236,11 +363,14 @@ def _usual_suppliers(conn: Connection) -> dict[int, int]:
 
 def draft_orders(conn: Connection, *, user: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Draft purchase orders of the suggestions in `rows`, one per supplier; the items
-    without a supplier are left out and named."""
+    without a supplier are left out and named, as are those to make."""
     by_supplier: dict[str, list[tuple[str, Decimal, None]]] = defaultdict(list)
-    left_out = []
+    left_out, to_make = [], []
     for row in rows:
         if not row["due"] or row["suggested_qty"] <= 0:
+            continue
+        if row["action"] == "make":
+            to_make.append(row["item"])
             continue
         if row["supplier"] is None:
             left_out.append(row["item"])
@@ -257,7 +387,7 @@ def draft_orders(conn: Connection, *, user: str, rows: list[dict[str, Any]]) -> 
         )  # fmt: skip
         for supplier, lines in sorted(by_supplier.items())
     ]
-    return {"orders": orders, "without_supplier": left_out}
+    return {"orders": orders, "without_supplier": left_out, "to_make": to_make}
 
 
 def level(

@@ -52,7 +52,8 @@ VALUATION_KEYS = {
 REORDER_COLUMNS = [
     "item", "item_name", "available", "on_order", "position", "daily_demand", "demand_sd",
     "lead_time_days", "lead_time_source", "safety_stock", "reorder_point", "eoq", "due",
-    "suggested_qty", "supplier", "unit_cost", "value",
+    "suggested_qty", "supplier", "unit_cost", "value", "action", "shelf_life_days",
+    "usable_qty", "limited_by",
 ]  # fmt: skip
 EXCESS_COLUMNS = [
     "item", "item_name", "qty", "value", "daily_demand", "days_of_cover", "excess_qty",
