@@ -39,7 +39,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from statistics import NormalDist
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.status import LocationKind, Tracking
@@ -271,34 +271,38 @@ def _shelf_lives_at_receipt(conn: Connection) -> dict[int, int]:
 def _recipes(conn: Connection) -> dict[int, dict[int, Decimal]]:
     """What the items the company builds consumed per unit of output, over their latest
     ten builds: {item: {component: quantity per unit}}."""
-    production = virtual_location(conn, "PRODUCTION").id
-    built = (
-        select(moves.c.item_id, moves.c.operation_id, func.sum(moves.c.qty).label("qty"))
-        .where(moves.c.from_location_id == production)
-        .join(operations, operations.c.id == moves.c.operation_id)
-        .where(operations.c.kind == "build")
-        .group_by(moves.c.item_id, moves.c.operation_id)
-        .order_by(moves.c.item_id, moves.c.operation_id.desc())
+    latest: dict[int, list[int]] = defaultdict(list)
+    builds = (
+        select(genealogy.c.parent_item_id, genealogy.c.operation_id)
+        .join(operations, operations.c.id == genealogy.c.operation_id)
+        .where(operations.c.kind == "build")  # not a repair's part put in
+        .group_by(genealogy.c.parent_item_id, genealogy.c.operation_id)
+        .order_by(genealogy.c.parent_item_id, genealogy.c.operation_id.desc())
     )
-    outputs: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for item_id, op_id, qty in conn.execute(built):
-        if len(outputs[item_id]) < 10:
-            outputs[item_id][op_id] = exact(qty)
-    op_ids = [op for ops in outputs.values() for op in ops]
+    for item_id, op_id in conn.execute(builds):
+        if len(latest[item_id]) < 10:
+            latest[item_id].append(op_id)
+    if not latest:
+        return {}
+    production = virtual_location(conn, "PRODUCTION").id
+    made: dict[int, Decimal] = defaultdict(Decimal)
     used: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    op_ids = [op for ops in latest.values() for op in ops]
     for start in range(0, len(op_ids), 5000):
         chunk = op_ids[start : start + 5000]
-        query = select(
-            genealogy.c.parent_item_id, genealogy.c.child_item_id, genealogy.c.qty
-        ).where(genealogy.c.operation_id.in_(chunk))
-        for parent, child, qty in conn.execute(query):
+        outputs = select(moves.c.item_id, moves.c.qty).where(
+            moves.c.operation_id.in_(chunk), moves.c.from_location_id == production
+        )
+        for item_id, qty in conn.execute(outputs):
+            made[item_id] += exact(qty)
+        inputs = select(genealogy.c.parent_item_id, genealogy.c.child_item_id, genealogy.c.qty)
+        for parent, child, qty in conn.execute(inputs.where(genealogy.c.operation_id.in_(chunk))):
             used[parent][child] += exact(qty)
-    recipes = {}
-    for item_id, ops in outputs.items():
-        total = sum(ops.values(), Decimal(0))
-        if total > 0 and used.get(item_id):
-            recipes[item_id] = {child: qty / total for child, qty in used[item_id].items()}
-    return recipes
+    return {
+        item_id: {child: qty / made[item_id] for child, qty in used[item_id].items()}
+        for item_id in latest
+        if made.get(item_id, 0) > 0 and used.get(item_id)
+    }
 
 
 def _components(
