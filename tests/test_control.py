@@ -434,6 +434,13 @@ def test_charts_show_what_the_reports_say(world, cli, tmp_path: Path) -> None:
     days = [i for i in _ids(_svg(calendar)) if i.startswith("day-")]
     assert f"day-{(TODAY + dt.timedelta(days=3)).isoformat()}" in days
     assert len(days) % 7 == 0 and len(days) >= 14
+    # stock that expired ten days ago is drawn on its day, not today's
+    world.receive("CELL", to="A1", lot="OLD", qty=2, cost="3",
+                  expires=TODAY - dt.timedelta(days=10))  # fmt: skip
+    cli("report", "expiring", "--within", "14d", "--chart", str(calendar))
+    values = [i for i in _ids(_svg(calendar)) if i.startswith("value-")]
+    assert f"value-{(TODAY - dt.timedelta(days=10)).isoformat()}" in values
+    assert f"value-{TODAY.isoformat()}" not in values
 
     level_png = tmp_path / "level.png"
     cli("item", "set", "GLUE", "--supplier", "ACME", "--lead-time", "4d")

@@ -19,6 +19,7 @@ from matplotlib.patches import Rectangle
 
 FORMATS = ("png", "svg")
 MAX_WEEKS = 26  # of an expiry calendar
+EXPIRED_WEEKS = 8  # of expired stock drawn on its days in it
 _CLASS_COLOURS = {"A": "#1b7837", "B": "#f1a340", "C": "#998ec3"}
 # set once for the process (figures are made without pyplot, which is not thread-safe:
 # the API draws in its worker threads)
@@ -107,17 +108,23 @@ def abc_chart(report: dict[str, Any], *, top: int = 30, fmt: str = "png") -> byt
 
 
 def expiry_calendar(report: dict[str, Any], *, fmt: str = "png") -> bytes:
-    """A calendar of the weeks ahead: each day coloured by the value that expires on it
-    (what has expired already is counted on the first day); half a year at most."""
+    """A calendar of the weeks ahead: each day coloured by the value that expires on it,
+    half a year at most. What has expired already is drawn on its own day (edged in red),
+    from the week of the oldest expiry up to `EXPIRED_WEEKS` back; anything older is
+    added up in the title."""
     today, until = _date(report["today"]), _date(report["until"])
     until = min(until, today + dt.timedelta(days=7 * MAX_WEEKS - 1 - today.weekday()))
+    oldest = min((_date(row["expires"]) for row in report["rows"]), default=today)
+    start = max(min(oldest, today), today - dt.timedelta(weeks=EXPIRED_WEEKS))
     by_day: dict[dt.date, Decimal] = {}
+    older = Decimal(0)
     for row in report["rows"]:
-        day = max(_date(row["expires"]), today)
-        if day > until:
-            continue
-        by_day[day] = by_day.get(day, Decimal(0)) + Decimal(row["value"] or 0)
-    first = today - dt.timedelta(days=today.weekday())
+        day, value = _date(row["expires"]), Decimal(row["value"] or 0)
+        if day < start:
+            older += value
+        elif day <= until:
+            by_day[day] = by_day.get(day, Decimal(0)) + value
+    first = start - dt.timedelta(days=start.weekday())
     weeks = (until - first).days // 7 + 1
     fig, ax = _figure(2 + 0.9 * 7, 0.5 * weeks + 1.2)
     top = float(max(by_day.values(), default=Decimal(0))) or 1.0
@@ -126,21 +133,28 @@ def expiry_calendar(report: dict[str, Any], *, fmt: str = "png") -> bytes:
         day = first + dt.timedelta(days=n)
         week, weekday = divmod(n, 7)
         value = by_day.get(day)
-        inside = today <= day <= until
+        inside = start <= day <= until
         colour = cmap(0.15 + 0.85 * float(value) / top) if value else (
             "white" if inside else "#f0f0f0")  # fmt: skip
-        cell = Rectangle((weekday, week), 0.95, 0.95, color=colour)
+        cell = Rectangle((weekday, week), 0.95, 0.95, facecolor=colour,
+                         edgecolor="#b2182b" if value and day < today else colour,
+                         linewidth=1.5)  # fmt: skip
         cell.set_gid(f"day-{day.isoformat()}")
         ax.add_patch(cell)
-        ax.text(weekday + 0.05, week + 0.3, day.strftime("%d %b"), fontsize=7)
+        label = day.strftime("%d %b") + (" today" if day == today else "")
+        ax.text(weekday + 0.05, week + 0.3, label, fontsize=7)
         if value:
-            ax.text(weekday + 0.05, week + 0.75, f"{value:,.0f}", fontsize=7)
+            amount = ax.text(weekday + 0.05, week + 0.75, f"{value:,.0f}", fontsize=7)
+            amount.set_gid(f"value-{day.isoformat()}")
     ax.set_xlim(0, 7)
     ax.set_ylim(weeks, 0)
     ax.set_xticks([n + 0.5 for n in range(7)], ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
                                                 "Sun"])  # fmt: skip
     ax.set_yticks([])
-    ax.set_title(f"Value expiring by day, {today} to {until}")
+    title = f"Value expiring by day, {start} to {until}"
+    if older:
+        title += f" (and {older:,.0f} expired before {start})"
+    ax.set_title(title)
     return _render(fig, fmt)
 
 
