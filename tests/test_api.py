@@ -204,6 +204,10 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         ("POST", "/api/v1/parties"): lambda: {
             "json": {"code": f"P{next(n)}", "name": "P", "kind": "customer"}
         },
+        ("PATCH", "/api/v1/parties/{code}"): lambda: {
+            "path": {"code": "SUP"},
+            "json": {"email": f"orders{next(n)}@sup.example"},
+        },
         ("GET", "/api/v1/stock"): lambda: {"params": {"item": "PCB"}},
         ("GET", "/api/v1/where"): lambda: {"params": {"ref": "PCB:SN0001"}},
         ("GET", "/api/v1/units/{item}/{serial}"): lambda: {
@@ -515,3 +519,19 @@ def test_serve_binds_a_tcp_socket_for_several_workers() -> None:
         assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()
     finally:
         sock.close()
+
+
+def test_a_partys_contact_details_are_changed_over_the_api(api) -> None:
+    client, tokens = api
+    admin = auth(tokens["admin"])
+    body = {"code": "CUS2", "name": "Customer two", "kind": "customer", "email": "a@two.example"}
+    made = client.post(f"{PREFIX}/parties", headers=admin, json=body)
+    assert made.status_code == 201 and made.json()["email"] == "a@two.example"
+    changed = client.patch(f"{PREFIX}/parties/CUS2", headers=admin,
+                           json={"contact_name": "Bo", "email": ""})  # fmt: skip
+    assert changed.status_code == 200
+    assert (changed.json()["contact_name"], changed.json()["email"]) == ("Bo", None)
+    bad = client.patch(f"{PREFIX}/parties/CUS2", headers=admin, json={"email": "no"})
+    assert bad.status_code == 422 and "email" in bad.json()["detail"]
+    listed = client.get(f"{PREFIX}/parties", headers=admin, params={"q": "CUS2"}).json()
+    assert listed["items"][0]["contact_name"] == "Bo"

@@ -168,3 +168,27 @@ def test_an_item_changed_in_a_batch_is_read_afresh_by_gtin_code_and_id(
         assert batch.identify(scan)["item_name"] == "New name"
         changed = batch.item("BOLT")
         assert (changed["name"], changed["cost"]) == ("New name", Decimal("2.5"))
+
+
+def test_parties_keep_their_contact_details(cli: Cli, refused) -> None:
+    added = cli("party", "add", "CUS", "--name", "Customer", "--kind", "customer",
+                "--contact-name", "Ann Lee", "--email", "qa@customer.example",
+                "--phone", "+44 20 7946 0000", "--address", "1 Quay St\nBristol",
+                "--json")  # fmt: skip
+    assert added.json() == {
+        "party": "CUS", "name": "Customer", "kind": "customer", "contact_name": "Ann Lee",
+        "email": "qa@customer.example", "phone": "+44 20 7946 0000",
+        "address": "1 Quay St\nBristol",
+    }  # fmt: skip
+    changed = cli("party", "set", "CUS", "--email", "recalls@customer.example", "--phone", "",
+                  "--json").json()  # fmt: skip
+    assert changed["email"] == "recalls@customer.example" and changed["phone"] is None
+    assert changed["contact_name"] == "Ann Lee"  # not given: kept
+    (row,) = cli("party", "list", "--json").json()
+    assert row == changed
+    refused("party", "set", "CUS", "--email", "nobody", match="not an email address")
+    refused("party", "set", "CUS", "--phone", "call me", match="phone")
+    refused("party", "set", "NOPE", "--email", "a@b.example", match="unknown party")
+    refused("party", "set", "CUS", match="nothing to change")
+    refused("party", "add", "C2", "--name", "C2", "--kind", "customer", "--email", "x@",
+            match="not an email address")  # fmt: skip

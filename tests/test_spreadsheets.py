@@ -106,15 +106,31 @@ def _problem_rows(table: str) -> list[tuple[int, str]]:
 def test_xlsx_in_and_out(cli, tmp_path: Path) -> None:
     book = Workbook()
     sheet = book.active
-    sheet.append(["Code", "Name", "Kind"])
-    sheet.append(["SUP", "Supplier", "supplier"])
+    sheet.append(["Code", "Name", "Kind", "E-mail", "Contact"])
+    sheet.append(["SUP", "Supplier", "supplier", None, None])
+    sheet.append(["CUS", "Customer", "customer", "qa@customer.example", "Ann Lee"])
     path = tmp_path / "parties.xlsx"
     book.save(path)
     assert cli("import", "parties", str(path)).exit_code == 0
     out = tmp_path / "out.xlsx"
     assert cli("export", "parties", "--format", "xlsx", "--out", str(out)).exit_code == 0
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
-    assert rows == [("code", "name", "kind"), ("SUP", "Supplier", "supplier")]
+    assert rows == [
+        ("code", "name", "kind", "contact_name", "email", "phone", "address"),
+        ("CUS", "Customer", "customer", "Ann Lee", "qa@customer.example", None, None),
+        ("SUP", "Supplier", "supplier", None, None, None, None),
+    ]
+
+
+def test_a_party_with_a_bad_contact_detail_is_refused_by_row_and_column(cli, tmp_path) -> None:
+    path = tmp_path / "parties.csv"
+    path.write_text("code,name,kind,email,phone\nC1,One,customer,not-an-address,+1 555\n"
+                    "C2,Two,customer,ok@two.example,call me\n")  # fmt: skip
+    result = cli("import", "parties", str(path), "--json")
+    assert result.exit_code == 1
+    problems = {(p["row"], p["column"]) for p in result.json()["problems"]}
+    assert problems == {(2, "email"), (3, "phone")}
+    assert cli("party", "list", "--json").json() == []
 
 
 def test_export_and_import_into_an_empty_database_gives_the_same_stock(

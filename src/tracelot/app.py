@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, inspect
 
+from tracelot.domain.contacts import Contact
 from tracelot.domain.errors import Conflict, NotMigrated, Unauthenticated
 from tracelot.domain.serials import parse_serials
 from tracelot.services import (
@@ -242,8 +243,41 @@ class Tracelot:
     def locations(self, *, include_virtual: bool = False) -> list[dict[str, Any]]:
         return self._run(catalog.list_locations, write=False, include_virtual=include_virtual)
 
-    def add_party(self, code: str, *, name: str, kind: str) -> dict[str, Any]:
-        return self._run(catalog.add_party, write=True, code=code, name=name, kind=kind)
+    def add_party(
+        self,
+        code: str,
+        *,
+        name: str,
+        kind: str,
+        contact_name: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        address: str | None = None,
+    ) -> dict[str, Any]:
+        """A supplier or customer, with its contact details (a recall's notices use them)."""
+        contact = Contact.checked(
+            contact_name=contact_name, email=email, phone=phone, address=address
+        )
+        return self._run(
+            catalog.add_party, write=True, code=code, name=name, kind=kind, contact=contact
+        )
+
+    def set_party(
+        self,
+        code: str,
+        *,
+        name: str | None = None,
+        contact_name: str | None = None,
+        email: str | None = None,
+        phone: str | None = None,
+        address: str | None = None,
+    ) -> dict[str, Any]:
+        """Change a party's name or contact details: what is None stays as it is, an
+        empty text clears it."""
+        given = {"contact_name": contact_name, "email": email, "phone": phone,
+                 "address": address}  # fmt: skip
+        contact = {k: v for k, v in given.items() if v is not None}
+        return self._run(catalog.set_party, write=True, code=code, name=name, contact=contact)
 
     def parties(self, kind: str | None = None) -> list[dict[str, Any]]:
         return self._run(catalog.list_parties, write=False, kind=kind)

@@ -119,16 +119,35 @@ class LocationPublic(BaseModel):
     gln: str | None
 
 
-class PartyCreate(BaseModel):
+class PartyContact(BaseModel):
+    """Whom a recall's notice goes to: each detail optional."""
+
+    contact_name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, examples=["recalls@acme.example"])
+    phone: str | None = Field(default=None, max_length=64)
+    address: str | None = Field(default=None, max_length=1000)
+
+
+class PartyCreate(PartyContact):
     code: str = Field(examples=["ACME"])
     name: str = Field(examples=["Acme Corp"])
     kind: str = Field(examples=["customer"], description="supplier or customer")
+
+
+class PartyUpdate(PartyContact):
+    """What to change: a field left out stays as it is; an empty text clears a detail."""
+
+    name: str | None = Field(default=None, max_length=200)
 
 
 class PartyPublic(BaseModel):
     party: str
     name: str
     kind: str
+    contact_name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
 
 
 # -- reading stock ----------------------------------------------------------------------------

@@ -171,17 +171,48 @@ def location_list(
     table(tree, ["location", "name", "kind", "location_path"])
 
 
+ContactNameOpt = Annotated[
+    str | None, typer.Option("--contact-name", help="Whom to write to (a recall's notices).")
+]
+EmailOpt = Annotated[str | None, typer.Option("--email", help="Email address for notices.")]
+PhoneOpt = Annotated[str | None, typer.Option("--phone")]
+AddressOpt = Annotated[str | None, typer.Option("--address", help="Postal address (lines).")]
+PARTY_COLUMNS = ["party", "name", "kind", "contact_name", "email", "phone"]
+
+
 @party_app.command("add")
 def party_add(
     ctx: typer.Context,
     code: str,
     name: Annotated[str, typer.Option("--name")],
     kind: Annotated[str, typer.Option("--kind", help="supplier or customer.")],
+    contact_name: ContactNameOpt = None,
+    email: EmailOpt = None,
+    phone: PhoneOpt = None,
+    address: AddressOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add a supplier or customer."""
-    party = db(ctx).add_party(code, name=name, kind=kind)
+    """Add a supplier or customer, with its contact details."""
+    party = db(ctx).add_party(code, name=name, kind=kind, contact_name=contact_name,
+                              email=email, phone=phone, address=address)  # fmt: skip
     print_json(party) if as_json else out.print(f"{party['kind']} {party['party']} added")
+
+
+@party_app.command("set")
+def party_set(
+    ctx: typer.Context,
+    code: str,
+    name: Annotated[str | None, typer.Option("--name")] = None,
+    contact_name: ContactNameOpt = None,
+    email: EmailOpt = None,
+    phone: PhoneOpt = None,
+    address: AddressOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Change a party's name or contact details (an empty value clears a detail)."""
+    party = db(ctx).set_party(code, name=name, contact_name=contact_name, email=email,
+                              phone=phone, address=address)  # fmt: skip
+    print_json(party) if as_json else out.print(f"{party['kind']} {party['party']} changed")
 
 
 @party_app.command("list")
@@ -192,7 +223,7 @@ def party_list(
 ) -> None:
     """List suppliers and customers."""
     rows = db(ctx).parties(kind)
-    print_json(rows) if as_json else table(rows, ["party", "name", "kind"])
+    print_json(rows) if as_json else table(rows, PARTY_COLUMNS)
 
 
 def register(app: typer.Typer) -> None:

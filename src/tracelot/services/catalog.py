@@ -7,12 +7,16 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
+from tracelot.domain.contacts import LIMITS as CONTACT_LIMITS
+from tracelot.domain.contacts import Contact
+from tracelot.domain.errors import AlreadyExists, InvalidInput, NotFound, WrongKind
 from tracelot.domain.status import USER_LOCATION_KINDS, VIRTUAL_LOCATIONS, Tracking
 from tracelot.domain.values import check_code, parse_gln, parse_gtin, parse_money, parse_qty
 from tracelot.services.ledger import now
 from tracelot.services.lookup import forget_items, item_by_code, location_by_code, party_by_code
 from tracelot.store.tables import item_gtins, item_suppliers, items, locations, parties
+
+CONTACT_FIELDS = tuple(CONTACT_LIMITS)
 
 
 def ensure_virtual_locations(conn: Connection) -> None:
@@ -296,7 +300,9 @@ def list_locations(conn: Connection, *, include_virtual: bool = False) -> list[d
     ]
 
 
-def add_party(conn: Connection, code: str, *, name: str, kind: str) -> dict[str, Any]:
+def add_party(
+    conn: Connection, code: str, *, name: str, kind: str, contact: Contact | None = None
+) -> dict[str, Any]:
     code = check_code(code, what="party code")
     if kind not in ("supplier", "customer"):
         raise InvalidInput(f"party kind must be supplier or customer, not {kind!r}")
@@ -304,12 +310,39 @@ def add_party(conn: Connection, code: str, *, name: str, kind: str) -> dict[str,
         raise InvalidInput("party name must not be empty")
     if conn.execute(select(parties.c.id).where(parties.c.code == code)).first():
         raise AlreadyExists(f"party {code} already exists")
-    conn.execute(insert(parties).values(code=code, name=name.strip(), kind=kind, created_at=now()))
-    return {"party": code, "name": name.strip(), "kind": kind}
+    details = (contact or Contact()).as_dict()
+    conn.execute(
+        insert(parties).values(code=code, name=name.strip(), kind=kind, created_at=now(), **details)
+    )
+    return {"party": code, "name": name.strip(), "kind": kind, **details}
+
+
+def set_party(
+    conn: Connection, code: str, *, name: str | None = None, contact: dict[str, str | None]
+) -> dict[str, Any]:
+    """Change a party's name or contact details (an empty text clears a detail)."""
+    row = conn.execute(select(parties).where(parties.c.code == code)).first()
+    if row is None:
+        raise NotFound(f"unknown party {code!r}")
+    changes: dict[str, Any] = Contact.checked(**contact).as_dict() if contact else {}
+    changes = {k: v for k, v in changes.items() if k in contact}
+    if name is not None:
+        if not name.strip():
+            raise InvalidInput("party name must not be empty")
+        changes["name"] = name.strip()
+    if not changes:
+        raise InvalidInput("nothing to change: give --name or a contact detail")
+    conn.execute(update(parties).where(parties.c.id == row.id).values(**changes))
+    return _party_row(conn.execute(select(parties).where(parties.c.id == row.id)).one())
+
+
+def _party_row(r: Any) -> dict[str, Any]:
+    return {"party": r.code, "name": r.name, "kind": r.kind,
+            **{name: getattr(r, name) for name in CONTACT_FIELDS}}  # fmt: skip
 
 
 def list_parties(conn: Connection, kind: str | None = None) -> list[dict[str, Any]]:
     query = select(parties).order_by(parties.c.code)
     if kind:
         query = query.where(parties.c.kind == kind)
-    return [{"party": r.code, "name": r.name, "kind": r.kind} for r in conn.execute(query)]
+    return [_party_row(r) for r in conn.execute(query)]

@@ -24,6 +24,8 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from tracelot.domain.contacts import LIMITS as CONTACT_LIMITS
+from tracelot.domain.contacts import Contact
 from tracelot.domain.errors import InvalidInput, TracelotError
 from tracelot.domain.serials import parse_serials
 from tracelot.domain.status import USER_LOCATION_KINDS, Tracking
@@ -80,6 +82,10 @@ COLUMNS: dict[str, list[Column]] = {
         Column("code", True, ("party", "partner", "supplier", "customer", "account")),
         Column("name", True, ("company", "party name")),
         Column("kind", True, ("type", "role"), "supplier or customer"),
+        Column("contact_name", False, ("contact", "contact person", "attention")),
+        Column("email", False, ("e-mail", "email address", "mail")),
+        Column("phone", False, ("telephone", "phone number", "tel")),
+        Column("address", False, ("postal address", "mailing address")),
     ],
     "stock": [
         Column("item", True, ("item code", "sku", "part", "part number", "code")),
@@ -372,7 +378,16 @@ def _check_parties(conn: Connection, table: Table, checked: Checked) -> None:
         kind = (row.get("kind") or "").lower()
         if kind not in ("supplier", "customer"):
             checked.problem(n, "kind", f"kind must be supplier or customer, not {kind!r}")
-        checked.work.append({"code": code, "name": row.get("name"), "kind": kind})
+        details = {}
+        for name in CONTACT_LIMITS:
+            try:  # each detail on its own: every problem is named by its column
+                details[name] = getattr(Contact.checked(**{name: row.get(name)}), name)
+            except InvalidInput as exc:
+                checked.problem(n, name, exc.message)
+        contact = Contact(**{k: details.get(k) for k in CONTACT_LIMITS})
+        checked.work.append(
+            {"code": code, "name": row.get("name"), "kind": kind, "contact": contact}
+        )
 
 
 @dataclass
@@ -554,8 +569,13 @@ def export_rows(
         )  # fmt: skip
     if kind == "parties":
         return columns, (
-            {"code": r.code, "name": r.name, "kind": r.kind}
-            for r in conn.execute(select(parties).order_by(parties.c.code))
+            {
+                "code": r.code,
+                "name": r.name,
+                "kind": r.kind,
+                **{name: getattr(r, name) for name in CONTACT_LIMITS},
+            }
+            for r in conn.execute(select(parties).order_by(parties.c.code))  # fmt: skip
         )
     return columns, _stock(conn)
 

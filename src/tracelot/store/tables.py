@@ -101,6 +101,11 @@ parties = Table(
     Column("name", String(200), nullable=False),
     Column("kind", String(10), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # whom to write to (a recall's notices): all optional
+    Column("contact_name", String(200)),
+    Column("email", String(320)),
+    Column("phone", String(64)),
+    Column("address", Text),
     CheckConstraint("kind IN ('supplier', 'customer')", name="kind"),
 )
 
@@ -249,6 +254,25 @@ recalls = Table(
     Column("closed_op_id", Integer, ForeignKey("operations.id")),
     Column("close_reason", Text),
     CheckConstraint("status IN ('open', 'closed')", name="status"),
+)
+
+# a recall's notice to each customer: when its letter was written, when it was sent (a
+# customer sent to is never sent to again), and the last failure
+recall_notices = Table(
+    "recall_notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("recall_id", Integer, ForeignKey("recalls.id"), nullable=False),
+    Column("customer_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("written_at", UtcDateTime),
+    Column("written_by", String(100)),
+    Column("sent_at", UtcDateTime),
+    Column("sent_by", String(100)),
+    Column("sent_to", String(320)),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("failed_at", UtcDateTime),
+    Column("error", Text),
+    UniqueConstraint("recall_id", "customer_id"),
 )
 
 holds = Table(

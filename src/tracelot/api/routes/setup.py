@@ -16,6 +16,7 @@ from tracelot.api.schemas import (
     Page,
     PartyCreate,
     PartyPublic,
+    PartyUpdate,
 )
 
 router = APIRouter(tags=["master data"])
@@ -96,3 +97,12 @@ def list_parties(
 @router.post("/parties", dependencies=WRITE, status_code=201, summary="Add a party.")
 def add_party(db: DB, body: PartyCreate) -> PartyPublic:
     return PartyPublic.model_validate(db.add_party(**body.model_dump()))
+
+
+@router.patch(
+    "/parties/{code}",
+    dependencies=WRITE,
+    summary="Change a party's name or contact details (an empty text clears one).",
+)
+def change_party(db: DB, code: str, body: PartyUpdate) -> PartyPublic:
+    return PartyPublic.model_validate(db.set_party(code, **body.model_dump(exclude_none=True)))
