@@ -245,3 +245,38 @@ def serving(db_url: str, log_path: Path, workers: int = 1) -> Iterator[str]:
         finally:
             server.terminate()
             server.wait(timeout=20)
+
+
+@pytest.fixture
+def shipped_world(tl: tracelot.Tracelot, cli: Cli) -> Cli:
+    """Cells of supplier lot CC-9 inside packs inside devices: some shipped, some not."""
+    tl.add_location("WH", kind="warehouse")
+    tl.add_location("LINE", kind="production")
+    tl.add_location("QUAR", kind="quarantine")
+    tl.add_party("CELLCO", name="Cell Co", kind="supplier")
+    tl.add_party("ACME", name="Acme Corp", kind="customer")
+    tl.add_party("GLOBEX", name="Globex", kind="customer")
+    tl.add_item("CELL", name="Cell", tracking="lot")
+    tl.add_item("PCB", name="Board", tracking="serial")
+    tl.add_item("PACK", name="Pack", tracking="serial")
+    tl.add_item("DEV", name="Device", tracking="serial")
+    tl.receive(
+        "CELL", to="WH", lot="L1", qty=40, supplier="CELLCO", supplier_lot="CC-9", made="2030-01-10"
+    )
+    tl.receive(
+        "CELL",
+        to="WH",
+        lot="L9",
+        qty=40,
+        supplier="CELLCO",
+        supplier_lot="CC-10",
+        made="2030-03-01",
+    )
+    tl.receive("PCB", to="WH", serials="B1..B6")
+    for i in range(1, 5):
+        tl.build("PACK", to="LINE", serial=f"P{i}", consume=["CELL@L1=4"])
+        tl.build("DEV", to="LINE", serial=f"D{i}", consume=[f"PACK:P{i}", f"PCB:B{i}"])
+    tl.build("DEV", to="LINE", serial="D9", consume=["CELL@L9=4", "PCB:B5"])
+    tl.ship("DEV:D1", "DEV:D2", to="ACME", reference="SO-1")
+    tl.ship("DEV:D3", to="GLOBEX", reference="SO-2")
+    return cli

@@ -87,6 +87,16 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
     def recall_of_its_own() -> int:
         return tl.recall_open(reason="to close", refs=[next(units)])["recall"]
 
+    shipped: list[int] = []
+
+    def recall_of_a_shipment() -> int:
+        """A recall that reached customer ACME (made once)."""
+        if not shipped:
+            ref = next(units)
+            tl.ship(ref, to="ACME", reference="SO-9")
+            shipped.append(tl.recall_open(reason="reached a customer", refs=[ref])["recall"])
+        return shipped[0]
+
     def held() -> str:
         ref = next(units)
         tl.hold(ref, reason="to release")
@@ -170,6 +180,16 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         ("POST", "/api/v1/recalls/{recall_id}/extend"): lambda: {
             "path": {"recall_id": 1},
             "json": {"refs": [next(units)]},
+        },
+        ("GET", "/api/v1/recalls/{recall_id}/notices"): lambda: {
+            "path": {"recall_id": recall_of_a_shipment()}
+        },
+        ("POST", "/api/v1/recalls/{recall_id}/notices"): lambda: {
+            "path": {"recall_id": recall_of_a_shipment()},
+            "json": {"send": False},
+        },
+        ("GET", "/api/v1/recalls/{recall_id}/notices/{customer}.pdf"): lambda: {
+            "path": {"recall_id": recall_of_a_shipment(), "customer": "ACME"}
         },
         ("POST", "/api/v1/recalls/{recall_id}/close"): lambda: {
             "path": {"recall_id": recall_of_its_own()},

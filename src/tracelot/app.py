@@ -13,12 +13,13 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, inspect
 
 from tracelot.domain.contacts import Contact
-from tracelot.domain.errors import Conflict, NotMigrated, Unauthenticated
+from tracelot.domain.errors import Conflict, NotFound, NotMigrated, Unauthenticated
 from tracelot.domain.serials import parse_serials
 from tracelot.services import (
     analytics,
@@ -45,6 +46,7 @@ from tracelot.services import scan as scanning
 from tracelot.services import trace as tracing
 from tracelot.services import verify as verifying
 from tracelot.services.ledger import Progress
+from tracelot.services.mail import MailSettings
 from tracelot.services.results import OperationResult
 from tracelot.services.trace import Trace
 from tracelot.services.verify import VerifyReport
@@ -800,12 +802,82 @@ class Tracelot:
         """Close a recall (by force, with a reason, while items are open)."""
         return self._op(recalling.close_recall, recall_id=recall_id, force=force, reason=reason)
 
+    def recall_notices(
+        self,
+        recall_id: int,
+        *,
+        out_dir: Path | None = None,
+        send: bool = False,
+        mail: MailSettings | None = None,
+    ) -> dict[str, Any]:
+        """Write the recall's letter to each customer it reached (a PDF each, into
+        `out_dir`), and with `send` email each customer not sent to yet through the mail
+        server (`mail`, else the installation's settings). Each send is recorded as it
+        happens: a failure is kept with its reason and retried by the next run."""
+        from tracelot.services import notices
+
+        server = (mail or MailSettings.from_environment()) if send else None
+        found = self._run(notices.letters, write=False, recall_id=recall_id)
+        written, sent, failed, already = [], [], [], []
+        for letter in found:
+            pdf = notices.render_pdf(letter, sender=server.sender if server else None)
+            if out_dir is not None:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                (out_dir / letter.filename).write_bytes(pdf)
+                written.append(str(out_dir / letter.filename))
+            if server is None:
+                continue
+            if letter.state.get("sent_at"):
+                already.append(letter.customer)
+                continue
+            where = {"recall_id": recall_id, "customer": letter.customer}
+            if not letter.contact.email:
+                self._run(notices.claim, write=True, **where)
+                error = f"no email address for {letter.customer}: `tracelot party set "
+                error += f"{letter.customer} --email ...`, then run this again"
+                self._run(notices.record_failed, write=True, error=error, **where)
+                failed.append({"customer": letter.customer, "error": error})
+                continue
+            if not self._run(notices.claim, write=True, **where):
+                already.append(letter.customer)  # another run is sending it
+                continue
+            (outcome,) = server.send([notices.message(letter, pdf, sender=server.sender)])
+            if outcome is None:
+                self._run(notices.record_sent, write=True, to=letter.contact.email,
+                          user=self.user, **where)  # fmt: skip
+                sent.append(letter.customer)
+            else:
+                self._run(notices.record_failed, write=True, error=str(outcome), **where)
+                failed.append({"customer": letter.customer, "error": str(outcome)})
+        if out_dir is not None and found:
+            self._run(notices.record_written, write=True, recall_id=recall_id,
+                      customers=[ltr.customer for ltr in found], user=self.user)  # fmt: skip
+        return {
+            "recall": recall_id,
+            "written": written,
+            "sent": sent,
+            "failed": failed,
+            "already_sent": already,
+            "notices": self._run(notices.notice_rows, write=False, recall_id=recall_id),
+        }
+
+    def recall_letter(self, recall_id: int, customer: str) -> bytes:
+        """The recall's letter to one customer, as a PDF."""
+        from tracelot.services import notices
+
+        for letter in self._run(notices.letters, write=False, recall_id=recall_id):
+            if letter.customer == customer:
+                return notices.render_pdf(letter)
+        raise NotFound(f"recall {recall_id} reached no customer {customer!r}")
+
     def recalls(self) -> list[dict[str, Any]]:
         return self._run(recalling.list_recalls, write=False)
 
     def recall(self, recall_id: int) -> dict[str, Any]:
-        """A recall's scope, counts, affected items and notification list."""
-        return self._run(recalling.show_recall, write=False, recall_id=recall_id)
+        """A recall's scope, counts, affected items, notification list and notices."""
+        from tracelot.services import notices
+
+        return self._run(notices.show_recall_and_notices, write=False, recall_id=recall_id)
 
     def verify(self) -> VerifyReport:
         """Replay the ledger and compare it with the projections."""

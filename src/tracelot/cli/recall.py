@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tracelot.cli.common import JsonOpt, NoteOpt, db
-from tracelot.cli.output import out, print_json, table, text
+from tracelot.cli.output import err, out, print_json, table, text
 from tracelot.services.tabular import NOTIFY_COLUMNS, write_csv
 
 recall_app = typer.Typer(help="Recalls: open, work and close them.", no_args_is_help=True)
@@ -154,6 +154,47 @@ def _show(recall: dict[str, Any], as_json: bool) -> None:
     out.print(f"  affected: {recall['affected']} ({counts}); open: {recall['open']}")
     table(recall["items"], ITEM_COLUMNS, title="affected")
     table(recall["notify"], NOTIFY_COLUMNS[:-1], title="customers to notify")
+    if recall.get("notices"):
+        table(recall["notices"], NOTICE_COLUMNS, title="notices")
+
+
+NOTICE_COLUMNS = ["customer", "email", "lines", "status", "written_at", "sent_at", "attempts",
+                  "error"]  # fmt: skip
+
+
+@recall_app.command("notices")
+def recall_notices(
+    ctx: typer.Context,
+    recall_id: int,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Write one PDF letter per customer here.")
+    ] = None,
+    send: Annotated[
+        bool,
+        typer.Option("--send", help="Email each customer not sent to yet (TRACELOT_SMTP_*)."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """A letter to each customer the recall reached (what they received, with its
+    shipment, and what to do): written as PDFs with --out, emailed with --send. Every
+    send is recorded; a failed one is retried by running this again, and a customer
+    already sent to is never sent to twice. Exits 1 if a notice could not be sent."""
+    if out_dir is None and not send:
+        raise typer.BadParameter("give --out DIR, --send, or both")
+    done = db(ctx).recall_notices(recall_id, out_dir=out_dir, send=send)
+    if as_json:
+        print_json(done)
+    else:
+        if out_dir is not None:
+            out.print(f"{len(done['written'])} letters written in {out_dir}")
+        if send:
+            out.print(f"sent to {len(done['sent'])} customers; "
+                      f"{len(done['already_sent'])} had been sent to before")  # fmt: skip
+        table(done["notices"], NOTICE_COLUMNS, title=f"recall {recall_id}: notices")
+    if done["failed"]:
+        for failure in done["failed"]:
+            err.print(f"error: {failure['customer']}: {failure['error']}", markup=False)
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

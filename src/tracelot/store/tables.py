@@ -269,6 +269,7 @@ recall_notices = Table(
     Column("sent_at", UtcDateTime),
     Column("sent_by", String(100)),
     Column("sent_to", String(320)),
+    Column("claimed_at", UtcDateTime),  # a sender is at it (two at once send once)
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("failed_at", UtcDateTime),
     Column("error", Text),

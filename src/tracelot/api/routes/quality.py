@@ -198,3 +198,38 @@ def extend(db: DB, recall_id: Id, body: ExtendRequest) -> JSONResponse:
 )
 def close(db: DB, recall_id: Id, body: CloseRequest) -> JSONResponse:
     return answer(db.recall_close(recall_id, force=body.force, reason=body.reason))
+
+
+class NoticesRequest(BaseModel):
+    send: bool = Field(
+        default=True, description="Email each customer not sent to yet (the server's SMTP)."
+    )
+
+
+@router.get(
+    "/recalls/{recall_id}/notices",
+    dependencies=QUALITY,
+    summary="Where a recall's notices to customers stand: written, sent, failed and why.",
+)
+def notices(db: DB, recall_id: Id) -> JSONResponse:
+    return answer(db.recall(recall_id)["notices"])
+
+
+@router.post(
+    "/recalls/{recall_id}/notices",
+    dependencies=QUALITY,
+    summary="Email the recall's letter to each customer not sent to yet (none twice).",
+)
+def send_notices(db: DB, recall_id: Id, body: NoticesRequest) -> JSONResponse:
+    return answer(db.recall_notices(recall_id, send=body.send))
+
+
+@router.get(
+    "/recalls/{recall_id}/notices/{customer}.pdf",
+    dependencies=QUALITY,
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The letter."}},
+    summary="The recall's letter to one customer, as a PDF.",
+)
+def notice_letter(db: DB, recall_id: Id, customer: str) -> Response:
+    return Response(db.recall_letter(recall_id, customer), media_type="application/pdf")

@@ -34,6 +34,7 @@ def upgrade() -> None:
         sa.Column("sent_at", UtcDateTime()),
         sa.Column("sent_by", sa.String(100)),
         sa.Column("sent_to", sa.String(320)),
+        sa.Column("claimed_at", UtcDateTime()),
         sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("failed_at", UtcDateTime()),
         sa.Column("error", sa.Text()),
