@@ -43,6 +43,7 @@ run: $(BIN)/tracelot assets
 test: $(BIN)/tracelot assets
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 test-pg: $(BIN)/tracelot
@@ -59,4 +60,4 @@ bench: $(BIN)/tracelot
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) demo build *.egg-info .pytest_cache .ruff_cache .hypothesis node_modules $(VENDOR)
+	rm -rf $(VENV) demo build *.egg-info .pytest_cache .ruff_cache .import_linter_cache .hypothesis node_modules $(VENDOR)

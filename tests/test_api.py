@@ -13,10 +13,10 @@ from conftest import Cli, serving, snapshot
 from fastapi.testclient import TestClient
 
 import tracelot
-from tracelot.api import Settings, create_app
 from tracelot.api.app import permissions
 from tracelot.domain.roles import ROLES, may
 from tracelot.domain.values import gtin_check_digit
+from tracelot.server import Settings, create_app
 
 PREFIX = "/api/v1"
 
@@ -532,7 +532,7 @@ def test_serve_binds_a_tcp_socket_for_several_workers() -> None:
 
     from tracelot.cli.serve import _Config
 
-    config = _Config("tracelot.api.app:create_app", factory=True, host="127.0.0.1", port=0,
+    config = _Config("tracelot.server:create_app", factory=True, host="127.0.0.1", port=0,
                      workers=2)  # fmt: skip
     sock = config.bind_socket()
     try:

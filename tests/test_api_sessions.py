@@ -14,8 +14,8 @@ from conftest import Cli, snapshot
 from fastapi.testclient import TestClient
 
 import tracelot
-from tracelot.api import Settings, create_app
-from tracelot.api.keys import load_secret
+from tracelot.http.keys import load_secret
+from tracelot.server import Settings, create_app
 
 PREFIX = "/api/v1"
 PASSWORD = "correct horse battery staple"

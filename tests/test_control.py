@@ -462,7 +462,7 @@ def test_reports_and_purchase_orders_over_http(world, db_url: str) -> None:
     order, and the reports come as JSON, CSV and charts."""
     from fastapi.testclient import TestClient
 
-    from tracelot.api import Settings, create_app
+    from tracelot.server import Settings, create_app
 
     _fifo_ledger(world)
     world.add_user("plan", role="planner")

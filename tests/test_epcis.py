@@ -383,7 +383,7 @@ def _results(response) -> list[dict]:
 def test_epcis_over_http(history, tl, db_url: str, validator) -> None:
     from fastapi.testclient import TestClient
 
-    from tracelot.api import Settings, create_app
+    from tracelot.server import Settings, create_app
 
     tl.add_user("boss", role="admin")
     tl.add_user("reader", role="viewer")

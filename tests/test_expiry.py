@@ -15,7 +15,7 @@ from conftest import Cli, snapshot
 from fastapi.testclient import TestClient
 
 import tracelot
-from tracelot.api import Settings, create_app
+from tracelot.server import Settings, create_app
 from tracelot.services.tabular import EXPIRING_COLUMNS
 
 TODAY = dt.datetime.now(dt.UTC).date()

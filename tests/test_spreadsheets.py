@@ -173,7 +173,7 @@ def test_templates(cli) -> None:
 def test_imports_and_exports_over_http(loaded, tl, db_url: str) -> None:
     from fastapi.testclient import TestClient
 
-    from tracelot.api import Settings, create_app
+    from tracelot.server import Settings, create_app
 
     tl.add_user("boss", role="admin")
     tl.add_user("reader", role="viewer")

@@ -1,5 +1,2 @@
-"""The REST API: FastAPI routers over the services, built by `create_app(settings)`."""
-
-from tracelot.api.app import Settings, create_app
-
-__all__ = ["Settings", "create_app"]
+"""The REST API: FastAPI routers over the services (`api.app.create_api`). The application
+that serves it, beside the web pages, is `tracelot.server.create_app(settings)`."""

@@ -7,10 +7,7 @@ for every role.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -18,44 +15,22 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from tracelot.api.keys import csrf_token
 from tracelot.app import Tracelot
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.roles import CAPABILITIES, may
+from tracelot.http.sessions import (
+    CSRF_HEADER,
+    SAFE_METHODS,
+    SESSION_COOKIE,
+    User,
+    acting_database,
+    csrf_matches,
+    database_of,
+    session_of,
+)
 from tracelot.services.tabular import csv_text
 
 _bearer = HTTPBearer(auto_error=False, description="An API token (`tracelot token create`).")
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    name: str
-    role: str
-
-
-def _database(request: Request) -> Tracelot:
-    return request.app.state.tracelot
-
-
-SESSION_COOKIE = "tl_session"
-CSRF_HEADER = "X-CSRF-Token"
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-
-
-def session_of(request: Request) -> tuple[Any, str] | None:
-    """The user row of the request's session cookie (a web session), and the cookie."""
-    cookie = request.cookies.get(SESSION_COOKIE)
-    if not cookie:
-        return None
-    row = _database(request).user_of_token(cookie)
-    return (row, cookie) if row is not None and row.kind == "session" else None
-
-
-def csrf_matches(request: Request, cookie: str, sent: str) -> bool:
-    """Whether `sent` is the CSRF token of the session `cookie`."""
-    expected = csrf_token(request.app.state.secret, cookie).encode()
-    return hmac.compare_digest(sent.encode("utf-8", "surrogateescape"), expected)
 
 
 def current_user(
@@ -66,7 +41,7 @@ def current_user(
     valid one. A request that changes something on a session cookie must carry the
     session's CSRF token (403 without)."""
     if credentials is not None:
-        row = _database(request).user_of_token(credentials.credentials)
+        row = database_of(request).user_of_token(credentials.credentials)
         if row is None:
             raise HTTPException(401, "the token is unknown, expired, revoked or its user disabled")
         return User(row.id, row.name, row.role)
@@ -98,11 +73,6 @@ def allow(capability: str) -> Callable[..., Awaitable[User]]:
 
     check.capability = capability  # type: ignore[attr-defined]
     return check
-
-
-def acting_database(request: Request, user: User) -> Tracelot:
-    """The database, acting as the request's user (operations record who did them)."""
-    return _database(request).acting_as(user.name)
 
 
 async def database(request: Request, user: CurrentUser) -> Tracelot:
@@ -148,7 +118,3 @@ async def refuse_nul(request: Request) -> None:
             body = None  # FastAPI refuses the body itself
     if _has_nul([request.url.path, *request.query_params.values(), body]):
         raise InvalidInput("text cannot contain NUL (0x00) characters")
-
-
-def request_digest(method: str, path: str, body: Any) -> str:
-    return hashlib.sha256(f"{method} {path} {body!r}".encode()).hexdigest()

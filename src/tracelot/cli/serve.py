@@ -27,7 +27,7 @@ def serve(
     tracelot.check_schema()  # refuse to serve a database that is not set up
     os.environ["TRACELOT_DATABASE_URL"] = str(tracelot.engine.url.render_as_string(False))
     config = _Config(
-        "tracelot.api.app:create_app",
+        "tracelot.server:create_app",
         factory=True,
         host=host,
         port=port,

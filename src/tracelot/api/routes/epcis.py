@@ -12,12 +12,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from tracelot.api.app import problem
-from tracelot.api.deps import DB, CurrentUser, allow, answer, request_digest
+from tracelot.api.deps import DB, CurrentUser, allow, answer
+from tracelot.api.problems import problem
 from tracelot.api.routes.interchange import MAX_BYTES
 from tracelot.api.routes.operations import ANSWERS, IdempotencyKey
 from tracelot.api.schemas import OperationPublic
 from tracelot.domain.errors import InvalidInput
+from tracelot.http.sessions import request_digest
 
 router = APIRouter(tags=["epcis"])
 LD_JSON = "application/ld+json"

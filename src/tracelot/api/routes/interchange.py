@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from tracelot.api.app import problem
 from tracelot.api.deps import DB, allow, answer
+from tracelot.api.problems import problem
 
 router = APIRouter(tags=["interchange"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

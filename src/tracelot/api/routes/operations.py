@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request, Response
 from pydantic import BaseModel
 
-from tracelot.api.deps import DB, CurrentUser, allow, request_digest
+from tracelot.api.deps import DB, CurrentUser, allow
 from tracelot.api.schemas import (
     AdjustRequest,
     BuildRequest,
@@ -25,6 +25,7 @@ from tracelot.api.schemas import (
 )
 from tracelot.app import Tracelot
 from tracelot.domain.serials import parse_serials
+from tracelot.http.sessions import request_digest
 from tracelot.services.results import OperationResult
 
 router = APIRouter(prefix="/operations", tags=["operations"])

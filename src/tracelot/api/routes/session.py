@@ -8,9 +8,10 @@ import datetime as dt
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from tracelot.api.deps import SESSION_COOKIE, CurrentUser, current_user
-from tracelot.api.keys import csrf_token
+from tracelot.api.deps import CurrentUser, current_user
 from tracelot.api.schemas import Problem
+from tracelot.http.keys import csrf_token
+from tracelot.http.sessions import SESSION_COOKIE
 from tracelot.services.users import SESSION_HOURS
 
 router = APIRouter(tags=["session"])

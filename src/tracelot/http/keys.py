@@ -1,4 +1,4 @@
-"""The API's secret key, which makes the web sessions' CSRF tokens: from the settings, from
+"""The secret key that makes the web sessions' CSRF tokens: from the settings, from
 $TRACELOT_SECRET_KEY, or from a file (made once, readable by its owner only) named by the
 settings, by $TRACELOT_SECRET_FILE, or `~/.config/tracelot/secret_key`. Never in the code."""
 

@@ -1,0 +1,83 @@
+"""Master data: items, the location tree, parties."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi import Path as FastPath
+from fastapi.responses import HTMLResponse, Response
+
+from tracelot.domain.errors import TracelotError
+from tracelot.http.sessions import acting_database as _db  # as the logged-in user
+from tracelot.web.pages.common import Reader, page
+from tracelot.web.pages.stock import stock
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/items", response_class=HTMLResponse)
+def items(
+    request: Request,
+    user: Reader,
+    q: Annotated[str, Query(max_length=100)] = "",
+    sort: Annotated[str, Query(pattern="^(code|name|tracking|category)$")] = "code",
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Response:
+    rows = _db(request, user).items()
+    if q:
+        needle = q.lower()
+        rows = [r for r in rows if needle in r["item"].lower() or needle in r["name"].lower()]
+    rows.sort(key=lambda r: str(r.get("item" if sort == "code" else sort) or ""))
+    return page(request, user, "items.html", rows=rows[offset : offset + limit], total=len(rows),
+                q=q, sort=sort, offset=offset, limit=limit)  # fmt: skip
+
+
+@router.get("/items/{code}", response_class=HTMLResponse)
+def item(request: Request, user: Reader, code: str) -> Response:
+    db = _db(request, user)
+    try:
+        found = db.item(code)
+        stock = db.stock(item=code)
+    except TracelotError as exc:
+        return page(request, user, "error.html", status=404, message=str(exc))
+    return page(request, user, "item.html", item=found, stock=stock)
+
+
+@router.get("/locations", response_class=HTMLResponse)
+def locations(
+    request: Request, user: Reader, q: Annotated[str, Query(max_length=100)] = ""
+) -> Response:
+    """The location tree (a search keeps the matches and the branches above them)."""
+    rows = sorted(_db(request, user).locations(), key=lambda r: r["location_path"])
+    if q:
+        needle = q.lower()
+        hits = [
+            r["location_path"] for r in rows if needle in (r["location"] + " " + r["name"]).lower()
+        ]
+        rows = [r for r in rows if any(_within(hit, r["location_path"]) for hit in hits)]
+    return page(request, user, "locations.html", rows=rows, q=q)
+
+
+def _within(path: str, branch: str) -> bool:
+    return path == branch or path.startswith(branch + "/")
+
+
+@router.get("/locations/{code}", response_class=HTMLResponse)
+def location(request: Request, user: Reader, code: Annotated[str, FastPath(max_length=64)]):  # noqa: ANN201
+    """What is at a location: its stock, by item and lot."""
+    return stock(request, user, location=code)
+
+
+@router.get("/parties", response_class=HTMLResponse)
+def parties(
+    request: Request,
+    user: Reader,
+    q: Annotated[str, Query(max_length=100)] = "",
+    kind: Annotated[str, Query(pattern="^(|supplier|customer)$")] = "",
+) -> Response:
+    rows = _db(request, user).parties(kind=kind or None)
+    if q:
+        rows = [r for r in rows if q.lower() in (r["party"] + " " + r["name"]).lower()]
+    return page(request, user, "parties.html", rows=rows, q=q, kind=kind)
