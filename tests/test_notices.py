@@ -16,7 +16,7 @@ from conftest import Cli
 from fastapi.testclient import TestClient
 
 import tracelot
-from tracelot.api import Settings, create_app
+from tracelot.server import Settings, create_app
 from tracelot.services.mail import MailSettings
 
 
