@@ -368,16 +368,16 @@ class OpenRecall:
         _set(self, "refs", _refs(self.refs, "what to recall", required=False))
         for name in ("supplier", "supplier_lot", "item", "quarantine"):
             _set(self, name, _optional(getattr(self, name), name.replace("_", " ")))
+        if (self.serials or self.made_between) and not self.item:
+            raise InvalidInput("a serial or date range needs --item")
         if self.serials is not None:
             serials = self.serials if isinstance(self.serials, str) else ",".join(self.serials)
             parse_serials(serials)  # refused here if malformed; the scope keeps the text
             _set(self, "serials", serials)
         if self.made_between is not None:
             first, last = self.made_between
-            _set(self, "made_between", (parse_date(first, what="--made-between"),
-                                        parse_date(last, what="--made-between")))  # fmt: skip
-        if (self.serials or self.made_between) and not self.item:
-            raise InvalidInput("a serial or date range needs --item")
+            _set(self, "made_between", (parse_date(first, what="date"),
+                                        parse_date(last, what="date")))  # fmt: skip
 
 
 @dataclass(frozen=True)
