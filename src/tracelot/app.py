@@ -18,9 +18,25 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, inspect
 
+from tracelot.domain.commands import (
+    Adjust,
+    Build,
+    BuildRun,
+    CloseRecall,
+    ExtendRecall,
+    Hold,
+    MarkRecall,
+    Move,
+    OpenRecall,
+    Receive,
+    Release,
+    Replace,
+    Return,
+    Scrap,
+    Ship,
+)
 from tracelot.domain.contacts import Contact
 from tracelot.domain.errors import Conflict, NotFound, NotMigrated, Unauthenticated
-from tracelot.domain.serials import parse_serials
 from tracelot.services import (
     analytics,
     catalog,
@@ -53,6 +69,57 @@ from tracelot.store.engine import database_url, make_engine, transaction
 
 T = TypeVar("T")
 Qty = Decimal | str | int
+#: An operation's command (tracelot.domain.commands), as `Tracelot.run` takes it.
+Command = (
+    Receive
+    | Move
+    | Build
+    | BuildRun
+    | Ship
+    | Return
+    | Scrap
+    | Adjust
+    | Replace
+    | Hold
+    | Release
+    | OpenRecall
+    | ExtendRecall
+    | MarkRecall
+    | CloseRecall
+)
+
+
+def _receive_scanned(
+    conn: Connection, *, command: Receive, user: str, at: dt.datetime | None = None
+) -> OperationResult:
+    """A receipt of what a supplier's barcode names (`receive --scan`)."""
+    c = command
+    assert c.scan is not None
+    return scan_batch.receive_scanned(
+        conn, user=user, scan=c.scan, to=c.to, item=c.item, qty=c.qty, lot=c.lot,
+        serials=list(c.serials) if c.serials is not None else None, expires=c.expires,
+        made=c.made, supplier=c.supplier, supplier_lot=c.supplier_lot, cost=c.cost,
+        reference=c.reference, note=c.note, at=at, po=c.po,
+    )  # fmt: skip
+
+
+#: The service that does each command but a receipt (`Tracelot.run`).
+_HANDLERS: dict[type, Callable[..., Any]] = {
+    Move: movement.handle_move,
+    Build: production.handle_build,
+    BuildRun: production.handle_build_run,
+    Ship: shipping.handle_ship,
+    Return: shipping.handle_return,
+    Scrap: movement.handle_scrap,
+    Adjust: movement.handle_adjust,
+    Replace: production.handle_replace,
+    Hold: holding.handle_hold,
+    Release: holding.handle_release,
+    OpenRecall: recalling.handle_open_recall,
+    ExtendRecall: recalling.handle_extend_recall,
+    MarkRecall: recalling.handle_mark_recall,
+    CloseRecall: recalling.handle_close_recall,
+}
 
 
 def default_user() -> str:
@@ -284,6 +351,18 @@ class Tracelot:
 
     # -- operations -------------------------------------------------------------------
 
+    def run(
+        self, command: Command, *, at: dt.datetime | None = None, progress: Progress | None = None
+    ) -> Any:
+        """Do an operation (a command of `tracelot.domain.commands`, checked when it was
+        made) in one transaction; `at` backdates it, `progress` follows a big receipt.
+        Answers what the operation's method answers."""
+        if isinstance(command, Receive):
+            if command.scan is not None:
+                return self._op(_receive_scanned, command=command, at=at)
+            return self._op(receiving.handle_receive, command=command, at=at, progress=progress)
+        return self._op(_HANDLERS[type(command)], command=command, at=at)
+
     def receive(
         self,
         item: str,
@@ -297,32 +376,51 @@ class Tracelot:
         supplier: str | None = None,
         supplier_lot: str | None = None,
         cost: Qty | None = None,
-        ref: str | None = None,
+        reference: str | None = None,
         note: str | None = None,
         at: dt.datetime | None = None,
         po: int | None = None,
         progress: Progress | None = None,
+        ref: str | None = None,
     ) -> OperationResult:
         """Receive serials (a list, a range or a mix), a lot quantity, or a plain quantity;
-        with `po`, against that purchase order."""
-        return self._op(
-            receiving.receive,
-            item=item,
-            to=to,
-            qty=qty,
-            lot=lot,
-            serials=parse_serials(serials) if serials else None,
-            expires=expires,
-            made=made,
-            supplier=supplier,
-            supplier_lot=supplier_lot,
-            cost=cost,
-            ref=ref,
-            note=note,
-            at=at,
-            po=po,
-            progress=progress,
-        )
+        with `po`, against that purchase order. `reference` is your business reference
+        (`ref` is its old name, still taken)."""
+        command = Receive(
+            item=item, to=to, qty=qty, lot=lot, serials=serials, expires=expires, made=made,
+            supplier=supplier, supplier_lot=supplier_lot, cost=cost, po=po,
+            reference=reference if reference is not None else ref, note=note,
+        )  # fmt: skip
+        return self.run(command, at=at, progress=progress)
+
+    def receive_scan(
+        self,
+        scan: str,
+        *,
+        to: str,
+        item: str | None = None,
+        qty: Qty | None = None,
+        lot: str | None = None,
+        serials: str | Sequence[str] | None = None,
+        expires: dt.date | str | None = None,
+        made: dt.date | str | None = None,
+        supplier: str | None = None,
+        supplier_lot: str | None = None,
+        cost: Qty | None = None,
+        reference: str | None = None,
+        note: str | None = None,
+        at: dt.datetime | None = None,
+        po: int | None = None,
+        ref: str | None = None,
+    ) -> OperationResult:
+        """Receive what a supplier's GS1 barcode names: item, lot, serial, expiry, count.
+        Options of `receive` given beside it must agree with the scan."""
+        command = Receive(
+            scan=scan, to=to, item=item, qty=qty, lot=lot, serials=serials, expires=expires,
+            made=made, supplier=supplier, supplier_lot=supplier_lot, cost=cost, po=po,
+            reference=reference if reference is not None else ref, note=note,
+        )  # fmt: skip
+        return self.run(command, at=at)
 
     def move(
         self,
@@ -335,16 +433,8 @@ class Tracelot:
         at: dt.datetime | None = None,
     ) -> OperationResult:
         """Move units, or a quantity of lots or untracked items, in one operation."""
-        return self._op(
-            movement.move,
-            refs=refs,
-            to=to,
-            from_=from_,
-            qty=qty,
-            reference=reference,
-            note=note,
-            at=at,
-        )
+        command = Move(refs=refs, to=to, from_=from_, qty=qty, reference=reference, note=note)
+        return self.run(command, at=at)
 
     def build(
         self,
@@ -361,19 +451,11 @@ class Tracelot:
         at: dt.datetime | None = None,
     ) -> OperationResult:
         """Build an assembly from components (`REF[=QTY]` each)."""
-        return self._op(
-            production.build,
-            item=item,
-            to=to,
-            consume=list(consume),
-            serial=serial,
-            lot=lot,
-            qty=qty,
-            expires=expires,
-            reference=reference,
-            note=note,
-            at=at,
-        )
+        command = Build(
+            item=item, to=to, consume=consume, serial=serial, lot=lot, qty=qty, expires=expires,
+            reference=reference, note=note,
+        )  # fmt: skip
+        return self.run(command, at=at)
 
     def build_run(
         self,
@@ -387,15 +469,8 @@ class Tracelot:
     ) -> OperationResult:
         """A production run: many outputs of one item in one operation, each with its own
         components (`Output(consume=[...], serial=...)`, or a dict of the same fields)."""
-        return self._op(
-            production.build_run,
-            item=item,
-            to=to,
-            outputs=list(outputs),
-            reference=reference,
-            note=note,
-            at=at,
-        )
+        command = BuildRun(item=item, to=to, outputs=tuple(outputs), reference=reference, note=note)
+        return self.run(command, at=at)
 
     def ship(
         self,
@@ -408,16 +483,8 @@ class Tracelot:
         at: dt.datetime | None = None,
     ) -> OperationResult:
         """Ship units, or a quantity of a lot or item, to a customer."""
-        return self._op(
-            shipping.ship,
-            refs=list(refs),
-            to=to,
-            qty=qty,
-            from_=from_,
-            reference=reference,
-            note=note,
-            at=at,
-        )
+        command = Ship(refs=refs, to=to, qty=qty, from_=from_, reference=reference, note=note)
+        return self.run(command, at=at)
 
     def return_(
         self,
@@ -431,16 +498,10 @@ class Tracelot:
         at: dt.datetime | None = None,
     ) -> OperationResult:
         """Take back from a customer what was shipped to them."""
-        return self._op(
-            shipping.return_,
-            ref=ref,
-            from_customer=from_customer,
-            to=to,
-            qty=qty,
-            reference=reference,
-            note=note,
-            at=at,
+        command = Return(
+            ref=ref, from_=from_customer, to=to, qty=qty, reference=reference, note=note
         )
+        return self.run(command, at=at)
 
     def scrap(
         self,
@@ -453,9 +514,8 @@ class Tracelot:
         at: dt.datetime | None = None,
     ) -> OperationResult:
         """Scrap a unit or a quantity, with a reason."""
-        return self._op(
-            movement.scrap, ref=ref, reason=reason, qty=qty, from_=from_, reference=reference, at=at
-        )
+        command = Scrap(ref=ref, reason=reason, qty=qty, from_=from_, reference=reference)
+        return self.run(command, at=at)
 
     def adjust(
         self,
@@ -469,23 +529,18 @@ class Tracelot:
         at: dt.datetime | None = None,
     ) -> OperationResult | None:
         """Correct a balance to a counted quantity; None when the count matches."""
-        return self._op(
-            movement.adjust,
-            item=item,
-            at_location=at_location,
-            counted=counted,
-            lot=lot,
-            reference=reference,
-            note=note,
-            at=at,
+        command = Adjust(
+            item=item, at=at_location, counted=counted, lot=lot, reference=reference, note=note
         )
+        return self.run(command, at=at)
 
     def replace(self, assembly: str, *, remove: str, install: str, to: str | None = None,
                 scrap: bool = False, reference: str | None = None, note: str | None = None,
                 at: dt.datetime | None = None) -> OperationResult:  # fmt: skip
         """Repair a built unit: swap one component unit for another."""
-        return self._op(production.replace, assembly=assembly, remove=remove, install=install,
-                        to=to, scrap=scrap, reference=reference, note=note, at=at)  # fmt: skip
+        command = Replace(assembly=assembly, remove=remove, install=install, to=to, scrap=scrap,
+                          reference=reference, note=note)  # fmt: skip
+        return self.run(command, at=at)
 
     # -- expiry -----------------------------------------------------------------------
 
@@ -707,11 +762,6 @@ class Tracelot:
         (label,) = self._run(labeling.labels_for, write=False, refs=[ref])
         return labeling.symbol_svg(label) if fmt == "svg" else labeling.symbol_png(label)
 
-    def receive_scan(self, scan: str, *, to: str, **options: Any) -> OperationResult:
-        """Receive what a supplier's GS1 barcode names: item, lot, serial, expiry, count.
-        Options of `receive` given beside it must agree with the scan."""
-        return self._op(scan_batch.receive_scanned, scan=scan, to=to, **options)
-
     def scan_accept(
         self, mode: str, scan: str, batch: Sequence[scan_batch.Entry]
     ) -> scan_batch.Entry:
@@ -771,13 +821,13 @@ class Tracelot:
 
     def hold(self, ref: str, *, reason: str, at: dt.datetime | None = None) -> dict[str, Any]:
         """Hold a unit or lot: it can be neither shipped nor consumed until released."""
-        return self._op(holding.hold, ref=ref, reason=reason, at=at)
+        return self.run(Hold(ref=ref, reason=reason), at=at)
 
     def release(
         self, ref: str, *, note: str | None = None, at: dt.datetime | None = None
     ) -> dict[str, Any]:
         """Release the holds on a unit or lot."""
-        return self._op(holding.release, ref=ref, note=note, at=at)
+        return self.run(Release(ref=ref, note=note), at=at)
 
     def holds(self) -> list[dict[str, Any]]:
         """Every open hold."""
@@ -785,32 +835,40 @@ class Tracelot:
 
     def recall_open(self, *, reason: str, refs: Sequence[str] = (), supplier: str | None = None,
                     supplier_lot: str | None = None, item: str | None = None,
-                    serials: str | None = None, made_between: tuple[str, str] | None = None,
+                    serials: str | None = None,
+                    made_between: tuple[dt.date | str, dt.date | str] | None = None,
                     quarantine: str | None = None) -> dict[str, Any]:  # fmt: skip
         """Open a recall: trace its scope forward, freeze the affected list, hold stock."""
-        return self._op(recalling.open_recall, reason=reason, refs=list(refs), supplier=supplier,
-                        supplier_lot=supplier_lot, item=item, serials=serials,
-                        made_between=made_between, quarantine=quarantine)  # fmt: skip
+        command = OpenRecall(reason=reason, refs=tuple(refs), supplier=supplier,
+                             supplier_lot=supplier_lot, item=item, serials=serials,
+                             made_between=made_between, quarantine=quarantine)  # fmt: skip
+        return self.run(command)
 
     def recall_extend(self, recall_id: int, *refs: str) -> dict[str, Any]:
         """Add references to an open recall's scope."""
-        return self._op(recalling.extend_recall, recall_id=recall_id, refs=list(refs))
+        return self.run(ExtendRecall(recall_id=recall_id, refs=refs))
 
-    def recall_preview(self, **scope: Any) -> dict[str, Any]:
+    def recall_preview(self, *, refs: Sequence[str] = (), supplier: str | None = None,
+                       supplier_lot: str | None = None, item: str | None = None,
+                       serials: str | None = None,
+                       made_between: tuple[str, str] | None = None,
+                       quarantine: str | None = None) -> dict[str, Any]:  # fmt: skip
         """What `recall_open` of this scope would list and whom it would notify (nothing
         is written)."""
-        return self._run(recalling.preview, write=False, **scope)
+        return self._run(recalling.preview, write=False, refs=list(refs), supplier=supplier,
+                         supplier_lot=supplier_lot, item=item, serials=serials,
+                         made_between=made_between, quarantine=quarantine)  # fmt: skip
 
     def recall_mark(self, recall_id: int, ref: str, *, disposition: str,
                     note: str | None = None) -> dict[str, Any]:  # fmt: skip
         """Record a disposition for an affected unit or lot."""
-        return self._op(recalling.mark, recall_id=recall_id, ref=ref, disposition=disposition,
-                        note=note)  # fmt: skip
+        command = MarkRecall(recall_id=recall_id, ref=ref, disposition=disposition, note=note)
+        return self.run(command)
 
     def recall_close(self, recall_id: int, *, force: bool = False,
                      reason: str | None = None) -> dict[str, Any]:  # fmt: skip
         """Close a recall (by force, with a reason, while items are open)."""
-        return self._op(recalling.close_recall, recall_id=recall_id, force=force, reason=reason)
+        return self.run(CloseRecall(recall_id=recall_id, force=force, reason=reason))
 
     def recall_notices(
         self,

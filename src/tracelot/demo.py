@@ -291,7 +291,7 @@ class _Story:
     ) -> None:
         self.tl.receive(
             "PCB", to="WH-RCV", serials=f"{pcb(first)}..{pcb(last)}", supplier="CIRCUITA",
-            supplier_lot=supplier_lot, ref=order, at=at,
+            supplier_lot=supplier_lot, reference=order, at=at,
         )  # fmt: skip
         self.done(at, units=last - first + 1)
 
@@ -304,7 +304,7 @@ class _Story:
     ) -> None:
         self.tl.receive(
             "CELL", to="WH-RCV", lot=lot, qty=qty, made=at.date() - dt.timedelta(days=30),
-            supplier="VOLTA", supplier_lot=supplier_lot, cost=cost, ref=order, at=at,
+            supplier="VOLTA", supplier_lot=supplier_lot, cost=cost, reference=order, at=at,
         )  # fmt: skip
         self.done(at, lots=1)
 
@@ -317,12 +317,12 @@ class _Story:
     ) -> None:
         self.tl.receive(
             "GLUE", to="WH-RCV", lot=lot, qty=qty, supplier="FIXMECH", supplier_lot=supplier_lot,
-            made=self.today - dt.timedelta(days=made_ago), ref=order, at=at,
+            made=self.today - dt.timedelta(days=made_ago), reference=order, at=at,
         )  # fmt: skip
         self.done(at, lots=1)
 
     def receive_mechanical(self, item: str, qty: int, order: str, at: dt.datetime) -> None:
-        self.tl.receive(item, to="WH-RCV", qty=qty, supplier="FIXMECH", ref=order, at=at)
+        self.tl.receive(item, to="WH-RCV", qty=qty, supplier="FIXMECH", reference=order, at=at)
         self.done(at)
 
     def put_away(self, ref: str, qty: int | None, to: str, at: dt.datetime) -> None:

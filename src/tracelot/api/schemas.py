@@ -10,16 +10,10 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from tracelot.domain.values import normalize
-
-
-def _number(value: Decimal) -> int | float:
-    value = normalize(value)
-    return int(value) if value == value.to_integral_value() else float(value)
-
+from tracelot.domain.values import qty_number
 
 #: an exact quantity, written in JSON as a number (CONVENTIONS)
-Qty = Annotated[Decimal, PlainSerializer(_number, return_type=int | float, when_used="json")]
+Qty = Annotated[Decimal, PlainSerializer(qty_number, return_type=int | float, when_used="json")]
 T = TypeVar("T")
 #: a row's id in a path
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]

@@ -10,7 +10,22 @@ from tracelot.app import Tracelot
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON instead of a table.")]
 RefOpt = Annotated[str | None, typer.Option("--ref", help="Your reference (order, document).")]
+#: A business reference (an order, a delivery note); `--ref` is its old name, still taken
+#: (hidden: a REF is `ITEM:SERIAL`, `ITEM@LOT`, a code or a scan, as in `epcis export --ref`).
+ReferenceOpt = Annotated[
+    str | None, typer.Option("--reference", help="Your reference (order, document).")
+]
+OldRefOpt = Annotated[
+    str | None, typer.Option("--ref", hidden=True, help="The old name of --reference.")
+]
 NoteOpt = Annotated[str | None, typer.Option("--note", help="A note kept with the operation.")]
+
+
+def reference_of(reference: str | None, old_ref: str | None) -> str | None:
+    """The business reference given as --reference, or by its old name --ref."""
+    if reference is not None and old_ref is not None and reference != old_ref:
+        raise typer.BadParameter("give --reference once (--ref is its old name)")
+    return reference if reference is not None else old_ref
 
 
 def db(ctx: typer.Context) -> Tracelot:

@@ -10,10 +10,20 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from tracelot.cli.common import JsonOpt, NoteOpt, RefOpt, db
+from tracelot.cli.common import JsonOpt, NoteOpt, OldRefOpt, ReferenceOpt, db, reference_of
 from tracelot.cli.output import err, operation, out, print_json
 from tracelot.cli.scanning import write_labels
-from tracelot.domain.serials import parse_serials
+from tracelot.domain.commands import (
+    Adjust,
+    Build,
+    BuildRun,
+    Move,
+    Receive,
+    Replace,
+    Return,
+    Scrap,
+    Ship,
+)
 from tracelot.services.ledger import Progress as ProgressFn
 from tracelot.services.production import read_plan
 
@@ -68,7 +78,8 @@ def receive(
             "a scan of the pallet's SSCC).",
         ),
     ] = None,
-    ref: RefOpt = None,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
     note: NoteOpt = None,
     label: Annotated[
         Path | None, typer.Option("--label", help="Also write labels of what came in (PDF).")
@@ -86,17 +97,15 @@ def receive(
         for result in [] if as_json else results:
             operation(result, as_json=False)
         return
-    serial_list = parse_serials(serials) if serials else None
-    options = {"qty": qty, "lot": lot, "serials": serial_list, "expires": expires, "made": made,
-               "supplier": supplier, "supplier_lot": supplier_lot, "cost": cost, "ref": ref,
-               "note": note, "po": po}  # fmt: skip
-    if scan is not None:
-        result = db(ctx).receive_scan(scan, to=to, item=item, **options)
-    elif item is None:
+    if item is None and scan is None:
         raise typer.BadParameter("name the ITEM, or give --scan", param_hint="ITEM")
-    else:
-        with progress_bar(len(serial_list or ()), f"receiving {item}") as progress:
-            result = db(ctx).receive(item, to=to, progress=progress, **options)
+    command = Receive(
+        to=to, item=item, qty=qty, lot=lot, serials=serials or None, expires=expires, made=made,
+        supplier=supplier, supplier_lot=supplier_lot, cost=cost, po=po, scan=scan,
+        reference=reference_of(reference, old_ref), note=note,
+    )  # fmt: skip
+    with progress_bar(len(command.serials or ()), f"receiving {item}") as progress:
+        result = db(ctx).run(command, progress=progress)
     operation(result, as_json=as_json)
     if label is not None:
         if result.refs():
@@ -111,12 +120,15 @@ def move(
     to: Annotated[str, typer.Option("--to", help="Destination location.")],
     from_: From = None,
     qty: Qty = None,
-    reference: RefOpt = None,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Move units, or a quantity of lots or untracked items, in one operation."""
-    result = db(ctx).move(*refs, to=to, from_=from_, qty=qty, reference=reference, note=note)
+    reference = reference_of(reference, old_ref)
+    command = Move(refs=refs, to=to, from_=from_, qty=qty, reference=reference, note=note)
+    result = db(ctx).run(command)
     operation(result, as_json=as_json)
 
 
@@ -131,15 +143,17 @@ def build(
     lot: Annotated[str | None, typer.Option("--lot", help="Lot of the output.")] = None,
     qty: Qty = None,
     expires: Annotated[str | None, typer.Option("--expires")] = None,
-    reference: RefOpt = None,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Build an assembly: consume components, produce the output, record its genealogy."""
-    result = db(ctx).build(
-        item, to=to, consume=consume, serial=serial, lot=lot, qty=qty, expires=expires,
-        reference=reference, note=note,
+    command = Build(
+        item=item, to=to, consume=consume, serial=serial, lot=lot, qty=qty, expires=expires,
+        reference=reference_of(reference, old_ref), note=note,
     )  # fmt: skip
+    result = db(ctx).run(command)
     operation(result, as_json=as_json)
 
 
@@ -157,14 +171,17 @@ def build_run(
             help="CSV: serial (or lot and qty), expires, consume (REF[=QTY] ...), one per output.",
         ),
     ],
-    reference: RefOpt = None,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A production run: build every output of a plan in one operation."""
     with plan.open(newline="", encoding="utf-8-sig") as rows:
         outputs = read_plan(rows)
-    result = db(ctx).build_run(item, to=to, outputs=outputs, reference=reference, note=note)
+    reference = reference_of(reference, old_ref)
+    command = BuildRun(item=item, to=to, outputs=tuple(outputs), reference=reference, note=note)
+    result = db(ctx).run(command)
     operation(result, as_json=as_json)
 
 
@@ -174,29 +191,33 @@ def ship(
     to: Annotated[str, typer.Option("--to", help="Customer.")],
     qty: Qty = None,
     from_: From = None,
-    reference: RefOpt = None,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Ship to a customer."""
-    result = db(ctx).ship(*refs, to=to, qty=qty, from_=from_, reference=reference, note=note)
+    reference = reference_of(reference, old_ref)
+    command = Ship(refs=refs, to=to, qty=qty, from_=from_, reference=reference, note=note)
+    result = db(ctx).run(command)
     operation(result, as_json=as_json)
 
 
 def return_(
     ctx: typer.Context,
     ref: str,
-    from_customer: Annotated[str, typer.Option("--from", help="Customer returning it.")],
+    from_: Annotated[str, typer.Option("--from", help="Customer returning it.")],
     to: Annotated[str, typer.Option("--to", help="Location taken back into.")],
     qty: Qty = None,
-    reference: RefOpt = None,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Take back from a customer what was shipped to them."""
-    result = db(ctx).return_(
-        ref, from_customer=from_customer, to=to, qty=qty, reference=reference, note=note
-    )
+    reference = reference_of(reference, old_ref)
+    command = Return(ref=ref, from_=from_, to=to, qty=qty, reference=reference, note=note)
+    result = db(ctx).run(command)
     operation(result, as_json=as_json)
 
 
@@ -206,28 +227,32 @@ def scrap(
     reason: Annotated[str, typer.Option("--reason", help="Why it is scrapped.")],
     qty: Qty = None,
     from_: From = None,
-    reference: RefOpt = None,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Scrap a unit or a quantity."""
-    result = db(ctx).scrap(ref, reason=reason, qty=qty, from_=from_, reference=reference)
+    reference = reference_of(reference, old_ref)
+    command = Scrap(ref=ref, reason=reason, qty=qty, from_=from_, reference=reference)
+    result = db(ctx).run(command)
     operation(result, as_json=as_json)
 
 
 def adjust(
     ctx: typer.Context,
     item: str,
-    at_location: Annotated[str, typer.Option("--at", help="Location counted.")],
+    at: Annotated[str, typer.Option("--at", help="Location counted.")],
     counted: Annotated[str, typer.Option("--counted", help="Quantity counted there.")],
     lot: Annotated[str | None, typer.Option("--lot")] = None,
-    reference: RefOpt = None,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Correct a count against the adjustment location."""
-    result = db(ctx).adjust(
-        item, at_location=at_location, counted=counted, lot=lot, reference=reference, note=note
-    )
+    reference = reference_of(reference, old_ref)
+    command = Adjust(item=item, at=at, counted=counted, lot=lot, reference=reference, note=note)
+    result = db(ctx).run(command)
     if result is not None:
         operation(result, as_json=as_json)
     elif as_json:
@@ -244,16 +269,18 @@ def replace(
     to: Annotated[
         str | None, typer.Option("--to", help="Where the removed unit goes (default: beside it).")
     ] = None,
-    scrap_removed: Annotated[bool, typer.Option("--scrap", help="Scrap the removed unit.")] = False,
-    reference: RefOpt = None,
+    scrap: Annotated[bool, typer.Option("--scrap", help="Scrap the removed unit.")] = False,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Repair a built unit: swap a component; genealogy keeps both, with dates."""
-    result = db(ctx).replace(
-        assembly, remove=remove, install=install, to=to, scrap=scrap_removed,
-        reference=reference, note=note,
+    command = Replace(
+        assembly=assembly, remove=remove, install=install, to=to, scrap=scrap,
+        reference=reference_of(reference, old_ref), note=note,
     )  # fmt: skip
+    result = db(ctx).run(command)
     operation(result, as_json=as_json)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tracelot.domain.values import normalize
+from tracelot.domain.values import format_qty, qty_number
 from tracelot.services.results import OperationResult
 
 out = Console(highlight=False, soft_wrap=True)
@@ -29,8 +29,7 @@ def print_long(renderable: Any) -> None:
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
-        value = normalize(value)
-        return int(value) if value == value.to_integral_value() else float(value)
+        return qty_number(value)
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dt.date):
@@ -58,7 +57,7 @@ def text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return str(normalize(value))
+        return format_qty(value)
     if isinstance(value, bool):
         return "yes" if value else ""
     if isinstance(value, dt.datetime):

@@ -9,6 +9,14 @@ import typer
 
 from tracelot.cli.common import JsonOpt, NoteOpt, db
 from tracelot.cli.output import err, out, print_json, table, text
+from tracelot.domain.commands import (
+    CloseRecall,
+    ExtendRecall,
+    Hold,
+    MarkRecall,
+    OpenRecall,
+    Release,
+)
 from tracelot.services.tabular import NOTIFY_COLUMNS, write_csv
 
 recall_app = typer.Typer(help="Recalls: open, work and close them.", no_args_is_help=True)
@@ -26,13 +34,13 @@ def hold(
     as_json: JsonOpt = False,
 ) -> None:
     """Hold a unit or lot: it can be neither shipped nor consumed until released."""
-    held = db(ctx).hold(ref, reason=reason)
+    held = db(ctx).run(Hold(ref=ref, reason=reason))
     print_json(held) if as_json else out.print(f"hold #{held['hold']} on {held['ref']}")
 
 
 def release(ctx: typer.Context, ref: str, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
     """Release the holds on a unit or lot."""
-    done = db(ctx).release(ref, note=note)
+    done = db(ctx).run(Release(ref=ref, note=note))
     if as_json:
         print_json(done)
     else:
@@ -66,10 +74,11 @@ def recall_open(
     as_json: JsonOpt = False,
 ) -> None:
     """Open a recall: trace the scope forward, freeze the affected list, hold what we have."""
-    recall = db(ctx).recall_open(
-        reason=reason, refs=refs or [], supplier=supplier, supplier_lot=supplier_lot, item=item,
-        serials=serials, made_between=made_between, quarantine=quarantine,
+    command = OpenRecall(
+        reason=reason, refs=tuple(refs or ()), supplier=supplier, supplier_lot=supplier_lot,
+        item=item, serials=serials, made_between=made_between, quarantine=quarantine,
     )  # fmt: skip
+    recall = db(ctx).run(command)
     _show(recall, as_json)
 
 
@@ -115,7 +124,9 @@ def recall_mark(
     as_json: JsonOpt = False,
 ) -> None:
     """Record what became of an affected unit or lot."""
-    recall = db(ctx).recall_mark(recall_id, ref, disposition=disposition, note=note)
+    recall = db(ctx).run(
+        MarkRecall(recall_id=recall_id, ref=ref, disposition=disposition, note=note)
+    )
     print_json(recall) if as_json else out.print(
         f"recall {recall_id}: {ref} marked {disposition}; {recall['open']} still open"
     )
@@ -126,7 +137,7 @@ def recall_extend(
     ctx: typer.Context, recall_id: int, refs: list[str], as_json: JsonOpt = False
 ) -> None:
     """Add units or lots to a recall's scope."""
-    _show(db(ctx).recall_extend(recall_id, *refs), as_json)
+    _show(db(ctx).run(ExtendRecall(recall_id=recall_id, refs=tuple(refs))), as_json)
 
 
 @recall_app.command("close")
@@ -138,7 +149,7 @@ def recall_close(
     as_json: JsonOpt = False,
 ) -> None:
     """Close a recall once every affected item has a disposition."""
-    recall = db(ctx).recall_close(recall_id, force=force, reason=reason)
+    recall = db(ctx).run(CloseRecall(recall_id=recall_id, force=force, reason=reason))
     print_json(recall) if as_json else out.print(f"recall {recall_id} closed")
 
 

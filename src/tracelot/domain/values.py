@@ -46,6 +46,19 @@ def normalize(value: Decimal) -> Decimal:
     return value.normalize()
 
 
+def format_qty(value: Decimal | int | float | str) -> str:
+    """A quantity or an amount as text, exact and as people write it: 12, 2.5, 0.000001
+    (no trailing zeros, no exponent). Every quantity tracelot writes as text is this."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    return f"{normalize(number):f}"
+
+
+def qty_number(value: Decimal) -> int | float:
+    """A quantity as a JSON number (CONVENTIONS): whole ones as integers."""
+    number = normalize(value)
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
 def parse_date(value: object, *, what: str = "date") -> dt.date:
     """Parse an ISO 8601 date (2030-01-31)."""
     if isinstance(value, dt.datetime):

@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, or_, select, update
 
-from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound, WrongKind
+from tracelot.domain.commands import Hold, Release
+from tracelot.domain.errors import NotAvailable, NotFound, WrongKind
 from tracelot.domain.status import OperationKind
 from tracelot.services.ledger import new_operation
 from tracelot.services.lookup import Target, memo, resolve
@@ -107,23 +108,23 @@ def place_hold(
     ).scalar_one()
 
 
-def hold(
-    conn: Connection, *, user: str, ref: str, reason: str, at: dt.datetime | None = None
+def handle_hold(
+    conn: Connection, command: Hold, *, user: str, at: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Put a unit or lot on hold, with a reason."""
-    if not (reason or "").strip():
-        raise InvalidInput("give a --reason for the hold")
-    target = resolve(conn, ref)
-    op_id = new_operation(conn, OperationKind.HOLD, user=user, at=at, note=reason.strip())
-    hold_id = place_hold(conn, target, reason=reason.strip(), op_id=op_id)
-    return {"hold": hold_id, "ref": str(target), "reason": reason.strip(), "operation": op_id}
+    reason = command.reason
+    target = resolve(conn, command.ref)
+    op_id = new_operation(conn, OperationKind.HOLD, user=user, at=at, note=reason)
+    hold_id = place_hold(conn, target, reason=reason, op_id=op_id)
+    return {"hold": hold_id, "ref": str(target), "reason": reason, "operation": op_id}
 
 
-def release(
-    conn: Connection, *, user: str, ref: str, note: str | None = None, at: dt.datetime | None = None
+def handle_release(
+    conn: Connection, command: Release, *, user: str, at: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Release the open holds on a unit or lot (holds of an open recall stay)."""
-    target = resolve(conn, ref)
+    note = command.note
+    target = resolve(conn, command.ref)
     found = open_holds(conn, target)
     if not found:
         raise NotFound(f"{target} is not on hold")

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, func, select
 
+from tracelot.domain.commands import Adjust, Move, Scrap
 from tracelot.domain.errors import InvalidInput, WrongKind
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import parse_qty
@@ -24,6 +25,33 @@ from tracelot.services.picking import take_lines
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.store.tables import stock
+
+
+def handle_move(
+    conn: Connection, command: Move, *, user: str, at: dt.datetime | None = None
+) -> OperationResult:
+    """Move (the command): see `move`."""
+    c = command
+    return move(conn, user=user, refs=c.refs, to=c.to, from_=c.from_, qty=c.qty,
+                reference=c.reference, note=c.note, at=at)  # fmt: skip
+
+
+def handle_scrap(
+    conn: Connection, command: Scrap, *, user: str, at: dt.datetime | None = None
+) -> OperationResult:
+    """Scrap (the command): see `scrap`."""
+    c = command
+    return scrap(conn, user=user, ref=c.ref, reason=c.reason, qty=c.qty, from_=c.from_,
+                 reference=c.reference, at=at)  # fmt: skip
+
+
+def handle_adjust(
+    conn: Connection, command: Adjust, *, user: str, at: dt.datetime | None = None
+) -> OperationResult | None:
+    """Adjust (the command): see `adjust`."""
+    c = command
+    return adjust(conn, user=user, item=c.item, at_location=c.at, counted=c.counted, lot=c.lot,
+                  reference=c.reference, note=c.note, at=at)  # fmt: skip
 
 
 def move(

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from sqlalchemy import Connection, Row, insert, select, update
 
+from tracelot.domain.commands import Build, BuildRun, Output, Replace
 from tracelot.domain.errors import (
     AlreadyExists,
     InvalidInput,
@@ -38,18 +39,6 @@ from tracelot.services.summary import result
 from tracelot.services.trace import Key, reached
 from tracelot.store.bulk import existing_serials
 from tracelot.store.tables import genealogy, lots, units
-
-
-@dataclass(frozen=True)
-class Output:
-    """One output of a production run: a serial, or a lot and quantity (or a quantity of
-    an untracked item), and the components it consumes (each `REF[=QTY]`)."""
-
-    consume: Sequence[str]
-    serial: str | None = None
-    lot: str | None = None
-    qty: Decimal | str | int | None = None
-    expires: dt.date | str | None = None
 
 
 def output_of(spec: Output | Mapping[str, object]) -> Output:
@@ -114,13 +103,32 @@ def build(
     Components are taken from `to` first, then first-expiry-first-out elsewhere; the
     output gets genealogy links to every unit, lot and item it consumed.
     """
-    return build_run(
+    return _build_run(
         conn, user=user, item=item, to=to, outputs=[Output(consume, serial, lot, qty, expires)],
         reference=reference, note=note, at=at,
     )  # fmt: skip
 
 
-def build_run(
+def handle_build(
+    conn: Connection, command: Build, *, user: str, at: dt.datetime | None = None
+) -> OperationResult:
+    """Build (the command): see `build`."""
+    c = command
+    output = Output(list(c.consume), c.serial, c.lot, c.qty, c.expires)
+    return _build_run(conn, user=user, item=c.item, to=c.to, outputs=[output],
+                      reference=c.reference, note=c.note, at=at)  # fmt: skip
+
+
+def handle_build_run(
+    conn: Connection, command: BuildRun, *, user: str, at: dt.datetime | None = None
+) -> OperationResult:
+    """A production run (the command): see `_build_run`."""
+    c = command
+    return _build_run(conn, user=user, item=c.item, to=c.to, outputs=c.outputs,
+                      reference=c.reference, note=c.note, at=at)  # fmt: skip
+
+
+def _build_run(
     conn: Connection,
     *,
     user: str,
@@ -452,6 +460,15 @@ def _revalue(
         Line(item, adjustment, location_id, Decimal(1), lot, unit, money(new)),
     ])  # fmt: skip
     conn.execute(update(units).where(units.c.id == unit).values(unit_cost=money(new)))
+
+
+def handle_replace(
+    conn: Connection, command: Replace, *, user: str, at: dt.datetime | None = None
+) -> OperationResult:
+    """Replace (the command): see `replace`."""
+    c = command
+    return replace(conn, user=user, assembly=c.assembly, remove=c.remove, install=c.install,
+                   to=c.to, scrap=c.scrap, reference=c.reference, note=c.note, at=at)  # fmt: skip
 
 
 def replace(

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
+from tracelot.domain.commands import CloseRecall, ExtendRecall, MarkRecall, OpenRecall
 from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, NotFound
 from tracelot.domain.serials import parse_serials
 from tracelot.domain.status import ON_HAND, OperationKind, Status, status_at
@@ -43,23 +44,14 @@ NEEDS_ACTION = {Status.IN_STOCK.value, Status.WIP.value, Status.SHIPPED.value}
 ON_HAND_VALUES = {s.value for s in ON_HAND}
 
 
-def open_recall(
-    conn: Connection,
-    *,
-    user: str,
-    reason: str,
-    refs: list[str] | None = None,
-    supplier: str | None = None,
-    supplier_lot: str | None = None,
-    item: str | None = None,
-    serials: str | None = None,
-    made_between: tuple[str, str] | None = None,
-    quarantine: str | None = None,
-    at: dt.datetime | None = None,
+def handle_open_recall(
+    conn: Connection, command: OpenRecall, *, user: str, at: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Open a recall of a scope: references, a supplier's lot, a serial range or a date range."""
-    if not (reason or "").strip():
-        raise InvalidInput("give a --reason for the recall")
+    c = command
+    reason, refs, supplier, supplier_lot = c.reason, list(c.refs), c.supplier, c.supplier_lot
+    item, serials, quarantine = c.item, c.serials, c.quarantine
+    made_between = _days(c.made_between)
     scope = {
         k: v
         for k, v in {
@@ -88,10 +80,16 @@ def open_recall(
     return show_recall(conn, recall_id)
 
 
-def extend_recall(
-    conn: Connection, *, user: str, recall_id: int, refs: list[str], at: dt.datetime | None = None
+def _days(between: tuple[dt.date, dt.date] | None) -> tuple[str, str] | None:
+    """Two dates as the recall's scope keeps them (ISO 8601 text)."""
+    return (between[0].isoformat(), between[1].isoformat()) if between else None
+
+
+def handle_extend_recall(
+    conn: Connection, command: ExtendRecall, *, user: str, at: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Add references to an open recall's scope and hold what they touched as well."""
+    recall_id, refs = command.recall_id, list(command.refs)
     recall = _open_recall_row(conn, recall_id)
     new_roots = root_keys(conn, refs, None, None)
     roots = list(dict.fromkeys(_parse_roots(recall.roots) + new_roots))
@@ -309,17 +307,12 @@ def _open_recall_row(conn: Connection, recall_id: int) -> Row:
     return recall
 
 
-def mark(
-    conn: Connection,
-    *,
-    user: str,
-    recall_id: int,
-    ref: str,
-    disposition: str,
-    note: str | None = None,
-    at: dt.datetime | None = None,
+def handle_mark_recall(
+    conn: Connection, command: MarkRecall, *, user: str, at: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Record what became of an affected unit or lot; `cleared` releases its hold."""
+    c = command
+    recall_id, ref, disposition, note = c.recall_id, c.ref, c.disposition, c.note
     if disposition not in DISPOSITIONS:
         raise InvalidInput(
             f"disposition must be one of {', '.join(DISPOSITIONS)}, not {disposition!r}"
@@ -396,16 +389,11 @@ def match_return(conn: Connection, target: Target, customer_id: int, op_id: int)
         )  # fmt: skip
 
 
-def close_recall(
-    conn: Connection,
-    *,
-    user: str,
-    recall_id: int,
-    force: bool = False,
-    reason: str | None = None,
-    at: dt.datetime | None = None,
+def handle_close_recall(
+    conn: Connection, command: CloseRecall, *, user: str, at: dt.datetime | None = None
 ) -> dict[str, Any]:
     """Close a recall whose affected items all have a disposition (or, forced, with a reason)."""
+    recall_id, force, reason = command.recall_id, command.force, command.reason
     _open_recall_row(conn, recall_id)
     still_open = conn.execute(
         select(recall_items.c.id).where(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Row, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from tracelot.domain.commands import Receive
 from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import check_code, normalize, parse_date, parse_money, parse_qty
@@ -30,6 +31,26 @@ from tracelot.store.tables import lots, units
 SHOWN_SERIALS = 1_000
 
 
+def handle_receive(
+    conn: Connection,
+    command: Receive,
+    *,
+    user: str,
+    at: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> OperationResult:
+    """Receive (the command) of an item: see `receive`. A command with a `scan` is
+    services.scan_batch's (`receive_scanned`)."""
+    c = command
+    if c.item is None:
+        raise InvalidInput("name the ITEM, or give --scan")
+    return receive(conn, user=user, item=c.item, to=c.to, qty=c.qty, lot=c.lot,
+                   serials=list(c.serials) if c.serials is not None else None,
+                   expires=c.expires, made=c.made, supplier=c.supplier,
+                   supplier_lot=c.supplier_lot, cost=c.cost, reference=c.reference,
+                   note=c.note, at=at, po=c.po, progress=progress)  # fmt: skip
+
+
 def receive(
     conn: Connection,
     *,
@@ -44,14 +65,17 @@ def receive(
     supplier: str | None = None,
     supplier_lot: str | None = None,
     cost: Decimal | str | None = None,
-    ref: str | None = None,
+    reference: str | None = None,
     note: str | None = None,
     at: dt.datetime | None = None,
     po: int | None = None,
     progress: Progress | None = None,
+    ref: str | None = None,
 ) -> OperationResult:
     """Receive stock from a supplier into a real location (SUPPLIER -> `to`); with `po`,
-    against that purchase order (its supplier and price are the defaults)."""
+    against that purchase order (its supplier and price are the defaults). `ref` is the
+    old name of `reference` (a business reference), kept for the callers not moved yet."""
+    reference = reference if reference is not None else ref
     item_row = item_by_code(conn, item)
     dest = location_by_code(conn, to)
     source = virtual_location(conn, "SUPPLIER")
@@ -84,7 +108,7 @@ def receive(
         OperationKind.RECEIVE,
         user=user,
         at=at,
-        reference=ref,
+        reference=reference,
         note=note,
         party_id=party.id if party else None,
     )

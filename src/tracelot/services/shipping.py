@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
+from tracelot.domain.commands import Return, Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.status import OperationKind, Status, Tracking
 from tracelot.domain.values import normalize, parse_qty
@@ -27,6 +28,24 @@ from tracelot.services.recalls import match_return
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.store.tables import moves, operations
+
+
+def handle_ship(
+    conn: Connection, command: Ship, *, user: str, at: dt.datetime | None = None
+) -> OperationResult:
+    """Ship (the command): see `ship`."""
+    c = command
+    return ship(conn, user=user, refs=c.refs, to=c.to, qty=c.qty, from_=c.from_,
+                reference=c.reference, note=c.note, at=at)  # fmt: skip
+
+
+def handle_return(
+    conn: Connection, command: Return, *, user: str, at: dt.datetime | None = None
+) -> OperationResult:
+    """Return (the command): see `return_`."""
+    c = command
+    return return_(conn, user=user, ref=c.ref, from_customer=c.from_, to=c.to, qty=c.qty,
+                   reference=c.reference, note=c.note, at=at)  # fmt: skip
 
 
 def ship(

@@ -37,6 +37,7 @@ from tracelot.domain.values import (
     parse_gtin,
     parse_money,
     parse_qty,
+    qty_number,
 )
 from tracelot.services import catalog, receiving
 from tracelot.services.ledger import in_days
@@ -531,7 +532,7 @@ def write(
                 supplier=work.supplier,
                 supplier_lot=work.supplier_lot,
                 cost=work.cost,
-                ref=f"import {name}"[:200],
+                reference=f"import {name}"[:200],
             )
         done += len(work.rows) if checked.kind == "stock" else 1
         if progress is not None:
@@ -673,8 +674,7 @@ def render(columns: Sequence[str], rows: Iterable[dict[str, Any]], fmt: str) -> 
 
 def _json(value: Any) -> Any:
     if isinstance(value, Decimal):
-        value = normalize(value)
-        return int(value) if value == value.to_integral_value() else float(value)
+        return qty_number(value)
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     return value

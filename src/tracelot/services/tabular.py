@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import IO, Any
 
-from tracelot.domain.values import normalize
+from tracelot.domain.values import format_qty
 
 #: a trace's flat list of what it reached
 AFFECTED_COLUMNS = [
@@ -85,7 +85,7 @@ def csv_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        return f"{normalize(value):f}"
+        return format_qty(value)
     return str(value)
 
 

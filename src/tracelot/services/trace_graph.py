@@ -9,6 +9,7 @@ from pathlib import Path
 import graphviz
 
 from tracelot.domain.errors import InvalidInput
+from tracelot.domain.values import format_qty
 from tracelot.services.trace import Node, Trace
 
 STATUS_COLOURS = {
@@ -51,7 +52,7 @@ def trace_graph(result: Trace, link: Callable[[Node], str] | None = None) -> gra
             src, dst = (
                 (child_id, ids[ref]) if result.direction == "backward" else (ids[ref], child_id)
             )
-            qty = "" if child.qty is None else f"{child.qty.normalize():f}"
+            qty = "" if child.qty is None else format_qty(child.qty)
             if (src, dst, qty) not in edges:
                 edges.add((src, dst, qty))
                 graph.edge(src, dst, label=qty)

@@ -4,7 +4,6 @@ and done once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request, Response
@@ -24,7 +23,17 @@ from tracelot.api.schemas import (
     ShipRequest,
 )
 from tracelot.app import Tracelot
-from tracelot.domain.serials import parse_serials
+from tracelot.domain.commands import (
+    Adjust,
+    Build,
+    Move,
+    Receive,
+    Replace,
+    Return,
+    Scrap,
+    Ship,
+    from_fields,
+)
 from tracelot.http.sessions import request_digest
 from tracelot.services.results import OperationResult
 
@@ -47,10 +56,14 @@ def _run(
     response: Response,
     key: str | None,
     body: BaseModel,
-    operation: Callable[[Tracelot], OperationResult | None],
+    command: type,
 ) -> OperationPublic:
+    """Do the operation of a request: its command is made (and checked) from the body
+    before anything is looked up, then run once per idempotency key."""
+    checked = from_fields(command, dict(body))
+
     def once(batch: Tracelot) -> Any:
-        done = operation(batch)
+        done: OperationResult | None = batch.run(checked)
         if done is None:  # a count that matched: nothing to record
             return None
         return OperationPublic.model_validate(done.to_dict()).model_dump(mode="json", by_alias=True)
@@ -59,12 +72,6 @@ def _run(
     status, answer = db.once(user.id, key, digest, 201, once)
     response.status_code = status if answer is not None else 200
     return answer
-
-
-def _serials(value: list[str] | str | None) -> list[str] | None:
-    if value is None:
-        return None
-    return parse_serials(value) if isinstance(value, str) else list(value)
 
 
 @router.post(
@@ -82,15 +89,7 @@ def receive(
     body: ReceiveRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    options = body.model_dump(exclude={"item", "to", "scan", "reference", "serials"})
-    options |= {"ref": body.reference, "serials": _serials(body.serials)}
-
-    def operation(t: Tracelot) -> OperationResult:
-        if body.scan is not None:
-            return t.receive_scan(body.scan, to=body.to, item=body.item, **options)
-        return t.receive(body.item or "", to=body.to, **options)
-
-    return _run(db, user, request, response, key, body, operation)
+    return _run(db, user, request, response, key, body, Receive)
 
 
 @router.post(
@@ -108,22 +107,7 @@ def move(
     body: MoveRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(
-        db,
-        user,
-        request,
-        response,
-        key,
-        body,
-        lambda t: t.move(
-            *body.refs,
-            to=body.to,
-            from_=body.from_,
-            qty=body.qty,
-            reference=body.reference,
-            note=body.note,
-        ),
-    )
+    return _run(db, user, request, response, key, body, Move)
 
 
 @router.post(
@@ -141,22 +125,7 @@ def ship(
     body: ShipRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(
-        db,
-        user,
-        request,
-        response,
-        key,
-        body,
-        lambda t: t.ship(
-            *body.refs,
-            to=body.to,
-            from_=body.from_,
-            qty=body.qty,
-            reference=body.reference,
-            note=body.note,
-        ),
-    )
+    return _run(db, user, request, response, key, body, Ship)
 
 
 @router.post(
@@ -174,25 +143,7 @@ def build(
     body: BuildRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(
-        db,
-        user,
-        request,
-        response,
-        key,
-        body,
-        lambda t: t.build(
-            body.item,
-            to=body.to,
-            consume=body.consume,
-            serial=body.serial,
-            lot=body.lot,
-            qty=body.qty,
-            expires=body.expires,
-            reference=body.reference,
-            note=body.note,
-        ),
-    )
+    return _run(db, user, request, response, key, body, Build)
 
 
 @router.post(
@@ -210,22 +161,7 @@ def return_(
     body: ReturnRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(
-        db,
-        user,
-        request,
-        response,
-        key,
-        body,
-        lambda t: t.return_(
-            body.ref,
-            from_customer=body.from_,
-            to=body.to,
-            qty=body.qty,
-            reference=body.reference,
-            note=body.note,
-        ),
-    )
+    return _run(db, user, request, response, key, body, Return)
 
 
 @router.post(
@@ -243,17 +179,7 @@ def scrap(
     body: ScrapRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(
-        db,
-        user,
-        request,
-        response,
-        key,
-        body,
-        lambda t: t.scrap(
-            body.ref, reason=body.reason, qty=body.qty, from_=body.from_, reference=body.reference
-        ),
-    )
+    return _run(db, user, request, response, key, body, Scrap)
 
 
 @router.post(
@@ -271,22 +197,7 @@ def adjust(
     body: AdjustRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic | None:
-    return _run(
-        db,
-        user,
-        request,
-        response,
-        key,
-        body,
-        lambda t: t.adjust(
-            body.item,
-            at_location=body.at,
-            counted=body.counted,
-            lot=body.lot,
-            reference=body.reference,
-            note=body.note,
-        ),
-    )
+    return _run(db, user, request, response, key, body, Adjust)
 
 
 @router.post(
@@ -304,20 +215,4 @@ def replace(
     body: ReplaceRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(
-        db,
-        user,
-        request,
-        response,
-        key,
-        body,
-        lambda t: t.replace(
-            body.assembly,
-            remove=body.remove,
-            install=body.install,
-            to=body.to,
-            scrap=body.scrap,
-            reference=body.reference,
-            note=body.note,
-        ),
-    )
+    return _run(db, user, request, response, key, body, Replace)

@@ -11,6 +11,15 @@ from pydantic import BaseModel, Field
 
 from tracelot.api.deps import DB, allow, answer, csv_response
 from tracelot.api.schemas import Id, Ref
+from tracelot.domain.commands import (
+    CloseRecall,
+    ExtendRecall,
+    Hold,
+    MarkRecall,
+    OpenRecall,
+    Release,
+    from_fields,
+)
 from tracelot.services.tabular import AFFECTED_COLUMNS, NOTIFY_COLUMNS
 from tracelot.services.trace import Trace
 from tracelot.services.trace_graph import trace_graph
@@ -93,12 +102,12 @@ def holds(db: DB) -> JSONResponse:
     summary="Hold a unit or lot: neither shipped nor consumed until released.",
 )
 def hold(db: DB, body: HoldRequest) -> JSONResponse:
-    return answer(db.hold(body.ref, reason=body.reason), 201)
+    return answer(db.run(from_fields(Hold, dict(body))), 201)
 
 
 @router.post("/holds/release", dependencies=QUALITY, summary="Release a unit's or lot's holds.")
 def release(db: DB, body: ReleaseRequest) -> JSONResponse:
-    return answer(db.release(body.ref, note=body.note))
+    return answer(db.run(from_fields(Release, dict(body))))
 
 
 class RecallRequest(BaseModel):
@@ -159,18 +168,7 @@ def notify_list(db: DB, recall_id: Id) -> Response:
     summary="Open a recall: trace the scope forward, hold what is on hand.",
 )
 def open_recall(db: DB, body: RecallRequest) -> JSONResponse:
-    between = tuple(d.isoformat() for d in body.made_between) if body.made_between else None
-    opened = db.recall_open(
-        reason=body.reason,
-        refs=body.refs,
-        supplier=body.supplier,
-        supplier_lot=body.supplier_lot,
-        item=body.item,
-        serials=body.serials,
-        made_between=between,
-        quarantine=body.quarantine,
-    )
-    return answer(opened, 201)
+    return answer(db.run(from_fields(OpenRecall, dict(body))), 201)
 
 
 @router.post(
@@ -179,7 +177,7 @@ def open_recall(db: DB, body: RecallRequest) -> JSONResponse:
     summary="Record a disposition for an affected unit or lot.",
 )
 def mark(db: DB, recall_id: Id, body: MarkRequest) -> JSONResponse:
-    return answer(db.recall_mark(recall_id, body.ref, disposition=body.disposition, note=body.note))
+    return answer(db.run(from_fields(MarkRecall, {**dict(body), "recall_id": recall_id})))
 
 
 @router.post(
@@ -188,7 +186,7 @@ def mark(db: DB, recall_id: Id, body: MarkRequest) -> JSONResponse:
     summary="Add references to an open recall's scope.",
 )
 def extend(db: DB, recall_id: Id, body: ExtendRequest) -> JSONResponse:
-    return answer(db.recall_extend(recall_id, *body.refs))
+    return answer(db.run(from_fields(ExtendRecall, {**dict(body), "recall_id": recall_id})))
 
 
 @router.post(
@@ -197,7 +195,7 @@ def extend(db: DB, recall_id: Id, body: ExtendRequest) -> JSONResponse:
     summary="Close a recall (by force, with a reason, while items are open).",
 )
 def close(db: DB, recall_id: Id, body: CloseRequest) -> JSONResponse:
-    return answer(db.recall_close(recall_id, force=body.force, reason=body.reason))
+    return answer(db.run(from_fields(CloseRecall, {**dict(body), "recall_id": recall_id})))
 
 
 class NoticesRequest(BaseModel):

@@ -1,0 +1,446 @@
+"""The operations as commands: one typed, checked, immutable value per operation.
+
+The CLI, the API and the Python facade each build the command of an operation and hand
+it to its service, so an operation's parameters are spelled here once. Whatever can be
+checked without the database is checked when the command is made (serials expanded into
+a list, quantities as exact positive decimals, dates, required fields, lengths), and a
+bad value is refused there with InvalidInput: exit 1 on the command line, 422 from the
+API, and nothing changed.
+
+Field names are the CLI's options in snake_case (`--supplier-lot` is `supplier_lot`,
+`--from` is `from_`) and the API's body fields. `reference` is a business reference (an
+order, a delivery note); `ref` and `refs` are REFs (CONVENTIONS: `ITEM:SERIAL`,
+`ITEM@LOT`, a code or a scan). Who acts, and when, travel beside the command.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from decimal import Decimal
+from typing import Any
+
+from tracelot.domain.errors import InvalidInput
+from tracelot.domain.serials import parse_serials
+from tracelot.domain.values import parse_date, parse_money, parse_qty
+
+#: A business reference is stored in 200 characters (operations.reference).
+REFERENCE_LENGTH = 200
+#: A REF (or a scan of one) is at most this long, as the API's `Ref` says.
+REF_LENGTH = 4000
+#: Names of locations, parties, items and lots are codes of at most 64 characters; a
+#: field naming one may also hold a scan, so it is held to a REF's length.
+TEXT_LENGTH = REF_LENGTH
+
+
+# -- checks ---------------------------------------------------------------------------------
+
+
+def _set(command: object, name: str, value: object) -> None:
+    object.__setattr__(command, name, value)
+
+
+def _required(value: object, what: str, *, length: int = TEXT_LENGTH) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        raise InvalidInput(f"{what} must not be empty")
+    if len(text) > length:
+        raise InvalidInput(f"{what} is longer than {length} characters")
+    return text
+
+
+def _optional(value: object, what: str, *, length: int = TEXT_LENGTH) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text, not {value!r}")
+    if len(value) > length:
+        raise InvalidInput(f"{what} is longer than {length} characters")
+    return value
+
+
+def _reference(value: object) -> str | None:
+    return _optional(value, "reference", length=REFERENCE_LENGTH)
+
+
+def _qty(value: object, what: str = "quantity") -> Decimal | None:
+    return None if value is None else parse_qty(value, what=what)
+
+
+def _date(value: object, what: str) -> dt.date | None:
+    return None if value is None else parse_date(value, what=what)
+
+
+def _refs(values: object, what: str, *, required: bool = True) -> tuple[str, ...]:
+    if isinstance(values, str):  # one REF, not the letters of one
+        values = [values]
+    if not isinstance(values, Iterable):
+        raise InvalidInput(f"{what} must be a list of references")
+    refs = tuple(_required(v, "a reference", length=REF_LENGTH) for v in values)
+    if required and not refs:
+        raise InvalidInput(f"name {what}")
+    return refs
+
+
+def _positive_id(value: object, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**31:
+        raise InvalidInput(f"{what} must be a whole number from 1, not {value!r}")
+    return value
+
+
+# -- stock operations -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receive:
+    """Receive from a supplier: serials (a list, a range or a mix), a lot quantity or a
+    plain quantity of `item`; or what a supplier's barcode (`scan`) names."""
+
+    to: str
+    item: str | None = None
+    qty: Decimal | None = None
+    lot: str | None = None
+    serials: tuple[str, ...] | None = None
+    expires: dt.date | None = None
+    made: dt.date | None = None
+    supplier: str | None = None
+    supplier_lot: str | None = None
+    cost: Decimal | None = None
+    po: int | None = None
+    scan: str | None = None
+    reference: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "to", _required(self.to, "--to (the location received into)"))
+        if self.item is None and self.scan is None:
+            raise InvalidInput("name the ITEM, or give --scan")
+        _set(self, "item", None if self.item is None else _required(self.item, "item"))
+        _set(self, "scan", None if self.scan is None else _required(self.scan, "scan"))
+        _set(self, "qty", _qty(self.qty))
+        if self.serials is not None:
+            _set(self, "serials", tuple(parse_serials(self.serials)))
+        _set(self, "expires", _date(self.expires, "expiry date"))
+        _set(self, "made", _date(self.made, "manufacture date"))
+        if self.made and self.expires and self.expires < self.made:
+            raise InvalidInput(f"expiry {self.expires} is before the manufacture date {self.made}")
+        _set(self, "cost", None if self.cost is None else parse_money(self.cost))
+        if self.po is not None:
+            _set(self, "po", _positive_id(self.po, "purchase order"))
+        for name in ("lot", "supplier", "supplier_lot", "note"):
+            _set(self, name, _optional(getattr(self, name), name.replace("_", " ")))
+        _set(self, "reference", _reference(self.reference))
+
+
+@dataclass(frozen=True)
+class Move:
+    """Move units, or a quantity of lots or untracked items, to another location."""
+
+    refs: tuple[str, ...]
+    to: str
+    from_: str | None = None
+    qty: Decimal | None = None
+    reference: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "refs", _refs(self.refs, "what to move"))
+        _set(self, "to", _required(self.to, "--to (the destination)"))
+        _set(self, "from_", _optional(self.from_, "--from"))
+        _set(self, "qty", _qty(self.qty))
+        _set(self, "reference", _reference(self.reference))
+        _set(self, "note", _optional(self.note, "note"))
+
+
+@dataclass(frozen=True)
+class Ship:
+    """Ship units, or a quantity of a lot or item, to a customer (`to`)."""
+
+    refs: tuple[str, ...]
+    to: str
+    from_: str | None = None
+    qty: Decimal | None = None
+    reference: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "refs", _refs(self.refs, "what to ship"))
+        _set(self, "to", _required(self.to, "--to (the customer)"))
+        _set(self, "from_", _optional(self.from_, "--from"))
+        _set(self, "qty", _qty(self.qty))
+        _set(self, "reference", _reference(self.reference))
+        _set(self, "note", _optional(self.note, "note"))
+
+
+@dataclass(frozen=True)
+class Return:
+    """Take back from a customer (`from_`) what was shipped to them, into `to`."""
+
+    ref: str
+    from_: str
+    to: str
+    qty: Decimal | None = None
+    reference: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "ref", _required(self.ref, "the reference returned", length=REF_LENGTH))
+        _set(self, "from_", _required(self.from_, "--from (the customer)"))
+        _set(self, "to", _required(self.to, "--to (the location taken back into)"))
+        _set(self, "qty", _qty(self.qty))
+        _set(self, "reference", _reference(self.reference))
+        _set(self, "note", _optional(self.note, "note"))
+
+
+@dataclass(frozen=True)
+class Scrap:
+    """Scrap a unit or a quantity, with a reason (kept as the operation's note)."""
+
+    ref: str
+    reason: str
+    from_: str | None = None
+    qty: Decimal | None = None
+    reference: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "ref", _required(self.ref, "the reference scrapped", length=REF_LENGTH))
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise InvalidInput("give a --reason for scrapping")
+        _set(self, "reason", _required(self.reason, "--reason"))
+        _set(self, "from_", _optional(self.from_, "--from"))
+        _set(self, "qty", _qty(self.qty))
+        _set(self, "reference", _reference(self.reference))
+
+
+@dataclass(frozen=True)
+class Adjust:
+    """Correct the balance of `item` (and `lot`) at a location (`at`) to a counted
+    quantity, against the adjustment location."""
+
+    item: str
+    at: str
+    counted: Decimal
+    lot: str | None = None
+    reference: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "item", _required(self.item, "item"))
+        _set(self, "at", _required(self.at, "--at (the location counted)"))
+        _set(self, "counted", parse_qty(self.counted, what="counted quantity", allow_zero=True))
+        _set(self, "lot", _optional(self.lot, "lot"))
+        _set(self, "reference", _reference(self.reference))
+        _set(self, "note", _optional(self.note, "note"))
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output of a production run: a serial, or a lot and quantity (or a quantity of
+    an untracked item), and the components it consumes (each `REF[=QTY]`)."""
+
+    consume: Sequence[str]
+    serial: str | None = None
+    lot: str | None = None
+    qty: Decimal | str | int | None = None
+    expires: dt.date | str | None = None
+
+
+@dataclass(frozen=True)
+class Build:
+    """Build an assembly: consume components (each `REF[=QTY]`), produce the output
+    (a serial, or a lot and quantity) at `to`, and record its genealogy."""
+
+    item: str
+    to: str
+    consume: tuple[str, ...]
+    serial: str | None = None
+    lot: str | None = None
+    qty: Decimal | None = None
+    expires: dt.date | None = None
+    reference: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "item", _required(self.item, "item"))
+        _set(self, "to", _required(self.to, "--to (where the output goes)"))
+        _set(self, "consume", _refs(self.consume, "the components to --consume"))
+        _set(self, "serial", _optional(self.serial, "serial"))
+        _set(self, "lot", _optional(self.lot, "lot"))
+        _set(self, "qty", _qty(self.qty))
+        _set(self, "expires", _date(self.expires, "expiry date"))
+        _set(self, "reference", _reference(self.reference))
+        _set(self, "note", _optional(self.note, "note"))
+
+
+@dataclass(frozen=True)
+class BuildRun:
+    """A production run: many outputs of one item at `to` in one operation, each with its
+    own components (an `Output`, or a mapping of its fields)."""
+
+    item: str
+    to: str
+    outputs: tuple[Output | Mapping[str, object], ...]
+    reference: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "item", _required(self.item, "item"))
+        _set(self, "to", _required(self.to, "--to (where the outputs go)"))
+        _set(self, "outputs", tuple(self.outputs))
+        _set(self, "reference", _reference(self.reference))
+        _set(self, "note", _optional(self.note, "note"))
+
+
+@dataclass(frozen=True)
+class Replace:
+    """Repair a built unit (`assembly`): take a component unit out (`remove`), put
+    another in (`install`); the removed one goes to `to` (beside it) or is scrapped."""
+
+    assembly: str
+    remove: str
+    install: str
+    to: str | None = None
+    scrap: bool = False
+    reference: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "assembly", _required(self.assembly, "the assembly", length=REF_LENGTH))
+        _set(self, "remove", _required(self.remove, "--remove", length=REF_LENGTH))
+        _set(self, "install", _required(self.install, "--install", length=REF_LENGTH))
+        _set(self, "to", _optional(self.to, "--to"))
+        if not isinstance(self.scrap, bool):
+            raise InvalidInput(f"scrap must be true or false, not {self.scrap!r}")
+        if self.scrap and self.to:
+            raise InvalidInput("give --to or --scrap, not both")
+        _set(self, "reference", _reference(self.reference))
+        _set(self, "note", _optional(self.note, "note"))
+
+
+# -- quality ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Hold a unit or lot, with a reason: neither shipped nor consumed until released."""
+
+    ref: str
+    reason: str
+
+    def __post_init__(self) -> None:
+        _set(self, "ref", _required(self.ref, "the reference held", length=REF_LENGTH))
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise InvalidInput("give a --reason for the hold")
+        _set(self, "reason", _required(self.reason, "--reason"))
+
+
+@dataclass(frozen=True)
+class Release:
+    """Release the holds on a unit or lot."""
+
+    ref: str
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "ref", _required(self.ref, "the reference released", length=REF_LENGTH))
+        _set(self, "note", _optional(self.note, "note"))
+
+
+@dataclass(frozen=True)
+class OpenRecall:
+    """Open a recall of a scope: REFs, a supplier's lot, or an item's serial list or range
+    or its units made between two dates; what is on hand may go to `quarantine`."""
+
+    reason: str
+    refs: tuple[str, ...] = ()
+    supplier: str | None = None
+    supplier_lot: str | None = None
+    item: str | None = None
+    serials: str | None = None
+    made_between: tuple[dt.date, dt.date] | None = None
+    quarantine: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise InvalidInput("give a --reason for the recall")
+        _set(self, "reason", _required(self.reason, "--reason"))
+        _set(self, "refs", _refs(self.refs, "what to recall", required=False))
+        for name in ("supplier", "supplier_lot", "item", "quarantine"):
+            _set(self, name, _optional(getattr(self, name), name.replace("_", " ")))
+        if (self.serials or self.made_between) and not self.item:
+            raise InvalidInput("a serial or date range needs --item")
+        if self.serials is not None:
+            serials = self.serials if isinstance(self.serials, str) else ",".join(self.serials)
+            parse_serials(serials)  # refused here if malformed; the scope keeps the text
+            _set(self, "serials", serials)
+        if self.made_between is not None:
+            first, last = self.made_between
+            _set(self, "made_between", (parse_date(first, what="date"),
+                                        parse_date(last, what="date")))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExtendRecall:
+    """Add REFs to an open recall's scope."""
+
+    recall_id: int
+    refs: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        _set(self, "recall_id", _positive_id(self.recall_id, "recall"))
+        _set(self, "refs", _refs(self.refs, "what to add to the recall"))
+
+
+@dataclass(frozen=True)
+class MarkRecall:
+    """Record what became of a recall's affected unit or lot (`disposition`)."""
+
+    recall_id: int
+    ref: str
+    disposition: str
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "recall_id", _positive_id(self.recall_id, "recall"))
+        _set(self, "ref", _required(self.ref, "the reference marked", length=REF_LENGTH))
+        _set(self, "disposition", _required(self.disposition, "disposition"))
+        _set(self, "note", _optional(self.note, "note"))
+
+
+@dataclass(frozen=True)
+class CloseRecall:
+    """Close a recall (by `force`, with a reason, while affected items are open)."""
+
+    recall_id: int
+    force: bool = False
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "recall_id", _positive_id(self.recall_id, "recall"))
+        _set(self, "reason", _optional(self.reason, "reason"))
+
+
+#: Every operation's command (the API's request models and the CLI's commands are
+#: checked against these by tests/test_commands.py).
+COMMANDS: tuple[type, ...] = (
+    Receive, Move, Ship, Return, Scrap, Adjust, Build, BuildRun, Replace,
+    Hold, Release, OpenRecall, ExtendRecall, MarkRecall, CloseRecall,
+)  # fmt: skip
+
+
+def field_names(command: type) -> list[str]:
+    """The fields of a command, in order."""
+    return [f.name for f in fields(command)]
+
+
+def from_fields(command: type, values: Mapping[str, Any]) -> Any:
+    """A command made from a mapping holding (at least) its fields: an API body."""
+    return command(**{name: values[name] for name in field_names(command) if name in values})
+
+
+__all__ = [
+    "COMMANDS", "Adjust", "Build", "BuildRun", "CloseRecall", "ExtendRecall", "Hold",
+    "MarkRecall", "Move", "OpenRecall", "Output", "Receive", "Release", "Replace", "Return",
+    "Scrap", "Ship", "field_names", "from_fields",
+]  # fmt: skip
