@@ -81,12 +81,14 @@ class InvalidScan(InvalidInput):
 
 @dataclass
 class Scan:
-    """What a scan says: its GS1 data, or a tracelot reference."""
+    """What a scan says, read once: its GS1 data, or a tracelot reference (a label's
+    payload, or a code typed by hand). Nothing is looked up yet."""
 
     input: str
-    form: str  # gs1, digital_link, hri, gtin, tracelot, plain
+    form: str  # gs1, digital_link, hri, gtin, tracelot, plain (a code typed by hand)
     symbology: str | None = None
-    ais: dict[str, str] = field(default_factory=dict)  # in the order scanned
+    #: every application identifier and its value, in the order scanned, repeats kept
+    elements: list[tuple[str, str]] = field(default_factory=list)
     gtin: str | None = None  # 14 digits
     lot: str | None = None
     serial: str | None = None
@@ -105,13 +107,52 @@ class Scan:
     def is_gs1(self) -> bool:
         return self.form in ("gs1", "digital_link", "hri", "gtin")
 
+    @property
+    def ais(self) -> dict[str, str]:
+        """Each AI once with its value, in the order first scanned (a repeat must agree)."""
+        return dict(self.elements)
+
+    @property
+    def kind(self) -> str:
+        """What the scan names, as far as it says without looking anything up: `unit`,
+        `lot`, `item`, `location`, `sscc`, `giai`, or `code` (typed by hand: an item or
+        a location, or a reference whose `:` or `@` says)."""
+        if self.form == "plain":
+            return "code"
+        if self.ref_kind is not None:
+            return self.ref_kind
+        if self.gtin is not None:
+            return "unit" if self.serial is not None else "lot" if self.lot else "item"
+        if self.gln is not None:
+            return "location"
+        if self.sscc is not None:
+            return "sscc"
+        if self.giai is not None:
+            return "giai"
+        return "none"
+
+
+def is_only_a_scan(text: str) -> bool:
+    """Whether text can only be a scan, never a code typed by hand: a symbology
+    identifier, the bracketed form, a URI, a tracelot payload or a GS."""
+    return text.startswith(SCAN_ONLY_PREFIXES) or GS in text
+
 
 def looks_like_scan(text: str) -> bool:
-    """Whether a reference typed on a command line is rather a scan: a symbology
-    identifier, a GS, a URI, the bracketed form, a tracelot payload or a run of digits."""
-    return (
-        text.startswith(SCAN_ONLY_PREFIXES) or GS in text or (text[:2].isdigit() and len(text) >= 8)
-    )
+    """Whether an input may be a scan: what only a scan is (`is_only_a_scan`), or what
+    starts with the two digits of an AI (a code may too: services.resolver.read decides)."""
+    return is_only_a_scan(text) or text.strip()[:2].isdigit()
+
+
+def typed_code(text: str) -> Scan:
+    """A code typed by hand (a reference, an item or a location code), as a scan that
+    names it; refused when it holds control characters."""
+    body = text.rstrip("\r\n")
+    if not body.strip():
+        raise InvalidScan("the scan is empty")
+    if any(not c.isprintable() for c in body):
+        raise InvalidScan(f"{body!r} is no GS1 data, and a code holds no control characters")
+    return Scan(body, "plain", ref=body.strip())
 
 
 def parse_scan(text: str) -> Scan:
@@ -174,7 +215,7 @@ def _bare_gtin(raw: str, symbology: str | None, body: str) -> Scan:
     except biip.ParseError as e:
         raise InvalidScan(f"GTIN {body}: {e}") from None
     scan = Scan(raw, "gtin", symbology, gtin=gtin.as_gtin_14())
-    scan.ais["01"] = scan.gtin
+    scan.elements.append(("01", gtin.as_gtin_14()))
     return scan
 
 
@@ -229,16 +270,18 @@ def _refuse_hidden_ais(message: GS1Message) -> None:
 
 
 def _fill(scan: Scan, message: GS1Message) -> Scan:
+    seen: dict[str, str] = {}
     for element in message.element_strings:
         ai = element.ai.ai
         problem = _element_problem(element)
         if problem is not None:
             raise InvalidScan(f"AI ({ai}) {_name(ai)} {element.value!r}: {problem}")
-        if ai in scan.ais:
-            if scan.ais[ai] != element.value:
+        scan.elements.append((ai, element.value))
+        if ai in seen:
+            if seen[ai] != element.value:
                 raise InvalidScan(f"AI ({ai}) {_name(ai)} appears twice with different values")
             continue
-        scan.ais[ai] = element.value
+        seen[ai] = element.value
         if ai == "01":
             scan.gtin = element.value
         elif ai == "02" and scan.gtin is None:
@@ -261,7 +304,7 @@ def _fill(scan: Scan, message: GS1Message) -> Scan:
             scan.gln = element.value
         elif ai == "8004":
             scan.giai = element.value
-    check_pairing(list(scan.ais))
+    check_pairing(list(seen))
     return scan
 
 

@@ -25,7 +25,8 @@ from tracelot.domain.errors import InvalidInput
 from tracelot.domain.values import normalize, parse_date
 from tracelot.services.costing import exact
 from tracelot.services.ledger import start_of
-from tracelot.services.lookup import item_by_code, location_ids_of_kind, virtual_location
+from tracelot.services.lookup import location_ids_of_kind, virtual_location
+from tracelot.services.resolver import item_named
 from tracelot.store.tables import items, locations, lots
 from tracelot.store.types import UtcDateTime
 
@@ -565,7 +566,7 @@ def level(conn: Connection, item: str, *, start: dt.date, end: dt.date) -> dict[
     _ordered(start, end)
     if (end - start).days > 3660:
         raise InvalidInput("a stock level history covers ten years at most")
-    row = item_by_code(conn, item)
+    row = item_named(conn, item)
     places = _Places.of(conn)
     day = _day_number(conn.dialect.name)
     query = text(

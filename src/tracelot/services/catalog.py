@@ -14,6 +14,8 @@ from tracelot.domain.status import USER_LOCATION_KINDS, VIRTUAL_LOCATIONS, Track
 from tracelot.domain.values import check_code, parse_gln, parse_gtin, parse_money, parse_qty
 from tracelot.services.ledger import now
 from tracelot.services.lookup import forget_items, item_by_code, location_by_code, party_by_code
+from tracelot.services.resolver import item_named, location_named
+from tracelot.store.engine import cache
 from tracelot.store.tables import item_gtins, item_suppliers, items, locations, parties
 
 CONTACT_FIELDS = tuple(CONTACT_LIMITS)
@@ -84,7 +86,7 @@ def add_item(
 
 def add_gtin(conn: Connection, item: str, gtin: str) -> dict[str, Any]:
     """Let another GTIN name an item (a supplier's, another pack's): scans of it find it."""
-    row = item_by_code(conn, item)
+    row = item_named(conn, item)
     gtin14 = parse_gtin(gtin)
     _refuse_taken_gtin(conn, gtin14)
     conn.execute(insert(item_gtins).values(gtin=gtin14, item_id=row.id))
@@ -101,7 +103,7 @@ def _refuse_taken_gtin(conn: Connection, gtin14: str) -> None:
 
 
 def show_item(conn: Connection, code: str) -> dict[str, Any]:
-    row = item_by_code(conn, code)
+    row = item_named(conn, code)
     supplier = (
         conn.execute(select(parties.c.code).where(parties.c.id == row.supplier_id)).scalar()
         if row.supplier_id
@@ -166,7 +168,7 @@ def set_item(
     """Change an item's name, standard cost, category and planning attributes. A lead
     time given with a supplier is that supplier's, who becomes the preferred one; without
     one it is the item's."""
-    row = item_by_code(conn, code)
+    row = item_named(conn, code)
     values: dict[str, Any] = {}
     if name is not None:
         if not name.strip():
@@ -258,7 +260,7 @@ def add_location(
         raise InvalidInput(f"location kind must be one of {allowed}, not {kind!r}")
     if conn.execute(select(locations.c.id).where(locations.c.code == code)).first():
         raise AlreadyExists(f"location {code} already exists")
-    parent_row = location_by_code(conn, parent) if parent else None
+    parent_row = location_named(conn, parent) if parent else None
     if parent_row is not None and parent_row.virtual:
         raise WrongKind(f"location {parent} is virtual and can not hold other locations")
     path = f"{parent_row.path}/{code}" if parent_row is not None else code
@@ -333,7 +335,9 @@ def set_party(
     if not changes:
         raise InvalidInput("nothing to change: give --name or a contact detail")
     conn.execute(update(parties).where(parties.c.id == row.id).values(**changes))
-    return _party_row(conn.execute(select(parties).where(parties.c.id == row.id)).one())
+    changed = conn.execute(select(parties).where(parties.c.id == row.id)).one()
+    cache(conn).add_party(changed)  # the transaction reads it as it is now
+    return _party_row(changed)
 
 
 def _party_row(r: Any) -> dict[str, Any]:

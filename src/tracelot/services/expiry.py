@@ -21,13 +21,11 @@ from tracelot.services.holds import place_hold
 from tracelot.services.inquiry import held_sets
 from tracelot.services.ledger import new_operation
 from tracelot.services.lookup import (
-    location_by_code,
     location_by_id,
     lot_by_id,
-    resolve,
-    resolve_many,
 )
 from tracelot.services.picking import take_quantity
+from tracelot.services.resolver import location_named, target_named, targets_named
 from tracelot.store.engine import serialize
 from tracelot.store.tables import holds, items, locations, lots, stock, units
 
@@ -146,7 +144,7 @@ def expire(conn: Connection, *, user: str, today: dt.date) -> dict[str, Any]:
     }  # fmt: skip
     new = []
     refs = sorted(dates)
-    for ref, target in zip(refs, resolve_many(conn, refs), strict=True):
+    for ref, target in zip(refs, targets_named(conn, refs), strict=True):
         key = ("unit", target.unit.id) if target.unit is not None else ("lot", target.lot.id)
         if key not in already:
             new.append((ref, target))
@@ -171,8 +169,8 @@ def pick(
     passing over held, expired and quarantined stock, as ship and build would take it.
     Nothing is changed: it is the picking list."""
     amount = parse_qty(qty)
-    target = resolve(conn, f"{item}@{lot}" if lot else item)
-    where = location_by_code(conn, from_location) if from_location else None
+    target = target_named(conn, f"{item}@{lot}" if lot else item)
+    where = location_named(conn, from_location) if from_location else None
     if target.item.tracking == Tracking.SERIAL:
         lines = _pick_units(conn, target.item, amount, today, target.lot, where)
     else:

@@ -12,11 +12,10 @@ from tracelot.domain.commands import Hold, Release
 from tracelot.domain.errors import NotAvailable, NotFound, WrongKind
 from tracelot.domain.status import OperationKind
 from tracelot.services.ledger import new_operation
-from tracelot.services.lookup import Target, memo, resolve
-from tracelot.store.engine import MEMO
+from tracelot.services.lookup import Target
+from tracelot.services.resolver import target_named
+from tracelot.store.engine import cache
 from tracelot.store.tables import holds, items, lots, operations, recalls, units
-
-HOLDS = "open holds"
 
 
 def open_holds_of(conn: Connection, unit_id: int | None, lot_id: int | None) -> list[Row]:
@@ -47,12 +46,17 @@ _ANY_HELD = select(holds.c.id).where(holds.c.released_op_id.is_(None)).limit(1)
 def any_open_holds(conn: Connection) -> bool:
     """Whether anything is held at all, asked once per transaction (until holds change):
     most operations then skip the question for each of their units."""
-    return memo(conn, HOLDS, lambda: conn.execute(_ANY_HELD).first() is not None)
+    found = cache(conn)
+    held = found.any_open_holds()
+    if held is None:
+        held = conn.execute(_ANY_HELD).first() is not None
+        found.set_any_open_holds(held)
+    return held
 
 
 def holds_changed(conn: Connection) -> None:
     """Forget whether anything is held: call after placing or releasing holds."""
-    conn.info.get(MEMO, {}).pop(HOLDS, None)
+    cache(conn).set_any_open_holds(None)
 
 
 def held_lot_ids(conn: Connection, item_id: int) -> set[int]:
@@ -113,7 +117,7 @@ def handle_hold(
 ) -> dict[str, Any]:
     """Put a unit or lot on hold, with a reason."""
     reason = command.reason
-    target = resolve(conn, command.ref)
+    target = target_named(conn, command.ref)
     op_id = new_operation(conn, OperationKind.HOLD, user=user, at=at, note=reason)
     hold_id = place_hold(conn, target, reason=reason, op_id=op_id)
     return {"hold": hold_id, "ref": str(target), "reason": reason, "operation": op_id}
@@ -124,7 +128,7 @@ def handle_release(
 ) -> dict[str, Any]:
     """Release the open holds on a unit or lot (holds of an open recall stay)."""
     note = command.note
-    target = resolve(conn, command.ref)
+    target = target_named(conn, command.ref)
     found = open_holds(conn, target)
     if not found:
         raise NotFound(f"{target} is not on hold")

@@ -26,15 +26,14 @@ from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.status import LocationKind, Status, status_at
 from tracelot.services.holds import any_open_holds, describe, open_holds_of
 from tracelot.services.lookup import (
-    as_ref,
     is_expired,
     item_by_code,
-    location_by_code,
     location_ids_of_kind,
     lot_by_code,
     unit_by_serial,
 )
 from tracelot.services.picking import assembly_of
+from tracelot.services.resolver import item_named, location_named, ref_named
 from tracelot.store.bulk import ids_in, ids_value
 from tracelot.store.tables import (
     genealogy,
@@ -76,11 +75,11 @@ def iter_stock(
     batches as they are consumed (a server-side cursor on PostgreSQL): an export of a
     million units in constant memory."""
     params: dict[str, Any] = {}
-    item_row = item_by_code(conn, item) if item else None
+    item_row = item_named(conn, item) if item else None
     if item_row is not None:
         params["item_id"] = item_row.id
     if location:
-        path = location_by_code(conn, location).path
+        path = location_named(conn, location, real=False).path
         escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params |= {"path": path, "below": escaped + "/%"}
     if lot:
@@ -208,7 +207,7 @@ def _held_among(dialect: str) -> Select:
 
 def where(conn: Connection, ref: str) -> list[Row]:
     """Where a unit, a lot or an item is now: one row per place that holds it."""
-    parsed = as_ref(conn, ref)
+    parsed = ref_named(conn, ref)
     if parsed.kind == "unit":
         return [_where_unit(conn, parsed.code, parsed.key or "")]
     item_row = item_by_code(conn, parsed.code)
@@ -405,7 +404,7 @@ def _unit_place(conn: Connection, rows: list[Any], ref: str) -> Row:
 
 def history(conn: Connection, ref: str) -> list[Row]:
     """Every operation that moved a unit, a lot or an untracked item, oldest first."""
-    parsed = as_ref(conn, ref)
+    parsed = ref_named(conn, ref)
     item_row = item_by_code(conn, parsed.code)
     if parsed.kind == "unit":
         unit = conn.execute(

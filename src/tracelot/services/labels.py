@@ -19,12 +19,11 @@ from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.units import inch, mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from tracelot.domain.errors import InvalidInput, WrongKind
-from tracelot.domain.scan import PAYLOAD_PREFIX, SCAN_ONLY_PREFIXES
-from tracelot.services.lookup import location_by_code, resolve
-from tracelot.store.tables import locations
+from tracelot.domain.scan import PAYLOAD_PREFIX
+from tracelot.services.resolver import resolve
 
 PAPERS = {"a4": A4, "letter": LETTER}
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
@@ -50,10 +49,10 @@ def labels_for(conn: Connection, refs: list[str]) -> list[Label]:
 
 
 def _label(conn: Connection, ref: str) -> Label:
-    location = _location_named(conn, ref)
-    if location is not None:
-        return _location_label(location)
-    target = resolve(conn, ref)
+    found = resolve(conn, ref)
+    if found.location is not None:
+        return _location_label(found.location)
+    target = found.target
     item = target.item
     if target.unit is None and target.lot is None:
         raise WrongKind(f"label a unit, a lot or a location: {ref} is item {item.code}")
@@ -82,15 +81,6 @@ def _label(conn: Connection, ref: str) -> Label:
     return Label(
         key, target.kind, f"{PAYLOAD_PREFIX}{kind}:{key}", "datamatrix", False, tuple(lines)
     )
-
-
-def _location_named(conn: Connection, ref: str):  # noqa: ANN202
-    """The location a reference names, if it names one (a code, a `TL:P:` label, a GLN)."""
-    if ref.startswith(f"{PAYLOAD_PREFIX}P:") or ref.startswith(("(414)", "414")):
-        return location_by_code(conn, ref, real=False)
-    if ref.startswith(SCAN_ONLY_PREFIXES) or ":" in ref or "@" in ref:
-        return None
-    return conn.execute(select(locations).where(locations.c.code == ref)).first()
 
 
 def _location_label(row) -> Label:  # noqa: ANN001

@@ -26,7 +26,7 @@ from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_
 from tracelot.domain.values import normalize
 from tracelot.services import costing
 from tracelot.services.lookup import location_ids_of_kind
-from tracelot.store.engine import MEMO
+from tracelot.store.engine import cache
 from tracelot.store.tables import items, locations, lots, moves, operations, stock, units
 
 Progress = Callable[[int, int], None]
@@ -87,7 +87,7 @@ def new_operation(
         "party_id": party_id,
     }
     op_id = conn.execute(insert(operations).values(values).returning(operations.c.id)).scalar_one()
-    conn.info.setdefault(MEMO, {})[("operation#", op_id)] = values
+    cache(conn).add_operation(op_id, values)
     return op_id
 
 

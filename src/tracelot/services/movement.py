@@ -14,14 +14,11 @@ from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import parse_qty
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
-    item_by_code,
-    location_by_code,
     lot_by_code,
-    resolve,
-    resolve_many,
     virtual_location,
 )
 from tracelot.services.picking import take_lines
+from tracelot.services.resolver import item_named, location_named, target_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.store.tables import stock
@@ -72,13 +69,13 @@ def move(
     item its own quantity (a batch of scans)."""
     if not refs:
         raise InvalidInput("name what to move")
-    dest = location_by_code(conn, to)
-    source = location_by_code(conn, from_) if from_ else None
+    dest = location_named(conn, to)
+    source = location_named(conn, from_) if from_ else None
     quantity = parse_qty(qty) if qty is not None else None
     today = (at or now()).date()
     lines: list[Line] = []
     seen: set[str] = set()
-    targets = resolve_many(conn, refs)
+    targets = targets_named(conn, refs)
     # --qty is for the lots and items named; named with units only, it is a unit's quantity
     units_only = all(t.unit is not None for t in targets)
     for i, target in enumerate(targets):
@@ -121,8 +118,8 @@ def scrap(
     """Scrap a unit or a quantity (bin -> SCRAP); the reason is recorded as the note."""
     if not (reason or "").strip():
         raise InvalidInput("give a --reason for scrapping")
-    target = resolve(conn, ref)
-    source = location_by_code(conn, from_) if from_ else None
+    target = target_named(conn, ref)
+    source = location_named(conn, from_) if from_ else None
     quantity = parse_qty(qty) if qty is not None else None
     dest = virtual_location(conn, "SCRAP")
     lines = take_lines(
@@ -157,7 +154,7 @@ def adjust(
 
     Returns None when the count matches the books (nothing to record).
     """
-    item_row = item_by_code(conn, item)
+    item_row = item_named(conn, item)
     if item_row.tracking == Tracking.SERIAL:
         raise WrongKind(
             f"item {item_row.code} is serial-tracked: count units by scanning them, "
@@ -166,7 +163,7 @@ def adjust(
     if item_row.tracking == Tracking.LOT and not lot:
         raise InvalidInput(f"item {item_row.code} is lot-tracked: give --lot")
     lot_row = lot_by_code(conn, item_row, lot) if lot else None
-    loc = location_by_code(conn, at_location)
+    loc = location_named(conn, at_location)
     target_qty = parse_qty(counted, what="counted quantity", allow_zero=True)
     lot_id = lot_row.id if lot_row is not None else None
     booked = conn.execute(

@@ -48,7 +48,8 @@ from tracelot.services import analytics, purchasing
 from tracelot.services.analytics import demand, on_hand, ratio, rounded
 from tracelot.services.costing import exact
 from tracelot.services.inquiry import held_sets
-from tracelot.services.lookup import is_expired, item_by_code, virtual_location
+from tracelot.services.lookup import is_expired, virtual_location
+from tracelot.services.resolver import item_named
 from tracelot.store.tables import (
     cost_layers,
     genealogy,
@@ -400,7 +401,7 @@ def level(
     """An item's stock day by day (`analytics.level`), with its reorder point and safety
     stock as the reorder report sets them today."""
     report = analytics.level(conn, item, start=start, end=end)
-    rows = reorder(conn, today=today, only_item=item_by_code(conn, item).id)["rows"]
+    rows = reorder(conn, today=today, only_item=item_named(conn, item).id)["rows"]
     report["reorder_point"] = rows[0]["reorder_point"] if rows else None
     report["safety_stock"] = rows[0]["safety_stock"] if rows else None
     return report

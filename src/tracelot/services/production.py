@@ -27,13 +27,10 @@ from tracelot.services.costing import cost_lines, money
 from tracelot.services.ledger import Line, apply, new_operation, now, post
 from tracelot.services.lookup import (
     Target,
-    item_by_code,
-    location_by_code,
-    resolve,
-    resolve_many,
     virtual_location,
 )
 from tracelot.services.picking import check_unit_available, take_lines
+from tracelot.services.resolver import item_named, location_named, target_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.services.trace import Key, reached
@@ -146,8 +143,8 @@ def _build_run(
     The whole run is set-based (a few statements, however many outputs) and is kept
     whole or refused whole.
     """
-    out_item = item_by_code(conn, item)
-    dest = location_by_code(conn, to)
+    out_item = item_named(conn, item)
+    dest = location_named(conn, to)
     production = virtual_location(conn, "PRODUCTION")
     today = (at or now()).date()
     if not outputs:
@@ -237,7 +234,7 @@ def _take_components(
     are summed over the run, picked once, and shared out to the outputs in order.
     """
     specs = [[split_consume(spec) for spec in plan.output.consume] for plan in plans]
-    targets = iter(resolve_many(conn, [ref for group in specs for ref, _ in group]))
+    targets = iter(targets_named(conn, [ref for group in specs for ref, _ in group]))
     used: dict[str, str] = {}  # unit -> the output consuming it
     shared: dict[str, tuple[Target, list[tuple[list[Line], Decimal]]]] = {}
     for plan, group in zip(plans, specs, strict=True):
@@ -491,13 +488,13 @@ def replace(
     """
     if scrap and to:
         raise InvalidInput("give --to or --scrap, not both")
-    target = resolve(conn, assembly)
+    target = target_named(conn, assembly)
     if target.unit is None:
         raise WrongKind(f"replace works on a built unit (ITEM:SERIAL), not {target}")
     today = (at or now()).date()
     production = virtual_location(conn, "PRODUCTION")
     assembly_loc = check_unit_available(conn, target, today=today, for_use=False)
-    old, new = resolve(conn, remove), resolve(conn, install)
+    old, new = target_named(conn, remove), target_named(conn, install)
     if old.unit is None or new.unit is None:
         raise WrongKind("replace swaps units: give --remove ITEM:SERIAL and --install ITEM:SERIAL")
     link = conn.execute(
@@ -515,7 +512,7 @@ def replace(
     dest = (
         virtual_location(conn, "SCRAP")
         if scrap
-        else (location_by_code(conn, to) if to else assembly_loc)
+        else (location_named(conn, to) if to else assembly_loc)
     )
     removed = Line(old.item.id, production.id, dest.id, Decimal(1), old.unit.lot_id, old.unit.id)
     op_id = new_operation(

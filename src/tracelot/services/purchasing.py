@@ -18,7 +18,8 @@ from sqlalchemy import Connection, func, insert, select, update
 from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound
 from tracelot.domain.values import normalize, parse_date, parse_money, parse_qty
 from tracelot.services.ledger import now
-from tracelot.services.lookup import item_by_code, party_by_code
+from tracelot.services.lookup import party_by_code
+from tracelot.services.resolver import item_named
 from tracelot.store.tables import (
     items,
     operations,
@@ -69,7 +70,7 @@ def create(
                 parse_money(spec[2], what="price") if spec[2] is not None else None,
             )
         )
-        parsed.append((item_by_code(conn, code), qty, price))
+        parsed.append((item_named(conn, code), qty, price))
     expected_date = parse_date(expected, what="expected date") if expected is not None else None
     moment = now()
     ordered_at = moment

@@ -23,7 +23,8 @@ from tracelot.domain.status import ON_HAND, OperationKind, Status, status_at
 from tracelot.domain.values import parse_date
 from tracelot.services.holds import holds_changed, place_hold, release_holds
 from tracelot.services.ledger import Line, new_operation, post
-from tracelot.services.lookup import Target, item_by_code, location_by_code, resolve
+from tracelot.services.lookup import Target
+from tracelot.services.resolver import item_named, location_named, target_named
 from tracelot.services.trace import Key, root_keys, trace_keys
 from tracelot.store.bulk import id_in
 from tracelot.store.tables import (
@@ -63,7 +64,7 @@ def handle_open_recall(
     }  # fmt: skip
     roots = _scope_roots(conn, refs, supplier, supplier_lot, item, serials, made_between)
     roots_text = _refuse_open_scope(conn, roots)
-    quarantine_loc = location_by_code(conn, quarantine) if quarantine else None
+    quarantine_loc = location_named(conn, quarantine) if quarantine else None
     op_id = new_operation(conn, OperationKind.RECALL, user=user, at=at, note=reason.strip())
     recall_id = conn.execute(
         insert(recalls)
@@ -122,7 +123,7 @@ def _scope_roots(
     if serials or made_between:
         if not item:
             raise InvalidInput("a serial or date range needs --item")
-        item_row = item_by_code(conn, item)
+        item_row = item_named(conn, item)
         if serials:
             wanted = parse_serials(serials)
             found = dict(
@@ -318,7 +319,7 @@ def handle_mark_recall(
             f"disposition must be one of {', '.join(DISPOSITIONS)}, not {disposition!r}"
         )
     _open_recall_row(conn, recall_id)
-    target = resolve(conn, ref)
+    target = target_named(conn, ref)
     selector = _item_selector(target)
     if selector is None:
         raise InvalidInput(f"mark a unit or a lot, not {target}")
@@ -523,7 +524,7 @@ def preview(
     roots = _scope_roots(conn, refs, supplier, supplier_lot, item, serials, made_between)
     _refuse_open_scope(conn, roots)
     if quarantine:
-        location_by_code(conn, quarantine)
+        location_named(conn, quarantine)
     rows = [
         {**row, "disposition": None, "needs_action": row["status"] in NEEDS_ACTION}
         for _, row in _affected_rows(conn, roots)

@@ -16,12 +16,8 @@ from tracelot.domain.values import check_code, normalize, parse_date, parse_mone
 from tracelot.services import purchasing
 from tracelot.services.costing import money
 from tracelot.services.ledger import Line, Progress, apply_stock_deltas, new_operation, post
-from tracelot.services.lookup import (
-    item_by_code,
-    location_by_code,
-    party_by_code,
-    virtual_location,
-)
+from tracelot.services.lookup import party_by_code, virtual_location
+from tracelot.services.resolver import item_named, location_named
 from tracelot.services.results import OperationResult, OpLine
 from tracelot.services.summary import result
 from tracelot.store.bulk import existing_serials, insert_received_units
@@ -55,7 +51,7 @@ def receive(
     conn: Connection,
     *,
     user: str,
-    item: str,
+    item: str | Row,
     to: str,
     qty: Decimal | str | int | None = None,
     lot: str | None = None,
@@ -76,8 +72,9 @@ def receive(
     against that purchase order (its supplier and price are the defaults). `ref` is the
     old name of `reference` (a business reference), kept for the callers not moved yet."""
     reference = reference if reference is not None else ref
-    item_row = item_by_code(conn, item)
-    dest = location_by_code(conn, to)
+    # a scan's receipt hands on the item its GTIN named (services.scan.receipt_of)
+    item_row = item if isinstance(item, Row) else item_named(conn, item)
+    dest = location_named(conn, to)
     source = virtual_location(conn, "SUPPLIER")
     party = party_by_code(conn, supplier, "supplier") if supplier else None
     quantity = parse_qty(qty) if qty is not None else None

@@ -18,14 +18,15 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tracelot.domain.errors import InvalidInput, NotAvailable, TracelotError, WrongKind
-from tracelot.domain.refs import parse_ref, split_consume
-from tracelot.domain.scan import SCAN_ONLY_PREFIXES
+from tracelot.domain.refs import Ref, parse_ref, split_consume
+from tracelot.domain.scan import is_only_a_scan
 from tracelot.services import movement, production, receiving, shipping
 from tracelot.services.ledger import now
-from tracelot.services.lookup import resolve
+from tracelot.services.lookup import Target
 from tracelot.services.picking import take_quantity
+from tracelot.services.resolver import read
 from tracelot.services.results import OperationResult
-from tracelot.services.scan import identify, receipt_of
+from tracelot.services.scan import Receipt, blank, identified, receipt_of, said
 
 MODES = ("identify", "receive", "move-to", "ship-to", "consume-into")
 USABLE = ("in_stock", "wip")
@@ -39,7 +40,8 @@ class Entry:
     shown: dict[str, Any]  # what `identify` says of it
     ref: str | None = None  # ITEM:SERIAL, ITEM@LOT or ITEM
     qty: Decimal | None = None
-    receipt: dict[str, Any] = field(default_factory=dict)  # receive mode: receive's arguments
+    receipt: Receipt | None = None  # receive mode: what the barcode says to receive
+    target: Target | None = None  # the unit, lot or item it names (read when checked)
 
 
 def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> Entry:
@@ -47,44 +49,45 @@ def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> En
     if mode not in MODES:
         raise InvalidInput(f"--then must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "receive":
-        receipt = receipt_of(conn, text)
-        serials = receipt["serials"] or []
+        scan = read(conn, text)
+        receipt = receipt_of(conn, scan)
+        serials = receipt.serials or []
         for other in batch:
-            if serials and other.receipt.get("item") == receipt["item"]:
-                if serials == other.receipt.get("serials"):
-                    raise InvalidInput(f"{receipt['item']}:{serials[0]} is scanned twice")
-        ref = f"{receipt['item']}:{serials[0]}" if serials else receipt["item"]
-        shown = identify(conn, text) | {  # what is to come in, not (yet) what is known
+            if serials and other.receipt is not None and other.receipt.item.id == receipt.item.id:
+                if serials == other.receipt.serials:
+                    raise InvalidInput(f"{receipt.item.code}:{serials[0]} is scanned twice")
+        ref = f"{receipt.item.code}:{serials[0]}" if serials else receipt.item.code
+        shown = said(scan, blank(text)) | {  # what is to come in, not (yet) what is known
             "ok": True,
-            "error": None,
-            "kind": "unit" if serials else "lot" if receipt["lot"] else "item",
-            "lot": receipt["lot"],
-            "qty": receipt["qty"],
-            "expiry": receipt["expires"],
-            "location": None,
-            "location_path": None,
+            "kind": "unit" if serials else "lot" if receipt.lot else "item",
+            "item": receipt.item.code,
+            "item_name": receipt.item.name,
+            "lot": receipt.lot,
+            "qty": receipt.qty,
+            "expiry": receipt.expires,
             "status": "to receive",
         }
-        return Entry(text, shown, ref, Decimal(receipt["qty"]), receipt)
+        return Entry(text, shown, ref, Decimal(receipt.qty), receipt)
     typed_qty = None
-    if not text.startswith(SCAN_ONLY_PREFIXES) and "=" in text:  # CELL@L1=5 typed by hand
+    if not is_only_a_scan(text) and "=" in text:  # CELL@L1=5 typed by hand
         text, typed_qty = split_consume(text)
-    shown = identify(conn, text)
-    if not shown["ok"]:
+    shown, found = identified(conn, text)
+    if found is None:
         raise InvalidInput(shown["error"])
     if mode == "identify":
         return Entry(text, shown)
-    if shown["kind"] not in ("unit", "lot", "item"):
+    if found.item is None:
         raise WrongKind(f"{text!r} names a {shown['kind']}: scan units, lots or items")
-    ref = _ref(shown)
-    if any(e.ref == ref for e in batch) and shown["kind"] == "unit":
+    target = found.target
+    ref = str(target.ref)
+    if any(e.ref == ref for e in batch) and target.unit is not None:
         raise InvalidInput(f"{ref} is scanned twice")
-    if shown["kind"] == "unit":
+    if target.unit is not None:
         if mode != "move-to" and shown["status"] not in USABLE:
             raise NotAvailable(f"{ref} is {shown['status']}")
         if mode != "move-to" and shown["held"]:
             raise NotAvailable(f"{ref} is held")
-        return Entry(text, shown, ref)
+        return Entry(text, shown, ref, target=target)
     qty = typed_qty if typed_qty is not None else shown["qty"]
     if qty is None:
         raise InvalidInput(f"how many of {ref}? scan a label with a count (30 or 37), or type "
@@ -92,17 +95,9 @@ def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> En
     # what the list holds of this lot or item must be there to take: on hand, and for a
     # shipment or a build neither held nor expired (the commit would refuse it)
     wanted = Decimal(qty) + sum((e.qty or Decimal(0) for e in batch if e.ref == ref), Decimal(0))
-    take_quantity(conn, resolve(conn, ref), wanted, today=now().date(),
+    take_quantity(conn, target, wanted, today=now().date(),
                   for_use=mode != "move-to", allow_expired=mode == "move-to")  # fmt: skip
-    return Entry(text, shown, ref, Decimal(qty))
-
-
-def _ref(shown: dict[str, Any]) -> str:
-    if shown["kind"] == "unit":
-        return f"{shown['item']}:{shown['serial']}"
-    if shown["kind"] == "lot":
-        return f"{shown['item']}@{shown['lot']}"
-    return str(shown["item"])
+    return Entry(text, shown, ref, Decimal(qty), target=target)
 
 
 def rebuild(conn: Connection, mode: str, texts: Sequence[str]) -> Rebuilt:
@@ -149,7 +144,8 @@ def commit(
         if where is None:
             raise InvalidInput(f"--then {mode} needs where: {mode} LOC")
         merged = _merged(batch)
-        refs, qtys = list(merged), list(merged.values())
+        refs: list[Any] = list(merged)  # parsed: read again in this transaction, not re-parsed
+        qtys = list(merged.values())
         fn = movement.move if mode == "move-to" else shipping.ship
         return [fn(conn, refs=refs, qtys=qtys, to=where, **common)]
     if mode == "consume-into":
@@ -158,7 +154,9 @@ def commit(
         output = parse_ref(target)
         if output.kind != "unit":
             raise WrongKind(f"consume into a unit to build (ITEM:SERIAL), not {target}")
-        consume = [ref if qty is None else f"{ref}={qty}" for ref, qty in _merged(batch).items()]
+        consume = [
+            str(ref) if qty is None else f"{ref}={qty}" for ref, qty in _merged(batch).items()
+        ]
         return [
             production.build(
                 conn, item=output.code, serial=output.key, to=to, consume=consume, **common
@@ -167,12 +165,12 @@ def commit(
     raise InvalidInput(f"--then {mode} commits nothing")
 
 
-def _merged(batch: Sequence[Entry]) -> dict[str, Decimal | None]:
+def _merged(batch: Sequence[Entry]) -> dict[Ref, Decimal | None]:
     """Each unit once, and each lot or item once with the quantities scanned added up
     (two cartons of one lot)."""
-    merged: dict[str, Decimal | None] = {}
+    merged: dict[Ref, Decimal | None] = {}
     for e in batch:
-        ref = e.ref or ""
+        ref = e.target.ref if e.target is not None else parse_ref(e.ref or "")
         merged[ref] = None if e.qty is None else (merged.get(ref) or Decimal(0)) + e.qty
     return merged
 
@@ -181,14 +179,17 @@ def _receive(
     conn: Connection, batch: Sequence[Entry], *, user: str, to: str, reference: str | None
 ) -> list[OperationResult]:
     """One receipt per item, lot and dates: the serials of each together."""
-    groups: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+    groups: dict[tuple, list[Receipt]] = defaultdict(list)
     for e in batch:
         r = e.receipt
-        groups[(r["item"], r["lot"], r["expires"], r["made"])].append(r)
+        if r is None:
+            raise InvalidInput(f"{e.input!r} was not scanned to receive")
+        # by code: a list kept between transactions (the CLI's) reads the item again
+        groups[(r.item.code, r.lot, r.expires, r.made)].append(r)
     results = []
     for (item, lot, expires, made), receipts in groups.items():
-        serials = [s for r in receipts for s in (r["serials"] or [])]
-        qty = sum((Decimal(r["qty"]) for r in receipts), Decimal(0))
+        serials = [s for r in receipts for s in (r.serials or [])]
+        qty = sum((Decimal(r.qty) for r in receipts), Decimal(0))
         results.append(
             receiving.receive(
                 conn,
@@ -226,6 +227,7 @@ def receive_scanned(
         raise InvalidInput("a scan names one unit: give no --serials, or the one it holds")
     receipt = receipt_of(conn, scan, qty=qty, lot=lot, serial=(serials or [None])[0],
                          expires=expires, made=made)  # fmt: skip
-    if item is not None and item != receipt["item"]:
-        raise InvalidInput(f"the scan names item {receipt['item']}, not {item}")
-    return receiving.receive(conn, user=user, to=to, **receipt, **options)
+    if item is not None and item != receipt.item.code:
+        raise InvalidInput(f"the scan names item {receipt.item.code}, not {item}")
+    # the item's row as the scan found it: receiving does not look it up again
+    return receiving.receive(conn, user=user, to=to, **receipt.arguments(), **options)

@@ -16,15 +16,13 @@ from tracelot.domain.values import normalize, parse_qty
 from tracelot.services.costing import exact, money
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
-    location_by_code,
     party_by_code,
-    resolve,
-    resolve_many,
     unit_state,
     virtual_location,
 )
 from tracelot.services.picking import take_lines
 from tracelot.services.recalls import match_return
+from tracelot.services.resolver import location_named, target_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.store.tables import moves, operations
@@ -67,12 +65,12 @@ def ship(
         raise InvalidInput("name what to ship")
     customer = party_by_code(conn, to, "customer")
     dest = virtual_location(conn, "CUSTOMER")
-    source = location_by_code(conn, from_) if from_ else None
+    source = location_named(conn, from_) if from_ else None
     quantity = parse_qty(qty) if qty is not None else None
     today = (at or now()).date()
     lines: list[Line] = []
     seen: set[str] = set()
-    for i, target in enumerate(resolve_many(conn, refs)):
+    for i, target in enumerate(targets_named(conn, refs)):
         if str(target) in seen:
             raise InvalidInput(f"{target} is named twice")
         seen.add(str(target))
@@ -115,9 +113,9 @@ def return_(
 ) -> OperationResult:
     """Take back from a customer what was shipped to them (CUSTOMER -> `to`)."""
     customer = party_by_code(conn, from_customer, "customer")
-    dest = location_by_code(conn, to)
+    dest = location_named(conn, to)
     source = virtual_location(conn, "CUSTOMER")
-    target = resolve(conn, ref)
+    target = target_named(conn, ref)
     quantity = parse_qty(qty) if qty is not None else None
     if target.unit is not None:
         if quantity is not None and quantity != 1:

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select
 from tracelot.services.ledger import Line
 from tracelot.services.lookup import item_by_id, location_by_id, lot_by_id
 from tracelot.services.results import OperationResult, OpLine
-from tracelot.store.engine import MEMO
+from tracelot.store.engine import cache
 from tracelot.store.tables import operations, parties, units
 
 
@@ -65,7 +65,7 @@ def result(
 ) -> OperationResult:
     """What an operation did: the row it wrote (as remembered by `new_operation` in this
     transaction, else read back) and its lines."""
-    op = conn.info.get(MEMO, {}).get(("operation#", op_id))
+    op = cache(conn).operation(op_id)
     if op is None:
         op = conn.execute(select(operations).where(operations.c.id == op_id)).one()._asdict()
     party = (

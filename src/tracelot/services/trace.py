@@ -29,8 +29,8 @@ from tracelot.services.inquiry import held_among, lot_places
 from tracelot.services.lookup import (
     Target,
     party_by_code,
-    resolve,
 )
+from tracelot.services.resolver import target_named
 from tracelot.store.bulk import ids_sql, ids_value
 from tracelot.store.tables import (
     lots,
@@ -319,7 +319,7 @@ def root_keys(
 ) -> list[Key]:
     keys: list[Key] = []
     for ref in refs:
-        target: Target = resolve(conn, ref)
+        target: Target = target_named(conn, ref)
         if target.unit is not None:
             keys.append(("unit", target.unit.id))
         elif target.lot is not None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Row, create_engine, event, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from tracelot.domain.errors import Conflict, InvalidInput
@@ -70,8 +70,9 @@ def _ping_when_idle(engine: Engine) -> None:
 def _forget(conn: Connection, _name: Any, _context: Any) -> None:
     """What was read inside a savepoint rolled back may not exist any more (a location
     added there): read it afresh."""
-    conn.info.get(MEMO, {}).clear()
-    conn.info.get(LASTING, {}).clear()
+    found = conn.info.get(_CACHE)
+    if found is not None:
+        found.clear()
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -98,20 +99,216 @@ def _configure_sqlite(engine: Engine) -> None:
             raise OperationalError(statement, None, exc) from exc
 
 
-#: where `services.lookup.memo` keeps the master data read in this transaction
-MEMO = "tracelot.memo"
-#: what of it never changes once written (locations; the virtual ones are made by `init`),
-#: handed to the engine's later transactions once this one has committed: `kept(engine)`
-LASTING = "tracelot.lasting"
-_KEPT: weakref.WeakKeyDictionary[Engine, dict[Any, Any]] = weakref.WeakKeyDictionary()
+class KeptLocations:
+    """The locations that committed transactions of one engine read, kept for its later
+    ones, under the database's identity token they were read with.
+
+    The database enforces what this assumes (migration 0009): a location's code, parent
+    and kind never change and no location is deleted, and every insert or other change
+    of a location writes a new random token to `database_identity`, as does re-creating
+    the schema. A restored backup brings back an older token. So rows kept under the
+    token the database has now are the rows it holds now."""
+
+    def __init__(self) -> None:
+        self.token: str | None = None
+        self.by_code: dict[str, Row] = {}
+        self.by_id: dict[int, Row] = {}
+        self.ids_of_kind: dict[tuple[Any, ...], frozenset[int]] = {}
+
+    def renew(self, token: str | None) -> None:
+        """The database's identity changed: drop every kept row."""
+        self.token = token
+        self.by_code, self.by_id, self.ids_of_kind = {}, {}, {}
 
 
-def kept(engine: Engine) -> dict[Any, Any]:
-    """The rows of lasting master data that committed transactions of `engine` read."""
+_KEPT: weakref.WeakKeyDictionary[Engine, KeptLocations] = weakref.WeakKeyDictionary()
+_IDENTITY = "SELECT token FROM database_identity WHERE id = 1"
+_UNREAD = object()
+
+
+def kept(engine: Engine) -> KeptLocations:
+    """The locations committed transactions of `engine` read."""
     found = _KEPT.get(engine)
     if found is None:
-        found = _KEPT[engine] = {}
+        found = _KEPT[engine] = KeptLocations()
     return found
+
+
+def identity_token(conn: Connection) -> str | None:
+    """The database's identity token (None before migration 0009 or after a truncate):
+    one indexed read of a one-row table, straight to the driver on SQLite."""
+    if conn.dialect.name == "sqlite":
+        row = conn.connection.driver_connection.execute(_IDENTITY).fetchone()
+    else:
+        row = conn.exec_driver_sql(_IDENTITY).first()
+    return None if row is None else str(row[0])
+
+
+class Cache:
+    """What one transaction has read of the master data, so that an operation on a
+    thousand units of one item reads the item once. Made by `transaction` (reach it with
+    `cache(conn)`) and gone when the transaction ends; a savepoint rolled back empties
+    it. What is not found is not remembered.
+
+    Locations are also kept for the engine's later transactions (`KeptLocations`), once
+    this one has committed, and found there after one check of the database's identity
+    token per transaction."""
+
+    def __init__(self, conn: Connection | None = None, kept: KeptLocations | None = None) -> None:
+        self._conn = conn
+        self._kept = kept
+        self._token: object = _UNREAD
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget everything read (a savepoint was rolled back: what was read inside it
+        may not exist any more)."""
+        self._items_by_code: dict[str, Row] = {}
+        self._items_by_id: dict[int, Row] = {}
+        self._items_by_gtin: dict[str, Row] = {}
+        self._locations_by_code: dict[str, Row] = {}
+        self._locations_by_id: dict[int, Row] = {}
+        self._location_ids: dict[tuple[Any, ...], frozenset[int]] = {}
+        self._new_locations: list[Row] = []
+        self._new_location_ids: dict[tuple[Any, ...], frozenset[int]] = {}
+        self._lots_by_id: dict[int, Row] = {}
+        self._parties_by_code: dict[str, Row] = {}
+        self._operations: dict[int, dict[str, Any]] = {}
+        self._any_open_holds: bool | None = None
+
+    # -- items: by code, id and GTIN ----------------------------------------------------
+
+    def item(self, code: str) -> Row | None:
+        return self._items_by_code.get(code)
+
+    def item_by_id(self, item_id: int) -> Row | None:
+        return self._items_by_id.get(item_id)
+
+    def item_by_gtin(self, gtin: str) -> Row | None:
+        return self._items_by_gtin.get(gtin)
+
+    def add_item(self, row: Row, *, gtin: str | None = None) -> Row:
+        """Remember an item under its code and id (and the GTIN it was found by)."""
+        self._items_by_code[row.code] = row
+        self._items_by_id[row.id] = row
+        if gtin is not None:
+            self._items_by_gtin[gtin] = row
+        return row
+
+    def forget_items(self) -> None:
+        """Read items afresh from here on (one was changed), by code, id or GTIN."""
+        self._items_by_code, self._items_by_id, self._items_by_gtin = {}, {}, {}
+
+    # -- locations: by code and id, and the ids of some kinds --------------------------
+
+    def location(self, code: str) -> Row | None:
+        row = self._locations_by_code.get(code)
+        if row is None and self._kept_valid():
+            assert self._kept is not None
+            row = self._kept.by_code.get(code)
+            if row is not None:
+                self._remember_location(row)
+        return row
+
+    def location_by_id(self, location_id: int) -> Row | None:
+        row = self._locations_by_id.get(location_id)
+        if row is None and self._kept_valid():
+            assert self._kept is not None
+            row = self._kept.by_id.get(location_id)
+            if row is not None:
+                self._remember_location(row)
+        return row
+
+    def add_location(self, row: Row) -> Row:
+        """Remember a location read from the database (kept once this transaction commits)."""
+        self._remember_location(row)
+        self._new_locations.append(row)
+        return row
+
+    def location_ids(self, key: tuple[Any, ...]) -> frozenset[int] | None:
+        """The ids of a set of locations named by `key` (kinds, or all virtual ones)."""
+        ids = self._location_ids.get(key)
+        if ids is None and self._kept_valid():
+            assert self._kept is not None
+            ids = self._kept.ids_of_kind.get(key)
+            if ids is not None:
+                self._location_ids[key] = ids
+        return ids
+
+    def add_location_ids(self, key: tuple[Any, ...], ids: frozenset[int]) -> frozenset[int]:
+        self._location_ids[key] = self._new_location_ids[key] = ids
+        return ids
+
+    def _remember_location(self, row: Row) -> None:
+        self._locations_by_code[row.code] = row
+        self._locations_by_id[row.id] = row
+
+    def _kept_valid(self) -> bool:
+        """Whether the engine's kept locations stand for this database: the identity
+        token is read once per transaction, at the first location looked for here."""
+        if self._kept is None or self._conn is None:
+            return False
+        if self._token is _UNREAD:
+            self._token = identity_token(self._conn)
+            if self._token != self._kept.token:
+                self._kept.renew(self._token)  # type: ignore[arg-type]
+        return self._token is not None and self._token == self._kept.token
+
+    def keep(self) -> None:
+        """The transaction committed: hand the locations it read to the later ones, if
+        the database's identity is still the one they were read under."""
+        if self._kept is None or not (self._new_locations or self._new_location_ids):
+            return
+        if self._token is _UNREAD:
+            return  # read without a token check (none is made before the first location)
+        if self._token is None or self._token != self._kept.token:
+            return
+        for row in self._new_locations:
+            self._kept.by_code[row.code] = row
+            self._kept.by_id[row.id] = row
+        self._kept.ids_of_kind.update(self._new_location_ids)
+
+    # -- lots, parties, operations, holds ------------------------------------------------
+
+    def lot_by_id(self, lot_id: int) -> Row | None:
+        return self._lots_by_id.get(lot_id)
+
+    def add_lot(self, row: Row) -> Row:
+        self._lots_by_id[row.id] = row
+        return row
+
+    def party(self, code: str) -> Row | None:
+        return self._parties_by_code.get(code)
+
+    def add_party(self, row: Row) -> Row:
+        self._parties_by_code[row.code] = row
+        return row
+
+    def operation(self, op_id: int) -> dict[str, Any] | None:
+        """The values of an operation written in this transaction (its answer is made
+        without reading it back)."""
+        return self._operations.get(op_id)
+
+    def add_operation(self, op_id: int, values: dict[str, Any]) -> None:
+        self._operations[op_id] = values
+
+    def any_open_holds(self) -> bool | None:
+        """Whether anything is held, once asked in this transaction (None: not asked, or
+        holds changed since)."""
+        return self._any_open_holds
+
+    def set_any_open_holds(self, held: bool | None) -> None:
+        self._any_open_holds = held
+
+
+_CACHE = "tracelot.cache"
+
+
+def cache(conn: Connection) -> Cache:
+    """The cache of the transaction `conn` is in. A connection that `transaction` did not
+    open (a test's, a migration's) gets a cache of its own for this call only."""
+    found = conn.info.get(_CACHE)
+    return found if found is not None else Cache()
 
 
 @contextmanager
@@ -123,15 +320,13 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
     conditional updates of the ledger. Lock failures become `Conflict`.
     """
     with engine.connect() as conn:
-        conn.info[MEMO] = {}
-        conn.info[LASTING] = {}
+        found = conn.info[_CACHE] = Cache(conn, kept(engine))
         if write:
             conn.execution_options(tracelot_write=True)
         try:
             with conn.begin():
                 yield conn
-            if conn.info[LASTING]:  # committed: what it read of them stands
-                kept(engine).update(conn.info[LASTING])
+            found.keep()  # committed: what it read of the locations stands
         except OperationalError as exc:
             if _is_lock_error(exc):
                 raise Conflict("conflict, retry: the database is busy") from exc
@@ -145,8 +340,7 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
                 raise InvalidInput("text cannot contain NUL (0x00) characters") from exc
             raise
         finally:
-            conn.info.pop(MEMO, None)
-            conn.info.pop(LASTING, None)
+            conn.info.pop(_CACHE, None)
 
 
 def _is_lock_error(exc: OperationalError) -> bool:

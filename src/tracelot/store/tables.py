@@ -93,6 +93,17 @@ locations = Table(
     Column("gln", String(13), unique=True),  # a GS1 location number, to scan (AI 414)
 )
 
+#: One row: a random token that every change of the locations renews (triggers of
+#: migration 0009, which also refuse changes of a location's code, parent and kind). A
+#: process keeps the locations it read under the token; another token drops them.
+database_identity = Table(
+    "database_identity",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("token", String(32), nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
+)
+
 parties = Table(
     "parties",
     metadata,

@@ -34,7 +34,7 @@ from tracelot.services.epcis.vocabulary import (
     timestamp,
 )
 from tracelot.services.ledger import in_days, now
-from tracelot.services.lookup import resolve
+from tracelot.services.resolver import target_named
 from tracelot.store.bulk import id_in
 from tracelot.store.tables import genealogy, holds, moves, operations
 
@@ -121,7 +121,7 @@ def export(
 
 def _operations_of(conn: Connection, ref: str) -> Any:
     """The operations that moved, built, repaired or held a unit, lot or item (a query)."""
-    target = resolve(conn, ref)
+    target = target_named(conn, ref)
     if target.unit is not None:
         on_moves = moves.c.unit_id == target.unit.id
         on_links = or_(

@@ -1,0 +1,196 @@
+"""The one way in for what a user scans or types: read once, resolve once.
+
+`read` is the one place that decides whether an input is a code typed by hand or a scan
+(and reads the scan into a `domain.scan.Scan`); `resolve` turns either into the rows it
+names (`Resolved`: the item, lot, unit or location). Every input that takes a REF, a
+location or a scan goes through here (the CLI's arguments, the API's bodies, the web
+pages' forms, `tracelot scan`); the plain look-ups of `services.lookup` take codes only.
+The rows found are handed on, never the string to be looked up again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import Connection, Row
+
+from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
+from tracelot.domain.refs import Ref, parse_ref
+from tracelot.domain.scan import Scan, is_only_a_scan, looks_like_scan, parse_scan, typed_code
+from tracelot.services.lookup import (
+    Target,
+    check_real,
+    find_item,
+    find_location,
+    item_by_gtin,
+    location_by_code,
+    location_by_gln,
+    lot_by_code,
+    lot_by_id,
+    target_of,
+    targets_of,
+    unit_by_serial,
+)
+
+#: what an input is wanted as: anything it names, an item, lot or unit, or a location
+Wanted = Literal["any", "target", "location"]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a scan or a typed code names: the rows of an item (and one of its lots or
+    units), or of a location."""
+
+    scan: Scan  # as read (a code typed by hand is a Scan of form `plain`)
+    kind: str  # item, lot, unit, location
+    item: Row | None = None
+    lot: Row | None = None
+    unit: Row | None = None
+    location: Row | None = None
+    ref: Ref | None = None  # the reference of an item, lot or unit (ITEM, ITEM@LOT ...)
+
+    @property
+    def target(self) -> Target:
+        """The item, lot or unit named; refused for a location."""
+        if self.item is None or self.ref is None:
+            raise WrongKind(f"{self.scan.input!r} names a {self.kind}: scan an item, lot or unit")
+        return Target(self.ref, self.item, self.lot, self.unit)
+
+
+def read(conn: Connection, text: str) -> Scan:
+    """Read an input as a code typed by hand or as a scan: the one place that decides.
+
+    What only a scan starts with (a symbology identifier, `(`, a URI, `TL:`) or holds (a
+    GS) is a scan; what no scan looks like is a code. What reads both ways (a run of
+    digits, such as location 01-RACK-A or item 40063813) is the code when an item or a
+    location is called so (or its reference names such an item), else a scan."""
+    if is_only_a_scan(text):
+        return parse_scan(text)
+    if not looks_like_scan(text) or _is_a_code(conn, text.strip()):
+        return typed_code(text)
+    return parse_scan(text)
+
+
+def _is_a_code(conn: Connection, text: str) -> bool:
+    try:
+        code = parse_ref(text).code
+    except InvalidInput:
+        return False
+    return find_item(conn, code) is not None or find_location(conn, code) is not None
+
+
+def resolve(conn: Connection, text: str | Scan, *, want: Wanted = "any") -> Resolved:
+    """What an input names, or a refusal saying why (unknown, the wrong kind, a scan that
+    cannot be read). `want` says what the caller takes: with `target` a code is an item,
+    with `location` a location; with `any` an item, else a location."""
+    scan = text if isinstance(text, Scan) else read(conn, text)
+    if scan.form == "plain":
+        return _typed(conn, scan, want)
+    kind = scan.kind
+    if kind == "location":
+        if want == "target":
+            named = scan.ref or f"GLN {scan.gln}"
+            raise WrongKind(f"{scan.input!r} names location {named}, not an item, lot or unit")
+        if scan.ref is not None:
+            return Resolved(scan, "location", location=location_by_code(conn, scan.ref, real=False))
+        assert scan.gln is not None
+        return Resolved(scan, "location", location=location_by_gln(conn, scan.gln))
+    if want == "location":
+        raise WrongKind(f"{scan.input!r} does not name a location")
+    if scan.ref is not None:  # a tracelot label of a unit or lot
+        return _of_ref(conn, scan, parse_ref(scan.ref))
+    if kind == "sscc" and want == "any":
+        raise NotFound(f"SSCC {scan.sscc}: tracelot does not keep logistic units (pallets)")
+    if kind == "giai" and want == "any":
+        raise NotFound(f"GIAI {scan.giai}: tracelot does not keep individual assets")
+    if scan.gtin is None:
+        named = "an SSCC" if scan.sscc else "a GLN" if scan.gln else "no GTIN"
+        raise WrongKind(f"{scan.input!r} holds {named}: scan an item, a lot or a unit")
+    item = item_by_gtin(conn, scan.gtin)
+    if scan.serial is not None:
+        unit = unit_by_serial(conn, item, scan.serial)
+        return Resolved(scan, "unit", item, lot_by_id(conn, unit.lot_id), unit,
+                        ref=Ref("unit", item.code, scan.serial))  # fmt: skip
+    if scan.lot is not None:
+        lot = lot_by_code(conn, item, scan.lot)
+        return Resolved(scan, "lot", item, lot, ref=Ref("lot", item.code, scan.lot))
+    return Resolved(scan, "item", item, ref=Ref("code", item.code))
+
+
+def _typed(conn: Connection, scan: Scan, want: Wanted) -> Resolved:
+    """A code typed by hand: a reference, an item code, else a location code."""
+    assert scan.ref is not None
+    if want == "location":
+        return Resolved(scan, "location", location=location_by_code(conn, scan.ref, real=False))
+    ref = parse_ref(scan.ref)
+    if ref.kind != "code" or want == "target":
+        return _of_ref(conn, scan, ref)
+    item = find_item(conn, ref.code)
+    if item is not None:
+        return Resolved(scan, "item", item, ref=ref)
+    location = find_location(conn, ref.code)
+    if location is None:
+        raise NotFound(f"no item, unit, lot or location is called {ref.code!r}")
+    return Resolved(scan, "location", location=location)
+
+
+def _of_ref(conn: Connection, scan: Scan, ref: Ref) -> Resolved:
+    found = target_of(conn, ref)
+    return Resolved(scan, found.kind, found.item, found.lot, found.unit, ref=ref)
+
+
+def target_named(conn: Connection, text: str | Ref) -> Target:
+    """The item, lot or unit a REF (`ITEM:SERIAL`, `ITEM@LOT`, `ITEM`) or a scan names."""
+    if isinstance(text, Ref):
+        return target_of(conn, text)
+    return resolve(conn, text, want="target").target
+
+
+def targets_named(conn: Connection, texts: Sequence[str | Ref]) -> list[Target]:
+    """Many REFs or scans at once: the units typed by reference are read in one query
+    per item, not one each; a scan is resolved on its own."""
+    found: dict[int, Target] = {}
+    refs: list[tuple[int, Ref]] = []
+    for i, text in enumerate(texts):
+        if isinstance(text, Ref):
+            refs.append((i, text))
+            continue
+        scan = read(conn, text)
+        if scan.form == "plain" or (scan.ref is not None and scan.ref_kind != "location"):
+            assert scan.ref is not None
+            refs.append((i, parse_ref(scan.ref)))
+        else:
+            found[i] = resolve(conn, scan, want="target").target
+    for (i, _), target in zip(refs, targets_of(conn, [r for _, r in refs]), strict=True):
+        found[i] = target
+    return [found[i] for i in range(len(texts))]
+
+
+def ref_named(conn: Connection, text: str) -> Ref:
+    """The reference (`ITEM:SERIAL`, `ITEM@LOT`, `ITEM`) a REF typed or a scan stands
+    for, for the questions that answer it in one joined query of their own (`where`,
+    `history`): a code is not looked up here, a GS1 scan is resolved (by its GTIN)."""
+    scan = read(conn, text)
+    if scan.form == "plain" or (scan.ref is not None and scan.ref_kind != "location"):
+        assert scan.ref is not None
+        return parse_ref(scan.ref)
+    found = resolve(conn, scan, want="target").ref
+    assert found is not None
+    return found
+
+
+def location_named(conn: Connection, text: str, *, real: bool = True) -> Row:
+    """The location a code or a scan (a tracelot label, a GLN) names; `real` refuses the
+    virtual ones (SUPPLIER, CUSTOMER ...)."""
+    row = resolve(conn, text, want="location").location
+    assert row is not None
+    return check_real(row) if real else row
+
+
+def item_named(conn: Connection, text: str) -> Row:
+    """The item a code or a scan (a GTIN, a label of one of its lots or units) names."""
+    item = resolve(conn, text, want="target").item
+    assert item is not None
+    return item
