@@ -24,8 +24,6 @@ from tracelot.domain.serials import parse_serials
 from tracelot.services import (
     analytics,
     catalog,
-    epcis,
-    epcis_import,
     expiry,
     idempotency,
     inquiry,
@@ -615,18 +613,24 @@ class Tracelot:
                      ref: str | None = None) -> dict[str, Any]:  # fmt: skip
         """The operations of a period (or of one unit, lot or item) as an EPCIS 2.0
         document, with the master data its events name."""
+        from tracelot.services import epcis  # the EPCIS code loads only for EPCIS
+
         first, last = analytics.report_day(start, "--from"), analytics.report_day(end, "--to")
         return self._run(epcis.export, write=False, start=first, end=last, ref=ref)
 
     def epcis_events(self, **query: Any) -> dict[str, Any]:
         """The events a query selects (the standard's query parameters), as an EPCIS
         query document."""
+        from tracelot.services import epcis
+
         return self._run(epcis.query, write=False, **query)
 
     def epcis_import(self, data: bytes | str | dict[str, Any], *, dry_run: bool = False,
                      progress: Progress | None = None) -> dict[str, Any]:  # fmt: skip
         """Import an EPCIS document: all of it is checked first (any problem and nothing is
         written: the answer lists them), then written in one transaction."""
+        from tracelot.services import epcis_import
+
         doc = data if isinstance(data, dict) else epcis_import.read_document(data)
         checked = self._run(epcis_import.check, write=False, doc=doc)
         if checked.problems:
@@ -634,15 +638,21 @@ class Tracelot:
         return self._op(epcis_import.write, checked=checked, dry_run=dry_run, progress=progress)
 
     def asns(self, *, status: str | None = None) -> list[dict[str, Any]]:
+        from tracelot.services import epcis_import
+
         return self._run(epcis_import.list_asns, write=False, status=status)
 
     def asn(self, asn: str | int) -> dict[str, Any]:
+        from tracelot.services import epcis_import
+
         return self._run(epcis_import.show_asn, write=False, asn=asn)
 
     def receive_asn(self, asn: str | int, *, to: str,
                     at: dt.datetime | None = None) -> list[OperationResult]:  # fmt: skip
         """Receive what an advance shipping notice announced (its number, or a scan of
         its pallet's SSCC): one receipt per item and lot."""
+        from tracelot.services import epcis_import
+
         return self._op(epcis_import.receive_asn, asn=asn, to=to, at=at)
 
     # -- questions --------------------------------------------------------------------

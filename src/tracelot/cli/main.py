@@ -1,14 +1,11 @@
 """The `tracelot` command: global options, the composition root, and error handling."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
-from tracelot.app import connect
 from tracelot.cli import (
     admin,
     control,
@@ -70,6 +67,8 @@ def _root(
     ] = None,
 ) -> None:
     """Open the database for the command (the engine is built here, not at import)."""
+    from tracelot.app import connect  # the facade and its services: not for --help
+
     tracelot = connect(db, user=user)
     ctx.obj = tracelot
     ctx.call_on_close(tracelot.close)
