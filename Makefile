@@ -33,6 +33,8 @@ assets: $(VENDOR)/htmx.min.js
 run: $(BIN)/tracelot assets
 	@mkdir -p demo
 	@rm -f $(DEMO) $(DEMO)-wal $(DEMO)-shm
+	@# bytecode for every command of the tour, even where PYTHONDONTWRITEBYTECODE is set
+	@$(BIN)/python -m compileall -q src/tracelot
 	$(BIN)/tracelot --db sqlite:///$(DEMO) demo
 	@TRACELOT_DATABASE_URL=sqlite:///$(DEMO) ./scripts/tour
 	@echo

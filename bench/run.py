@@ -31,6 +31,7 @@ import interchange
 import inventree
 import scanning
 import sqlalchemy
+import startup
 import tracing
 from harness import Context, Row, fmt_s, machine, say
 
@@ -48,6 +49,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("control", "5", "E.1 turnover and reorder over a million moves", control.run),
     ("import", "8", "F.1 import 100,000 serial rows of opening stock", interchange.run),
     ("epcis", "8", "F.2 EPCIS export and import of a history", interchange.run_epcis),
+    ("startup", "17", "G.1 the command line's start, as whole processes", startup.run),
 ]
 
 

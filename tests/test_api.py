@@ -530,10 +530,10 @@ def test_serve_binds_a_tcp_socket_for_several_workers() -> None:
     serve's socket says TCP (the `api` benchmark measured the difference)."""
     import socket
 
-    from tracelot.cli.serve import _Config
+    from tracelot.cli.uvicorn_config import TcpConfig
 
-    config = _Config("tracelot.server:create_app", factory=True, host="127.0.0.1", port=0,
-                     workers=2)  # fmt: skip
+    config = TcpConfig("tracelot.server:create_app", factory=True, host="127.0.0.1", port=0,
+                       workers=2)  # fmt: skip
     sock = config.bind_socket()
     try:
         assert sock.proto == socket.IPPROTO_TCP and sock.get_inheritable()

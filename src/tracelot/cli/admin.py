@@ -1,8 +1,5 @@
 """`tracelot user` and `tracelot token`: who may use the API and the web pages, and how."""
 
-from __future__ import annotations
-
-import getpass
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +27,8 @@ def read_password(path: Path | None, *, ask: bool) -> str | None:
         except OSError as exc:
             raise InvalidInput(f"cannot read the password file {path}: {exc.strerror}") from None
     if ask and sys.stdin.isatty():
+        import getpass
+
         first = getpass.getpass("password: ")
         if first != getpass.getpass("again: "):
             raise InvalidInput("the two passwords differ")

@@ -1,12 +1,11 @@
 """What the command modules share: the database of the command, common options."""
 
-from __future__ import annotations
-
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tracelot.app import Tracelot
+if TYPE_CHECKING:
+    from tracelot.app import Tracelot
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Write JSON instead of a table.")]
 RefOpt = Annotated[str | None, typer.Option("--ref", help="Your reference (order, document).")]
@@ -28,6 +27,6 @@ def reference_of(reference: str | None, old_ref: str | None) -> str | None:
     return reference if reference is not None else old_ref
 
 
-def db(ctx: typer.Context) -> Tracelot:
+def db(ctx: typer.Context) -> "Tracelot":
     """The Tracelot the root callback opened for this command."""
     return ctx.find_root().obj

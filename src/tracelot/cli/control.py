@@ -1,8 +1,6 @@
 """Inventory control: valuation, turnover, reorder, excess, ABC and expiry reports (with
 charts), holding what has expired, picking lists, and purchase orders."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,7 +10,7 @@ import typer
 from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.output import err, out, print_json, table
 from tracelot.domain.values import parse_days
-from tracelot.services.planning import DEFAULTS
+from tracelot.services.planning_defaults import DEFAULTS
 from tracelot.services.tabular import EXPIRING_COLUMNS, PO_COLUMNS, report_columns, write_csv
 
 report_app = typer.Typer(help="Reports on the inventory.", no_args_is_help=True)

@@ -1,18 +1,17 @@
 """`tracelot demo`: load the demo data set into an empty database."""
 
-from __future__ import annotations
-
 import time
 
 import typer
 
 from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.output import err, out, print_json, text
-from tracelot.demo import load_demo
 
 
 def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Load the demo data set (an electronics assembler) into an empty database."""
+    from tracelot.demo import load_demo
+
     tracelot = db(ctx)
     tracelot.init()
     started = time.perf_counter()

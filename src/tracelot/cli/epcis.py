@@ -1,8 +1,6 @@
 """`tracelot epcis` (EPCIS 2.0 documents out and in) and `tracelot asn` (the advance
 shipping notices a supplier's events announced)."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +10,6 @@ import typer
 from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.operations import progress_bar
 from tracelot.cli.output import err, out, print_json, table, to_json
-from tracelot.services import spreadsheets
 
 epcis_app = typer.Typer(
     help="EPCIS 2.0 traceability events, exchanged with partners (JSON-LD).",
@@ -60,6 +57,8 @@ def epcis_import(
     """Import an EPCIS document: events at tracelot's locations become operations, a
     supplier's shipment an advance shipping notice, a partner's transformation genealogy.
     Any problem and nothing is written; events imported before are skipped."""
+    from tracelot.services import spreadsheets
+
     _, data = spreadsheets.read_file(path)
     events = data.count(b'"eventTime"')  # about as many events: enough for the bar
     with progress_bar(events, f"importing {path.name}", threshold=1_000) as progress:

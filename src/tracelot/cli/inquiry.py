@@ -1,7 +1,5 @@
 """Questions: stock, where, history, verify."""
 
-from __future__ import annotations
-
 from collections import defaultdict
 from decimal import Decimal
 from typing import Annotated

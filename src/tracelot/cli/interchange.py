@@ -1,8 +1,6 @@
 """`tracelot import` and `tracelot export`: spreadsheets of items, locations, parties and
 opening stock in, and the same (and the ledger) out."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +10,7 @@ import typer
 from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.operations import progress_bar
 from tracelot.cli.output import err, out, print_json, table
-from tracelot.services import spreadsheets
+from tracelot.services.spreadsheet_columns import COLUMNS, EXPORTS, KINDS
 
 import_app = typer.Typer(
     help="Import a CSV or XLSX file: every row is checked first, and a file with any "
@@ -26,6 +24,8 @@ File = Annotated[Path, typer.Argument(help="A .csv or .xlsx file, with a header 
 
 
 def _import(ctx: typer.Context, kind: str, path: Path, dry_run: bool, as_json: bool) -> None:
+    from tracelot.services import spreadsheets
+
     name, data = spreadsheets.read_file(path)
     rows = max(data.count(b"\n") - 1, 0)
     with progress_bar(rows, f"importing {name}") as progress:
@@ -50,7 +50,7 @@ def _import(ctx: typer.Context, kind: str, path: Path, dry_run: bool, as_json: b
         raise typer.Exit(1)
 
 
-for _kind in spreadsheets.KINDS:
+for _kind in KINDS:
 
     def _command(
         ctx: typer.Context, path: File, dry_run: DryRun = False, as_json: JsonOpt = False,
@@ -58,7 +58,7 @@ for _kind in spreadsheets.KINDS:
     ) -> None:  # fmt: skip
         _import(ctx, _kind, path, dry_run, as_json)
 
-    _command.__doc__ = f"Import {_kind} ({', '.join(c.name for c in spreadsheets.COLUMNS[_kind])})."
+    _command.__doc__ = f"Import {_kind} ({', '.join(c.name for c in COLUMNS[_kind])})."
     import_app.command(_kind)(_command)
 
 
@@ -68,6 +68,8 @@ def import_template(
     describe: Annotated[bool, typer.Option("--describe", help="What each column means.")] = False,
 ) -> None:
     """The CSV template of a kind (`tracelot import template stock > stock.csv`)."""
+    from tracelot.services import spreadsheets
+
     if describe:
         table(spreadsheets.describe(kind), ["column", "required", "also", "meaning"])
     else:
@@ -85,7 +87,7 @@ def _export(ctx: typer.Context, kind: str, fmt: str, start: str | None, end: str
         sys.stdout.buffer.write(data)
 
 
-for _kind in spreadsheets.EXPORTS:
+for _kind in EXPORTS:
 
     def _export_command(
         ctx: typer.Context,

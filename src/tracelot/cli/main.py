@@ -1,14 +1,11 @@
 """The `tracelot` command: global options, the composition root, and error handling."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer
 from sqlalchemy.exc import OperationalError
 from typer.core import TyperGroup
 
-from tracelot.app import connect
 from tracelot.cli import (
     admin,
     control,
@@ -25,6 +22,61 @@ from tracelot.cli import (
 )
 from tracelot.cli.output import err
 from tracelot.domain.errors import TracelotError
+
+
+class _Lean:
+    """Typer's coercion of text and flag parameters, done without pydantic: Typer 0.29 runs
+    every parameter of the command it runs through a pydantic TypeAdapter, and importing
+    pydantic for that took a third of `tracelot where`'s start (0.12 s). Text needs no
+    checking (Typer's adapter does `str(value)`), nor does a flag that is already a bool;
+    anything else goes through Typer's own coercion."""
+
+    def coerce(self, value: Any, param: Any, ctx: typer.Context) -> Any:
+        repeated = param.multiple or param.nargs == -1
+        if value is None:
+            return () if repeated else None
+        if param.type_descriptor.annotation is bool:
+            if isinstance(value, bool):
+                return value
+            from typer._coercion import build_runtime_param  # a flag's text, from the env
+
+            return build_runtime_param(param.type_descriptor).coerce(value, param, ctx)
+        if not repeated:
+            return str(value)
+        if isinstance(value, str):
+            raise typer.BadParameter("Value must be an iterable.", ctx=ctx, param=param)
+        return [str(v) for v in value]
+
+
+def _lean_coercion() -> None:
+    """Give text and flag parameters the coercion above, through Typer's lazy
+    `get_runtime_param` (which also serves the `--help` options Typer makes as it parses).
+    It relies on Typer's internals (pinned below 0.30): should they change, nothing is
+    replaced and Typer's own coercion stays (tests/test_startup.py would see pydantic)."""
+    try:
+        from typer.core import _TyperParameter
+
+        typer_runtime_param = _TyperParameter.get_runtime_param
+    except (ImportError, AttributeError):
+        return
+    lean = _Lean()
+
+    def get_runtime_param(self: Any) -> Any:
+        descriptor = getattr(self, "type_descriptor", None)
+        if (
+            getattr(self, "_runtime_param", "") is None
+            and descriptor is not None
+            and descriptor.annotation in (str, list[str], bool)
+            and descriptor.file_annotation is None
+            and getattr(descriptor.parameter_info, "parser", None) is None
+        ):
+            self._runtime_param = lean
+        return typer_runtime_param(self)
+
+    _TyperParameter.get_runtime_param = get_runtime_param  # type: ignore[method-assign]
+
+
+_lean_coercion()
 
 
 class _Group(TyperGroup):
@@ -70,6 +122,8 @@ def _root(
     ] = None,
 ) -> None:
     """Open the database for the command (the engine is built here, not at import)."""
+    from tracelot.app import connect  # the facade and its services: not for --help
+
     tracelot = connect(db, user=user)
     ctx.obj = tracelot
     ctx.call_on_close(tracelot.close)

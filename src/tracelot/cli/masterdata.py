@@ -1,7 +1,5 @@
 """`tracelot init`, `item`, `location`, `party`: setting up the database and master data."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

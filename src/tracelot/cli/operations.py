@@ -1,14 +1,11 @@
 """Stock operations: receive, move, build, ship, return, scrap, adjust."""
 
-from __future__ import annotations
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from tracelot.cli.common import JsonOpt, NoteOpt, OldRefOpt, ReferenceOpt, db, reference_of
 from tracelot.cli.output import err, operation, out, print_json
@@ -24,8 +21,9 @@ from tracelot.domain.commands import (
     Scrap,
     Ship,
 )
-from tracelot.services.ledger import Progress as ProgressFn
-from tracelot.services.production import read_plan
+
+if TYPE_CHECKING:
+    from tracelot.services.ledger import Progress as ProgressFn
 
 #: Receipts of at least this many serials show a progress bar.
 PROGRESS_FROM = 50_000
@@ -37,10 +35,12 @@ From = Annotated[str | None, typer.Option("--from", help="Take from this locatio
 @contextmanager
 def progress_bar(
     total: int, label: str, threshold: int = PROGRESS_FROM
-) -> Iterator[ProgressFn | None]:
+) -> Iterator["ProgressFn | None"]:
     if total < threshold:
         yield None
         return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
     with Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeRemainingColumn(), console=err, transient=True,
@@ -177,6 +177,8 @@ def build_run(
     as_json: JsonOpt = False,
 ) -> None:
     """A production run: build every output of a plan in one operation."""
+    from tracelot.services.production import read_plan
+
     with plan.open(newline="", encoding="utf-8-sig") as rows:
         outputs = read_plan(rows)
     reference = reference_of(reference, old_ref)

@@ -1,22 +1,38 @@
 """Rendering results: JSON for scripts, rich tables for people, errors on stderr."""
 
-from __future__ import annotations
-
 import datetime as dt
 import json
 import sys
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from tracelot.domain.values import format_qty, qty_number
-from tracelot.services.results import OperationResult
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tracelot.services.results import OperationResult
+
+
+class _Console:
+    """A rich Console made on first use, so that rich loads only when something is printed
+    (not for `--help`, nor for a command that writes JSON)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+out = _Console(highlight=False, soft_wrap=True)
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_long(renderable: Any) -> None:
@@ -24,6 +40,8 @@ def print_long(renderable: Any) -> None:
     if out.is_terminal:
         out.print(renderable, soft_wrap=False)
     else:
+        from rich.console import Console
+
         Console(highlight=False, width=10_000).print(renderable)
 
 
@@ -79,6 +97,8 @@ def table(
     if not rows:
         err.print("(nothing)")
         return
+    from rich.table import Table
+
     numeric = set(numeric)
     t = Table(title=title, show_footer=footer is not None, header_style="bold")
     for col in columns:
@@ -92,7 +112,7 @@ def table(
     print_long(t)
 
 
-def operation(result: OperationResult, *, as_json: bool) -> None:
+def operation(result: "OperationResult", *, as_json: bool) -> None:
     """An operation prints what it did: its id and its lines."""
     if as_json:
         print_json(result.to_dict())

@@ -1,7 +1,5 @@
 """`tracelot hold`, `release`, `holds` and `recall ...`: quarantine and recalls."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Any
 

@@ -1,19 +1,18 @@
 """`tracelot scan` (scans from standard input, one a line, as a wedge scanner types them)
 and `tracelot label` (labels that scanners read back)."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracelot.app import Tracelot
 from tracelot.cli.common import JsonOpt, RefOpt, db
 from tracelot.cli.output import err, operation, out, print_json_line, text
 from tracelot.domain.errors import TracelotError
-from tracelot.services.scan_batch import MODES, Entry
+
+if TYPE_CHECKING:
+    from tracelot.app import Tracelot
 
 
 def scan(
@@ -44,6 +43,8 @@ def scan(
     ITEM:SERIAL --to LOC). A lot or item typed by hand takes its quantity as REF=QTY.
     Exits 1 if any scan was not ok.
     """
+    from tracelot.services.scan_batch import MODES, Entry
+
     if then not in MODES:
         raise typer.BadParameter(f"one of {', '.join(MODES)}", param_hint="--then")
     if then == "identify" and (target or to or each):
@@ -148,7 +149,7 @@ def label(
                  cols=cols)  # fmt: skip
 
 
-def write_labels(tracelot: Tracelot, refs: list[str], path: Path, **layout: Any) -> None:
+def write_labels(tracelot: "Tracelot", refs: list[str], path: Path, **layout: Any) -> None:
     path.write_bytes(tracelot.label_pdf(refs, **layout))
     err.print(f"{len(refs)} label{'s' if len(refs) != 1 else ''} written to {path}", markup=False)
 

@@ -1,18 +1,18 @@
 """`tracelot trace backward|forward`: genealogy as a tree, a flat list, CSV or a picture."""
 
-from __future__ import annotations
-
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.tree import Tree
 
 from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.output import err, print_json, print_long, table, text
 from tracelot.services.tabular import AFFECTED_COLUMNS, write_csv
-from tracelot.services.trace import Node, Trace
-from tracelot.services.trace_graph import write_trace_picture
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
+
+    from tracelot.services.trace import Node, Trace
 
 trace_app = typer.Typer(help="Trace genealogy backward and forward.", no_args_is_help=True)
 
@@ -59,14 +59,18 @@ def forward(
     _show(result, as_json, as_csv, svg)
 
 
-def _show(result: Trace, as_json: bool, as_csv: bool, svg: str | None) -> None:
+def _show(result: "Trace", as_json: bool, as_csv: bool, svg: str | None) -> None:
     if svg:
+        from tracelot.services.trace_graph import write_trace_picture  # graphviz
+
         err.print(f"picture written to {write_trace_picture(result, svg)}")
     if as_json:
         print_json(result.to_dict())
     elif as_csv:
         write_csv(sys.stdout, result.affected, AFFECTED_COLUMNS)
     else:
+        from rich.tree import Tree
+
         for root in result.roots:
             tree = Tree(_label(root, result.direction), guide_style="dim")
             _grow(tree, root, result.direction)
@@ -76,12 +80,12 @@ def _show(result: Trace, as_json: bool, as_csv: bool, svg: str | None) -> None:
             table(result.affected, [*columns, "shipment_ref"], title="affected")
 
 
-def _grow(tree: Tree, node: Node, direction: str) -> None:
+def _grow(tree: "Tree", node: "Node", direction: str) -> None:
     for child in node.children:
         _grow(tree.add(_label(child, direction)), child, direction)
 
 
-def _label(node: Node, direction: str) -> str:
+def _label(node: "Node", direction: str) -> str:
     parts: list[Any] = [node.ref]
     if node.qty is not None:
         parts.append(f"x{text(node.qty)}")

@@ -17,8 +17,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from epcis_event_hash_generator.dl_normaliser import normaliser
-
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.scan import InvalidScan, parse_scan
 
@@ -106,6 +104,8 @@ def parse_uri(uri: str) -> Ident:
     or a GS1 Digital Link URI on any domain. Refused (InvalidInput) otherwise."""
     if uri.startswith(URN):
         return _own(uri)
+    from epcis_event_hash_generator.dl_normaliser import normaliser  # pyld, requests: heavy
+
     canonical = normaliser(uri) if uri.startswith("urn:epc:") else None
     if uri.startswith("urn:epc:") and canonical is None:
         raise InvalidInput(f"{uri}: not an EPC URI tracelot reads (sgtin, lgtin, sscc, sgln)")

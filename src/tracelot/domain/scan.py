@@ -16,16 +16,13 @@ import re
 import string
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
-
-import biip
-from biip.gs1_application_identifiers import GS1ApplicationIdentifier
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
-from biip.gs1_element_strings import GS1ElementString
-from biip.gs1_messages import GS1Message
-from biip.gtin import Gtin
+from typing import TYPE_CHECKING, Any
 
 from tracelot.domain.errors import InvalidInput
+
+if TYPE_CHECKING:  # biip (its GS1 tables take a tenth of a second) loads with the first scan
+    from biip.gs1_element_strings import GS1ElementString
+    from biip.gs1_messages import GS1Message
 
 GS = "\x1d"
 #: symbology identifiers of GS1 symbols (GS1-128, DataBar, DataMatrix, QR, DotCode)
@@ -172,6 +169,9 @@ def parse_scan(text: str) -> Scan:
     ):
         return _bare_gtin(raw, symbology, body)
     if body.startswith("("):
+        import biip
+        from biip.gs1_messages import GS1Message
+
         scan = Scan(raw, "hri", symbology)
         try:
             message = GS1Message.parse_hri(body)
@@ -202,6 +202,9 @@ def _payload(raw: str, symbology: str | None, body: str) -> Scan:
 
 
 def _digital_link(raw: str, symbology: str | None, body: str) -> Scan:
+    import biip
+    from biip.gs1_digital_link_uris import GS1DigitalLinkURI
+
     try:
         message = GS1DigitalLinkURI.parse(body).as_gs1_message()
     except biip.ParseError as e:
@@ -210,6 +213,9 @@ def _digital_link(raw: str, symbology: str | None, body: str) -> Scan:
 
 
 def _bare_gtin(raw: str, symbology: str | None, body: str) -> Scan:
+    import biip
+    from biip.gtin import Gtin
+
     try:
         gtin = Gtin.parse(body)
     except biip.ParseError as e:
@@ -221,6 +227,9 @@ def _bare_gtin(raw: str, symbology: str | None, body: str) -> Scan:
 
 def _element_string(raw: str, symbology: str | None, body: str) -> Scan:
     """A GS1 element string, its separators as sent or as a wedge scanner mangled them."""
+    import biip
+    from biip.gs1_messages import GS1Message
+
     scan = Scan(raw, "gs1", symbology)
     if body.startswith(GS):  # some scanners send the leading FNC1 as GS
         body = body[1:]
@@ -244,6 +253,9 @@ def _refuse_hidden_ais(message: GS1Message) -> None:
     """Without any separator, a variable-length value at the end may have swallowed AIs
     whose GS was dropped: refuse when the end of that value reads as more valid GS1 data
     (new AIs, with valid values, that pair with the rest)."""
+    import biip
+    from biip.gs1_messages import GS1Message
+
     *before, last = message.element_strings
     if not last.ai.separator_required:
         return
@@ -334,6 +346,8 @@ def check_pairing(ais: list[str]) -> None:
 
 def _explain(body: str, error: Exception) -> str:
     """biip's refusal, said as which AI and what is wrong with it."""
+    from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+
     text = str(error).rstrip(".")
     if "Failed to get GS1 Application Identifier" in text:
         head = text.split("from '", 1)[-1].rstrip("'")[:4]
@@ -356,6 +370,9 @@ def _explain(body: str, error: Exception) -> str:
 def _name(ai: str) -> str:
     if ai in AI_NAMES:
         return AI_NAMES[ai]
+    import biip
+    from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+
     try:
         return GS1ApplicationIdentifier.extract(ai).data_title
     except (biip.ParseError, KeyError):

@@ -20,7 +20,6 @@ from sqlalchemy import (
     select,
     union,
 )
-from sqlalchemy.orm import aliased
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.status import LocationKind, Status, status_at
@@ -430,7 +429,7 @@ def history(conn: Connection, ref: str) -> list[Row]:
         )
     else:
         selector, events = moves.c.item_id == item_row.id, None
-    src, dst = aliased(locations), aliased(locations)
+    src, dst = locations.alias(), locations.alias()  # Core aliases: no sqlalchemy.orm
     query = (
         select(
             operations.c.id,

@@ -13,19 +13,19 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import zxingcpp
-from reportlab.lib.pagesizes import A4, LETTER
-from reportlab.lib.units import inch, mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import Connection
 
 from tracelot.domain.errors import InvalidInput, WrongKind
 from tracelot.domain.scan import PAYLOAD_PREFIX
 from tracelot.services.resolver import resolve
 
-PAPERS = {"a4": A4, "letter": LETTER}
+if TYPE_CHECKING:  # zxing-cpp and reportlab are loaded only to draw
+    import zxingcpp
+    from reportlab.pdfgen.canvas import Canvas
+
+PAPERS = ("a4", "letter")
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 
 
@@ -97,6 +97,8 @@ def _location_label(row) -> Label:  # noqa: ANN001
 
 
 def symbol(label: Label) -> zxingcpp.Barcode:
+    import zxingcpp
+
     fmt = zxingcpp.BarcodeFormat.DataMatrix if label.symbol == "datamatrix" else (
         zxingcpp.BarcodeFormat.Code128
     )  # fmt: skip
@@ -137,6 +139,8 @@ def _modules(label: Label) -> tuple[int, int, list[tuple[int, int, int]]]:
 
 def parse_size(text: str) -> tuple[float, float]:
     """A label size such as `50x25mm` or `2x1in`, in points."""
+    from reportlab.lib.units import inch, mm
+
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*x\s*(\d+(?:\.\d+)?)\s*(mm|in)\s*", text or "")
     if not match:
         raise InvalidInput(f"label size {text!r}: write it as WIDTHxHEIGHTmm or WIDTHxHEIGHTin")
@@ -157,6 +161,10 @@ def render_pdf(
 ) -> bytes:
     """Print-ready labels: one a page of the label's size (a thermal printer's roll), or
     laid out on sheets of A4 or Letter in `rows` x `cols`."""
+    from reportlab.lib.pagesizes import A4, LETTER
+    from reportlab.lib.units import mm
+    from reportlab.pdfgen.canvas import Canvas
+
     if layout not in ("single", "sheet"):
         raise InvalidInput(f"layout must be single or sheet, not {layout!r}")
     buffer = io.BytesIO()
@@ -171,7 +179,7 @@ def render_pdf(
             raise InvalidInput(f"paper must be a4 or letter, not {paper!r}")
         if not (1 <= rows <= 30 and 1 <= cols <= 10):
             raise InvalidInput("a sheet has 1 to 30 rows and 1 to 10 columns")
-        page_w, page_h = PAPERS[paper]
+        page_w, page_h = {"a4": A4, "letter": LETTER}[paper]
         margin = 8 * mm
         cell_w, cell_h = (page_w - 2 * margin) / cols, (page_h - 2 * margin) / rows
         canvas = Canvas(buffer, pagesize=(page_w, page_h))
@@ -213,6 +221,8 @@ def _draw(canvas: Canvas, label: Label, x: float, y: float, w: float, h: float) 
 
 def _text(canvas: Canvas, lines: tuple[str, ...], x: float, y: float, w: float, h: float) -> None:
     """The lines top to bottom, each shrunk to fit the width; what does not fit is left out."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
     size = min(10.0, h / (len(lines) * 1.25))
     top = y + h
     for i, line in enumerate(lines):

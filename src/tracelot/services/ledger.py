@@ -18,8 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
@@ -175,7 +173,10 @@ def apply_stock_deltas(
 @functools.cache
 def _upsert_stock(dialect: str):  # noqa: ANN202
     """The balance upsert, built once per dialect (building it costs more than running it)."""
-    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    if dialect == "postgresql":  # only the database's own dialect is loaded
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
     stmt = dialect_insert(stock)
     return stmt.on_conflict_do_update(
         index_elements=[

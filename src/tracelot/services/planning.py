@@ -49,6 +49,7 @@ from tracelot.services.analytics import demand, on_hand, ratio, rounded
 from tracelot.services.costing import exact
 from tracelot.services.inquiry import held_sets
 from tracelot.services.lookup import is_expired, virtual_location
+from tracelot.services.planning_defaults import DEFAULTS
 from tracelot.services.resolver import item_named
 from tracelot.store.tables import (
     cost_layers,
@@ -65,14 +66,6 @@ from tracelot.store.tables import (
     stock,
     units,
 )
-
-DEFAULTS = {
-    "service_level": 0.95,
-    "lookback_days": 90,
-    "lead_time_days": 14,
-    "ordering_cost": Decimal(50),
-    "holding_rate": Decimal("0.25"),
-}
 
 
 def reorder(

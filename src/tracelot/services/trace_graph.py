@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-
-import graphviz
+from typing import TYPE_CHECKING
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.values import format_qty
 from tracelot.services.trace import Node, Trace
+
+if TYPE_CHECKING:  # graphviz is loaded only to draw
+    import graphviz
 
 STATUS_COLOURS = {
     "in_stock": "#cfe8cf",
@@ -27,6 +29,8 @@ FORMATS = {".svg": "svg", ".png": "png"}
 def trace_graph(result: Trace, link: Callable[[Node], str] | None = None) -> graphviz.Digraph:
     """Components on the left and what they went into on the right, whichever the
     direction; with `link`, each node is a link to what it returns (a page of its own)."""
+    import graphviz
+
     status = _status_by_ref(result)
     graph = graphviz.Digraph(
         "trace",

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from pwdlib import PasswordHash
 from sqlalchemy import Connection, Row, bindparam, delete, insert, select, update
 
 from tracelot.domain.errors import (
@@ -23,14 +23,29 @@ from tracelot.services.ledger import now
 from tracelot.store.engine import serialize
 from tracelot.store.tables import api_tokens, login_attempts, users
 
+if TYPE_CHECKING:
+    from pwdlib import PasswordHash
+
 TOKEN_PREFIX = "tl_"
 MIN_PASSWORD = 12
 SESSION_HOURS = 12
 #: failed logins of a user name from an address before it must wait, and how long
 MAX_FAILURES, FAILURE_WINDOW = 5, dt.timedelta(minutes=15)
-_HASHER = PasswordHash.recommended()  # argon2id
-# a password hash that no password matches: checking an unknown user costs the same time
-_NOBODY = _HASHER.hash(secrets.token_urlsafe(16))
+
+
+@cache
+def _hasher() -> PasswordHash:
+    """argon2id, built on first use: importing this module hashes nothing."""
+    from pwdlib import PasswordHash
+
+    return PasswordHash.recommended()
+
+
+@cache
+def _nobody() -> str:
+    """A password hash that no password matches: checking an unknown user costs the same
+    time as a known one (made on the first check, not at import)."""
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 def add_user(conn: Connection, name: str, *, role: str, password: str | None = None) -> dict:
@@ -44,7 +59,7 @@ def add_user(conn: Connection, name: str, *, role: str, password: str | None = N
         insert(users).values(
             name=name,
             role=role,
-            password_hash=_HASHER.hash(password) if password is not None else None,
+            password_hash=_hasher().hash(password) if password is not None else None,
             created_at=now(),
         )
     )
@@ -96,8 +111,8 @@ def _keep_an_admin(conn: Connection, row: Row) -> None:
 def authenticate(conn: Connection, name: str, password: str) -> Row | None:
     """The user, when the password is theirs and they are enabled."""
     row = conn.execute(select(users).where(users.c.name == name)).first()
-    stored = row.password_hash if row is not None and row.password_hash else _NOBODY
-    ok = _HASHER.verify(password, stored)
+    stored = row.password_hash if row is not None and row.password_hash else _nobody()
+    ok = _hasher().verify(password, stored)
     return row if ok and row is not None and not row.disabled else None
 
 

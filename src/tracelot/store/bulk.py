@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Connection,
     Date,
@@ -19,7 +20,6 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from tracelot.store.tables import units
 from tracelot.store.types import Exact

@@ -1,0 +1,115 @@
+"""The command line starts at once: importing it, `tracelot --help` and a plain look-up
+load none of the heavy libraries, which load only in the commands that use them.
+
+Each check runs a fresh interpreter (a module imported once stays imported, so only a
+new process shows what a command loads)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import BACKEND, Cli
+
+#: loaded only by the commands that need them (and never by the ones below)
+HEAVY = [
+    "fastapi",  # the API and the web pages: `tracelot serve`
+    "starlette",
+    "uvicorn",
+    "pydantic",  # Typer's coercion of non-text options, and the API's schemas
+    "matplotlib",  # charts: `report ... --chart`
+    "reportlab",  # label PDFs
+    "zxingcpp",  # barcode symbols
+    "PIL",
+    "openpyxl",  # XLSX import and export
+    "jsonschema",
+    "argon2",  # passwords: `user add`, logging in
+    "pwdlib",
+    "graphviz",  # trace pictures
+    "epcis_event_hash_generator",  # EPCIS import and export
+    "pyld",
+    "requests",
+    "tracelot.services.epcis",
+    "tracelot.services.epcis_import",
+    "alembic",  # migrations: `tracelot init`
+    "biip",  # GS1 scans: loaded with the first scan read
+    "sqlalchemy.orm",
+    "sqlalchemy.dialects.postgresql",  # on SQLite
+]
+#: what `tracelot --help` does without: the facade, the services and the tables
+DATABASE_LAYER = ["tracelot.app", "tracelot.store.tables", "tracelot.store.engine", "rich"]
+
+
+def _loaded(code: str, *argv: str) -> tuple[list[str], str]:
+    """The modules loaded once `code` has run in a fresh interpreter (with `argv`), and
+    what it wrote to standard output."""
+    dump = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: sys.stderr.write(\n"
+        "    '\\nMODULES ' + json.dumps(sorted(sys.modules))))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", dump + code, *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    head, _, modules = done.stderr.rpartition("\nMODULES ")
+    assert modules, f"exit {done.returncode}: {done.stderr[-3000:]}"
+    assert done.returncode == 0, head[-3000:]
+    return json.loads(modules), done.stdout
+
+
+def _among(loaded: list[str], names: list[str]) -> list[str]:
+    return sorted(n for n in names if any(m == n or m.startswith(n + ".") for m in loaded))
+
+
+def test_importing_the_command_line_loads_no_heavy_module() -> None:
+    loaded, _ = _loaded("import tracelot.cli.main")
+    assert _among(loaded, HEAVY) == []
+
+
+def test_importing_the_command_line_loads_neither_the_facade_nor_the_tables() -> None:
+    loaded, _ = _loaded("import tracelot.cli.main")
+    assert _among(loaded, DATABASE_LAYER) == []
+
+
+def test_tracelot_help_runs_without_any_heavy_module_or_the_database_layer() -> None:
+    code = "import sys; sys.argv[0] = 'tracelot'; from tracelot.cli.main import main; main()"
+    loaded, out = _loaded(code, "--help")
+    assert "Usage: tracelot" in out and "where" in out and "serve" in out
+    assert _among(loaded, HEAVY + DATABASE_LAYER) == []
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="checks what a SQLite database loads")
+def test_a_look_up_loads_only_what_it_uses(cli: Cli, db_url: str) -> None:
+    """`where` on a small database: the facade and the tables, but no heavy library, no
+    migration code (the schema check reads the revision) and no pydantic (Typer's
+    coercion of its text options is replaced)."""
+    cli("location", "add", "WH", "--kind", "warehouse")
+    cli("item", "add", "PCB", "--name", "Board", "--tracking", "serial")
+    assert cli("receive", "PCB", "--to", "WH", "--serials", "S1..S3").exit_code == 0
+    code = "import sys; sys.argv[0] = 'tracelot'; from tracelot.cli.main import main; main()"
+    for argv in (["where", "PCB:S2", "--json"], ["where", "PCB:S2"]):
+        loaded, out = _loaded(code, "--db", db_url, *argv)
+        assert "S2" in out
+        assert _among(loaded, HEAVY) == [], argv
+        assert "tracelot.app" in loaded
+
+
+def test_passwords_are_hashed_on_first_use_not_at_import() -> None:
+    """services.users made an argon2 hasher and hashed a random password at import
+    (0.55 s); the facade loads it with every command."""
+    loaded, _ = _loaded("import tracelot.app, tracelot.services.users")
+    assert _among(loaded, ["argon2", "pwdlib"]) == []
+
+
+def test_a_scan_still_loads_what_it_needs() -> None:
+    """What is loaded late still loads: a GS1 scan parsed reads biip's tables."""
+    code = (
+        "from tracelot.domain.scan import parse_scan\n"
+        "print(parse_scan('(01)09506000134352(10)L1').gtin)"
+    )
+    loaded, out = _loaded(code)
+    assert out.strip() == "09506000134352" and "biip" in loaded
