@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, inspect
 
@@ -60,12 +60,14 @@ from tracelot.services import scan as scanning
 from tracelot.services import trace as tracing
 from tracelot.services import verify as verifying
 from tracelot.services.ledger import Progress
-from tracelot.services.mail import MailSettings
 from tracelot.services.results import OperationResult
 from tracelot.services.trace import Trace
 from tracelot.services.verify import VerifyReport
 from tracelot.store import schema
 from tracelot.store.engine import database_url, make_engine, transaction
+
+if TYPE_CHECKING:
+    from tracelot.services.mail import MailSettings
 
 T = TypeVar("T")
 Qty = Decimal | str | int
@@ -883,6 +885,7 @@ class Tracelot:
         server (`mail`, else the installation's settings). Each send is recorded as it
         happens: a failure is kept with its reason and retried by the next run."""
         from tracelot.services import notices
+        from tracelot.services.mail import MailSettings
 
         server = (mail or MailSettings.from_environment()) if send else None
         found = self._run(notices.letters, write=False, recall_id=recall_id)

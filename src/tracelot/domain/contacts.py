@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, fields
-from email.errors import HeaderParseError
-from email.headerregistry import Address
 
 from tracelot.domain.errors import InvalidInput
 
@@ -46,6 +44,9 @@ class Contact:
 
 def check_email(value: str) -> str:
     """An email address such as `recalls@customer.example` (one address, with a domain)."""
+    from email.errors import HeaderParseError  # the email package loads only to check one
+    from email.headerregistry import Address
+
     try:
         address = Address(addr_spec=value)
     except (HeaderParseError, ValueError, IndexError) as exc:
