@@ -143,6 +143,20 @@ def handle_release(
     return {"released": [h.id for h in mine], "ref": str(target), "operation": op_id}
 
 
+def hold(
+    conn: Connection, *, user: str, ref: str, reason: str, at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """`handle_hold` by keywords (the EPCIS replay's, until it makes commands)."""
+    return handle_hold(conn, Hold(ref=ref, reason=reason), user=user, at=at)
+
+
+def release(
+    conn: Connection, *, user: str, ref: str, note: str | None = None, at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """`handle_release` by keywords (the EPCIS replay's, until it makes commands)."""
+    return handle_release(conn, Release(ref=ref, note=note), user=user, at=at)
+
+
 def release_holds(conn: Connection, hold_ids: list[int], op_id: int) -> None:
     holds_changed(conn)
     if hold_ids:
