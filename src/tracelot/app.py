@@ -60,6 +60,7 @@ from tracelot.services import scan as scanning
 from tracelot.services import trace as tracing
 from tracelot.services import verify as verifying
 from tracelot.services.ledger import Progress
+from tracelot.services.planning_defaults import DEFAULTS
 from tracelot.services.results import OperationResult
 from tracelot.services.trace import Trace
 from tracelot.services.verify import VerifyReport
@@ -293,8 +294,23 @@ class Tracelot:
     def is_initialized(self) -> bool:
         return inspect(self.engine).has_table("alembic_version")
 
-    def add_item(self, code: str, **kwargs: Any) -> dict[str, Any]:
-        return self._run(catalog.add_item, write=True, code=code, **kwargs)
+    def add_item(
+        self,
+        code: str,
+        *,
+        name: str,
+        tracking: str,
+        gtin: str | None = None,
+        uom: str = "EA",
+        shelf_life_days: int | None = None,
+        cost: Qty | None = None,
+        category: str | None = None,
+    ) -> dict[str, Any]:
+        """An item: serial-, lot- or not tracked, with its GTIN, unit of measure, shelf
+        life, standard cost and category."""
+        return self._run(catalog.add_item, write=True, code=code, name=name, tracking=tracking,
+                         gtin=gtin, uom=uom, shelf_life_days=shelf_life_days, cost=cost,
+                         category=category)  # fmt: skip
 
     def items(self) -> list[dict[str, Any]]:
         return self._run(catalog.list_items, write=False)
@@ -306,8 +322,18 @@ class Tracelot:
         """Let another GTIN (a supplier's) name an item, so that its scans find it."""
         return self._run(catalog.add_gtin, write=True, item=item, gtin=gtin)
 
-    def add_location(self, code: str, **kwargs: Any) -> dict[str, Any]:
-        return self._run(catalog.add_location, write=True, code=code, **kwargs)
+    def add_location(
+        self,
+        code: str,
+        *,
+        name: str | None = None,
+        parent: str | None = None,
+        kind: str = "bin",
+        gln: str | None = None,
+    ) -> dict[str, Any]:
+        """A location in the tree (a warehouse, zone, bin, production line, quarantine)."""
+        return self._run(catalog.add_location, write=True, code=code, name=name, parent=parent,
+                         kind=kind, gln=gln)  # fmt: skip
 
     def locations(self, *, include_virtual: bool = False) -> list[dict[str, Any]]:
         return self._run(catalog.list_locations, write=False, include_virtual=include_virtual)
@@ -607,17 +633,49 @@ class Tracelot:
         return self._run(planning.level, write=False, item=item, start=first, end=last,
                          today=inquiry.today())  # fmt: skip
 
-    def reorder(self, *, create_po: bool = False, **options: Any) -> dict[str, Any]:
-        """Items at or below their reorder point, with what to order; `create_po` drafts
-        purchase orders of the suggestions (one per supplier)."""
-        report = self._run(planning.reorder, write=False, today=inquiry.today(), **options)
+    def reorder(
+        self,
+        *,
+        create_po: bool = False,
+        service_level: float = DEFAULTS["service_level"],
+        lookback_days: int = DEFAULTS["lookback_days"],
+        lead_time_days: int = DEFAULTS["lead_time_days"],
+        ordering_cost: Qty = DEFAULTS["ordering_cost"],
+        holding_rate: Qty = DEFAULTS["holding_rate"],
+        every_item: bool = False,
+    ) -> dict[str, Any]:
+        """Items at or below their reorder point, with what to order (or make); with
+        `every_item`, every item; `create_po` drafts purchase orders of the suggestions to
+        buy (one per supplier)."""
+        report = self._run(planning.reorder, write=False, today=inquiry.today(),
+                           service_level=service_level, lookback_days=lookback_days,
+                           lead_time_days=lead_time_days, ordering_cost=ordering_cost,
+                           holding_rate=holding_rate, every_item=every_item)  # fmt: skip
         if create_po:  # the report is read first: writers do not wait for its scans
             report["created"] = self._op(planning.draft_orders, rows=report["rows"])
         return report
 
-    def set_item(self, code: str, **changes: Any) -> dict[str, Any]:
-        """Change an item's cost, category and planning attributes."""
-        return self._run(catalog.set_item, write=True, code=code, **changes)
+    def set_item(
+        self,
+        code: str,
+        *,
+        name: str | None = None,
+        cost: Qty | None = None,
+        category: str | None = None,
+        supplier: str | None = None,
+        lead_time_days: int | None = None,
+        ordering_cost: Qty | None = None,
+        holding_rate: Qty | None = None,
+        min_qty: Qty | None = None,
+        max_qty: Qty | None = None,
+        pack_size: Qty | None = None,
+    ) -> dict[str, Any]:
+        """Change an item's name, cost, category and planning attributes (what is None
+        stays as it is)."""
+        return self._run(catalog.set_item, write=True, code=code, name=name, cost=cost,
+                         category=category, supplier=supplier, lead_time_days=lead_time_days,
+                         ordering_cost=ordering_cost, holding_rate=holding_rate,
+                         min_qty=min_qty, max_qty=max_qty, pack_size=pack_size)  # fmt: skip
 
     def po_create(self, supplier: str, *, lines: Sequence[Any], expected: Any = None,
                   note: str | None = None, draft: bool = False,
@@ -675,12 +733,26 @@ class Tracelot:
         first, last = analytics.report_day(start, "--from"), analytics.report_day(end, "--to")
         return self._run(epcis.export, write=False, start=first, end=last, ref=ref)
 
-    def epcis_events(self, **query: Any) -> dict[str, Any]:
+    def epcis_events(
+        self,
+        *,
+        event_types: Sequence[str] = (),
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        biz_steps: Sequence[str] = (),
+        dispositions: Sequence[str] = (),
+        biz_locations: Sequence[str] = (),
+        any_epc: Sequence[str] = (),
+        any_class: Sequence[str] = (),
+    ) -> dict[str, Any]:
         """The events a query selects (the standard's query parameters), as an EPCIS
         query document."""
         from tracelot.services import epcis
 
-        return self._run(epcis.query, write=False, **query)
+        return self._run(epcis.query, write=False, event_types=event_types, since=since,
+                         until=until, biz_steps=biz_steps, dispositions=dispositions,
+                         biz_locations=biz_locations, any_epc=any_epc,
+                         any_class=any_class)  # fmt: skip
 
     def epcis_import(self, data: bytes | str | dict[str, Any], *, dry_run: bool = False,
                      progress: Progress | None = None) -> dict[str, Any]:  # fmt: skip
@@ -727,17 +799,27 @@ class Tracelot:
             inquiry.stock_rows, write=False, item=item, location=location, lot=lot, serials=serials
         )
 
-    def iter_stock(self, **filters: Any) -> Iterator[dict[str, Any]]:
+    def iter_stock(
+        self,
+        *,
+        item: str | None = None,
+        location: str | None = None,
+        lot: str | None = None,
+        serials: bool = False,
+    ) -> Iterator[dict[str, Any]]:
         """The rows of `stock()`, read from the database as they are consumed (constant
         memory at any size). Bad filters are refused at once, before the first row."""
         if self._batch is not None:
-            return inquiry.iter_stock(self._batch, **filters)
+            return inquiry.iter_stock(
+                self._batch, item=item, location=location, lot=lot, serials=serials
+            )
         if not self._schema_checked:
             self.check_schema()
         held = ExitStack()
         conn = held.enter_context(transaction(self.engine, write=False))
         try:
-            rows = inquiry.iter_stock(conn, stream=True, **filters)
+            rows = inquiry.iter_stock(conn, stream=True, item=item, location=location, lot=lot,
+                                      serials=serials)  # fmt: skip
         except BaseException:
             held.close()
             raise
@@ -752,12 +834,22 @@ class Tracelot:
         """Where a unit, lot or item is now."""
         return self._run(inquiry.where, write=False, ref=ref)
 
-    def label_pdf(self, refs: Sequence[str], **layout: Any) -> bytes:
+    def label_pdf(
+        self,
+        refs: Sequence[str],
+        *,
+        layout: str = "single",
+        size: str = "50x25mm",
+        paper: str = "a4",
+        rows: int = 8,
+        cols: int = 3,
+    ) -> bytes:
         """Print-ready labels of units, lots and locations as a PDF (see services.labels:
         `layout` single or sheet, `size` such as 50x25mm, `paper` a4 or letter, `rows`,
         `cols`)."""
         found = self._run(labeling.labels_for, write=False, refs=list(refs))
-        return labeling.render_pdf(found, **layout)
+        return labeling.render_pdf(found, layout=layout, size=size, paper=paper, rows=rows,
+                                   cols=cols)  # fmt: skip
 
     def label_symbol(self, ref: str, *, fmt: str = "png") -> bytes:
         """The symbol of one label alone, as PNG or SVG."""
@@ -776,10 +868,17 @@ class Tracelot:
         return self._run(scan_batch.rebuild, write=False, mode=mode, texts=list(scans))
 
     def scan_commit(
-        self, mode: str, batch: Sequence[scan_batch.Entry], **where: Any
+        self,
+        mode: str,
+        batch: Sequence[scan_batch.Entry],
+        *,
+        target: str | None = None,
+        to: str | None = None,
+        reference: str | None = None,
     ) -> list[OperationResult]:
         """A batch of scans as operations, all or nothing (`target`, `to`, `reference`)."""
-        return self._op(scan_batch.commit, mode=mode, batch=batch, **where)
+        return self._op(scan_batch.commit, mode=mode, batch=batch, target=target, to=to,
+                        reference=reference)  # fmt: skip
 
     def identify(self, scan: str) -> dict[str, Any]:
         """What a scan (or a code typed by hand) names, where that is, what is wrong."""

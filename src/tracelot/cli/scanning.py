@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracelot.cli.common import JsonOpt, RefOpt, db
+from tracelot.cli.common import JsonOpt, OldRefOpt, ReferenceOpt, db, reference_of
 from tracelot.cli.output import err, operation, out, print_json_line, text
 from tracelot.domain.errors import TracelotError
 
@@ -31,7 +31,8 @@ def scan(
     each: Annotated[
         bool, typer.Option("--each", help="Commit every scan at once, not the batch at the end.")
     ] = False,
-    ref: RefOpt = None,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Read scans from standard input, one a line, as a keyboard-wedge scanner types them.
@@ -50,7 +51,7 @@ def scan(
     if then == "identify" and (target or to or each):
         raise typer.BadParameter("identify takes no target, --to or --each", param_hint="--then")
     tracelot = db(ctx)
-    where = {"target": target, "to": to, "reference": ref}
+    where = {"target": target, "to": to, "reference": reference_of(reference, old_ref)}
     batch: list[Entry] = []
     refused = 0
     for line in sys.stdin:

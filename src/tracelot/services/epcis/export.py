@@ -20,9 +20,10 @@ from urllib.parse import quote
 from sqlalchemy import Connection, Row, or_, select, union
 
 from tracelot.domain.status import LocationKind, OperationKind
+from tracelot.domain.values import qty_number
 from tracelot.services.costing import money
 from tracelot.services.epcis.hashes import set_event_ids
-from tracelot.services.epcis.master_data import Names, number
+from tracelot.services.epcis.master_data import Names
 from tracelot.services.epcis.vocabulary import (
     CONTEXT,
     EXPIRY,
@@ -185,7 +186,7 @@ def _unit_costs(names: Names, rows: Iterable[Row]) -> dict[str, int | float]:
     costs = {}
     for r in rows:
         if r.value is not None and r.qty:
-            costs[names.obj(r.item_id, r.lot_id, r.unit_id)] = number(money(r.value / r.qty))
+            costs[names.obj(r.item_id, r.lot_id, r.unit_id)] = qty_number(money(r.value / r.qty))
     return costs
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, select
 
 from tracelot.domain.epc import item_uri, location_uri, lot_uri, party_uri, un_cefact, unit_uri
+from tracelot.domain.values import qty_number
 from tracelot.services.epcis.vocabulary import (
     EXPIRY,
     LOT_NUMBER,
@@ -69,7 +70,7 @@ class Names:
     def quantity(self, item_id: int, lot_id: int | None, qty: Decimal | None) -> dict[str, Any]:
         element: dict[str, Any] = {"epcClass": self.obj(item_id, lot_id, None)}
         if qty is not None:
-            element["quantity"] = number(qty)
+            element["quantity"] = qty_number(qty)
             element["uom"] = un_cefact(self.items[item_id].uom)
         return element
 
@@ -178,7 +179,3 @@ def _json(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
-
-
-def number(qty: Decimal) -> int | float:
-    return int(qty) if qty == qty.to_integral_value() else float(qty)

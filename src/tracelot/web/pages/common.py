@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tracelot.domain.errors import TracelotError
 from tracelot.domain.roles import may
+from tracelot.domain.values import format_qty
 from tracelot.http.keys import csrf_token
 from tracelot.http.sessions import CSRF_HEADER, SAFE_METHODS, User, csrf_matches, session_of
 
@@ -28,9 +29,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 
 def _number(value: Any) -> str:
     """A quantity as people write it: 12, 2.5 (exact, without trailing zeros)."""
-    if value is None:
-        return ""
-    return format(Decimal(str(value)).normalize(), "f")
+    return "" if value is None else format_qty(value)
 
 
 def _when(value: Any) -> str:
