@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 import tracelot
-from tracelot.api import Settings, create_app
+from tracelot.server import Settings, create_app
 from tracelot.api import schemas as api_schemas
 from tracelot.api.routes import quality as quality_routes
 from tracelot.cli.main import app as cli_app

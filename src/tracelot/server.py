@@ -14,6 +14,7 @@ from fastapi import FastAPI
 import tracelot
 from tracelot.api.app import create_api
 from tracelot.http.keys import load_secret
+from tracelot.services import users
 from tracelot.store.engine import database_url
 from tracelot.web import pages
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.secret = load_secret(settings.secret_key, settings.secret_file)
         app.state.tracelot = tracelot.connect(settings.url, user="api")
+        users.prepare_logins()  # no first login is faster than the others
         try:
             yield
         finally:

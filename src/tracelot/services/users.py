@@ -48,6 +48,12 @@ def _nobody() -> str:
     return _hasher().hash(secrets.token_urlsafe(16))
 
 
+def prepare_logins() -> None:
+    """Make the hasher and the hash of no one now (a server's start), so that the first
+    failed login of an unknown user takes as long as any other."""
+    _nobody()
+
+
 def add_user(conn: Connection, name: str, *, role: str, password: str | None = None) -> dict:
     name = check_code(name, what="user name")
     check_role(role)

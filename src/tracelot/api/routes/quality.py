@@ -200,7 +200,9 @@ def close(db: DB, recall_id: Id, body: CloseRequest) -> JSONResponse:
 
 class NoticesRequest(BaseModel):
     send: bool = Field(
-        default=True, description="Email each customer not sent to yet (the server's SMTP)."
+        default=True,
+        strict=True,
+        description="Email each customer not sent to yet (the server's SMTP).",
     )
 
 
