@@ -223,6 +223,14 @@ def test_a_lot_received_again_with_another_expiry_is_refused(setup_basics: Cli, 
         "2031-01-01",
         match="expires 2030-01-01",
     )
+    # a lot received without an expiry does not get one, however old, by a later receipt
+    cli("receive", "CELL", "--to", "A1", "--lot", "L2", "--qty", "1")
+    refused("receive", "CELL", "--to", "A1", "--lot", "L2", "--qty", "1", "--expires",
+            "2020-01-01", match="has no expiry")  # fmt: skip
+    # the same expiry again is taken
+    again = cli("receive", "CELL", "--to", "A1", "--lot", "L1", "--qty", "1", "--expires",
+                "2030-01-01")  # fmt: skip
+    assert again.exit_code == 0, again.stderr
 
 
 def test_a_big_receipt_through_the_python_api_reports_progress(tl) -> None:

@@ -111,7 +111,16 @@ def receive(
     )
     lot_row = (
         _lot_for_receipt(
-            conn, item_row, lot, expiry, made_date, party, supplier_lot, unit_cost, op_id
+            conn,
+            item_row,
+            lot,
+            expiry,
+            made_date,
+            party,
+            supplier_lot,
+            unit_cost,
+            op_id,
+            expiry_given=expires is not None,
         )
         if lot
         else None
@@ -253,14 +262,23 @@ def _lot_for_receipt(
     supplier_lot: str | None,
     unit_cost: Decimal | None,
     op_id: int,
+    *,
+    expiry_given: bool = False,
 ) -> Row:
-    """The lot received into: new, or an existing one whose dates agree."""
+    """The lot received into: new, or an existing one whose dates agree. An expiry given
+    for an existing lot must be its own: a lot without one does not get one by a later
+    receipt (its stock would all expire with it), and a different one is refused."""
     existing = conn.execute(
         select(lots).where(lots.c.item_id == item.id, lots.c.code == code)
     ).first()
     if existing is not None:
         if expires is not None and existing.expires not in (None, expires):
             raise InvalidInput(f"lot {item.code}@{code} expires {existing.expires}, not {expires}")
+        if expiry_given and existing.expires is None:
+            raise InvalidInput(
+                f"lot {item.code}@{code} has no expiry: a receipt into it can not give it one "
+                f"({expires}); receive into a new lot"
+            )
         return existing
     conn.execute(
         insert(lots).values(
