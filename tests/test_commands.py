@@ -18,13 +18,13 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 import tracelot
-from tracelot.server import Settings, create_app
 from tracelot.api import schemas as api_schemas
 from tracelot.api.routes import quality as quality_routes
 from tracelot.cli.main import app as cli_app
 from tracelot.domain import commands as c
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.values import format_qty, qty_number
+from tracelot.server import Settings, create_app
 
 PREFIX = "/api/v1"
 

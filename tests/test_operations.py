@@ -208,6 +208,28 @@ def test_a_count_correction_posts_the_difference_to_adjustment(stocked: Cli, ref
     assert cli("verify").exit_code == 0
 
 
+def test_a_count_at_a_warehouse_is_refused_or_counts_its_whole_subtree(
+    stocked: Cli, refused
+) -> None:
+    """SCREW: 100 in WH/A1 and 100 in WH/A2. Counting 1 at WH would have added 1 beside
+    the 200 below it: refused. With --subtree, 210 counted adds 10 at WH itself; then 150
+    counted takes 60: WH's own 10 first, then 50 from A1 (path order)."""
+    cli = stocked
+    refused("adjust", "SCREW", "--at", "WH", "--counted", "1", match="count a bin")
+    more = cli("adjust", "SCREW", "--at", "WH", "--counted", "210", "--subtree", "--json")
+    assert [(ln["from"], ln["to"], ln["qty"]) for ln in more.json()["lines"]] == [
+        ("ADJUSTMENT", "WH", 10)
+    ]
+    less = cli("adjust", "SCREW", "--at", "WH", "--counted", "150", "--subtree", "--json")
+    assert [(ln["from"], ln["to"], ln["qty"]) for ln in less.json()["lines"]] == [
+        ("WH", "ADJUSTMENT", 10), ("WH/A1", "ADJUSTMENT", 50)
+    ]  # fmt: skip
+    assert qty_at(cli, ("--item", "SCREW")) == {("WH/A1", None): 50, ("WH/A2", None): 100}
+    same = cli("adjust", "SCREW", "--at", "WH", "--counted", "150", "--subtree")
+    assert "nothing to adjust" in same.stdout
+    assert cli("verify").exit_code == 0
+
+
 def test_a_malformed_command_line_exits_with_two(stocked: Cli) -> None:
     assert stocked("ship", "--to", "ACME").exit_code == 2
     assert stocked("move", "PCB:SN001").exit_code == 2

@@ -555,11 +555,12 @@ class Tracelot:
         reference: str | None = None,
         note: str | None = None,
         at: dt.datetime | None = None,
+        subtree: bool = False,
     ) -> OperationResult | None:
-        """Correct a balance to a counted quantity; None when the count matches."""
-        command = Adjust(
-            item=item, at=at_location, counted=counted, lot=lot, reference=reference, note=note
-        )
+        """Correct a balance to a counted quantity; None when the count matches. With
+        `subtree`, the count is of the location and everything below it."""
+        command = Adjust(item=item, at=at_location, counted=counted, lot=lot,
+                         reference=reference, note=note, subtree=subtree)  # fmt: skip
         return self.run(command, at=at)
 
     def replace(self, assembly: str, *, remove: str, install: str, to: str | None = None,

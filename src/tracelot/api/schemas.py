@@ -291,6 +291,9 @@ class AdjustRequest(_Op):
     at: str = Field(examples=["A1"], description="The location counted.")
     counted: Qty
     lot: str | None = None
+    subtree: bool = Field(
+        default=False, strict=True, description="The count is of `at` and all below it."
+    )
 
 
 class ScanRequest(BaseModel):

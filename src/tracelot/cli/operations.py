@@ -249,11 +249,17 @@ def adjust(
     reference: ReferenceOpt = None,
     old_ref: OldRefOpt = None,
     note: NoteOpt = None,
+    subtree: Annotated[
+        bool,
+        typer.Option("--subtree", help="The count is of --at and every location below it."),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Correct a count against the adjustment location."""
+    """Correct a count against the adjustment location. A location with locations below
+    it is refused (count a bin) unless --subtree says the count is of all of it."""
     reference = reference_of(reference, old_ref)
-    command = Adjust(item=item, at=at, counted=counted, lot=lot, reference=reference, note=note)
+    command = Adjust(item=item, at=at, counted=counted, lot=lot, reference=reference, note=note,
+                     subtree=subtree)  # fmt: skip
     result = db(ctx).run(command)
     if result is not None:
         operation(result, as_json=as_json)

@@ -216,7 +216,8 @@ class Scrap:
 @dataclass(frozen=True)
 class Adjust:
     """Correct the balance of `item` (and `lot`) at a location (`at`) to a counted
-    quantity, against the adjustment location."""
+    quantity, against the adjustment location; with `subtree`, the count is of the
+    location and every location below it."""
 
     item: str
     at: str
@@ -224,6 +225,7 @@ class Adjust:
     lot: str | None = None
     reference: str | None = None
     note: str | None = None
+    subtree: bool = False
 
     def __post_init__(self) -> None:
         _set(self, "item", _required(self.item, "item"))

@@ -21,7 +21,7 @@ from tracelot.services.picking import take_lines
 from tracelot.services.resolver import item_named, location_named, target_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
-from tracelot.store.tables import stock
+from tracelot.store.tables import locations, stock
 
 
 def handle_move(
@@ -48,7 +48,7 @@ def handle_adjust(
     """Adjust (the command): see `adjust`."""
     c = command
     return adjust(conn, user=user, item=c.item, at_location=c.at, counted=c.counted, lot=c.lot,
-                  reference=c.reference, note=c.note, at=at)  # fmt: skip
+                  reference=c.reference, note=c.note, at=at, subtree=c.subtree)  # fmt: skip
 
 
 def move(
@@ -149,9 +149,14 @@ def adjust(
     reference: str | None = None,
     note: str | None = None,
     at: dt.datetime | None = None,
+    subtree: bool = False,
 ) -> OperationResult | None:
     """Correct the balance at a location to a counted quantity, against ADJUSTMENT.
 
+    A location with locations below it (a warehouse and its bins) is refused, since a
+    count there would miss what lies in them; with `subtree` the count is of all of it:
+    more than the books is added at the location itself, less is taken from the location
+    first, then from the ones below it in path order.
     Returns None when the count matches the books (nothing to record).
     """
     item_row = item_named(conn, item)
@@ -166,24 +171,45 @@ def adjust(
     loc = location_named(conn, at_location)
     target_qty = parse_qty(counted, what="counted quantity", allow_zero=True)
     lot_id = lot_row.id if lot_row is not None else None
-    booked = conn.execute(
-        select(func.coalesce(func.sum(stock.c.qty), 0)).where(
-            stock.c.item_id == item_row.id,
-            stock.c.location_id == loc.id,
-            func.coalesce(stock.c.lot_id, 0) == (lot_id or 0),
+    below = conn.execute(
+        select(locations.c.path).where(locations.c.parent_id == loc.id).limit(1)
+    ).scalar()
+    if below is not None and not subtree:
+        raise WrongKind(
+            f"location {loc.code} has locations below it ({below} ...): count a bin, or give "
+            f"--subtree to count {loc.code} with everything below it"
         )
-    ).scalar_one()
-    diff = target_qty - Decimal(booked)
+    places = [loc.id]
+    if subtree:
+        branch = locations.c.path.startswith(loc.path + "/", autoescape=True)
+        places = list(conn.execute(
+            select(locations.c.id)
+            .where((locations.c.id == loc.id) | branch)
+            .order_by(locations.c.id != loc.id, locations.c.path)
+        ).scalars())  # fmt: skip
+    balances = dict(conn.execute(
+        select(stock.c.location_id, stock.c.qty).where(
+            stock.c.item_id == item_row.id,
+            stock.c.location_id.in_(places),
+            func.coalesce(stock.c.lot_id, 0) == (lot_id or 0),
+            stock.c.qty > 0,
+        )
+    ).all())  # fmt: skip
+    diff = target_qty - sum((Decimal(q) for q in balances.values()), Decimal(0))
     if diff == 0:
         return None
     adjustment = virtual_location(conn, "ADJUSTMENT")
-    line = (
-        Line(item_row.id, adjustment.id, loc.id, diff, lot_id=lot_id)
-        if diff > 0
-        else Line(item_row.id, loc.id, adjustment.id, -diff, lot_id=lot_id)
-    )
+    if diff > 0:
+        lines = [Line(item_row.id, adjustment.id, loc.id, diff, lot_id=lot_id)]
+    else:
+        lines, short = [], -diff
+        for place in places:  # the location itself first, then its branches in path order
+            take = min(short, Decimal(balances.get(place, 0)))
+            if take > 0:
+                lines.append(Line(item_row.id, place, adjustment.id, take, lot_id=lot_id))
+                short -= take
     op_id = new_operation(
         conn, OperationKind.ADJUST, user=user, at=at, reference=reference, note=note
     )
-    post(conn, op_id, [line])
-    return result(conn, op_id, [line])
+    post(conn, op_id, lines)
+    return result(conn, op_id, lines)
