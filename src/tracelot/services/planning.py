@@ -101,6 +101,7 @@ def reorder(
         if r.lead_time_days is not None
     }
     learned = purchasing.learned_lead_times(conn)
+    per_supplier = {item_id for item_id, _ in (*configured, *learned)}
     suppliers = _usual_suppliers(conn)
     shelf_lives = _shelf_lives_at_receipt(conn)
     recipes = _recipes(conn)
@@ -121,8 +122,8 @@ def reorder(
             continue
         made = item.supplier_id is None and item.id in recipes
         supplier_id = None if made else item.supplier_id or suppliers.get(item.id)
-        if supplier_id is None and not made:
-            supplier_id = _last_receipt_supplier(conn, item)
+        if supplier_id is None and not made and item.id in per_supplier:
+            supplier_id = _last_receipt_supplier(conn, item)  # its lead time may be known
         lead, source = _lead_time(item, supplier_id, configured, learned, lead_time_days)
         safety = z * sd * math.sqrt(lead)
         point = mean * lead + safety
@@ -140,6 +141,8 @@ def reorder(
         if not due and not every_item:
             continue
         suggested = _suggest(item, position, point, eoq) if due else Decimal(0)
+        if supplier_id is None and not made:  # only for the rows shown: a query each
+            supplier_id = _last_receipt_supplier(conn, item)
         shelf_life = item.shelf_life_days or shelf_lives.get(item.id)
         usable = _usable_qty(mean, shelf_life, lead)
         limited_by = "max" if item.max_qty is not None and due else None
