@@ -76,10 +76,15 @@ def token_create(
     user: Annotated[str, typer.Option("--user", help="Whose token it is.")],
     expires: Annotated[str | None, typer.Option("--expires", help="For example 90d.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="What it is for.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Create an API token; it is printed once, alone on the last line."""
+    """Create an API token; it is printed once, alone on the last line (with --json, in
+    the object's `token`)."""
     days = parse_days(expires, what="--expires") if expires is not None else None
     made = db(ctx).create_token(user, name=name, expires_days=days)
+    if as_json:
+        print_json(made)
+        return
     until = f", expires {made['expires_at']:%Y-%m-%d}" if made["expires_at"] else ""
     out.print(f"token {made['id']} for {made['user']}{until} (shown once):")
     sys.stdout.write(made["token"] + "\n")
@@ -94,10 +99,10 @@ def token_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 @token_app.command("revoke")
-def token_revoke(ctx: typer.Context, token_id: int) -> None:
+def token_revoke(ctx: typer.Context, token_id: int, as_json: JsonOpt = False) -> None:
     """Revoke a token: it stops working at once."""
     db(ctx).revoke_token(token_id)
-    out.print(f"token {token_id} revoked")
+    print_json({"revoked": token_id}) if as_json else out.print(f"token {token_id} revoked")
 
 
 def register(app: typer.Typer) -> None:

@@ -32,9 +32,13 @@ def epcis_export(
     out_file: Annotated[
         Path | None, typer.Option("--out", help="A .jsonld file (else stdout).")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="With --out: what was written, as JSON.")
+    ] = False,
 ) -> None:
     """Export operations as an EPCIS 2.0 document (ObjectEvents, TransformationEvents),
-    with the master data its events name."""
+    with the master data its events name (the document is JSON already: --json with --out
+    says what was written)."""
     document = db(ctx).epcis_export(start=start, end=end, ref=ref)
     text = to_json(document) + "\n"
     if out_file is None:
@@ -42,7 +46,10 @@ def epcis_export(
         return
     out_file.write_text(text, encoding="utf-8")
     count = len(document["epcisBody"]["eventList"])
-    err.print(f"{count} events written to {out_file}", markup=False)
+    if as_json:
+        print_json({"written": str(out_file), "events": count})
+    else:
+        err.print(f"{count} events written to {out_file}", markup=False)
 
 
 @epcis_app.command("import")

@@ -66,22 +66,33 @@ for _kind in KINDS:
 def import_template(
     kind: str,
     describe: Annotated[bool, typer.Option("--describe", help="What each column means.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
-    """The CSV template of a kind (`tracelot import template stock > stock.csv`)."""
+    """The CSV template of a kind (`tracelot import template stock > stock.csv`); with
+    --json, its columns and what each means."""
     from tracelot.services import spreadsheets
 
-    if describe:
+    if as_json:
+        print_json({"kind": kind, "columns": spreadsheets.describe(kind)})
+    elif describe:
         table(spreadsheets.describe(kind), ["column", "required", "also", "meaning"])
     else:
         sys.stdout.write(spreadsheets.template(kind))
 
 
 def _export(ctx: typer.Context, kind: str, fmt: str, start: str | None, end: str | None,
-            out: Path | None) -> None:  # fmt: skip
+            out: Path | None, as_json: bool) -> None:  # fmt: skip
+    if as_json and out is None:  # the export itself, as JSON
+        if fmt not in ("csv", "json"):
+            raise typer.BadParameter("--json writes JSON: give --out FILE for another format")
+        fmt = "json"
     data = db(ctx).export(kind, fmt=fmt, start=start, end=end)
     if out is not None:
         out.write_bytes(data)
-        err.print(f"{kind} written to {out}", markup=False)
+        if as_json:
+            print_json({"written": str(out), "kind": kind, "format": fmt, "bytes": len(data)})
+        else:
+            err.print(f"{kind} written to {out}", markup=False)
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(data)
@@ -95,9 +106,13 @@ for _kind in EXPORTS:
         start: Annotated[str | None, typer.Option("--from", help="ledger: first day")] = None,
         end: Annotated[str | None, typer.Option("--to", help="ledger: last day")] = None,
         out: Annotated[Path | None, typer.Option("--out", help="A file (else stdout).")] = None,
+        as_json: Annotated[
+            bool,
+            typer.Option("--json", help="What was written (with --out), else the export as JSON."),
+        ] = False,
         _kind: str = _kind,
     ) -> None:
-        _export(ctx, _kind, fmt, start, end, out)
+        _export(ctx, _kind, fmt, start, end, out, as_json)
 
     _export_command.__doc__ = f"Export {_kind}."
     export_app.command(_kind)(_export_command)

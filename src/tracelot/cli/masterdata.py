@@ -29,14 +29,21 @@ def init(
         Path | None,
         typer.Option("--admin-password-file", help="The first admin's password, from a file."),
     ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Create or migrate the database (Alembic), with the virtual locations; on a new
     database, create the first admin and print its generated password once."""
     tracelot = db(ctx)
     password = read_password(admin_password_file, ask=False)
     revision = tracelot.init()
-    out.print(f"database ready at {tracelot.engine.url!r} (schema {revision})")
     made = tracelot.ensure_admin(admin_user, password)
+    if as_json:  # the generated password is in it, once, as it is in the table
+        generated = made if made is not None and password is None else None
+        print_json({"database": tracelot.engine.url.render_as_string(hide_password=True),
+                    "schema": revision, "admin_created": admin_user if made else None,
+                    "admin_password": generated})  # fmt: skip
+        return
+    out.print(f"database ready at {tracelot.engine.url!r} (schema {revision})")
     if made is not None and password is None:
         out.print(f"admin user {admin_user!r} created; its password, shown once:")
         out.print(made, markup=False)

@@ -102,12 +102,17 @@ def recall_notify_list(
     ctx: typer.Context,
     recall_id: int,
     csv_file: Annotated[Path, typer.Option("--csv", help="Write the list to this CSV file.")],
+    as_json: JsonOpt = False,
 ) -> None:
     """Write the customer notification list (per customer, what they received) as CSV."""
     rows = db(ctx).recall(recall_id)["notify"]
     with csv_file.open("w", newline="", encoding="utf-8") as fh:
         write_csv(fh, rows, NOTIFY_COLUMNS)
-    out.print(f"{len(rows)} lines for {len({r['customer'] for r in rows})} customers in {csv_file}")
+    customers = len({r["customer"] for r in rows})
+    if as_json:
+        print_json({"written": str(csv_file), "lines": len(rows), "customers": customers})
+    else:
+        out.print(f"{len(rows)} lines for {customers} customers in {csv_file}")
 
 
 @recall_app.command("mark")

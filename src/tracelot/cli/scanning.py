@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tracelot.cli.common import JsonOpt, OldRefOpt, ReferenceOpt, db, reference_of
-from tracelot.cli.output import err, operation, out, print_json_line, text
+from tracelot.cli.output import err, operation, out, print_json, print_json_line, text
 from tracelot.domain.errors import TracelotError
 
 if TYPE_CHECKING:
@@ -134,20 +134,29 @@ def label(
     out_file: Annotated[Path, typer.Option("--out", help="The PDF to write.")] = Path("labels.pdf"),
     png: Annotated[Path | None, typer.Option("--png", help="One symbol alone, as PNG.")] = None,
     svg: Annotated[Path | None, typer.Option("--svg", help="One symbol alone, as SVG.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Print-ready PDF labels for units, lots and locations: a GS1 DataMatrix for items
-    with a GTIN, tracelot's own payload otherwise, a Code 128 for locations."""
+    with a GTIN, tracelot's own payload otherwise, a Code 128 for locations. With --json,
+    what was written: `written` (the files) and `labels`."""
     tracelot = db(ctx)
     if png or svg:
         if len(refs) != 1:
             raise typer.BadParameter("--png and --svg draw one symbol: name one reference")
+        written = []
         for path, fmt in ((png, "png"), (svg, "svg")):
             if path is not None:
                 path.write_bytes(tracelot.label_symbol(refs[0], fmt=fmt))
-                out.print(f"symbol of {refs[0]} written to {path}")
+                written.append(str(path))
+                if not as_json:
+                    out.print(f"symbol of {refs[0]} written to {path}")
+        if as_json:
+            print_json({"written": written, "labels": 1})
         return
     write_labels(tracelot, refs, out_file, layout=layout, size=size, paper=paper, rows=rows,
                  cols=cols)  # fmt: skip
+    if as_json:
+        print_json({"written": [str(out_file)], "labels": len(refs)})
 
 
 def write_labels(tracelot: "Tracelot", refs: list[str], path: Path, **layout: Any) -> None:

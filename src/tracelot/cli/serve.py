@@ -1,11 +1,13 @@
 """`tracelot serve`: the REST API (and, later, the web pages) on uvicorn."""
 
 import os
+import sys
 from typing import Annotated
 
 import typer
 
 from tracelot.cli.common import db
+from tracelot.cli.output import print_json
 
 
 def serve(
@@ -15,6 +17,9 @@ def serve(
     ),
     port: Annotated[int, typer.Option("--port")] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64)] = 1,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="First print where it serves, as one JSON line.")
+    ] = False,
 ) -> None:
     """Serve the API at http://HOST:PORT/api/v1 (OpenAPI at /api/v1/openapi.json, docs at
     /docs)."""
@@ -26,6 +31,10 @@ def serve(
     tracelot = db(ctx)
     tracelot.check_schema()  # refuse to serve a database that is not set up
     os.environ["TRACELOT_DATABASE_URL"] = str(tracelot.engine.url.render_as_string(False))
+    if as_json:
+        base = f"http://{host}:{port}"
+        print_json({"url": f"{base}/", "api": f"{base}/api/v1", "workers": workers})
+        sys.stdout.flush()
     config = TcpConfig(
         "tracelot.server:create_app",
         factory=True,
