@@ -237,6 +237,13 @@ def test_a_recall_is_previewed_opened_and_lists_the_customers(
     shoot(page, "recall")
     csv = page.request.get(page.get_by_test_id("notify-csv").get_attribute("href"))
     assert csv.status == 200 and "ACME" in csv.text() and "SO-7" in csv.text()
+    # the notices: ACME's letter as a PDF; sending without a mail server says so
+    notices = page.get_by_test_id("notices")
+    expect(notices.get_by_role("row").filter(has_text="ACME")).to_contain_text("not written")
+    letter = page.request.get(page.get_by_test_id("letter-ACME").get_attribute("href"))
+    assert letter.status == 200 and letter.body().startswith(b"%PDF")
+    page.get_by_test_id("send-notices").click()
+    expect(page.get_by_role("alert")).to_contain_text("no mail server is set up")
     with tracelot.connect(db_url) as tl:
         [recall] = tl.recalls()
         assert (recall["recall"], recall["status"], recall["affected"]) == (1, "open", 3)

@@ -89,6 +89,20 @@ def recall_page(request: Request, user: Reader, recall_id: RecallId) -> Response
                 may_mark=may(user.role, "quality"), error=None)  # fmt: skip
 
 
+@router.post("/recalls/{recall_id}/notices", response_class=HTMLResponse)
+def recall_notices(request: Request, user: Quality, recall_id: RecallId) -> Response:
+    """Email each customer the recall reached and has not been sent to yet (the server's
+    mail settings); what failed shows in the notices' table, a missing server as an error."""
+    db = _db(request, user)
+    try:
+        db.recall_notices(recall_id, send=True)
+    except TracelotError as exc:
+        shown = db.recall(recall_id)
+        return page(request, user, "recall.html", status=422, recall=shown,
+                    dispositions=DISPOSITIONS, may_mark=True, error=str(exc))  # fmt: skip
+    return RedirectResponse(f"/recalls/{recall_id}", status_code=303)
+
+
 @router.post("/recalls/{recall_id}/mark", response_class=HTMLResponse)
 def recall_mark(
     request: Request,
