@@ -62,7 +62,8 @@ MAPPING: dict[
         set(),
         {"recall_id"},
     ),  # fmt: skip
-    c.MarkRecall: (quality_routes.MarkRequest, ("recall", "mark"), set(), set(), {"recall_id"}),
+    # the API's mark also takes one `ref` (as it always has) beside `refs`
+    c.MarkRecall: (quality_routes.MarkRequest, ("recall", "mark"), {"ref"}, set(), {"recall_id"}),
     c.CloseRecall: (
         quality_routes.CloseRequest,
         ("recall", "close"),

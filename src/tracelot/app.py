@@ -980,10 +980,21 @@ class Tracelot:
                          supplier_lot=supplier_lot, item=item, serials=serials,
                          made_between=made_between, quarantine=quarantine)  # fmt: skip
 
-    def recall_mark(self, recall_id: int, ref: str, *, disposition: str,
-                    note: str | None = None) -> dict[str, Any]:  # fmt: skip
-        """Record a disposition for an affected unit or lot."""
-        command = MarkRecall(recall_id=recall_id, ref=ref, disposition=disposition, note=note)
+    def recall_mark(
+        self,
+        recall_id: int,
+        *refs: str,
+        disposition: str,
+        at: str | None = None,
+        customer: str | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Record what became of affected units and lots (`scrapped` scraps them,
+        `cleared` releases their holds)."""
+        command = MarkRecall(
+            recall_id=recall_id, refs=refs, disposition=disposition, at=at, customer=customer,
+            note=note,
+        )  # fmt: skip
         return self.run(command)
 
     def recall_close(self, recall_id: int, *, force: bool = False,

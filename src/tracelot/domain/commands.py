@@ -417,17 +417,23 @@ class ExtendRecall:
 
 @dataclass(frozen=True)
 class MarkRecall:
-    """Record what became of a recall's affected unit or lot (`disposition`)."""
+    """Record what became of a recall's affected units and lots (`disposition`): those
+    named (`refs`), narrowed to (or, without refs, all of) those at a location (`at`)
+    or of a customer."""
 
     recall_id: int
-    ref: str
+    refs: tuple[str, ...]
     disposition: str
+    at: str | None = None
+    customer: str | None = None
     note: str | None = None
 
     def __post_init__(self) -> None:
         _set(self, "recall_id", _positive_id(self.recall_id, "recall"))
-        _set(self, "ref", _required(self.ref, "the reference marked", length=REF_LENGTH))
+        _set(self, "refs", _refs(self.refs, "what to mark", required=False))
         _set(self, "disposition", _required(self.disposition, "disposition"))
+        _set(self, "at", _optional(self.at, "--at"))
+        _set(self, "customer", _optional(self.customer, "--customer"))
         _set(self, "note", _optional(self.note, "note"))
 
 
