@@ -82,3 +82,29 @@ def test_the_api_marks_refs_or_one_ref(shipped_world: Cli, db_url: str) -> None:
         one = client.post(url, json={"ref": "DEV:D3", "disposition": "located"}, headers=headers)
         assert one.status_code == 200, one.text
         assert one.json()["by_disposition"] == {"located": 3, "open": 2}
+
+
+def test_returned_to_supplier_sends_the_stock_back(shipped_world: Cli, refused) -> None:
+    cli = shipped_world
+    out = cli("recall", "open", "--supplier", "CELLCO", "--supplier-lot", "CC-9", "--reason", "bad")
+    assert out.exit_code == 0, out.stderr
+    refused("recall", "mark", "1", "CELL@L1", "--as", "returned-to-supplier", "--to", "ACME",
+            match="not a supplier")  # fmt: skip
+    out = cli("recall", "mark", "1", "CELL@L1", "--as", "returned-to-supplier", "--json")
+    assert out.exit_code == 0, out.stderr
+    assert out.json()["by_disposition"]["returned-to-supplier"] == 1
+    cells = cli("where", "CELL@L1", "--json").json()
+    assert [(c["status"], c["supplier"], c["qty"]) for c in cells if c["supplier"]] == [
+        ("returned_to_supplier", "CELLCO", 24)
+    ]
+    assert cli("verify").exit_code == 0
+
+
+def test_returned_to_supplier_of_a_recall_by_reference_needs_to(
+    shipped_world: Cli, refused
+) -> None:
+    cli = shipped_world
+    _opened(cli)
+    refused("recall", "mark", "1", "CELL@L1", "--as", "returned-to-supplier", match="give --to")
+    out = cli("recall", "mark", "1", "CELL@L1", "--as", "returned-to-supplier", "--to", "CELLCO")
+    assert out.exit_code == 0, out.stderr

@@ -38,7 +38,7 @@ def test_a_unit_and_part_of_a_lot_go_back_to_the_supplier_with_their_value(stock
     )  # fmt: skip
     assert out.exit_code == 0, out.stderr
     done = out.json()
-    assert done["kind"] == "return_to_supplier" and done["reference"] == "RMA-7"
+    assert done["kind"] == "supplier_return" and done["reference"] == "RMA-7"
     assert [(ln["from"], ln["to"]) for ln in done["lines"]] == [("WH/A1", "SUPPLIER")]
     unit = cli("where", "PCB:SN001", "--json").json()[0]
     assert (unit["status"], unit["supplier"], unit["supplier_name"], unit["customer"]) == (
@@ -56,7 +56,7 @@ def test_a_unit_and_part_of_a_lot_go_back_to_the_supplier_with_their_value(stock
     }
     assert _value(cli) == pytest.approx(before - 12.5 - 30)
     last = cli("history", "PCB:SN001", "--json").json()[-1]
-    assert (last["kind"], last["party"], last["note"]) == ("return_to_supplier", "CELLCO", "faulty")
+    assert (last["kind"], last["party"], last["note"]) == ("supplier_return", "CELLCO", "faulty")
     assert cli("verify").exit_code == 0
 
 
@@ -109,7 +109,7 @@ def test_the_api_returns_to_a_supplier_for_an_operator(client, stocked: Cli) -> 
     assert api.post(url, json=body, headers=headers["viewer"]).status_code == 403
     answer = api.post(url, json=body, headers=headers["op"])
     assert answer.status_code == 201, answer.text
-    assert answer.json()["kind"] == "return_to_supplier"
+    assert answer.json()["kind"] == "supplier_return"
     too_much = api.post(url, json={**body, "qty": 1000}, headers=headers["op"])
     assert too_much.status_code == 409, too_much.text
     not_supplier = api.post(url, json={**body, "to": "ACME"}, headers=headers["op"])

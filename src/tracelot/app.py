@@ -987,13 +987,14 @@ class Tracelot:
         disposition: str,
         at: str | None = None,
         customer: str | None = None,
+        to: str | None = None,
         note: str | None = None,
     ) -> dict[str, Any]:
         """Record what became of affected units and lots (`scrapped` scraps them,
-        `cleared` releases their holds)."""
+        `returned-to-supplier` sends them back, `cleared` releases their holds)."""
         command = MarkRecall(
             recall_id=recall_id, refs=refs, disposition=disposition, at=at, customer=customer,
-            note=note,
+            to=to, note=note,
         )  # fmt: skip
         return self.run(command)
 

@@ -124,7 +124,10 @@ def recall_mark(
     ] = None,
     disposition: Annotated[
         str,
-        typer.Option("--as", help="located, returned, reworked, scrapped (scraps it) or cleared."),
+        typer.Option(
+            "--as",
+            help="located, returned, returned-to-supplier, reworked, scrapped or cleared.",
+        ),
     ] = ...,  # type: ignore[assignment]
     at: Annotated[
         str | None, typer.Option("--at", help="Everything of the recall at a location.")
@@ -132,13 +135,17 @@ def recall_mark(
     customer: Annotated[
         str | None, typer.Option("--customer", help="Everything of the recall at a customer.")
     ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="returned-to-supplier: the supplier (else the recall's)."),
+    ] = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Record what became of affected units and lots, in one operation."""
     command = MarkRecall(
         recall_id=recall_id, refs=tuple(refs or ()), disposition=disposition, at=at,
-        customer=customer, note=note,
+        customer=customer, to=to, note=note,
     )  # fmt: skip
     recall = db(ctx).run(command)
     named = " ".join(refs or ()) or "selected items"

@@ -426,11 +426,13 @@ class MarkRecall:
     disposition: str
     at: str | None = None
     customer: str | None = None
+    to: str | None = None
     note: str | None = None
 
     def __post_init__(self) -> None:
         _set(self, "recall_id", _positive_id(self.recall_id, "recall"))
         _set(self, "refs", _refs(self.refs, "what to mark", required=False))
+        _set(self, "to", _optional(self.to, "--to"))
         _set(self, "disposition", _required(self.disposition, "disposition"))
         _set(self, "at", _optional(self.at, "--at"))
         _set(self, "customer", _optional(self.customer, "--customer"))

@@ -76,7 +76,7 @@ class OperationKind(StrEnum):
     MOVE = "move"
     BUILD = "build"
     SHIP = "ship"
-    RETURN_TO_SUPPLIER = "return_to_supplier"
+    RETURN_TO_SUPPLIER = "supplier_return"  # operations.kind holds 16 characters
     RETURN = "return"
     SCRAP = "scrap"
     ADJUST = "adjust"

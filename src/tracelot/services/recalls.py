@@ -45,7 +45,9 @@ from tracelot.store.tables import (
     units,
 )
 
-DISPOSITIONS = ("located", "returned", "reworked", "scrapped", "cleared")
+DISPOSITIONS = (
+    "located", "returned", "returned-to-supplier", "reworked", "scrapped", "cleared",
+)  # fmt: skip
 NEEDS_ACTION = {Status.IN_STOCK.value, Status.WIP.value, Status.SHIPPED.value}
 ON_HAND_VALUES = {s.value for s in ON_HAND}
 
@@ -338,6 +340,10 @@ def handle_mark_recall(
     )  # fmt: skip
     if c.disposition == "scrapped":
         _scrap_on_hand(conn, rows, recall, user=user, at=at)
+    if c.disposition == "returned-to-supplier":
+        _return_on_hand(conn, rows, recall, to=c.to, user=user, at=at)
+    elif c.to is not None:
+        raise InvalidInput("--to names the supplier of returned-to-supplier only")
     conn.execute(
         update(recall_items)
         .where(recall_items.c.id.in_([r.id for r in rows]))
@@ -411,7 +417,45 @@ def _scrap_on_hand(
     conn: Connection, rows: list[Row], recall: Row, *, user: str, at: dt.datetime | None
 ) -> None:
     """Scrap what of the rows is still on hand (held stock too), in one scrap operation."""
-    scrap = virtual_location(conn, "SCRAP")
+    lines = _on_hand_lines(conn, rows, virtual_location(conn, "SCRAP").id)
+    if not lines:
+        return
+    op_id = new_operation(
+        conn, OperationKind.SCRAP, user=user, at=at, reference=f"recall {recall.id}",
+        note=f"recall {recall.id}: {recall.reason}",
+    )  # fmt: skip
+    post(conn, op_id, lines)
+
+
+def _return_on_hand(
+    conn: Connection,
+    rows: list[Row],
+    recall: Row,
+    *,
+    to: str | None,
+    user: str,
+    at: dt.datetime | None,
+) -> None:
+    """Send what of the rows is still on hand back to the supplier (`to`, else the
+    recall's), in one return-to-supplier operation."""
+    code = to or json.loads(recall.scope).get("supplier")
+    if not code:
+        raise InvalidInput("give --to: the supplier this recall's stock goes back to")
+    supplier = party_by_code(conn, code, "supplier")
+    lines = _on_hand_lines(conn, rows, virtual_location(conn, "SUPPLIER").id)
+    if not lines:
+        raise NotAvailable("nothing of it is on hand to send back")
+    op_id = new_operation(
+        conn, OperationKind.RETURN_TO_SUPPLIER, user=user, at=at,
+        reference=f"recall {recall.id}", note=f"recall {recall.id}: {recall.reason}",
+        party_id=supplier.id,
+    )  # fmt: skip
+    post(conn, op_id, lines, party_id=supplier.id)
+
+
+def _on_hand_lines(conn: Connection, rows: list[Row], to_id: int) -> list[Line]:
+    """Lines taking what of the rows is still on hand (held stock too) to `to_id`."""
+    scrap_id = to_id
     on_hand = location_ids_of_kind(
         conn, *(k.value for k in LocationKind if status_at(k.value) in ON_HAND)
     )
@@ -423,7 +467,7 @@ def _scrap_on_hand(
             .where(units.c.id.in_(unit_ids), units.c.location_id.in_(on_hand))
             .order_by(units.c.id)
         ):
-            lines.append(Line(u.item_id, u.location_id, scrap.id, Decimal(1),
+            lines.append(Line(u.item_id, u.location_id, scrap_id, Decimal(1),
                               lot_id=u.lot_id, unit_id=u.id))  # fmt: skip
     lot_ids = sorted({r.lot_id for r in rows if r.unit_id is None and r.tracking == "lot"})
     if lot_ids:
@@ -432,14 +476,8 @@ def _scrap_on_hand(
             .where(stock.c.lot_id.in_(lot_ids), stock.c.qty > 0, stock.c.location_id.in_(on_hand))
             .order_by(stock.c.lot_id, stock.c.location_id)
         ):
-            lines.append(Line(b.item_id, b.location_id, scrap.id, b.qty, lot_id=b.lot_id))
-    if not lines:
-        return
-    op_id = new_operation(
-        conn, OperationKind.SCRAP, user=user, at=at, reference=f"recall {recall.id}",
-        note=f"recall {recall.id}: {recall.reason}",
-    )  # fmt: skip
-    post(conn, op_id, lines)
+            lines.append(Line(b.item_id, b.location_id, scrap_id, b.qty, lot_id=b.lot_id))
+    return lines
 
 
 def _holds_of_rows(conn: Connection, recall_id: int, rows: list[Row]) -> list[int]:

@@ -127,6 +127,7 @@ class MarkRequest(BaseModel):
     disposition: str = Field(description="located, returned, reworked, scrapped or cleared")
     at: str | None = Field(default=None, description="Everything of the recall at a location.")
     customer: str | None = Field(default=None, description="Everything of a customer.")
+    to: str | None = Field(default=None, description="returned-to-supplier: the supplier.")
     note: str | None = None
 
 
