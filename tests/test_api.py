@@ -249,6 +249,9 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         ("POST", "/api/v1/operations/build"): lambda: {
             "json": {"item": "DEV", "to": "A1", "serial": f"D{next(n)}", "consume": ["SCREW=1"]}
         },
+        ("POST", "/api/v1/operations/return-to-supplier"): lambda: {
+            "json": {"refs": ["SCREW"], "to": "SUP", "qty": 1, "from": "A1"}
+        },
         ("POST", "/api/v1/operations/return"): lambda: {
             "json": {"ref": "SCREW", "from": "ACME", "to": "A1", "qty": 1}
         },

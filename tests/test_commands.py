@@ -37,6 +37,14 @@ MAPPING: dict[
     c.Move: (api_schemas.MoveRequest, ("move",), set(), set(), set()),
     c.Ship: (api_schemas.ShipRequest, ("ship",), set(), set(), set()),
     c.Return: (api_schemas.ReturnRequest, ("return",), set(), set(), set()),
+    # like scrap's, the reason is the operation's note: the API's `note` is not used
+    c.ReturnToSupplier: (
+        api_schemas.ReturnToSupplierRequest,
+        ("return-to-supplier",),
+        {"note"},
+        set(),
+        set(),
+    ),  # fmt: skip
     # the API's scrap has always taken a `note` it ignores: the reason is the note
     c.Scrap: (api_schemas.ScrapRequest, ("scrap",), {"note"}, set(), set()),
     c.Adjust: (api_schemas.AdjustRequest, ("adjust",), set(), set(), set()),
@@ -54,7 +62,8 @@ MAPPING: dict[
         set(),
         {"recall_id"},
     ),  # fmt: skip
-    c.MarkRecall: (quality_routes.MarkRequest, ("recall", "mark"), set(), set(), {"recall_id"}),
+    # the API's mark also takes one `ref` (as it always has) beside `refs`
+    c.MarkRecall: (quality_routes.MarkRequest, ("recall", "mark"), {"ref"}, set(), {"recall_id"}),
     c.CloseRecall: (
         quality_routes.CloseRequest,
         ("recall", "close"),

@@ -110,7 +110,13 @@ def test_working_a_recall_to_closure(shipped_world: Cli, refused, tmp_path) -> N
     assert cli("where", "DEV:D4", "--json").json()[0]["held"] is False
     closed = cli("recall", "close", "1", "--json")
     assert closed.exit_code == 0 and closed.json()["status"] == "closed"
-    assert cli("holds", "--json").json() == []  # closing released the recall's holds
+    # closing released nothing more: what was cleared was released when marked, and the
+    # returned unit and the scrapped lot stay held
+    held = {(h["item"], h["serial"], h["lot"]) for h in cli("holds", "--json").json()}
+    assert held == {("DEV", "D1", None), ("CELL", None, "L1")}
+    cells = cli("where", "CELL@L1", "--json").json()
+    assert not [c for c in cells if c["status"] in ("in_stock", "wip")]  # scrapped, on the ledger
+    assert cli("verify").exit_code == 0
     refused("recall", "mark", "1", "DEV:D2", "--as", "located", match="closed")
 
 

@@ -32,6 +32,7 @@ from tracelot.domain.commands import (
     Release,
     Replace,
     Return,
+    ReturnToSupplier,
     Scrap,
     Ship,
 )
@@ -79,6 +80,7 @@ Command = (
     | Build
     | BuildRun
     | Ship
+    | ReturnToSupplier
     | Return
     | Scrap
     | Adjust
@@ -113,6 +115,7 @@ _HANDLERS: dict[type, Callable[..., Any]] = {
     BuildRun: production.handle_build_run,
     Ship: shipping.handle_ship,
     Return: shipping.handle_return,
+    ReturnToSupplier: shipping.handle_return_to_supplier,
     Scrap: movement.handle_scrap,
     Adjust: movement.handle_adjust,
     Replace: production.handle_replace,
@@ -512,6 +515,22 @@ class Tracelot:
     ) -> OperationResult:
         """Ship units, or a quantity of a lot or item, to a customer."""
         command = Ship(refs=refs, to=to, qty=qty, from_=from_, reference=reference, note=note)
+        return self.run(command, at=at)
+
+    def return_to_supplier(
+        self,
+        *refs: str,
+        to: str,
+        qty: Qty | None = None,
+        from_: str | None = None,
+        reason: str | None = None,
+        reference: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> OperationResult:
+        """Send units, or a quantity of a lot or item, back to a supplier."""
+        command = ReturnToSupplier(
+            refs=refs, to=to, qty=qty, from_=from_, reason=reason, reference=reference
+        )
         return self.run(command, at=at)
 
     def return_(
@@ -961,10 +980,22 @@ class Tracelot:
                          supplier_lot=supplier_lot, item=item, serials=serials,
                          made_between=made_between, quarantine=quarantine)  # fmt: skip
 
-    def recall_mark(self, recall_id: int, ref: str, *, disposition: str,
-                    note: str | None = None) -> dict[str, Any]:  # fmt: skip
-        """Record a disposition for an affected unit or lot."""
-        command = MarkRecall(recall_id=recall_id, ref=ref, disposition=disposition, note=note)
+    def recall_mark(
+        self,
+        recall_id: int,
+        *refs: str,
+        disposition: str,
+        at: str | None = None,
+        customer: str | None = None,
+        to: str | None = None,
+        note: str | None = None,
+    ) -> dict[str, Any]:
+        """Record what became of affected units and lots (`scrapped` scraps them,
+        `returned-to-supplier` sends them back, `cleared` releases their holds)."""
+        command = MarkRecall(
+            recall_id=recall_id, refs=refs, disposition=disposition, at=at, customer=customer,
+            to=to, note=note,
+        )  # fmt: skip
         return self.run(command)
 
     def recall_close(self, recall_id: int, *, force: bool = False,

@@ -254,6 +254,14 @@ class ShipRequest(_Op):
     qty: Qty | None = None
 
 
+class ReturnToSupplierRequest(_Op):
+    refs: list[str] = Field(examples=[["CELL@L1"]])
+    to: str = Field(examples=["CELLCO"], description="The supplier.")
+    from_: str | None = Field(default=None, alias="from")
+    qty: Qty | None = None
+    reason: str | None = Field(default=None, examples=["faulty lot, RMA agreed"])
+
+
 class BuildRequest(_Op):
     item: str = Field(examples=["DEV"])
     to: str = Field(examples=["LINE"])

@@ -66,6 +66,8 @@ def where(ctx: typer.Context, ref: str, as_json: JsonOpt = False) -> None:
     ]
     if any(r.get("assembly") for r in rows):
         columns.append("assembly")
+    if any(r.get("supplier") for r in rows):
+        columns.append("supplier")
     table(rows, columns)
 
 

@@ -18,6 +18,7 @@ from tracelot.domain.commands import (
     Receive,
     Replace,
     Return,
+    ReturnToSupplier,
     Scrap,
     Ship,
 )
@@ -205,6 +206,26 @@ def ship(
     operation(result, as_json=as_json)
 
 
+def return_to_supplier(
+    ctx: typer.Context,
+    refs: Annotated[list[str], typer.Argument(help="Units ITEM:SERIAL, lots ITEM@LOT, items.")],
+    to: Annotated[str, typer.Option("--to", help="Supplier.")],
+    qty: Qty = None,
+    from_: From = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why it goes back.")] = None,
+    reference: ReferenceOpt = None,
+    old_ref: OldRefOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send stock back to its supplier (held stock may go: a recall's answer)."""
+    reference = reference_of(reference, old_ref)
+    command = ReturnToSupplier(
+        refs=refs, to=to, qty=qty, from_=from_, reason=reason, reference=reference
+    )
+    result = db(ctx).run(command)
+    operation(result, as_json=as_json)
+
+
 def return_(
     ctx: typer.Context,
     ref: str,
@@ -295,7 +316,7 @@ def replace(
 def register(app: typer.Typer) -> None:
     for name, fn in [
         ("receive", receive), ("move", move), ("build", build), ("build-run", build_run),
-        ("ship", ship),
+        ("ship", ship), ("return-to-supplier", return_to_supplier),
         ("return", return_), ("scrap", scrap), ("adjust", adjust), ("replace", replace),
     ]:  # fmt: skip
         app.command(name)(fn)

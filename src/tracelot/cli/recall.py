@@ -119,19 +119,38 @@ def recall_notify_list(
 def recall_mark(
     ctx: typer.Context,
     recall_id: int,
-    ref: str,
+    refs: Annotated[
+        list[str] | None, typer.Argument(help="Units ITEM:SERIAL and lots ITEM@LOT.")
+    ] = None,
     disposition: Annotated[
-        str, typer.Option("--as", help="located, returned, reworked, scrapped or cleared.")
-    ],
+        str,
+        typer.Option(
+            "--as",
+            help="located, returned, returned-to-supplier, reworked, scrapped or cleared.",
+        ),
+    ] = ...,  # type: ignore[assignment]
+    at: Annotated[
+        str | None, typer.Option("--at", help="Everything of the recall at a location.")
+    ] = None,
+    customer: Annotated[
+        str | None, typer.Option("--customer", help="Everything of the recall at a customer.")
+    ] = None,
+    to: Annotated[
+        str | None,
+        typer.Option("--to", help="returned-to-supplier: the supplier (else the recall's)."),
+    ] = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record what became of an affected unit or lot."""
-    recall = db(ctx).run(
-        MarkRecall(recall_id=recall_id, ref=ref, disposition=disposition, note=note)
-    )
+    """Record what became of affected units and lots, in one operation."""
+    command = MarkRecall(
+        recall_id=recall_id, refs=tuple(refs or ()), disposition=disposition, at=at,
+        customer=customer, to=to, note=note,
+    )  # fmt: skip
+    recall = db(ctx).run(command)
+    named = " ".join(refs or ()) or "selected items"
     print_json(recall) if as_json else out.print(
-        f"recall {recall_id}: {ref} marked {disposition}; {recall['open']} still open"
+        f"recall {recall_id}: {named} marked {disposition}; {recall['open']} still open"
     )
 
 

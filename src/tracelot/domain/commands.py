@@ -174,6 +174,27 @@ class Ship:
 
 
 @dataclass(frozen=True)
+class ReturnToSupplier:
+    """Send units, or a quantity of a lot or item, back to a supplier (`to`); held stock
+    may go back (a recall's answer), stock already gone may not."""
+
+    refs: tuple[str, ...]
+    to: str
+    from_: str | None = None
+    qty: Decimal | None = None
+    reason: str | None = None
+    reference: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "refs", _refs(self.refs, "what to return to the supplier"))
+        _set(self, "to", _required(self.to, "--to (the supplier)"))
+        _set(self, "from_", _optional(self.from_, "--from"))
+        _set(self, "qty", _qty(self.qty))
+        _set(self, "reason", _optional(self.reason, "--reason"))
+        _set(self, "reference", _reference(self.reference))
+
+
+@dataclass(frozen=True)
 class Return:
     """Take back from a customer (`from_`) what was shipped to them, into `to`."""
 
@@ -396,17 +417,25 @@ class ExtendRecall:
 
 @dataclass(frozen=True)
 class MarkRecall:
-    """Record what became of a recall's affected unit or lot (`disposition`)."""
+    """Record what became of a recall's affected units and lots (`disposition`): those
+    named (`refs`), narrowed to (or, without refs, all of) those at a location (`at`)
+    or of a customer."""
 
     recall_id: int
-    ref: str
+    refs: tuple[str, ...]
     disposition: str
+    at: str | None = None
+    customer: str | None = None
+    to: str | None = None
     note: str | None = None
 
     def __post_init__(self) -> None:
         _set(self, "recall_id", _positive_id(self.recall_id, "recall"))
-        _set(self, "ref", _required(self.ref, "the reference marked", length=REF_LENGTH))
+        _set(self, "refs", _refs(self.refs, "what to mark", required=False))
+        _set(self, "to", _optional(self.to, "--to"))
         _set(self, "disposition", _required(self.disposition, "disposition"))
+        _set(self, "at", _optional(self.at, "--at"))
+        _set(self, "customer", _optional(self.customer, "--customer"))
         _set(self, "note", _optional(self.note, "note"))
 
 
@@ -426,7 +455,7 @@ class CloseRecall:
 #: Every operation's command (the API's request models and the CLI's commands are
 #: checked against these by tests/test_commands.py).
 COMMANDS: tuple[type, ...] = (
-    Receive, Move, Ship, Return, Scrap, Adjust, Build, BuildRun, Replace,
+    Receive, Move, Ship, ReturnToSupplier, Return, Scrap, Adjust, Build, BuildRun, Replace,
     Hold, Release, OpenRecall, ExtendRecall, MarkRecall, CloseRecall,
 )  # fmt: skip
 
@@ -444,5 +473,5 @@ def from_fields(command: type, values: Mapping[str, Any]) -> Any:
 __all__ = [
     "COMMANDS", "Adjust", "Build", "BuildRun", "CloseRecall", "ExtendRecall", "Hold",
     "MarkRecall", "Move", "OpenRecall", "Output", "Receive", "Release", "Replace", "Return",
-    "Scrap", "Ship", "field_names", "from_fields",
+    "ReturnToSupplier", "Scrap", "Ship", "field_names", "from_fields",
 ]  # fmt: skip

@@ -49,7 +49,7 @@ class Status(StrEnum):
     CONSUMED = "consumed"
     SHIPPED = "shipped"
     SCRAPPED = "scrapped"
-    SUPPLIER = "at_supplier"
+    SUPPLIER = "returned_to_supplier"  # sent back to the supplier, who is named
     ADJUSTED = "adjusted_out"
 
 
@@ -76,6 +76,7 @@ class OperationKind(StrEnum):
     MOVE = "move"
     BUILD = "build"
     SHIP = "ship"
+    RETURN_TO_SUPPLIER = "supplier_return"  # operations.kind holds 16 characters
     RETURN = "return"
     SCRAP = "scrap"
     ADJUST = "adjust"

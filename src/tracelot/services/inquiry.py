@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 
 from tracelot.domain.errors import NotFound, WrongKind
-from tracelot.domain.status import LocationKind, Status, status_at
+from tracelot.domain.status import LocationKind, OperationKind, Status, status_at
 from tracelot.services.holds import any_open_holds, describe, open_holds_of
 from tracelot.services.lookup import (
     is_expired,
@@ -241,6 +241,8 @@ def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
     out: dict[int, list[Row]] = {}
     shipped: list[int] = []
     for b in conn.execute(_lot_balances(dialect), {"ids": ids_value(dialect, lot_ids)}):
+        if b.kind == LocationKind.SUPPLIER.value:
+            continue  # what went back to suppliers is read below, by supplier
         if b.kind == LocationKind.CUSTOMER.value:
             shipped.append(b.lot_id)
             continue
@@ -252,6 +254,8 @@ def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
                 "status": status_at(b.kind).value,
                 "customer": None,
                 "customer_name": None,
+                "supplier": None,
+                "supplier_name": None,
             }
         )
     if shipped:
@@ -266,9 +270,40 @@ def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
                     "status": Status.SHIPPED.value,
                     "customer": c.code,
                     "customer_name": c.name,
+                    "supplier": None,
+                    "supplier_name": None,
                 }
             )
+    for r in conn.execute(_lot_returned(dialect), {"ids": ids_value(dialect, lot_ids)}):
+        out.setdefault(r.lot_id, []).append(
+            {
+                "location": "SUPPLIER",
+                "location_path": "SUPPLIER",
+                "qty": r.qty,
+                "status": Status.SUPPLIER.value,
+                "customer": None,
+                "customer_name": None,
+                "supplier": r.code,
+                "supplier_name": r.name,
+            }
+        )
     return out
+
+
+@functools.cache
+def _lot_returned(dialect: str) -> Select:
+    """What of each lot was sent back to each supplier (return-to-supplier operations)."""
+    return (
+        select(moves.c.lot_id, parties.c.code, parties.c.name, func.sum(moves.c.qty).label("qty"))
+        .join(operations, operations.c.id == moves.c.operation_id)
+        .join(parties, parties.c.id == operations.c.party_id)
+        .where(
+            ids_in(dialect, moves.c.lot_id),
+            operations.c.kind == OperationKind.RETURN_TO_SUPPLIER.value,
+        )
+        .group_by(moves.c.lot_id, parties.c.code, parties.c.name)
+        .order_by(moves.c.lot_id, parties.c.code)
+    )
 
 
 @functools.cache
@@ -395,8 +430,11 @@ def _unit_place(conn: Connection, rows: list[Any], ref: str) -> Row:
         "expired": is_expired(r.expires, today()),
         "held": bool(unit_holds),
         "holds": unit_holds,
-        "customer": r.customer,
-        "customer_name": r.customer_name,
+        # the party of a unit sent back to its supplier is that supplier
+        "customer": r.customer if status != Status.SUPPLIER else None,
+        "customer_name": r.customer_name if status != Status.SUPPLIER else None,
+        "supplier": r.customer if status == Status.SUPPLIER else None,
+        "supplier_name": r.customer_name if status == Status.SUPPLIER else None,
         "assembly": assembly_of(conn, r.unit_id) if status == Status.CONSUMED else None,
     }
 

@@ -216,7 +216,10 @@ _MOVE_UNITS = (
 def move_units(conn: Connection, lines: Iterable[Line], party_id: int | None) -> None:
     """Point each unit at its new location, but only if it is still where the line says."""
     lines = sorted(lines, key=lambda ln: ln.unit_id or 0)
-    customer_ids = location_ids_of_kind(conn, LocationKind.CUSTOMER.value)
+    # a unit at the customer names its customer; one sent back names its supplier
+    customer_ids = location_ids_of_kind(
+        conn, LocationKind.CUSTOMER.value, LocationKind.SUPPLIER.value
+    )
     stmt = _MOVE_UNITS
     params = [
         {

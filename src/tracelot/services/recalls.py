@@ -14,17 +14,22 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 
 from tracelot.domain.commands import CloseRecall, ExtendRecall, MarkRecall, OpenRecall
 from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, NotFound
 from tracelot.domain.serials import parse_serials
-from tracelot.domain.status import ON_HAND, OperationKind, Status, status_at
+from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, Status, status_at
 from tracelot.domain.values import parse_date
 from tracelot.services.holds import holds_changed, place_hold, release_holds
 from tracelot.services.ledger import Line, new_operation, post
-from tracelot.services.lookup import Target
-from tracelot.services.resolver import item_named, location_named, target_named
+from tracelot.services.lookup import (
+    Target,
+    location_ids_of_kind,
+    party_by_code,
+    virtual_location,
+)
+from tracelot.services.resolver import item_named, location_named, targets_named
 from tracelot.services.trace import Key, root_keys, trace_keys
 from tracelot.store.bulk import id_in
 from tracelot.store.tables import (
@@ -40,7 +45,9 @@ from tracelot.store.tables import (
     units,
 )
 
-DISPOSITIONS = ("located", "returned", "reworked", "scrapped", "cleared")
+DISPOSITIONS = (
+    "located", "returned", "returned-to-supplier", "reworked", "scrapped", "cleared",
+)  # fmt: skip
 NEEDS_ACTION = {Status.IN_STOCK.value, Status.WIP.value, Status.SHIPPED.value}
 ON_HAND_VALUES = {s.value for s in ON_HAND}
 
@@ -311,39 +318,180 @@ def _open_recall_row(conn: Connection, recall_id: int) -> Row:
 def handle_mark_recall(
     conn: Connection, command: MarkRecall, *, user: str, at: dt.datetime | None = None
 ) -> dict[str, Any]:
-    """Record what became of an affected unit or lot; `cleared` releases its hold."""
+    """Record, in one operation, what became of affected units and lots: named (`refs`),
+    everything of the recall at a location (`at`, and below it), or of a customer.
+
+    `scrapped` scraps what of them is still on hand (a scrap operation on the ledger);
+    `returned` is accepted only for what is no longer at the customer; `cleared`
+    releases their holds. The other dispositions are records."""
     c = command
-    recall_id, ref, disposition, note = c.recall_id, c.ref, c.disposition, c.note
-    if disposition not in DISPOSITIONS:
+    if c.disposition not in DISPOSITIONS:
         raise InvalidInput(
-            f"disposition must be one of {', '.join(DISPOSITIONS)}, not {disposition!r}"
+            f"disposition must be one of {', '.join(DISPOSITIONS)}, not {c.disposition!r}"
         )
-    _open_recall_row(conn, recall_id)
-    target = target_named(conn, ref)
-    selector = _item_selector(target)
-    if selector is None:
-        raise InvalidInput(f"mark a unit or a lot, not {target}")
-    rows = (
-        conn.execute(
-            select(recall_items.c.id).where(recall_items.c.recall_id == recall_id, selector)
-        )
-        .scalars()
-        .all()
-    )
-    if not rows:
-        raise NotFound(f"{target} is not in recall {recall_id}")
+    recall = _open_recall_row(conn, c.recall_id)
+    rows = _rows_to_mark(conn, c)
+    if c.disposition == "returned":
+        _refuse_still_at_customer(conn, rows)
+    named = ", ".join(c.refs) or "selected items"
     op_id = new_operation(
-        conn, OperationKind.RECALL, user=user, at=at, reference=f"recall {recall_id}",
-        note=note or f"{target}: {disposition}",
+        conn, OperationKind.RECALL, user=user, at=at, reference=f"recall {c.recall_id}",
+        note=c.note or f"{named}: {c.disposition}",
     )  # fmt: skip
+    if c.disposition == "scrapped":
+        _scrap_on_hand(conn, rows, recall, user=user, at=at)
+    if c.disposition == "returned-to-supplier":
+        _return_on_hand(conn, rows, recall, to=c.to, user=user, at=at)
+    elif c.to is not None:
+        raise InvalidInput("--to names the supplier of returned-to-supplier only")
     conn.execute(
         update(recall_items)
-        .where(recall_items.c.id.in_(rows))
-        .values(disposition=disposition, disposition_op_id=op_id)
+        .where(recall_items.c.id.in_([r.id for r in rows]))
+        .values(disposition=c.disposition, disposition_op_id=op_id)
     )
-    if disposition == "cleared":
-        release_holds(conn, _recall_holds(conn, recall_id, target), op_id)
-    return show_recall(conn, recall_id)
+    if c.disposition == "cleared":
+        release_holds(conn, _holds_of_rows(conn, c.recall_id, rows), op_id)
+    return show_recall(conn, c.recall_id)
+
+
+def _rows_to_mark(conn: Connection, c: MarkRecall) -> list[Row]:
+    """The recall's rows a mark names: its references' (or all), narrowed by location
+    and customer."""
+    query = (
+        select(
+            recall_items.c.id, recall_items.c.item_id, recall_items.c.unit_id,
+            recall_items.c.lot_id, items.c.tracking,
+        )
+        .join(items, items.c.id == recall_items.c.item_id)
+        .join(locations, locations.c.id == recall_items.c.location_id)
+        .where(recall_items.c.recall_id == c.recall_id)
+        .order_by(recall_items.c.id)
+    )  # fmt: skip
+    if not c.refs and c.at is None and c.customer is None:
+        raise InvalidInput("name what to mark: references, --at LOC or --customer C")
+    if c.refs:
+        selectors = []
+        for target in targets_named(conn, c.refs):
+            selector = _item_selector(target)
+            if selector is None:
+                raise InvalidInput(f"mark a unit or a lot, not {target}")
+            if conn.execute(query.where(selector)).first() is None:
+                raise NotFound(f"{target} is not in recall {c.recall_id}")
+            selectors.append(selector)
+        query = query.where(or_(*selectors))
+    if c.at is not None:
+        place = location_named(conn, c.at)
+        query = query.where(
+            or_(locations.c.path == place.path, locations.c.path.like(f"{place.path}/%"))
+        )
+    if c.customer is not None:
+        customer = party_by_code(conn, c.customer, "customer")
+        query = query.where(recall_items.c.customer_id == customer.id)
+    rows = list(conn.execute(query).all())
+    if not rows:
+        raise NotFound(f"nothing of recall {c.recall_id} matches")
+    return rows
+
+
+def _refuse_still_at_customer(conn: Connection, rows: list[Row]) -> None:
+    """`returned` is for what came back: a unit still at a customer is refused."""
+    at_customer = location_ids_of_kind(conn, LocationKind.CUSTOMER.value)
+    unit_ids = [r.unit_id for r in rows if r.unit_id is not None]
+    if not unit_ids:
+        return
+    still = conn.execute(
+        select(items.c.code, units.c.serial)
+        .join(items, items.c.id == units.c.item_id)
+        .where(units.c.id.in_(unit_ids), units.c.location_id.in_(at_customer))
+        .order_by(items.c.code, units.c.serial)
+    ).all()
+    if still:
+        names = ", ".join(f"{r.code}:{r.serial}" for r in still)
+        raise NotAvailable(
+            f"{names} not returned: still at the customer (book the return with "
+            "`tracelot return`, which marks it returned)"
+        )
+
+
+def _scrap_on_hand(
+    conn: Connection, rows: list[Row], recall: Row, *, user: str, at: dt.datetime | None
+) -> None:
+    """Scrap what of the rows is still on hand (held stock too), in one scrap operation."""
+    lines = _on_hand_lines(conn, rows, virtual_location(conn, "SCRAP").id)
+    if not lines:
+        return
+    op_id = new_operation(
+        conn, OperationKind.SCRAP, user=user, at=at, reference=f"recall {recall.id}",
+        note=f"recall {recall.id}: {recall.reason}",
+    )  # fmt: skip
+    post(conn, op_id, lines)
+
+
+def _return_on_hand(
+    conn: Connection,
+    rows: list[Row],
+    recall: Row,
+    *,
+    to: str | None,
+    user: str,
+    at: dt.datetime | None,
+) -> None:
+    """Send what of the rows is still on hand back to the supplier (`to`, else the
+    recall's), in one return-to-supplier operation."""
+    code = to or json.loads(recall.scope).get("supplier")
+    if not code:
+        raise InvalidInput("give --to: the supplier this recall's stock goes back to")
+    supplier = party_by_code(conn, code, "supplier")
+    lines = _on_hand_lines(conn, rows, virtual_location(conn, "SUPPLIER").id)
+    if not lines:
+        raise NotAvailable("nothing of it is on hand to send back")
+    op_id = new_operation(
+        conn, OperationKind.RETURN_TO_SUPPLIER, user=user, at=at,
+        reference=f"recall {recall.id}", note=f"recall {recall.id}: {recall.reason}",
+        party_id=supplier.id,
+    )  # fmt: skip
+    post(conn, op_id, lines, party_id=supplier.id)
+
+
+def _on_hand_lines(conn: Connection, rows: list[Row], to_id: int) -> list[Line]:
+    """Lines taking what of the rows is still on hand (held stock too) to `to_id`."""
+    scrap_id = to_id
+    on_hand = location_ids_of_kind(
+        conn, *(k.value for k in LocationKind if status_at(k.value) in ON_HAND)
+    )
+    lines: list[Line] = []
+    unit_ids = [r.unit_id for r in rows if r.unit_id is not None]
+    if unit_ids:
+        for u in conn.execute(
+            select(units.c.id, units.c.item_id, units.c.lot_id, units.c.location_id)
+            .where(units.c.id.in_(unit_ids), units.c.location_id.in_(on_hand))
+            .order_by(units.c.id)
+        ):
+            lines.append(Line(u.item_id, u.location_id, scrap_id, Decimal(1),
+                              lot_id=u.lot_id, unit_id=u.id))  # fmt: skip
+    lot_ids = sorted({r.lot_id for r in rows if r.unit_id is None and r.tracking == "lot"})
+    if lot_ids:
+        for b in conn.execute(
+            select(stock.c.item_id, stock.c.lot_id, stock.c.location_id, stock.c.qty)
+            .where(stock.c.lot_id.in_(lot_ids), stock.c.qty > 0, stock.c.location_id.in_(on_hand))
+            .order_by(stock.c.lot_id, stock.c.location_id)
+        ):
+            lines.append(Line(b.item_id, b.location_id, scrap_id, b.qty, lot_id=b.lot_id))
+    return lines
+
+
+def _holds_of_rows(conn: Connection, recall_id: int, rows: list[Row]) -> list[int]:
+    unit_ids = [r.unit_id for r in rows if r.unit_id is not None]
+    lot_ids = [r.lot_id for r in rows if r.unit_id is None and r.lot_id is not None]
+    query = select(holds.c.id).where(
+        holds.c.recall_id == recall_id,
+        holds.c.released_op_id.is_(None),
+        or_(
+            holds.c.unit_id.in_(unit_ids or [-1]),
+            and_(holds.c.unit_id.is_(None), holds.c.lot_id.in_(lot_ids or [-1])),
+        ),
+    )
+    return list(conn.execute(query.order_by(holds.c.id)).scalars())
 
 
 def _item_selector(target: Target):  # noqa: ANN202
@@ -418,7 +566,7 @@ def handle_close_recall(
         .where(recalls.c.id == recall_id)
         .values(status="closed", closed_op_id=op_id, close_reason=(reason or "").strip() or None)
     )
-    release_holds(conn, _recall_holds(conn, recall_id), op_id)
+    # what was cleared was released when it was marked; everything else stays held
     return show_recall(conn, recall_id)
 
 
@@ -450,8 +598,13 @@ def _summary(conn: Connection, recall_id: int) -> dict[str, Any]:
         raise NotFound(f"there is no recall {recall_id}")
     states = conn.execute(
         select(
-            recall_items.c.status, recall_items.c.needs_action, recall_items.c.disposition
-        ).where(recall_items.c.recall_id == recall_id)
+            recall_items.c.status,
+            recall_items.c.needs_action,
+            recall_items.c.disposition,
+            parties.c.code.label("customer"),
+        )
+        .outerjoin(parties, parties.c.id == recall_items.c.customer_id)
+        .where(recall_items.c.recall_id == recall_id)
     ).all()
     return {
         "recall": r.id,
@@ -466,6 +619,7 @@ def _summary(conn: Connection, recall_id: int) -> dict[str, Any]:
         "open": sum(1 for s in states if s.needs_action and s.disposition is None),
         "by_status": dict(Counter(s.status for s in states)),
         "by_disposition": dict(Counter(s.disposition or "open" for s in states if s.needs_action)),
+        "by_customer": dict(sorted(Counter(s.customer for s in states if s.customer).items())),
     }
 
 

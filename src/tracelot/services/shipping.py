@@ -1,4 +1,4 @@
-"""Shipping to customers and taking returns back."""
+"""Shipping to customers, taking returns back, and sending stock back to suppliers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
-from tracelot.domain.commands import Return, Ship
+from tracelot.domain.commands import Return, ReturnToSupplier, Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.status import OperationKind, Status, Tracking
 from tracelot.domain.values import normalize, parse_qty
@@ -44,6 +44,68 @@ def handle_return(
     c = command
     return return_(conn, user=user, ref=c.ref, from_customer=c.from_, to=c.to, qty=c.qty,
                    reference=c.reference, note=c.note, at=at)  # fmt: skip
+
+
+def handle_return_to_supplier(
+    conn: Connection, command: ReturnToSupplier, *, user: str, at: dt.datetime | None = None
+) -> OperationResult:
+    """ReturnToSupplier (the command): see `return_to_supplier`."""
+    c = command
+    return return_to_supplier(conn, user=user, refs=c.refs, to=c.to, qty=c.qty, from_=c.from_,
+                              reason=c.reason, reference=c.reference, at=at)  # fmt: skip
+
+
+def return_to_supplier(
+    conn: Connection,
+    *,
+    user: str,
+    refs: Sequence[str],
+    to: str,
+    qty: Decimal | str | int | None = None,
+    from_: str | None = None,
+    reason: str | None = None,
+    reference: str | None = None,
+    at: dt.datetime | None = None,
+) -> OperationResult:
+    """Send units, or a quantity of a lot or item, back to a supplier (bin -> SUPPLIER),
+    their value leaving stock as a shipment's does. Held stock may go back (that is how
+    a recall's stock is returned); expired stock too. A lot named without `qty` goes
+    whole from the one location that holds it (or from `from_`)."""
+    if not refs:
+        raise InvalidInput("name what to return to the supplier")
+    supplier = party_by_code(conn, to, "supplier")
+    dest = virtual_location(conn, "SUPPLIER")
+    source = location_named(conn, from_) if from_ else None
+    quantity = parse_qty(qty) if qty is not None else None
+    today = (at or now()).date()
+    lines: list[Line] = []
+    seen: set[str] = set()
+    for target in targets_named(conn, refs):
+        if str(target) in seen:
+            raise InvalidInput(f"{target} is named twice")
+        seen.add(str(target))
+        if target.unit is None and target.lot is None and quantity is None:
+            raise InvalidInput(f"give --qty: how many {target} go back")
+        lines += take_lines(
+            conn,
+            target,
+            quantity if target.unit is None else None,
+            to_id=dest.id,
+            today=today,
+            for_use=False,
+            from_location=source,
+        )
+    op_id = new_operation(
+        conn,
+        OperationKind.RETURN_TO_SUPPLIER,
+        user=user,
+        at=at,
+        reference=reference,
+        note=reason,
+        party_id=supplier.id,
+    )
+    post(conn, op_id, lines, party_id=supplier.id)
+    return result(conn, op_id, lines)
 
 
 def ship(

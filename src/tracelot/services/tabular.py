@@ -15,7 +15,7 @@ from tracelot.domain.values import format_qty
 #: a trace's flat list of what it reached
 AFFECTED_COLUMNS = [
     "item", "serial", "lot", "qty", "status", "location", "location_path", "customer",
-    "customer_name", "shipment_ref", "shipment_date",
+    "customer_name", "shipment_ref", "shipment_date", "supplier", "supplier_name",
 ]  # fmt: skip
 #: stock on hand, a row per item, location and lot (or unit)
 STOCK_COLUMNS = [

@@ -638,6 +638,8 @@ def _affected(
             place = places[ident]
             assert place is not None
             shipment = shipments.get(ident, nothing)
+            # the party of a unit sent back to its supplier is that supplier
+            returned = place.location_kind == LocationKind.SUPPLIER.value
             rows.append(
                 (
                     key,
@@ -650,10 +652,12 @@ def _affected(
                         "held": ident in held_units or place.lot_id in held_lots,
                         "location": place.location,
                         "location_path": place.location_path,
-                        "customer": place.customer,
-                        "customer_name": place.customer_name,
+                        "customer": place.customer if not returned else None,
+                        "customer_name": place.customer_name if not returned else None,
                         "shipment_ref": shipment[0],
                         "shipment_date": shipment[1],
+                        "supplier": place.customer if returned else None,
+                        "supplier_name": place.customer_name if returned else None,
                     },
                 )
             )
@@ -674,6 +678,8 @@ def _affected(
                         "customer_name": where["customer_name"],
                         "shipment_ref": None,
                         "shipment_date": None,
+                        "supplier": where["supplier"],
+                        "supplier_name": where["supplier_name"],
                     },
                 )
                 for where in lot_rows.get(ident, [])

@@ -234,15 +234,17 @@ def _check_units(conn: Connection, report: VerifyReport, names: _Names) -> None:
                 f"unit {ref}: ledger puts it at {names.locations[r.to_location_id]}, "
                 f"projection at {names.locations[r.location_id]}"
             )
-    customer = conn.execute(
-        select(locations.c.id).where(locations.c.kind == LocationKind.CUSTOMER.value)
-    ).scalar_one()
+    # a unit at the customer names its customer, one sent back its supplier, no other one
+    outside = select(locations.c.id).where(
+        locations.c.kind.in_([LocationKind.CUSTOMER.value, LocationKind.SUPPLIER.value])
+    )
     wrong_party = conn.execute(
         select(func.count())
         .select_from(units)
-        .where((units.c.location_id == customer) != units.c.party_id.is_not(None))
+        .where(units.c.location_id.in_(outside) != units.c.party_id.is_not(None))
     ).scalar_one()
     if wrong_party:
         report.problems.append(
-            f"{wrong_party} units name a customer but are not shipped, or the other way"
+            f"{wrong_party} units name a customer or supplier but are not with them, "
+            "or the other way"
         )

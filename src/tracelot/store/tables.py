@@ -305,13 +305,13 @@ recall_items = Table(
     Column("lot_id", Integer, ForeignKey("lots.id"), index=True),
     # frozen as of opening: how much, where, in what status, with which customer
     Column("qty", Exact, nullable=False),
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
     Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
     Column("customer_id", Integer, ForeignKey("parties.id")),
     Column("shipment_ref", String(200)),
     Column("shipment_date", UtcDateTime),
     Column("needs_action", Boolean, nullable=False),
-    Column("disposition", String(16)),
+    Column("disposition", String(32)),
     Column("disposition_op_id", Integer, ForeignKey("operations.id")),
 )
 

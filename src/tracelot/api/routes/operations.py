@@ -19,6 +19,7 @@ from tracelot.api.schemas import (
     ReceiveRequest,
     ReplaceRequest,
     ReturnRequest,
+    ReturnToSupplierRequest,
     ScrapRequest,
     ShipRequest,
 )
@@ -30,6 +31,7 @@ from tracelot.domain.commands import (
     Receive,
     Replace,
     Return,
+    ReturnToSupplier,
     Scrap,
     Ship,
     from_fields,
@@ -126,6 +128,24 @@ def ship(
     key: IdempotencyKey = None,
 ) -> OperationPublic:
     return _run(db, user, request, response, key, body, Ship)
+
+
+@router.post(
+    "/return-to-supplier",
+    dependencies=OPERATE,
+    status_code=201,
+    responses=ANSWERS,
+    summary="Send units, or quantities of lots or items, back to a supplier.",
+)
+def return_to_supplier(
+    db: DB,
+    user: CurrentUser,
+    request: Request,
+    response: Response,
+    body: ReturnToSupplierRequest,
+    key: IdempotencyKey = None,
+) -> OperationPublic:
+    return _run(db, user, request, response, key, body, ReturnToSupplier)
 
 
 @router.post(

@@ -122,8 +122,12 @@ class RecallRequest(BaseModel):
 
 
 class MarkRequest(BaseModel):
-    ref: Ref
+    refs: list[str] | None = Field(default=None, examples=[["DEV:D0001", "CELL@L1"]])
+    ref: Ref | None = Field(default=None, description="One reference (or give `refs`).")
     disposition: str = Field(description="located, returned, reworked, scrapped or cleared")
+    at: str | None = Field(default=None, description="Everything of the recall at a location.")
+    customer: str | None = Field(default=None, description="Everything of a customer.")
+    to: str | None = Field(default=None, description="returned-to-supplier: the supplier.")
     note: str | None = None
 
 
@@ -174,10 +178,12 @@ def open_recall(db: DB, body: RecallRequest) -> JSONResponse:
 @router.post(
     "/recalls/{recall_id}/marks",
     dependencies=QUALITY,
-    summary="Record a disposition for an affected unit or lot.",
+    summary="Record a disposition for affected units and lots (scrapped scraps them).",
 )
 def mark(db: DB, recall_id: Id, body: MarkRequest) -> JSONResponse:
-    return answer(db.run(from_fields(MarkRecall, {**dict(body), "recall_id": recall_id})))
+    refs = [*(body.refs or []), *([body.ref] if body.ref else [])]
+    fields = {**dict(body), "refs": refs, "recall_id": recall_id}
+    return answer(db.run(from_fields(MarkRecall, fields)))
 
 
 @router.post(
