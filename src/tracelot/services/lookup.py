@@ -11,13 +11,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, exists, or_, select
+from sqlalchemy.engine import result_tuple
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import Ref
 from tracelot.domain.status import Status, Tracking, status_at
 from tracelot.store.engine import cache
-from tracelot.store.tables import item_gtins, items, locations, lots, parties, units
+from tracelot.store.tables import holds, item_gtins, items, locations, lots, parties, units
 
 # statements built once: a scan is resolved in a few hundred microseconds
 _ITEM_BY_CODE = select(items).where(items.c.code == bindparam("code"))
@@ -190,6 +191,95 @@ def unit_by_serial(conn: Connection, item: Row, serial: str) -> Row:
 
 
 @dataclass(frozen=True)
+class UnitRead:
+    """A unit as `unit_with_item` reads it: its item, itself, its lot, and whether it (or
+    its whole lot) is under an open hold."""
+
+    item: Row
+    unit: Row
+    lot: Row | None
+    held: bool
+
+
+#: the tables whose whole rows one read of a unit returns, in this order, each column
+#: labelled `table_column`; the row is split back into one Row per table, as
+#: `select(table)` gives it
+_UNIT_TABLES = (items, units, lots, locations)
+_ROW_OF = {t: result_tuple([c.name for c in t.c]) for t in _UNIT_TABLES}
+
+
+def _slices() -> dict[Table, slice]:
+    out, start = {}, 0
+    for table in _UNIT_TABLES:
+        out[table] = slice(start, start + len(table.c))
+        start += len(table.c)
+    return out
+
+
+_SLICE = _slices()
+_HELD = _SLICE[locations].stop  # the column after the tables': the open-hold flag
+
+
+def _unit_statement(by_gtin: bool) -> Select:
+    """A unit by its item's code (or one of its GTINs) and its serial, in one statement:
+    the item (a row even without the unit, to say why), the unit, its lot, its location
+    and whether an open hold is on the unit or on its whole lot."""
+    open_hold = holds.c.released_op_id.is_(None)
+    held = or_(
+        exists().where(holds.c.unit_id == units.c.id, open_hold),
+        exists().where(holds.c.lot_id == units.c.lot_id, holds.c.unit_id.is_(None), open_hold),
+    )
+    columns = [c.label(f"{t.name}_{c.name}") for t in _UNIT_TABLES for c in t.c]
+    query = select(*columns, held.label("held"))
+    if by_gtin:
+        query = query.select_from(item_gtins).join(items, items.c.id == item_gtins.c.item_id)
+        named = item_gtins.c.gtin == bindparam("gtin")
+    else:
+        query, named = query.select_from(items), items.c.code == bindparam("code")
+    return (
+        query.outerjoin(
+            units, and_(units.c.item_id == items.c.id, units.c.serial == bindparam("serial"))
+        )
+        .outerjoin(lots, lots.c.id == units.c.lot_id)
+        .outerjoin(locations, locations.c.id == units.c.location_id)
+        .where(named)
+    )
+
+
+_UNIT_BY_CODE, _UNIT_BY_GTIN = _unit_statement(False), _unit_statement(True)
+
+
+def unit_with_item(
+    conn: Connection, serial: str, *, code: str | None = None, gtin: str | None = None
+) -> UnitRead:
+    """A unit by its item's code or one of the item's GTINs, and its serial: the item,
+    the unit, its lot, its location and its holds in one statement (a scan's hot path).
+    What it read goes to the transaction's cache (the unit's location too, so that where
+    the unit is needs no other read). Refused as `item_by_code` or `item_by_gtin`, then
+    `unit_by_serial`, refuse."""
+    if gtin is not None:
+        row = conn.execute(_UNIT_BY_GTIN, {"gtin": gtin, "serial": serial}).first()
+        if row is None:
+            raise NotFound(
+                f"no item has GTIN {gtin}: add it with `tracelot item gtin add ITEM {gtin}`"
+            )
+    else:
+        row = conn.execute(_UNIT_BY_CODE, {"code": code, "serial": serial}).first()
+        if row is None:
+            raise NotFound(f"unknown item {code!r}")
+    found = cache(conn)
+    item = found.add_item(_ROW_OF[items](row[_SLICE[items]]), gtin=gtin)
+    if item.tracking != Tracking.SERIAL:
+        raise WrongKind(f"item {item.code} is not serial-tracked: it has no unit {serial!r}")
+    unit = _ROW_OF[units](row[_SLICE[units]])
+    if unit.id is None:
+        raise NotFound(f"unknown unit {item.code}:{serial}")
+    lot = None if unit.lot_id is None else found.add_lot(_ROW_OF[lots](row[_SLICE[lots]]))
+    found.add_location(_ROW_OF[locations](row[_SLICE[locations]]))
+    return UnitRead(item, unit, lot, bool(row[_HELD]))
+
+
+@dataclass(frozen=True)
 class Target:
     """What a reference names: an item, and maybe one of its lots or units."""
 
@@ -209,11 +299,11 @@ class Target:
 def target_of(conn: Connection, ref: Ref) -> Target:
     """What a parsed `ITEM:SERIAL`, `ITEM@LOT` or `ITEM` names (a REF typed or scanned
     goes through `services.resolver.target_named`)."""
-    item = item_by_code(conn, ref.code)
     if ref.kind == "unit":
         assert ref.key is not None
-        unit = unit_by_serial(conn, item, ref.key)
-        return Target(ref, item, lot_by_id(conn, unit.lot_id), unit)
+        found = unit_with_item(conn, ref.key, code=ref.code)
+        return Target(ref, found.item, found.lot, found.unit)
+    item = item_by_code(conn, ref.code)
     if ref.kind == "lot":
         assert ref.key is not None
         return Target(ref, item, lot_by_code(conn, item, ref.key))
