@@ -7,9 +7,10 @@ are remembered in the transaction's cache (`store.engine.cache`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, exists, or_, select
 from sqlalchemy.engine import result_tuple
@@ -17,7 +18,7 @@ from sqlalchemy.engine import result_tuple
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import Ref
 from tracelot.domain.status import Status, Tracking, status_at
-from tracelot.store.engine import cache
+from tracelot.store.engine import OneRow, cache
 from tracelot.store.tables import holds, item_gtins, items, locations, lots, parties, units
 
 # statements built once: a scan is resolved in a few hundred microseconds
@@ -190,8 +191,7 @@ def unit_by_serial(conn: Connection, item: Row, serial: str) -> Row:
     return row
 
 
-@dataclass(frozen=True)
-class UnitRead:
+class UnitRead(NamedTuple):
     """A unit as `unit_with_item` reads it: its item, itself, its lot, and whether it (or
     its whole lot) is under an open hold."""
 
@@ -201,23 +201,28 @@ class UnitRead:
     held: bool
 
 
-#: the tables whose whole rows one read of a unit returns, in this order, each column
-#: labelled `table_column`; the row is split back into one Row per table, as
-#: `select(table)` gives it
+class _Part(NamedTuple):
+    """Where one table's whole row lies in a joined row, and how to make it a Row of its
+    own, as `select(table)` gives it."""
+
+    columns: slice
+    row: Callable[[Sequence[Any]], Row]
+
+
+def _parts(*tables: Table) -> list[_Part]:
+    parts, start = [], 0
+    for table in tables:
+        end = start + len(table.c)
+        parts.append(_Part(slice(start, end), result_tuple([c.name for c in table.c])))
+        start = end
+    return parts
+
+
+#: a read of a unit returns the whole rows of these tables, in this order (each column
+#: labelled `table_column`), then the open-hold flag
 _UNIT_TABLES = (items, units, lots, locations)
-_ROW_OF = {t: result_tuple([c.name for c in t.c]) for t in _UNIT_TABLES}
-
-
-def _slices() -> dict[Table, slice]:
-    out, start = {}, 0
-    for table in _UNIT_TABLES:
-        out[table] = slice(start, start + len(table.c))
-        start += len(table.c)
-    return out
-
-
-_SLICE = _slices()
-_HELD = _SLICE[locations].stop  # the column after the tables': the open-hold flag
+_ITEM, _UNIT, _LOT, _LOCATION = _parts(*_UNIT_TABLES)
+_HELD = _LOCATION.columns.stop
 
 
 def _unit_statement(by_gtin: bool) -> Select:
@@ -246,7 +251,7 @@ def _unit_statement(by_gtin: bool) -> Select:
     )
 
 
-_UNIT_BY_CODE, _UNIT_BY_GTIN = _unit_statement(False), _unit_statement(True)
+_UNIT_BY_CODE, _UNIT_BY_GTIN = OneRow(_unit_statement(False)), OneRow(_unit_statement(True))
 
 
 def unit_with_item(
@@ -258,24 +263,24 @@ def unit_with_item(
     the unit is needs no other read). Refused as `item_by_code` or `item_by_gtin`, then
     `unit_by_serial`, refuse."""
     if gtin is not None:
-        row = conn.execute(_UNIT_BY_GTIN, {"gtin": gtin, "serial": serial}).first()
+        row = _UNIT_BY_GTIN.first(conn, {"gtin": gtin, "serial": serial})
         if row is None:
             raise NotFound(
                 f"no item has GTIN {gtin}: add it with `tracelot item gtin add ITEM {gtin}`"
             )
     else:
-        row = conn.execute(_UNIT_BY_CODE, {"code": code, "serial": serial}).first()
+        row = _UNIT_BY_CODE.first(conn, {"code": code, "serial": serial})
         if row is None:
             raise NotFound(f"unknown item {code!r}")
     found = cache(conn)
-    item = found.add_item(_ROW_OF[items](row[_SLICE[items]]), gtin=gtin)
+    item = found.add_item(_ITEM.row(row[_ITEM.columns]), gtin=gtin)
     if item.tracking != Tracking.SERIAL:
         raise WrongKind(f"item {item.code} is not serial-tracked: it has no unit {serial!r}")
-    unit = _ROW_OF[units](row[_SLICE[units]])
+    unit = _UNIT.row(row[_UNIT.columns])
     if unit.id is None:
         raise NotFound(f"unknown unit {item.code}:{serial}")
-    lot = None if unit.lot_id is None else found.add_lot(_ROW_OF[lots](row[_SLICE[lots]]))
-    found.add_location(_ROW_OF[locations](row[_SLICE[locations]]))
+    lot = None if unit.lot_id is None else found.add_lot(_LOT.row(row[_LOT.columns]))
+    found.add_location(_LOCATION.row(row[_LOCATION.columns]))
     return UnitRead(item, unit, lot, bool(row[_HELD]))
 
 
