@@ -7,17 +7,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from conftest import BACKEND, Cli, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 import tracelot
 from tracelot.domain.errors import TracelotError
 from tracelot.domain.scan import CSET82, GS, PAIRING
 from tracelot.domain.values import gtin_check_digit
+from tracelot.services.resolver import resolve
+from tracelot.store.engine import transaction
+from tracelot.store.tables import items, locations, lots, units
 
 DICTIONARY = Path(__file__).parent / "data" / "gs1" / "gs1-syntax-dictionary.txt"
 
@@ -447,3 +452,52 @@ def test_each_scan_commits_alone_and_a_failed_batch_changes_nothing(
     assert nowhere.exit_code == 1
     assert "NOWHERE" in nowhere.stderr
     assert snapshot(db_url) == before
+
+
+def test_a_scanned_unit_reads_as_where_says_with_its_lot_its_place_and_its_holds(
+    db_url: str,
+) -> None:
+    """A unit is resolved in one read with its item, lot, place and holds (on SQLite
+    straight on the driver): what a scan says of it is what `where` says, the rows it
+    hands on are the rows the tables hold, and an operation by scan uses them."""
+    tl = tracelot.connect(db_url)
+    tl.add_location("WH", kind="warehouse")
+    tl.add_location("A1", parent="WH")
+    tl.add_location("A2", parent="WH")
+    tl.add_item("PCB", name="Main board", tracking="serial", cost="0.333333")
+    tl.add_gtin("PCB", PCB)
+    tl.receive("PCB", to="A1", serials="S1..S3", lot="L1", expires="2031-01-31", cost="1.234567")
+    tl.receive("PCB", to="A2", serials="S9")  # no lot
+
+    def agrees(serial: str) -> dict:
+        where = tl.where(f"PCB:{serial}")[0]
+        for text in (f"(01){PCB}(21){serial}", f"TL:U:PCB:{serial}", f"PCB:{serial}"):
+            said = tl.identify(text)
+            assert said["ok"], said
+            for key in ("item", "serial", "lot", "location", "location_path", "status", "held"):
+                assert said[key] == where[key], (text, key, said, where)
+            assert said["expiry"] == where["expires"]
+        return said
+
+    assert agrees("S1")["held"] is False and agrees("S9")["lot"] is None
+    tl.hold("PCB@L1", reason="lot on hold")
+    assert agrees("S1")["held"] is True and agrees("S9")["held"] is False
+    tl.release("PCB@L1")
+    tl.hold("PCB:S2", reason="one unit")
+    assert [agrees(s)["held"] for s in ("S1", "S2")] == [False, True]
+
+    with transaction(tl.engine, write=False) as conn:
+        found = resolve(conn, f"]d201{PCB}21S1{GS}17310131")
+        unit = found.unit
+        assert unit is not None and found.lot is not None
+        assert found.item == conn.execute(select(items).where(items.c.code == "PCB")).one()
+        assert unit == conn.execute(select(units).where(units.c.id == unit.id)).one()
+        assert found.lot == conn.execute(select(lots).where(lots.c.id == unit.lot_id)).one()
+        place = conn.execute(select(locations).where(locations.c.id == unit.location_id)).one()
+        assert place.code == "A1"
+    assert found.unit.unit_cost == Decimal("1.234567")
+    assert found.item.standard_cost == Decimal("0.333333")
+
+    tl.move(f"(01){PCB}(21)S1", to="A2")
+    assert tl.identify(f"(01){PCB}(21)S1")["location"] == "A2"
+    tl.close()

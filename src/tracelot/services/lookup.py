@@ -7,17 +7,19 @@ are remembered in the transaction's cache (`store.engine.cache`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, bindparam, select
+from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, exists, or_, select
+from sqlalchemy.engine import result_tuple
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import Ref
 from tracelot.domain.status import Status, Tracking, status_at
-from tracelot.store.engine import cache
-from tracelot.store.tables import item_gtins, items, locations, lots, parties, units
+from tracelot.store.engine import OneRow, cache
+from tracelot.store.tables import holds, item_gtins, items, locations, lots, parties, units
 
 # statements built once: a scan is resolved in a few hundred microseconds
 _ITEM_BY_CODE = select(items).where(items.c.code == bindparam("code"))
@@ -189,6 +191,99 @@ def unit_by_serial(conn: Connection, item: Row, serial: str) -> Row:
     return row
 
 
+class UnitRead(NamedTuple):
+    """A unit as `unit_with_item` reads it: its item, itself, its lot, and whether it (or
+    its whole lot) is under an open hold."""
+
+    item: Row
+    unit: Row
+    lot: Row | None
+    held: bool
+
+
+class _Part(NamedTuple):
+    """Where one table's whole row lies in a joined row, and how to make it a Row of its
+    own, as `select(table)` gives it."""
+
+    columns: slice
+    row: Callable[[Sequence[Any]], Row]
+
+
+def _parts(*tables: Table) -> list[_Part]:
+    parts, start = [], 0
+    for table in tables:
+        end = start + len(table.c)
+        parts.append(_Part(slice(start, end), result_tuple([c.name for c in table.c])))
+        start = end
+    return parts
+
+
+#: a read of a unit returns the whole rows of these tables, in this order (each column
+#: labelled `table_column`), then the open-hold flag
+_UNIT_TABLES = (items, units, lots, locations)
+_ITEM, _UNIT, _LOT, _LOCATION = _parts(*_UNIT_TABLES)
+_HELD = _LOCATION.columns.stop
+
+
+def _unit_statement(by_gtin: bool) -> Select:
+    """A unit by its item's code (or one of its GTINs) and its serial, in one statement:
+    the item (a row even without the unit, to say why), the unit, its lot, its location
+    and whether an open hold is on the unit or on its whole lot."""
+    open_hold = holds.c.released_op_id.is_(None)
+    held = or_(
+        exists().where(holds.c.unit_id == units.c.id, open_hold),
+        exists().where(holds.c.lot_id == units.c.lot_id, holds.c.unit_id.is_(None), open_hold),
+    )
+    columns = [c.label(f"{t.name}_{c.name}") for t in _UNIT_TABLES for c in t.c]
+    query = select(*columns, held.label("held"))
+    if by_gtin:
+        query = query.select_from(item_gtins).join(items, items.c.id == item_gtins.c.item_id)
+        named = item_gtins.c.gtin == bindparam("gtin")
+    else:
+        query, named = query.select_from(items), items.c.code == bindparam("code")
+    return (
+        query.outerjoin(
+            units, and_(units.c.item_id == items.c.id, units.c.serial == bindparam("serial"))
+        )
+        .outerjoin(lots, lots.c.id == units.c.lot_id)
+        .outerjoin(locations, locations.c.id == units.c.location_id)
+        .where(named)
+    )
+
+
+_UNIT_BY_CODE, _UNIT_BY_GTIN = OneRow(_unit_statement(False)), OneRow(_unit_statement(True))
+
+
+def unit_with_item(
+    conn: Connection, serial: str, *, code: str | None = None, gtin: str | None = None
+) -> UnitRead:
+    """A unit by its item's code or one of the item's GTINs, and its serial: the item,
+    the unit, its lot, its location and its holds in one statement (a scan's hot path).
+    What it read goes to the transaction's cache (the unit's location too, so that where
+    the unit is needs no other read). Refused as `item_by_code` or `item_by_gtin`, then
+    `unit_by_serial`, refuse."""
+    if gtin is not None:
+        row = _UNIT_BY_GTIN.first(conn, {"gtin": gtin, "serial": serial})
+        if row is None:
+            raise NotFound(
+                f"no item has GTIN {gtin}: add it with `tracelot item gtin add ITEM {gtin}`"
+            )
+    else:
+        row = _UNIT_BY_CODE.first(conn, {"code": code, "serial": serial})
+        if row is None:
+            raise NotFound(f"unknown item {code!r}")
+    found = cache(conn)
+    item = found.add_item(_ITEM.row(row[_ITEM.columns]), gtin=gtin)
+    if item.tracking != Tracking.SERIAL:
+        raise WrongKind(f"item {item.code} is not serial-tracked: it has no unit {serial!r}")
+    unit = _UNIT.row(row[_UNIT.columns])
+    if unit.id is None:
+        raise NotFound(f"unknown unit {item.code}:{serial}")
+    lot = None if unit.lot_id is None else found.add_lot(_LOT.row(row[_LOT.columns]))
+    found.add_location(_LOCATION.row(row[_LOCATION.columns]))
+    return UnitRead(item, unit, lot, bool(row[_HELD]))
+
+
 @dataclass(frozen=True)
 class Target:
     """What a reference names: an item, and maybe one of its lots or units."""
@@ -209,11 +304,11 @@ class Target:
 def target_of(conn: Connection, ref: Ref) -> Target:
     """What a parsed `ITEM:SERIAL`, `ITEM@LOT` or `ITEM` names (a REF typed or scanned
     goes through `services.resolver.target_named`)."""
-    item = item_by_code(conn, ref.code)
     if ref.kind == "unit":
         assert ref.key is not None
-        unit = unit_by_serial(conn, item, ref.key)
-        return Target(ref, item, lot_by_id(conn, unit.lot_id), unit)
+        found = unit_with_item(conn, ref.key, code=ref.code)
+        return Target(ref, found.item, found.lot, found.unit)
+    item = item_by_code(conn, ref.code)
     if ref.kind == "lot":
         assert ref.key is not None
         return Target(ref, item, lot_by_code(conn, item, ref.key))

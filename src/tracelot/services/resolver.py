@@ -21,6 +21,7 @@ from tracelot.domain.refs import Ref, parse_ref
 from tracelot.domain.scan import Scan, is_only_a_scan, looks_like_scan, parse_scan, typed_code
 from tracelot.services.lookup import (
     Target,
+    UnitRead,
     check_real,
     find_item,
     find_location,
@@ -28,10 +29,9 @@ from tracelot.services.lookup import (
     location_by_code,
     location_by_gln,
     lot_by_code,
-    lot_by_id,
     target_of,
     targets_of,
-    unit_by_serial,
+    unit_with_item,
 )
 
 #: what an input is wanted as: anything it names, an item, lot or unit, or a location
@@ -50,6 +50,7 @@ class Resolved:
     unit: Row | None = None
     location: Row | None = None
     ref: Ref | None = None  # the reference of an item, lot or unit (ITEM, ITEM@LOT ...)
+    held: bool | None = None  # a unit: whether it, or its whole lot, is under an open hold
 
     @property
     def target(self) -> Target:
@@ -108,11 +109,10 @@ def resolve(conn: Connection, text: str | Scan, *, want: Wanted = "any") -> Reso
     if scan.gtin is None:
         named = "an SSCC" if scan.sscc else "a GLN" if scan.gln else "no GTIN"
         raise WrongKind(f"{scan.input!r} holds {named}: scan an item, a lot or a unit")
+    if scan.serial is not None:  # the unit with its item, lot and place: one statement
+        found = unit_with_item(conn, scan.serial, gtin=scan.gtin)
+        return _unit(scan, found, Ref("unit", found.item.code, scan.serial))
     item = item_by_gtin(conn, scan.gtin)
-    if scan.serial is not None:
-        unit = unit_by_serial(conn, item, scan.serial)
-        return Resolved(scan, "unit", item, lot_by_id(conn, unit.lot_id), unit,
-                        ref=Ref("unit", item.code, scan.serial))  # fmt: skip
     if scan.lot is not None:
         lot = lot_by_code(conn, item, scan.lot)
         return Resolved(scan, "lot", item, lot, ref=Ref("lot", item.code, scan.lot))
@@ -137,8 +137,15 @@ def _typed(conn: Connection, scan: Scan, want: Wanted) -> Resolved:
 
 
 def _of_ref(conn: Connection, scan: Scan, ref: Ref) -> Resolved:
+    if ref.kind == "unit":
+        assert ref.key is not None
+        return _unit(scan, unit_with_item(conn, ref.key, code=ref.code), ref)
     found = target_of(conn, ref)
     return Resolved(scan, found.kind, found.item, found.lot, found.unit, ref=ref)
+
+
+def _unit(scan: Scan, found: UnitRead, ref: Ref) -> Resolved:
+    return Resolved(scan, "unit", found.item, found.lot, found.unit, ref=ref, held=found.held)
 
 
 def target_named(conn: Connection, text: str | Ref) -> Target:

@@ -129,8 +129,7 @@ def _named(conn: Connection, found: Resolved, result: dict[str, Any]) -> None:
 def _unit(conn: Connection, found: Resolved, result: dict[str, Any]) -> None:
     unit, lot = found.unit, found.lot
     assert unit is not None
-    place = location_by_id(conn, unit.location_id)
-    holds = open_holds_of(conn, unit.id, unit.lot_id) if any_open_holds(conn) else []
+    place = location_by_id(conn, unit.location_id)  # read with the unit: in the cache
     result |= {
         "serial": unit.serial,
         "lot": lot.code if lot is not None else None,
@@ -138,7 +137,7 @@ def _unit(conn: Connection, found: Resolved, result: dict[str, Any]) -> None:
         "location": place.code,
         "location_path": place.path,
         "status": status_at(place.kind).value,
-        "held": bool(holds),
+        "held": bool(found.held),
     }
     known = unit.expires or (lot.expires if lot is not None else None)
     _expiry(known, found.ref, found.scan, result)

@@ -6,11 +6,12 @@ import os
 import sqlite3
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, create_engine, event, text
+from sqlalchemy import Connection, Engine, Row, Select, create_engine, event, text
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
 from tracelot.domain.errors import Conflict, InvalidInput
@@ -142,6 +143,52 @@ def identity_token(conn: Connection) -> str | None:
     else:
         row = conn.exec_driver_sql(_IDENTITY).first()
     return None if row is None else str(row[0])
+
+
+class OneRow:
+    """A SELECT built once whose first row is read many times on a hot path (a scan's
+    unit): on SQLite straight on the driver's cursor, with the result processors
+    SQLAlchemy would apply (as it does on SQLite: no type code from the driver), which
+    saves SQLAlchemy's result set (about 70 us of CPU for a row of 48 columns, more than
+    SQLite's own work); elsewhere through SQLAlchemy. Either way the row is a sequence
+    of the selected columns' values, in order, converted as `conn.execute` converts them."""
+
+    def __init__(self, statement: Select) -> None:
+        self.statement = statement
+        self._compiled: weakref.WeakKeyDictionary[Dialect, _Compiled] = weakref.WeakKeyDictionary()
+
+    def first(self, conn: Connection, params: dict[str, Any]) -> Sequence[Any] | None:
+        """The first row the statement returns with these parameters, or None."""
+        if conn.dialect.name != "sqlite":
+            return conn.execute(self.statement, params).first()
+        sql, names, processors = self._compiled.get(conn.dialect) or self._compile(conn.dialect)
+        values = [params[name] for name in names]
+        try:
+            raw = conn.connection.driver_connection.execute(sql, values).fetchone()
+        except sqlite3.Error as exc:  # as SQLAlchemy says it (a busy database: Conflict)
+            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+        if raw is None:
+            return None
+        row = list(raw)
+        for i, process in processors:
+            row[i] = process(row[i])
+        return row
+
+    def _compile(self, dialect: Dialect) -> _Compiled:
+        compiled = self.statement.compile(dialect=dialect)
+        processors = [
+            (i, column.type.dialect_impl(dialect).result_processor(dialect, None))
+            for i, column in enumerate(self.statement.selected_columns)
+        ]
+        found = self._compiled[dialect] = (
+            str(compiled),
+            list(compiled.positiontup or ()),
+            [(i, process) for i, process in processors if process is not None],
+        )
+        return found
+
+
+_Compiled = tuple[str, list[str], list[tuple[int, Callable[[Any], Any]]]]
 
 
 class Cache:
