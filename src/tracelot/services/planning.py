@@ -39,7 +39,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from statistics import NormalDist
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.status import LocationKind, Tracking
@@ -110,7 +110,8 @@ def reorder(
         item_id: ratio(value, qty, "0.000001") for item_id, (qty, value) in on_hand(conn).items()
     }
     codes_of_items = dict(conn.execute(select(items.c.id, items.c.code)).all())
-    rows = []
+    rows: list[dict[str, Any]] = []
+    unnamed: list[Any] = []
     query = select(items).order_by(items.c.code)
     if only_item is not None:
         query, every_item = query.where(items.c.id == only_item), True
@@ -141,8 +142,8 @@ def reorder(
         if not due and not every_item:
             continue
         suggested = _suggest(item, position, point, eoq) if due else Decimal(0)
-        if supplier_id is None and not made:  # only for the rows shown: a query each
-            supplier_id = _last_receipt_supplier(conn, item)
+        if supplier_id is None and not made:  # named below, in one query for all of them
+            unnamed.append(item)
         shelf_life = item.shelf_life_days or shelf_lives.get(item.id)
         usable = _usable_qty(mean, shelf_life, lead)
         limited_by = "max" if item.max_qty is not None and due else None
@@ -176,6 +177,12 @@ def reorder(
                 else [],
             }
         )
+    if unnamed:  # bought items no lot, order or preference names a supplier for
+        found = _receipt_suppliers(conn, unnamed)
+        for row in rows:
+            if row["supplier"] is None and row["action"] == "buy":
+                supplier = found.get(row["item"])
+                row["supplier"] = codes.get(supplier) if supplier else None
     return {
         "as_of": today.isoformat(),
         "service_level": service_level,
@@ -215,24 +222,46 @@ def _suggest(item: Any, position: Decimal, point: float, eoq: float | None) -> D
 
 
 def _last_receipt_supplier(conn: Connection, item: Any) -> int | None:
-    """The supplier of an item's latest receipt that named one (its units, or the cost
-    layer of a receipt of an untracked item): for items no lot or order names a supplier."""
-    if item.tracking == Tracking.SERIAL:
-        query = select(units.c.supplier_id).where(
-            units.c.item_id == item.id, units.c.supplier_id.is_not(None)
+    """The supplier of an item's latest receipt that named one (see `_receipt_suppliers`)."""
+    return _receipt_suppliers(conn, [item]).get(item.code)
+
+
+def _receipt_suppliers(conn: Connection, wanted: list[Any]) -> dict[str, int]:
+    """Each item's supplier of its latest receipt that named one, by item code: its units'
+    for serialized items, else the cost layer of a receipt. A query per 5,000 items."""
+    found: dict[str, int] = {}
+    codes = {item.id: item.code for item in wanted}
+    serial = [i.id for i in wanted if i.tracking == Tracking.SERIAL]
+    other = [i.id for i in wanted if i.tracking != Tracking.SERIAL]
+    for start in range(0, len(serial), 5000):
+        chunk = serial[start : start + 5000]
+        latest = (
+            select(func.max(units.c.id))
+            .where(units.c.item_id.in_(chunk), units.c.supplier_id.is_not(None))
+            .group_by(units.c.item_id)
         )
-        return conn.execute(query.order_by(units.c.id.desc()).limit(1)).scalar()
-    query = (
-        select(operations.c.party_id)
-        .select_from(cost_layers)
-        .join(operations, operations.c.id == cost_layers.c.operation_id)
-        .where(
-            cost_layers.c.item_id == item.id,
-            operations.c.kind == "receive",
-            operations.c.party_id.is_not(None),
-        )
+        query = select(units.c.item_id, units.c.supplier_id).where(units.c.id.in_(latest))
+        found.update((codes[i], p) for i, p in conn.execute(query))
+    receipts = (
+        (cost_layers.c.operation_id == operations.c.id)
+        & (operations.c.kind == "receive")
+        & operations.c.party_id.is_not(None)
     )
-    return conn.execute(query.order_by(cost_layers.c.id.desc()).limit(1)).scalar()
+    for start in range(0, len(other), 5000):
+        chunk = other[start : start + 5000]
+        latest = (
+            select(func.max(cost_layers.c.id))
+            .select_from(cost_layers.join(operations, receipts))
+            .where(cost_layers.c.item_id.in_(chunk))
+            .group_by(cost_layers.c.item_id)
+        )
+        query = (
+            select(cost_layers.c.item_id, operations.c.party_id)
+            .select_from(cost_layers.join(operations, receipts))
+            .where(cost_layers.c.id.in_(latest))
+        )
+        found.update((codes[i], p) for i, p in conn.execute(query))
+    return found
 
 
 def _usable_qty(mean: float, shelf_life: int | None, lead: float) -> float | None:
