@@ -234,14 +234,17 @@ def _check_units(conn: Connection, report: VerifyReport, names: _Names) -> None:
                 f"unit {ref}: ledger puts it at {names.locations[r.to_location_id]}, "
                 f"projection at {names.locations[r.location_id]}"
             )
-    # a unit at the customer names its customer, one sent back its supplier, no other one
-    outside = select(locations.c.id).where(
-        locations.c.kind.in_([LocationKind.CUSTOMER.value, LocationKind.SUPPLIER.value])
-    )
+
+    # a unit at the customer names its customer, one sent back may name its supplier (a
+    # partner's units announced by EPCIS are at SUPPLIER naming no one), no other one does
+    def kinds(*wanted: LocationKind) -> Any:
+        return select(locations.c.id).where(locations.c.kind.in_([k.value for k in wanted]))
+
+    at_customer = units.c.location_id.in_(kinds(LocationKind.CUSTOMER))
+    outside = units.c.location_id.in_(kinds(LocationKind.CUSTOMER, LocationKind.SUPPLIER))
+    named = units.c.party_id.is_not(None)
     wrong_party = conn.execute(
-        select(func.count())
-        .select_from(units)
-        .where(units.c.location_id.in_(outside) != units.c.party_id.is_not(None))
+        select(func.count()).select_from(units).where((at_customer & ~named) | (named & ~outside))
     ).scalar_one()
     if wrong_party:
         report.problems.append(
