@@ -27,7 +27,7 @@ Make or buy: an item the company builds (it has builds on the ledger) and has no
 preferred supplier is made, not bought: its suggestion is to make, with the components
 it needs per its recent builds; it is left out of drafted purchase orders. An item that is
 bought names its supplier: the preferred one, else the supplier of its latest purchase
-order or receipt.
+order or lot, else (for the items due) of its latest receipt.
 """
 
 from __future__ import annotations
@@ -142,7 +142,7 @@ def reorder(
         if not due and not every_item:
             continue
         suggested = _suggest(item, position, point, eoq) if due else Decimal(0)
-        if supplier_id is None and not made:  # named below, in one query for all of them
+        if supplier_id is None and not made and due:  # named below, in one query for all
             unnamed.append(item)
         shelf_life = item.shelf_life_days or shelf_lives.get(item.id)
         usable = _usable_qty(mean, shelf_life, lead)
@@ -177,7 +177,7 @@ def reorder(
                 else [],
             }
         )
-    if unnamed:  # bought items no lot, order or preference names a supplier for
+    if unnamed:  # due items to buy that no lot, order or preference names a supplier for
         found = _receipt_suppliers(conn, unnamed)
         for row in rows:
             if row["supplier"] is None and row["action"] == "buy":
