@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
+from sqlalchemy import Connection, Row, case, func, select
 
 from tracelot.domain.commands import Return, ReturnToSupplier, Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
@@ -77,34 +77,49 @@ def return_to_supplier(
     dest = virtual_location(conn, "SUPPLIER")
     source = location_named(conn, from_) if from_ else None
     quantity = parse_qty(qty) if qty is not None else None
-    today = (at or now()).date()
+    lines = _take_each(conn, refs, [quantity] * len(refs), to_id=dest.id, source=source,
+                       today=(at or now()).date(), for_use=False, whole_lots=True,
+                       what="go back")  # fmt: skip
+    return _book(conn, OperationKind.RETURN_TO_SUPPLIER, lines, party_id=supplier.id,
+                 user=user, at=at, reference=reference, note=reason)  # fmt: skip
+
+
+def _take_each(
+    conn: Connection,
+    refs: Sequence[str],
+    quantities: Sequence[Decimal | None],
+    *,
+    to_id: int,
+    source: Row | None,
+    today: dt.date,
+    for_use: bool,
+    whole_lots: bool,
+    what: str,
+) -> list[Line]:
+    """The lines taking each reference (its own quantity beside it) to `to_id`: a unit
+    whole, a lot or item by its quantity (with `whole_lots`, a lot without one whole)."""
     lines: list[Line] = []
     seen: set[str] = set()
-    for target in targets_named(conn, refs):
+    for target, quantity in zip(targets_named(conn, refs), quantities, strict=True):
         if str(target) in seen:
             raise InvalidInput(f"{target} is named twice")
         seen.add(str(target))
-        if target.unit is None and target.lot is None and quantity is None:
-            raise InvalidInput(f"give --qty: how many {target} go back")
-        lines += take_lines(
-            conn,
-            target,
-            quantity if target.unit is None else None,
-            to_id=dest.id,
-            today=today,
-            for_use=False,
-            from_location=source,
-        )
-    op_id = new_operation(
-        conn,
-        OperationKind.RETURN_TO_SUPPLIER,
-        user=user,
-        at=at,
-        reference=reference,
-        note=reason,
-        party_id=supplier.id,
-    )
-    post(conn, op_id, lines, party_id=supplier.id)
+        if target.unit is None and quantity is None and not (whole_lots and target.lot):
+            raise InvalidInput(f"give --qty: how many {target} {what}")
+        lines += take_lines(conn, target, quantity if target.unit is None else None,
+                            to_id=to_id, today=today, for_use=for_use,
+                            from_location=source)  # fmt: skip
+    return lines
+
+
+def _book(
+    conn: Connection, kind: OperationKind, lines: list[Line], *, party_id: int, user: str,
+    at: dt.datetime | None, reference: str | None, note: str | None,
+) -> OperationResult:  # fmt: skip
+    """Post the lines as one operation of `kind` with the party they went to."""
+    op_id = new_operation(conn, kind, user=user, at=at, reference=reference, note=note,
+                          party_id=party_id)  # fmt: skip
+    post(conn, op_id, lines, party_id=party_id)
     return result(conn, op_id, lines)
 
 
@@ -129,36 +144,12 @@ def ship(
     dest = virtual_location(conn, "CUSTOMER")
     source = location_named(conn, from_) if from_ else None
     quantity = parse_qty(qty) if qty is not None else None
-    today = (at or now()).date()
-    lines: list[Line] = []
-    seen: set[str] = set()
-    for i, target in enumerate(targets_named(conn, refs)):
-        if str(target) in seen:
-            raise InvalidInput(f"{target} is named twice")
-        seen.add(str(target))
-        own = qtys[i] if qtys is not None and qtys[i] is not None else quantity
-        if target.unit is None and own is None:
-            raise InvalidInput(f"give --qty: how many {target} to ship")
-        lines += take_lines(
-            conn,
-            target,
-            own if target.unit is None else None,
-            to_id=dest.id,
-            today=today,
-            for_use=True,
-            from_location=source,
-        )
-    op_id = new_operation(
-        conn,
-        OperationKind.SHIP,
-        user=user,
-        at=at,
-        reference=reference,
-        note=note,
-        party_id=customer.id,
-    )
-    post(conn, op_id, lines, party_id=customer.id)
-    return result(conn, op_id, lines)
+    own = [q if q is not None else quantity for q in qtys] if qtys is not None else None
+    lines = _take_each(conn, refs, own or [quantity] * len(refs), to_id=dest.id,
+                       source=source, today=(at or now()).date(), for_use=True,
+                       whole_lots=False, what="to ship")  # fmt: skip
+    return _book(conn, OperationKind.SHIP, lines, party_id=customer.id, user=user, at=at,
+                 reference=reference, note=note)  # fmt: skip
 
 
 def return_(
