@@ -29,6 +29,41 @@ def test_marking_many_references_at_once_in_one_operation(shipped_world: Cli, re
     assert out.json()["by_disposition"] == {"located": 2, "open": 3}
 
 
+def test_marking_scans_read_from_standard_input(shipped_world: Cli) -> None:
+    cli = shipped_world
+    _opened(cli)
+    out = cli("recall", "mark", "1", "-", "--as", "located", "--json", input="DEV:D1\n\nDEV:D2\n")
+    assert out.exit_code == 0, out.stderr
+    assert out.json()["by_disposition"] == {"located": 2, "open": 3}
+    marked = {i["serial"] for i in out.json()["items"] if i["disposition"] == "located"}
+    assert marked == {"D1", "D2"}
+
+
+def test_reworked_names_the_repair_that_reworked_it(shipped_world: Cli, refused) -> None:
+    cli = shipped_world
+    _opened(cli)
+    refused("recall", "mark", "1", "DEV:D4", "--as", "reworked", match="give --operation")
+    refused("recall", "mark", "1", "DEV:D4", "--as", "reworked", "--operation", "9999",
+            match="no operation 9999")  # fmt: skip
+    refused("recall", "mark", "1", "DEV:D4", "--as", "located", "--operation", "1",
+            match="of reworked only")  # fmt: skip
+    ship = cli("history", "DEV:D1", "--json").json()[-1]["operation"]
+    refused("recall", "mark", "1", "DEV:D4", "--as", "reworked", "--operation", str(ship),
+            match="not a repair")  # fmt: skip
+    cli("build", "PACK", "--to", "QUAR", "--serial", "P5", "--consume", "CELL@L9=4")
+    out = cli("replace", "DEV:D4", "--remove", "PACK:P4", "--install", "PACK:P5", "--json")
+    assert out.exit_code == 0, out.stderr
+    repair = str(out.json()["id"])
+    refused("recall", "mark", "1", "DEV:D4", "DEV:D3", "--as", "reworked", "--operation", repair,
+            match="did not rework DEV:D3")  # fmt: skip
+    out = cli("recall", "mark", "1", "DEV:D4", "--as", "reworked", "--operation", repair, "--json")
+    assert out.exit_code == 0, out.stderr
+    (d4,) = [i for i in out.json()["items"] if i["serial"] == "D4"]
+    assert (d4["disposition"], d4["rework_operation"]) == ("reworked", int(repair))
+    assert cli("where", "DEV:D4", "--json").json()[0]["held"] is True  # until cleared
+    assert cli("verify").exit_code == 0
+
+
 def test_marking_by_customer_and_by_location(shipped_world: Cli) -> None:
     cli = shipped_world
     _opened(cli)
@@ -82,6 +117,10 @@ def test_the_api_marks_refs_or_one_ref(shipped_world: Cli, db_url: str) -> None:
         one = client.post(url, json={"ref": "DEV:D3", "disposition": "located"}, headers=headers)
         assert one.status_code == 200, one.text
         assert one.json()["by_disposition"] == {"located": 3, "open": 2}
+        bad = client.post(
+            url, json={"ref": "DEV:D4", "disposition": "reworked", "operation": 1}, headers=headers
+        )
+        assert bad.status_code == 422 and "not a repair" in bad.json()["detail"], bad.text
 
 
 def test_returned_to_supplier_sends_the_stock_back(shipped_world: Cli, refused) -> None:

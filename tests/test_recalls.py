@@ -99,13 +99,18 @@ def test_working_a_recall_to_closure(shipped_world: Cli, refused, tmp_path) -> N
         if i["serial"]
     }
     assert ("D1", "returned") in items
-    for ref, disposition in [
+    # D4 is reworked: its pack swapped for one built of another lot's cells
+    cli("build", "PACK", "--to", "QUAR", "--serial", "P5", "--consume", "CELL@L9=4")
+    out = cli("replace", "DEV:D4", "--remove", "PACK:P4", "--install", "PACK:P5", "--json")
+    assert out.exit_code == 0, out.stderr
+    repair = str(out.json()["id"])
+    for *args, disposition in [
         ("DEV:D2", "located"),
         ("DEV:D3", "located"),
-        ("DEV:D4", "reworked"),
+        ("DEV:D4", "--operation", repair, "reworked"),
         ("CELL@L1", "scrapped"),
     ]:
-        assert cli("recall", "mark", "1", ref, "--as", disposition).exit_code == 0
+        assert cli("recall", "mark", "1", *args, "--as", disposition).exit_code == 0
     assert cli("recall", "mark", "1", "DEV:D4", "--as", "cleared").exit_code == 0
     assert cli("where", "DEV:D4", "--json").json()[0]["held"] is False
     closed = cli("recall", "close", "1", "--json")

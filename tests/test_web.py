@@ -251,6 +251,62 @@ def test_a_recall_is_previewed_opened_and_lists_the_customers(
         assert [(h["item"], h["lot"], h["recall"]) for h in tl.holds()] == [("CELL", "L1", 1)]
 
 
+def test_a_recall_is_marked_in_bulk_and_closed_and_stock_goes_back_to_the_supplier(
+    browser, site, setup_basics, db_url
+) -> None:
+    cli = setup_basics
+    for args in (("receive", "CELL", "--to", "A1", "--lot", "L1", "--qty", "50",
+                  "--supplier", "CELLCO"),
+                 ("receive", "PCB", "--to", "A1", "--serials", "SN0001..SN0003"),
+                 ("build", "DEV", "--to", "A1", "--serial", "D1", "--consume", "PCB:SN0001",
+                  "--consume", "CELL@L1=2"),
+                 ("build", "DEV", "--to", "A1", "--serial", "D2", "--consume", "PCB:SN0002",
+                  "--consume", "CELL@L1=2"),
+                 ("ship", "DEV:D1", "--to", "ACME", "--ref", "SO-7"),
+                 ("recall", "open", "CELL@L1", "--reason", "swelling")):  # fmt: skip
+        assert cli(*args).exit_code == 0, args
+    page = log_in(browser, site, "clerk")
+    page.get_by_role("link", name="To supplier", exact=True).click()
+    page.get_by_test_id("ref").fill("PCB:SN0003")
+    page.get_by_test_id("supplier").fill("CELLCO")
+    page.get_by_test_id("reference").fill("RMA-1")
+    page.get_by_role("button", name="Return to a supplier").click()
+    expect(page.get_by_test_id("done")).to_contain_text("supplier_return #")
+    page.get_by_test_id("ref").fill("PCB:SN0003")  # gone already: refused, nothing done
+    page.get_by_test_id("supplier").fill("CELLCO")
+    page.get_by_role("button", name="Return to a supplier").click()
+    expect(page.get_by_test_id("error")).to_be_visible()
+    with tracelot.connect(db_url) as tl:
+        [where] = tl.where("PCB:SN0003")
+        assert (where["status"], where["supplier"]) == ("returned_to_supplier", "CELLCO")
+    page = log_in(browser, site, "qa")
+    page.goto("/recalls/1")
+    expect(page.get_by_test_id("progress")).to_contain_text("3 open")
+    bulk = page.get_by_test_id("bulk-mark")
+    bulk.get_by_test_id("bulk-refs").fill("DEV:D1\nDEV:D2\n")
+    bulk.get_by_test_id("bulk-disposition").select_option("located")
+    bulk.get_by_test_id("bulk-submit").click()
+    expect(page.get_by_test_id("progress")).to_contain_text("2 located")
+    bulk = page.get_by_test_id("bulk-mark")  # a reworked mark names its repair
+    bulk.get_by_test_id("bulk-at").fill("A1")
+    bulk.get_by_test_id("bulk-disposition").select_option("reworked")
+    bulk.get_by_test_id("bulk-submit").click()
+    expect(page.get_by_role("alert")).to_contain_text("give --operation")
+    bulk = page.get_by_test_id("bulk-mark")  # everything at A1: the lot's stock and D2
+    bulk.get_by_test_id("bulk-at").fill("A1")
+    bulk.get_by_test_id("bulk-disposition").select_option("cleared")
+    bulk.get_by_test_id("bulk-submit").click()
+    expect(page.get_by_test_id("progress")).to_have_text("2 cleared1 located")
+    expect(page.get_by_test_id("close")).to_contain_text("Every affected unit and lot")
+    page.get_by_test_id("close-submit").click()
+    expect(page.locator("h1")).to_contain_text("closed")
+    with tracelot.connect(db_url) as tl:
+        recall = tl.recall(1)
+        assert recall["status"] == "closed"
+        assert recall["by_disposition"] == {"located": 1, "cleared": 2}
+        assert tl.holds() == [] and tl.verify().ok
+
+
 def test_reports_show_tables_and_charts_and_draft_orders(browser, site, setup_basics, db_url):
     cli = setup_basics
     assert cli("item", "set", "SCREW", "--supplier", "CELLCO", "--min", "500").exit_code == 0

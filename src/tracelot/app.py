@@ -988,13 +988,15 @@ class Tracelot:
         at: str | None = None,
         customer: str | None = None,
         to: str | None = None,
+        operation: int | None = None,
         note: str | None = None,
     ) -> dict[str, Any]:
         """Record what became of affected units and lots (`scrapped` scraps them,
-        `returned-to-supplier` sends them back, `cleared` releases their holds)."""
+        `returned-to-supplier` sends them back, `reworked` names the repair `operation`,
+        `cleared` releases their holds)."""
         command = MarkRecall(
             recall_id=recall_id, refs=refs, disposition=disposition, at=at, customer=customer,
-            to=to, note=note,
+            to=to, operation=operation, note=note,
         )  # fmt: skip
         return self.run(command)
 

@@ -1,5 +1,6 @@
 """`tracelot hold`, `release`, `holds` and `recall ...`: quarantine and recalls."""
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -120,7 +121,11 @@ def recall_mark(
     ctx: typer.Context,
     recall_id: int,
     refs: Annotated[
-        list[str] | None, typer.Argument(help="Units ITEM:SERIAL and lots ITEM@LOT.")
+        list[str] | None,
+        typer.Argument(
+            help="Units ITEM:SERIAL and lots ITEM@LOT, or scans; - reads them from standard "
+            "input, one a line."
+        ),
     ] = None,
     disposition: Annotated[
         str,
@@ -139,18 +144,32 @@ def recall_mark(
         str | None,
         typer.Option("--to", help="returned-to-supplier: the supplier (else the recall's)."),
     ] = None,
+    operation: Annotated[
+        int | None,
+        typer.Option("--operation", help="reworked: the repair (replace) or build that did it."),
+    ] = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Record what became of affected units and lots, in one operation."""
+    """Record what became of affected units and lots, in one operation.
+
+    Name them (scans too, or - to read them from standard input), or take everything of
+    the recall at a location (--at) or of a customer (--customer)."""
+    named = [
+        text
+        for ref in refs or ()
+        for text in ([line.strip() for line in sys.stdin] if ref == "-" else [ref])
+        if text
+    ]
     command = MarkRecall(
-        recall_id=recall_id, refs=tuple(refs or ()), disposition=disposition, at=at,
-        customer=customer, to=to, note=note,
+        recall_id=recall_id, refs=tuple(named), disposition=disposition, at=at,
+        customer=customer, to=to, operation=operation, note=note,
     )  # fmt: skip
     recall = db(ctx).run(command)
-    named = " ".join(refs or ()) or "selected items"
+    said = " ".join(named) if len(named) <= 5 else f"{len(named)} references"
+    said = said or "selected items"
     print_json(recall) if as_json else out.print(
-        f"recall {recall_id}: {named} marked {disposition}; {recall['open']} still open"
+        f"recall {recall_id}: {said} marked {disposition}; {recall['open']} still open"
     )
 
 

@@ -419,7 +419,8 @@ class ExtendRecall:
 class MarkRecall:
     """Record what became of a recall's affected units and lots (`disposition`): those
     named (`refs`), narrowed to (or, without refs, all of) those at a location (`at`)
-    or of a customer."""
+    or of a customer. `reworked` names the repair or build that reworked them
+    (`operation`)."""
 
     recall_id: int
     refs: tuple[str, ...]
@@ -427,6 +428,7 @@ class MarkRecall:
     at: str | None = None
     customer: str | None = None
     to: str | None = None
+    operation: int | None = None
     note: str | None = None
 
     def __post_init__(self) -> None:
@@ -436,6 +438,8 @@ class MarkRecall:
         _set(self, "disposition", _required(self.disposition, "disposition"))
         _set(self, "at", _optional(self.at, "--at"))
         _set(self, "customer", _optional(self.customer, "--customer"))
+        if self.operation is not None:
+            _set(self, "operation", _positive_id(self.operation, "operation"))
         _set(self, "note", _optional(self.note, "note"))
 
 

@@ -71,6 +71,12 @@ def status_at(kind: str) -> Status:
 ON_HAND = frozenset({Status.IN_STOCK, Status.WIP})
 
 
+#: What became of a recall's affected unit or lot.
+DISPOSITIONS = (
+    "located", "returned", "returned-to-supplier", "reworked", "scrapped", "cleared",
+)  # fmt: skip
+
+
 class OperationKind(StrEnum):
     RECEIVE = "receive"
     MOVE = "move"

@@ -19,7 +19,14 @@ from sqlalchemy import Connection, Row, and_, insert, or_, select, update
 from tracelot.domain.commands import CloseRecall, ExtendRecall, MarkRecall, OpenRecall
 from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, NotFound
 from tracelot.domain.serials import parse_serials
-from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, Status, status_at
+from tracelot.domain.status import (
+    DISPOSITIONS,
+    ON_HAND,
+    LocationKind,
+    OperationKind,
+    Status,
+    status_at,
+)
 from tracelot.domain.values import parse_date
 from tracelot.services.holds import holds_changed, place_hold, release_holds
 from tracelot.services.ledger import Line, new_operation, post
@@ -33,10 +40,12 @@ from tracelot.services.resolver import item_named, location_named, targets_named
 from tracelot.services.trace import Key, root_keys, trace_keys
 from tracelot.store.bulk import id_in
 from tracelot.store.tables import (
+    genealogy,
     holds,
     items,
     locations,
     lots,
+    moves,
     operations,
     parties,
     recall_items,
@@ -45,9 +54,6 @@ from tracelot.store.tables import (
     units,
 )
 
-DISPOSITIONS = (
-    "located", "returned", "returned-to-supplier", "reworked", "scrapped", "cleared",
-)  # fmt: skip
 NEEDS_ACTION = {Status.IN_STOCK.value, Status.WIP.value, Status.SHIPPED.value}
 ON_HAND_VALUES = {s.value for s in ON_HAND}
 
@@ -322,8 +328,9 @@ def handle_mark_recall(
     everything of the recall at a location (`at`, and below it), or of a customer.
 
     `scrapped` scraps what of them is still on hand (a scrap operation on the ledger);
-    `returned` is accepted only for what is no longer at the customer; `cleared`
-    releases their holds. The other dispositions are records."""
+    `returned` is accepted only for what is no longer at the customer; `reworked` names
+    the repair (replace) or build that reworked each of them; `cleared` releases their
+    holds. The other dispositions are records."""
     c = command
     if c.disposition not in DISPOSITIONS:
         raise InvalidInput(
@@ -333,6 +340,9 @@ def handle_mark_recall(
     rows = _rows_to_mark(conn, c)
     if c.disposition == "returned":
         _refuse_still_at_customer(conn, rows)
+    if c.operation is not None and c.disposition != "reworked":
+        raise InvalidInput("--operation names the repair of reworked only")
+    rework_op_id = _rework_operation(conn, c, rows) if c.disposition == "reworked" else None
     named = ", ".join(c.refs) or "selected items"
     op_id = new_operation(
         conn, OperationKind.RECALL, user=user, at=at, reference=f"recall {c.recall_id}",
@@ -347,7 +357,7 @@ def handle_mark_recall(
     conn.execute(
         update(recall_items)
         .where(recall_items.c.id.in_([r.id for r in rows]))
-        .values(disposition=c.disposition, disposition_op_id=op_id)
+        .values(disposition=c.disposition, disposition_op_id=op_id, rework_op_id=rework_op_id)
     )
     if c.disposition == "cleared":
         release_holds(conn, _holds_of_rows(conn, c.recall_id, rows), op_id)
@@ -391,6 +401,52 @@ def _rows_to_mark(conn: Connection, c: MarkRecall) -> list[Row]:
     if not rows:
         raise NotFound(f"nothing of recall {c.recall_id} matches")
     return rows
+
+
+def _rework_operation(conn: Connection, c: MarkRecall, rows: list[Row]) -> int:
+    """The repair (a replace) or build a `reworked` mark names, checked to have worked on
+    every unit and lot marked: moved it, or changed its components."""
+    if c.operation is None:
+        raise InvalidInput(
+            "reworked names the repair that reworked it: give --operation ID (a replace or build)"
+        )
+    op = conn.execute(
+        select(operations.c.id, operations.c.kind).where(operations.c.id == c.operation)
+    ).first()
+    if op is None:
+        raise NotFound(f"there is no operation {c.operation}")
+    if op.kind not in (OperationKind.REPLACE, OperationKind.BUILD):
+        raise InvalidInput(f"operation {op.id} is a {op.kind}, not a repair (replace) or build")
+    of_op = or_(genealogy.c.operation_id == op.id, genealogy.c.removed_op_id == op.id)
+    touched_units = set(
+        conn.execute(select(moves.c.unit_id).where(moves.c.operation_id == op.id)).scalars()
+    ) | set(conn.execute(select(genealogy.c.parent_unit_id).where(of_op)).scalars())
+    touched_lots = set(
+        conn.execute(select(moves.c.lot_id).where(moves.c.operation_id == op.id)).scalars()
+    ) | set(conn.execute(select(genealogy.c.parent_lot_id).where(of_op)).scalars())
+    untouched = [
+        r for r in rows
+        if (r.lot_id not in touched_lots if r.unit_id is None else r.unit_id not in touched_units)
+    ]  # fmt: skip
+    if untouched:
+        names = ", ".join(_row_names(conn, untouched[:5]))
+        more = f" and {len(untouched) - 5} more" if len(untouched) > 5 else ""
+        raise InvalidInput(f"{op.kind} {op.id} did not rework {names}{more}")
+    return int(op.id)
+
+
+def _row_names(conn: Connection, rows: list[Row]) -> list[str]:
+    """ITEM:SERIAL or ITEM@LOT of recall rows, for messages."""
+    found = conn.execute(
+        select(items.c.code, units.c.serial, lots.c.code.label("lot"))
+        .select_from(recall_items)
+        .join(items, items.c.id == recall_items.c.item_id)
+        .outerjoin(units, units.c.id == recall_items.c.unit_id)
+        .outerjoin(lots, lots.c.id == recall_items.c.lot_id)
+        .where(recall_items.c.id.in_([r.id for r in rows]))
+        .order_by(recall_items.c.id)
+    )
+    return [f"{r.code}:{r.serial}" if r.serial else f"{r.code}@{r.lot}" for r in found]
 
 
 def _refuse_still_at_customer(conn: Connection, rows: list[Row]) -> None:
@@ -631,6 +687,7 @@ def recall_item_rows(conn: Connection, recall_id: int) -> list[dict[str, Any]]:
             locations.c.path.label("location_path"), parties.c.code.label("customer"),
             parties.c.name.label("customer_name"), recall_items.c.shipment_ref,
             recall_items.c.shipment_date, recall_items.c.disposition,
+            recall_items.c.rework_op_id.label("rework_operation"),
         )
         .select_from(recall_items)
         .join(items, items.c.id == recall_items.c.item_id)

@@ -313,6 +313,8 @@ recall_items = Table(
     Column("needs_action", Boolean, nullable=False),
     Column("disposition", String(32)),
     Column("disposition_op_id", Integer, ForeignKey("operations.id")),
+    # `reworked`: the repair (or build) that reworked it
+    Column("rework_op_id", Integer, ForeignKey("operations.id")),
 )
 
 users = Table(

@@ -124,10 +124,15 @@ class RecallRequest(BaseModel):
 class MarkRequest(BaseModel):
     refs: list[str] | None = Field(default=None, examples=[["DEV:D0001", "CELL@L1"]])
     ref: Ref | None = Field(default=None, description="One reference (or give `refs`).")
-    disposition: str = Field(description="located, returned, reworked, scrapped or cleared")
+    disposition: str = Field(
+        description="located, returned, returned-to-supplier, reworked, scrapped or cleared"
+    )
     at: str | None = Field(default=None, description="Everything of the recall at a location.")
     customer: str | None = Field(default=None, description="Everything of a customer.")
     to: str | None = Field(default=None, description="returned-to-supplier: the supplier.")
+    operation: int | None = Field(
+        default=None, description="reworked: the repair (replace) or build that reworked them."
+    )
     note: str | None = None
 
 

@@ -79,6 +79,7 @@ MENU = [
     ("/reports", "Reports", "read"),
     *((f"/scan/{mode}", label, cap) for mode, (label, cap, _) in SCAN_FORMS.items()),
     ("/do/return", "Return", "operate"),
+    ("/do/return-to-supplier", "To supplier", "operate"),
     ("/do/scrap", "Scrap", "operate"),
     ("/do/adjust", "Count", "operate"),
     ("/locations", "Locations", "read"),

@@ -1,5 +1,5 @@
 """Operations by form: the scan-first lists (receive, move, ship, build), and the
-one-reference forms (return, scrap, count)."""
+one-reference forms (return, return to a supplier, scrap, count)."""
 
 from __future__ import annotations
 
@@ -108,6 +108,10 @@ def _commit(request: Request, user: User, db: Tracelot, mode: str, scans: list[s
 
 SINGLE_FORMS = {
     "return": ("Return from a customer", ["ref", "customer", "to", "qty"]),
+    "return-to-supplier": (
+        "Return to a supplier",
+        ["ref", "supplier", "qty", "from", "reason", "reference"],
+    ),
     "scrap": ("Scrap", ["ref", "reason", "qty", "from"]),
     "adjust": ("Count (adjust the stock)", ["item", "lot", "at", "counted"]),
 }
@@ -124,7 +128,8 @@ def single_form(request: Request, user: Operator, kind: str) -> Response:
 
 @router.post("/do/{kind}", response_class=HTMLResponse)
 async def single_operation(request: Request, user: Operator, kind: str) -> Response:
-    """Return, scrap or count one unit, lot or item (its reference scanned or typed)."""
+    """Return, send back to a supplier, scrap or count one unit, lot or item (its
+    reference scanned or typed)."""
     if kind not in SINGLE_FORMS:
         raise Missing(f"no such form: {kind}")
     title, fields = SINGLE_FORMS[kind]
@@ -138,6 +143,11 @@ async def single_operation(request: Request, user: Operator, kind: str) -> Respo
         if kind == "return":
             done = db.return_(got["ref"] or "", from_customer=got["customer"] or "",
                               to=got["to"] or "", qty=got["qty"])  # fmt: skip
+        elif kind == "return-to-supplier":
+            done = db.return_to_supplier(
+                got["ref"] or "", to=got["supplier"] or "", qty=got["qty"], from_=got["from"],
+                reason=got["reason"], reference=got["reference"],
+            )  # fmt: skip
         elif kind == "scrap":
             done = db.scrap(got["ref"] or "", reason=got["reason"] or "", qty=got["qty"],
                             from_=got["from"])  # fmt: skip

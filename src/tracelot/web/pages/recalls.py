@@ -11,13 +11,17 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tracelot.domain.errors import TracelotError
 from tracelot.domain.roles import may
+from tracelot.domain.status import DISPOSITIONS
+from tracelot.http.sessions import User
 from tracelot.http.sessions import acting_database as _db  # as the logged-in user
-from tracelot.web.pages.common import Quality, Reader, page
+from tracelot.web.pages.common import BadInput, Quality, Reader, page
 
 RecallId = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 
 
-DISPOSITIONS = ("located", "returned", "reworked", "scrapped", "cleared")
+# a row's own Mark button: the dispositions that need nothing more (reworked names its
+# repair, and returned-to-supplier may name a supplier: the bulk form has those fields)
+ROW_DISPOSITIONS = ("located", "returned", "returned-to-supplier", "scrapped", "cleared")
 
 
 router = APIRouter(include_in_schema=False)
@@ -85,8 +89,7 @@ def recall_page(request: Request, user: Reader, recall_id: RecallId) -> Response
         shown = _db(request, user).recall(recall_id)
     except TracelotError as exc:
         return page(request, user, "error.html", status=404, message=str(exc))
-    return page(request, user, "recall.html", recall=shown, dispositions=DISPOSITIONS,
-                may_mark=may(user.role, "quality"), error=None)  # fmt: skip
+    return _shown(request, user, shown)
 
 
 @router.post("/recalls/{recall_id}/notices", response_class=HTMLResponse)
@@ -97,10 +100,19 @@ def recall_notices(request: Request, user: Quality, recall_id: RecallId) -> Resp
     try:
         db.recall_notices(recall_id, send=True)
     except TracelotError as exc:
-        shown = db.recall(recall_id)
-        return page(request, user, "recall.html", status=422, recall=shown,
-                    dispositions=DISPOSITIONS, may_mark=True, error=str(exc))  # fmt: skip
+        return _shown(request, user, db.recall(recall_id), error=str(exc))
     return RedirectResponse(f"/recalls/{recall_id}", status_code=303)
+
+
+def _shown(request: Request, user: User, recall: dict[str, Any], error: str | None = None
+           ) -> Response:  # fmt: skip
+    """A recall's page, with what was refused (`error`; an unknown recall raised before)."""
+    return page(request, user, "recall.html", status=422 if error else 200, recall=recall,
+                dispositions=ROW_DISPOSITIONS, all_dispositions=DISPOSITIONS,
+                may_mark=may(user.role, "quality"), error=error)  # fmt: skip
+
+
+MAX_REFS = 5000  # references (scans) in one bulk mark from the page
 
 
 @router.post("/recalls/{recall_id}/mark", response_class=HTMLResponse)
@@ -108,14 +120,45 @@ def recall_mark(
     request: Request,
     user: Quality,
     recall_id: RecallId,
-    ref: Annotated[str, Form(max_length=200)],
-    disposition: Annotated[str, Form(max_length=16)],
+    disposition: Annotated[str, Form(max_length=32)],
+    ref: Annotated[str, Form(max_length=200)] = "",
+    refs: Annotated[str, Form(max_length=MAX_REFS * 100)] = "",
+    at: Annotated[str, Form(max_length=200)] = "",
+    customer: Annotated[str, Form(max_length=64)] = "",
+    to: Annotated[str, Form(max_length=64)] = "",
+    operation: Annotated[str, Form(max_length=12)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    """Mark one row (`ref`, its own button), or many: scans or references one a line
+    (`refs`), everything at a location or of a customer, in one operation."""
+    named = [r for r in (ref, *refs.splitlines()) if r.strip()]
+    if len(named) > MAX_REFS:
+        raise BadInput(f"mark at most {MAX_REFS} references at once")
+    if operation.strip() and not operation.strip().isdigit():
+        raise BadInput(f"the repair is an operation number, not {operation!r}")
     db = _db(request, user)
     try:
-        db.recall_mark(recall_id, ref, disposition=disposition)
+        db.recall_mark(recall_id, *(r.strip() for r in named), disposition=disposition,
+                       at=at.strip() or None, customer=customer.strip() or None,
+                       to=to.strip() or None,
+                       operation=int(operation) if operation.strip() else None,
+                       note=note.strip() or None)  # fmt: skip
     except TracelotError as exc:
-        shown = db.recall(recall_id)  # an unknown recall: its error page
-        return page(request, user, "recall.html", status=422, recall=shown,
-                    dispositions=DISPOSITIONS, may_mark=True, error=str(exc))  # fmt: skip
+        return _shown(request, user, db.recall(recall_id), error=str(exc))
+    return RedirectResponse(f"/recalls/{recall_id}", status_code=303)
+
+
+@router.post("/recalls/{recall_id}/close", response_class=HTMLResponse)
+def recall_close(
+    request: Request,
+    user: Quality,
+    recall_id: RecallId,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Close the recall: once every row is dealt with, or by force with a reason."""
+    db = _db(request, user)
+    try:
+        db.recall_close(recall_id, force=bool(reason.strip()), reason=reason.strip() or None)
+    except TracelotError as exc:
+        return _shown(request, user, db.recall(recall_id), error=str(exc))
     return RedirectResponse(f"/recalls/{recall_id}", status_code=303)
