@@ -312,17 +312,26 @@ def test_reports_show_tables_and_charts_and_draft_orders(browser, site, setup_ba
     assert cli("item", "set", "SCREW", "--supplier", "CELLCO", "--min", "500").exit_code == 0
     assert cli("receive", "SCREW", "--to", "A1", "--qty", "100").exit_code == 0
     assert cli("ship", "SCREW", "--to", "ACME", "--qty", "60").exit_code == 0
+    for args in (("receive", "PCB", "--to", "A1", "--serials", "SN0001"),  # DEV is made here
+                 ("build", "DEV", "--to", "A1", "--serial", "D1", "--consume", "PCB:SN0001",
+                  "--consume", "SCREW=4"),
+                 ("item", "set", "DEV", "--min", "3")):  # fmt: skip
+        assert cli(*args).exit_code == 0, args
     page = log_in(browser, site, "plan")
     page.get_by_role("link", name="Reports", exact=True).click()
     expect(page.locator("figure.chart svg")).to_be_visible()  # turnover by item
     expect(page.get_by_test_id("report")).to_contain_text("SCREW")
     page.get_by_role("link", name="Reorder", exact=True).click()
     expect(page.get_by_test_id("report")).to_contain_text("SCREW")
+    make = page.get_by_test_id("report").get_by_role("row").filter(has_text="DEV")
+    expect(make).to_contain_text("make")
+    expect(make).to_contain_text("PCB × 2, SCREW × 8")  # making 2 (1 on hand, min 3), per its build
     page.get_by_test_id("draft-orders").click()
-    expect(page.get_by_role("status")).to_contain_text("purchase order")
     with tracelot.connect(db_url) as tl:
         [order] = tl.purchase_orders(status="draft")
         assert order["supplier"] == "CELLCO"
+    drafted = page.get_by_role("status")
+    expect(drafted).to_contain_text(f"purchase order {order['id']} (CELLCO). To make here: DEV.")
 
 
 def test_single_operations_refuse_bad_input_and_then_do_it(browser, site, setup_basics, db_url):

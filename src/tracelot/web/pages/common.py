@@ -37,7 +37,8 @@ def _when(value: Any) -> str:
 
 
 def _cell(value: Any) -> str:
-    """A report's cell: numbers exact, times to the minute, yes or no, lists joined."""
+    """A report's cell: numbers exact, times to the minute, yes or no, lists joined, a
+    component as ITEM × QTY."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -48,6 +49,8 @@ def _cell(value: Any) -> str:
         return _when(value)
     if isinstance(value, list | tuple):
         return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict) and {"item", "qty"} <= value.keys():  # a make's component
+        return f"{value['item']} × {_cell(value['qty'])}"
     return str(value)
 
 
