@@ -31,6 +31,7 @@ from tracelot.store.tables import items, locations, lots
 from tracelot.store.types import UtcDateTime
 
 _EPOCH = dt.date(1970, 1, 1)
+_ZERO = Decimal(0)
 BY_VALUATION = ("item", "location", "lot")
 BY_TURNOVER = ("item", "category", "location")
 
@@ -299,35 +300,37 @@ def turnover(conn: Connection, *, start: dt.date, end: dt.date, by: str = "item"
     key_sql = ", ".join(keys)
     day = _day_number(conn.dialect.name)
     weight = f"(:end_day - {day} + 1)"
-    query = text(
-        f"SELECT {key_sql},"
-        " SUM(CASE WHEN o.occurred_at < :start THEN f.q ELSE 0 END) AS open_q,"
-        " SUM(CASE WHEN o.occurred_at < :start THEN f.v ELSE 0 END) AS open_v,"
-        f" SUM(CASE WHEN o.occurred_at >= :start THEN f.q * {weight} ELSE 0 END) AS days_q,"
-        f" SUM(CASE WHEN o.occurred_at >= :start THEN f.v * {weight} ELSE 0 END) AS days_v,"
-        " SUM(CASE WHEN o.occurred_at >= :start THEN f.q ELSE 0 END) AS change_q,"
-        " SUM(CASE WHEN o.occurred_at >= :start THEN f.v ELSE 0 END) AS change_v,"
-        + ",".join(
-            f" SUM(CASE WHEN o.occurred_at >= :start THEN f.{column} ELSE 0 END) AS {name}"
-            for column, name in _OUTFLOWS
-        )
-        + f" FROM ({_flows(places, by == 'location')}) f"
+    flows = (
+        f" FROM ({_flows(places, by == 'location')}) f"
         f" JOIN operations o ON o.id = f.operation_id{join}"
-        f" WHERE o.occurred_at < :until GROUP BY {key_sql}"
+    )
+    # two statements, each over its own range of the operations' time index: the balances
+    # before the period, and the period's changes (one statement with a CASE on the time
+    # in every sum took 1.6x as long: E.1)
+    opening = text(
+        f"SELECT {key_sql}, SUM(f.q) AS open_q, SUM(f.v) AS open_v{flows}"
+        f" WHERE o.occurred_at < :start GROUP BY {key_sql}"
+    ).bindparams(bindparam("start", type_=UtcDateTime()))
+    changes = text(
+        f"SELECT {key_sql}, SUM(f.q * {weight}) AS days_q, SUM(f.v * {weight}) AS days_v,"
+        " SUM(f.q) AS change_q, SUM(f.v) AS change_v,"
+        + ",".join(f" SUM(f.{column}) AS {name}" for column, name in _OUTFLOWS)
+        + f"{flows} WHERE o.occurred_at >= :start AND o.occurred_at < :until GROUP BY {key_sql}"
     ).bindparams(bindparam("start", type_=UtcDateTime()), bindparam("until", type_=UtcDateTime()))
-    params = {
-        "start": start_of(start),
-        "until": start_of(end + dt.timedelta(days=1)),
-        "end_day": (end - _EPOCH).days,
-    }
+    first, until = start_of(start), start_of(end + dt.timedelta(days=1))
     sums: dict[tuple, dict[str, Decimal]] = {}
-    for r in conn.execute(query, params):
-        figures = {name: exact(getattr(r, name)) / places.scale for name in _TURNOVER_SUMS}
-        if any(figures.values()):
-            sums[tuple(r)[: len(keys)]] = figures
+    for query, params in (
+        (opening, {"start": first}),
+        (changes, {"start": first, "until": until, "end_day": (end - _EPOCH).days}),
+    ):
+        for r in conn.execute(query, params):
+            figures = sums.setdefault(tuple(r)[: len(keys)], dict.fromkeys(_TURNOVER_SUMS, _ZERO))
+            for name in r._fields[len(keys) :]:
+                figures[name] = exact(r._mapping[name]) / places.scale
+    sums = {key: f for key, f in sums.items() if any(f.values())}
     if by == "item":  # every item, also those without stock or issues
         for item_id in conn.execute(select(items.c.id)).scalars():
-            sums.setdefault((item_id,), dict.fromkeys(_TURNOVER_SUMS, Decimal(0)))
+            sums.setdefault((item_id,), dict.fromkeys(_TURNOVER_SUMS, _ZERO))
     item_rows, loc_rows = _names(conn)
     # an item's issues include what builds consumed; what left the company (a category, a
     # location, the whole) is what was shipped, less what came back: a component built
