@@ -871,6 +871,25 @@ class Tracelot:
         return labeling.render_pdf(found, layout=layout, size=size, paper=paper, rows=rows,
                                    cols=cols)  # fmt: skip
 
+    def label_zpl(self, refs: Sequence[str], *, size: str = "50x25mm", dpi: int = 203) -> bytes:
+        """The labels of units, lots and locations in ZPL II for a thermal printer of
+        `dpi` (203 or 300) dots an inch, each of `size`."""
+        found = self._run(labeling.labels_for, write=False, refs=list(refs))
+        return labeling.render_zpl(found, size=size, dpi=dpi)
+
+    def label_warnings(self, refs: Sequence[str]) -> list[str]:
+        """What the labels of `refs` say of themselves: a lot or serial GS1 does not allow
+        (made before its item had a GTIN) is labelled with tracelot's own code."""
+        found = self._run(labeling.labels_for, write=False, refs=list(refs))
+        return [f"{label.ref}: {label.warning}" for label in found if label.warning]
+
+    @staticmethod
+    def send_to_printer(address: str, data: bytes) -> str:
+        """Send labels (ZPL) to a printer's raw port: HOST, HOST:PORT (9100 by default)."""
+        from tracelot.services import printer
+
+        return printer.send(address, data)
+
     def label_symbol(self, ref: str, *, fmt: str = "png") -> bytes:
         """The symbol of one label alone, as PNG or SVG."""
         (label,) = self._run(labeling.labels_for, write=False, refs=[ref])

@@ -134,12 +134,39 @@ def label(
     out_file: Annotated[Path, typer.Option("--out", help="The PDF to write.")] = Path("labels.pdf"),
     png: Annotated[Path | None, typer.Option("--png", help="One symbol alone, as PNG.")] = None,
     svg: Annotated[Path | None, typer.Option("--svg", help="One symbol alone, as SVG.")] = None,
+    zpl: Annotated[
+        Path | None, typer.Option("--zpl", help="Write ZPL for a thermal printer, not a PDF.")
+    ] = None,
+    dpi: Annotated[int, typer.Option("--dpi", help="ZPL: the printer's 203 or 300 dpi.")] = 203,
+    printer: Annotated[
+        str | None,
+        typer.Option("--printer", help="Send the ZPL to HOST[:PORT] (its raw port, 9100)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print-ready PDF labels for units, lots and locations: a GS1 DataMatrix for items
-    with a GTIN, tracelot's own payload otherwise, a Code 128 for locations. With --json,
-    what was written: `written` (the files) and `labels`."""
+    with a GTIN, tracelot's own payload otherwise, a Code 128 for locations. --zpl and
+    --printer give ZPL for thermal printers instead (the printer draws the symbols). With
+    --json, what was written: `written` (the files), `sent` (the printer) and `labels`."""
     tracelot = db(ctx)
+    for warning in tracelot.label_warnings(refs):
+        err.print(f"warning: {warning}", markup=False)
+    if zpl or printer:
+        data = tracelot.label_zpl(refs, size=size, dpi=dpi)
+        written, sent = [], None
+        if zpl is not None:
+            zpl.write_bytes(data)
+            written.append(str(zpl))
+        if printer is not None:
+            sent = tracelot.send_to_printer(printer, data)
+        if as_json:
+            print_json({"written": written, "sent": sent, "labels": len(refs), "bytes": len(data)})
+        else:
+            for path in written:
+                err.print(f"{len(refs)} ZPL label(s) written to {path}", markup=False)
+            if sent:
+                err.print(f"{len(refs)} label(s) sent to the printer at {sent}", markup=False)
+        return
     if png or svg:
         if len(refs) != 1:
             raise typer.BadParameter("--png and --svg draw one symbol: name one reference")

@@ -94,6 +94,32 @@ def check_code(value: str, *, what: str) -> str:
     return code
 
 
+#: the characters GS1 allows in a lot (10) or a serial (21): its character set 82
+GS1_CSET82 = "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz"
+_NOT_CSET82 = re.compile("[^" + re.escape(GS1_CSET82) + "]")
+#: the most characters of a lot (10) or a serial (21)
+GS1_KEY_LENGTH = 20
+
+
+def check_gs1_keys(values: list[str], *, what: str, item: str) -> None:
+    """Lot codes or serials of an item with a GTIN go into its GS1 barcodes: each holds at
+    most 20 of GS1's characters (character set 82: not '#')."""
+    if not values:
+        return
+    joined = ",".join(values)  # ',' is one of GS1's characters
+    bad = _NOT_CSET82.search(joined)
+    longest = max(values, key=len)
+    if bad is None and len(longest) <= GS1_KEY_LENGTH:
+        return
+    if bad is not None:
+        value = next(v for v in values if _NOT_CSET82.search(v))
+        chars = " ".join(sorted(set(_NOT_CSET82.findall(value))))
+        why = f"holds {chars}, which GS1 does not allow"
+    else:
+        value, why = longest, f"is longer than the {GS1_KEY_LENGTH} characters GS1 allows"
+    raise InvalidInput(f"{what} {value!r} {why} in the barcode of item {item} (it has a GTIN)")
+
+
 def gtin_check_digit(body: str) -> int:
     """The GS1 mod-10 check digit of the digits before it."""
     total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))

@@ -22,7 +22,7 @@ from tracelot.domain.errors import (
 )
 from tracelot.domain.refs import split_consume
 from tracelot.domain.status import OperationKind, Tracking
-from tracelot.domain.values import check_code, normalize, parse_date, parse_qty
+from tracelot.domain.values import check_code, check_gs1_keys, normalize, parse_date, parse_qty
 from tracelot.services.costing import cost_lines, money
 from tracelot.services.ledger import Line, apply, new_operation, now, post
 from tracelot.services.lookup import (
@@ -200,6 +200,9 @@ def _plan(item: Row, output: Output, today: dt.date) -> _Plan:
     """Check one output's identity, quantity and expiry (no database needed)."""
     serial = check_code(output.serial, what="serial") if output.serial is not None else None
     lot = check_code(output.lot, what="lot code") if output.lot is not None else None
+    if item.gtin:  # what is made goes into the item's GS1 barcodes
+        check_gs1_keys([serial] if serial else [], what="serial", item=item.code)
+        check_gs1_keys([lot] if lot else [], what="lot code", item=item.code)
     qty = _output_quantity(item, serial, lot, output.qty)
     expiry = parse_date(output.expires, what="expiry date") if output.expires is not None else None
     if expiry is None and item.shelf_life_days and item.tracking != Tracking.NONE:

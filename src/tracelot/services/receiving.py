@@ -12,7 +12,14 @@ from sqlalchemy.exc import IntegrityError
 from tracelot.domain.commands import Receive
 from tracelot.domain.errors import AlreadyExists, InvalidInput, WrongKind
 from tracelot.domain.status import OperationKind, Tracking
-from tracelot.domain.values import check_code, normalize, parse_date, parse_money, parse_qty
+from tracelot.domain.values import (
+    check_code,
+    check_gs1_keys,
+    normalize,
+    parse_date,
+    parse_money,
+    parse_qty,
+)
 from tracelot.services import purchasing
 from tracelot.services.costing import money
 from tracelot.services.ledger import Line, Progress, apply_stock_deltas, new_operation, post
@@ -234,9 +241,13 @@ def _check_tracking(
     if item.tracking == Tracking.SERIAL:
         if not serials:
             raise InvalidInput(f"item {item.code} is serial-tracked: give --serials")
-        count = len(list(serials))
-        if qty is not None and qty != count:
-            raise InvalidInput(f"--qty {normalize(qty)} disagrees with the {count} serials given")
+        serials = list(serials)
+        if qty is not None and qty != len(serials):
+            raise InvalidInput(
+                f"--qty {normalize(qty)} disagrees with the {len(serials)} serials given"
+            )
+        if item.gtin:
+            check_gs1_keys(serials, what="serial", item=item.code)
         if lot is not None:
             check_code(lot, what="lot code")
         return
@@ -280,6 +291,8 @@ def _lot_for_receipt(
                 f"({expires}); receive into a new lot"
             )
         return existing
+    if item.gtin:
+        check_gs1_keys([code], what="lot code", item=item.code)
     conn.execute(
         insert(lots).values(
             item_id=item.id,

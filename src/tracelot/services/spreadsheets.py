@@ -31,6 +31,7 @@ from tracelot.domain.serials import parse_serials
 from tracelot.domain.status import USER_LOCATION_KINDS, Tracking
 from tracelot.domain.values import (
     check_code,
+    check_gs1_keys,
     normalize,
     parse_date,
     parse_gln,
@@ -353,8 +354,8 @@ class Receipt:
 
 
 def _check_stock(conn: Connection, table: Table, checked: Checked) -> None:
-    item_rows = {r.code: r for r in conn.execute(select(items.c.code, items.c.id,
-                                                        items.c.tracking))}  # fmt: skip
+    columns = (items.c.code, items.c.id, items.c.tracking, items.c.gtin)
+    item_rows = {r.code: r for r in conn.execute(select(*columns))}
     real = set(conn.execute(select(locations.c.code).where(~locations.c.virtual)).scalars())
     suppliers = set(
         conn.execute(select(parties.c.code).where(parties.c.kind == "supplier")).scalars()
@@ -394,6 +395,13 @@ def _check_stock(conn: Connection, table: Table, checked: Checked) -> None:
             checked.problem(n, "supplier", f"unknown supplier {supplier!r}")
         if item is None:
             continue
+        if item.gtin:  # new lots and serials go into the item's GS1 barcodes
+            if serials:
+                _field(checked, n, "serial", lambda item=item, serials=serials: check_gs1_keys(
+                    serials, what="serial", item=item.code))  # fmt: skip
+            if lot is not None and lot_expiry.get((item.code, lot), (None, n))[1] != 0:
+                _field(checked, n, "lot", lambda item=item, lot=lot: check_gs1_keys(
+                    [lot], what="lot code", item=item.code))  # fmt: skip
         tracking = item.tracking
         if tracking == Tracking.SERIAL:
             if not serials:
