@@ -493,6 +493,12 @@ def test_trace_recall_and_labels_over_http(api) -> None:
     assert again.status_code in (409, 422) and "recall" in again.json()["detail"]
     pdf = client.post(f"{PREFIX}/labels", headers=operator, json={"refs": ["PCB:SN0002", "A1"]})
     assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    zpl = client.post(f"{PREFIX}/labels", headers=operator,
+                      json={"refs": ["PCB:SN0002", "A1"], "format": "zpl", "dpi": 300})  # fmt: skip
+    assert zpl.headers["content-type"] == "application/zpl" and zpl.text.count("^XA") == 2
+    bad = client.post(f"{PREFIX}/labels", headers=operator,
+                      json={"refs": ["A1"], "format": "zpl", "dpi": 600})  # fmt: skip
+    assert bad.status_code == 422
     made = client.post(f"{PREFIX}/tokens", headers=admin, json={"user": "u_planner"}).json()
     assert client.get(f"{PREFIX}/items", headers=auth(made["token"])).status_code == 200
     assert client.delete(f"{PREFIX}/tokens/{made['id']}", headers=admin).status_code == 204
