@@ -94,6 +94,34 @@ def test_every_problem_is_listed_and_nothing_is_written(loaded, cli, tmp_path, r
     assert dry.exit_code == 0 and dry.json() == {**dry.json(), "ok": True, "written": False}
 
 
+def test_a_file_of_lots_is_one_operation_per_supplier(loaded, cli, tmp_path, refused) -> None:
+    lines = ["item,location,qty,lot,expires,cost,supplier"]
+    lines += [f"CELL,A1,{n % 7 + 1},B{n:04d},2031-0{n % 9 + 1}-01,1.5,CELLCO" for n in range(300)]
+    lines += [f"CELL,WH,2,N{n:03d},,,," for n in range(20)]  # from no supplier named
+    lines += ["GLUE,A1,5,,,0.25,", "CELL,A1,1,L1,,,"]  # a quantity, and more of lot L1
+    out = cli("import", "stock", _write(tmp_path, "lots.csv", "\n".join(lines) + "\n"), "--json")
+    assert out.exit_code == 0 and out.json()["written"], out.stdout + out.stderr
+    ledger = json.loads(cli("export", "ledger", "--format", "json").stdout)
+    mine = [m for m in ledger if m["reference"] == "import lots.csv"]
+    assert len(mine) == 322 and len({m["operation"] for m in mine}) == 2
+    stock = {(r["item"], r["location"], r["lot"]): r["qty"] for r in cli("stock", "--json").json()}
+    assert stock[("CELL", "A1", "B0006")] == 7 and stock[("CELL", "A1", "L1")] == 41
+    assert stock[("GLUE", "A1", None)] == 5
+    assert cli("where", "CELL@B0006", "--json").json()[0]["expires"] == "2031-07-01"
+    assert cli("where", "CELL@N001", "--json").json()[0]["expires"] is not None  # shelf life
+    value = cli("valuation", "--json").json()["total"]["value"]
+    before = 5 * 12 + 13 + 40 * 2.1 + 12 * 0.5 + 3 * 0.75
+    added = sum(n % 7 + 1 for n in range(300)) * 1.5 + 20 * 2 * 2 + 5 * 0.25 + 1 * 2
+    assert value == pytest.approx(before + added)
+    assert cli("verify").exit_code == 0
+    # a lot without an expiry does not get one from a later file
+    cli("import", "items", _write(tmp_path, "bolt.csv", "code,name,tracking\nBOLT,Bolt,lot\n"))
+    cli("import", "stock", _write(tmp_path, "k1.csv", "item,location,qty,lot\nBOLT,A1,1,K1\n"))
+    out = refused("import", "stock", _write(tmp_path, "exp.csv", "item,location,qty,lot,expires\n"
+                  "BOLT,A1,1,K1,2032-01-01\n"), match="nothing written")  # fmt: skip
+    assert "has no expiry" in out.stdout
+
+
 def _problem_rows(table: str) -> list[tuple[int, str]]:
     rows = []
     for line in table.splitlines():

@@ -18,12 +18,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.values import normalize
 from tracelot.services.lookup import item_by_id, location_ids_of_kind, lot_by_id
-from tracelot.store.bulk import id_in
+from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.tables import cost_layers, units
 
 if TYPE_CHECKING:
@@ -86,8 +86,13 @@ def cost_lines(conn: Connection, lines: Sequence[Line], op_id: int | None = None
         valued.append(ln)
     if layers:
         assert op_id is not None, "lines coming in are costed when they are posted"
-        conn.execute(insert(cost_layers), layers)
+        insert_rows(conn, "cost_layers", _LAYER_COLUMNS,
+                    ([layer[c] for c in _LAYER_COLUMNS] for layer in layers))  # fmt: skip
     return valued
+
+
+_LAYER_COLUMNS = ("item_id", "lot_id", "location_id", "seq", "operation_id", "qty_in",
+                  "qty_left", "unit_cost")  # fmt: skip
 
 
 def _unit_costs(conn: Connection, unit_ids: Sequence[int | None]) -> dict[int, Decimal | None]:

@@ -24,8 +24,9 @@ from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_
 from tracelot.domain.values import normalize
 from tracelot.services import costing
 from tracelot.services.lookup import location_ids_of_kind
+from tracelot.store.bulk import insert_rows
 from tracelot.store.engine import cache
-from tracelot.store.tables import items, locations, lots, moves, operations, stock, units
+from tracelot.store.tables import items, locations, lots, operations, stock, units
 
 Progress = Callable[[int, int], None]
 
@@ -110,23 +111,15 @@ def post(
     # costed after the balances are locked: whoever takes a location's cost layers holds
     # its balance's row lock, so concurrent takers see each other's layers
     lines = costing.cost_lines(conn, lines, op_id)
-    conn.execute(
-        insert(moves),
-        [
-            {
-                "operation_id": op_id,
-                "item_id": ln.item_id,
-                "lot_id": ln.lot_id,
-                "unit_id": ln.unit_id,
-                "from_location_id": ln.from_id,
-                "to_location_id": ln.to_id,
-                "qty": ln.qty,
-                "value": ln.value,
-            }
-            for ln in lines
-        ],
-    )
+    insert_rows(conn, "moves", _MOVE_COLUMNS, (
+        (op_id, ln.item_id, ln.lot_id, ln.unit_id, ln.from_id, ln.to_id, ln.qty, ln.value)
+        for ln in lines
+    ))  # fmt: skip
     return list(lines)
+
+
+_MOVE_COLUMNS = ("operation_id", "item_id", "lot_id", "unit_id", "from_location_id",
+                 "to_location_id", "qty", "value")  # fmt: skip
 
 
 def apply(conn: Connection, lines: Sequence[Line], party_id: int | None = None) -> None:
@@ -170,6 +163,24 @@ def apply_stock_deltas(
             conn.execute(stock.delete().where(stock.c.id == row.id))
 
 
+def add_stock(conn: Connection, deltas: dict[tuple[int, int, int | None], Decimal]) -> None:
+    """Add deltas that only add to real locations (a receipt's: into real locations, out
+    of a virtual one) in one batched upsert: no real balance can fall, so none is read
+    back. In key order, as `apply_stock_deltas`."""
+    virtual_ids = location_ids_of_kind(conn, virtual=True)
+    rows = [
+        (item_id, location_id, lot_id, delta)
+        for (item_id, location_id, lot_id), delta in sorted(
+            deltas.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0)
+        )
+        if delta != 0
+    ]
+    assert all(qty > 0 or location_id in virtual_ids for _, location_id, _, qty in rows), rows
+    insert_rows(conn, "stock", ("item_id", "location_id", "lot_id", "qty"), rows,
+                on_conflict="ON CONFLICT (item_id, location_id, COALESCE(lot_id, 0))"
+                " DO UPDATE SET qty = stock.qty + excluded.qty")  # fmt: skip
+
+
 @functools.cache
 def _upsert_stock(dialect: str):  # noqa: ANN202
     """The balance upsert, built once per dialect (building it costs more than running it)."""
@@ -178,14 +189,15 @@ def _upsert_stock(dialect: str):  # noqa: ANN202
     else:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     stmt = dialect_insert(stock)
-    return stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=[
             stock.c.item_id,
             stock.c.location_id,
             func.coalesce(stock.c.lot_id, literal_column("0")),
         ],
         set_={"qty": stock.c.qty + stmt.excluded.qty},
-    ).returning(stock.c.id, stock.c.qty)
+    )
+    return upsert.returning(stock.c.id, stock.c.qty)
 
 
 def _shortage(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import Connection, Row, insert, select, update
@@ -22,12 +24,19 @@ from tracelot.domain.values import (
 )
 from tracelot.services import purchasing
 from tracelot.services.costing import money
-from tracelot.services.ledger import Line, Progress, apply_stock_deltas, new_operation, post
-from tracelot.services.lookup import party_by_code, virtual_location
+from tracelot.services.ledger import (
+    Line,
+    Progress,
+    add_stock,
+    apply_stock_deltas,
+    new_operation,
+    post,
+)
+from tracelot.services.lookup import item_by_id, party_by_code, virtual_location
 from tracelot.services.resolver import item_named, location_named
 from tracelot.services.results import OperationResult, OpLine
 from tracelot.services.summary import result
-from tracelot.store.bulk import existing_serials, insert_received_units
+from tracelot.store.bulk import existing_serials, insert_received_units, insert_rows
 from tracelot.store.tables import lots, units
 
 #: Serials listed one by one in an operation's result; more are summarised.
@@ -306,3 +315,145 @@ def _lot_for_receipt(
         )
     )
     return conn.execute(select(lots).where(lots.c.item_id == item.id, lots.c.code == code)).one()
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """One line of a bulk receipt: serials, or a quantity (of a lot), of an item."""
+
+    item: str
+    to: str
+    lot: str | None
+    qty: Decimal
+    serials: Sequence[str] = ()
+    expires: dt.date | None = None
+    made: dt.date | None = None
+    cost: Decimal | None = None
+    supplier: str | None = None
+    supplier_lot: str | None = None
+
+
+def receive_bulk(
+    conn: Connection,
+    incoming: Sequence[Incoming],
+    *,
+    user: str,
+    reference: str | None = None,
+    progress: Progress | None = None,
+) -> list[int]:
+    """Receive checked lines (an import's opening stock) set-based: one operation per
+    supplier they name, new lots in one batched insert, units chunk by chunk, the lines
+    of lots and quantities valued and posted together, the balances in one batched
+    upsert. The same rules as `receive`; the lines are checked before (spreadsheets)."""
+    source = virtual_location(conn, "SUPPLIER")
+    item_of = _memo(lambda code: item_named(conn, code))
+    place_of = _memo(lambda code: location_named(conn, code))
+    by_supplier: dict[str | None, list[Incoming]] = defaultdict(list)
+    for line in incoming:
+        by_supplier[line.supplier].append(line)
+    done, total, op_ids = 0, sum(len(ln.serials) or 1 for ln in incoming), []
+    for supplier, lines in sorted(by_supplier.items(), key=lambda kv: kv[0] or ""):
+        party = party_by_code(conn, supplier, "supplier") if supplier else None
+        op_id = new_operation(conn, OperationKind.RECEIVE, user=user, reference=reference,
+                              party_id=party.id if party else None)  # fmt: skip
+        op_ids.append(op_id)
+        today = dt.datetime.now(dt.UTC).date()
+        lot_ids = _bulk_lots(conn, lines, party, op_id, today, item_of)
+        deltas: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+        posted: list[Line] = []
+        for line in lines:
+            item, dest = item_of(line.item), place_of(line.to)
+            lot_id = lot_ids.get((item.id, line.lot)) if line.lot else None
+            cost = line.cost if line.cost is not None else item.standard_cost
+            if line.serials:
+                expires = None if lot_id else _expiry(item, line.expires, line.made, today)
+                insert_received_units(
+                    conn, line.serials, op_id=op_id, item_id=item.id, lot_id=lot_id,
+                    from_id=source.id, to_id=dest.id, expires=expires,
+                    made=None if lot_id else line.made, supplier_id=party.id if party else None,
+                    supplier_lot=line.supplier_lot, unit_cost=cost,
+                )  # fmt: skip
+                count = Decimal(len(line.serials))
+            else:
+                count = line.qty
+                value = money(count * cost) if cost is not None else None
+                posted.append(Line(item.id, source.id, dest.id, count, lot_id=lot_id, value=value))
+            deltas[(item.id, source.id, lot_id)] -= count
+            deltas[(item.id, dest.id, lot_id)] += count
+            done += len(line.serials) or 1
+            if progress is not None and (line.serials or done % 1_000 == 0):
+                progress(done, total)
+        add_stock(conn, deltas)
+        post(conn, op_id, posted, applied=True)
+    if progress is not None:
+        progress(total, total)
+    return op_ids
+
+
+def _expiry(
+    item: Row, expires: dt.date | None, made: dt.date | None, today: dt.date
+) -> dt.date | None:
+    """A new lot's or unit's expiry: as given, else from the item's shelf life."""
+    if expires is None and item.shelf_life_days and item.tracking != Tracking.NONE:
+        return (made or today) + dt.timedelta(days=item.shelf_life_days)
+    return expires
+
+
+def _memo(find: Callable[[str], Row]) -> Callable[[str], Row]:
+    """`find`, each code looked up once (a file names a few items and places many times)."""
+    found: dict[str, Row] = {}
+
+    def lookup(code: str) -> Row:
+        row = found.get(code)
+        if row is None:
+            row = found[code] = find(code)
+        return row
+
+    return lookup
+
+
+def _bulk_lots(
+    conn: Connection,
+    lines: Sequence[Incoming],
+    party: Row | None,
+    op_id: int,
+    today: dt.date,
+    item_of: Callable[[str], Row],
+) -> dict[tuple[int, str], int]:
+    """The lots the lines go into, by (item id, code): the existing ones, and the new ones
+    inserted in one batch."""
+    wanted: dict[tuple[int, str], Incoming] = {}
+    for line in lines:
+        if line.lot:
+            wanted.setdefault((item_of(line.item).id, line.lot), line)
+    found = {}
+    item_ids = sorted({item_id for item_id, _ in wanted})
+    for start in range(0, len(item_ids), 5_000):
+        chunk = item_ids[start : start + 5_000]
+        found.update(
+            ((r.item_id, r.code), r.id)
+            for r in conn.execute(
+                select(lots.c.id, lots.c.item_id, lots.c.code).where(lots.c.item_id.in_(chunk))
+            )
+            if (r.item_id, r.code) in wanted
+        )
+    new = []
+    for (item_id, code), ln in wanted.items():
+        if (item_id, code) in found:
+            continue
+        item = item_by_id(conn, item_id)
+        new.append((
+            item_id, code, _expiry(item, ln.expires, ln.made, today), ln.made,
+            party.id if party else None, ln.supplier_lot,
+            ln.cost if ln.cost is not None else item.standard_cost, op_id,
+        ))  # fmt: skip
+    if new:
+        insert_rows(conn, "lots", ("item_id", "code", "expires", "made", "supplier_id",
+                                   "supplier_lot", "unit_cost", "created_op_id"), new)  # fmt: skip
+        found.update(
+            ((r.item_id, r.code), r.id)
+            for r in conn.execute(
+                select(lots.c.id, lots.c.item_id, lots.c.code).where(lots.c.created_op_id == op_id)
+            )
+        )
+    return found

@@ -428,6 +428,9 @@ def _check_stock(conn: Connection, table: Table, checked: Checked) -> None:
                 where = f"row {first}" if first else "the database"
                 checked.problem(n, "expires", f"lot {item.code}@{lot} expires {known} "
                                               f"({where}), not {expires}")  # fmt: skip
+            elif expires is not None and known is None and first == 0:
+                checked.problem(n, "expires", f"lot {item.code}@{lot} has no expiry: a "
+                                              "receipt can not give it one")  # fmt: skip
         key = (item.code, row["location"], lot, expires, made, cost, supplier,
                row.get("supplier_lot") or None)  # fmt: skip
         receipt = receipts.setdefault(key, Receipt(*key))
@@ -462,31 +465,38 @@ def write(
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Write what a checked file makes, in the caller's transaction."""
+    if checked.kind == "stock":  # set-based: one operation (per supplier) for the file
+        receiving.receive_bulk(
+            conn,
+            [
+                receiving.Incoming(
+                    item=w.item,
+                    to=w.to,
+                    lot=w.lot,
+                    qty=w.qty,
+                    serials=w.serials,
+                    expires=w.expires,
+                    made=w.made,
+                    cost=w.cost,
+                    supplier=w.supplier,
+                    supplier_lot=w.supplier_lot,
+                )
+                for w in checked.work
+            ],
+            user=user,
+            reference=f"import {name}"[:200],
+            progress=progress,
+        )
+        return
     done = 0
     for work in checked.work:
         if checked.kind == "items":
             catalog.add_item(conn, **work)
         elif checked.kind == "locations":
             catalog.add_location(conn, **work)
-        elif checked.kind == "parties":
-            catalog.add_party(conn, **work)
         else:
-            receiving.receive(
-                conn,
-                user=user,
-                item=work.item,
-                to=work.to,
-                lot=work.lot,
-                qty=None if work.serials else work.qty,
-                serials=work.serials or None,
-                expires=work.expires,
-                made=work.made,
-                supplier=work.supplier,
-                supplier_lot=work.supplier_lot,
-                cost=work.cost,
-                reference=f"import {name}"[:200],
-            )
-        done += len(work.rows) if checked.kind == "stock" else 1
+            catalog.add_party(conn, **work)
+        done += 1
         if progress is not None:
             progress(done, checked.rows)
 

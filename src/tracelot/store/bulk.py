@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 
-from tracelot.store.tables import units
+from tracelot.store.tables import metadata, units
 from tracelot.store.types import Exact
 
 CHUNK = 100_000
@@ -95,6 +95,46 @@ def insert_received_units(
         if progress is not None:
             progress(min(start + CHUNK, total), total)
     conn.execute(insert_moves, {"op_id": op_id, "from_id": from_id, "to_id": to_id, "after": after})
+
+
+def insert_rows(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    on_conflict: str = "",
+) -> None:
+    """INSERT many rows through the driver's executemany, without SQLAlchemy's work per
+    row (a fifth of a big receipt's time). Values are Python's (int, str, Decimal, date,
+    None); SQLite gets Decimals as its numbers (whole ones as integers, as `Exact` binds
+    them) and dates as ISO text (as SQLAlchemy's Date). `on_conflict`: an ON CONFLICT
+    clause, the same on both databases."""
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)})"
+        f" VALUES ({', '.join([mark] * len(columns))}) {on_conflict}"
+    )
+    batch = [tuple(row) for row in rows]
+    if sqlite and batch:  # the columns of exact numbers and of dates, as SQLite keeps them
+        kinds = metadata.tables[table].c
+        typed = [i for i, c in enumerate(columns) if isinstance(kinds[c].type, Exact | Date)]
+        if typed:
+            batch = [_sqlite_row(row, typed) for row in batch]
+    if batch:
+        conn.exec_driver_sql(sql, batch)
+
+
+def _sqlite_row(row: Sequence[object], typed: list[int]) -> tuple[object, ...]:
+    values = list(row)
+    for i in typed:
+        value = values[i]
+        if type(value) is Decimal:
+            values[i] = int(value) if value == value.to_integral_value() else float(value)
+        elif type(value) is dt.date:
+            values[i] = value.isoformat()
+    return tuple(values)
 
 
 def existing_serials(conn: Connection, item_id: int, serials: Sequence[str]) -> list[str]:
