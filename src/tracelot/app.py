@@ -7,6 +7,7 @@ transaction of an `atomic()` block).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import os
@@ -37,7 +38,13 @@ from tracelot.domain.commands import (
     Ship,
 )
 from tracelot.domain.contacts import Contact
-from tracelot.domain.errors import Conflict, NotFound, NotMigrated, Unauthenticated
+from tracelot.domain.errors import (
+    Conflict,
+    NotFound,
+    NotMigrated,
+    TracelotError,
+    Unauthenticated,
+)
 from tracelot.services import (
     analytics,
     catalog,
@@ -1105,6 +1112,61 @@ class Tracelot:
     def verify(self) -> VerifyReport:
         """Replay the ledger and compare it with the projections."""
         return self._run(verifying.verify, write=False)
+
+    # -- jobs: big work over HTTP, done in the background --------------------------------
+
+    def job_create(self, kind: str, *, total: int = 0) -> dict[str, Any]:
+        """A new job (queued) of `kind` (receive, import, verify), asked for by this user."""
+        from tracelot.services import jobs
+
+        return self._op(jobs.create, kind=kind, total=total)
+
+    def job(self, job_id: int, *, anyone: bool = False) -> dict[str, Any]:
+        """A job's state: status, progress, answer or error (this user's, unless `anyone`)."""
+        from tracelot.services import jobs
+
+        return self._run(jobs.show, write=False, job_id=job_id,
+                         user=None if anyone else self.user)  # fmt: skip
+
+    def job_run(self, job_id: int, work: Callable[[Progress], Any]) -> None:
+        """Do `work` as job `job_id`: started, its progress kept (between its
+        transactions: a receipt's chunks), its answer or its refusal kept."""
+        from tracelot.services import jobs
+
+        self._run(jobs.start, write=True, job_id=job_id)
+
+        def progress(done: int, total: int) -> None:
+            self._run(jobs.progress, write=True, job_id=job_id, done=done, total=total)
+
+        try:
+            result = work(progress)
+        except TracelotError as exc:
+            self._run(jobs.finish, write=True, job_id=job_id, error=exc.message)
+            return
+        except Exception as exc:
+            self._run(jobs.finish, write=True, job_id=job_id,
+                      error=f"the job failed: {type(exc).__name__}")  # fmt: skip
+            raise
+        self._run(jobs.finish, write=True, job_id=job_id, result=result)
+
+    def receive_in_parts(
+        self, command: Receive, *, part: int = 50_000, progress: Progress | None = None
+    ) -> list[OperationResult]:
+        """A receipt of many serials as receipts of `part` serials each, each its own
+        transaction, so that other writers get their turn between them (a job's). What
+        would be refused half way (a serial the item has already) is refused first."""
+        serials = command.serials or ()
+        if len(serials) <= part or command.scan is not None:
+            return [self.run(command)]
+        self._run(receiving.refuse_taken_serials, write=False, item=command.item,
+                  serials=serials)  # fmt: skip
+        done = []
+        for start in range(0, len(serials), part):
+            chunk = serials[start : start + part]
+            done.append(self.run(dataclasses.replace(command, serials=chunk)))
+            if progress is not None:
+                progress(min(start + part, len(serials)), len(serials))
+        return done
 
 
 def connect(url: str | None = None, *, user: str | None = None, **engine_kwargs: Any) -> Tracelot:

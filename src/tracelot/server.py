@@ -43,6 +43,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            jobs = getattr(app.state, "jobs", None)
+            if jobs is not None:  # the job in hand finishes; the queued ones are dropped
+                jobs.shutdown(wait=True, cancel_futures=True)
             app.state.tracelot.close()
 
     app = create_api(lifespan)

@@ -48,6 +48,7 @@ def api_routers() -> list[APIRouter]:
         control,
         epcis,
         interchange,
+        jobs,
         labels,
         operations,
         quality,
@@ -58,7 +59,7 @@ def api_routers() -> list[APIRouter]:
     )
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
-               interchange, epcis, admin)  # fmt: skip
+               interchange, jobs, epcis, admin)  # fmt: skip
     return [module.router for module in modules]
 
 

@@ -224,6 +224,17 @@ def receive(
     return result(conn, op_id, summary=[line])
 
 
+def refuse_taken_serials(conn: Connection, *, item: str, serials: Sequence[str]) -> None:
+    """Refuse serials the item has already (as `receive` would), before a receipt in parts."""
+    row = item_named(conn, item)
+    taken = existing_serials(conn, row.id, list(serials))
+    announced = _announced(conn, row.id, taken, virtual_location(conn, "SUPPLIER").id)
+    taken = [s for s in taken if s not in announced]  # a supplier's EPCIS announced them
+    if taken:
+        shown = ", ".join(taken[:10]) + (f" and {len(taken) - 10} more" if len(taken) > 10 else "")
+        raise AlreadyExists(f"item {row.code} already has serial {shown}")
+
+
 def _announced(conn: Connection, item_id: int, serials: list[str], supplier_id: int) -> dict:
     """Which of an item's `serials` wait at the SUPPLIER location (announced by a
     supplier's EPCIS events, not received yet), by serial."""

@@ -9,6 +9,7 @@ Genealogy: links from build outputs to their inputs.
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -452,4 +453,21 @@ asn_lines = Table(
     Column("qty", Exact, nullable=False),
     Column("expires", Date),
     Column("made", Date),
+)
+
+# big work asked for over HTTP, done in the background while the client polls
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # receive, import, verify
+    Column("status", String(16), nullable=False),  # queued, running, done, failed
+    Column("user_name", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("started_at", UtcDateTime),
+    Column("finished_at", UtcDateTime),
+    Column("done", BigInteger, nullable=False, server_default="0"),
+    Column("total", BigInteger, nullable=False, server_default="0"),
+    Column("result", Text),  # JSON
+    Column("error", Text),
 )
