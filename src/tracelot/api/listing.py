@@ -19,6 +19,20 @@ Sort = Annotated[
         description="A field of the rows to sort by; `-field` for descending.",
     ),
 ]
+
+
+def sort_by(*fields: str) -> Any:
+    """`Sort` narrowed to the fields of a list's rows: the schema names each one (`item`,
+    `-item`, ...), so a request the schema allows is one the route can sort."""
+    return Annotated[
+        str | None,
+        Query(
+            pattern=rf"^-?({'|'.join(fields)})$",
+            description=f"A field to sort by (`-field` for descending): {', '.join(fields)}.",
+        ),
+    ]
+
+
 Search = Annotated[
     str | None,
     Query(max_length=200, description="Only rows with this text (any case) in their codes."),

@@ -3,6 +3,7 @@ what has expired, picking lists, and purchase orders."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
@@ -23,12 +24,10 @@ Table = Annotated[str, Query(pattern="^(json|csv)$", description="json or csv")]
 Picture = Annotated[
     str, Query(pattern="^(json|csv|png|svg)$", description="json, csv, or a chart: png or svg")
 ]
-_DAY = r"^\d{4}-\d{2}-\d{2}$"
-Day = Annotated[str | None, Query(pattern=_DAY, description="A day, YYYY-MM-DD.")]
-Start = Annotated[
-    str | None, Query(alias="from", pattern=_DAY, description="First day (a year ago).")
-]
-End = Annotated[str | None, Query(alias="to", pattern=_DAY, description="Last day (today).")]
+# days as `format: date` (the schema says what a day is: 2026-02-30 is none)
+Day = Annotated[dt.date | None, Query(description="A day, YYYY-MM-DD.")]
+Start = Annotated[dt.date | None, Query(alias="from", description="First day (a year ago).")]
+End = Annotated[dt.date | None, Query(alias="to", description="Last day (today).")]
 Days = Annotated[int, Query(ge=1, le=36500)]
 TABLE_OR_CHART = {
     200: {"content": {"text/csv": {}, "image/png": {}, "image/svg+xml": {}}},
@@ -174,7 +173,7 @@ def abc(
 def level(
     db: DB,
     item: str,
-    start: Annotated[str | None, Query(alias="from", pattern=_DAY)] = None,
+    start: Annotated[dt.date | None, Query(alias="from")] = None,
     end: End = None,
     format: Picture = "json",  # noqa: A002
 ) -> Any:

@@ -3,6 +3,7 @@ exporting items, locations, parties, stock and the ledger."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -15,7 +16,6 @@ from tracelot.api.problems import problem
 router = APIRouter(tags=["interchange"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _MEDIA = {"csv": "text/csv", "xlsx": XLSX, "json": "application/json"}
-_DAY = r"^\d{4}-\d{2}-\d{2}$"
 MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -66,8 +66,8 @@ def export(
     db: DB,
     kind: Annotated[str, Path(pattern="^(items|locations|parties|stock|ledger)$")],
     format: Annotated[str, Query(pattern="^(csv|xlsx|json)$")] = "csv",  # noqa: A002
-    start: Annotated[str | None, Query(alias="from", pattern=_DAY)] = None,
-    end: Annotated[str | None, Query(alias="to", pattern=_DAY)] = None,
+    start: Annotated[dt.date | None, Query(alias="from")] = None,
+    end: Annotated[dt.date | None, Query(alias="to")] = None,
 ) -> Response:
     data = db.export(kind, fmt=format, start=start, end=end)
     return Response(data, media_type=_MEDIA[format])

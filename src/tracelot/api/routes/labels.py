@@ -7,12 +7,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from tracelot.api.deps import DB, allow
+from tracelot.api.schemas import Refs
 
 router = APIRouter(tags=["labels"])
 
 
 class LabelRequest(BaseModel):
-    refs: list[str] = Field(examples=[["PCB:SN0001", "CELL@L1", "A1"]])
+    refs: Refs = Field(examples=[["PCB:SN0001", "CELL@L1", "A1"]])
     layout: str = Field(default="single", description="single or sheet")
     size: str = "50x25mm"
     paper: str = Field(default="a4", description="a4 or letter")
