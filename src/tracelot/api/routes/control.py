@@ -3,7 +3,6 @@ what has expired, picking lists, and purchase orders."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
 from tracelot.api.deps import DB, allow, answer, csv_response
+from tracelot.api.listing import DAY_SCHEMA, IsoDay
 from tracelot.api.schemas import Id, PoCreate
 from tracelot.services.planning import DEFAULTS
 from tracelot.services.tabular import EXPIRING_COLUMNS, report_columns
@@ -25,9 +25,17 @@ Picture = Annotated[
     str, Query(pattern="^(json|csv|png|svg)$", description="json, csv, or a chart: png or svg")
 ]
 # days as `format: date` (the schema says what a day is: 2026-02-30 is none)
-Day = Annotated[dt.date | None, Query(description="A day, YYYY-MM-DD.")]
-Start = Annotated[dt.date | None, Query(alias="from", description="First day (a year ago).")]
-End = Annotated[dt.date | None, Query(alias="to", description="Last day (today).")]
+Day = Annotated[
+    IsoDay | None, Query(description="A day, YYYY-MM-DD.", json_schema_extra=DAY_SCHEMA)
+]
+Start = Annotated[
+    IsoDay | None,
+    Query(alias="from", description="First day (a year ago).", json_schema_extra=DAY_SCHEMA),
+]
+End = Annotated[
+    IsoDay | None,
+    Query(alias="to", description="Last day (today).", json_schema_extra=DAY_SCHEMA),
+]
 Days = Annotated[int, Query(ge=1, le=36500)]
 TABLE_OR_CHART = {
     200: {"content": {"text/csv": {}, "image/png": {}, "image/svg+xml": {}}},
@@ -173,7 +181,7 @@ def abc(
 def level(
     db: DB,
     item: str,
-    start: Annotated[dt.date | None, Query(alias="from")] = None,
+    start: Start = None,
     end: End = None,
     format: Picture = "json",  # noqa: A002
 ) -> Any:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from tracelot.api.deps import DB, CurrentUser, allow, answer
+from tracelot.api.listing import IsoTime
 from tracelot.api.problems import problem
 from tracelot.api.routes.operations import ANSWERS, IdempotencyKey
 from tracelot.api.schemas import OperationPublic
@@ -31,8 +32,8 @@ LD_JSON = "application/ld+json"
 def events(
     db: DB,
     event_type: Annotated[list[str] | None, Query(alias="eventType")] = None,
-    since: Annotated[dt.datetime | None, Query(alias="GE_eventTime")] = None,
-    until: Annotated[dt.datetime | None, Query(alias="LT_eventTime")] = None,
+    since: Annotated[IsoTime | None, Query(alias="GE_eventTime")] = None,
+    until: Annotated[IsoTime | None, Query(alias="LT_eventTime")] = None,
     biz_step: Annotated[list[str] | None, Query(alias="EQ_bizStep")] = None,
     disposition: Annotated[list[str] | None, Query(alias="EQ_disposition")] = None,
     biz_location: Annotated[list[str] | None, Query(alias="EQ_bizLocation")] = None,

@@ -3,7 +3,6 @@ exporting items, locations, parties, stock and the ledger."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tracelot.api.deps import DB, allow, answer
+from tracelot.api.listing import DAY_SCHEMA, IsoDay
 from tracelot.api.problems import problem
 
 router = APIRouter(tags=["interchange"])
@@ -66,8 +66,8 @@ def export(
     db: DB,
     kind: Annotated[str, Path(pattern="^(items|locations|parties|stock|ledger)$")],
     format: Annotated[str, Query(pattern="^(csv|xlsx|json)$")] = "csv",  # noqa: A002
-    start: Annotated[dt.date | None, Query(alias="from")] = None,
-    end: Annotated[dt.date | None, Query(alias="to")] = None,
+    start: Annotated[IsoDay | None, Query(alias="from", json_schema_extra=DAY_SCHEMA)] = None,
+    end: Annotated[IsoDay | None, Query(alias="to", json_schema_extra=DAY_SCHEMA)] = None,
 ) -> Response:
     data = db.export(kind, fmt=format, start=start, end=end)
     return Response(data, media_type=_MEDIA[format])
