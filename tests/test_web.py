@@ -78,7 +78,7 @@ def _no_csp_violations() -> Iterator[None]:
 
 def _watch_csp(message: Any) -> None:
     if "Content Security Policy" in message.text:
-        CSP_VIOLATIONS.append(message.text)
+        CSP_VIOLATIONS.append(f"{message.location.get('url')}: {message.text}")
 
 
 def log_in(browser: Browser, base: str, name: str, width: int = 1100, height: int = 900) -> Page:
