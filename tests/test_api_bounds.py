@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 import tracelot
 from tracelot.cli.main import app as cli_app
 from tracelot.domain.commands import HTTP_MAX_REFS, HTTP_MAX_SERIALS, NOTE_LENGTH, REASON_LENGTH
+from tracelot.domain.values import NAME_LENGTH
 from tracelot.http.guard import BodyLimits
 from tracelot.server import Settings, create_app
 
@@ -173,6 +174,11 @@ def test_a_text_too_long_is_refused_alike_by_the_api_and_the_cli(admin, cli: Cli
     assert outcome.exit_code == 1 and f"longer than {REASON_LENGTH:,}" in outcome.stderr
     answer = client.post(f"{API}/holds", json={"ref": "PCB:SN0001", "reason": reason}, headers=auth)
     _refused(answer, 422)
+    name = "N" * (NAME_LENGTH + 1)  # a name, stored in 200 characters (PostgreSQL would fail)
+    outcome = cli("item", "add", "LONG", "--name", name, "--tracking", "none")
+    assert outcome.exit_code == 1 and f"longer than {NAME_LENGTH}" in outcome.stderr
+    item = {"code": "LONG", "name": name, "tracking": "none"}
+    _refused(client.post(f"{API}/items", json=item, headers=auth), 422)
     assert _data(db_url) == before
     # and the schema says so
     schema = client.get(f"{API}/openapi.json").json()["components"]["schemas"]

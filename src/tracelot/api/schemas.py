@@ -19,7 +19,7 @@ from tracelot.domain.commands import (
     REFERENCE_LENGTH,
     TEXT_LENGTH,
 )
-from tracelot.domain.values import qty_number
+from tracelot.domain.values import NAME_LENGTH, qty_number
 
 #: an exact quantity, written in JSON as a number (CONVENTIONS)
 Qty = Annotated[Decimal, PlainSerializer(qty_number, return_type=int | float, when_used="json")]
@@ -40,7 +40,7 @@ Reference = Annotated[str, Field(max_length=REFERENCE_LENGTH)]
 #: a master-data code (`domain.values.check_code`)
 Code = Annotated[str, Field(min_length=1, max_length=64)]
 #: a master-data name (`domain.values.NAME_LENGTH`)
-Name = Annotated[str, Field(max_length=200)]
+Name = Annotated[str, Field(max_length=NAME_LENGTH)]
 #: serials of one request over HTTP: a list, or the CLI's list-or-range text
 Serials = (
     Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=HTTP_MAX_SERIALS)]
