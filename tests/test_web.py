@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -63,8 +64,26 @@ def site(setup_basics, db_url: str, tmp_path: Path) -> Iterator[str]:
         yield base
 
 
+#: what the browser refused under the pages' Content-Security-Policy, test by test
+CSP_VIOLATIONS: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations() -> Iterator[None]:
+    """Every page works under its Content-Security-Policy: the browser refuses nothing."""
+    CSP_VIOLATIONS.clear()
+    yield
+    assert not CSP_VIOLATIONS, CSP_VIOLATIONS
+
+
+def _watch_csp(message: Any) -> None:
+    if "Content Security Policy" in message.text:
+        CSP_VIOLATIONS.append(f"{message.location.get('url')}: {message.text}")
+
+
 def log_in(browser: Browser, base: str, name: str, width: int = 1100, height: int = 900) -> Page:
     page = browser.new_page(base_url=base, viewport={"width": width, "height": height})
+    page.on("console", _watch_csp)
     page.goto("/items")  # a page behind the login: it sends us there, and back after
     expect(page).to_have_url(f"{base}/login?next=/items")
     page.get_by_label("User name").fill(name)

@@ -7,6 +7,7 @@ for every role.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Annotated, Any
 
@@ -94,19 +95,35 @@ def csv_response(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> Resp
     return Response(csv_text(rows, columns), media_type="text/csv")
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+#: JSON nested deeper than this is refused (an EPCIS document nests about ten deep)
+MAX_DEPTH = 100
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unfit_text(value: Any) -> str | None:
+    """What makes a request's data unfit to store, or None: a NUL character (PostgreSQL's
+    text cannot hold one; SQLite would keep it), a lone surrogate (`"\\ud800"` is valid
+    JSON but no UTF-8 text), or nesting deeper than MAX_DEPTH. Walked with a stack of its
+    own, never recursion: a document 100,000 deep is refused, not a RecursionError."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "text cannot contain NUL (0x00) characters"
+            if _SURROGATE.search(item):
+                return "text cannot contain lone surrogates (\\ud800-\\udfff): it is no UTF-8"
+        elif isinstance(item, dict | list):
+            if depth >= MAX_DEPTH:
+                return f"the JSON is nested deeper than {MAX_DEPTH} levels"
+            items = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((v, depth + 1) for v in items)
+    return None
 
 
 async def refuse_nul(request: Request) -> None:
-    """Refuse NUL characters anywhere in a request, alike on every database (PostgreSQL's
-    text cannot hold one; SQLite would keep it)."""
+    """Refuse, alike on every database and every route, text that cannot be stored (NUL,
+    lone surrogates) anywhere in a request, and JSON too deep to walk (`unfit_text`)."""
     body: Any = None
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media == "application/json" or (
@@ -114,7 +131,10 @@ async def refuse_nul(request: Request) -> None:
     ):
         try:
             body = await request.json()
+        except RecursionError:
+            raise InvalidInput(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
         except ValueError:
             body = None  # FastAPI refuses the body itself
-    if _has_nul([request.url.path, *request.query_params.values(), body]):
-        raise InvalidInput("text cannot contain NUL (0x00) characters")
+    unfit = unfit_text([request.url.path, *request.query_params.values(), body])
+    if unfit:
+        raise InvalidInput(unfit)

@@ -3,10 +3,13 @@ the rows (`sort=field`, `-field` descending) and narrowed by a search (`q`)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import Query
+from pydantic import BeforeValidator
 
 from tracelot.domain.errors import InvalidInput
 
@@ -19,6 +22,45 @@ Sort = Annotated[
         description="A field of the rows to sort by; `-field` for descending.",
     ),
 ]
+
+#: a day of the years 1900 to 9998 (what a report covers), as the schema says it
+DAY_PATTERN = r"^(19\d\d|[2-9]\d\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+
+
+def _iso_day(value: object) -> object:
+    """A day as ISO 8601 text only: pydantic would take `0` as 1970-01-01."""
+    if isinstance(value, str) and not re.fullmatch(DAY_PATTERN, value):
+        raise ValueError("a day is YYYY-MM-DD, of the years 1900 to 9998")
+    return value
+
+
+def _iso_time(value: object) -> object:
+    """A time as ISO 8601 text only (`2026-11-25T10:00:00Z`), not a number of seconds."""
+    if isinstance(value, str) and not re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d", value):
+        raise ValueError("a time is ISO 8601: 2026-11-25T10:00:00Z")
+    return value
+
+
+#: a query's day (`format: date`, of the years a report covers)
+IsoDay = Annotated[dt.date, BeforeValidator(_iso_day)]
+#: the schema of a query's day: its format and the years it may be
+DAY_SCHEMA = {"pattern": DAY_PATTERN}
+#: a query's time (`format: date-time`)
+IsoTime = Annotated[dt.datetime, BeforeValidator(_iso_time)]
+
+
+def sort_by(*fields: str) -> Any:
+    """`Sort` narrowed to the fields of a list's rows: the schema names each one (`item`,
+    `-item`, ...), so a request the schema allows is one the route can sort."""
+    return Annotated[
+        str | None,
+        Query(
+            pattern=rf"^-?({'|'.join(fields)})$",
+            description=f"A field to sort by (`-field` for descending): {', '.join(fields)}.",
+        ),
+    ]
+
+
 Search = Annotated[
     str | None,
     Query(max_length=200, description="Only rows with this text (any case) in their codes."),

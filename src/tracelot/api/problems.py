@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from tracelot.api.schemas import Problem
 from tracelot.domain.errors import TracelotError
@@ -24,6 +25,7 @@ PROBLEMS = {
     "403": "The user's role may not do this.",
     "404": "No such item, location, party, lot, unit or record.",
     "409": "A conflict: not enough stock, already done, or another client was first (retry).",
+    "413": "The request body is larger than its limit (named in `detail`).",
     "422": "Bad input: nothing was changed.",
 }
 
@@ -89,14 +91,30 @@ def install(app: FastAPI) -> None:
         return problem(422, "InvalidInput", where or "invalid request", "invalid_input")
 
     @app.exception_handler(HTTPException)
-    async def http(_: Request, exc: HTTPException) -> JSONResponse:
+    async def http(request: Request, exc: HTTPException) -> JSONResponse:
         codes = {
             400: "invalid_input",
             401: "unauthenticated",
             403: "forbidden",
             404: "not_found",
             405: "not_allowed",
+            413: "too_large",
         }
         code = codes.get(exc.status_code, "error")
         title = code.replace("_", " ").title()
-        return problem(exc.status_code, title, str(exc.detail), code, exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return problem(exc.status_code, title, str(exc.detail), code, headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route takes at the request's path (Starlette names only those of
+    the first route there: GET /items and POST /items are two routes). Each method is
+    asked of the routes as a request of it would be."""
+    allowed = []
+    for method in ("DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed

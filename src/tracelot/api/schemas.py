@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
-from tracelot.domain.values import qty_number
+from tracelot.domain.commands import (
+    HTTP_MAX_REFS,
+    HTTP_MAX_SERIALS,
+    NOTE_LENGTH,
+    REASON_LENGTH,
+    REF_LENGTH,
+    REFERENCE_LENGTH,
+    TEXT_LENGTH,
+)
+from tracelot.domain.values import NAME_LENGTH, qty_number
 
 #: an exact quantity, written in JSON as a number (CONVENTIONS)
 Qty = Annotated[Decimal, PlainSerializer(qty_number, return_type=int | float, when_used="json")]
@@ -18,7 +27,25 @@ T = TypeVar("T")
 #: a row's id in a path
 Id = Annotated[int, Path(ge=1, le=2**31 - 1)]
 #: a unit, lot, item or location: a reference (`PCB:SN0001`, `CELL@L1`) or a scan
-Ref = Annotated[str, Field(min_length=1, max_length=4000, examples=["PCB:SN0001"])]
+Ref = Annotated[str, Field(min_length=1, max_length=REF_LENGTH, examples=["PCB:SN0001"])]
+#: the references of one request over HTTP (the command line takes more)
+Refs = Annotated[list[Ref], Field(max_length=HTTP_MAX_REFS)]
+# Each kind of text at most as long as its command takes (`domain.commands`): the schema
+# says what the command line and the pages refuse alike.
+#: a location, party, item or lot named (a code, or a scan of one)
+Named = Annotated[str, Field(max_length=TEXT_LENGTH)]
+Note = Annotated[str, Field(max_length=NOTE_LENGTH)]
+Reason = Annotated[str, Field(max_length=REASON_LENGTH)]
+Reference = Annotated[str, Field(max_length=REFERENCE_LENGTH)]
+#: a master-data code (`domain.values.check_code`)
+Code = Annotated[str, Field(min_length=1, max_length=64)]
+#: a master-data name (`domain.values.NAME_LENGTH`)
+Name = Annotated[str, Field(max_length=NAME_LENGTH)]
+#: serials of one request over HTTP: a list, or the CLI's list-or-range text
+Serials = (
+    Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=HTTP_MAX_SERIALS)]
+    | Annotated[str, Field(max_length=HTTP_MAX_SERIALS * 65)]
+)
 
 
 class Page(BaseModel, Generic[T]):
@@ -44,11 +71,11 @@ class Problem(BaseModel):
 
 
 class ItemCreate(BaseModel):
-    code: str = Field(examples=["PCB"])
-    name: str = Field(examples=["Main board"])
-    tracking: str = Field(examples=["serial"], description="none, lot or serial")
-    gtin: str | None = None
-    uom: str = "EA"
+    code: Code = Field(examples=["PCB"])
+    name: Name = Field(examples=["Main board"])
+    tracking: Literal["none", "lot", "serial"] = Field(examples=["serial"])
+    gtin: str | None = Field(default=None, pattern=r"^\s*(\d{8}|\d{12,14})\s*$")
+    uom: Code = "EA"
     shelf_life_days: int | None = Field(default=None, ge=1, le=36500)
     cost: Qty | None = None
     category: str | None = Field(default=None, max_length=64)
@@ -79,10 +106,10 @@ class ItemChange(BaseModel):
     supplier's (who becomes the preferred one)."""
 
     model_config = ConfigDict(extra="forbid")
-    name: str | None = None
+    name: Name | None = None
     cost: Qty | None = None
     category: str | None = Field(default=None, max_length=64)
-    supplier: str | None = None
+    supplier: Named | None = None
     lead_time_days: int | None = Field(default=None, ge=0, le=3650)
     ordering_cost: Qty | None = None
     holding_rate: Qty | None = None
@@ -96,11 +123,11 @@ class GtinCreate(BaseModel):
 
 
 class LocationCreate(BaseModel):
-    code: str = Field(examples=["A1"])
-    name: str | None = None
-    parent: str | None = Field(default=None, examples=["WH"])
-    kind: str = Field(default="bin", description="warehouse, zone, bin, quarantine, production")
-    gln: str | None = None
+    code: Code = Field(examples=["A1"])
+    name: Name | None = None
+    parent: Named | None = Field(default=None, examples=["WH"])
+    kind: Literal["warehouse", "zone", "bin", "quarantine", "production"] = "bin"
+    gln: str | None = Field(default=None, pattern=r"^\s*\d{13}\s*$")
 
 
 class LocationPublic(BaseModel):
@@ -123,9 +150,9 @@ class PartyContact(BaseModel):
 
 
 class PartyCreate(PartyContact):
-    code: str = Field(examples=["ACME"])
-    name: str = Field(examples=["Acme Corp"])
-    kind: str = Field(examples=["customer"], description="supplier or customer")
+    code: Code = Field(examples=["ACME"])
+    name: Name = Field(examples=["Acme Corp"])
+    kind: Literal["supplier", "customer"] = Field(examples=["customer"])
 
 
 class PartyUpdate(PartyContact):
@@ -221,91 +248,93 @@ class OperationPublic(BaseModel):
 class _Op(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
-    reference: str | None = Field(default=None, description="Your reference (order, document).")
-    note: str | None = None
+    reference: Reference | None = Field(
+        default=None, description="Your reference (order, document)."
+    )
+    note: Note | None = None
 
 
 class ReceiveRequest(_Op):
-    item: str | None = Field(default=None, examples=["PCB"], description="or give `scan`")
-    to: str = Field(examples=["A1"])
+    item: Named | None = Field(default=None, examples=["PCB"], description="or give `scan`")
+    to: Named = Field(examples=["A1"])
     qty: Qty | None = None
-    lot: str | None = None
-    serials: list[str] | str | None = Field(default=None, examples=["SN0001..SN0010"])
+    lot: Named | None = None
+    serials: Serials | None = Field(default=None, examples=["SN0001..SN0010"])
     expires: dt.date | None = None
     made: dt.date | None = None
-    supplier: str | None = None
-    supplier_lot: str | None = None
+    supplier: Named | None = None
+    supplier_lot: Named | None = None
     cost: Qty | None = None
-    scan: str | None = Field(default=None, description="A supplier's GS1 barcode.")
+    scan: Named | None = Field(default=None, description="A supplier's GS1 barcode.")
     po: int | None = Field(default=None, ge=1, le=2**31 - 1, description="A purchase order.")
 
 
 class MoveRequest(_Op):
-    refs: list[str] = Field(examples=[["PCB:SN0001", "CELL@L1"]])
-    to: str = Field(examples=["A2"])
-    from_: str | None = Field(default=None, alias="from")
+    refs: Refs = Field(examples=[["PCB:SN0001", "CELL@L1"]])
+    to: Named = Field(examples=["A2"])
+    from_: Named | None = Field(default=None, alias="from")
     qty: Qty | None = None
 
 
 class ShipRequest(_Op):
-    refs: list[str] = Field(examples=[["PCB:SN0001"]])
-    to: str = Field(examples=["ACME"], description="The customer.")
-    from_: str | None = Field(default=None, alias="from")
+    refs: Refs = Field(examples=[["PCB:SN0001"]])
+    to: Named = Field(examples=["ACME"], description="The customer.")
+    from_: Named | None = Field(default=None, alias="from")
     qty: Qty | None = None
 
 
 class ReturnToSupplierRequest(_Op):
-    refs: list[str] = Field(examples=[["CELL@L1"]])
-    to: str = Field(examples=["CELLCO"], description="The supplier.")
-    from_: str | None = Field(default=None, alias="from")
+    refs: Refs = Field(examples=[["CELL@L1"]])
+    to: Named = Field(examples=["CELLCO"], description="The supplier.")
+    from_: Named | None = Field(default=None, alias="from")
     qty: Qty | None = None
-    reason: str | None = Field(default=None, examples=["faulty lot, RMA agreed"])
+    reason: Reason | None = Field(default=None, examples=["faulty lot, RMA agreed"])
 
 
 class BuildRequest(_Op):
-    item: str = Field(examples=["DEV"])
-    to: str = Field(examples=["LINE"])
-    consume: list[str] = Field(examples=[["PCB:SN0001", "CELL@L1=2"]])
-    serial: str | None = None
-    lot: str | None = None
+    item: Named = Field(examples=["DEV"])
+    to: Named = Field(examples=["LINE"])
+    consume: Refs = Field(examples=[["PCB:SN0001", "CELL@L1=2"]])
+    serial: Named | None = None
+    lot: Named | None = None
     qty: Qty | None = None
     expires: dt.date | None = None
 
 
 class ReturnRequest(_Op):
-    ref: str = Field(examples=["DEV:D0001"])
-    from_: str = Field(alias="from", examples=["ACME"], description="The customer.")
-    to: str = Field(examples=["A1"])
+    ref: Ref = Field(examples=["DEV:D0001"])
+    from_: Named = Field(alias="from", examples=["ACME"], description="The customer.")
+    to: Named = Field(examples=["A1"])
     qty: Qty | None = None
 
 
 class ScrapRequest(_Op):
-    ref: str = Field(examples=["PCB:SN0002"])
-    reason: str = Field(examples=["cracked"])
-    from_: str | None = Field(default=None, alias="from")
+    ref: Ref = Field(examples=["PCB:SN0002"])
+    reason: Reason = Field(examples=["cracked"])
+    from_: Named | None = Field(default=None, alias="from")
     qty: Qty | None = None
 
 
 class ReplaceRequest(_Op):
-    assembly: str = Field(examples=["DEV:D1"], description="The built unit repaired.")
-    remove: str = Field(examples=["PCB:SN0001"], description="The component unit taken out.")
-    install: str = Field(examples=["PCB:SN0009"], description="The component unit put in.")
-    to: str | None = Field(default=None, description="Where the removed unit goes.")
+    assembly: Ref = Field(examples=["DEV:D1"], description="The built unit repaired.")
+    remove: Ref = Field(examples=["PCB:SN0001"], description="The component unit taken out.")
+    install: Ref = Field(examples=["PCB:SN0009"], description="The component unit put in.")
+    to: Named | None = Field(default=None, description="Where the removed unit goes.")
     scrap: bool = Field(default=False, description="Scrap the removed unit.")
 
 
 class AdjustRequest(_Op):
-    item: str = Field(examples=["SCREW"])
-    at: str = Field(examples=["A1"], description="The location counted.")
+    item: Named = Field(examples=["SCREW"])
+    at: Named = Field(examples=["A1"], description="The location counted.")
     counted: Qty
-    lot: str | None = None
+    lot: Named | None = None
     subtree: bool = Field(
         default=False, strict=True, description="The count is of `at` and all below it."
     )
 
 
 class ScanRequest(BaseModel):
-    scan: str = Field(examples=["]d2010950600013435221SN0001"])
+    scan: Ref = Field(examples=["]d2010950600013435221SN0001"])
 
 
 class ScanResult(BaseModel):
@@ -345,16 +374,16 @@ class Health(BaseModel):
 
 class PoLineCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    item: str = Field(min_length=1, examples=["GLUE"])
+    item: Named = Field(min_length=1, examples=["GLUE"])
     qty: Qty = Field(gt=0, lt=10**12)
     price: Qty | None = Field(default=None, ge=0, lt=10**12)
 
 
 class PoCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    supplier: str = Field(min_length=1, examples=["ACME"])
+    supplier: Code = Field(examples=["ACME"])
     lines: list[PoLineCreate] = Field(min_length=1)
     expected: dt.date | None = None
     ordered: dt.date | None = Field(default=None, description="For an order entered late.")
-    note: str | None = None
+    note: Note | None = None
     draft: bool = False

@@ -22,8 +22,12 @@ from decimal import Decimal
 from typing import Any
 
 from tracelot.domain.errors import InvalidInput
-from tracelot.domain.serials import parse_serials
+from tracelot.domain.serials import count_serials, parse_serials
 from tracelot.domain.values import parse_date, parse_money, parse_qty
+
+# The longest text of each kind an operation takes, alike from the CLI, the API (its
+# schema says `maxLength`) and the pages: the ledger is append-only, so what is stored
+# is stored for ever.
 
 #: A business reference is stored in 200 characters (operations.reference).
 REFERENCE_LENGTH = 200
@@ -32,6 +36,22 @@ REF_LENGTH = 4000
 #: Names of locations, parties, items and lots are codes of at most 64 characters; a
 #: field naming one may also hold a scan, so it is held to a REF's length.
 TEXT_LENGTH = REF_LENGTH
+#: An operation's note.
+NOTE_LENGTH = 4000
+#: The reason of a hold, a scrap, a recall, a return or a recall's closing.
+REASON_LENGTH = 1000
+#: A recall mark's disposition word.
+DISPOSITION_LENGTH = 64
+
+# What one request over HTTP may name: well below what the command line takes (a range
+# of up to `serials.MAX_RANGE`), so that no request holds the write lock for minutes.
+
+#: Serials in one request over HTTP (a receipt's list or range).
+HTTP_MAX_SERIALS = 100_000
+#: REFs in one request over HTTP (a move's, a ship's, a recall's list).
+HTTP_MAX_REFS = 10_000
+#: Serials in one receipt done as a job over HTTP (in parts: see api.routes.jobs).
+JOB_MAX_SERIALS = 2_000_000
 
 
 # -- checks ---------------------------------------------------------------------------------
@@ -46,7 +66,7 @@ def _required(value: object, what: str, *, length: int = TEXT_LENGTH) -> str:
     if not text:
         raise InvalidInput(f"{what} must not be empty")
     if len(text) > length:
-        raise InvalidInput(f"{what} is longer than {length} characters")
+        raise InvalidInput(f"{what} is longer than {length:,} characters")
     return text
 
 
@@ -56,7 +76,7 @@ def _optional(value: object, what: str, *, length: int = TEXT_LENGTH) -> str | N
     if not isinstance(value, str):
         raise InvalidInput(f"{what} must be text, not {value!r}")
     if len(value) > length:
-        raise InvalidInput(f"{what} is longer than {length} characters")
+        raise InvalidInput(f"{what} is longer than {length:,} characters")
     return value
 
 
@@ -128,8 +148,9 @@ class Receive:
         _set(self, "cost", None if self.cost is None else parse_money(self.cost))
         if self.po is not None:
             _set(self, "po", _positive_id(self.po, "purchase order"))
-        for name in ("lot", "supplier", "supplier_lot", "note"):
+        for name in ("lot", "supplier", "supplier_lot"):
             _set(self, name, _optional(getattr(self, name), name.replace("_", " ")))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
         _set(self, "reference", _reference(self.reference))
 
 
@@ -150,7 +171,7 @@ class Move:
         _set(self, "from_", _optional(self.from_, "--from"))
         _set(self, "qty", _qty(self.qty))
         _set(self, "reference", _reference(self.reference))
-        _set(self, "note", _optional(self.note, "note"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -170,7 +191,7 @@ class Ship:
         _set(self, "from_", _optional(self.from_, "--from"))
         _set(self, "qty", _qty(self.qty))
         _set(self, "reference", _reference(self.reference))
-        _set(self, "note", _optional(self.note, "note"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -190,7 +211,7 @@ class ReturnToSupplier:
         _set(self, "to", _required(self.to, "--to (the supplier)"))
         _set(self, "from_", _optional(self.from_, "--from"))
         _set(self, "qty", _qty(self.qty))
-        _set(self, "reason", _optional(self.reason, "--reason"))
+        _set(self, "reason", _optional(self.reason, "--reason", length=REASON_LENGTH))
         _set(self, "reference", _reference(self.reference))
 
 
@@ -211,7 +232,7 @@ class Return:
         _set(self, "to", _required(self.to, "--to (the location taken back into)"))
         _set(self, "qty", _qty(self.qty))
         _set(self, "reference", _reference(self.reference))
-        _set(self, "note", _optional(self.note, "note"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -228,7 +249,7 @@ class Scrap:
         _set(self, "ref", _required(self.ref, "the reference scrapped", length=REF_LENGTH))
         if not isinstance(self.reason, str) or not self.reason.strip():
             raise InvalidInput("give a --reason for scrapping")
-        _set(self, "reason", _required(self.reason, "--reason"))
+        _set(self, "reason", _required(self.reason, "--reason", length=REASON_LENGTH))
         _set(self, "from_", _optional(self.from_, "--from"))
         _set(self, "qty", _qty(self.qty))
         _set(self, "reference", _reference(self.reference))
@@ -254,7 +275,7 @@ class Adjust:
         _set(self, "counted", parse_qty(self.counted, what="counted quantity", allow_zero=True))
         _set(self, "lot", _optional(self.lot, "lot"))
         _set(self, "reference", _reference(self.reference))
-        _set(self, "note", _optional(self.note, "note"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -293,7 +314,7 @@ class Build:
         _set(self, "qty", _qty(self.qty))
         _set(self, "expires", _date(self.expires, "expiry date"))
         _set(self, "reference", _reference(self.reference))
-        _set(self, "note", _optional(self.note, "note"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -312,7 +333,7 @@ class BuildRun:
         _set(self, "to", _required(self.to, "--to (where the outputs go)"))
         _set(self, "outputs", tuple(self.outputs))
         _set(self, "reference", _reference(self.reference))
-        _set(self, "note", _optional(self.note, "note"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -338,7 +359,7 @@ class Replace:
         if self.scrap and self.to:
             raise InvalidInput("give --to or --scrap, not both")
         _set(self, "reference", _reference(self.reference))
-        _set(self, "note", _optional(self.note, "note"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
 # -- quality ------------------------------------------------------------------------------
@@ -355,7 +376,7 @@ class Hold:
         _set(self, "ref", _required(self.ref, "the reference held", length=REF_LENGTH))
         if not isinstance(self.reason, str) or not self.reason.strip():
             raise InvalidInput("give a --reason for the hold")
-        _set(self, "reason", _required(self.reason, "--reason"))
+        _set(self, "reason", _required(self.reason, "--reason", length=REASON_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -367,7 +388,7 @@ class Release:
 
     def __post_init__(self) -> None:
         _set(self, "ref", _required(self.ref, "the reference released", length=REF_LENGTH))
-        _set(self, "note", _optional(self.note, "note"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -387,7 +408,7 @@ class OpenRecall:
     def __post_init__(self) -> None:
         if not isinstance(self.reason, str) or not self.reason.strip():
             raise InvalidInput("give a --reason for the recall")
-        _set(self, "reason", _required(self.reason, "--reason"))
+        _set(self, "reason", _required(self.reason, "--reason", length=REASON_LENGTH))
         _set(self, "refs", _refs(self.refs, "what to recall", required=False))
         for name in ("supplier", "supplier_lot", "item", "quarantine"):
             _set(self, name, _optional(getattr(self, name), name.replace("_", " ")))
@@ -435,12 +456,13 @@ class MarkRecall:
         _set(self, "recall_id", _positive_id(self.recall_id, "recall"))
         _set(self, "refs", _refs(self.refs, "what to mark", required=False))
         _set(self, "to", _optional(self.to, "--to"))
-        _set(self, "disposition", _required(self.disposition, "disposition"))
+        disposition = _required(self.disposition, "disposition", length=DISPOSITION_LENGTH)
+        _set(self, "disposition", disposition)
         _set(self, "at", _optional(self.at, "--at"))
         _set(self, "customer", _optional(self.customer, "--customer"))
         if self.operation is not None:
             _set(self, "operation", _positive_id(self.operation, "operation"))
-        _set(self, "note", _optional(self.note, "note"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
 @dataclass(frozen=True)
@@ -453,7 +475,7 @@ class CloseRecall:
 
     def __post_init__(self) -> None:
         _set(self, "recall_id", _positive_id(self.recall_id, "recall"))
-        _set(self, "reason", _optional(self.reason, "reason"))
+        _set(self, "reason", _optional(self.reason, "reason", length=REASON_LENGTH))
 
 
 #: Every operation's command (the API's request models and the CLI's commands are
@@ -474,8 +496,26 @@ def from_fields(command: type, values: Mapping[str, Any]) -> Any:
     return command(**{name: values[name] for name in field_names(command) if name in values})
 
 
+def check_http_size(values: Mapping[str, Any]) -> None:
+    """Refuse a request over HTTP too big for one (the command line takes more), before its
+    command is made: more than HTTP_MAX_SERIALS serials (a range is counted, not
+    expanded) or HTTP_MAX_REFS references, naming the limit."""
+    serials = values.get("serials")
+    if serials is not None and count_serials(serials) > HTTP_MAX_SERIALS:
+        raise InvalidInput(
+            f"{count_serials(serials):,} serials: at most {HTTP_MAX_SERIALS:,} in one request "
+            "over HTTP (receive more in several requests, or with the command line)"
+        )
+    for name in ("refs", "consume"):
+        refs = values.get(name)
+        if isinstance(refs, list | tuple) and len(refs) > HTTP_MAX_REFS:
+            raise InvalidInput(
+                f"{len(refs):,} references: at most {HTTP_MAX_REFS:,} in one request over HTTP"
+            )
+
+
 __all__ = [
     "COMMANDS", "Adjust", "Build", "BuildRun", "CloseRecall", "ExtendRecall", "Hold",
     "MarkRecall", "Move", "OpenRecall", "Output", "Receive", "Release", "Replace", "Return",
-    "ReturnToSupplier", "Scrap", "Ship", "field_names", "from_fields",
+    "ReturnToSupplier", "Scrap", "Ship", "check_http_size", "field_names", "from_fields",
 ]  # fmt: skip

@@ -40,6 +40,21 @@ def expand_range(first: str, last: str) -> list[str]:
     return [f"{prefix}{n:0{width}d}" for n in range(start, end + 1)]
 
 
+def count_serials(spec: str | Iterable[str]) -> int:
+    """How many serials a list or range names, counted without expanding it (a malformed
+    part counts as one: parsing it refuses it)."""
+    parts: Iterable[str] = spec.split(",") if isinstance(spec, str) else spec
+    count = 0
+    for raw in parts:
+        first, dots, last = str(raw).partition("..")
+        m1, m2 = _TAIL_DIGITS.match(first.strip()), _TAIL_DIGITS.match(last.strip())
+        if dots and m1 and m2:
+            count += max(1, int(m2[2]) - int(m1[2]) + 1)
+        else:
+            count += 1
+    return count
+
+
 def parse_serials(spec: str | Iterable[str]) -> list[str]:
     """Parse a list (`A1,A2`), a range (`SN0001..SN0500`) or a mix, or an iterable of them.
 

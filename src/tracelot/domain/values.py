@@ -79,6 +79,22 @@ def parse_days(value: object, *, what: str = "days") -> int:
     return int(match[1])
 
 
+#: the longest name of an item, location or party (stored in 200 characters)
+NAME_LENGTH = 200
+
+
+def check_name(value: object, *, what: str, required: bool = True) -> str | None:
+    """A name: text of at most NAME_LENGTH characters (not empty if `required`), trimmed."""
+    text = value.strip() if isinstance(value, str) else ""
+    if not text:
+        if required:
+            raise InvalidInput(f"{what} must not be empty")
+        return None
+    if len(text) > NAME_LENGTH:
+        raise InvalidInput(f"{what} is longer than {NAME_LENGTH} characters")
+    return text
+
+
 def check_code(value: str, *, what: str) -> str:
     """A code (item, location, party, lot, serial) is non-empty and free of separators."""
     code = (value or "").strip()

@@ -11,7 +11,14 @@ from tracelot.domain.contacts import LIMITS as CONTACT_LIMITS
 from tracelot.domain.contacts import Contact
 from tracelot.domain.errors import AlreadyExists, InvalidInput, NotFound, WrongKind
 from tracelot.domain.status import USER_LOCATION_KINDS, VIRTUAL_LOCATIONS, Tracking
-from tracelot.domain.values import check_code, parse_gln, parse_gtin, parse_money, parse_qty
+from tracelot.domain.values import (
+    check_code,
+    check_name,
+    parse_gln,
+    parse_gtin,
+    parse_money,
+    parse_qty,
+)
 from tracelot.services.ledger import now
 from tracelot.services.lookup import forget_items, item_by_code, location_by_code, party_by_code
 from tracelot.services.resolver import item_named, location_named
@@ -51,8 +58,7 @@ def add_item(
     category: str | None = None,
 ) -> dict[str, Any]:
     code = check_code(code, what="item code")
-    if not (name or "").strip():
-        raise InvalidInput("item name must not be empty")
+    name = check_name(name, what="item name")
     try:
         tracking = Tracking(tracking).value
     except ValueError:
@@ -171,9 +177,7 @@ def set_item(
     row = item_named(conn, code)
     values: dict[str, Any] = {}
     if name is not None:
-        if not name.strip():
-            raise InvalidInput("item name must not be empty")
-        values["name"] = name.strip()
+        values["name"] = check_name(name, what="item name")
     if category is not None:
         values["category"] = _category(category)
     for column, given, what in (
@@ -250,6 +254,7 @@ def add_location(
     gln: str | None = None,
 ) -> dict[str, Any]:
     code = check_code(code, what="location code")
+    name = check_name(name, what="location name", required=False)
     gln13 = parse_gln(gln) if gln else None
     if gln13 and (
         other := conn.execute(select(locations.c.code).where(locations.c.gln == gln13)).first()
@@ -308,8 +313,7 @@ def add_party(
     code = check_code(code, what="party code")
     if kind not in ("supplier", "customer"):
         raise InvalidInput(f"party kind must be supplier or customer, not {kind!r}")
-    if not (name or "").strip():
-        raise InvalidInput("party name must not be empty")
+    name = check_name(name, what="party name")
     if conn.execute(select(parties.c.id).where(parties.c.code == code)).first():
         raise AlreadyExists(f"party {code} already exists")
     details = (contact or Contact()).as_dict()
@@ -329,9 +333,7 @@ def set_party(
     changes: dict[str, Any] = Contact.checked(**contact).as_dict() if contact else {}
     changes = {k: v for k, v in changes.items() if k in contact}
     if name is not None:
-        if not name.strip():
-            raise InvalidInput("party name must not be empty")
-        changes["name"] = name.strip()
+        changes["name"] = check_name(name, what="party name")
     if not changes:
         raise InvalidInput("nothing to change: give --name or a contact detail")
     conn.execute(update(parties).where(parties.c.id == row.id).values(**changes))

@@ -31,6 +31,9 @@ MIN_PASSWORD = 12
 SESSION_HOURS = 12
 #: failed logins of a user name from an address before it must wait, and how long
 MAX_FAILURES, FAILURE_WINDOW = 5, dt.timedelta(minutes=15)
+#: failed logins of a user name from all addresses together before it must wait: many
+#: addresses (or a forged X-Forwarded-For) cannot each have five guesses
+MAX_ACCOUNT_FAILURES = 20
 
 
 @cache
@@ -162,14 +165,16 @@ def check_login(conn: Connection, name: str, password: str, address: str) -> Row
 def start_session(conn: Connection, name: str, address: str, user: Row | None) -> dict | None:
     """The second half, in a short write transaction: the attempt is written down (after
     MAX_FAILURES failures of a user name from an address within FAILURE_WINDOW, it must
-    wait), and the user `check_login` found gets a web session (a token of kind
-    `session`, valid SESSION_HOURS). Attempts of one name and address take turns here,
-    so parallel guesses cannot all pass the count: those past it are refused unanswered."""
+    wait; after MAX_ACCOUNT_FAILURES of the name from any addresses, too), and the user
+    `check_login` found gets a web session (a token of kind `session`, valid
+    SESSION_HOURS). Attempts of one name take turns here, so parallel guesses cannot
+    all pass the count: those past it are refused unanswered."""
     name, address = name[:64], address[:64]
     attempts = login_attempts.c
     mine = (attempts.user_name == name, attempts.address == address)
-    serialize(conn, f"login {name} {address}")
-    conn.execute(delete(login_attempts).where(*mine, attempts.at < now() - FAILURE_WINDOW))
+    serialize(conn, f"login {name}")
+    old = attempts.at < now() - FAILURE_WINDOW
+    conn.execute(delete(login_attempts).where(attempts.user_name == name, old))
     _refuse_if_locked_out(conn, name, address)
     conn.execute(
         insert(login_attempts).values(
@@ -204,6 +209,24 @@ def _refuse_if_locked_out(conn: Connection, name: str, address: str) -> None:
         wait = recent[-1] + FAILURE_WINDOW - now()
         raise TooManyAttempts(
             f"too many failed logins for {name} from {address}: try again later",
+            retry_after=max(1, int(wait.total_seconds()) + 1),
+        )
+    everywhere = list(
+        conn.execute(
+            select(attempts.at)
+            .where(
+                attempts.user_name == name,
+                attempts.ok.is_(False),
+                attempts.at >= now() - FAILURE_WINDOW,
+            )
+            .order_by(attempts.at.desc())
+            .limit(MAX_ACCOUNT_FAILURES)
+        ).scalars()
+    )
+    if len(everywhere) == MAX_ACCOUNT_FAILURES:
+        wait = everywhere[-1] + FAILURE_WINDOW - now()
+        raise TooManyAttempts(
+            f"too many failed logins for {name} (from any address): try again later",
             retry_after=max(1, int(wait.total_seconds()) + 1),
         )
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse, Response
 
 from tracelot.api.deps import DB, allow, answer, csv_response
+from tracelot.api.listing import DAY_SCHEMA, IsoDay
 from tracelot.api.schemas import Id, PoCreate
 from tracelot.services.planning import DEFAULTS
 from tracelot.services.tabular import EXPIRING_COLUMNS, report_columns
@@ -23,12 +24,18 @@ Table = Annotated[str, Query(pattern="^(json|csv)$", description="json or csv")]
 Picture = Annotated[
     str, Query(pattern="^(json|csv|png|svg)$", description="json, csv, or a chart: png or svg")
 ]
-_DAY = r"^\d{4}-\d{2}-\d{2}$"
-Day = Annotated[str | None, Query(pattern=_DAY, description="A day, YYYY-MM-DD.")]
-Start = Annotated[
-    str | None, Query(alias="from", pattern=_DAY, description="First day (a year ago).")
+# days as `format: date` (the schema says what a day is: 2026-02-30 is none)
+Day = Annotated[
+    IsoDay | None, Query(description="A day, YYYY-MM-DD.", json_schema_extra=DAY_SCHEMA)
 ]
-End = Annotated[str | None, Query(alias="to", pattern=_DAY, description="Last day (today).")]
+Start = Annotated[
+    IsoDay | None,
+    Query(alias="from", description="First day (a year ago).", json_schema_extra=DAY_SCHEMA),
+]
+End = Annotated[
+    IsoDay | None,
+    Query(alias="to", description="Last day (today).", json_schema_extra=DAY_SCHEMA),
+]
 Days = Annotated[int, Query(ge=1, le=36500)]
 TABLE_OR_CHART = {
     200: {"content": {"text/csv": {}, "image/png": {}, "image/svg+xml": {}}},
@@ -174,7 +181,7 @@ def abc(
 def level(
     db: DB,
     item: str,
-    start: Annotated[str | None, Query(alias="from", pattern=_DAY)] = None,
+    start: Start = None,
     end: End = None,
     format: Picture = "json",  # noqa: A002
 ) -> Any:

@@ -10,12 +10,12 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from tracelot.api.deps import DB, allow, answer
+from tracelot.api.listing import DAY_SCHEMA, IsoDay
 from tracelot.api.problems import problem
 
 router = APIRouter(tags=["interchange"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _MEDIA = {"csv": "text/csv", "xlsx": XLSX, "json": "application/json"}
-_DAY = r"^\d{4}-\d{2}-\d{2}$"
 MAX_BYTES = 64 * 1024 * 1024
 
 
@@ -66,8 +66,8 @@ def export(
     db: DB,
     kind: Annotated[str, Path(pattern="^(items|locations|parties|stock|ledger)$")],
     format: Annotated[str, Query(pattern="^(csv|xlsx|json)$")] = "csv",  # noqa: A002
-    start: Annotated[str | None, Query(alias="from", pattern=_DAY)] = None,
-    end: Annotated[str | None, Query(alias="to", pattern=_DAY)] = None,
+    start: Annotated[IsoDay | None, Query(alias="from", json_schema_extra=DAY_SCHEMA)] = None,
+    end: Annotated[IsoDay | None, Query(alias="to", json_schema_extra=DAY_SCHEMA)] = None,
 ) -> Response:
     data = db.export(kind, fmt=format, start=start, end=end)
     return Response(data, media_type=_MEDIA[format])

@@ -13,18 +13,30 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import Field
 
 from tracelot.api.deps import DB, CurrentUser, allow, answer
 from tracelot.api.routes.interchange import MAX_BYTES, XLSX
 from tracelot.api.schemas import ReceiveRequest
 from tracelot.app import Tracelot
-from tracelot.domain.commands import Receive, from_fields
+from tracelot.domain.commands import JOB_MAX_SERIALS, Receive, from_fields
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.roles import may
+from tracelot.domain.serials import count_serials
 from tracelot.services.ledger import Progress
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 JobId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+class ReceiveJobRequest(ReceiveRequest):
+    """A receipt's body, with up to JOB_MAX_SERIALS serials."""
+
+    serials: (
+        Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=JOB_MAX_SERIALS)]
+        | Annotated[str, Field(max_length=JOB_MAX_SERIALS * 65)]
+        | None
+    ) = Field(default=None, examples=["SN0000001..SN1000000"])
 
 
 def _runner(request: Request) -> ThreadPoolExecutor:
@@ -50,7 +62,9 @@ def _start(request: Request, db: Tracelot, kind: str, total: int,
     status_code=202,
     summary="Receive many serials as a job: in parts of 50,000, each its own transaction.",
 )
-def receive(db: DB, request: Request, body: ReceiveRequest) -> JSONResponse:
+def receive(db: DB, request: Request, body: ReceiveJobRequest) -> JSONResponse:
+    if body.serials is not None and count_serials(body.serials) > JOB_MAX_SERIALS:
+        raise InvalidInput(f"at most {JOB_MAX_SERIALS:,} serials in one job")
     command = from_fields(Receive, dict(body))  # checked before the job is made
 
     def work(progress: Progress) -> dict[str, Any]:

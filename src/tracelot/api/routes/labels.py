@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from tracelot.api.deps import DB, allow
+from tracelot.api.schemas import Ref
 
 router = APIRouter(tags=["labels"])
 
 ZPL = "application/zpl"
 
 
+#: labels in one request's PDF (each is drawn: 10,000 took longer than a client waits)
+MAX_LABELS = 1000
+
+
 class LabelRequest(BaseModel):
-    refs: list[str] = Field(examples=[["PCB:SN0001", "CELL@L1", "A1"]])
+    refs: Annotated[list[Ref], Field(max_length=MAX_LABELS)] = Field(
+        examples=[["PCB:SN0001", "CELL@L1", "A1"]]
+    )
     layout: str = Field(default="single", description="single or sheet")
     size: str = "50x25mm"
     paper: str = Field(default="a4", description="a4 or letter")

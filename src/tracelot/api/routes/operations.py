@@ -34,6 +34,7 @@ from tracelot.domain.commands import (
     ReturnToSupplier,
     Scrap,
     Ship,
+    check_http_size,
     from_fields,
 )
 from tracelot.http.sessions import request_digest
@@ -62,6 +63,7 @@ def _run(
 ) -> OperationPublic:
     """Do the operation of a request: its command is made (and checked) from the body
     before anything is looked up, then run once per idempotency key."""
+    check_http_size(dict(body))  # a range counted before it is expanded
     checked = from_fields(command, dict(body))
 
     def once(batch: Tracelot) -> Any:

@@ -10,14 +10,17 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from tracelot.api.deps import DB, allow, answer, csv_response
-from tracelot.api.schemas import Id, Ref
+from tracelot.api.schemas import Id, Named, Note, Reason, Ref, Refs
 from tracelot.domain.commands import (
+    DISPOSITION_LENGTH,
+    HTTP_MAX_SERIALS,
     CloseRecall,
     ExtendRecall,
     Hold,
     MarkRecall,
     OpenRecall,
     Release,
+    check_http_size,
     from_fields,
 )
 from tracelot.services.tabular import AFFECTED_COLUMNS, NOTIFY_COLUMNS
@@ -82,12 +85,12 @@ def trace_forward(
 
 class HoldRequest(BaseModel):
     ref: Ref
-    reason: str = Field(examples=["supplier notice 7"])
+    reason: Reason = Field(examples=["supplier notice 7"])
 
 
 class ReleaseRequest(BaseModel):
     ref: Ref
-    note: str | None = None
+    note: Note | None = None
 
 
 @router.get("/holds", dependencies=READ, summary="Every open hold.")
@@ -111,38 +114,41 @@ def release(db: DB, body: ReleaseRequest) -> JSONResponse:
 
 
 class RecallRequest(BaseModel):
-    reason: str = Field(examples=["supplier recall RS-0001"])
-    refs: list[str] = []
-    supplier: str | None = None
-    supplier_lot: str | None = None
-    item: str | None = None
-    serials: str | None = None
+    reason: Reason = Field(examples=["supplier recall RS-0001"])
+    refs: Refs = []
+    supplier: Named | None = None
+    supplier_lot: Named | None = None
+    item: Named | None = None
+    serials: Annotated[str, Field(max_length=HTTP_MAX_SERIALS * 65)] | None = None
     made_between: tuple[dt.date, dt.date] | None = None
-    quarantine: str | None = None
+    quarantine: Named | None = None
 
 
 class MarkRequest(BaseModel):
-    refs: list[str] | None = Field(default=None, examples=[["DEV:D0001", "CELL@L1"]])
+    refs: Refs | None = Field(default=None, examples=[["DEV:D0001", "CELL@L1"]])
     ref: Ref | None = Field(default=None, description="One reference (or give `refs`).")
-    disposition: str = Field(
+    disposition: Annotated[str, Field(max_length=DISPOSITION_LENGTH)] = Field(
         description="located, returned, returned-to-supplier, reworked, scrapped or cleared"
     )
-    at: str | None = Field(default=None, description="Everything of the recall at a location.")
-    customer: str | None = Field(default=None, description="Everything of a customer.")
-    to: str | None = Field(default=None, description="returned-to-supplier: the supplier.")
+    at: Named | None = Field(default=None, description="Everything of the recall at a location.")
+    customer: Named | None = Field(default=None, description="Everything of a customer.")
+    to: Named | None = Field(default=None, description="returned-to-supplier: the supplier.")
     operation: int | None = Field(
-        default=None, description="reworked: the repair (replace) or build that reworked them."
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="reworked: the repair (replace) or build that reworked them.",
     )
-    note: str | None = None
+    note: Note | None = None
 
 
 class ExtendRequest(BaseModel):
-    refs: list[str]
+    refs: Refs
 
 
 class CloseRequest(BaseModel):
     force: bool = False
-    reason: str | None = None
+    reason: Reason | None = None
 
 
 @router.get("/recalls", dependencies=READ, summary="Recalls, with status and counts.")
@@ -177,6 +183,7 @@ def notify_list(db: DB, recall_id: Id) -> Response:
     summary="Open a recall: trace the scope forward, hold what is on hand.",
 )
 def open_recall(db: DB, body: RecallRequest) -> JSONResponse:
+    check_http_size(dict(body))
     return answer(db.run(from_fields(OpenRecall, dict(body))), 201)
 
 

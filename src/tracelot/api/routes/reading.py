@@ -8,12 +8,17 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 
 from tracelot.api.deps import DB, allow
-from tracelot.api.listing import Limit, Offset, Search, Sort, page
+from tracelot.api.listing import Limit, Offset, Search, page, sort_by
 from tracelot.api.schemas import HistoryRow, Page, Ref, StockRow, VerifyPublic, WhereRow
 from tracelot.services.tabular import STOCK_COLUMNS, csv_lines
 
 router = APIRouter(tags=["stock"])
 READ = [Depends(allow("read"))]
+
+StockSort = sort_by(
+    "item", "item_name", "location", "location_path", "lot", "serial", "qty", "uom", "status",
+    "expires", "expired", "held",
+)  # fmt: skip
 
 
 @router.get(
@@ -29,7 +34,7 @@ def stock(
     serials: bool = False,
     limit: Limit = 100,
     offset: Offset = 0,
-    sort: Sort = None,
+    sort: StockSort = None,
     q: Search = None,
 ) -> Page[StockRow]:
     rows = db.stock(item=item, location=location, lot=lot, serials=serials)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Depends
 
 from tracelot.api.deps import DB, allow
-from tracelot.api.listing import Limit, Offset, Search, Sort, page
+from tracelot.api.listing import Limit, Offset, Search, page, sort_by
 from tracelot.api.schemas import (
     GtinCreate,
     ItemChange,
@@ -21,11 +23,18 @@ from tracelot.api.schemas import (
 
 router = APIRouter(tags=["master data"])
 READ, WRITE = [Depends(allow("read"))], [Depends(allow("master_data"))]
+ItemSort = sort_by(
+    "item", "name", "tracking", "gtin", "uom", "shelf_life_days", "cost", "gtins", "category",
+    "supplier", "lead_time_days", "ordering_cost", "holding_rate", "min_qty", "max_qty",
+    "pack_size",
+)  # fmt: skip
+LocationSort = sort_by("location", "name", "kind", "parent", "location_path", "depth", "gln")
+PartySort = sort_by("party", "name", "kind", "contact_name", "email", "phone", "address")
 
 
 @router.get("/items", dependencies=READ, summary="List items, by code.")
 def list_items(
-    db: DB, limit: Limit = 100, offset: Offset = 0, sort: Sort = None, q: Search = None
+    db: DB, limit: Limit = 100, offset: Offset = 0, sort: ItemSort = None, q: Search = None
 ) -> Page[ItemPublic]:
     rows = page(db.items(), limit, offset, sort=sort, q=q, searched=("item", "name", "gtin"))
     return Page[ItemPublic].model_validate(rows)
@@ -65,7 +74,7 @@ def list_locations(
     db: DB,
     limit: Limit = 1000,
     offset: Offset = 0,
-    sort: Sort = None,
+    sort: LocationSort = None,
     q: Search = None,
     virtual: bool = False,
 ) -> Page[LocationPublic]:
@@ -84,10 +93,10 @@ def add_location(db: DB, body: LocationCreate) -> LocationPublic:
 @router.get("/parties", dependencies=READ, summary="Suppliers and customers.")
 def list_parties(
     db: DB,
-    kind: str | None = None,
+    kind: Literal["supplier", "customer"] | None = None,
     limit: Limit = 100,
     offset: Offset = 0,
-    sort: Sort = None,
+    sort: PartySort = None,
     q: Search = None,
 ) -> Page[PartyPublic]:
     rows = page(db.parties(kind), limit, offset, sort=sort, q=q, searched=("party", "name"))

@@ -4,6 +4,7 @@ error pages (`install_errors`)."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -170,10 +171,28 @@ def page(request: Request, user: User | None, template: str, status: int = 200, 
     )
 
 
+_STYLE_ELEMENT = re.compile(r"<style[^>]*>(.*?)</style>", re.DOTALL)
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+
+
+def _attributes(declarations: str) -> str:
+    """CSS declarations (`fill: #fff; stroke-width: 0.8`) as SVG presentation attributes."""
+    pairs = (d.split(":", 1) for d in declarations.split(";") if ":" in d)
+    return "".join(f' {name.strip()}="{value.strip()}"' for name, value in pairs)
+
+
 def inline_svg(svg: str) -> str:
-    """An SVG document as markup to put in a page (without its XML prologue)."""
+    """An SVG document as markup to put in a page (without its XML prologue). Its styles
+    become presentation attributes: the pages' Content-Security-Policy allows no inline
+    style (matplotlib writes `style="..."` and a `<style>` of defaults for all)."""
     start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
+    svg = svg[start:] if start >= 0 else svg
+    defaults = "".join(re.findall(r"\*\s*\{([^}]*)\}", " ".join(_STYLE_ELEMENT.findall(svg))))
+    svg = _STYLE_ELEMENT.sub("", svg)
+    svg = _STYLE_ATTRIBUTE.sub(lambda m: _attributes(m[1]), svg)
+    if defaults:
+        svg = svg.replace("<svg", "<svg" + _attributes(defaults), 1)
+    return svg
 
 
 def install_errors(app: Any) -> None:

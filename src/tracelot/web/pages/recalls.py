@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi import Path as FastPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tracelot.domain.commands import check_http_size
 from tracelot.domain.errors import TracelotError
 from tracelot.domain.roles import may
 from tracelot.domain.status import DISPOSITIONS
@@ -73,6 +74,7 @@ def recall_wizard_step(
     scope = _scope(kind, refs, supplier, supplier_lot, item, serials, made_from, made_to)
     db = _db(request, user)
     try:
+        check_http_size(scope)  # a range counted before a preview expands it
         if action == "open":
             opened = db.recall_open(reason=reason, quarantine=quarantine or None, **scope)
             return RedirectResponse(f"/recalls/{opened['recall']}", status_code=303)
