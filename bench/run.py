@@ -29,6 +29,7 @@ import control
 import foundation
 import interchange
 import inventree
+import jobs
 import scanning
 import sqlalchemy
 import startup
@@ -50,6 +51,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("import", "8", "F.1 import 100,000 serial rows of opening stock", interchange.run),
     ("epcis", "8", "F.2 EPCIS export and import of a history", interchange.run_epcis),
     ("startup", "17", "G.1 the command line's start, as whole processes", startup.run),
+    ("jobs", "23", "H.1 a million-serial receipt over HTTP as a job", jobs.run),
 ]
 
 
