@@ -37,7 +37,7 @@ from tracelot.domain.commands import (
     Ship,
 )
 from tracelot.domain.contacts import Contact
-from tracelot.domain.errors import Conflict, NotFound, NotMigrated, Unauthenticated
+from tracelot.domain.errors import Conflict, NotFound, Unauthenticated
 from tracelot.services import (
     analytics,
     catalog,
@@ -235,13 +235,7 @@ class Tracelot:
 
     def check_schema(self) -> None:
         """Refuse to work on a database that `tracelot init` has not brought up to date."""
-        current = schema.current_revision(self.engine)
-        if current is None:
-            raise NotMigrated(f"no tracelot database at {self.engine.url!r}: run `tracelot init`")
-        if current != schema.SCHEMA_REVISION:
-            raise NotMigrated(
-                f"the database schema is at {current}: run `tracelot init` to migrate"
-            )
+        schema.check(schema.current_revision(self.engine), repr(self.engine.url))
         self._schema_checked = True
 
     def close(self) -> None:
@@ -1105,6 +1099,33 @@ class Tracelot:
     def verify(self) -> VerifyReport:
         """Replay the ledger and compare it with the projections."""
         return self._run(verifying.verify, write=False)
+
+    # -- backups, restores and copies -------------------------------------------------
+
+    def backup(self, path: Path | str, *, force: bool = False) -> dict[str, Any]:
+        """A consistent copy of the database in `path` (writers may run meanwhile), and
+        what it holds (schema, last operation, counts) in `path`.json beside it."""
+        from tracelot.services import backup as backing
+
+        return backing.backup(self.engine, Path(path), force=force)
+
+    def restore(self, path: Path | str) -> dict[str, Any]:
+        """Restore a backup into this database, which must be empty; an older backup is
+        migrated; the answer holds `verify`'s report."""
+        from tracelot.services import backup as backing
+
+        return backing.restore(self.engine, Path(path))
+
+    def copy_to(self, url: str) -> dict[str, Any]:
+        """Copy every row of this database into the empty database at `url` (SQLite or
+        PostgreSQL, either way), with `verify` on both."""
+        from tracelot.services import backup as backing
+
+        target = make_engine(url)
+        try:
+            return backing.copy_database(self.engine, target)
+        finally:
+            target.dispose()
 
 
 def connect(url: str | None = None, *, user: str | None = None, **engine_kwargs: Any) -> Tracelot:

@@ -92,3 +92,17 @@ class NotMigrated(TracelotError):
 
     code = "not_migrated"
     http_status = 503
+
+
+class StorageFull(TracelotError):
+    """The disk that holds the database is full: nothing was written."""
+
+    code = "storage_full"
+    http_status = 507
+
+
+class ReadOnlyStorage(TracelotError):
+    """The database may only be read (a read-only file, directory, disk or server)."""
+
+    code = "read_only"
+    http_status = 503
