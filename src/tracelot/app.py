@@ -37,7 +37,7 @@ from tracelot.domain.commands import (
     Ship,
 )
 from tracelot.domain.contacts import Contact
-from tracelot.domain.errors import Conflict, NotFound, Unauthenticated
+from tracelot.domain.errors import CannotWrite, Conflict, NotFound, Unauthenticated
 from tracelot.services import (
     analytics,
     catalog,
@@ -66,7 +66,7 @@ from tracelot.services.results import OperationResult
 from tracelot.services.trace import Trace
 from tracelot.services.verify import VerifyReport
 from tracelot.store import schema
-from tracelot.store.engine import database_url, make_engine, transaction
+from tracelot.store.engine import database_url, make_engine, serialize, transaction
 
 if TYPE_CHECKING:
     from tracelot.services.mail import MailSettings
@@ -253,6 +253,7 @@ class Tracelot:
         """Create or migrate the database and its virtual locations; returns the revision."""
         schema.upgrade(self.engine)
         with transaction(self.engine, write=True) as conn:
+            serialize(conn, schema.MIGRATION_LOCK)  # another `init` at once waits, then finds them
             catalog.ensure_virtual_locations(conn)
         self._schema_checked = True
         return schema.current_revision(self.engine) or ""
@@ -1039,9 +1040,7 @@ class Tracelot:
         for letter in found:
             pdf = notices.render_pdf(letter, sender=server.sender if server else None)
             if out_dir is not None:
-                out_dir.mkdir(parents=True, exist_ok=True)
-                (out_dir / letter.filename).write_bytes(pdf)
-                written.append(str(out_dir / letter.filename))
+                written.append(str(_write_file(out_dir / letter.filename, pdf)))
             if server is None:
                 continue
             if letter.state.get("sent_at"):
@@ -1126,6 +1125,16 @@ class Tracelot:
             return backing.copy_database(self.engine, target)
         finally:
             target.dispose()
+
+
+def _write_file(path: Path, data: bytes) -> Path:
+    """Write a file (its directory made if missing), or refuse: `cannot write PATH: why`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise CannotWrite(exc.filename or path, exc) from None
+    return path
 
 
 def connect(url: str | None = None, *, user: str | None = None, **engine_kwargs: Any) -> Tracelot:

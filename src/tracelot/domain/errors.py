@@ -62,6 +62,15 @@ class NotAvailable(TracelotError):
     http_status = 409
 
 
+class CannotWrite(InvalidInput):
+    """A file that cannot be written: a missing directory, no permission, a full disk."""
+
+    code = "cannot_write"
+
+    def __init__(self, path: object, exc: OSError) -> None:
+        super().__init__(f"cannot write {path}: {exc.strerror or exc}")
+
+
 class Conflict(TracelotError):
     """Another operation changed the same stock at the same moment."""
 

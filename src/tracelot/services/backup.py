@@ -26,7 +26,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, func, insert, inspect, select, text
 from sqlalchemy.engine import URL
 
-from tracelot.domain.errors import InvalidInput, NotFound, NotMigrated, TracelotError
+from tracelot.domain.errors import (
+    CannotWrite,
+    InvalidInput,
+    NotFound,
+    NotMigrated,
+    TracelotError,
+)
 from tracelot.services.verify import verify
 from tracelot.store import schema
 from tracelot.store.engine import SQLITE_BUSY_TIMEOUT_MS, make_engine, transaction
@@ -49,15 +55,6 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_CUSTOM_MAGIC = b"PGDMP"
 #: rows per INSERT when copying a table
 COPY_BATCH = 2_000
-
-
-class CannotWrite(InvalidInput):
-    """A file that cannot be written (a missing directory, no permission, a full disk)."""
-
-    code = "cannot_write"
-
-    def __init__(self, path: Path | str, exc: OSError) -> None:
-        super().__init__(f"cannot write {path}: {exc.strerror or exc}")
 
 
 def manifest_path(path: Path) -> Path:
@@ -150,7 +147,10 @@ def backup(engine: Engine, path: Path, *, force: bool = False) -> dict[str, Any]
     path = Path(path)
     if path.exists() and not force:
         raise InvalidInput(f"{path} exists: give another name, or --force to replace it")
-    schema.check(_revision(engine), _shown(engine.url))
+    revision = schema.current_revision(engine)
+    if revision is None:
+        raise NotMigrated(f"no tracelot database at {_shown(engine.url)}: nothing to back up")
+    schema.refuse_newer(revision)  # an older schema is backed up as it is (before `init`)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.partial")
     try:
         tmp.open("wb").close()  # a directory that is missing or may not be written: say so now
@@ -203,10 +203,6 @@ def _version() -> str:
         return version("tracelot")
     except PackageNotFoundError:
         return "unknown"
-
-
-def _revision(engine: Engine) -> str | None:
-    return schema.current_revision(engine)
 
 
 def _backup_sqlite(engine: Engine, tmp: Path) -> dict[str, Any]:
