@@ -147,6 +147,8 @@ def backup(engine: Engine, path: Path, *, force: bool = False) -> dict[str, Any]
     path = Path(path)
     if path.exists() and not force:
         raise InvalidInput(f"{path} exists: give another name, or --force to replace it")
+    if engine.dialect.name == "sqlite" and _same_file(engine.url, path):
+        raise InvalidInput(f"{path} is the database itself: back it up to another file")
     revision = schema.current_revision(engine)
     if revision is None:
         raise NotMigrated(f"no tracelot database at {_shown(engine.url)}: nothing to back up")
@@ -481,13 +483,18 @@ def copy_database(source: Engine, target: Engine) -> dict[str, Any]:
     }
 
 
+def _same_file(url: URL, path: Path) -> bool:
+    database = str(url.database or "").removeprefix("file:")
+    return (
+        bool(database) and database != ":memory:" and (Path(database).resolve() == path.resolve())
+    )
+
+
 def _same_database(a: URL, b: URL) -> bool:
     if a.get_backend_name() != b.get_backend_name():
         return False
     if a.get_backend_name() == "sqlite":
-        return bool(a.database and b.database) and (
-            Path(str(a.database)).resolve() == Path(str(b.database)).resolve()
-        )
+        return _same_file(a, Path(str(b.database or "").removeprefix("file:")))
     return (a.host, a.port, a.database) == (b.host, b.port, b.database)
 
 
@@ -518,8 +525,9 @@ def _columns(conn: Connection, name: str) -> set[str]:
 
 def _upgrade_to(engine: Engine, revision: str) -> None:
     """The schema at `revision` (the source's), made afresh on an empty database."""
-    _drop_tracelot_tables(engine) if engine.dialect.name == "postgresql" else None
-    if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "postgresql":
+        _drop_tracelot_tables(engine)
+    else:
         with engine.begin() as conn:  # what `tracelot init` made: it holds nothing
             if inspect(conn).has_table("alembic_version"):
                 for name in reversed(metadata.sorted_tables):

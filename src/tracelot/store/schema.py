@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import OperationalError
 
-from tracelot.domain.errors import NotMigrated
+from tracelot.domain.errors import Conflict, NotMigrated
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -42,16 +43,24 @@ def upgrade(engine: Engine) -> None:
     written by a newer tracelot is refused (NotMigrated), unchanged."""
     from alembic import command
 
-    with engine.connect() as conn:
-        conn.execution_options(tracelot_write=True)  # SQLite: BEGIN IMMEDIATE
-        with conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.execute(
-                    text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
-                    {"name": MIGRATION_LOCK},
-                )
-            refuse_newer(revision_of(conn))
-            command.upgrade(alembic_config(conn), "head")
+    try:
+        with engine.connect() as conn:
+            conn.execution_options(tracelot_write=True)  # SQLite: BEGIN IMMEDIATE
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(
+                        text("SELECT pg_advisory_xact_lock(hashtext(:name))"),
+                        {"name": MIGRATION_LOCK},
+                    )
+                refuse_newer(revision_of(conn))
+                command.upgrade(alembic_config(conn), "head")
+    except OperationalError as exc:
+        if "database is locked" in str(exc.orig):  # SQLite's busy timeout ran out
+            raise Conflict(
+                "the database is busy (another tracelot is migrating it, or writing a long "
+                "operation): run `tracelot init` again when it is done"
+            ) from exc
+        raise
 
 
 def known_revisions() -> list[str]:
