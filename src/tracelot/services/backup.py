@@ -158,6 +158,7 @@ def backup(engine: Engine, path: Path, *, force: bool = False) -> dict[str, Any]
         tmp.open("wb").close()  # a directory that is missing or may not be written: say so now
     except OSError as exc:
         raise CannotWrite(path, exc) from None
+    started = dt.datetime.now(dt.UTC)
     try:
         if engine.dialect.name == "sqlite":
             found = _backup_sqlite(engine, tmp)
@@ -178,6 +179,7 @@ def backup(engine: Engine, path: Path, *, force: bool = False) -> dict[str, Any]
             "file": path.name,
             "bytes": size,
             "sha256": digest,
+            "started_at": started.isoformat(),
             "created_at": dt.datetime.now(dt.UTC).isoformat(),
             **found,
         }
