@@ -19,6 +19,7 @@ WRITERS = [
     ("label", "PCB:B1", "--png", "FILE.png"),
     ("label", "PCB:B1", "--svg", "FILE.svg"),
     ("label", "WH", "PCB:B1", "--layout", "sheet", "--out", "FILE.pdf"),
+    ("label", "PCB:B1", "--zpl", "FILE.zpl"),
     ("trace", "backward", "DEV:D1", "--svg", "FILE.svg"),
     ("trace", "forward", "CELL@L1", "--svg", "FILE.png"),
     ("report", "turnover", "--chart", "FILE.png"),

@@ -155,8 +155,7 @@ def label(
         data = tracelot.label_zpl(refs, size=size, dpi=dpi)
         written, sent = [], None
         if zpl is not None:
-            zpl.write_bytes(data)
-            written.append(str(zpl))
+            written.append(str(write_output(zpl, data)))
         if printer is not None:
             sent = tracelot.send_to_printer(printer, data)
         if as_json:
