@@ -39,9 +39,9 @@ from tracelot.domain.commands import (
 )
 from tracelot.domain.contacts import Contact
 from tracelot.domain.errors import (
+    CannotWrite,
     Conflict,
     NotFound,
-    NotMigrated,
     TracelotError,
     Unauthenticated,
 )
@@ -73,7 +73,7 @@ from tracelot.services.results import OperationResult
 from tracelot.services.trace import Trace
 from tracelot.services.verify import VerifyReport
 from tracelot.store import schema
-from tracelot.store.engine import database_url, make_engine, transaction
+from tracelot.store.engine import database_url, make_engine, serialize, transaction
 
 if TYPE_CHECKING:
     from tracelot.services.mail import MailSettings
@@ -242,13 +242,7 @@ class Tracelot:
 
     def check_schema(self) -> None:
         """Refuse to work on a database that `tracelot init` has not brought up to date."""
-        current = schema.current_revision(self.engine)
-        if current is None:
-            raise NotMigrated(f"no tracelot database at {self.engine.url!r}: run `tracelot init`")
-        if current != schema.SCHEMA_REVISION:
-            raise NotMigrated(
-                f"the database schema is at {current}: run `tracelot init` to migrate"
-            )
+        schema.check(schema.current_revision(self.engine), repr(self.engine.url))
         self._schema_checked = True
 
     def close(self) -> None:
@@ -266,6 +260,7 @@ class Tracelot:
         """Create or migrate the database and its virtual locations; returns the revision."""
         schema.upgrade(self.engine)
         with transaction(self.engine, write=True) as conn:
+            serialize(conn, schema.MIGRATION_LOCK)  # another `init` at once waits, then finds them
             catalog.ensure_virtual_locations(conn)
         self._schema_checked = True
         return schema.current_revision(self.engine) or ""
@@ -1052,9 +1047,7 @@ class Tracelot:
         for letter in found:
             pdf = notices.render_pdf(letter, sender=server.sender if server else None)
             if out_dir is not None:
-                out_dir.mkdir(parents=True, exist_ok=True)
-                (out_dir / letter.filename).write_bytes(pdf)
-                written.append(str(out_dir / letter.filename))
+                written.append(str(_write_file(out_dir / letter.filename, pdf)))
             if server is None:
                 continue
             if letter.state.get("sent_at"):
@@ -1167,6 +1160,43 @@ class Tracelot:
             if progress is not None:
                 progress(min(start + part, len(serials)), len(serials))
         return done
+
+    # -- backups, restores and copies -------------------------------------------------
+
+    def backup(self, path: Path | str, *, force: bool = False) -> dict[str, Any]:
+        """A consistent copy of the database in `path` (writers may run meanwhile), and
+        what it holds (schema, last operation, counts) in `path`.json beside it."""
+        from tracelot.services import backup as backing
+
+        return backing.backup(self.engine, Path(path), force=force)
+
+    def restore(self, path: Path | str) -> dict[str, Any]:
+        """Restore a backup into this database, which must be empty; an older backup is
+        migrated; the answer holds `verify`'s report."""
+        from tracelot.services import backup as backing
+
+        return backing.restore(self.engine, Path(path))
+
+    def copy_to(self, url: str) -> dict[str, Any]:
+        """Copy every row of this database into the empty database at `url` (SQLite or
+        PostgreSQL, either way), with `verify` on both."""
+        from tracelot.services import backup as backing
+
+        target = make_engine(url)
+        try:
+            return backing.copy_database(self.engine, target)
+        finally:
+            target.dispose()
+
+
+def _write_file(path: Path, data: bytes) -> Path:
+    """Write a file (its directory made if missing), or refuse: `cannot write PATH: why`."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise CannotWrite(exc.filename or path, exc) from None
+    return path
 
 
 def connect(url: str | None = None, *, user: str | None = None, **engine_kwargs: Any) -> Tracelot:

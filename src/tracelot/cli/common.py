@@ -1,8 +1,13 @@
 """What the command modules share: the database of the command, common options."""
 
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
+
+from tracelot.domain.errors import CannotWrite
 
 if TYPE_CHECKING:
     from tracelot.app import Tracelot
@@ -30,3 +35,32 @@ def reference_of(reference: str | None, old_ref: str | None) -> str | None:
 def db(ctx: typer.Context) -> "Tracelot":
     """The Tracelot the root callback opened for this command."""
     return ctx.find_root().obj
+
+
+def write_output(path: Path | str, data: bytes | str) -> Path:
+    """Write a file a command makes (a PDF, a picture, an export): a path that cannot be
+    written is refused as `cannot write PATH: reason` (exit status 1), not a traceback."""
+    path = Path(path)
+    try:
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+    except OSError as exc:
+        raise CannotWrite(path, exc) from None
+    return path
+
+
+@contextmanager
+def output_file(path: Path | str, **options: str) -> Iterator[TextIO]:
+    """A text file a command writes as it goes (a CSV), refused like `write_output`."""
+    path = Path(path)
+    try:
+        fh = path.open("w", **options)  # type: ignore[call-overload]
+    except OSError as exc:
+        raise CannotWrite(path, exc) from None
+    try:
+        with fh:
+            yield fh
+    except OSError as exc:
+        raise CannotWrite(path, exc) from None

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tracelot.cli.common import JsonOpt, db
+from tracelot.cli.common import JsonOpt, db, write_output
 from tracelot.cli.output import err, out, print_json, table
 from tracelot.domain.values import parse_days
 from tracelot.services.planning_defaults import DEFAULTS
@@ -33,7 +33,7 @@ def _chart(path: Path | None, draw: Any) -> None:
     from tracelot.services import charts  # matplotlib: loaded only to draw
 
     fmt = charts.chart_format(str(path))
-    path.write_bytes(draw(charts, fmt))
+    write_output(path, draw(charts, fmt))
     err.print(f"chart written to {path}", markup=False)
 
 

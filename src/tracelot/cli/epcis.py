@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tracelot.cli.common import JsonOpt, db
+from tracelot.cli.common import JsonOpt, db, write_output
 from tracelot.cli.operations import progress_bar
 from tracelot.cli.output import err, out, print_json, table, to_json
 
@@ -44,7 +44,7 @@ def epcis_export(
     if out_file is None:
         sys.stdout.write(text)
         return
-    out_file.write_text(text, encoding="utf-8")
+    write_output(out_file, text)
     count = len(document["epcisBody"]["eventList"])
     if as_json:
         print_json({"written": str(out_file), "events": count})

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tracelot.cli.common import JsonOpt, db
+from tracelot.cli.common import JsonOpt, db, write_output
 from tracelot.cli.operations import progress_bar
 from tracelot.cli.output import err, out, print_json, table
 from tracelot.services.spreadsheet_columns import COLUMNS, EXPORTS, KINDS
@@ -88,7 +88,7 @@ def _export(ctx: typer.Context, kind: str, fmt: str, start: str | None, end: str
         fmt = "json"
     data = db(ctx).export(kind, fmt=fmt, start=start, end=end)
     if out is not None:
-        out.write_bytes(data)
+        write_output(out, data)
         if as_json:
             print_json({"written": str(out), "kind": kind, "format": fmt, "bytes": len(data)})
         else:

@@ -3,11 +3,12 @@
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from typer.core import TyperGroup
 
 from tracelot.cli import (
     admin,
+    backup,
     control,
     demo,
     epcis,
@@ -88,7 +89,15 @@ class _Group(TyperGroup):
         except TracelotError as exc:
             err.print(f"error: {exc.message}", markup=False)
             raise typer.Exit(exc.exit_code) from None
-        except OperationalError as exc:
+        except DBAPIError as exc:
+            from tracelot.store.engine import storage_problem
+
+            found = storage_problem(exc)
+            if found is not None:  # a full disk, read-only storage: said as such
+                err.print(f"error: {found.message}", markup=False)
+                raise typer.Exit(found.exit_code) from None
+            if not isinstance(exc, OperationalError):
+                raise
             err.print(f"error: database: {exc.orig}", markup=False)
             raise typer.Exit(1) from None
 
@@ -141,6 +150,7 @@ serve.register(app)
 control.register(app)
 interchange.register(app)
 epcis.register(app)
+backup.register(app)
 
 
 def main() -> None:

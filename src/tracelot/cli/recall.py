@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from tracelot.cli.common import JsonOpt, NoteOpt, db
+from tracelot.cli.common import JsonOpt, NoteOpt, db, output_file
 from tracelot.cli.output import err, out, print_json, table, text
 from tracelot.domain.commands import (
     CloseRecall,
@@ -107,7 +107,7 @@ def recall_notify_list(
 ) -> None:
     """Write the customer notification list (per customer, what they received) as CSV."""
     rows = db(ctx).recall(recall_id)["notify"]
-    with csv_file.open("w", newline="", encoding="utf-8") as fh:
+    with output_file(csv_file, newline="", encoding="utf-8") as fh:
         write_csv(fh, rows, NOTIFY_COLUMNS)
     customers = len({r["customer"] for r in rows})
     if as_json:

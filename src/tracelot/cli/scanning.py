@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracelot.cli.common import JsonOpt, OldRefOpt, ReferenceOpt, db, reference_of
+from tracelot.cli.common import JsonOpt, OldRefOpt, ReferenceOpt, db, reference_of, write_output
 from tracelot.cli.output import err, operation, out, print_json, print_json_line, text
 from tracelot.domain.errors import TracelotError
 
@@ -155,8 +155,7 @@ def label(
         data = tracelot.label_zpl(refs, size=size, dpi=dpi)
         written, sent = [], None
         if zpl is not None:
-            zpl.write_bytes(data)
-            written.append(str(zpl))
+            written.append(str(write_output(zpl, data)))
         if printer is not None:
             sent = tracelot.send_to_printer(printer, data)
         if as_json:
@@ -173,7 +172,7 @@ def label(
         written = []
         for path, fmt in ((png, "png"), (svg, "svg")):
             if path is not None:
-                path.write_bytes(tracelot.label_symbol(refs[0], fmt=fmt))
+                write_output(path, tracelot.label_symbol(refs[0], fmt=fmt))
                 written.append(str(path))
                 if not as_json:
                     out.print(f"symbol of {refs[0]} written to {path}")
@@ -187,7 +186,7 @@ def label(
 
 
 def write_labels(tracelot: "Tracelot", refs: list[str], path: Path, **layout: Any) -> None:
-    path.write_bytes(tracelot.label_pdf(refs, **layout))
+    write_output(path, tracelot.label_pdf(refs, **layout))
     err.print(f"{len(refs)} label{'s' if len(refs) != 1 else ''} written to {path}", markup=False)
 
 

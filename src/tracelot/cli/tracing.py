@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracelot.cli.common import JsonOpt, db
+from tracelot.cli.common import JsonOpt, db, write_output
 from tracelot.cli.output import err, print_json, print_long, table, text
 from tracelot.services.tabular import AFFECTED_COLUMNS, write_csv
 
@@ -61,9 +61,9 @@ def forward(
 
 def _show(result: "Trace", as_json: bool, as_csv: bool, svg: str | None) -> None:
     if svg:
-        from tracelot.services.trace_graph import write_trace_picture  # graphviz
+        from tracelot.services.trace_graph import trace_picture  # graphviz
 
-        err.print(f"picture written to {write_trace_picture(result, svg)}")
+        err.print(f"picture written to {write_output(svg, trace_picture(result, svg))}")
     if as_json:
         print_json(result.to_dict())
     elif as_csv:

@@ -62,6 +62,15 @@ class NotAvailable(TracelotError):
     http_status = 409
 
 
+class CannotWrite(InvalidInput):
+    """A file that cannot be written: a missing directory, no permission, a full disk."""
+
+    code = "cannot_write"
+
+    def __init__(self, path: object, exc: OSError) -> None:
+        super().__init__(f"cannot write {path}: {exc.strerror or exc}")
+
+
 class Conflict(TracelotError):
     """Another operation changed the same stock at the same moment."""
 
@@ -91,4 +100,18 @@ class NotMigrated(TracelotError):
     """The database has no tracelot schema, or an older one."""
 
     code = "not_migrated"
+    http_status = 503
+
+
+class StorageFull(TracelotError):
+    """The disk that holds the database is full: nothing was written."""
+
+    code = "storage_full"
+    http_status = 507
+
+
+class ReadOnlyStorage(TracelotError):
+    """The database may only be read (a read-only file, directory, disk or server)."""
+
+    code = "read_only"
     http_status = 503

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tracelot.domain.errors import InvalidInput
+from tracelot.domain.errors import CannotWrite, InvalidInput
 from tracelot.domain.values import format_qty
 from tracelot.services.trace import Node, Trace
 
@@ -67,13 +67,23 @@ def trace_graph(result: Trace, link: Callable[[Node], str] | None = None) -> gra
     return graph
 
 
-def write_trace_picture(result: Trace, path: str | Path) -> Path:
-    """Write the graph as SVG or PNG, chosen by the file's suffix."""
+def trace_picture(result: Trace, path: str | Path) -> bytes:
+    """The graph drawn as SVG or PNG, chosen by the suffix of the file it is for."""
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InvalidInput(f"write the picture to a .svg or .png file, not {path.name!r}")
-    path.write_bytes(trace_graph(result).pipe(format=fmt))
+    return trace_graph(result).pipe(format=fmt)
+
+
+def write_trace_picture(result: Trace, path: str | Path) -> Path:
+    """Write the graph as SVG or PNG, chosen by the file's suffix."""
+    path = Path(path)
+    picture = trace_picture(result, path)
+    try:
+        path.write_bytes(picture)
+    except OSError as exc:
+        raise CannotWrite(path, exc) from None
     return path
 
 

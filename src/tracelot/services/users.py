@@ -77,7 +77,9 @@ def add_user(conn: Connection, name: str, *, role: str, password: str | None = N
 
 def ensure_admin(conn: Connection, name: str, password: str | None) -> str | None:
     """The first admin, when there are no users yet: returns the password it was given
-    (generated when none is), to be shown once; None when users exist already."""
+    (generated when none is), to be shown once; None when users exist already. Two at
+    once (two `tracelot init`) take turns: the second finds the first's admin."""
+    serialize(conn, "tracelot.ensure_admin")
     if conn.execute(select(users.c.id).limit(1)).first() is not None:
         return None
     password = password or secrets.token_urlsafe(18)

@@ -8,13 +8,20 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, Select, create_engine, event, text
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
-from tracelot.domain.errors import Conflict, InvalidInput
+from tracelot.domain.errors import (
+    Conflict,
+    InvalidInput,
+    ReadOnlyStorage,
+    StorageFull,
+    TracelotError,
+)
 
 DEFAULT_URL = "sqlite:///tracelot.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -29,10 +36,11 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for tracelot: SQLite in WAL mode with foreign keys and a busy timeout."""
     url = database_url(url)
     if url.startswith("sqlite"):
+        url, read_only = _sqlite_access(url)
         engine = create_engine(
             url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=read_only)
     else:
         engine = create_engine(url, **kwargs)
         _ping_when_idle(engine)
@@ -76,7 +84,40 @@ def _forget(conn: Connection, _name: Any, _context: Any) -> None:
         found.clear()
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _sqlite_access(url: str) -> tuple[str, bool]:
+    """The URL to open a SQLite file with, and whether it is read-only: a file that this
+    process may not write is opened read-only, and one in a directory it may not write
+    (where SQLite cannot make its -wal and -shm files) as immutable, unless both files are
+    there already (a WAL not yet checkpointed, which immutable would ignore)."""
+    parsed = make_url(url)
+    path = parsed.database
+    if parsed.query.get("mode") == "ro" or parsed.query.get("immutable") == "1":
+        return url, True  # asked for read-only
+    if not path or path == ":memory:" or path.startswith("file:") or "mode" in parsed.query:
+        return url, False
+    file = Path(path)
+    if not file.exists():
+        return url, False
+    folder = file.parent
+    if os.access(folder, os.W_OK):
+        if os.access(file, os.W_OK):
+            return url, False
+        mode = {"mode": "ro"}
+    elif all(file.with_name(file.name + end).exists() for end in ("-wal", "-shm")):
+        mode = {"mode": "ro"}
+    else:
+        mode = {"immutable": "1"}
+    opened = parsed.set(database=f"file:{file.resolve()}")
+    opened = opened.update_query_dict({**mode, "uri": "true"})
+    return opened.render_as_string(hide_password=False), True
+
+
+def read_only(engine: Engine) -> bool:
+    """Whether tracelot opened this SQLite database read-only (its storage is)."""
+    return bool(engine.url.query.get("mode") == "ro" or engine.url.query.get("immutable"))
+
+
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when a transaction begins, so that
@@ -85,7 +126,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        if engine.url.database not in (None, "", ":memory:"):
+        if engine.url.database not in (None, "", ":memory:") and not read_only:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
@@ -377,6 +418,9 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
         except OperationalError as exc:
             if _is_lock_error(exc):
                 raise Conflict("conflict, retry: the database is busy") from exc
+            found = storage_problem(exc)
+            if found is not None:
+                raise found from exc
             raise
         except DBAPIError as exc:
             # a unique index refusing a row that a concurrent operation inserted first
@@ -385,9 +429,52 @@ def transaction(engine: Engine, *, write: bool) -> Iterator[Connection]:
                 raise Conflict("conflict, retry: another operation changed the same stock") from exc
             if "NUL (0x00)" in str(exc.orig):  # PostgreSQL's text cannot hold one
                 raise InvalidInput("text cannot contain NUL (0x00) characters") from exc
+            found = storage_problem(exc)
+            if found is not None:
+                raise found from exc
             raise
         finally:
             conn.info.pop(_CACHE, None)
+
+
+def storage_problem(exc: BaseException) -> TracelotError | None:
+    """A full disk or read-only storage, named as such, when `exc` or an error it was
+    raised while handling says so (SQLite reports a full disk, rolls the transaction
+    back, and SQLAlchemy's rollback to a savepoint then fails with `no such savepoint`:
+    the full disk is the first error of the chain)."""
+    seen: set[int] = set()
+    found: BaseException | None = exc
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        orig = getattr(found, "orig", None) or found
+        said = str(orig)
+        sqlite_code = (getattr(orig, "sqlite_errorcode", None) or 0) & 0xFF
+        sqlstate = getattr(orig, "sqlstate", None)
+        if (
+            sqlite_code == sqlite3.SQLITE_FULL
+            or sqlstate in {"53100", "53000"}  # disk_full, insufficient_resources
+            or "database or disk is full" in said
+            or "No space left on device" in said
+        ):
+            return StorageFull(
+                f"the disk holding the database is full; nothing was written ({_first_line(said)})"
+            )
+        if (
+            sqlite_code == sqlite3.SQLITE_READONLY
+            or sqlstate == "25006"  # read_only_sql_transaction
+            or "readonly database" in said
+            or "Read-only file system" in said
+        ):
+            return ReadOnlyStorage(
+                "the database is read-only (its file, directory or server may not be "
+                f"written); nothing was written ({_first_line(said)})"
+            )
+        found = found.__cause__ or found.__context__
+    return None
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
 
 
 def _is_lock_error(exc: OperationalError) -> bool:
