@@ -60,6 +60,9 @@ def test_generated_requests_get_declared_answers_and_never_a_5xx(
         token = tl.create_token("fuzzer")["token"]
 
     (tmp_path / "schemathesis.toml").write_text(CONFIG)
+    # each request on PostgreSQL is several round trips to the server: fewer examples
+    # there keep the suite's time (the SQLite run covers the same routes with more)
+    examples = "25" if db_url.startswith("sqlite") else "8"
     with serving(db_url, tmp_path / "serve.log") as base:
         run = subprocess.run(
             [
@@ -73,7 +76,11 @@ def test_generated_requests_get_declared_answers_and_never_a_5xx(
                 "--exclude-path-regex",
                 LOCKOUT,
                 "--max-examples",
-                os.environ.get("TRACELOT_FUZZ_EXAMPLES", "25"),
+                os.environ.get("TRACELOT_FUZZ_EXAMPLES", examples),
+                # a loaded 2-core machine answers a request slowly now and then: slow is
+                # not wrong (the benchmarks measure speed)
+                "--request-timeout",
+                "120",
                 "--seed",
                 os.environ.get("TRACELOT_FUZZ_SEED", "20261201"),
                 "--workers",
@@ -83,7 +90,7 @@ def test_generated_requests_get_declared_answers_and_never_a_5xx(
             cwd=tmp_path,
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=1500,
         )
     (tmp_path / "schemathesis.out").write_text(run.stdout + run.stderr)  # the whole story
     if os.environ.get("TRACELOT_FUZZ_OUT"):
