@@ -61,6 +61,7 @@ def blank(text: str) -> dict[str, Any]:
         "status": None,
         "held": None,
         "ais": {},
+        "elements": [],
         "warnings": [],
         "error": None,
     }
@@ -77,6 +78,7 @@ def said(scan: Scan, result: dict[str, Any]) -> dict[str, Any]:
             "expiry": scan.expiry,
             "qty": scan.qty,
             "ais": scan.ais,
+            "elements": [[ai, value] for ai, value in scan.elements],
         }
     return result
 
@@ -105,7 +107,10 @@ def describe(
 def _kind_named(scan: Scan) -> str | None:
     """What a scan that names nothing known meant to name, where it says."""
     if scan.form == "plain":
-        kind = parse_ref(scan.ref or "").kind if scan.ref else "code"
+        try:
+            kind = parse_ref(scan.ref or "").kind if scan.ref else "code"
+        except InvalidInput:  # such as ":" alone: names nothing
+            return None
         return None if kind == "code" else kind
     return None if scan.kind == "none" else scan.kind
 
