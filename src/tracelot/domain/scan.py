@@ -45,6 +45,52 @@ MEASURE_UNITS = {
     "365": "ft3", "366": "yd3",
 }  # fmt: skip
 
+#: how an item's unit of measure may be written, for each measure unit of a scan
+UNIT_SPELLINGS = {
+    "kg": {"kg", "kgm", "kilogram", "kilograms", "kilo", "kilos"},
+    "m": {"m", "mtr", "metre", "meter", "metres", "meters"},
+    "m2": {"m2", "m²", "mtk", "sqm"},
+    "m3": {"m3", "m³", "mtq"},
+    "l": {"l", "ltr", "litre", "liter", "litres", "liters"},
+    "lb": {"lb", "lbs", "lbr", "pound", "pounds"},
+    "in": {"in", "inh", "inch", "inches"},
+    "ft": {"ft", "fot", "foot", "feet"},
+    "yd": {"yd", "yrd", "yard", "yards"},
+    "in2": {"in2", "inq", "sqin"},
+    "ft2": {"ft2", "ftk", "sqft"},
+    "yd2": {"yd2", "ydk", "sqyd"},
+    "oz t": {"oz t", "ozt", "apz", "troy ounce"},
+    "fl oz": {"fl oz", "floz", "ozi", "ounce"},
+    "qt": {"qt", "qtd", "quart", "quarts"},
+    "gal": {"gal", "gll", "gallon", "gallons"},
+    "in3": {"in3", "inq3", "cuin"},
+    "ft3": {"ft3", "ftq", "cuft"},
+    "yd3": {"yd3", "ydq", "cuyd"},
+}
+
+
+def measure_in(scan: Scan, uom: str) -> Decimal | None:
+    """The scan's trade measure (310n-369n) when it is in the unit an item is kept in
+    (`kg`, `l`, `m` ...; UN/ECE codes such as KGM too), else None."""
+    if scan.measure is None:
+        return None
+    unit, value = scan.measure
+    return value if uom.strip().lower() in UNIT_SPELLINGS.get(unit, {unit}) else None
+
+
+def variable_measure_base(gtin: str) -> str | None:
+    """The GTIN-13 (as 14 digits) that a variable-measure GTIN-14 (indicator 9) shares
+    its company prefix and item reference with; None for another GTIN."""
+    if len(gtin) != 14 or not gtin.isdigit() or gtin[0] != "9":
+        return None
+    body = "0" + gtin[1:13]
+    weight, total = 3, 0
+    for c in body:
+        total += weight * int(c)
+        weight = 4 - weight
+    return body + str((10 - total % 10) % 10)
+
+
 AI_NAMES = {
     "00": "SSCC",
     "01": "GTIN",

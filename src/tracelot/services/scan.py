@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Row
 
 from tracelot.domain.errors import AlreadyExists, InvalidInput, TracelotError, WrongKind
 from tracelot.domain.refs import Ref, parse_ref
-from tracelot.domain.scan import Scan
+from tracelot.domain.scan import Scan, measure_in
 from tracelot.domain.status import Tracking, status_at
 from tracelot.domain.values import parse_date, parse_qty
 from tracelot.services.holds import any_open_holds, open_holds_of
@@ -128,7 +128,9 @@ def _named(conn: Connection, found: Resolved, result: dict[str, Any]) -> None:
     elif found.lot is not None:
         _lot(conn, found, result)
     else:
-        result["qty"] = result["qty"] if result["qty"] is not None else 1
+        measured = measure_in(found.scan, item.uom) if result["qty"] is None else None
+        result["qty"] = result["qty"] if result["qty"] is not None else measured
+        result["qty"] = 1 if result["qty"] is None else result["qty"]
 
 
 def _unit(conn: Connection, found: Resolved, result: dict[str, Any]) -> None:
@@ -212,7 +214,9 @@ def receipt_of(
         )
     item = item_by_gtin(conn, scan.gtin)
     given_qty = parse_qty(qty) if qty is not None else None
-    count = scan.qty if scan.qty is not None else (1 if scan.serial is not None else None)
+    count = scan.qty if scan.qty is not None else measure_in(scan, item.uom)
+    if count is None and scan.serial is not None:
+        count = 1
     _agree("qty", given_qty, count)
     _agree("lot", lot, scan.lot)
     _agree("serial", serial, scan.serial)
