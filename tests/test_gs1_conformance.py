@@ -73,6 +73,10 @@ REGRESSIONS = [
     "010950600013435210L1|17270630",
     "(01)09506000134352(10)L1|(17)270630",
     "^0109506000134352^10L1",
+    "(01)09506000134352" + "(91)A" * 61 + "|(92)B",  # 64 AIs with a composite's |: too many
+    "(01)09506000134352" + "(91)A" * 62 + "|(92)B",
+    "0109506000134352" + f"91A{GS}" * 61 + "|92B",
+    "0109506000134352" + f"91A{GS}" * 62 + "|92B",
 ]
 
 
@@ -153,3 +157,15 @@ def test_scan_json_answers_every_line_whatever_bytes_come(cli: Cli, lines) -> No
     assert rows[-2]["valid"] is False and "(30)" in rows[-2]["error"]
     assert rows[-1]["valid"] is True and rows[-3]["valid"] is True
     assert outcome.exit_code == 1  # a GTIN no item has: valid, not ok
+
+
+def test_the_python_api_answers_every_regression_case_with_its_own_result(db_url: str) -> None:
+    """`identify` (behind `POST /api/v1/scans` and the web pages' scan box) answers each
+    scan by itself: valid or not as GS1's engine says, never an exception."""
+    import tracelot
+
+    with tracelot.connect(db_url, user="gs1") as tl:
+        for text in [*REGRESSIONS, ":", "@", "]C1", "]", "\udcff", "]Q1\x01", "TL:U:"]:
+            result = tl.identify(text)
+            assert result["input"] == text and result["ok"] is False, result
+            assert result["error"], result

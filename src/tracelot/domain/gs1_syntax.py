@@ -29,6 +29,7 @@ AI_SYMBOLOGIES = frozenset({"]C1", "]e0", "]d2", "]Q3", "]J1"})
 PLAIN_SYMBOLOGIES = frozenset({"]d1", "]Q1", "]J0"})
 #: EAN/UPC symbols: the primary message's length (a composite follows after `|]e0`)
 EAN_SYMBOLOGIES = {"]E0": 13, "]E4": 8}
+COMPOSITE = ("|", "")  # the place of a composite's separator among the AIs read
 DL_SCHEMES = ("https://", "HTTPS://", "http://", "HTTP://")
 URI_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-._~:/?#[]@!$&'()*+,;=%")
 BAD_DOMAIN_CHARACTERS = frozenset("_~?#@!$&'()*+,;=%")
@@ -163,14 +164,23 @@ def parse_unbracketed(data: str, *, rules: bool = True) -> list[tuple[str, str]]
     if linear.startswith(FNC1):
         _process(linear, found, d)
     if bar:
+        _composite_separator(found)
         _process(composite, found, d)
+        found.remove(COMPOSITE)
     if rules:
         check_rules(found, d)
     return found
 
 
-def _bracketed(text: str, d: Dictionary) -> tuple[list[tuple[str, str]], str]:
-    found: list[tuple[str, str]] = []
+def _composite_separator(found: list[tuple[str, str]]) -> None:
+    """The `|` between a composite's linear and 2D parts counts towards the AIs' limit,
+    as the engine counts it (it is taken out again before the rules are checked)."""
+    if len(found) >= MAX_AIS:
+        raise GS1SyntaxError(f"more than {MAX_AIS} AIs")
+    found.append(COMPOSITE)
+
+
+def _bracketed(text: str, d: Dictionary, found: list[tuple[str, str]]) -> str:
     data = ""
     fnc1_needed = True
     p = 0
@@ -208,7 +218,7 @@ def _bracketed(text: str, d: Dictionary) -> tuple[list[tuple[str, str]], str]:
         data += value
         p = q
     _process(data, None, d)
-    return found, data
+    return data
 
 
 def parse_bracketed(text: str) -> list[tuple[str, str]]:
@@ -216,9 +226,12 @@ def parse_bracketed(text: str) -> list[tuple[str, str]]:
     `|` starts the 2D component of a composite)."""
     d = dictionary()
     linear, bar, composite = text.partition("|")
-    found, _ = _bracketed(linear, d)
+    found: list[tuple[str, str]] = []
+    _bracketed(linear, d, found)
     if bar:
-        found += _bracketed(composite, d)[0]
+        _composite_separator(found)
+        _bracketed(composite, d, found)
+        found.remove(COMPOSITE)
     check_rules(found, d)
     return found
 
