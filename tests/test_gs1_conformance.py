@@ -131,6 +131,33 @@ def test_tracelot_agrees_with_gs1s_engine_on_100000_generated_inputs(
     assert compared > 0.9 * INPUTS and 0.2 * compared < valid < 0.8 * compared
 
 
+PREFIXES = ["", "]C1", "]d2", "]Q3", "]e0", "]J1", "]E0", "]E4", "]Q1", "]d1", "(", "^",
+            GS, "https://a.example/", "HTTPS://A.EXAMPLE/x/01/", "http://x/"]  # fmt: skip
+AIS = ["01", "10", "21", "17", "30", "37", "3103", "3922", "422", "8006", "8017", "253",
+       "402", "7007", "00", "414", "254", "8020", "415", "8007", "99", "7003", "8013",
+       "235"]  # fmt: skip
+GS1ISH = st.text(alphabet="0123456789()^|" + GS + "]/:?=&%.-#+ABCxyz~ ", max_size=24)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    prefix=st.sampled_from(PREFIXES),
+    parts=st.lists(st.tuples(st.sampled_from(AIS), GS1ISH), min_size=1, max_size=4),
+    sep=st.sampled_from([GS, "", "^", "/", "|", "&"]),
+)
+def test_tracelot_agrees_with_gs1s_engine_on_fuzzed_gs1ish_text(
+    judge: gs1_engine.Judge, prefix: str, parts: list[tuple[str, str]], sep: str
+) -> None:
+    bracketed = prefix == "("
+    text = ("" if bracketed else prefix) + sep.join(
+        (f"({ai})" if bracketed else ai) + value for ai, value in parts
+    )
+    mine = gs1_engine.tracelot_verdict(text)
+    theirs = judge.verdict(text)
+    if theirs is not None:
+        assert (mine.valid, mine.elements) == (theirs.valid, theirs.elements), (text, mine, theirs)
+
+
 @settings(max_examples=400, deadline=None)
 @given(text=st.one_of(st.text(max_size=80), st.binary(max_size=80).map(
     lambda b: b.decode("latin-1"))))  # fmt: skip
