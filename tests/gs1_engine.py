@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import importlib.util
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -32,7 +33,10 @@ def compiler() -> str | None:
 
 def build(out: Path) -> Path:
     """Build the engine's shared library into `out` (half a minute at most)."""
-    subprocess.run(["bash", str(ENGINE / "build.sh"), str(out)], check=True, capture_output=True)
+    env = {**os.environ, "CC": os.environ.get("CC") or compiler() or "cc"}
+    subprocess.run(
+        ["bash", str(ENGINE / "build.sh"), str(out)], check=True, capture_output=True, env=env
+    )
     return out / "libgs1encoders.so"
 
 

@@ -16,6 +16,7 @@ import json
 import os
 import random
 import time
+from pathlib import Path
 
 import gs1_engine
 import gs1_inputs
@@ -24,6 +25,7 @@ from conftest import Cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import tracelot.domain as tracelot_domain
 from tracelot.domain.gs1_dictionary import dictionary
 from tracelot.domain.scan import InvalidScan, parse_scan
 
@@ -196,3 +198,19 @@ def test_the_python_api_answers_every_regression_case_with_its_own_result(db_url
             result = tl.identify(text)
             assert result["input"] == text and result["ok"] is False, result
             assert result["error"], result
+
+
+def test_the_dictionary_tracelot_ships_is_gs1s_as_the_tests_hold_it() -> None:
+    """The product reads GS1's syntax dictionary from its package data; it is the very
+    file of the tests' data (and GS1's engine embeds the same release)."""
+    shipped = Path(tracelot_domain.__file__).parent / "gs1data"
+    tested = Path(__file__).parent / "data" / "gs1"
+    for name in ("gs1-syntax-dictionary.txt", "SOURCE.txt", "LICENSE-gs1-syntax-dictionary.txt"):
+        assert (shipped / name).read_bytes() == (tested / name).read_bytes(), name
+    assert dictionary().release == "2026-01-27"
+    embedded = (gs1_engine.ENGINE / "c-lib" / "aitable.inc").read_text()
+    assert (
+        "2026-01-27" in embedded
+        or "Release: 2026-01-27"
+        in (gs1_engine.ENGINE / "c-lib" / "gs1-syntax-dictionary.txt").read_text()
+    )
