@@ -323,7 +323,7 @@ class ScanResult(BaseModel):
     qty: Qty | None
     ais: dict[str, str]
     #: each AI and its value, in the order scanned, repeats kept
-    elements: list[tuple[str, str]] = []
+    elements: list[list[str]] = []
     warnings: list[str]
     error: str | None
 
