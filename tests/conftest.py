@@ -144,7 +144,7 @@ def cli(db_url: str) -> Cli:
     """Run `tracelot ARGS...` in-process against the test database."""
     runner = CliRunner()
 
-    def run(*args: str, user: str = "tester", input: str | None = None) -> Outcome:  # noqa: A002
+    def run(*args: str, user: str = "tester", input: str | bytes | None = None) -> Outcome:  # noqa: A002
         result = runner.invoke(
             app, ["--db", db_url, "--user", user, *args], input=input, catch_exceptions=False
         )

@@ -106,10 +106,10 @@ def test_passwords_are_hashed_on_first_use_not_at_import() -> None:
 
 
 def test_a_scan_still_loads_what_it_needs() -> None:
-    """What is loaded late still loads: a GS1 scan parsed reads biip's tables."""
+    """What is loaded late still loads: a GS1 scan parsed reads GS1's syntax dictionary."""
     code = (
         "from tracelot.domain.scan import parse_scan\n"
         "print(parse_scan('(01)09506000134352(10)L1').gtin)"
     )
     loaded, out = _loaded(code)
-    assert out.strip() == "09506000134352" and "biip" in loaded
+    assert out.strip() == "09506000134352" and "tracelot.domain.gs1_dictionary" in loaded

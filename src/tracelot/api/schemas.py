@@ -351,6 +351,8 @@ class ScanResult(BaseModel):
     expiry: dt.date | None
     qty: Qty | None
     ais: dict[str, str]
+    #: each AI and its value, in the order scanned, repeats kept
+    elements: list[list[str]] = []
     warnings: list[str]
     error: str | None
 

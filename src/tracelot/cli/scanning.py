@@ -2,6 +2,7 @@
 and `tracelot label` (labels that scanners read back)."""
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -44,6 +45,7 @@ def scan(
     ITEM:SERIAL --to LOC). A lot or item typed by hand takes its quantity as REF=QTY.
     Exits 1 if any scan was not ok.
     """
+    from tracelot.services.scan import blank
     from tracelot.services.scan_batch import MODES, Entry
 
     if then not in MODES:
@@ -54,12 +56,15 @@ def scan(
     where = {"target": target, "to": to, "reference": reference_of(reference, old_ref)}
     batch: list[Entry] = []
     refused = 0
-    for line in sys.stdin:
+    for line in _lines():
         payload = line.rstrip("\r\n")
         if not payload.strip():
             continue
         if then == "identify":
-            result = tracelot.identify(payload)
+            try:
+                result = tracelot.identify(payload)
+            except TracelotError as exc:  # one scan's refusal, never the batch's end
+                result = {**blank(payload), "error": exc.message}
             refused += not result["ok"]
             _show(result, _line(result), as_json, len(batch) + result["ok"], refused)
             batch += [Entry(payload, result)] if result["ok"] else []
@@ -82,6 +87,17 @@ def scan(
             print_json_line(result.to_dict()) if as_json else operation(result, as_json=False)
     if refused:
         raise typer.Exit(1)
+
+
+def _lines() -> Iterator[str]:
+    """Standard input's lines, whatever bytes they hold: bytes that are not UTF-8 are
+    read as U+FFFD (that scan is refused, the next one is read)."""
+    raw = getattr(sys.stdin, "buffer", None)
+    if raw is None:
+        yield from sys.stdin
+        return
+    for line in raw:
+        yield line.decode("utf-8", errors="replace")
 
 
 def _show(shown: dict[str, Any], line: str, as_json: bool, ok: int, refused: int) -> None:

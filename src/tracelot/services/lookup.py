@@ -17,6 +17,7 @@ from sqlalchemy.engine import result_tuple
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import Ref
+from tracelot.domain.scan import variable_measure_base
 from tracelot.domain.status import Status, Tracking, status_at
 from tracelot.store.engine import OneRow, cache
 from tracelot.store.tables import holds, item_gtins, items, locations, lots, parties, units
@@ -67,6 +68,9 @@ def item_by_gtin(conn: Connection, gtin: str) -> Row:
     row = found.item_by_gtin(gtin)
     if row is None:
         row = conn.execute(_ITEM_BY_GTIN, {"gtin": gtin}).first()
+        base = variable_measure_base(gtin)
+        if row is None and base is not None:  # a variable-measure GTIN: its item's GTIN-13
+            row = conn.execute(_ITEM_BY_GTIN, {"gtin": base}).first()
         if row is None:
             raise NotFound(
                 f"no item has GTIN {gtin}: add it with `tracelot item gtin add ITEM {gtin}`"

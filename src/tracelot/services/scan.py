@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Row
 
 from tracelot.domain.errors import AlreadyExists, InvalidInput, TracelotError, WrongKind
 from tracelot.domain.refs import Ref, parse_ref
-from tracelot.domain.scan import Scan
+from tracelot.domain.scan import Scan, measure_in
 from tracelot.domain.status import Tracking, status_at
 from tracelot.domain.values import parse_date, parse_qty
 from tracelot.services.holds import any_open_holds, open_holds_of
@@ -61,6 +61,7 @@ def blank(text: str) -> dict[str, Any]:
         "status": None,
         "held": None,
         "ais": {},
+        "elements": [],
         "warnings": [],
         "error": None,
     }
@@ -77,6 +78,7 @@ def said(scan: Scan, result: dict[str, Any]) -> dict[str, Any]:
             "expiry": scan.expiry,
             "qty": scan.qty,
             "ais": scan.ais,
+            "elements": [[ai, value] for ai, value in scan.elements],
         }
     return result
 
@@ -105,7 +107,10 @@ def describe(
 def _kind_named(scan: Scan) -> str | None:
     """What a scan that names nothing known meant to name, where it says."""
     if scan.form == "plain":
-        kind = parse_ref(scan.ref or "").kind if scan.ref else "code"
+        try:
+            kind = parse_ref(scan.ref or "").kind if scan.ref else "code"
+        except InvalidInput:  # such as ":" alone: names nothing
+            return None
         return None if kind == "code" else kind
     return None if scan.kind == "none" else scan.kind
 
@@ -123,7 +128,9 @@ def _named(conn: Connection, found: Resolved, result: dict[str, Any]) -> None:
     elif found.lot is not None:
         _lot(conn, found, result)
     else:
-        result["qty"] = result["qty"] if result["qty"] is not None else 1
+        measured = measure_in(found.scan, item.uom) if result["qty"] is None else None
+        result["qty"] = result["qty"] if result["qty"] is not None else measured
+        result["qty"] = 1 if result["qty"] is None else result["qty"]
 
 
 def _unit(conn: Connection, found: Resolved, result: dict[str, Any]) -> None:
@@ -207,7 +214,9 @@ def receipt_of(
         )
     item = item_by_gtin(conn, scan.gtin)
     given_qty = parse_qty(qty) if qty is not None else None
-    count = scan.qty if scan.qty is not None else (1 if scan.serial is not None else None)
+    count = scan.qty if scan.qty is not None else measure_in(scan, item.uom)
+    if count is None and scan.serial is not None:
+        count = 1
     _agree("qty", given_qty, count)
     _agree("lot", lot, scan.lot)
     _agree("serial", serial, scan.serial)
