@@ -280,3 +280,14 @@ def shipped_world(tl: tracelot.Tracelot, cli: Cli) -> Cli:
     tl.ship("DEV:D1", "DEV:D2", to="ACME", reference="SO-1")
     tl.ship("DEV:D3", to="GLOBEX", reference="SO-2")
     return cli
+
+
+@pytest.fixture(scope="session")
+def judge(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """GS1's Barcode Syntax Engine, built with the C compiler (skipped without one)."""
+    import gs1_engine
+
+    if gs1_engine.compiler() is None:
+        pytest.skip("no C compiler (cc or gcc): GS1's engine cannot be built to judge")
+    library = gs1_engine.build(tmp_path_factory.mktemp("gs1-engine"))
+    return gs1_engine.Judge(gs1_engine.binding(library))

@@ -82,14 +82,6 @@ REGRESSIONS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def judge(tmp_path_factory: pytest.TempPathFactory) -> gs1_engine.Judge:
-    if gs1_engine.compiler() is None:
-        pytest.skip("no C compiler (cc or gcc): GS1's engine cannot be built to judge")
-    library = gs1_engine.build(tmp_path_factory.mktemp("gs1-engine"))
-    return gs1_engine.Judge(gs1_engine.binding(library))
-
-
 @pytest.mark.parametrize("text", REGRESSIONS)
 def test_tracelot_reads_every_regression_case_as_gs1s_engine_does(
     judge: gs1_engine.Judge, text: str

@@ -253,3 +253,29 @@ def test_zpl_goes_to_the_printers_raw_port(gs1_lots: Cli, refused, tmp_path: Pat
     refused("label", "DOCK", "--printer", "lp 1", match="give HOST or HOST:PORT")
     refused("label", "DOCK", "--zpl", str(tmp_path / "x.zpl"), "--dpi", "600", match="203 or 300")
     assert not (tmp_path / "x.zpl").exists()
+
+
+def test_every_gs1_label_passes_gs1s_engine(gs1_lots: Cli, judge, tmp_path: Path) -> None:
+    """The GS1 symbols of the PDF (at 203 dpi) and of the ZPL (rendered at 203 and 300
+    dpi), as a scanner reads them, are valid to GS1's engine, with the label's AIs."""
+    refs = ["SCANNER:HX-001", "GLUE@G-7_B", "DOCK"]
+    wanted = [
+        [("01", DEV_GTIN), ("21", "HX-001")],
+        [("01", GLUE_GTIN), ("10", "G-7_B"), ("17", "270131")],
+        [("414", GLN)],
+    ]
+    pdf, zpl = tmp_path / "gs1.pdf", tmp_path / "gs1.zpl"
+    assert gs1_lots("label", *refs, "--out", str(pdf)).exit_code == 0
+    symbols = [page[0] for page in decode_pdf(pdf)]
+    for dpi in (203, 300):
+        assert gs1_lots("label", *refs, "--zpl", str(zpl), "--dpi", str(dpi)).exit_code == 0
+        width, height = round(50 / 25.4 * dpi), round(25 / 25.4 * dpi)
+        options = zplkit.Options(profile="specification", width=width, height=height, dpi=dpi)
+        for label in zplkit.render(zpl.read_bytes(), options).labels:
+            image = Image.open(io.BytesIO(label.png())).convert("L")
+            symbols += zxingcpp.read_barcodes(image, text_mode=zxingcpp.TextMode.Plain)
+    assert len(symbols) == 9
+    for symbol, elements in zip(symbols, wanted * 3, strict=True):
+        verdict = judge.verdict(symbol.symbology_identifier + symbol.text)
+        assert verdict is not None and verdict.valid, (symbol.text, verdict)
+        assert list(verdict.elements) == elements

@@ -32,7 +32,6 @@ HEAVY = [
     "tracelot.services.epcis",
     "tracelot.services.epcis_import",
     "alembic",  # migrations: `tracelot init`
-    "biip",  # GS1 scans: loaded with the first scan read
     "sqlalchemy.orm",
     "sqlalchemy.dialects.postgresql",  # on SQLite
 ]
