@@ -58,3 +58,36 @@ def run(ctx: Context) -> None:
     ctx.check(not wrong, f"scans resolved wrongly: {wrong[:3]}", row)
     ctx.note("parse alone", f"{len(scans) / parse_s:,.0f} scans/s ({len(parsed)} parsed)")
     tl.close()
+
+
+def whole_command(ctx: Context) -> None:
+    """Issue 22: `tracelot scan --json` as a whole command (a process, its start included)
+    on 10,000 scanner lines of units at a million, against parsing the same lines alone."""
+    import subprocess
+    import sys
+
+    path = foundation.million(ctx)
+    n = foundation._size(ctx)
+    tl = connect(path)
+    if GTIN not in tl.item(foundation.ITEM)["gtins"]:
+        tl.add_gtin(foundation.ITEM, GTIN)
+    tl.close()
+    rng = ctx.rng("scan-command")
+    count = 2_000 if ctx.quick else 10_000
+    serials = [f"S{rng.randint(1, n):07d}" for _ in range(count // 5)]
+    lines = [scan for serial in serials for scan in forms(serial)]
+    data = ("\n".join(lines) + "\n").encode()
+    command = [sys.executable, "-m", "tracelot", "--db", f"sqlite:///{path}", "scan", "--json"]
+    run_s, done = once(lambda: subprocess.run(command, input=data, capture_output=True))
+    answers = done.stdout.decode().splitlines()
+    parse_s, _ = once(lambda: [parse_scan(s) for s in lines])
+    row = ctx.row(
+        f"tracelot scan --json on {len(lines):,} lines, a whole process: "
+        f"{len(lines) / run_s:,.0f} lines/s",
+        run_s,
+        baseline=parse_s,
+        baseline_name="parsing the same lines alone, in this process",
+        targets=[Target("max_s", len(lines) / 5_000), Target("max_ratio", 5.0)],
+    )
+    ok = done.returncode == 0 and len(answers) == len(lines)
+    ctx.check(ok, f"scan --json: exit {done.returncode}, {len(answers)} answers", row)
