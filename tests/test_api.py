@@ -82,6 +82,7 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
     what a call needs, such as a recall to close, is made first through the Python API)."""
     n = itertools.count(1)
     gtins = _gtins()
+    job_id = tl.job_create("verify")["job"]  # a job to follow
     units = (f"PCB:R{k:04d}" for k in itertools.count(2))
 
     def recall_of_its_own() -> int:
@@ -196,6 +197,16 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
             "json": {"force": True, "reason": "done"},
         },
         ("POST", "/api/v1/labels"): lambda: {"json": {"refs": ["PCB:SN0001", "A1"]}},
+        ("POST", "/api/v1/jobs/receive"): lambda: {
+            "json": {"item": "PCB", "to": "A1", "serials": [f"JOB{next(n):05d}"]}
+        },
+        ("POST", "/api/v1/jobs/imports/{kind}"): lambda: {
+            "path": {"kind": "stock"},
+            "headers": {"Content-Type": "text/csv"},
+            "content": b"item,location,qty\nSCREW,A1,1\n",
+        },
+        ("POST", "/api/v1/jobs/verify"): lambda: {},
+        ("GET", "/api/v1/jobs/{job_id}"): lambda: {"path": {"job_id": job_id}},
         ("GET", "/api/v1/users"): lambda: {},
         ("POST", "/api/v1/users"): lambda: {"json": {"name": f"new{next(n)}", "role": "viewer"}},
         ("POST", "/api/v1/users/{name}/role"): lambda: {
