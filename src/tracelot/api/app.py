@@ -71,5 +71,6 @@ def permissions() -> list[tuple[str, str, str]]:
             for dependency in getattr(route, "dependencies", []):
                 capability = getattr(dependency.dependency, "capability", None)
                 if capability is not None:
-                    table += [(m, API + route.path, capability) for m in sorted(route.methods)]
+                    path = API + route.path_format  # without convertors such as :int
+                    table += [(m, path, capability) for m in sorted(route.methods)]
     return sorted(table, key=lambda row: (row[1], row[0]))

@@ -121,7 +121,7 @@ def verify(db: DB, request: Request) -> JSONResponse:
 
 
 @router.get(
-    "/{job_id}",
+    "/{job_id:int}",  # an int: "verify" and the others are not a job
     dependencies=[Depends(allow("read"))],
     summary="A job's state: queued, running (done of total), done (its result) or failed.",
 )
