@@ -553,7 +553,10 @@ def _snapshot(engine: Engine) -> Iterator[Connection]:
 
 def _reset_sequences(conn: Connection) -> None:
     """Ids were copied as they were: each id sequence goes on after the largest."""
+    present = set(inspect(conn).get_table_names())  # an older schema has fewer tables
     for table in metadata.sorted_tables:
+        if table.name not in present:
+            continue
         keys = list(table.primary_key.columns)
         if len(keys) != 1 or not keys[0].autoincrement or keys[0].type.python_type is not int:
             continue

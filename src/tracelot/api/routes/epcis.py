@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
@@ -23,6 +23,11 @@ router = APIRouter(tags=["epcis"])
 LD_JSON = "application/ld+json"
 
 
+#: the event types of EPCIS 2.0 (what else a query names matches nothing: refused)
+EventType = Literal["ObjectEvent", "AggregationEvent", "TransactionEvent",
+                    "TransformationEvent", "AssociationEvent"]  # fmt: skip
+
+
 @router.get(
     "/epcis/events",
     dependencies=[Depends(allow("read"))],
@@ -31,7 +36,7 @@ LD_JSON = "application/ld+json"
 )
 def events(
     db: DB,
-    event_type: Annotated[list[str] | None, Query(alias="eventType")] = None,
+    event_type: Annotated[list[EventType] | None, Query(alias="eventType")] = None,
     since: Annotated[IsoTime | None, Query(alias="GE_eventTime")] = None,
     until: Annotated[IsoTime | None, Query(alias="LT_eventTime")] = None,
     biz_step: Annotated[list[str] | None, Query(alias="EQ_bizStep")] = None,
