@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from tracelot.api.deps import DB, allow, answer
 from tracelot.api.listing import DAY_SCHEMA, IsoDay
 from tracelot.api.problems import problem
+from tracelot.domain.errors import InvalidInput
 
 router = APIRouter(tags=["interchange"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -40,16 +41,22 @@ async def import_file(
     kind: Annotated[str, Path(pattern="^(items|locations|parties|stock)$")],
     dry_run: bool = False,
 ) -> Any:
-    data = await request.body()
-    if len(data) > MAX_BYTES:
-        return _refusal(f"the file is larger than {MAX_BYTES // 2**20} MiB", [])
-    kind_of = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    name = f"{kind}.xlsx" if kind_of == XLSX else f"{kind}.csv"
+    name, data = await uploaded(request, kind)
     summary = await run_in_threadpool(db.import_file, kind, name, data, dry_run=dry_run)
     if summary["problems"]:
         count = len(summary["problems"])
         return _refusal(f"{count} problems in the file: nothing written", summary["problems"])
     return answer(summary, status_code=200 if dry_run else 201)
+
+
+async def uploaded(request: Request, kind: str) -> tuple[str, bytes]:
+    """An import's file: its name as its type says (CSV, or XLSX) and the request's body;
+    one larger than MAX_BYTES is refused."""
+    data = await request.body()
+    if len(data) > MAX_BYTES:
+        raise InvalidInput(f"the file is larger than {MAX_BYTES // 2**20} MiB")
+    kind_of = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return (f"{kind}.xlsx" if kind_of == XLSX else f"{kind}.csv"), data
 
 
 def _refusal(detail: str, problems: list[dict[str, Any]]) -> JSONResponse:

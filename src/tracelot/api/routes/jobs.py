@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import Field
 
 from tracelot.api.deps import DB, allow, answer
-from tracelot.api.routes.interchange import MAX_BYTES, XLSX
+from tracelot.api.routes.interchange import XLSX, uploaded
 from tracelot.api.schemas import ReceiveRequest
 from tracelot.app import Tracelot
 from tracelot.domain.commands import JOB_MAX_SERIALS, Receive, from_fields
@@ -93,11 +93,7 @@ async def import_file(
     request: Request,
     kind: Annotated[str, Path(pattern="^(items|locations|parties|stock)$")],
 ) -> JSONResponse:
-    data = await request.body()
-    if len(data) > MAX_BYTES:
-        raise InvalidInput(f"the file is larger than {MAX_BYTES // 2**20} MiB")
-    kind_of = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    name = f"{kind}.xlsx" if kind_of == XLSX else f"{kind}.csv"
+    name, data = await uploaded(request, kind)
 
     def work(progress: Progress) -> dict[str, Any]:
         summary = db.import_file(kind, name, data)
