@@ -673,8 +673,11 @@ def _summary(conn: Connection, recall_id: int) -> dict[str, Any]:
         "close_reason": r.close_reason,
         "affected": len(states),
         "open": sum(1 for s in states if s.needs_action and s.disposition is None),
-        "by_status": dict(Counter(s.status for s in states)),
-        "by_disposition": dict(Counter(s.disposition or "open" for s in states if s.needs_action)),
+        "by_status": dict(sorted(Counter(s.status for s in states).items())),
+        "by_disposition": _in_order(
+            Counter(s.disposition or "open" for s in states if s.needs_action),
+            ("open", *DISPOSITIONS),
+        ),
         "by_customer": dict(sorted(Counter(s.customer for s in states if s.customer).items())),
     }
 
@@ -774,3 +777,8 @@ def _affected_rows(conn: Connection, roots: list[Key]) -> list[tuple[Key, dict[s
             seen.add(identity)
             found.append((key, row))
     return found
+
+
+def _in_order(counts: Counter[str], order: tuple[str, ...]) -> dict[str, int]:
+    """Counts in a fixed order (open first, then the dispositions' own), never the rows' order."""
+    return {k: counts[k] for k in order if counts[k]}
