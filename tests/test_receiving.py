@@ -246,3 +246,12 @@ def test_a_big_receipt_through_the_python_api_reports_progress(tl) -> None:
     assert seen[-1] == (150_000, 150_000) and len(seen) >= 2
     assert tl.stock(item="TAG")[0]["qty"] == 150_000
     assert tl.verify().ok
+
+
+def test_a_big_receipt_on_the_command_line_shows_its_progress_bar(cli: Cli) -> None:
+    # from 50,000 serials the CLI draws a progress bar on stderr; it once crashed there
+    cli("location", "add", "BIG")
+    cli("item", "add", "TAG", "--name", "Tag", "--tracking", "serial")
+    out = cli("receive", "TAG", "--to", "BIG", "--serials", "T000001..T050000", "--json")
+    assert out.exit_code == 0, out.stderr
+    assert out.json()["lines"][0]["qty"] == 50_000

@@ -44,7 +44,7 @@ def progress_bar(
 
     with Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        TimeRemainingColumn(), console=err, transient=True,
+        TimeRemainingColumn(), console=err.real(), transient=True,
     ) as bar:  # fmt: skip
         task = bar.add_task(label, total=total)
         yield lambda done, _total: bar.update(task, completed=done)

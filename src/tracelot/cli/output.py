@@ -23,12 +23,17 @@ class _Console:
         self._options = options
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def real(self) -> "Console":
+        """The Console itself, for what rich uses as one (a progress bar enters it: `with`
+        looks on the type, never through __getattr__)."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(**self._options)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real(), name)
 
 
 out = _Console(highlight=False, soft_wrap=True)
