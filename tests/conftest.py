@@ -153,13 +153,16 @@ def cli(db_url: str) -> Cli:
     return run
 
 
-def run_process(*args: str, db: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_process(
+    *args: str, db: str, timeout: float = 120, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m tracelot ARGS...` as a real process, the way a user does."""
     return subprocess.run(
         [sys.executable, "-m", "tracelot", "--db", db, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
+        input=input,
         env={**os.environ, "TRACELOT_USER": "proc"},
     )
 

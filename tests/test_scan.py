@@ -7,16 +7,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from conftest import BACKEND, Cli, snapshot
+from conftest import BACKEND, Cli, run_process, snapshot
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
 import tracelot
+from tracelot.cli.output import _default
 from tracelot.domain.errors import TracelotError
 from tracelot.domain.gs1_dictionary import dictionary
 from tracelot.domain.scan import CSET82, GS
@@ -154,6 +157,38 @@ def test_every_form_a_scanner_delivers_is_resolved(world: Cli) -> None:
                 assert all(any(w in g for g in got["warnings"]) for w in value), (text, got)
             else:
                 assert got[key] == value, (text, key, got)
+
+
+def test_a_pipe_of_scans_is_answered_as_each_scan_alone(world: Cli, db_url: str) -> None:
+    # a real process reads a pipe's lines in batches (one transaction, the units read
+    # ahead in one statement): each answer is the one the scan gets on its own, in order
+    world("hold", "PCB:SN0003", "--reason", "dropped")
+    lines = [form for form, _ in FORMS] + [
+        f"]d201{PCB}21SN0003", "PCB:SN0003", "TL:U:PCB:SN0002", f"]d201{PCB}21NOPE",
+        "PCB:NOPE", "NOPE:SN0001", f"(01){CELL}(21)SN0001", "((01", "WH", "A1",
+    ] * 3  # fmt: skip
+    done = run_process("scan", "--json", db=db_url, input="".join(f"{s}\n" for s in lines))
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    with tracelot.connect(db_url) as tl:
+        alone = [json.loads(json.dumps(tl.identify(s), default=_default)) for s in lines]
+    assert answers == alone
+    assert done.returncode == 1  # some were refused
+    held = [a for a in answers if a["serial"] == "SN0003" and a["ok"]]
+    assert len(held) == 6 and all(a["held"] for a in held)
+    assert sum(not a["ok"] for a in answers) == 3 * 5
+
+
+def test_a_scanners_line_is_answered_before_the_next_comes(world: Cli, db_url: str) -> None:
+    # batches take what has arrived: a line typed alone is answered at once, not at the end
+    command = [sys.executable, "-m", "tracelot", "--db", db_url, "scan", "--json"]
+    with subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as p:
+        assert p.stdin is not None and p.stdout is not None
+        for serial in ("SN0001", "SN0002"):
+            p.stdin.write(f"PCB:{serial}\n")
+            p.stdin.flush()
+            assert json.loads(p.stdout.readline())["serial"] == serial  # the pipe is still open
+        p.stdin.close()
+        assert p.wait(timeout=60) == 0
 
 
 def test_bad_scans_are_refused_with_the_ai_and_the_problem(world: Cli, db_url: str) -> None:

@@ -925,6 +925,11 @@ class Tracelot:
         """What a scan (or a code typed by hand) names, where that is, what is wrong."""
         return self._run(scanning.identify, write=False, text=scan)
 
+    def identify_each(self, scans: Sequence[str]) -> list[dict[str, Any]]:
+        """`identify` for many scans at once, read in one transaction (a scanner's batch,
+        a file of scans): a refused scan gives its error and the others are read."""
+        return self._run(scanning.identify_each, write=False, texts=scans)
+
     def recent_operations(self, *, limit: int = 20) -> list[dict[str, Any]]:
         """The latest operations, newest first."""
         return self._run(inquiry.recent_operations, write=False, limit=limit)

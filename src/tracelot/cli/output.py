@@ -66,10 +66,12 @@ def to_json(data: Any) -> str:
     return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
 
 
-def print_json_line(data: Any) -> None:
-    """One JSON object on one line, flushed: JSON Lines written as results come."""
+def print_json_line(data: Any, *, flush: bool = True) -> None:
+    """One JSON object on one line, flushed (unless a batch's last line flushes it): JSON
+    Lines written as results come."""
     sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+    if flush:
+        sys.stdout.flush()
 
 
 def print_json(data: Any) -> None:

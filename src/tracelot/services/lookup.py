@@ -229,15 +229,20 @@ _ITEM, _UNIT, _LOT, _LOCATION = _parts(*_UNIT_TABLES)
 _HELD = _LOCATION.columns.stop
 
 
+def _unit_held() -> Any:
+    """Whether an open hold is on a unit (`units` in the statement) or on its whole lot."""
+    open_hold = holds.c.released_op_id.is_(None)
+    return or_(
+        exists().where(holds.c.unit_id == units.c.id, open_hold),
+        exists().where(holds.c.lot_id == units.c.lot_id, holds.c.unit_id.is_(None), open_hold),
+    )
+
+
 def _unit_statement(by_gtin: bool) -> Select:
     """A unit by its item's code (or one of its GTINs) and its serial, in one statement:
     the item (a row even without the unit, to say why), the unit, its lot, its location
     and whether an open hold is on the unit or on its whole lot."""
-    open_hold = holds.c.released_op_id.is_(None)
-    held = or_(
-        exists().where(holds.c.unit_id == units.c.id, open_hold),
-        exists().where(holds.c.lot_id == units.c.lot_id, holds.c.unit_id.is_(None), open_hold),
-    )
+    held = _unit_held()
     columns = [c.label(f"{t.name}_{c.name}") for t in _UNIT_TABLES for c in t.c]
     query = select(*columns, held.label("held"))
     if by_gtin:
@@ -256,6 +261,68 @@ def _unit_statement(by_gtin: bool) -> Select:
 
 
 _UNIT_BY_CODE, _UNIT_BY_GTIN = OneRow(_unit_statement(False)), OneRow(_unit_statement(True))
+#: serials read at once ahead of a batch of scans
+_AHEAD = 100
+_AHEAD_TABLES = (units, lots)
+_AHEAD_UNIT, _AHEAD_LOT = _parts(*_AHEAD_TABLES)
+
+
+def _units_ahead_statement() -> Select:
+    """Up to `_AHEAD` units of one item by serial (s0, s1 ...; a shorter list is padded
+    with NULL, which names nothing): each with its lot and its open-hold flag."""
+    held = _unit_held()
+    columns = [c.label(f"{t.name}_{c.name}") for t in _AHEAD_TABLES for c in t.c]
+    serials = [bindparam(f"s{i}") for i in range(_AHEAD)]
+    return (
+        select(*columns, held.label("held"))
+        .select_from(units)
+        .outerjoin(lots, lots.c.id == units.c.lot_id)
+        .where(units.c.item_id == bindparam("item_id"), units.c.serial.in_(serials))
+    )
+
+
+_UNITS_AHEAD = OneRow(_units_ahead_statement())
+
+
+def read_units_ahead(conn: Connection, wanted: Sequence[tuple[str, str, str]]) -> None:
+    """Read the units a batch of scans names, by ("gtin" or "code", its value, serial),
+    in one statement per item and 100 serials (the item and the locations come from the
+    transaction's cache), for `unit_with_item` to find there (`forget_units_read` ends
+    that). What is not found is not kept: `unit_with_item` reads it again, says why."""
+    found = cache(conn)
+    by_item: dict[tuple[str, str], set[str]] = {}
+    for by, value, serial in wanted:
+        if (by, value, serial) not in found.units_read:
+            by_item.setdefault((by, value), set()).add(serial)
+    for (by, value), serials in by_item.items():
+        if by == "gtin" and variable_measure_base(value) is not None:
+            continue  # unit_with_item takes only the GTIN itself
+        try:
+            item = item_by_gtin(conn, value) if by == "gtin" else item_by_code(conn, value)
+        except NotFound:
+            continue
+        if item.tracking != Tracking.SERIAL:
+            continue
+        listed = sorted(serials)
+        for start in range(0, len(listed), _AHEAD):
+            chunk = listed[start : start + _AHEAD]
+            params = {f"s{i}": chunk[i] if i < len(chunk) else None for i in range(_AHEAD)}
+            for row in _UNITS_AHEAD.all(conn, params | {"item_id": item.id}):
+                unit = _AHEAD_UNIT.row(row[_AHEAD_UNIT.columns])
+                lot = (
+                    None
+                    if unit.lot_id is None
+                    else found.add_lot(_AHEAD_LOT.row(row[_AHEAD_LOT.columns]))
+                )
+                location_by_id(conn, unit.location_id)  # where the scan says it is
+                found.units_read[(by, value, unit.serial)] = UnitRead(
+                    item, unit, lot, bool(row[-1])
+                )
+
+
+def forget_units_read(conn: Connection) -> None:
+    """Units read ahead are not kept past their batch (what follows may change them)."""
+    cache(conn).units_read.clear()
 
 
 def unit_with_item(
@@ -266,6 +333,9 @@ def unit_with_item(
     What it read goes to the transaction's cache (the unit's location too, so that where
     the unit is needs no other read). Refused as `item_by_code` or `item_by_gtin`, then
     `unit_by_serial`, refuse."""
+    ahead = cache(conn).units_read.get(("gtin", gtin, serial) if gtin else ("code", code, serial))
+    if ahead is not None:
+        return ahead  # type: ignore[no-any-return]
     if gtin is not None:
         row = _UNIT_BY_GTIN.first(conn, {"gtin": gtin, "serial": serial})
         if row is None:

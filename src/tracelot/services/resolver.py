@@ -29,6 +29,7 @@ from tracelot.services.lookup import (
     location_by_code,
     location_by_gln,
     lot_by_code,
+    read_units_ahead,
     target_of,
     targets_of,
     unit_with_item,
@@ -117,6 +118,23 @@ def resolve(conn: Connection, text: str | Scan, *, want: Wanted = "any") -> Reso
         lot = lot_by_code(conn, item, scan.lot)
         return Resolved(scan, "lot", item, lot, ref=Ref("lot", item.code, scan.lot))
     return Resolved(scan, "item", item, ref=Ref("code", item.code))
+
+
+def read_ahead(conn: Connection, scans: Sequence[Scan]) -> None:
+    """Before many scans are resolved in one transaction: read the units they name in
+    one statement per item and 100 serials, not one each (`lookup.read_units_ahead`)."""
+    wanted = []
+    for scan in scans:
+        if scan.ref is not None and scan.ref_kind != "location":
+            try:
+                ref = parse_ref(scan.ref)
+            except InvalidInput:
+                continue  # resolve says why
+            if ref.kind == "unit" and ref.key is not None:
+                wanted.append(("code", ref.code, ref.key))
+        elif scan.form != "plain" and scan.kind != "location" and scan.gtin and scan.serial:
+            wanted.append(("gtin", scan.gtin, scan.serial))
+    read_units_ahead(conn, wanted)
 
 
 def _typed(conn: Connection, scan: Scan, want: Wanted) -> Resolved:

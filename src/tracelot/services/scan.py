@@ -8,6 +8,7 @@ and resolve the scan once, through `services.resolver`, and work on the rows it 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,14 +22,41 @@ from tracelot.domain.status import Tracking, status_at
 from tracelot.domain.values import parse_date, parse_qty
 from tracelot.services.holds import any_open_holds, open_holds_of
 from tracelot.services.inquiry import lot_places
-from tracelot.services.lookup import item_by_gtin, location_by_id
-from tracelot.services.resolver import Resolved, read, resolve
+from tracelot.services.lookup import forget_units_read, item_by_gtin, location_by_id
+from tracelot.services.resolver import Resolved, read, read_ahead, resolve
 from tracelot.store.bulk import existing_serials
 
 
 def identify(conn: Connection, text: str) -> dict[str, Any]:
     """One scan, resolved: the fields of `tracelot scan --json` (see CONVENTIONS)."""
     return identified(conn, text)[0]
+
+
+def identify_each(conn: Connection, texts: Sequence[str]) -> list[dict[str, Any]]:
+    """Many scans, each resolved as `identify` resolves it, in one transaction; a scan
+    that is refused gives its error, and the next one is read."""
+    scans: list[Scan | TracelotError] = []
+    for text in texts:
+        try:
+            scans.append(read(conn, text))
+        except TracelotError as exc:
+            scans.append(exc)
+    read_ahead(conn, [scan for scan in scans if isinstance(scan, Scan)])
+    results = []
+    try:
+        for text, scan in zip(texts, scans, strict=True):
+            result = blank(text)
+            if isinstance(scan, TracelotError):
+                result["error"] = str(scan)
+            else:
+                try:
+                    result = describe(conn, scan, result)[0]
+                except TracelotError as exc:
+                    result = {**blank(text), "error": exc.message}
+            results.append(result)
+    finally:
+        forget_units_read(conn)
+    return results
 
 
 def identified(conn: Connection, text: str) -> tuple[dict[str, Any], Resolved | None]:

@@ -202,18 +202,25 @@ class OneRow:
         """The first row the statement returns with these parameters, or None."""
         if conn.dialect.name != "sqlite":
             return conn.execute(self.statement, params).first()
+        raw, processors = self._driver(conn, params, lambda cursor: cursor.fetchone())
+        return None if raw is None else _processed(raw, processors)
+
+    def all(self, conn: Connection, params: dict[str, Any]) -> list[Sequence[Any]]:
+        """Every row the statement returns with these parameters."""
+        if conn.dialect.name != "sqlite":
+            return list(conn.execute(self.statement, params))
+        raws, processors = self._driver(conn, params, lambda cursor: cursor.fetchall())
+        return [_processed(raw, processors) for raw in raws]
+
+    def _driver(
+        self, conn: Connection, params: dict[str, Any], fetch: Callable[[Any], Any]
+    ) -> tuple[Any, list[tuple[int, Callable[[Any], Any]]]]:
         sql, names, processors = self._compiled.get(conn.dialect) or self._compile(conn.dialect)
         values = [params[name] for name in names]
         try:
-            raw = conn.connection.driver_connection.execute(sql, values).fetchone()
+            return fetch(conn.connection.driver_connection.execute(sql, values)), processors
         except sqlite3.Error as exc:  # as SQLAlchemy says it (a busy database: Conflict)
             raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
-        if raw is None:
-            return None
-        row = list(raw)
-        for i, process in processors:
-            row[i] = process(row[i])
-        return row
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)
@@ -263,6 +270,9 @@ class Cache:
         self._parties_by_code: dict[str, Row] = {}
         self._operations: dict[int, dict[str, Any]] = {}
         self._any_open_holds: bool | None = None
+        #: units read ahead for a batch of scans (`lookup.read_units_ahead`), by ("gtin"
+        #: or "code", its value, serial); emptied when the batch has been answered
+        self.units_read: dict[tuple[str, str, str], Any] = {}
 
     # -- items: by code, id and GTIN ----------------------------------------------------
 
@@ -390,6 +400,13 @@ class Cache:
 
 
 _CACHE = "tracelot.cache"
+
+
+def _processed(raw: Sequence[Any], processors: list[tuple[int, Callable[[Any], Any]]]) -> list[Any]:
+    row = list(raw)
+    for i, process in processors:
+        row[i] = process(row[i])
+    return row
 
 
 def cache(conn: Connection) -> Cache:
