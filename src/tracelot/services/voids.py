@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 
 from tracelot.domain.commands import Void
 from tracelot.domain.errors import Conflict, NotAvailable, NotFound, WrongKind
-from tracelot.domain.status import OperationKind
+from tracelot.domain.status import LocationKind, OperationKind
 from tracelot.domain.values import normalize
 from tracelot.services import costing
 from tracelot.services.ledger import Line, apply, new_operation, post
@@ -434,6 +434,22 @@ def voids_of(conn: Connection, op_ids: Iterable[int]) -> dict[int, int]:
             ).all()
         )
     return found
+
+
+def voided_outputs(conn: Connection, item_id: int, serials: Sequence[str]) -> dict[str, int]:
+    """Of an item's `serials`, the units a voided build made (they wait at PRODUCTION, as
+    before it made them): built again, their rows are reused. {serial: unit id}"""
+    if not serials:
+        return {}
+    assembly = location_ids_of_kind(conn, LocationKind.ASSEMBLY.value)
+    query = (
+        select(units.c.serial, units.c.id)
+        .join(voids, voids.c.voided_op_id == units.c.created_op_id)
+        .join(operations, operations.c.id == units.c.created_op_id)
+        .where(units.c.item_id == item_id, units.c.serial.in_(list(serials)),
+               units.c.location_id.in_(assembly), operations.c.kind == K.BUILD)
+    )  # fmt: skip
+    return {serial: unit_id for serial, unit_id in conn.execute(query)}
 
 
 def mark(conn: Connection, rows: list[dict[str, Any]], key: str = "operation") -> None:
