@@ -25,7 +25,18 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, union, update
+from sqlalchemy import (
+    Connection,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from tracelot.domain.commands import Void
@@ -33,10 +44,10 @@ from tracelot.domain.errors import Conflict, NotAvailable, NotFound, WrongKind
 from tracelot.domain.status import LocationKind, OperationKind
 from tracelot.domain.values import normalize
 from tracelot.services import costing
-from tracelot.services.ledger import Line, apply, new_operation, post
-from tracelot.services.lookup import location_ids_of_kind
-from tracelot.services.results import OperationResult
-from tracelot.services.summary import result
+from tracelot.services.ledger import Line, apply_stock_deltas, new_operation, post
+from tracelot.services.lookup import item_by_id, location_by_id, location_ids_of_kind, lot_by_id
+from tracelot.services.results import OperationResult, OpLine
+from tracelot.services.summary import result, summarize
 from tracelot.store.bulk import insert_rows
 from tracelot.store.tables import (
     asns,
@@ -118,10 +129,17 @@ def void(
     if orig.kind not in FITTING:
         raise WrongKind(f"operation {orig.id} is a {orig.kind}: it cannot be voided")
     _refuse_voided(conn, orig.id)
+    # a unit's lines are undone set-based (a receipt of 100,000 serials has as many); the
+    # lines of lots and untracked items, few, one by one with their cost layers
     rows = conn.execute(
-        select(moves).where(moves.c.operation_id == orig.id).order_by(moves.c.id)
-    ).all()
-    if not rows:
+        select(moves).where(moves.c.operation_id == orig.id, moves.c.unit_id.is_(None))
+        .order_by(moves.c.id)
+    ).all()  # fmt: skip
+    with_units = conn.execute(
+        select(moves.c.id).where(moves.c.operation_id == orig.id, moves.c.unit_id.is_not(None))
+        .limit(1)
+    ).first() is not None  # fmt: skip
+    if not rows and not with_units:
         raise WrongKind(f"operation {orig.id} moved nothing: there is nothing to void")
     _refuse_dependents(conn, orig, rows)
 
@@ -139,21 +157,98 @@ def void(
     virtual = location_ids_of_kind(conn, virtual=True)
     lines = [
         Line(m.item_id, m.to_location_id, m.from_location_id, Decimal(m.qty), lot_id=m.lot_id,
-             unit_id=m.unit_id,
-             # a unit keeps its cost, and what comes back from outside is worth what went
-             value=m.value if m.unit_id is not None or m.to_location_id in virtual else None)
+             # what comes back from outside is worth what went
+             value=m.value if m.to_location_id in virtual else None)
         for m in rows
     ]  # fmt: skip
     # a voided receipt's units wait at SUPPLIER naming no one (as a supplier's announced
     # units do), so that their serials can be received again
     party = None if orig.kind == K.RECEIVE else orig.party_id
-    apply(conn, lines, party)
+    deltas: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+    groups: dict[tuple[int, int | None, int, int], list[str]] = {}
+    if with_units:  # set-based: a receipt of 100,000 serials has as many lines
+        groups = _units_back(conn, orig.id, void_id, party)
+        for (item_id, lot_id, source, dest), serials in groups.items():
+            deltas[(item_id, source, lot_id)] -= len(serials)
+            deltas[(item_id, dest, lot_id)] += len(serials)
+    for ln in lines:
+        deltas[(ln.item_id, ln.from_id, ln.lot_id)] -= ln.qty
+        deltas[(ln.item_id, ln.to_id, ln.lot_id)] += ln.qty
+    apply_stock_deltas(conn, deltas)
     lines = _take_layers_back(conn, lines, orig.id, void_id, virtual)
     posted = post(conn, void_id, lines, party_id=party, applied=True)
     _undo_side_records(conn, orig.id, void_id)
-    done = result(conn, void_id, posted)
+    summary = [_unit_line(conn, key, serials) for key, serials in groups.items()]
+    done = result(conn, void_id, summary=summary + summarize(conn, posted))
     done.voids = orig.id
     return done
+
+
+def _units_back(
+    conn: Connection, orig_id: int, void_id: int, party: int | None
+) -> dict[tuple[int, int | None, int, int], list[str]]:
+    """Undo the original's unit lines in three statements: each unit back where it came
+    from, if it is still where the original put it (else a concurrent operation moved
+    it: a conflict), naming `party` if it goes back to a customer; the void's lines; and
+    what they are, read back: {(item, lot, from, to): serials}."""
+    m = moves.alias("m")
+    outside = location_ids_of_kind(conn, LocationKind.CUSTOMER.value, LocationKind.SUPPLIER.value)
+    names_party = m.c.from_location_id.in_(sorted(outside)) if party is not None else None
+    moved = conn.execute(
+        update(units)
+        .values(location_id=m.c.from_location_id,
+                party_id=case((names_party, party), else_=null()) if party is not None
+                else null())
+        .where(m.c.operation_id == orig_id, m.c.unit_id == units.c.id,
+               units.c.location_id == m.c.to_location_id)
+    ).rowcount  # fmt: skip
+    written = conn.execute(insert(moves).from_select(
+        ["operation_id", "item_id", "lot_id", "unit_id", "from_location_id", "to_location_id",
+         "qty", "value"],
+        select(literal(void_id), moves.c.item_id, moves.c.lot_id, moves.c.unit_id,
+               moves.c.to_location_id, moves.c.from_location_id, moves.c.qty, moves.c.value)
+        .where(moves.c.operation_id == orig_id, moves.c.unit_id.is_not(None))
+        .order_by(moves.c.id),
+    )).rowcount  # fmt: skip
+    if moved != written:
+        twice = conn.execute(
+            select(func.count(moves.c.unit_id) - func.count(func.distinct(moves.c.unit_id)))
+            .where(moves.c.operation_id == orig_id)
+        ).scalar_one()  # fmt: skip
+        if twice:
+            raise WrongKind(f"operation {orig_id} moves a unit twice: it cannot be voided")
+        raise Conflict(
+            f"conflict, retry: another operation moved units of operation {orig_id} meanwhile"
+        )
+    found = conn.execute(
+        select(moves.c.item_id, moves.c.lot_id, moves.c.from_location_id,
+               moves.c.to_location_id, units.c.serial)
+        .join(units, units.c.id == moves.c.unit_id)
+        .where(moves.c.operation_id == void_id, moves.c.unit_id.is_not(None))
+        .order_by(moves.c.id)
+    )  # fmt: skip
+    # the driver's own tuples (untyped columns): making 10,000 rows took 60 ms
+    with found:
+        fetched = found.cursor.fetchall() if found.cursor else []
+    groups: dict[tuple[int, int | None, int, int], list[str]] = {}
+    serials: list[str] = []
+    last = None
+    for item_id, lot_id, source, dest, serial in fetched:
+        if last != (item_id, lot_id, source, dest):
+            last = (item_id, lot_id, source, dest)
+            serials = groups.setdefault(last, [])
+        serials.append(serial)
+    return groups
+
+
+def _unit_line(
+    conn: Connection, key: tuple[int, int | None, int, int], serials: list[str]
+) -> OpLine:
+    item_id, lot_id, source, dest = key
+    lot = lot_by_id(conn, lot_id)
+    return OpLine(item_by_id(conn, item_id).code, lot.code if lot is not None else None,
+                  location_by_id(conn, source).path, location_by_id(conn, dest).path,
+                  Decimal(len(serials)), serials)  # fmt: skip
 
 
 def _refuse_voided(conn: Connection, op_id: int) -> None:
@@ -182,6 +277,12 @@ def _refuse_dependents(conn: Connection, orig: Any, rows: Sequence[Any]) -> None
         moves.c.operation_id == orig.id, moves.c.unit_id.is_not(None)
     )
     ref = items.c.code + ":" + units.c.serial
+    by_orig = moves.alias("by_orig")
+
+    def moved_by_orig(unit_id: Any) -> Any:  # probed from the (few) later rows' side
+        return exists(select(by_orig.c.id).where(by_orig.c.unit_id == unit_id,
+                                                 by_orig.c.operation_id == orig.id))  # fmt: skip
+
     note(conn.execute(
         select(moves.c.operation_id, ref)
         .join(units, units.c.id == moves.c.unit_id)
@@ -195,7 +296,7 @@ def _refuse_dependents(conn: Connection, orig: Any, rows: Sequence[Any]) -> None
         select(holds.c.placed_op_id, ref)
         .join(units, units.c.id == holds.c.unit_id)
         .join(items, items.c.id == units.c.item_id)
-        .where(holds.c.unit_id.in_(moved), holds.c.placed_op_id > orig.id)
+        .where(holds.c.placed_op_id > orig.id, moved_by_orig(holds.c.unit_id))
         .order_by(holds.c.placed_op_id)
         .limit(200)
     ))  # fmt: skip
@@ -203,7 +304,7 @@ def _refuse_dependents(conn: Connection, orig: Any, rows: Sequence[Any]) -> None
         select(genealogy.c.operation_id, ref)
         .join(units, units.c.id == genealogy.c.parent_unit_id)
         .join(items, items.c.id == units.c.item_id)
-        .where(genealogy.c.parent_unit_id.in_(moved), genealogy.c.operation_id > orig.id,
+        .where(genealogy.c.operation_id > orig.id, moved_by_orig(genealogy.c.parent_unit_id),
                genealogy.c.operation_id.not_in(select(settled.c[0])))
         .order_by(genealogy.c.operation_id)
         .limit(200)
@@ -214,7 +315,7 @@ def _refuse_dependents(conn: Connection, orig: Any, rows: Sequence[Any]) -> None
         .join(recalls, recalls.c.id == recall_items.c.recall_id)
         .join(units, units.c.id == recall_items.c.unit_id)
         .join(items, items.c.id == units.c.item_id)
-        .where(recall_items.c.unit_id.in_(moved), recalls.c.opened_op_id > orig.id)
+        .where(recalls.c.opened_op_id > orig.id, moved_by_orig(recall_items.c.unit_id))
         .order_by(recalls.c.opened_op_id)
         .limit(200)
     ))  # fmt: skip
