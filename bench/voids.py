@@ -31,6 +31,7 @@ def run(ctx: Context) -> None:
         times.append(seconds)
         ctx.check(done.voids == op_id and done.lines[0].qty == SERIALS,
                   f"the void of receipt {op_id}: {done.lines[0].qty} lines")  # fmt: skip
+    ctx.check(tl.verify().ok, "verify after the voids")
     tl.close()
     base_times = [_baseline(path, op_id) for op_id in receipts[reps:]]
     times.sort()
