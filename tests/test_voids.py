@@ -287,6 +287,11 @@ def test_the_api_voids_for_quality_and_admin_and_refuses_as_problems(
         assert done.json()["voids"] == 2 and done.json()["kind"] == "void"
         again = client.post(url, json=body, headers=key)  # sent again: the same answer
         assert again.status_code == 201 and again.json() == done.json()
+        history = client.get("/api/v1/history", params={"ref": "PCB:SN1"},
+                             headers=tokens["viewer"]).json()  # fmt: skip
+        assert [(h["operation"], h["voided_by"], h["voids"]) for h in history] == [
+            (1, None, None), (2, done.json()["id"], None), (done.json()["id"], None, 2),
+        ]  # fmt: skip
         shown = client.get("/api/v1/operations/2", headers=tokens["viewer"]).json()
         assert shown["voided_by"] == done.json()["id"] and shown["void_reason"] == "wrong bin"
         twice = client.post(url, json=body, headers=tokens["quality"])

@@ -9,6 +9,7 @@ from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.output import operation as print_operation
 from tracelot.cli.output import out, print_json, text
 from tracelot.domain.commands import Void
+from tracelot.domain.errors import InvalidInput
 
 OperationArg = Annotated[
     str, typer.Argument(metavar="OP", help="The operation's id (as `history` shows it).")
@@ -35,8 +36,9 @@ def void(
 
 def show_operation(ctx: typer.Context, operation: OperationArg, as_json: JsonOpt = False) -> None:
     """One operation: what, when, who, its lines, and the void that voided it."""
-    command = Void(operation=operation, reason="shown")  # the id checked as a void's is
-    result = db(ctx).operation(command.operation)
+    if not operation.strip().isdigit():
+        raise InvalidInput(f"operation must be a whole number from 1, not {operation!r}")
+    result = db(ctx).operation(int(operation))
     if as_json:
         print_json(result.detail_dict())
         return
