@@ -34,6 +34,7 @@ import scanning
 import sqlalchemy
 import startup
 import tracing
+import voids
 from harness import Context, Row, fmt_s, machine, say
 
 HERE = Path(__file__).resolve().parent
@@ -53,6 +54,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("epcis", "8", "F.2 EPCIS export and import of a history", interchange.run_epcis),
     ("startup", "17", "G.1 the command line's start, as whole processes", startup.run),
     ("jobs", "23", "H.1 a million-serial receipt over HTTP as a job", jobs.run),
+    ("void", "19", "I.1 void a 10,000-serial receipt", voids.run),
 ]
 
 

@@ -273,6 +273,11 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         ("POST", "/api/v1/operations/adjust"): lambda: {
             "json": {"item": "SCREW", "at": "A2", "counted": 1000 + next(n)}
         },
+        ("GET", "/api/v1/operations/{operation_id}"): lambda: {"path": {"operation_id": 1}},
+        ("POST", "/api/v1/operations/{operation_id}/void"): lambda: {
+            "path": {"operation_id": tl.move(next(units), to="A1").id},
+            "json": {"reason": "moved by mistake"},
+        },
     }
 
 

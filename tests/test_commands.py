@@ -20,6 +20,7 @@ from pydantic import BaseModel
 import tracelot
 from tracelot.api import schemas as api_schemas
 from tracelot.api.routes import quality as quality_routes
+from tracelot.api.routes import voids as void_routes
 from tracelot.cli.main import app as cli_app
 from tracelot.domain import commands as c
 from tracelot.domain.errors import InvalidInput
@@ -71,6 +72,7 @@ MAPPING: dict[
         set(),
         {"recall_id"},
     ),  # fmt: skip
+    c.Void: (void_routes.VoidRequest, ("void",), set(), set(), {"operation"}),
 }
 #: Options every command line has beside its command's fields
 CLI_COMMON = {"as_json", "old_ref"}
@@ -173,6 +175,9 @@ def test_the_old_name_of_reference_still_works_and_is_hidden(setup_basics: Cli) 
         (lambda: c.Hold(ref="PCB:S1", reason=""), "--reason"),
         (lambda: c.OpenRecall(reason="x", serials="S1..S3"), "needs --item"),
         (lambda: c.ExtendRecall(recall_id=0, refs=("PCB:S1",)), "recall"),
+        (lambda: c.Void(operation=0, reason="wrong"), "operation"),
+        (lambda: c.Void(operation="x", reason="wrong"), "operation"),
+        (lambda: c.Void(operation=3, reason=" "), "--reason"),
     ],
 )
 def test_a_command_refuses_bad_input_when_it_is_made(make, match: str) -> None:

@@ -36,6 +36,7 @@ from tracelot.domain.commands import (
     ReturnToSupplier,
     Scrap,
     Ship,
+    Void,
 )
 from tracelot.domain.contacts import Contact
 from tracelot.domain.errors import (
@@ -67,6 +68,7 @@ from tracelot.services import recalls as recalling
 from tracelot.services import scan as scanning
 from tracelot.services import trace as tracing
 from tracelot.services import verify as verifying
+from tracelot.services import voids as voiding
 from tracelot.services.ledger import Progress
 from tracelot.services.planning_defaults import DEFAULTS
 from tracelot.services.results import OperationResult
@@ -98,6 +100,7 @@ Command = (
     | ExtendRecall
     | MarkRecall
     | CloseRecall
+    | Void
 )
 
 
@@ -132,6 +135,7 @@ _HANDLERS: dict[type, Callable[..., Any]] = {
     ExtendRecall: recalling.handle_extend_recall,
     MarkRecall: recalling.handle_mark_recall,
     CloseRecall: recalling.handle_close_recall,
+    Void: voiding.handle_void,
 }
 
 
@@ -1192,6 +1196,20 @@ class Tracelot:
             return backing.copy_database(self.engine, target)
         finally:
             target.dispose()
+
+    # -- corrections ------------------------------------------------------------------
+
+    def void(
+        self, operation: int, *, reason: str, at: dt.datetime | None = None
+    ) -> OperationResult:
+        """Void an operation: a new operation of kind `void` undoes each of its lines
+        exactly; refused (naming them) when later operations depend on it."""
+        return self.run(Void(operation=operation, reason=reason), at=at)
+
+    def operation(self, operation: int) -> OperationResult:
+        """An operation and its lines, with the void that voided it (`voided_by`) or the
+        operation it voids (`voids`)."""
+        return self._run(voiding.operation, write=False, op_id=operation)
 
 
 def _write_file(path: Path, data: bytes) -> Path:

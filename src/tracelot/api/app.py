@@ -56,10 +56,11 @@ def api_routers() -> list[APIRouter]:
         scanning,
         session,
         setup,
+        voids,
     )
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
-               interchange, jobs, epcis, admin)  # fmt: skip
+               interchange, jobs, epcis, admin, voids)  # fmt: skip
     return [module.router for module in modules]
 
 

@@ -215,6 +215,8 @@ class HistoryRow(BaseModel):
     user: str
     qty: Qty | None = None
     reference: str | None = None
+    voided_by: int | None = Field(default=None, description="The void that reversed it.")
+    voids: int | None = Field(default=None, description="A void: the operation it reverses.")
 
 
 # -- operations -------------------------------------------------------------------------------

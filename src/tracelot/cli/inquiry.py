@@ -77,9 +77,9 @@ def history(ctx: typer.Context, ref: str, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(rows)
         return
-    table(
-        rows, ["operation", "at", "kind", "user", "from", "to", "qty", "party", "reference", "note"]
-    )
+    columns = ["operation", "at", "kind", "user", "from", "to", "qty", "party", "reference", "note"]
+    columns += [c for c in ("voided_by", "voids") if any(r.get(c) for r in rows)]
+    table(rows, columns)
 
 
 def verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:

@@ -20,6 +20,7 @@ from tracelot.cli import (
     scanning,
     serve,
     tracing,
+    voids,
 )
 from tracelot.cli.output import err
 from tracelot.domain.errors import TracelotError
@@ -151,6 +152,7 @@ control.register(app)
 interchange.register(app)
 epcis.register(app)
 backup.register(app)
+voids.register(app)
 
 
 def main() -> None:

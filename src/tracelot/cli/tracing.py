@@ -91,7 +91,9 @@ def _label(node: "Node", direction: str) -> str:
         parts.append(f"x{text(node.qty)}")
     if node.build is not None:
         parts.append(f"build #{node.build} {text(node.build_date)}")
-    if node.removed is not None:
+    if node.voided_by is not None:
+        parts.append(f"VOIDED by #{node.voided_by}")
+    elif node.removed is not None:
         parts.append(f"REMOVED by #{node.removed} {text(node.removed_date)}")
     if direction == "backward" and node.supplier:
         parts.append(

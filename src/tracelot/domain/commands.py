@@ -478,11 +478,32 @@ class CloseRecall:
         _set(self, "reason", _optional(self.reason, "reason", length=REASON_LENGTH))
 
 
+# -- corrections ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Void:
+    """Void an operation (`operation`, its id): a new operation of kind `void` undoes each
+    of its lines exactly; the original stays on the ledger, marked voided."""
+
+    operation: int
+    reason: str
+
+    def __post_init__(self) -> None:
+        operation = self.operation
+        if isinstance(operation, str) and operation.strip().isdigit():  # the CLI's text
+            operation = int(operation.strip())
+        _set(self, "operation", _positive_id(operation, "operation"))
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise InvalidInput("give a --reason for the void")
+        _set(self, "reason", _required(self.reason, "--reason", length=REASON_LENGTH))
+
+
 #: Every operation's command (the API's request models and the CLI's commands are
 #: checked against these by tests/test_commands.py).
 COMMANDS: tuple[type, ...] = (
     Receive, Move, Ship, ReturnToSupplier, Return, Scrap, Adjust, Build, BuildRun, Replace,
-    Hold, Release, OpenRecall, ExtendRecall, MarkRecall, CloseRecall,
+    Hold, Release, OpenRecall, ExtendRecall, MarkRecall, CloseRecall, Void,
 )  # fmt: skip
 
 
@@ -517,5 +538,6 @@ def check_http_size(values: Mapping[str, Any]) -> None:
 __all__ = [
     "COMMANDS", "Adjust", "Build", "BuildRun", "CloseRecall", "ExtendRecall", "Hold",
     "MarkRecall", "Move", "OpenRecall", "Output", "Receive", "Release", "Replace", "Return",
-    "ReturnToSupplier", "Scrap", "Ship", "check_http_size", "field_names", "from_fields",
+    "ReturnToSupplier", "Scrap", "Ship", "Void", "check_http_size", "field_names",
+    "from_fields",
 ]  # fmt: skip

@@ -17,7 +17,7 @@ CAPABILITIES: dict[str, tuple[str, frozenset[str]]] = {
         "stock operations: receive, move, build, ship, return, scrap, adjust",
         frozenset({"operator", "admin"}),
     ),
-    "quality": ("holds, recalls, trace exports, verify", frozenset({"quality", "admin"})),
+    "quality": ("holds, recalls, trace exports, verify, voids", frozenset({"quality", "admin"})),
     "master_data": (
         "items (with their costs and planning attributes), GTINs, locations, parties",
         frozenset({"planner", "admin"}),

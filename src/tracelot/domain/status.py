@@ -90,3 +90,4 @@ class OperationKind(StrEnum):
     HOLD = "hold"
     RELEASE = "release"
     RECALL = "recall"
+    VOID = "void"  # reverses another operation exactly (see services/voids.py)

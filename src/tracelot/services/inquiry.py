@@ -23,6 +23,7 @@ from sqlalchemy import (
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.status import LocationKind, OperationKind, Status, status_at
+from tracelot.services import voids
 from tracelot.services.holds import any_open_holds, describe, open_holds_of
 from tracelot.services.lookup import (
     is_expired,
@@ -539,7 +540,9 @@ def history(conn: Connection, ref: str) -> list[Row]:
                      "from": None, "to": None, "qty": None, "party": None,
                      "reference": op.reference, "note": op.note}
                 )  # fmt: skip
-    return sorted(rows, key=lambda row: (row["at"], row["operation"]))
+    rows = sorted(rows, key=lambda row: (row["at"], row["operation"]))
+    voids.mark(conn, rows)  # each row's `voided_by` and `voids`
+    return rows
 
 
 def recent_operations(conn: Connection, *, limit: int = 20) -> list[dict[str, Any]]:
@@ -550,8 +553,10 @@ def recent_operations(conn: Connection, *, limit: int = 20) -> list[dict[str, An
         .order_by(operations.c.id.desc())
         .limit(limit)
     )
-    return [
+    rows = [
         {"operation": r.id, "kind": r.kind, "at": r.occurred_at, "user": r.user_name,
          "reference": r.reference, "party": r.party, "note": r.note}
         for r in conn.execute(query)
     ]  # fmt: skip
+    voids.mark(conn, rows)
+    return rows

@@ -23,6 +23,7 @@ from tracelot.domain.errors import (
 from tracelot.domain.refs import split_consume
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import check_code, check_gs1_keys, normalize, parse_date, parse_qty
+from tracelot.services import voids
 from tracelot.services.costing import cost_lines, money
 from tracelot.services.ledger import Line, apply, new_operation, now, post
 from tracelot.services.lookup import (
@@ -219,6 +220,9 @@ def _refuse_repeated_outputs(conn: Connection, item: Row, plans: list[_Plan]) ->
         raise InvalidInput(f"{repeated[0]} is built twice in one run")
     serials = [plan.output.serial for plan in plans if plan.output.serial is not None]
     taken = existing_serials(conn, item.id, serials) if serials else []
+    if taken:  # but a voided build's units, which wait at PRODUCTION to be built again
+        again = voids.voided_outputs(conn, item.id, taken)
+        taken = [serial for serial in taken if serial not in again]
     if taken:
         raise AlreadyExists(f"item {item.code} already has serial {taken[0]}")
 
@@ -420,6 +424,19 @@ def _create_outputs(
     serialized = [
         (plan, cost) for plan, cost in zip(plans, costs, strict=True) if plan.output.serial
     ]
+    if not serialized:
+        return
+    again = voids.voided_outputs(conn, item.id, [plan.output.serial for plan, _ in serialized])
+    for plan, cost in serialized:  # a voided build's unit, built again: its row is reused
+        if plan.output.serial in again:
+            plan.unit_id = again[plan.output.serial]
+            conn.execute(
+                update(units)
+                .where(units.c.id == plan.unit_id)
+                .values(lot_id=plan.lot_id, expires=plan.expires if plan.lot_id is None else None,
+                        made=today, unit_cost=cost, created_op_id=op_id)
+            )  # fmt: skip
+    serialized = [(plan, cost) for plan, cost in serialized if plan.output.serial not in again]
     if not serialized:
         return
     ids = conn.execute(

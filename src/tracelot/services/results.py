@@ -43,6 +43,11 @@ class OperationResult:
     lines: list[OpLine]
     note: str | None = None
     outputs: list[str] = field(default_factory=list)
+    # corrections (services/voids.py): a void names the operation it voids; an operation
+    # voided names its void (and why), when shown by itself
+    voids: int | None = None
+    voided_by: int | None = None
+    void_reason: str | None = None
 
     def refs(self) -> list[str]:
         """The units and lots the operation moved, each once (to label them, say)."""
@@ -55,7 +60,7 @@ class OperationResult:
         return list(refs)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind,
             "occurred_at": self.occurred_at,
@@ -66,3 +71,19 @@ class OperationResult:
             "outputs": self.outputs,
             "lines": [ln.to_dict() for ln in self.lines],
         }
+        if self.voids is not None:
+            out["voids"] = self.voids
+        if self.voided_by is not None:
+            out["voided_by"] = self.voided_by
+            out["void_reason"] = self.void_reason
+        return out
+
+    def detail_dict(self) -> dict[str, Any]:
+        """`to_dict`, with `voided_by` (and `void_reason`) always: an operation shown by
+        itself says whether it stands."""
+        out = self.to_dict()
+        out.setdefault("voided_by", None)
+        out.setdefault("void_reason", None)
+        if self.kind == "void":
+            out.setdefault("voids", self.voids)
+        return out

@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
 from tracelot.domain.status import LocationKind, status_at
 from tracelot.domain.values import parse_date
+from tracelot.services import voids
 from tracelot.services.inquiry import held_among, lot_places
 from tracelot.services.lookup import (
     Target,
@@ -130,6 +131,7 @@ class Node:
     removed: int | None = None  # the repair that took this component out
     removed_date: dt.datetime | None = None
     children: list[Node] = field(default_factory=list)
+    voided_by: int | None = None  # the void of the build on this edge (services/voids)
 
     @property
     def ref(self) -> str:
@@ -155,6 +157,7 @@ class Node:
             "expires": self.expires,
             "removed": self.removed,
             "removed_date": self.removed_date,
+            "voided_by": self.voided_by,
             children_name: [c.to_dict(children_name) for c in self.children],
         }
 
@@ -271,6 +274,7 @@ def _trace_keys(
             # a unit of a lot went into it: so did the lot (a lot of serialized packs)
             _add_edge(edges[("lot", link.child_lot_id)], link.parent, link, with_removed)
     facts = _facts(conn, nodes, values, unit_rows)
+    voided = voids.voided_by(conn, {link.operation_id for link in links}) if links else {}
     order: dict[Key, None] = {}  # every node once, in the order a reader meets them
 
     def build(key: Key, qty: Decimal | None, via: Link | None, path: set[Key]) -> Node:
@@ -289,6 +293,7 @@ def _trace_keys(
                 key, item, name, serial, lot, qty, via.operation_id, via.occurred_at, supplier,
                 supplier_lot, receipt, received, expires, via.removed_op_id if with_removed
                 else None, via.removed_at if with_removed else None, kids,
+                voided.get(via.operation_id),
             )  # fmt: skip
         for nxt, total, link in edges[key].values() if key in edges else ():
             if nxt not in path:  # a genealogy is acyclic; this only guards the walk

@@ -20,6 +20,7 @@ from tracelot.store.tables import (
     operations,
     stock,
     units,
+    voids,
 )
 
 
@@ -57,6 +58,7 @@ def verify(conn: Connection, *, limit: int = 100) -> VerifyReport:
     projected = _check_balances(conn, report, names)
     _check_cost_layers(conn, report, names, projected)
     _check_units(conn, report, names)
+    _check_voids(conn, report)
     del report.problems[limit:]
     return report
 
@@ -251,3 +253,38 @@ def _check_units(conn: Connection, report: VerifyReport, names: _Names) -> None:
             f"{wrong_party} units name a customer or supplier but are not with them, "
             "or the other way"
         )
+
+
+def _check_voids(conn: Connection, report: VerifyReport) -> None:
+    """Each void is of kind `void`, and its lines are its original's, each the other way
+    (the same item, lot, unit and quantity): summed with opposite signs, they cancel."""
+    wrong = conn.execute(
+        select(voids.c.void_op_id)
+        .join(operations, operations.c.id == voids.c.void_op_id)
+        .where(operations.c.kind != "void")
+        .order_by(voids.c.void_op_id)
+        .limit(100)
+    ).scalars()
+    for op_id in wrong:
+        report.problems.append(f"operation {op_id} voids another but is no void")
+    signed = union_all(
+        select(voids.c.voided_op_id.label("op"), moves.c.item_id, moves.c.lot_id,
+               moves.c.unit_id, moves.c.from_location_id.label("a"),
+               moves.c.to_location_id.label("b"), moves.c.qty)
+        .join(moves, moves.c.operation_id == voids.c.voided_op_id),
+        select(voids.c.voided_op_id.label("op"), moves.c.item_id, moves.c.lot_id,
+               moves.c.unit_id, moves.c.to_location_id.label("a"),
+               moves.c.from_location_id.label("b"), (literal(0) - moves.c.qty).label("qty"))
+        .join(moves, moves.c.operation_id == voids.c.void_op_id),
+    ).subquery()  # fmt: skip
+    keys = (signed.c.op, signed.c.item_id, signed.c.lot_id, signed.c.unit_id, signed.c.a,
+            signed.c.b)  # fmt: skip
+    unbalanced = conn.execute(
+        select(signed.c.op)
+        .group_by(*keys)
+        .having(func.sum(signed.c.qty) != 0)
+        .order_by(signed.c.op)
+        .limit(100)
+    ).scalars()
+    for op_id in sorted(set(unbalanced)):
+        report.problems.append(f"the void of operation {op_id} does not undo its lines exactly")

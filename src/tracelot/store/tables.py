@@ -471,3 +471,14 @@ jobs = Table(
     Column("result", Text),  # JSON
     Column("error", Text),
 )
+
+# each operation voided: the operation of kind `void` that reversed it, and why. An
+# operation is voided at most once (of two racing voids, the unique index fails one)
+voids = Table(
+    "voids",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("void_op_id", Integer, ForeignKey("operations.id"), nullable=False, unique=True),
+    Column("voided_op_id", Integer, ForeignKey("operations.id"), nullable=False, unique=True),
+    Column("reason", Text, nullable=False),
+)

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from tracelot.domain.errors import InvalidInput, TracelotError
-from tracelot.services import catalog
+from tracelot.services import catalog, voids
 from tracelot.services.epcis.document import Checked, Event, Knowledge
 from tracelot.services.epcis.partners import advance_notice, partner_transformation
 from tracelot.services.epcis.replay import replay_object_event, replay_transformation
@@ -38,11 +38,25 @@ def write(
         _write_master_data(conn, checked.know)
         effects = []
         ordered = sorted(checked.events, key=lambda e: (e.time, e.index))
-        for done, event in enumerate(ordered, start=1):
+        # an event declared in error is voided in its place in time: at its declaration
+        timeline = [(e.time, 0, e.index, e) for e in ordered]
+        timeline += [(e.declared_at, 1, e.index, e) for e in ordered if e.declared_at is not None]
+        timeline.sort(key=lambda entry: entry[:3])
+        made: dict[int, tuple[int | None, dict[str, Any]]] = {}  # event -> op, its effect
+        for done, (_, is_void, _, event) in enumerate(timeline, start=1):
             if progress is not None:
-                progress(done, len(ordered))
+                progress(done, len(timeline))
+            if is_void:
+                op_id, said = made[event.index]
+                try:
+                    said["effect"] += _void_declared(conn, user, event, op_id)
+                except TracelotError as exc:
+                    raise type(exc)(f"{event.label} (declared in error): {exc}") from None
+                continue
             if event.skip:
                 effects.append(_effect(event, None, None, f"skipped: {event.skip}"))
+                imported = _imported_op(conn, event) if event.skip == "imported before" else None
+                made[event.index] = (imported, effects[-1])
                 continue
             try:
                 op_id, asn_id, effect = _apply(conn, user, checked.know, event)
@@ -61,6 +75,7 @@ def write(
                 )
             )
             effects.append(_effect(event, op_id, asn_id, effect))
+            made[event.index] = (op_id, effects[-1])
     except BaseException:
         savepoint.rollback()
         raise
@@ -151,3 +166,21 @@ def _apply(
 def _is_real(conn: Connection, code: str) -> bool:
     row = conn.execute(select(locations.c.virtual).where(locations.c.code == code)).first()
     return row is not None and not row.virtual
+
+
+def _imported_op(conn: Connection, event: Event) -> int | None:
+    return conn.execute(
+        select(epcis_events.c.operation_id).where(epcis_events.c.event_id == event.event_id)
+    ).scalar()
+
+
+def _void_declared(conn: Connection, user: str, event: Event, op_id: int | None) -> str:
+    """An event declared in error: the operation it made is voided (once), at the time
+    of the declaration; what it says of it, to add to its effect."""
+    if op_id is None:
+        return ""
+    if voids.voided_by(conn, [op_id]):
+        return f"; operation {op_id} is voided already"
+    done = voids.void(conn, user=user, operation=op_id, reason=event.declared_why or "declared "
+                      "in error", at=event.declared_at)  # fmt: skip
+    return f"; declared in error: operation {op_id} voided by operation {done.id}"

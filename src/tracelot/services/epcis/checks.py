@@ -29,7 +29,7 @@ from tracelot.services.epcis.document import (
 )
 from tracelot.services.epcis.hashes import LOCAL_CONTEXTS, event_hashes
 from tracelot.services.epcis.resolving import location_of, objects_reader
-from tracelot.services.epcis.vocabulary import GS1_CONTEXT, NOTE, UNIT_COST
+from tracelot.services.epcis.vocabulary import GS1_CONTEXT, NOTE, UNIT_COST, VOID_REASON
 from tracelot.store.tables import epcis_events
 
 
@@ -244,7 +244,31 @@ def _read_event(
         reference = unquote(value[len(prefix) :]) if value.startswith(prefix) else value
         event.reference = reference[:200]
     _learn_ilmd(checked, event, data)
+    _read_declaration(checked, event, data.get("errorDeclaration"))
     return event if len(checked.problems) == before else None
+
+
+def _read_declaration(checked: Checked, event: Event, value: Any) -> None:
+    """An error declaration: the event is stated in error (imported, then voided)."""
+    if value is None:
+        return
+    index = event.index
+    if not isinstance(value, dict):
+        checked.problem(index, "errorDeclaration", "errorDeclaration is an object")
+        return
+    try:
+        declared = dt.datetime.fromisoformat(str(value.get("declarationTime")))
+        if declared.tzinfo is None:
+            raise ValueError("no time zone")
+    except (ValueError, OverflowError):
+        checked.problem(index, "errorDeclaration.declarationTime",
+                        "the error declaration has no declarationTime with its offset")  # fmt: skip
+        return
+    event.declared_at = declared.astimezone(dt.UTC)
+    why = _text(checked, index, VOID_REASON, value.get(VOID_REASON), 1000)
+    reason = _text(checked, index, "errorDeclaration.reason", value.get("reason"), 300)
+    event.declared_why = why or (f"declared in error ({local_name(reason)})" if reason
+                                 else "declared in error")  # fmt: skip
 
 
 def _check_shape(conn: Connection, checked: Checked, event: Event) -> None:

@@ -115,6 +115,9 @@ class Event:
     note: str | None = None
     costs: dict[str, Decimal] = field(default_factory=dict)  # URI -> cost apiece (a receipt's)
     skip: str | None = None  # why it is skipped (imported before, twice in the document)
+    # an error declaration on it: when, and why (what is voided of it on import)
+    declared_at: dt.datetime | None = None
+    declared_why: str | None = None
 
     @property
     def label(self) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Row, or_, select, union
 
 from tracelot.domain.status import LocationKind, OperationKind
 from tracelot.domain.values import qty_number
+from tracelot.services import voids
 from tracelot.services.costing import money
 from tracelot.services.epcis.hashes import set_event_ids
 from tracelot.services.epcis.master_data import Names
@@ -32,6 +33,8 @@ from tracelot.services.epcis.vocabulary import (
     OPERATION,
     REFERENCE,
     UNIT_COST,
+    VOID_OPERATION,
+    VOID_REASON,
     timestamp,
 )
 from tracelot.services.ledger import in_days, now
@@ -66,6 +69,16 @@ def export(
     if ref is not None:
         query = query.where(operations.c.id.in_(_operations_of(conn, ref)))
     ops = list(conn.execute(query))
+    # a void is written as an error declaration on the events of the operation it voids
+    # (those events stated again if they are not in the document otherwise); a void's
+    # own lines are no events: the declaration says the original did not occur
+    declared = voids.voids_of(conn, [op.id for op in ops if op.kind == OperationKind.VOID])
+    void_rows = {op.id: op for op in ops if op.id in declared}
+    restated = set(declared.values()) - {op.id for op in ops}
+    if restated:
+        ops += conn.execute(select(operations).where(operations.c.id.in_(sorted(restated))))
+        ops.sort(key=lambda op: (op.occurred_at, op.id))
+    declarations = {orig: void_rows[void] for void, orig in declared.items()}
     names = Names(conn)
     op_ids = [op.id for op in ops]
     lines: dict[int, list[Row]] = defaultdict(list)
@@ -100,6 +113,9 @@ def export(
     )
     events: list[dict[str, Any]] = []
     for op in ops:
+        if op.kind == OperationKind.VOID:
+            continue
+        first = len(events)
         if op.kind == OperationKind.BUILD:
             events += _build_events(names, op, lines[op.id], links[op.id])
         elif op.kind == OperationKind.REPLACE:
@@ -108,7 +124,10 @@ def export(
             events += _move_events(names, op, lines[op.id])
         events += _hold_events(names, op, placed[op.id], released=False)
         events += _hold_events(names, op, released[op.id], released=True)
-    set_event_ids(events)
+        if op.id in declarations:
+            for event in events[first:]:
+                event["errorDeclaration"] = _declaration(declarations[op.id])
+    set_event_ids(events)  # (the hash leaves an error declaration out: the same IDs)
     document: dict[str, Any] = {
         "@context": CONTEXT,
         "type": "EPCISDocument",
@@ -380,3 +399,16 @@ def _hold_events(names: Names, op: Row, rows: list[Row], *, released: bool) -> l
         event[NOTE] = op.note if released and op.note else reason
         events.append(event)
     return events
+
+
+def _declaration(void: Row) -> dict[str, Any]:
+    """EPCIS 2.0's error declaration of an event a void reversed: when, the CBV reason
+    (it did not occur: nothing is to be applied in its place, so no corrective events),
+    and the void's reason and operation (tracelot's extensions)."""
+    return {
+        "declarationTime": timestamp(void.occurred_at),
+        "reason": "did_not_occur",
+        "correctiveEventIDs": [],
+        VOID_REASON: void.note or "",
+        VOID_OPERATION: f"urn:tracelot:operation:{void.id}",
+    }

@@ -22,6 +22,8 @@ NOTE = "tracelot:note"
 REFERENCE = "tracelot:reference"  # the business transaction type of a reference
 UNIT_COST = "tracelot:unitCost"  # on a receipt: what each object cost apiece
 OPERATION = "tracelot:operation"  # the tracelot operation an event comes from
+VOID_REASON = "tracelot:voidReason"  # an error declaration's: why the operation was voided
+VOID_OPERATION = "tracelot:voidOperation"  # an error declaration's: the void that made it
 
 
 def timestamp(moment: dt.datetime) -> str:

@@ -31,10 +31,11 @@ def install(app: Any) -> None:
         reports,
         stock,
         trace,
+        voids,
     )
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
-                stock)  # fmt: skip
+                stock, voids)  # fmt: skip
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")
