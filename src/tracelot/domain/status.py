@@ -90,3 +90,4 @@ class OperationKind(StrEnum):
     HOLD = "hold"
     RELEASE = "release"
     RECALL = "recall"
+    COUNT = "count"  # a stock count posted: its variances booked
