@@ -10,6 +10,7 @@ from tracelot.cli import (
     admin,
     backup,
     control,
+    counts,
     demo,
     epcis,
     inquiry,
@@ -151,6 +152,7 @@ control.register(app)
 interchange.register(app)
 epcis.register(app)
 backup.register(app)
+counts.register(app)  # stock counts (issue 19)
 
 
 def main() -> None:

@@ -109,7 +109,7 @@ def handle_start(
     columns = ["count_id", "item_id", "lot_id", "unit_id", "location_id", "qty"]
     for query in (unit_query, qty_query):
         conn.execute(insert(count_expected).from_select(columns, query))
-    return show_count(conn, count_id, reveal=True)
+    return show_count(conn, count_id, reveal=not c.blind)
 
 
 def _subtree(conn: Connection, loc: Any) -> list[int]:
@@ -200,6 +200,8 @@ def handle_scans(
     _insert_scans(conn, rows)
     return {
         "count": count.id,
+        "at": bin_.code,  # where the next scans are found, unless a location is scanned
+        "at_path": bin_.path,
         "recorded": len(rows),
         "scans": [_scan_answer(conn, r) for r in rows] if len(rows) <= 1000 else [],
     }
