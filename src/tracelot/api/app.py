@@ -60,6 +60,9 @@ def api_routers() -> list[APIRouter]:
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
                interchange, jobs, epcis, admin)  # fmt: skip
+    from tracelot.api.routes import counts  # stock counts (issue 19)
+
+    modules += (counts,)
     return [module.router for module in modules]
 
 
