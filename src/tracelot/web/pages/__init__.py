@@ -35,6 +35,9 @@ def install(app: Any) -> None:
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
                 stock)  # fmt: skip
+    from tracelot.web.pages import counts  # stock counts (issue 19)
+
+    families += (counts,)
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")
