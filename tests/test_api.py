@@ -139,13 +139,16 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         ("POST", "/api/v1/counts"): lambda: {"json": {"at": bin_of_its_own(), "blind": True}},
         ("GET", "/api/v1/counts/{count_id}"): lambda: {"path": {"count_id": count_of_its_own()}},
         ("POST", "/api/v1/counts/{count_id}/scans"): lambda: {
-            "path": {"count_id": count_of_its_own()}, "json": {"scans": [next(units)]},
+            "path": {"count_id": count_of_its_own()},
+            "json": {"scans": [next(units)]},
         },  # fmt: skip
         ("POST", "/api/v1/counts/{count_id}/post"): lambda: {
-            "path": {"count_id": count_of_its_own()}, "json": {},
+            "path": {"count_id": count_of_its_own()},
+            "json": {},
         },  # fmt: skip
         ("GET", "/api/v1/counts/{count_id}/report"): lambda: {
-            "path": {"count_id": count_of_its_own()}, "params": {"format": "pdf"},
+            "path": {"count_id": count_of_its_own()},
+            "params": {"format": "pdf"},
         },  # fmt: skip
         ("GET", "/api/v1/trace/backward"): lambda: {"params": {"ref": "PCB:SN0001"}},
         ("GET", "/api/v1/trace/forward"): lambda: {"params": {"ref": "CELL@L1", "format": "csv"}},

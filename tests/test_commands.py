@@ -78,7 +78,11 @@ from tracelot.api.routes import counts as count_routes  # noqa: E402
 MAPPING |= {
     c.StartCount: (count_routes.StartCountRequest, ("count", "start"), set(), set(), set()),
     c.CountScans: (
-        count_routes.CountScansRequest, ("count", "scan"), set(), set(), {"count_id"},
+        count_routes.CountScansRequest,
+        ("count", "scan"),
+        set(),
+        set(),
+        {"count_id"},
     ),  # fmt: skip
     c.PostCount: (count_routes.PostCountRequest, ("count", "post"), set(), set(), {"count_id"}),
 }

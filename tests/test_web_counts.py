@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the browser fixtures are imported from test_web and named as parameters
 """The count pages in a browser: two counters scanning different bins of one blind count
 at once, neither seeing the expected figures; quality sees the variances and posts them."""
 
@@ -23,7 +24,10 @@ def _scan(page, text: str) -> None:
 
 
 def test_two_counters_scan_bins_of_a_blind_count_and_quality_posts_it(
-    browser, site, setup_basics, db_url  # noqa: F811 - the fixtures imported above
+    browser,
+    site,
+    setup_basics,
+    db_url,
 ) -> None:
     for args in (("receive", "PCB", "--to", "A1", "--serials", "SN01..SN03"),
                  ("receive", "CELL", "--to", "A2", "--lot", "L1", "--qty", "100")):  # fmt: skip
