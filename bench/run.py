@@ -26,6 +26,7 @@ from pathlib import Path
 
 import api_load
 import control
+import counts
 import foundation
 import interchange
 import inventree
@@ -53,6 +54,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("epcis", "8", "F.2 EPCIS export and import of a history", interchange.run_epcis),
     ("startup", "17", "G.1 the command line's start, as whole processes", startup.run),
     ("jobs", "23", "H.1 a million-serial receipt over HTTP as a job", jobs.run),
+    ("count", "19", "I.1 count a 10,000-unit bin by scanning, and post it", counts.run),
 ]
 
 

@@ -109,7 +109,16 @@ def handle_start(
     columns = ["count_id", "item_id", "lot_id", "unit_id", "location_id", "qty"]
     for query in (unit_query, qty_query):
         conn.execute(insert(count_expected).from_select(columns, query))
-    return show_count(conn, count_id, reveal=not c.blind)
+    # what it expects, in figures: at the start everything is still to be counted
+    shown = _head(conn, _count(conn, count_id)) | {"hidden": c.blind, "counted": []}
+    if not c.blind:
+        expected = conn.execute(
+            select(func.count(), func.coalesce(func.sum(count_expected.c.qty), 0)).where(
+                count_expected.c.count_id == count_id
+            )
+        ).one()
+        shown |= {"expected_rows": expected[0], "expected_qty": costing.exact(expected[1])}
+    return shown
 
 
 def _subtree(conn: Connection, loc: Any) -> list[int]:
@@ -175,7 +184,7 @@ def handle_scans(
     when = at or now()
     # each input: a location (where the next ones are), or what was counted and its qty
     plan: list[tuple[str, Any, Decimal | None]] = []
-    texts: list[str] = []
+    texts: list[Any] = []
     for text in c.scans:
         typed_qty = None
         if not is_only_a_scan(text) and "=" in text:  # CELL@L1=5 typed by hand
@@ -186,9 +195,12 @@ def handle_scans(
             plan.append(("location", _bin(conn, count, places, text), None))
             continue
         plan.append(("target", scan, typed_qty if typed_qty is not None else scan.qty))
-        texts.append(text)
+        # a reference typed or on a label: read once here, not again by targets_named
+        typed = scan.form == "plain" or (scan.ref is not None and scan.ref_kind != "location")
+        texts.append(parse_ref(scan.ref) if typed else text)
     targets = iter(targets_named(conn, texts))  # the units of each item in one query
     rows: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
     seen: dict[int, str] = {}
     for (what, value, qty), text in _with_inputs(plan, c.scans):
         if what == "location":
@@ -196,6 +208,11 @@ def handle_scans(
             continue
         target = next(targets)
         rows.append(_scan_row(conn, count, target, qty, bin_, text, seen, user, when))
+        answers.append({"input": text, "item": target.item.code,
+                        "serial": target.unit.serial if target.unit is not None else None,
+                        "lot": target.lot.code if target.lot is not None else None,
+                        "qty": rows[-1]["qty"], "location": bin_.code,
+                        "location_path": bin_.path, "scanned_at": when, "user": user})  # fmt: skip
     _refuse_counted_twice(conn, count.id, [r["unit_id"] for r in rows if r["unit_id"]])
     _insert_scans(conn, rows)
     return {
@@ -203,7 +220,7 @@ def handle_scans(
         "at": bin_.code,  # where the next scans are found, unless a location is scanned
         "at_path": bin_.path,
         "recorded": len(rows),
-        "scans": [_scan_answer(conn, r) for r in rows] if len(rows) <= 1000 else [],
+        "scans": answers,
     }
 
 
@@ -315,21 +332,6 @@ def _insert_scans(conn: Connection, rows: list[dict[str, Any]]) -> None:
     except IntegrityError:  # another counter scanned the same unit at the same moment
         raise Conflict("a unit scanned was counted by another counter meanwhile (conflict, "
                        "retry)") from None  # fmt: skip
-
-
-def _scan_answer(conn: Connection, r: dict[str, Any]) -> dict[str, Any]:
-    item = conn.execute(select(items.c.code).where(items.c.id == r["item_id"])).scalar_one()
-    return {
-        "input": r["input"],
-        "item": item,
-        "serial": _serial(conn, r["unit_id"]),
-        "lot": _lot_code(conn, r["lot_id"]),
-        "qty": r["qty"],
-        "location": location_by_id(conn, r["location_id"]).code,
-        "location_path": location_by_id(conn, r["location_id"]).path,
-        "scanned_at": r["scanned_at"],
-        "user": r["user_name"],
-    }
 
 
 def _serial(conn: Connection, unit_id: int | None) -> str | None:
