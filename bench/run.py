@@ -26,6 +26,7 @@ from pathlib import Path
 
 import api_load
 import control
+import counts
 import foundation
 import interchange
 import inventree
@@ -55,6 +56,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("startup", "17", "G.1 the command line's start, as whole processes", startup.run),
     ("jobs", "23", "H.1 a million-serial receipt over HTTP as a job", jobs.run),
     ("void", "19", "I.1 void a 10,000-serial receipt", voids.run),
+    ("count", "19", "I.2 count a 10,000-unit bin by scanning, and post it", counts.run),
 ]
 
 

@@ -126,7 +126,30 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         tl.epcis_import(announced())
         return tl.asns(status="open")[-1]["asn"]
 
+    def bin_of_its_own() -> str:
+        code = f"CB{next(n)}"
+        tl.add_location(code)
+        return code
+
+    def count_of_its_own() -> int:
+        return tl.count_start(bin_of_its_own())["count"]
+
     return {
+        ("GET", "/api/v1/counts"): lambda: {},
+        ("POST", "/api/v1/counts"): lambda: {"json": {"at": bin_of_its_own(), "blind": True}},
+        ("GET", "/api/v1/counts/{count_id}"): lambda: {"path": {"count_id": count_of_its_own()}},
+        ("POST", "/api/v1/counts/{count_id}/scans"): lambda: {
+            "path": {"count_id": count_of_its_own()},
+            "json": {"scans": [next(units)]},
+        },  # fmt: skip
+        ("POST", "/api/v1/counts/{count_id}/post"): lambda: {
+            "path": {"count_id": count_of_its_own()},
+            "json": {},
+        },  # fmt: skip
+        ("GET", "/api/v1/counts/{count_id}/report"): lambda: {
+            "path": {"count_id": count_of_its_own()},
+            "params": {"format": "pdf"},
+        },  # fmt: skip
         ("GET", "/api/v1/trace/backward"): lambda: {"params": {"ref": "PCB:SN0001"}},
         ("GET", "/api/v1/trace/forward"): lambda: {"params": {"ref": "CELL@L1", "format": "csv"}},
         ("GET", "/api/v1/holds"): lambda: {},

@@ -74,6 +74,20 @@ MAPPING: dict[
     ),  # fmt: skip
     c.Void: (void_routes.VoidRequest, ("void",), set(), set(), {"operation"}),
 }
+# stock counts (issue 19): the API takes the count's number from the path
+from tracelot.api.routes import counts as count_routes  # noqa: E402
+
+MAPPING |= {
+    c.StartCount: (count_routes.StartCountRequest, ("count", "start"), set(), set(), set()),
+    c.CountScans: (
+        count_routes.CountScansRequest,
+        ("count", "scan"),
+        set(),
+        set(),
+        {"count_id"},
+    ),  # fmt: skip
+    c.PostCount: (count_routes.PostCountRequest, ("count", "post"), set(), set(), {"count_id"}),
+}
 #: Options every command line has beside its command's fields
 CLI_COMMON = {"as_json", "old_ref"}
 #: Fields a command line reads from elsewhere: a run's outputs from its --plan file

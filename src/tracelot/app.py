@@ -24,11 +24,13 @@ from tracelot.domain.commands import (
     Build,
     BuildRun,
     CloseRecall,
+    CountScans,
     ExtendRecall,
     Hold,
     MarkRecall,
     Move,
     OpenRecall,
+    PostCount,
     Receive,
     Release,
     Replace,
@@ -36,12 +38,14 @@ from tracelot.domain.commands import (
     ReturnToSupplier,
     Scrap,
     Ship,
+    StartCount,
     Void,
 )
 from tracelot.domain.contacts import Contact
 from tracelot.domain.errors import (
     CannotWrite,
     Conflict,
+    InvalidInput,
     NotFound,
     TracelotError,
     Unauthenticated,
@@ -62,6 +66,7 @@ from tracelot.services import (
     spreadsheets,
     users,
 )
+from tracelot.services import counts as counting
 from tracelot.services import holds as holding
 from tracelot.services import labels as labeling
 from tracelot.services import recalls as recalling
@@ -136,6 +141,9 @@ _HANDLERS: dict[type, Callable[..., Any]] = {
     MarkRecall: recalling.handle_mark_recall,
     CloseRecall: recalling.handle_close_recall,
     Void: voiding.handle_void,
+    StartCount: counting.handle_start,
+    CountScans: counting.handle_scans,
+    PostCount: counting.handle_post,
 }
 
 
@@ -1210,6 +1218,49 @@ class Tracelot:
         """An operation and its lines, with the void that voided it (`voided_by`) or the
         operation it voids (`voids`)."""
         return self._run(voiding.operation, write=False, op_id=operation)
+
+    # -- stock counts (issue 19) ------------------------------------------------------
+
+    def count_start(
+        self, at: str, *, items: Sequence[str] = (), blind: bool = False, note: str | None = None
+    ) -> dict[str, Any]:
+        """Open a count of a location and everything below it (of `items` only, or all),
+        with what the ledger expects there now; `blind` hides that from counters."""
+        return self.run(StartCount(at=at, items=tuple(items), blind=blind, note=note))
+
+    def count_scan(
+        self, count_id: int, scans: Sequence[str], *, at: str | None = None
+    ) -> dict[str, Any]:
+        """Record scans into an open count (all or none), found at `at` (a location of the
+        count) or at the location last scanned in the list."""
+        return self.run(CountScans(count_id=count_id, scans=tuple(scans), at=at))
+
+    def count_post(self, count_id: int, *, note: str | None = None) -> dict[str, Any]:
+        """Book a count's variances in one operation; a count is posted once."""
+        return self.run(PostCount(count_id=count_id, note=note))
+
+    def count_show(self, count_id: int, *, reveal: bool | None = None) -> dict[str, Any]:
+        """A count and its variances. A blind count's expected figures are shown when
+        `reveal`; by default, when the acting user is a quality or admin user."""
+        if reveal is None:
+            role = self._run(counting.role_of, write=False, user=self.user)
+            reveal = role in counting.POSTERS
+        return self._run(counting.show_count, write=False, count_id=count_id, reveal=reveal)
+
+    def counts(self) -> list[dict[str, Any]]:
+        """Every count, newest first."""
+        return self._run(counting.list_counts, write=False)
+
+    def count_report(self, count_id: int, *, fmt: str = "csv") -> bytes:
+        """The auditor's report of a count (its expected figures always): CSV or PDF."""
+        from tracelot.services.tabular import csv_text
+
+        shown = self.count_show(count_id, reveal=True)
+        if fmt == "pdf":
+            return counting.render_pdf(shown)
+        if fmt != "csv":
+            raise InvalidInput(f"a count report is csv or pdf, not {fmt!r}")
+        return csv_text(counting.report_rows(shown), counting.REPORT_COLUMNS).encode()
 
 
 def _write_file(path: Path, data: bytes) -> Path:

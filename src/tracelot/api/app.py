@@ -46,6 +46,7 @@ def api_routers() -> list[APIRouter]:
     from tracelot.api.routes import (
         admin,
         control,
+        counts,
         epcis,
         interchange,
         jobs,
@@ -60,7 +61,7 @@ def api_routers() -> list[APIRouter]:
     )
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
-               interchange, jobs, epcis, admin, voids)  # fmt: skip
+               interchange, jobs, epcis, admin, voids, counts)  # fmt: skip
     return [module.router for module in modules]
 
 

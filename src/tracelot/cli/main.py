@@ -10,6 +10,7 @@ from tracelot.cli import (
     admin,
     backup,
     control,
+    counts,
     demo,
     epcis,
     inquiry,
@@ -153,6 +154,7 @@ interchange.register(app)
 epcis.register(app)
 backup.register(app)
 voids.register(app)
+counts.register(app)
 
 
 def main() -> None:

@@ -24,12 +24,13 @@ def scan(
     then: Annotated[
         str,
         typer.Option(
-            "--then", help="identify (the default), receive, move-to, ship-to or consume-into."
+            "--then",
+            help="identify (the default), receive, move-to, ship-to, consume-into or count.",
         ),
     ] = "identify",
     target: Annotated[
         str | None,
-        typer.Argument(help="move-to LOC, ship-to CUSTOMER, consume-into ITEM:SERIAL."),
+        typer.Argument(help="move-to LOC, ship-to CUSTOMER, consume-into ITEM:SERIAL, count N."),
     ] = None,
     to: Annotated[str | None, typer.Option("--to", help="Where a receipt or a build goes.")] = None,
     each: Annotated[
@@ -52,6 +53,10 @@ def scan(
 
     if then not in MODES:
         raise typer.BadParameter(f"one of {', '.join(MODES)}", param_hint="--then")
+    if then == "count":  # each scan recorded in the count as it comes (cli/counts.py)
+        from tracelot.cli.counts import scan_into_count
+
+        return scan_into_count(db(ctx), target, at=to, as_json=as_json, lines=_lines())
     if then == "identify" and (target or to or each):
         raise typer.BadParameter("identify takes no target, --to or --each", param_hint="--then")
     tracelot = db(ctx)

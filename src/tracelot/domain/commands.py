@@ -541,3 +541,58 @@ __all__ = [
     "ReturnToSupplier", "Scrap", "Ship", "Void", "check_http_size", "field_names",
     "from_fields",
 ]  # fmt: skip
+
+
+# -- stock counts (issue 19) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartCount:
+    """Open a count of a location and everything below it (`at`), of some items only
+    (`items`) or all; a `blind` count hides the expected figures from its counters."""
+
+    at: str
+    items: tuple[str, ...] = ()
+    blind: bool = False
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "at", _required(self.at, "--at"))
+        _set(self, "items", _refs(self.items, "the items to count", required=False))
+        if not isinstance(self.blind, bool):
+            raise InvalidInput(f"blind must be true or false, not {self.blind!r}")
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
+
+
+@dataclass(frozen=True)
+class CountScans:
+    """Record scans into an open count: units, lots and items with their quantity
+    (`REF=QTY` typed by hand, or AI 30/37 in a scan), each where it was found: at `at`
+    (a location of the count), or after a scan of a location in the list, at that one."""
+
+    count_id: int
+    scans: tuple[str, ...]
+    at: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "count_id", _positive_id(self.count_id, "count"))
+        _set(self, "scans", _refs(self.scans, "what was counted (scans)"))
+        _set(self, "at", _optional(self.at, "--at"))
+
+
+@dataclass(frozen=True)
+class PostCount:
+    """Book a count's variances in one operation (missing stock to ADJUSTMENT, units found
+    moved here, quantity differences adjusted); a count is posted once."""
+
+    count_id: int
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "count_id", _positive_id(self.count_id, "count"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
+
+
+COUNT_COMMANDS: tuple[type, ...] = (StartCount, CountScans, PostCount)
+COMMANDS = COMMANDS + COUNT_COMMANDS
+__all__ += ["COUNT_COMMANDS", "CountScans", "PostCount", "StartCount"]

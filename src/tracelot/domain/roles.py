@@ -29,6 +29,12 @@ CAPABILITIES: dict[str, tuple[str, frozenset[str]]] = {
     "admin": ("users, tokens, settings, imports", frozenset({"admin"})),
 }
 
+# stock counts (issue 19): counted by operators; posted by quality (its `quality` capability)
+CAPABILITIES["count"] = (
+    "stock counts: start them, scan into them",
+    frozenset({"operator", "quality", "admin"}),
+)
+
 
 def may(role: str, capability: str) -> bool:
     return role in CAPABILITIES[capability][1]

@@ -91,3 +91,4 @@ class OperationKind(StrEnum):
     RELEASE = "release"
     RECALL = "recall"
     VOID = "void"  # reverses another operation exactly (see services/voids.py)
+    COUNT = "count"  # a stock count posted: its variances booked

@@ -29,6 +29,8 @@ from tracelot.services.results import OperationResult
 from tracelot.services.scan import Receipt, blank, identified, receipt_of, said
 
 MODES = ("identify", "receive", "move-to", "ship-to", "consume-into")
+#: scans into a stock count are recorded one by one as they come (services/counts.py)
+MODES += ("count",)
 USABLE = ("in_stock", "wip")
 
 
@@ -48,6 +50,8 @@ def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> En
     """Check one scan for the batch: the entry to add, or a refusal saying why."""
     if mode not in MODES:
         raise InvalidInput(f"--then must be one of {', '.join(MODES)}, not {mode!r}")
+    if mode == "count":
+        raise InvalidInput("scans into a count are recorded as they come: count scan N")
     if mode == "receive":
         scan = read(conn, text)
         receipt = receipt_of(conn, scan)

@@ -482,3 +482,58 @@ voids = Table(
     Column("voided_op_id", Integer, ForeignKey("operations.id"), nullable=False, unique=True),
     Column("reason", Text, nullable=False),
 )
+# -- stock counts (issue 19): a count of a location's subtree, what the ledger expected
+# there when it started, and what its counters scanned (where and when)
+counts = Table(
+    "counts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("status", String(10), nullable=False),
+    Column("blind", Boolean, nullable=False, server_default="0"),
+    Column("items", Text),  # the items counted (JSON list of codes); none: every item
+    Column("note", Text),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("started_by", String(100), nullable=False),
+    Column("posted_at", UtcDateTime),
+    Column("posted_by", String(100)),
+    Column("posted_op_id", Integer, ForeignKey("operations.id")),
+    Column("variances", Text),  # what posting booked (JSON), as `count show` gives it
+    CheckConstraint("status IN ('open', 'posted')", name="status"),
+)
+
+# the ledger's balances (a row per unit, or per item, location and lot) when the count began
+count_expected = Table(
+    "count_expected",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("count_id", Integer, ForeignKey("counts.id"), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("lot_id", Integer, ForeignKey("lots.id")),
+    Column("unit_id", Integer, ForeignKey("units.id")),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("qty", Exact, nullable=False),
+)
+
+# each scan into a count: what, how many, where it was scanned, when and by whom, and where
+# the ledger had it at that moment (a unit's location, a quantity's balance at that bin)
+count_scans = Table(
+    "count_scans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("count_id", Integer, ForeignKey("counts.id"), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("lot_id", Integer, ForeignKey("lots.id")),
+    Column("unit_id", Integer, ForeignKey("units.id")),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("qty", Exact, nullable=False),
+    Column("ledger_location_id", Integer, ForeignKey("locations.id")),
+    Column("ledger_qty", Exact),
+    Column("scanned_at", UtcDateTime, nullable=False),
+    Column("user_name", String(100), nullable=False),
+    Column("input", Text),
+    CheckConstraint("qty > 0", name="qty_positive"),
+)
+# a unit is counted once in a count
+Index("uq_count_scans_count_id_unit_id", count_scans.c.count_id, count_scans.c.unit_id,
+      unique=True)  # fmt: skip

@@ -23,6 +23,7 @@ def install(app: Any) -> None:
         admin,
         catalog,
         common,
+        counts,
         dashboard,
         labels,
         login,
@@ -35,7 +36,7 @@ def install(app: Any) -> None:
     )
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
-                stock, voids)  # fmt: skip
+                stock, voids, counts)  # fmt: skip
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")

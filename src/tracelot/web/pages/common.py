@@ -91,6 +91,8 @@ MENU = [
     ("/labels", "Labels", "read"),
     ("/admin", "Admin", "admin"),
 ]
+# stock counts (issue 19)
+MENU.insert(MENU.index(("/recalls", "Recalls", "read")) + 1, ("/counts", "Counts", "read"))
 
 
 class LoginRequired(Exception):

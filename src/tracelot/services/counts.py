@@ -1,0 +1,791 @@
+"""Stock counts by scanning: a count of a location's subtree, scanned into by its
+counters, its variances, and their posting as one operation.
+
+A count snapshots what the ledger expects in the subtree when it starts (a row per unit,
+and per item, lot and location of what is counted by quantity). Every scan is kept with
+where it was found, when, by whom, and where the ledger had it at that moment: a unit's
+location, a quantity's balance at that bin. That moment is what a variance is judged
+against, so stock moved while the count is open is neither lost nor counted twice:
+
+- a unit scanned where the ledger had it is present; scanned elsewhere, it is found and
+  moved here when posted (unless it has moved since it was scanned: then the later move
+  stands);
+- a unit expected and never scanned is missing, unless it moved after the count began;
+- a quantity scanned at a bin differs by what was counted less the ledger's balance there
+  at its (last) scan; a quantity expected and never scanned is missing as far as it is
+  still there (what left meanwhile left by its own operation).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+
+from tracelot.domain.commands import CountScans, PostCount, StartCount
+from tracelot.domain.errors import Conflict, InvalidInput, NotFound, WrongKind
+from tracelot.domain.refs import parse_ref
+from tracelot.domain.scan import is_only_a_scan
+from tracelot.domain.status import LocationKind, OperationKind, Tracking, status_at
+from tracelot.domain.values import normalize, parse_qty
+from tracelot.services import costing
+from tracelot.services.ledger import Line, new_operation, now, post
+from tracelot.services.lookup import (
+    find_item,
+    find_location,
+    item_by_code,
+    location_by_id,
+    virtual_location,
+)
+from tracelot.services.resolver import location_named, read, targets_named
+from tracelot.store.bulk import id_in, insert_rows
+from tracelot.store.tables import (
+    count_expected,
+    count_scans,
+    counts,
+    items,
+    locations,
+    lots,
+    moves,
+    operations,
+    stock,
+    units,
+)
+
+#: roles that see a blind count's expected figures (and post counts)
+POSTERS = ("quality", "admin")
+
+#: the auditor's report: a row per variance (CSV and PDF)
+REPORT_COLUMNS = [
+    "kind", "item", "item_name", "serial", "lot", "location", "location_path",
+    "ledger_location_path", "expected", "counted", "difference", "unit_cost", "value",
+]  # fmt: skip
+
+
+# -- starting -----------------------------------------------------------------------------
+
+
+def handle_start(
+    conn: Connection, command: StartCount, *, user: str, at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Open a count: the ledger's balances in the subtree (of the items given) are kept
+    as what it expects."""
+    c = command
+    loc = location_named(conn, c.at)
+    item_rows = [item_by_code(conn, parse_ref(code).code) for code in dict.fromkeys(c.items)]
+    places = _subtree(conn, loc)
+    _refuse_overlap(conn, loc)
+    started = at or now()
+    count_id = conn.execute(
+        insert(counts)
+        .values(
+            location_id=loc.id, status="open", blind=c.blind, note=c.note, started_at=started,
+            started_by=user, items=json.dumps([i.code for i in item_rows]) if item_rows else None,
+        )
+        .returning(counts.c.id)
+    ).scalar_one()  # fmt: skip
+    item_ids = [i.id for i in item_rows]
+    unit_query = select(
+        literal(count_id), units.c.item_id, units.c.lot_id, units.c.id, units.c.location_id,
+        literal(1),
+    ).where(id_in(conn, units.c.location_id, places))  # fmt: skip
+    qty_query = (
+        select(literal(count_id), stock.c.item_id, stock.c.lot_id, literal(None),
+               stock.c.location_id, stock.c.qty)
+        .join(items, items.c.id == stock.c.item_id)
+        .where(id_in(conn, stock.c.location_id, places), stock.c.qty > 0,
+               items.c.tracking != Tracking.SERIAL.value)
+    )  # fmt: skip
+    if item_ids:
+        unit_query = unit_query.where(units.c.item_id.in_(item_ids))
+        qty_query = qty_query.where(stock.c.item_id.in_(item_ids))
+    columns = ["count_id", "item_id", "lot_id", "unit_id", "location_id", "qty"]
+    for query in (unit_query, qty_query):
+        conn.execute(insert(count_expected).from_select(columns, query))
+    # what it expects, in figures: at the start everything is still to be counted
+    shown = _head(conn, _count(conn, count_id)) | {"hidden": c.blind, "counted": []}
+    if not c.blind:
+        expected = conn.execute(
+            select(func.count(), func.coalesce(func.sum(count_expected.c.qty), 0)).where(
+                count_expected.c.count_id == count_id
+            )
+        ).one()
+        shown |= {"expected_rows": expected[0], "expected_qty": costing.exact(expected[1])}
+    return shown
+
+
+def _subtree(conn: Connection, loc: Any) -> list[int]:
+    branch = locations.c.path.startswith(loc.path + "/", autoescape=True)
+    return list(
+        conn.execute(select(locations.c.id).where((locations.c.id == loc.id) | branch)).scalars()
+    )
+
+
+def _refuse_overlap(conn: Connection, loc: Any) -> None:
+    """Two open counts of one place would book its variances twice."""
+    rows = conn.execute(
+        select(counts.c.id, locations.c.path)
+        .join(locations, locations.c.id == counts.c.location_id)
+        .where(counts.c.status == "open")
+        .order_by(counts.c.id)
+    ).all()
+    for r in rows:
+        if (
+            r.path == loc.path
+            or loc.path.startswith(r.path + "/")
+            or r.path.startswith(loc.path + "/")
+        ):
+            raise Conflict(f"count {r.id} of {r.path} is open: post it before counting {loc.path}")
+
+
+# -- scanning -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Count:
+    id: int
+    location: Any
+    status: str
+    blind: bool
+    items: list[str] | None
+    started_at: dt.datetime
+    row: Any
+
+
+def _count(conn: Connection, count_id: int, *, lock: bool = False) -> _Count:
+    query = select(counts).where(counts.c.id == count_id)
+    if lock and conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"no count {count_id}")
+    return _Count(row.id, location_by_id(conn, row.location_id), row.status, bool(row.blind),
+                  json.loads(row.items) if row.items else None, row.started_at, row)  # fmt: skip
+
+
+def handle_scans(
+    conn: Connection, command: CountScans, *, user: str, at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Record scans into an open count, all of them or (refused) none: what each counted
+    and where. A location scanned in the list is where the scans after it were found."""
+    c = command
+    count = _count(conn, c.count_id)
+    if count.status != "open":
+        raise InvalidInput(f"count {count.id} is {count.status}: it takes no more scans")
+    places = set(_subtree(conn, count.location))
+    bin_ = _bin(conn, count, places, c.at) if c.at else count.location
+    when = at or now()
+    # each input: a location (where the next ones are), or what was counted and its qty
+    plan: list[tuple[str, Any, Decimal | None]] = []
+    texts: list[Any] = []
+    for text in c.scans:
+        typed_qty = None
+        if not is_only_a_scan(text) and "=" in text:  # CELL@L1=5 typed by hand
+            text, qty_text = text.split("=", 1)
+            typed_qty = parse_qty(qty_text, what=f"quantity of {text}")
+        scan = read(conn, text)
+        if _is_location(conn, scan):
+            plan.append(("location", _bin(conn, count, places, text), None))
+            continue
+        plan.append(("target", scan, typed_qty if typed_qty is not None else scan.qty))
+        # a reference typed or on a label: read once here, not again by targets_named
+        typed = scan.form == "plain" or (scan.ref is not None and scan.ref_kind != "location")
+        texts.append(parse_ref(scan.ref) if typed else text)
+    targets = iter(targets_named(conn, texts))  # the units of each item in one query
+    rows: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
+    seen: dict[int, str] = {}
+    for (what, value, qty), text in _with_inputs(plan, c.scans):
+        if what == "location":
+            bin_ = value
+            continue
+        target = next(targets)
+        rows.append(_scan_row(conn, count, target, qty, bin_, text, seen, user, when))
+        answers.append({"input": text, "item": target.item.code,
+                        "serial": target.unit.serial if target.unit is not None else None,
+                        "lot": target.lot.code if target.lot is not None else None,
+                        "qty": rows[-1]["qty"], "location": bin_.code,
+                        "location_path": bin_.path, "scanned_at": when, "user": user})  # fmt: skip
+    _refuse_counted_twice(conn, count.id, [r["unit_id"] for r in rows if r["unit_id"]])
+    _insert_scans(conn, rows)
+    return {
+        "count": count.id,
+        "at": bin_.code,  # where the next scans are found, unless a location is scanned
+        "at_path": bin_.path,
+        "recorded": len(rows),
+        "scans": answers,
+    }
+
+
+def _with_inputs(plan: list, scans: Sequence[str]) -> list:
+    return list(zip(plan, scans, strict=True))
+
+
+def _is_location(conn: Connection, scan: Any) -> bool:
+    if scan.form != "plain":
+        return scan.kind == "location"
+    ref = parse_ref(scan.ref)
+    return (
+        ref.kind == "code"
+        and find_item(conn, ref.code) is None
+        and find_location(conn, ref.code) is not None
+    )
+
+
+def _bin(conn: Connection, count: _Count, places: set[int], text: str) -> Any:
+    loc = location_named(conn, text)
+    if loc.id not in places:
+        raise WrongKind(f"{loc.path} is not in count {count.id} (of {count.location.path})")
+    return loc
+
+
+def _scan_row(
+    conn: Connection,
+    count: _Count,
+    target: Any,
+    qty: Decimal | None,
+    bin_: Any,
+    text: str,
+    seen: dict[int, str],
+    user: str,
+    when: dt.datetime,
+) -> dict[str, Any]:
+    item = target.item
+    if count.items is not None and item.code not in count.items:
+        raise WrongKind(f"{item.code} is not counted in count {count.id} "
+                        f"(of {', '.join(count.items)})")  # fmt: skip
+    row = {"count_id": count.id, "item_id": item.id, "lot_id": None, "unit_id": None,
+           "location_id": bin_.id, "qty": Decimal(1), "ledger_location_id": None,
+           "ledger_qty": None, "scanned_at": when, "user_name": user, "input": text}  # fmt: skip
+    if target.unit is not None:
+        unit = target.unit
+        if qty is not None and qty != 1:
+            raise InvalidInput(f"{target} is one unit, not {normalize(qty)}")
+        if unit.id in seen:
+            raise InvalidInput(f"{target} is scanned twice")
+        seen[unit.id] = str(target)
+        held_at = location_by_id(conn, unit.location_id)
+        if held_at.virtual and held_at.kind != LocationKind.ADJUSTMENT:
+            status = status_at(held_at.kind).value
+            raise WrongKind(f"{target} is {status} by the ledger: not stock to count "
+                            "(take it back in by its operation first)")  # fmt: skip
+        return row | {"lot_id": unit.lot_id, "unit_id": unit.id,
+                      "ledger_location_id": unit.location_id}  # fmt: skip
+    if item.tracking == Tracking.SERIAL:
+        raise WrongKind(f"{item.code} is serial-tracked: scan its units one by one")
+    if item.tracking == Tracking.LOT and target.lot is None:
+        raise InvalidInput(f"{item.code} is lot-tracked: scan the lot ({item.code}@LOT=QTY)")
+    if qty is None:
+        raise InvalidInput(f"how many of {target}? scan a label with a count (30 or 37), or "
+                           f"type {target}=QTY")  # fmt: skip
+    lot_id = target.lot.id if target.lot is not None else None
+    there = conn.execute(
+        select(stock.c.qty).where(
+            stock.c.item_id == item.id,
+            stock.c.location_id == bin_.id,
+            func.coalesce(stock.c.lot_id, 0) == (lot_id or 0),
+        )
+    ).scalar()
+    return row | {"lot_id": lot_id, "qty": qty, "ledger_qty": Decimal(there or 0)}
+
+
+def _refuse_counted_twice(conn: Connection, count_id: int, unit_ids: list[int]) -> None:
+    if not unit_ids:
+        return
+    found = conn.execute(
+        select(units.c.serial, items.c.code, locations.c.path, count_scans.c.scanned_at)
+        .join(units, units.c.id == count_scans.c.unit_id)
+        .join(items, items.c.id == units.c.item_id)
+        .join(locations, locations.c.id == count_scans.c.location_id)
+        .where(count_scans.c.count_id == count_id, id_in(conn, count_scans.c.unit_id, unit_ids))
+        .order_by(items.c.code, units.c.serial)
+        .limit(1)
+    ).first()
+    if found is not None:
+        raise InvalidInput(f"{found.code}:{found.serial} was counted already, at {found.path} "
+                           f"({found.scanned_at.isoformat(timespec='seconds')})")  # fmt: skip
+
+
+_SCAN_COLUMNS = (
+    "count_id", "item_id", "lot_id", "unit_id", "location_id", "qty", "ledger_location_id",
+    "ledger_qty", "scanned_at", "user_name", "input",
+)  # fmt: skip
+
+
+def _insert_scans(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    sqlite = conn.dialect.name == "sqlite"
+
+    def stamp(when: dt.datetime) -> object:  # as the UtcDateTime column keeps it
+        return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else when
+
+    try:
+        insert_rows(conn, "count_scans", _SCAN_COLUMNS, (
+            [stamp(r[c]) if c == "scanned_at" else r[c] for c in _SCAN_COLUMNS] for r in rows
+        ))  # fmt: skip
+    except IntegrityError:  # another counter scanned the same unit at the same moment
+        raise Conflict("a unit scanned was counted by another counter meanwhile (conflict, "
+                       "retry)") from None  # fmt: skip
+
+
+def _serial(conn: Connection, unit_id: int | None) -> str | None:
+    if unit_id is None:
+        return None
+    return conn.execute(select(units.c.serial).where(units.c.id == unit_id)).scalar_one()
+
+
+def _lot_code(conn: Connection, lot_id: int | None) -> str | None:
+    if lot_id is None:
+        return None
+    return conn.execute(select(lots.c.code).where(lots.c.id == lot_id)).scalar_one()
+
+
+# -- variances ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Variances:
+    present: int
+    missing: list[dict[str, Any]]
+    found: list[dict[str, Any]]
+    moved: list[dict[str, Any]]
+    quantities: list[dict[str, Any]]
+    lines: list[Line]
+
+
+def _variances(conn: Connection, count: _Count) -> _Variances:
+    """What the count found against what the ledger expected, judged at each scan's time;
+    and the ledger lines that would book it."""
+    adjustment = virtual_location(conn, "ADJUSTMENT").id
+    expected = conn.execute(
+        select(count_expected).where(count_expected.c.count_id == count.id)
+    ).all()
+    scans = conn.execute(
+        select(count_scans).where(count_scans.c.count_id == count.id).order_by(count_scans.c.id)
+    ).all()
+    exp_units = {r.unit_id: r for r in expected if r.unit_id is not None}
+    scanned_units = {r.unit_id: r for r in scans if r.unit_id is not None}
+    unit_ids = set(exp_units) | set(scanned_units)
+    now_at = _unit_rows(conn, unit_ids)
+    moved_since = _units_moved_since(conn, count.started_at, count.row.posted_op_id)
+    missing, found, moved, lines = [], [], [], []
+    present = 0
+    for uid in sorted(exp_units.keys() - scanned_units.keys()):
+        e, u = exp_units[uid], now_at[uid]
+        if uid in moved_since or u.location_id != e.location_id:
+            moved.append(_unit_info(conn, u, e.location_id, note="moved during the count"))
+            continue
+        missing.append(_unit_info(conn, u, e.location_id))
+        lines.append(Line(u.item_id, e.location_id, adjustment, Decimal(1), u.lot_id, uid))
+    for uid in sorted(scanned_units):
+        s, u = scanned_units[uid], now_at[uid]
+        if s.ledger_location_id == s.location_id:
+            present += 1
+            continue
+        if u.location_id != s.ledger_location_id:  # moved after it was scanned: that stands
+            info = _unit_info(conn, u, s.location_id, note="moved since it was scanned")
+            moved.append(info)
+            continue
+        info = _unit_info(conn, u, s.location_id)
+        held_at = location_by_id(conn, s.ledger_location_id)
+        info |= {"ledger_location": held_at.code, "ledger_location_path": held_at.path,
+                 "scanned_at": s.scanned_at, "user": s.user_name}  # fmt: skip
+        found.append(info)
+        lines.append(Line(u.item_id, s.ledger_location_id, s.location_id, Decimal(1), u.lot_id,
+                          uid))  # fmt: skip
+    quantities = _quantities(conn, count, expected, scans, adjustment, lines)
+    return _Variances(present, missing, found, moved, quantities, lines)
+
+
+def _unit_rows(conn: Connection, unit_ids: set[int]) -> dict[int, Any]:
+    if not unit_ids:
+        return {}
+    query = select(
+        units.c.id,
+        units.c.item_id,
+        units.c.lot_id,
+        units.c.serial,
+        units.c.location_id,
+        units.c.unit_cost,
+    ).where(id_in(conn, units.c.id, unit_ids))
+    return {r.id: r for r in conn.execute(query)}  # fmt: skip
+
+
+def _units_moved_since(conn: Connection, since: dt.datetime, posted_op: int | None) -> set[int]:
+    query = (
+        select(moves.c.unit_id)
+        .join(operations, operations.c.id == moves.c.operation_id)
+        .where(operations.c.recorded_at > since, moves.c.unit_id.is_not(None))
+    )
+    if posted_op is not None:
+        query = query.where(operations.c.id < posted_op)
+    return set(conn.execute(query).scalars())
+
+
+def _unit_info(
+    conn: Connection, u: Any, location_id: int, *, note: str | None = None
+) -> dict[str, Any]:
+    loc = location_by_id(conn, location_id)
+    item = _item(conn, u.item_id)
+    cost = u.unit_cost or Decimal(0)
+    info = {"item": item.code, "item_name": item.name, "serial": u.serial,
+            "lot": _lot_code(conn, u.lot_id), "location": loc.code, "location_path": loc.path,
+            "unit_cost": cost, "value": cost}  # fmt: skip
+    if note:
+        now_at = location_by_id(conn, u.location_id)
+        info |= {"note": note, "now_location_path": now_at.path}
+    return info
+
+
+def _item(conn: Connection, item_id: int) -> Any:
+    from tracelot.services.lookup import item_by_id
+
+    return item_by_id(conn, item_id)
+
+
+def _quantities(
+    conn: Connection,
+    count: _Count,
+    expected: Sequence[Any],
+    scans: Sequence[Any],
+    adjustment: int,
+    lines: list[Line],
+) -> list[dict[str, Any]]:
+    """A row per item, lot and location counted by quantity: expected at the start, the
+    ledger's balance at the (last) scan, counted, and the difference to book."""
+    Key = tuple[int, int | None, int]
+    start: dict[Key, Decimal] = {}
+    for r in expected:
+        if r.unit_id is None:
+            start[(r.item_id, r.lot_id, r.location_id)] = Decimal(r.qty)
+    counted: dict[Key, Decimal] = defaultdict(Decimal)
+    ledger_at_scan: dict[Key, Decimal] = {}
+    for s in scans:  # in the order scanned: the last scan's ledger figure stands
+        if s.unit_id is None:
+            key = (s.item_id, s.lot_id, s.location_id)
+            counted[key] += Decimal(s.qty)
+            ledger_at_scan[key] = Decimal(s.ledger_qty or 0)
+    unscanned = [k for k in start if k not in counted]
+    balances = _balances(conn, unscanned)
+    rows = []
+    for key in sorted(start.keys() | counted.keys(), key=lambda k: (k[0], k[1] or 0, k[2])):
+        item_id, lot_id, location_id = key
+        if key in counted:
+            judged, got = ledger_at_scan[key], counted[key]
+        else:  # never scanned: what is still there of what was expected is missing
+            judged, got = min(start[key], balances.get(key, Decimal(0))), Decimal(0)
+        diff = got - judged
+        cost = costing.incoming_cost(conn, item_id, lot_id)
+        item, loc = _item(conn, item_id), location_by_id(conn, location_id)
+        rows.append({
+            "item": item.code, "item_name": item.name, "lot": _lot_code(conn, lot_id),
+            "location": loc.code, "location_path": loc.path,
+            "expected": start.get(key, Decimal(0)), "ledger": judged, "counted": got,
+            "difference": diff, "unit_cost": cost, "value": costing.money(diff * cost),
+        })  # fmt: skip
+        if diff > 0:
+            lines.append(Line(item_id, adjustment, location_id, diff, lot_id))
+        elif diff < 0:
+            lines.append(Line(item_id, location_id, adjustment, -diff, lot_id))
+    return rows
+
+
+def _balances(conn: Connection, keys: list[tuple[int, int | None, int]]) -> dict:
+    if not keys:
+        return {}
+    places = {k[2] for k in keys}
+    query = select(stock.c.item_id, stock.c.lot_id, stock.c.location_id, stock.c.qty).where(
+        id_in(conn, stock.c.location_id, places)
+    )
+    return {(r.item_id, r.lot_id, r.location_id): Decimal(r.qty) for r in conn.execute(query)}
+
+
+# -- showing ------------------------------------------------------------------------------
+
+
+def show_count(conn: Connection, count_id: int, *, reveal: bool = True) -> dict[str, Any]:
+    """A count: its header, what was scanned, and (unless it is blind and not `reveal`ed)
+    its variances: serials missing, serials found elsewhere, quantity differences per lot
+    and per item, each with its value. A posted count shows what it booked."""
+    count = _count(conn, count_id)
+    head = _head(conn, count)
+    counted = _counted(conn, count)
+    if count.blind and not reveal:
+        return head | {"hidden": True, "counted": counted}
+    if count.status == "posted" and count.row.variances:
+        frozen = json.loads(count.row.variances, parse_float=Decimal)
+        return head | {"hidden": False, "counted": counted} | _decimals(frozen)
+    return head | {"hidden": False, "counted": counted} | _report(conn, count, _variances(
+        conn, count))  # fmt: skip
+
+
+_FIGURES = frozenset({"expected", "ledger", "counted", "difference", "unit_cost", "value",
+                      "missing_value", "found_value", "quantity_value"})  # fmt: skip
+
+
+def _decimals(value: Any, key: str = "") -> Any:
+    """The figures of a frozen report as the exact decimals they were."""
+    if isinstance(value, dict):
+        return {k: _decimals(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decimals(v) for v in value]
+    if key in _FIGURES and isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return normalize(Decimal(value))
+    return value
+
+
+def _head(conn: Connection, count: _Count) -> dict[str, Any]:
+    r = count.row
+    scans = conn.execute(
+        select(func.count(), func.count(func.distinct(count_scans.c.user_name))).where(
+            count_scans.c.count_id == count.id
+        )
+    ).one()
+    return {
+        "count": count.id, "location": count.location.code,
+        "location_path": count.location.path, "status": count.status, "blind": count.blind,
+        "items": count.items, "note": r.note, "started_at": r.started_at,
+        "started_by": r.started_by, "posted_at": r.posted_at, "posted_by": r.posted_by,
+        "operation": r.posted_op_id, "scans": scans[0], "counters": scans[1],
+    }  # fmt: skip
+
+
+def _counted(conn: Connection, count: _Count) -> list[dict[str, Any]]:
+    """What was counted, per item, lot and location (units counted, not listed)."""
+    query = (
+        select(items.c.code, lots.c.code.label("lot"), locations.c.code.label("location"),
+               locations.c.path, func.sum(count_scans.c.qty).label("qty"),
+               func.max(count_scans.c.scanned_at).label("last"))
+        .join(items, items.c.id == count_scans.c.item_id)
+        .outerjoin(lots, lots.c.id == count_scans.c.lot_id)
+        .join(locations, locations.c.id == count_scans.c.location_id)
+        .where(count_scans.c.count_id == count.id)
+        .group_by(items.c.code, lots.c.code, locations.c.code, locations.c.path)
+        .order_by(items.c.code, lots.c.code, locations.c.path)
+    )  # fmt: skip
+    return [
+        {"item": r.code, "lot": r.lot, "location": r.location, "location_path": r.path,
+         "qty": costing.exact(r.qty), "last_scanned_at": r.last}
+        for r in conn.execute(query)
+    ]  # fmt: skip
+
+
+def _report(conn: Connection, count: _Count, v: _Variances) -> dict[str, Any]:
+    by_item: dict[str, dict[str, Any]] = {}
+
+    def add(item: str, *, expected: Decimal = Decimal(0), counted: Decimal = Decimal(0),
+            difference: Decimal = Decimal(0), value: Decimal = Decimal(0)) -> None:  # fmt: skip
+        row = by_item.setdefault(item, {"item": item, "expected": Decimal(0),
+                                        "counted": Decimal(0), "difference": Decimal(0),
+                                        "value": Decimal(0)})  # fmt: skip
+        row["expected"] += expected
+        row["counted"] += counted
+        row["difference"] += difference
+        row["value"] += value
+
+    exp_units = conn.execute(
+        select(items.c.code, func.count())
+        .join(items, items.c.id == count_expected.c.item_id)
+        .where(count_expected.c.count_id == count.id, count_expected.c.unit_id.is_not(None))
+        .group_by(items.c.code)
+    ).all()
+    for code, n in exp_units:
+        add(code, expected=Decimal(n))
+    for row in _counted(conn, count):
+        tracked = _item_tracking(conn, row["item"])
+        if tracked == Tracking.SERIAL:
+            add(row["item"], counted=row["qty"])
+    for m in v.missing:
+        add(m["item"], difference=Decimal(-1), value=-m["value"])
+    for q in v.quantities:
+        add(q["item"], expected=q["expected"], counted=q["counted"], difference=q["difference"],
+            value=q["value"])  # fmt: skip
+    missing_value = sum((m["value"] for m in v.missing), Decimal(0))
+    found_value = sum((f["value"] for f in v.found), Decimal(0))
+    qty_value = sum((q["value"] for q in v.quantities), Decimal(0))
+    return {
+        "present": v.present,
+        "missing": v.missing,
+        "found": v.found,
+        "moved": v.moved,
+        "quantities": v.quantities,
+        "by_item": [by_item[k] for k in sorted(by_item)],
+        "total": {
+            "missing": len(v.missing), "found": len(v.found),
+            "missing_value": missing_value, "found_value": found_value,
+            "quantity_value": qty_value, "value": qty_value - missing_value,
+        },
+    }  # fmt: skip
+
+
+def _item_tracking(conn: Connection, code: str) -> str:
+    return item_by_code(conn, code).tracking
+
+
+def list_counts(conn: Connection) -> list[dict[str, Any]]:
+    """Every count, newest first: place, status, scans."""
+    scans = (
+        select(count_scans.c.count_id, func.count().label("n"))
+        .group_by(count_scans.c.count_id)
+        .subquery()
+    )
+    query = (
+        select(counts, locations.c.code, locations.c.path, scans.c.n)
+        .join(locations, locations.c.id == counts.c.location_id)
+        .outerjoin(scans, scans.c.count_id == counts.c.id)
+        .order_by(counts.c.id.desc())
+    )
+    return [
+        {"count": r.id, "location": r.code, "location_path": r.path, "status": r.status,
+         "blind": bool(r.blind), "items": json.loads(r.items) if r.items else None,
+         "started_at": r.started_at, "started_by": r.started_by, "posted_at": r.posted_at,
+         "operation": r.posted_op_id, "scans": r.n or 0}
+        for r in conn.execute(query)
+    ]  # fmt: skip
+
+
+# -- posting --------------------------------------------------------------------------------
+
+
+def handle_post(
+    conn: Connection, command: PostCount, *, user: str, at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Book the count's variances in one operation (kind `count`); a count is posted
+    once: of two posts at once, the second is refused."""
+    c = command
+    count = _count(conn, c.count_id, lock=True)
+    claimed = conn.execute(
+        update(counts)
+        .where(counts.c.id == count.id, counts.c.status == "open")
+        .values(status="posted", posted_at=at or now(), posted_by=user)
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(f"count {count.id} is posted already"
+                       + (f" (operation {count.row.posted_op_id})"
+                          if count.row.posted_op_id else ""))  # fmt: skip
+    v = _variances(conn, count)
+    op_id = None
+    if v.lines:
+        op_id = new_operation(conn, OperationKind.COUNT, user=user, at=at,
+                              reference=f"count {count.id}", note=c.note)  # fmt: skip
+        post(conn, op_id, _merged(v.lines))
+    report = _report(conn, count, v)
+    conn.execute(
+        update(counts)
+        .where(counts.c.id == count.id)
+        .values(posted_op_id=op_id, variances=json.dumps(report, default=_json_default))
+    )
+    return show_count(conn, count.id) | {"lines": len(v.lines)}
+
+
+def _merged(lines: list[Line]) -> list[Line]:
+    """Unit lines as they are; quantity lines are one per item, lot and place already."""
+    return lines
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+# -- the auditor's report -------------------------------------------------------------------
+
+
+def report_rows(shown: dict[str, Any]) -> list[dict[str, Any]]:
+    """A count's variances as flat rows (REPORT_COLUMNS): missing and found units, and
+    quantity differences."""
+    rows: list[dict[str, Any]] = []
+    for m in shown.get("missing", []):
+        rows.append({**m, "kind": "missing", "expected": 1, "counted": 0, "difference": -1,
+                     "value": -m["value"]})  # fmt: skip
+    for f in shown.get("found", []):
+        rows.append({**f, "kind": "found", "expected": 0, "counted": 1, "difference": 0})
+    for q in shown.get("quantities", []):
+        if q["difference"] != 0:
+            rows.append({**q, "kind": "quantity", "expected": q["ledger"]})
+    return rows
+
+
+def render_pdf(shown: dict[str, Any]) -> bytes:
+    """The count report as an A4 PDF for the auditor: the count, its totals, every
+    variance with its value, and the figures per item."""
+    import io
+
+    from reportlab.lib import colors  # loaded only when a report is written
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.lib.units import mm
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    styles = getSampleStyleSheet()
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(out, pagesize=landscape(A4), title=f"Count {shown['count']}",
+                            author="tracelot", leftMargin=15 * mm, rightMargin=15 * mm)  # fmt: skip
+
+    def para(text: str, style: str = "BodyText") -> Paragraph:
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        return Paragraph(escaped, styles[style])
+
+    def cell(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, Decimal | int | float):
+            return format(normalize(Decimal(str(value))), "f")
+        return str(value)
+
+    def grid(rows: list[list[str]]) -> Table:
+        t = Table(rows, repeatRows=1, hAlign="LEFT")
+        t.setStyle(TableStyle([
+            ("FONTNAME", (0, 0), (-1, 0), "Helvetica-Bold"),
+            ("FONTSIZE", (0, 0), (-1, -1), 8),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+        ]))  # fmt: skip
+        return t
+
+    total = shown.get("total", {})
+    story: list[Any] = [
+        para(f"Stock count {shown['count']}: {shown['location_path']}", "Title"),
+        para(f"Status: {shown['status']}; started {cell(shown['started_at'])} by "
+             f"{shown['started_by']}; posted {cell(shown['posted_at']) or '-'} by "
+             f"{shown['posted_by'] or '-'}; operation {shown['operation'] or '-'}; "
+             f"{shown['scans']} scans by {shown['counters']} counter(s)."),  # fmt: skip
+        para(f"Units missing: {total.get('missing', 0)} (value {cell(total.get('missing_value'))});"
+             f" units found elsewhere: {total.get('found', 0)} (value "
+             f"{cell(total.get('found_value'))}); quantity differences: value "
+             f"{cell(total.get('quantity_value'))}; net adjustment: {cell(total.get('value'))}."),
+        Spacer(1, 4 * mm),
+        para("Variances", "Heading2"),
+    ]  # fmt: skip
+    columns = ["kind", "item", "serial", "lot", "location_path", "ledger_location_path",
+               "expected", "counted", "difference", "value"]  # fmt: skip
+    rows = [columns] + [[cell(r.get(c)) for c in columns] for r in report_rows(shown)]
+    story += [grid(rows) if len(rows) > 1 else para("None: the count matches the ledger.")]
+    story += [Spacer(1, 4 * mm), para("By item", "Heading2")]
+    item_cols = ["item", "expected", "counted", "difference", "value"]
+    story.append(grid([item_cols] + [[cell(r[c]) for c in item_cols]
+                                     for r in shown.get("by_item", [])]))  # fmt: skip
+    doc.build(story)
+    return out.getvalue()
+
+
+def role_of(conn: Connection, user: str) -> str | None:
+    """The role of a user of the database (the CLI's acting user), or None."""
+    from tracelot.store.tables import users
+
+    return conn.execute(select(users.c.role).where(users.c.name == user)).scalar()
+
+
+__all__ = [
+    "POSTERS", "REPORT_COLUMNS", "handle_post", "handle_scans", "handle_start", "list_counts",
+    "render_pdf", "report_rows", "role_of", "show_count",
+]  # fmt: skip
