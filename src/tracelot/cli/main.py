@@ -12,6 +12,7 @@ from tracelot.cli import (
     control,
     demo,
     epcis,
+    flow,
     inquiry,
     interchange,
     masterdata,
@@ -151,6 +152,7 @@ control.register(app)
 interchange.register(app)
 epcis.register(app)
 backup.register(app)
+flow.register(app)
 
 
 def main() -> None:

@@ -29,6 +29,12 @@ CAPABILITIES: dict[str, tuple[str, frozenset[str]]] = {
     "admin": ("users, tokens, settings, imports", frozenset({"admin"})),
 }
 
+# issue 19: incoming inspection is done by operators (and quality), as docs/api.md says
+CAPABILITIES["inspect"] = (
+    "incoming inspection: pass or fail what awaits it",
+    frozenset({"operator", "quality", "admin"}),
+)
+
 
 def may(role: str, capability: str) -> bool:
     return role in CAPABILITIES[capability][1]
