@@ -47,6 +47,7 @@ def api_routers() -> list[APIRouter]:
         admin,
         control,
         epcis,
+        flow,
         interchange,
         jobs,
         labels,
@@ -60,6 +61,7 @@ def api_routers() -> list[APIRouter]:
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
                interchange, jobs, epcis, admin)  # fmt: skip
+    modules += (flow,)  # issue 19: inspection and transfers
     return [module.router for module in modules]
 
 

@@ -24,6 +24,7 @@ def install(app: Any) -> None:
         catalog,
         common,
         dashboard,
+        flow,
         labels,
         login,
         operations,
@@ -35,6 +36,7 @@ def install(app: Any) -> None:
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
                 stock)  # fmt: skip
+    families += (flow,)  # issue 19: inspection and transfers
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")
