@@ -126,7 +126,7 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         tl.epcis_import(announced())
         return tl.asns(status="open")[-1]["asn"]
 
-    return {
+    examples = {
         ("GET", "/api/v1/trace/backward"): lambda: {"params": {"ref": "PCB:SN0001"}},
         ("GET", "/api/v1/trace/forward"): lambda: {"params": {"ref": "CELL@L1", "format": "csv"}},
         ("GET", "/api/v1/holds"): lambda: {},
@@ -272,6 +272,46 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         },
         ("POST", "/api/v1/operations/adjust"): lambda: {
             "json": {"item": "SCREW", "at": "A2", "counted": 1000 + next(n)}
+        },
+    }
+    examples |= _flow_examples(tl, n)  # issue 19: inspection and transfers
+    return examples
+
+
+def _flow_examples(tl: tracelot.Tracelot, n: Iterator[int]) -> dict[tuple[str, str], callable]:
+    """The examples of the inspection and transfer routes (issue 19): a second site, and
+    an item received from SUP that waits for inspection in WH's quarantine."""
+    tl.add_location("WH2", kind="warehouse")
+    tl.add_location("WHQ", parent="WH", kind="quarantine")
+    tl.add_item("INS", name="Inspected", tracking="lot")
+    tl.item_set_inspection("INS", inspect=True)
+
+    def waiting() -> str:
+        lot = f"I{next(n)}"
+        tl.receive("INS", to="A1", lot=lot, qty=2, supplier="SUP")
+        return f"INS@{lot}"
+
+    def sent() -> int:
+        return tl.transfer("SCREW=1", from_="WH", to="WH2")["transfer"]
+
+    return {
+        ("PUT", "/api/v1/items/{code}/inspection"): lambda: {
+            "path": {"code": "INS"},
+            "json": {"inspect_on_receipt": True, "supplier": "SUP"},
+        },
+        ("GET", "/api/v1/inspections"): lambda: {"params": {"all": True}},
+        ("POST", "/api/v1/inspections/pass"): lambda: {"json": {"refs": [waiting()], "to": "A2"}},
+        ("POST", "/api/v1/inspections/fail"): lambda: {
+            "json": {"refs": [waiting()], "reason": "wet", "return_to_supplier": True}
+        },
+        ("GET", "/api/v1/transfers"): lambda: {"params": {"all": True}},
+        ("POST", "/api/v1/transfers"): lambda: {
+            "json": {"refs": ["SCREW"], "qty": 2, "from": "WH", "to": "WH2", "carrier": "UPS"}
+        },
+        ("GET", "/api/v1/transfers/{transfer_id}"): lambda: {"path": {"transfer_id": sent()}},
+        ("POST", "/api/v1/transfers/{transfer_id}/receive"): lambda: {
+            "path": {"transfer_id": sent()},
+            "json": {},
         },
     }
 
