@@ -26,6 +26,7 @@ from pathlib import Path
 
 import api_load
 import control
+import flow
 import foundation
 import interchange
 import inventree
@@ -54,6 +55,8 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("startup", "17", "G.1 the command line's start, as whole processes", startup.run),
     ("jobs", "23", "H.1 a million-serial receipt over HTTP as a job", jobs.run),
 ]
+# issue 19, points 4 and 5
+SECTIONS.append(("flow", "19", "I.3 transfers and inspections of 10,000 serials", flow.run))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,8 +15,15 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, literal, select, update
 
 from tracelot.domain.commands import InspectFail, InspectPass
-from tracelot.domain.errors import Conflict, InvalidInput, NotFound, WrongKind
-from tracelot.domain.status import AWAITING_INSPECTION, LocationKind, OperationKind, Tracking
+from tracelot.domain.errors import Conflict, InvalidInput, NotAvailable, NotFound, WrongKind
+from tracelot.domain.status import (
+    AWAITING_INSPECTION,
+    ON_HAND,
+    LocationKind,
+    OperationKind,
+    Tracking,
+    status_at,
+)
 from tracelot.services import catalog
 from tracelot.services.holds import holds_changed, release_holds
 from tracelot.services.ledger import Line, new_operation, now, post
@@ -282,16 +289,35 @@ def _waiting_for(conn: Connection, targets: Sequence[Target]) -> list[tuple[Targ
     return found
 
 
-def _take(conn: Connection, target: Target, row: Row, to_id: int, today: dt.date) -> list[Line]:
-    """The lines taking one inspected unit, or one lot receipt's quantity from where it
-    waits, to `to_id`."""
-    if row.unit_id is not None:
-        unit = conn.execute(select(units).where(units.c.id == row.unit_id)).one()
-        unit_target = Target(target.ref, target.item, target.lot, unit)
-        return take_lines(conn, unit_target, None, to_id=to_id, today=today, for_use=False)
-    place = location_by_id(conn, row.location_id)
-    return take_lines(conn, target, Decimal(row.qty), to_id=to_id, today=today, for_use=False,
-                      from_location=place)  # fmt: skip
+def _lines(
+    conn: Connection, found: list[tuple[Target, list[Row]]], to_id: int, today: dt.date
+) -> list[Line]:
+    """The lines taking what was inspected to `to_id`: each unit from where it is (read
+    in one query per 5,000), each lot receipt's quantity from where it waits."""
+    unit_ids = [r.unit_id for _, rows in found for r in rows if r.unit_id is not None]
+    read: dict[int, Row] = {}
+    for start in range(0, len(unit_ids), 5_000):
+        chunk = unit_ids[start : start + 5_000]
+        query = select(units.c.id, units.c.item_id, units.c.lot_id, units.c.serial,
+                       units.c.location_id).where(units.c.id.in_(chunk))  # fmt: skip
+        read.update((u.id, u) for u in conn.execute(query))
+    lines: list[Line] = []
+    for target, rows in found:
+        for row in rows:
+            if row.unit_id is None:
+                place = location_by_id(conn, row.location_id)
+                taken = take_lines(conn, target, Decimal(row.qty), to_id=to_id, today=today,
+                                   for_use=False, from_location=place)  # fmt: skip
+                lines += [ln for ln in taken if ln.from_id != to_id]
+                continue
+            unit = read[row.unit_id]
+            status = status_at(location_by_id(conn, unit.location_id).kind)
+            if status not in ON_HAND:
+                raise NotAvailable(f"{target.item.code}:{unit.serial} is already {status.value}")
+            if unit.location_id != to_id:
+                lines.append(Line(unit.item_id, unit.location_id, to_id, Decimal(1),
+                                  lot_id=unit.lot_id, unit_id=unit.id))  # fmt: skip
+    return lines
 
 
 def _decide(conn: Connection, rows: Sequence[Row], values: dict[str, Any]) -> None:
@@ -328,12 +354,7 @@ def pass_(
     found = _waiting_for(conn, targets_named(conn, command.refs))
     dest = location_named(conn, command.to) if command.to else None
     today = (at or now()).date()
-    lines: list[Line] = []
-    if dest is not None:
-        for target, rows in found:
-            for row in rows:
-                lines += [ln for ln in _take(conn, target, row, dest.id, today)
-                          if ln.from_id != dest.id]  # fmt: skip
+    lines = _lines(conn, found, dest.id, today) if dest is not None else []
     op_id = new_operation(conn, OperationKind.INSPECT, user=user, at=at, note=command.note)
     rows = [r for _, group in found for r in group]
     release_holds(conn, sorted({r.hold_id for r in rows}), op_id)
@@ -376,10 +397,7 @@ def fail(
         )  # noqa: E501
     else:
         dest, kind, disposition = virtual_location(conn, "SCRAP"), OperationKind.SCRAP, "scrapped"
-    lines: list[Line] = []
-    for target, group in found:
-        for row in group:
-            lines += _take(conn, target, row, dest.id, today)
+    lines = _lines(conn, found, dest.id, today)
     op_id = new_operation(conn, kind, user=user, at=at, note=command.reason, party_id=party_id)
     _decide(conn, rows, {"status": FAILED, "result_op_id": op_id, "inspector": user,
                          "decided_at": at or now(), "reason": command.reason,

@@ -17,7 +17,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from tracelot.domain.commands import ReceiveTransfer, Transfer
@@ -47,6 +47,7 @@ from tracelot.services.lookup import (
 from tracelot.services.picking import check_unit_available, take_quantity
 from tracelot.services.resolver import location_named, targets_named
 from tracelot.services.summary import result
+from tracelot.store.bulk import insert_rows
 from tracelot.store.tables import (
     items,
     locations,
@@ -174,11 +175,9 @@ def send(
     carried: dict[tuple[int, int | None, int | None], Decimal] = defaultdict(Decimal)
     for ln in lines:
         carried[(ln.item_id, ln.lot_id, ln.unit_id)] += ln.qty
-    conn.execute(
-        insert(transfer_lines),
-        [{"transfer_id": transfer_id, "item_id": item_id, "lot_id": lot_id, "unit_id": unit_id,
-          "qty": qty} for (item_id, lot_id, unit_id), qty in carried.items()],
-    )  # fmt: skip
+    insert_rows(conn, "transfer_lines", ("transfer_id", "item_id", "lot_id", "unit_id", "qty"),
+                ((transfer_id, item_id, lot_id, unit_id, qty)
+                 for (item_id, lot_id, unit_id), qty in carried.items()))  # fmt: skip
     posted = post(conn, op_id, lines)
     serials = {t.unit.id: t.unit.serial for t in targets if t.unit is not None}
     done = result(conn, op_id, posted, serials=serials).to_dict()
@@ -295,20 +294,13 @@ def receive(
         ]  # fmt: skip
     op_id = new_operation(conn, OperationKind.TRANSFER_RECEIVE, user=user, at=at,
                           reference=row.reference, note=c.note)  # fmt: skip
-    for i in sorted(set(wanted) | set(missing)):
-        got, lost = wanted.get(i, Decimal(0)), missing.get(i, Decimal(0))
-        done = conn.execute(
-            update(transfer_lines)
-            .where(
-                transfer_lines.c.id == i,
-                transfer_lines.c.qty - transfer_lines.c.received - transfer_lines.c.missing
-                >= got + lost,
-            )
-            .values(received=transfer_lines.c.received + got,
-                    missing=transfer_lines.c.missing + lost)
-        )  # fmt: skip
-        if done.rowcount != 1:
-            raise Conflict(f"transfer {row.id} was received at the same moment (conflict, retry)")
+    counted = [
+        {"line": i, "got": wanted.get(i, Decimal(0)), "lost": missing.get(i, Decimal(0)),
+         "both": wanted.get(i, Decimal(0)) + missing.get(i, Decimal(0))}
+        for i in sorted(set(wanted) | set(missing))
+    ]  # fmt: skip
+    if counted and conn.execute(_COUNT_RECEIVED, counted).rowcount != len(counted):
+        raise Conflict(f"transfer {row.id} was received at the same moment (conflict, retry)")
     conn.execute(insert(transfer_receipts).values(transfer_id=row.id, operation_id=op_id))
     if closing:
         conn.execute(
@@ -329,6 +321,18 @@ def receive(
         "differences": differences,
         "outstanding": [ln for ln in shown["lines"] if ln["outstanding"] > 0],
     }
+
+
+_LEFT = transfer_lines.c.qty - transfer_lines.c.received - transfer_lines.c.missing
+#: a line's receipt (and what is booked missing), only if that much is still in transit
+_COUNT_RECEIVED = (
+    update(transfer_lines)
+    .where(transfer_lines.c.id == bindparam("line"), _LEFT >= bindparam("both"))
+    .values(
+        received=transfer_lines.c.received + bindparam("got"),
+        missing=transfer_lines.c.missing + bindparam("lost"),
+    )
+)
 
 
 def _line_of(carried: list[Row], target: Target, transfer_id: int) -> Row:
