@@ -281,3 +281,30 @@ def test_over_http_operators_send_and_receive_and_everyone_reads(api, db_url: st
     with tracelot.connect(db_url) as tl:
         assert tl.where("PCB:S1")[0]["location_path"] == "WH2/B2"
         assert tl.verify().ok
+
+
+def test_a_scanner_at_the_destination_feeds_the_receipt(two_sites: Cli) -> None:
+    cli = two_sites
+    _ok(cli("transfer", "PCB:S1", "PCB:S2", "CELL@L1=10", "--from", "WH", "--to", "WH2"))
+    scans = f"(01){GTIN}(21)S1\n\nCELL@L1=4\n"  # a keyboard-wedge scanner: one a line
+    done = _ok(cli("transfer", "receive", "1", "-", "--to", "B1", "--json", input=scans)).json()
+    assert {(ln["item"], ln["qty"]) for ln in done["lines"]} == {("PCB", 1), ("CELL", 4)}
+    assert [(o["item"], o["outstanding"]) for o in done["outstanding"]] == [("CELL", 6), ("PCB", 1)]
+    text = _ok(cli("transfer", "receive", "1", "--complete")).stdout
+    assert "missing 6 CELL@L1" in text and "missing 1 PCB:S2" in text
+
+
+def test_a_recall_holds_stock_in_transit_and_it_arrives_held(two_sites: Cli) -> None:
+    cli = two_sites
+    _ok(cli("transfer", "PCB:S1", "CELL@L1=10", "--from", "WH", "--to", "WH2"))
+    opened = _ok(cli("recall", "open", "PCB:S1", "CELL@L1", "--reason", "bad batch", "--json"))
+    recall = opened.json()["recall"]
+    items = {(r["item"], r["status"]): r for r in _ok(cli("recall", "show", str(recall),
+                                                          "--json")).json()["items"]}  # fmt: skip
+    assert items[("PCB", "in_transit")]["needs_action"] is True
+    assert _ok(cli("where", "PCB:S1", "--json")).json()[0]["held"] is True
+    _ok(cli("transfer", "receive", "1", "--to", "B1"))
+    unit = _ok(cli("where", "PCB:S1", "--json")).json()[0]
+    assert (unit["location_path"], unit["held"]) == ("WH2/B1", True)
+    assert cli("ship", "PCB:S1", "--to", "ACME").exit_code == 1
+    assert _ok(cli("verify")).exit_code == 0

@@ -1,6 +1,7 @@
 """`tracelot inspect ...` and `tracelot transfer ...`: incoming inspection, and transfers
 between sites with the stock in transit (issue 19)."""
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -10,7 +11,10 @@ from tracelot.cli.common import JsonOpt, NoteOpt, OldRefOpt, ReferenceOpt, db, r
 from tracelot.cli.output import out, print_json, table, text
 from tracelot.domain.commands import InspectFail, InspectPass, ReceiveTransfer, Transfer
 
-Refs = Annotated[list[str], typer.Argument(metavar="REF...", help="Units or lots (or scans).")]
+Refs = Annotated[
+    list[str],
+    typer.Argument(metavar="REF...", help="Units or lots, or scans; `-` reads them from stdin."),
+]
 Qty = Annotated[str | None, typer.Option("--qty", help="Quantity (exact decimal).")]
 AllOpt = Annotated[bool, typer.Option("--all", help="Include the finished ones.")]
 
@@ -49,6 +53,17 @@ def _operation(done: dict[str, Any]) -> None:
         out.print(f"  {text(ln['qty'])} {what}  {ln['from']} -> {ln['to']}{span}")
 
 
+def _named(refs: list[str] | None) -> tuple[str, ...]:
+    """The REFs given, `-` standing for those read from standard input, one a line (a
+    keyboard-wedge scanner, or a file of scans)."""
+    return tuple(
+        text
+        for ref in refs or ()
+        for text in ([line.strip() for line in sys.stdin] if ref == "-" else [ref])
+        if text
+    )
+
+
 def _age(hours: int) -> str:
     return f"{hours // 24}d {hours % 24}h" if hours >= 24 else f"{hours}h"
 
@@ -68,7 +83,7 @@ def inspect_pass(
 ) -> None:
     """Pass the inspection of units or lots: their holds are released (and they are put
     away at --to)."""
-    done = db(ctx).run(InspectPass(refs=tuple(refs), note=note, to=to))
+    done = db(ctx).run(InspectPass(refs=_named(refs), note=note, to=to))
     if as_json:
         print_json(done)
         return
@@ -90,7 +105,7 @@ def inspect_fail(
 ) -> None:
     """Fail the inspection of units or lots: they stay held, and go back to the supplier
     (--return-to-supplier) or are scrapped (--scrap)."""
-    command = InspectFail(refs=tuple(refs), reason=reason,
+    command = InspectFail(refs=_named(refs), reason=reason,
                           return_to_supplier=return_to_supplier, scrap=scrap)  # fmt: skip
     done = db(ctx).run(command)
     if as_json:
@@ -136,7 +151,7 @@ def transfer_send(
     """Send units, or quantities of lots or items (ITEM@LOT=QTY), from one site to
     another: they are in transit until received."""
     reference = reference_of(reference, old_ref)
-    command = Transfer(refs=tuple(refs), from_=from_, to=to, qty=qty, carrier=carrier,
+    command = Transfer(refs=_named(refs), from_=from_, to=to, qty=qty, carrier=carrier,
                        reference=reference, note=note)  # fmt: skip
     done = db(ctx).run(command)
     if as_json:
@@ -152,7 +167,10 @@ def transfer_receive(
     transfer_id: Annotated[int, typer.Argument(metavar="N", help="The transfer's number.")],
     refs: Annotated[
         list[str] | None,
-        typer.Argument(metavar="[REF...]", help="What arrived (ITEM@LOT=QTY, scans); else all."),
+        typer.Argument(
+            metavar="[REF...]",
+            help="What arrived (ITEM@LOT=QTY, scans; `-`: from stdin); else all.",
+        ),
     ] = None,
     to: Annotated[
         str | None, typer.Option("--to", help="Where it goes (in the destination site).")
@@ -167,7 +185,7 @@ def transfer_receive(
 ) -> None:
     """Receive a transfer at its destination: all of it, or what the REFs name (partly if
     need be); --complete closes it, booking what did not arrive as a difference."""
-    command = ReceiveTransfer(transfer_id=transfer_id, refs=tuple(refs or ()), to=to, qty=qty,
+    command = ReceiveTransfer(transfer_id=transfer_id, refs=_named(refs), to=to, qty=qty,
                               complete=complete, note=note)  # fmt: skip
     done = db(ctx).run(command)
     if as_json:
