@@ -27,6 +27,7 @@ from pathlib import Path
 import api_load
 import control
 import counts
+import flow
 import foundation
 import interchange
 import inventree
@@ -58,6 +59,8 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("void", "19", "I.1 void a 10,000-serial receipt", voids.run),
     ("count", "19", "I.2 count a 10,000-unit bin by scanning, and post it", counts.run),
 ]
+# issue 19, points 4 and 5
+SECTIONS.append(("flow", "19", "I.3 transfers and inspections of 10,000 serials", flow.run))
 
 
 def main(argv: list[str] | None = None) -> int:

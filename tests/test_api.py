@@ -134,7 +134,7 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
     def count_of_its_own() -> int:
         return tl.count_start(bin_of_its_own())["count"]
 
-    return {
+    examples = {
         ("GET", "/api/v1/counts"): lambda: {},
         ("POST", "/api/v1/counts"): lambda: {"json": {"at": bin_of_its_own(), "blind": True}},
         ("GET", "/api/v1/counts/{count_id}"): lambda: {"path": {"count_id": count_of_its_own()}},
@@ -300,6 +300,46 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         ("POST", "/api/v1/operations/{operation_id}/void"): lambda: {
             "path": {"operation_id": tl.move(next(units), to="A1").id},
             "json": {"reason": "moved by mistake"},
+        },
+    }
+    examples |= _flow_examples(tl, n)  # issue 19: inspection and transfers
+    return examples
+
+
+def _flow_examples(tl: tracelot.Tracelot, n: Iterator[int]) -> dict[tuple[str, str], callable]:
+    """The examples of the inspection and transfer routes (issue 19): a second site, and
+    an item received from SUP that waits for inspection in WH's quarantine."""
+    tl.add_location("WH2", kind="warehouse")
+    tl.add_location("WHQ", parent="WH", kind="quarantine")
+    tl.add_item("INS", name="Inspected", tracking="lot")
+    tl.item_set_inspection("INS", inspect=True)
+
+    def waiting() -> str:
+        lot = f"I{next(n)}"
+        tl.receive("INS", to="A1", lot=lot, qty=2, supplier="SUP")
+        return f"INS@{lot}"
+
+    def sent() -> int:
+        return tl.transfer("SCREW=1", from_="WH", to="WH2")["transfer"]
+
+    return {
+        ("PUT", "/api/v1/items/{code}/inspection"): lambda: {
+            "path": {"code": "INS"},
+            "json": {"inspect_on_receipt": True, "supplier": "SUP"},
+        },
+        ("GET", "/api/v1/inspections"): lambda: {"params": {"all": True}},
+        ("POST", "/api/v1/inspections/pass"): lambda: {"json": {"refs": [waiting()], "to": "A2"}},
+        ("POST", "/api/v1/inspections/fail"): lambda: {
+            "json": {"refs": [waiting()], "reason": "wet", "return_to_supplier": True}
+        },
+        ("GET", "/api/v1/transfers"): lambda: {"params": {"all": True}},
+        ("POST", "/api/v1/transfers"): lambda: {
+            "json": {"refs": ["SCREW"], "qty": 2, "from": "WH", "to": "WH2", "carrier": "UPS"}
+        },
+        ("GET", "/api/v1/transfers/{transfer_id}"): lambda: {"path": {"transfer_id": sent()}},
+        ("POST", "/api/v1/transfers/{transfer_id}/receive"): lambda: {
+            "path": {"transfer_id": sent()},
+            "json": {},
         },
     }
 

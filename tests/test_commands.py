@@ -88,6 +88,21 @@ MAPPING |= {
     ),  # fmt: skip
     c.PostCount: (count_routes.PostCountRequest, ("count", "post"), set(), set(), {"count_id"}),
 }
+# issue 19: incoming inspection and transfers
+from tracelot.api.routes import flow as flow_routes  # noqa: E402
+
+MAPPING |= {
+    c.InspectPass: (flow_routes.InspectPassRequest, ("inspect", "pass"), set(), set(), set()),
+    c.InspectFail: (flow_routes.InspectFailRequest, ("inspect", "fail"), set(), set(), set()),
+    c.Transfer: (flow_routes.TransferRequest, ("transfer", "send"), set(), set(), set()),
+    c.ReceiveTransfer: (
+        flow_routes.TransferReceiveRequest,
+        ("transfer", "receive"),
+        set(),
+        set(),
+        {"transfer_id"},
+    ),  # fmt: skip
+}
 #: Options every command line has beside its command's fields
 CLI_COMMON = {"as_json", "old_ref"}
 #: Fields a command line reads from elsewhere: a run's outputs from its --plan file

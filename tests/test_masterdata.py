@@ -47,6 +47,8 @@ def test_an_item_keeps_what_it_was_given(cli: Cli) -> None:
         "max_qty": None,
         "pack_size": None,
         "lead_times": {},
+        "inspect_on_receipt": False,  # issue 19: inspection on receipt
+        "inspect_on_receipt_from": {},
     }
     assert [i["item"] for i in cli("item", "list", "--json").json()] == ["DEV"]
     assert "DEV" in cli("item", "list").stdout

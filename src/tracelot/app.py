@@ -27,11 +27,14 @@ from tracelot.domain.commands import (
     CountScans,
     ExtendRecall,
     Hold,
+    InspectFail,
+    InspectPass,
     MarkRecall,
     Move,
     OpenRecall,
     PostCount,
     Receive,
+    ReceiveTransfer,
     Release,
     Replace,
     Return,
@@ -39,6 +42,7 @@ from tracelot.domain.commands import (
     Scrap,
     Ship,
     StartCount,
+    Transfer,
     Void,
 )
 from tracelot.domain.contacts import Contact
@@ -56,6 +60,7 @@ from tracelot.services import (
     expiry,
     idempotency,
     inquiry,
+    inspection,
     movement,
     planning,
     production,
@@ -72,6 +77,7 @@ from tracelot.services import labels as labeling
 from tracelot.services import recalls as recalling
 from tracelot.services import scan as scanning
 from tracelot.services import trace as tracing
+from tracelot.services import transfers as transferring
 from tracelot.services import verify as verifying
 from tracelot.services import voids as voiding
 from tracelot.services.ledger import Progress
@@ -144,6 +150,10 @@ _HANDLERS: dict[type, Callable[..., Any]] = {
     StartCount: counting.handle_start,
     CountScans: counting.handle_scans,
     PostCount: counting.handle_post,
+    InspectPass: inspection.pass_,
+    InspectFail: inspection.fail,
+    Transfer: transferring.send,
+    ReceiveTransfer: transferring.receive,
 }
 
 
@@ -333,7 +343,7 @@ class Tracelot:
         return self._run(catalog.list_items, write=False)
 
     def item(self, code: str) -> dict[str, Any]:
-        return self._run(catalog.show_item, write=False, code=code)
+        return self._run(inspection.show_item, write=False, code=code)
 
     def add_gtin(self, item: str, gtin: str) -> dict[str, Any]:
         """Let another GTIN (a supplier's) name an item, so that its scans find it."""
@@ -866,7 +876,7 @@ class Tracelot:
 
     def where(self, ref: str) -> list[dict[str, Any]]:
         """Where a unit, lot or item is now."""
-        return self._run(inquiry.where, write=False, ref=ref)
+        return self._run(transferring.where, write=False, ref=ref)
 
     def label_pdf(
         self,
@@ -1261,6 +1271,65 @@ class Tracelot:
         if fmt != "csv":
             raise InvalidInput(f"a count report is csv or pdf, not {fmt!r}")
         return csv_text(counting.report_rows(shown), counting.REPORT_COLUMNS).encode()
+
+    # -- issue 19: incoming inspection and transfers ------------------------------------
+
+    def item_set_inspection(
+        self, code: str, *, inspect: bool, supplier: str | None = None
+    ) -> dict[str, Any]:
+        """Say whether what is received of an item (from every supplier, or from one)
+        waits, held, in quarantine for inspection."""
+        return self._run(inspection.set_rule, write=True, item=code, inspect=inspect,
+                         supplier=supplier)  # fmt: skip
+
+    def inspect_pass(
+        self, *refs: str, note: str | None = None, to: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Pass the inspection of units or lots: released, and put away at `to` if given."""
+        return self.run(InspectPass(refs=refs, note=note, to=to), at=at)
+
+    def inspect_fail(
+        self, *refs: str, reason: str, return_to_supplier: bool = False, scrap: bool = False,
+        at: dt.datetime | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Fail the inspection of units or lots: kept held, and returned to their supplier
+        or scrapped."""
+        command = InspectFail(refs=refs, reason=reason, return_to_supplier=return_to_supplier,
+                              scrap=scrap)  # fmt: skip
+        return self.run(command, at=at)
+
+    def inspections(self, *, all_: bool = False) -> list[dict[str, Any]]:
+        """What waits for inspection, oldest first, with its age (`all_`: results too)."""
+        return self._run(inspection.list_inspections, write=False, all_=all_)
+
+    def transfer(
+        self, *refs: str, from_: str, to: str, qty: Qty | None = None,
+        carrier: str | None = None, reference: str | None = None, note: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Send stock from one site to another: it is in transit until received."""
+        command = Transfer(refs=refs, from_=from_, to=to, qty=qty, carrier=carrier,
+                           reference=reference, note=note)  # fmt: skip
+        return self.run(command, at=at)
+
+    def transfer_receive(
+        self, transfer_id: int, *refs: str, to: str | None = None, qty: Qty | None = None,
+        complete: bool = False, note: str | None = None, at: dt.datetime | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Receive a transfer at its destination: all of it, or what `refs` name; with
+        `complete`, what did not arrive is booked as a difference."""
+        command = ReceiveTransfer(transfer_id=transfer_id, refs=refs, to=to, qty=qty,
+                                  complete=complete, note=note)  # fmt: skip
+        return self.run(command, at=at)
+
+    def transfers(self, *, all_: bool = False) -> list[dict[str, Any]]:
+        """Open transfers (`all_`: every one), oldest first, with their age."""
+        return self._run(transferring.list_transfers, write=False, all_=all_)
+
+    def transfer_show(self, transfer_id: int) -> dict[str, Any]:
+        """A transfer, its lines (sent, received, missing, in transit) and its receipts."""
+        return self._run(transferring.show, write=False, transfer_id=transfer_id)
 
 
 def _write_file(path: Path, data: bytes) -> Path:

@@ -48,6 +48,7 @@ def api_routers() -> list[APIRouter]:
         control,
         counts,
         epcis,
+        flow,
         interchange,
         jobs,
         labels,
@@ -61,7 +62,7 @@ def api_routers() -> list[APIRouter]:
     )
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
-               interchange, jobs, epcis, admin, voids, counts)  # fmt: skip
+               interchange, jobs, epcis, admin, voids, counts, flow)  # fmt: skip
     return [module.router for module in modules]
 
 

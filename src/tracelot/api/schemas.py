@@ -99,6 +99,9 @@ class ItemPublic(BaseModel):
     max_qty: Qty | None = None
     pack_size: Qty | None = None
     lead_times: dict[str, int | None] = Field(default_factory=dict)
+    # issue 19: inspection on receipt, the item's own and per supplier
+    inspect_on_receipt: bool = False
+    inspect_on_receipt_from: dict[str, bool] = Field(default_factory=dict)
 
 
 class ItemChange(BaseModel):

@@ -68,6 +68,8 @@ def where(ctx: typer.Context, ref: str, as_json: JsonOpt = False) -> None:
         columns.append("assembly")
     if any(r.get("supplier") for r in rows):
         columns.append("supplier")
+    if any(r.get("transfer") for r in rows):  # in transit: on which transfer, since when
+        columns += ["transfer", "from", "to", "since"]
     table(rows, columns)
 
 

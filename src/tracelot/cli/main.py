@@ -13,6 +13,7 @@ from tracelot.cli import (
     counts,
     demo,
     epcis,
+    flow,
     inquiry,
     interchange,
     masterdata,
@@ -155,6 +156,7 @@ epcis.register(app)
 backup.register(app)
 voids.register(app)
 counts.register(app)
+flow.register(app)
 
 
 def main() -> None:

@@ -75,6 +75,22 @@ def item_add(
         out.print(f"item {item['item']} added ({item['tracking']} tracking)")
 
 
+#: issue 19: incoming inspection, for every supplier or for one (--inspect-supplier)
+InspectOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--inspect-on-receipt/--no-inspect-on-receipt",
+        help="What is received of it waits, held in quarantine, for inspection.",
+    ),
+]
+InspectSupplierOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--inspect-supplier", help="--(no-)inspect-on-receipt for this supplier's receipts only."
+    ),
+]
+
+
 @item_app.command("set")
 def item_set(
     ctx: typer.Context,
@@ -97,16 +113,33 @@ def item_set(
     min_qty: Annotated[str | None, typer.Option("--min", help="Reorder at or below.")] = None,
     max_qty: Annotated[str | None, typer.Option("--max", help="Order up to.")] = None,
     pack_size: Annotated[str | None, typer.Option("--pack-size", help="Order in packs.")] = None,
+    inspect_on_receipt: InspectOpt = None,
+    inspect_supplier: InspectSupplierOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Change an item's cost, category and planning attributes (supplier, lead time,
-    ordering and holding costs, min/max, pack size)."""
-    item = db(ctx).set_item(
-        code, name=name, cost=cost, category=category, supplier=supplier,
-        lead_time_days=parse_days(lead_time, what="--lead-time") if lead_time else None,
-        ordering_cost=ordering_cost, holding_rate=holding_rate, min_qty=min_qty,
-        max_qty=max_qty, pack_size=pack_size,
-    )  # fmt: skip
+    ordering and holding costs, min/max, pack size), and whether it is inspected on
+    receipt."""
+    item = None
+    if inspect_on_receipt is None and inspect_supplier is not None:
+        raise typer.BadParameter("give --inspect-on-receipt or --no-inspect-on-receipt with it",
+                                 param_hint="--inspect-supplier")  # fmt: skip
+    planning = (name, cost, category, supplier, lead_time, ordering_cost, holding_rate, min_qty,
+                max_qty, pack_size)  # fmt: skip
+    tl = db(ctx)
+    with tl.atomic():  # all of it, or none
+        if inspect_on_receipt is None or any(v is not None for v in planning):
+            item = tl.set_item(
+                code, name=name, cost=cost, category=category, supplier=supplier,
+                lead_time_days=parse_days(lead_time, what="--lead-time") if lead_time else None,
+                ordering_cost=ordering_cost, holding_rate=holding_rate, min_qty=min_qty,
+                max_qty=max_qty, pack_size=pack_size,
+            )  # fmt: skip
+        if inspect_on_receipt is not None:  # issue 19: incoming inspection
+            rule = tl.item_set_inspection(code, inspect=inspect_on_receipt,
+                                          supplier=inspect_supplier)  # fmt: skip
+            item = {**(item or {}), **rule}
+    assert item is not None
     if as_json:
         print_json(item)
     else:

@@ -561,6 +561,65 @@ class StartCount:
         _set(self, "items", _refs(self.items, "the items to count", required=False))
         if not isinstance(self.blind, bool):
             raise InvalidInput(f"blind must be true or false, not {self.blind!r}")
+
+
+# -- issue 19: incoming inspection and transfers ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class InspectPass:
+    """Pass the incoming inspection of units or lots (`refs`): their holds are released,
+    and with `to` they are put away there."""
+
+    refs: tuple[str, ...]
+    note: str | None = None
+    to: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "refs", _refs(self.refs, "what passed inspection"))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
+        _set(self, "to", _optional(self.to, "--to"))
+
+
+@dataclass(frozen=True)
+class InspectFail:
+    """Fail the incoming inspection of units or lots (`refs`), with a reason: they stay
+    held and go back to their supplier (`return_to_supplier`) or are scrapped (`scrap`)."""
+
+    refs: tuple[str, ...]
+    reason: str
+    return_to_supplier: bool = False
+    scrap: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "refs", _refs(self.refs, "what failed inspection"))
+        if not isinstance(self.reason, str) or not self.reason.strip():
+            raise InvalidInput("give a --reason for failing the inspection")
+        _set(self, "reason", _required(self.reason, "--reason", length=REASON_LENGTH))
+        if bool(self.return_to_supplier) == bool(self.scrap):
+            raise InvalidInput("say what becomes of it: --return-to-supplier or --scrap")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Send units, or quantities of lots or items, from one site to another: they leave
+    the source's available stock and are in transit until received."""
+
+    refs: tuple[str, ...]
+    from_: str
+    to: str
+    qty: Decimal | None = None
+    carrier: str | None = None
+    reference: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "refs", _refs(self.refs, "what to transfer"))
+        _set(self, "from_", _required(self.from_, "--from (the site sending)"))
+        _set(self, "to", _required(self.to, "--to (the site receiving)"))
+        _set(self, "qty", _qty(self.qty))
+        _set(self, "carrier", _optional(self.carrier, "--carrier", length=REFERENCE_LENGTH))
+        _set(self, "reference", _reference(self.reference))
         _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
@@ -596,3 +655,30 @@ class PostCount:
 COUNT_COMMANDS: tuple[type, ...] = (StartCount, CountScans, PostCount)
 COMMANDS = COMMANDS + COUNT_COMMANDS
 __all__ += ["COUNT_COMMANDS", "CountScans", "PostCount", "StartCount"]
+
+
+@dataclass(frozen=True)
+class ReceiveTransfer:
+    """Receive a transfer (`transfer_id`) at its destination, into `to` (a location of the
+    destination site; the site itself by default): everything still in transit, or what
+    `refs` name (`ITEM@LOT=QTY`, scans), partly if need be; `complete` closes it, booking
+    what did not arrive as a difference."""
+
+    transfer_id: int
+    refs: tuple[str, ...] = ()
+    to: str | None = None
+    qty: Decimal | None = None
+    complete: bool = False
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "transfer_id", _positive_id(self.transfer_id, "transfer"))
+        _set(self, "refs", _refs(self.refs, "what arrived", required=False))
+        _set(self, "to", _optional(self.to, "--to"))
+        _set(self, "qty", _qty(self.qty))
+        _set(self, "complete", bool(self.complete))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
+
+
+COMMANDS += (InspectPass, InspectFail, Transfer, ReceiveTransfer)
+__all__ += ["InspectFail", "InspectPass", "ReceiveTransfer", "Transfer"]

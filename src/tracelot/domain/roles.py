@@ -34,6 +34,11 @@ CAPABILITIES["count"] = (
     "stock counts: start them, scan into them",
     frozenset({"operator", "quality", "admin"}),
 )
+# issue 19: incoming inspection is done by operators (and quality), as docs/api.md says
+CAPABILITIES["inspect"] = (
+    "incoming inspection: pass or fail what awaits it",
+    frozenset({"operator", "quality", "admin"}),
+)
 
 
 def may(role: str, capability: str) -> bool:

@@ -17,6 +17,9 @@ class LocationKind(StrEnum):
     BIN = "bin"
     QUARANTINE = "quarantine"
     PRODUCTION = "production"  # line-side stock staged for building (wip)
+    # stock sent by a transfer and not yet received: ours, counted, at no site (made by
+    # the first transfer, never by hand)
+    TRANSIT = "transit"
     # virtual locations: the outside world of the double-entry ledger
     SUPPLIER = "supplier"
     CUSTOMER = "customer"
@@ -51,6 +54,7 @@ class Status(StrEnum):
     SCRAPPED = "scrapped"
     SUPPLIER = "returned_to_supplier"  # sent back to the supplier, who is named
     ADJUSTED = "adjusted_out"
+    IN_TRANSIT = "in_transit"  # on a transfer: its `from` and `to` named
 
 
 _STATUS_BY_KIND = {
@@ -60,6 +64,7 @@ _STATUS_BY_KIND = {
     LocationKind.SCRAP: Status.SCRAPPED,
     LocationKind.SUPPLIER: Status.SUPPLIER,
     LocationKind.ADJUSTMENT: Status.ADJUSTED,
+    LocationKind.TRANSIT: Status.IN_TRANSIT,
 }
 
 
@@ -92,3 +97,10 @@ class OperationKind(StrEnum):
     RECALL = "recall"
     VOID = "void"  # reverses another operation exactly (see services/voids.py)
     COUNT = "count"  # a stock count posted: its variances booked
+    TRANSFER = "transfer"  # sent: source -> in transit
+    TRANSFER_RECEIVE = "transfer_receive"  # received: in transit -> destination (16 chars)
+    INSPECT = "inspect"  # an incoming inspection passed (holds released, put away)
+
+
+#: The reason of the hold on what is received of an item needing inspection.
+AWAITING_INSPECTION = "awaiting inspection"

@@ -205,8 +205,10 @@ def _pick_units(
         conditions.append(units.c.lot_id == lot.id)
     if where is not None:
         conditions.append(units.c.location_id == where.id)
-    else:
-        conditions.append(locations.c.kind != LocationKind.QUARANTINE.value)
+    else:  # nor from stock in transit
+        conditions.append(
+            locations.c.kind.not_in((LocationKind.QUARANTINE.value, LocationKind.TRANSIT.value))
+        )
     rows = conn.execute(
         select(units.c.id, units.c.serial, units.c.lot_id, lots.c.code.label("lot"),
                locations.c.code.label("location"), locations.c.path, expires.label("expires"))

@@ -15,7 +15,7 @@ from tracelot.services.ledger import new_operation
 from tracelot.services.lookup import Target
 from tracelot.services.resolver import target_named
 from tracelot.store.engine import cache
-from tracelot.store.tables import holds, items, lots, operations, recalls, units
+from tracelot.store.tables import holds, inspections, items, lots, operations, recalls, units
 
 
 def open_holds_of(conn: Connection, unit_id: int | None, lot_id: int | None) -> list[Row]:
@@ -133,6 +133,12 @@ def handle_release(
     if not found:
         raise NotFound(f"{target} is not on hold")
     mine = [h for h in found if h.recall_id is None or _recall_closed(conn, h.recall_id)]
+    waiting = _awaiting_inspection(conn, [h.id for h in mine])
+    if waiting and len(waiting) == len(mine):
+        raise NotAvailable(
+            f"{target} awaits inspection: pass it with `inspect pass {target}` (or fail it)"
+        )
+    mine = [h for h in mine if h.id not in waiting]
     if not mine:
         raise NotAvailable(
             f"{target} is held by recall {found[0].recall_id}: it is released when the recall "
@@ -205,3 +211,14 @@ def list_holds(conn: Connection) -> list[dict[str, Any]]:
         }
         for r in conn.execute(query)
     ]
+
+
+def _awaiting_inspection(conn: Connection, hold_ids: list[int]) -> set[int]:
+    """Which of these holds are an inspection's that still waits: `inspect pass` releases
+    them, not `release`."""
+    if not hold_ids:
+        return set()
+    query = select(inspections.c.hold_id).where(
+        inspections.c.hold_id.in_(hold_ids), inspections.c.status == "waiting"
+    )
+    return set(conn.execute(query).scalars())

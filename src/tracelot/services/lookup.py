@@ -128,6 +128,11 @@ def check_real(row: Row) -> Row:
     """Refuse a virtual location where stock is put or taken directly."""
     if row.virtual:
         raise WrongKind(f"location {row.code} is virtual: stock can not be put there directly")
+    if row.kind == "transit":  # LocationKind.TRANSIT: only transfers send and receive there
+        raise WrongKind(
+            f"location {row.code} holds stock in transit: send it with `transfer` and take it "
+            "out with `transfer receive`"
+        )
     return row
 
 

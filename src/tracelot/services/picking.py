@@ -41,11 +41,13 @@ def take_quantity(
     allow_expired: bool = False,
     for_use: bool = False,
     not_from_id: int | None = None,
+    within: Row | None = None,
 ) -> list[Take]:
     """The balances to take `qty` of a lot or untracked item from, in picking order.
 
     `for_use` (shipping, consuming) refuses a named lot that is held and passes over
-    held lots when picking among them.
+    held lots when picking among them. `within`: only from that location and the ones
+    below it (a transfer's source site).
     """
     item = target.item
     if item.tracking == Tracking.SERIAL:
@@ -59,8 +61,13 @@ def take_quantity(
         conditions.append(stock.c.lot_id == target.lot.id)
     if from_location is not None:
         conditions.append(stock.c.location_id == from_location.id)
-    else:
-        conditions.append(locations.c.kind != LocationKind.QUARANTINE.value)
+    else:  # never from quarantine, nor from stock in transit (it is at no site)
+        conditions.append(
+            locations.c.kind.not_in((LocationKind.QUARANTINE.value, LocationKind.TRANSIT.value))
+        )
+    if within is not None:
+        below = locations.c.path.startswith(within.path + "/", autoescape=True)
+        conditions.append((stock.c.location_id == within.id) | below)
     if not_from_id is not None:  # a move never picks from where it goes
         conditions.append(stock.c.location_id != not_from_id)
     prefer = case((stock.c.location_id == (prefer_location_id or 0), 0), else_=1)
@@ -86,7 +93,8 @@ def take_quantity(
         remaining -= take
         if remaining == 0:
             return takes
-    where = f" at {from_location.path}" if from_location is not None else ""
+    place = from_location if from_location is not None else within
+    where = f" at {place.path}" if place is not None else ""
     there = normalize(qty - remaining)
     message = f"not enough {target}{where}: {normalize(qty)} wanted, {there} available"
     if expired_seen:

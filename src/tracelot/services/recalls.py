@@ -54,7 +54,8 @@ from tracelot.store.tables import (
     units,
 )
 
-NEEDS_ACTION = {Status.IN_STOCK.value, Status.WIP.value, Status.SHIPPED.value}
+NEEDS_ACTION = {Status.IN_STOCK.value, Status.WIP.value, Status.SHIPPED.value,
+                Status.IN_TRANSIT.value}  # fmt: skip
 ON_HAND_VALUES = {s.value for s in ON_HAND}
 
 
@@ -224,8 +225,8 @@ def _add_affected(
                 "needs_action": row["status"] in NEEDS_ACTION,
             }
         )  # fmt: skip
-        if row["status"] in ON_HAND_VALUES:
-            to_hold[key] = None
+        if row["status"] in ON_HAND_VALUES or row["status"] == Status.IN_TRANSIT.value:
+            to_hold[key] = None  # in transit: ours, and held when it arrives
     if rows:
         conn.execute(insert(recall_items), rows)
     already = {

@@ -22,7 +22,7 @@ from tracelot.domain.values import (
     parse_money,
     parse_qty,
 )
-from tracelot.services import purchasing
+from tracelot.services import inspection, purchasing
 from tracelot.services.costing import money
 from tracelot.services.ledger import (
     Line,
@@ -116,6 +116,10 @@ def receive(
         supplier_lot = check_code(supplier_lot, what="supplier lot")
 
     _check_tracking(item_row, quantity, lot, serials)
+    # an item that needs inspection waits for it, held, in its warehouse's quarantine
+    inspect = inspection.needs_inspection(conn, item_row, party.id if party else None)
+    if inspect:
+        dest = inspection.quarantine_for(conn, dest, item_row)
     op_id = new_operation(
         conn,
         OperationKind.RECEIVE,
@@ -221,6 +225,9 @@ def receive(
         line = OpLine(item_row.code, lot, source.code, dest.path, quantity)
     if po_line is not None:
         purchasing.record_receipt(conn, po_line, op_id, line.qty)
+    if inspect:
+        inspection.hold_received(conn, op_id=op_id, item=item_row, lot_id=lot_id, place=dest,
+                                 supplier_id=party.id if party else None, qty=line.qty)  # fmt: skip
     return result(conn, op_id, summary=[line])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from types import SimpleNamespace
@@ -59,6 +60,7 @@ def verify(conn: Connection, *, limit: int = 100) -> VerifyReport:
     _check_cost_layers(conn, report, names, projected)
     _check_units(conn, report, names)
     _check_voids(conn, report)
+    _check_transit(conn, report, names)
     del report.problems[limit:]
     return report
 
@@ -288,3 +290,35 @@ def _check_voids(conn: Connection, report: VerifyReport) -> None:
     ).scalars()
     for op_id in sorted(set(unbalanced)):
         report.problems.append(f"the void of operation {op_id} does not undo its lines exactly")
+
+
+def _check_transit(conn: Connection, report: VerifyReport, names: _Names) -> None:
+    """What is in transit is what the open transfers still carry (issue 19)."""
+    from tracelot.store.tables import transfer_lines, transfers
+
+    transit = [r.id for r in conn.execute(
+        select(locations.c.id).where(locations.c.kind == LocationKind.TRANSIT.value)
+    )]  # fmt: skip
+    there: dict[tuple[int, int | None], Decimal] = defaultdict(Decimal)
+    if transit:
+        for r in conn.execute(
+            select(stock.c.item_id, stock.c.lot_id, stock.c.qty).where(
+                stock.c.location_id.in_(transit)
+            )
+        ):
+            there[(r.item_id, r.lot_id)] += Decimal(r.qty)
+    carried: dict[tuple[int, int | None], Decimal] = defaultdict(Decimal)
+    left = transfer_lines.c.qty - transfer_lines.c.received - transfer_lines.c.missing
+    for r in conn.execute(
+        select(transfer_lines.c.item_id, transfer_lines.c.lot_id, left.label("left"))
+        .join(transfers, transfers.c.id == transfer_lines.c.transfer_id)
+        .where(transfers.c.status == "open")
+    ):
+        carried[(r.item_id, r.lot_id)] += Decimal(r.left)
+    for key in sorted(set(there) | set(carried), key=lambda k: (k[0], k[1] or 0)):
+        if there.get(key, Decimal(0)) != carried.get(key, Decimal(0)):
+            report.problems.append(
+                f"in transit: {normalize(there.get(key, Decimal(0)))} of "
+                f"{names.ref(*key)}, but open transfers carry "
+                f"{normalize(carried.get(key, Decimal(0)))}"
+            )

@@ -537,3 +537,83 @@ count_scans = Table(
 # a unit is counted once in a count
 Index("uq_count_scans_count_id_unit_id", count_scans.c.count_id, count_scans.c.unit_id,
       unique=True)  # fmt: skip
+# -- issue 19: incoming inspection and transfers (migration 0016) ---------------------------
+
+# an item that needs inspecting on receipt: from every supplier (supplier_id NULL) or from
+# one (which says yes or no for that supplier, whatever the item's own rule); the newest
+# rule of an item and supplier is the one that holds
+inspection_rules = Table(
+    "inspection_rules",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
+    Column("supplier_id", Integer, ForeignKey("parties.id")),
+    Column("inspect", Boolean, nullable=False),
+)
+
+# a unit or a lot's receipt held for inspection, and then its result: who, when, notes
+inspections = Table(
+    "inspections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("unit_id", Integer, ForeignKey("units.id"), index=True),
+    Column("lot_id", Integer, ForeignKey("lots.id"), index=True),
+    Column("qty", Exact, nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),  # quarantine
+    Column("supplier_id", Integer, ForeignKey("parties.id")),
+    Column("hold_id", Integer, ForeignKey("holds.id"), nullable=False, index=True),
+    Column("received_op_id", Integer, ForeignKey("operations.id"), nullable=False, index=True),
+    Column("status", String(10), nullable=False),
+    Column("result_op_id", Integer, ForeignKey("operations.id")),
+    Column("inspector", String(100)),
+    Column("decided_at", UtcDateTime),
+    Column("note", Text),
+    Column("reason", Text),
+    Column("disposition", String(32)),  # released, returned_to_supplier, scrapped
+    CheckConstraint("status IN ('waiting', 'passed', 'failed')", name="status"),
+    Index(None, "status", "id"),
+)
+
+# a transfer between two sites: numbered like recalls, open until received
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("status", String(10), nullable=False),
+    Column("from_location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("to_location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("transit_location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("carrier", String(200)),
+    Column("reference", String(200)),
+    Column("sent_op_id", Integer, ForeignKey("operations.id"), nullable=False),
+    Column("closed_op_id", Integer, ForeignKey("operations.id")),
+    CheckConstraint("status IN ('open', 'received')", name="status"),
+    Index(None, "status", "id"),
+)
+
+# what a transfer carries: a unit, or a quantity of a lot or untracked item; what of it
+# was received, and what was booked missing when the transfer was completed
+transfer_lines = Table(
+    "transfer_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("transfer_id", Integer, ForeignKey("transfers.id"), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("lot_id", Integer, ForeignKey("lots.id"), index=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), index=True),
+    Column("qty", Exact, nullable=False),
+    Column("received", Exact, nullable=False, server_default="0"),
+    Column("missing", Exact, nullable=False, server_default="0"),
+    CheckConstraint("qty > 0", name="qty_positive"),
+    CheckConstraint("received >= 0 AND missing >= 0 AND received + missing <= qty", name="within"),
+)
+
+# each receipt of a transfer (an operation of kind transfer_receive)
+transfer_receipts = Table(
+    "transfer_receipts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("transfer_id", Integer, ForeignKey("transfers.id"), nullable=False, index=True),
+    Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False),
+)

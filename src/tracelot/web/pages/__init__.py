@@ -25,6 +25,7 @@ def install(app: Any) -> None:
         common,
         counts,
         dashboard,
+        flow,
         labels,
         login,
         operations,
@@ -36,7 +37,7 @@ def install(app: Any) -> None:
     )
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
-                stock, voids, counts)  # fmt: skip
+                stock, voids, counts, flow)  # fmt: skip
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")

@@ -80,6 +80,8 @@ MENU = [
     ("/stock", "Stock", "read"),
     ("/trace", "Trace", "read"),
     ("/recalls", "Recalls", "read"),
+    ("/inspections", "Inspect", "inspect"),  # issue 19
+    ("/transfers", "Transfers", "read"),  # issue 19
     ("/reports", "Reports", "read"),
     *((f"/scan/{mode}", label, cap) for mode, (label, cap, _) in SCAN_FORMS.items()),
     ("/do/return", "Return", "operate"),
@@ -160,6 +162,9 @@ Quality = Annotated[User, Depends(allowed("quality"))]
 
 
 Admin = Annotated[User, Depends(allowed("admin"))]
+
+
+Inspector = Annotated[User, Depends(allowed("inspect"))]
 
 
 def page(request: Request, user: User | None, template: str, status: int = 200, **context: Any):  # noqa: ANN201
