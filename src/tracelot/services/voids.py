@@ -48,7 +48,7 @@ from tracelot.services.ledger import Line, apply_stock_deltas, new_operation, po
 from tracelot.services.lookup import item_by_id, location_by_id, location_ids_of_kind, lot_by_id
 from tracelot.services.results import OperationResult, OpLine
 from tracelot.services.summary import result, summarize
-from tracelot.store.bulk import insert_rows
+from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.tables import (
     asns,
     cost_layers,
@@ -512,34 +512,19 @@ def _undo_side_records(conn: Connection, orig_id: int, void_id: int) -> None:
 
 def voided_by(conn: Connection, op_ids: Iterable[int]) -> dict[int, int]:
     """The void of each of `op_ids` that is voided: {operation: void}."""
-    ids = sorted(set(op_ids))
-    found: dict[int, int] = {}
-    for start in range(0, len(ids), 5_000):
-        chunk = ids[start : start + 5_000]
-        found.update(
-            conn.execute(
-                select(voids.c.voided_op_id, voids.c.void_op_id).where(
-                    voids.c.voided_op_id.in_(chunk)
-                )
-            ).all()
-        )
-    return found
+    return _pairs(conn, voids.c.voided_op_id, voids.c.void_op_id, op_ids)
 
 
 def voids_of(conn: Connection, op_ids: Iterable[int]) -> dict[int, int]:
     """The operation each void among `op_ids` voids: {void: operation}."""
+    return _pairs(conn, voids.c.void_op_id, voids.c.voided_op_id, op_ids)
+
+
+def _pairs(conn: Connection, key: Any, value: Any, op_ids: Iterable[int]) -> dict[int, int]:
     ids = sorted(set(op_ids))
-    found: dict[int, int] = {}
-    for start in range(0, len(ids), 5_000):
-        chunk = ids[start : start + 5_000]
-        found.update(
-            conn.execute(
-                select(voids.c.void_op_id, voids.c.voided_op_id).where(
-                    voids.c.void_op_id.in_(chunk)
-                )
-            ).all()
-        )
-    return found
+    if not ids:
+        return {}
+    return dict(conn.execute(select(key, value).where(id_in(conn, key, ids))).all())
 
 
 def voided_outputs(conn: Connection, item_id: int, serials: Sequence[str]) -> dict[str, int]:
