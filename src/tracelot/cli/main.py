@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 from tracelot.cli import (
     admin,
     backup,
+    changes,
     control,
     counts,
     demo,
@@ -155,6 +156,7 @@ epcis.register(app)
 backup.register(app)
 voids.register(app)
 counts.register(app)
+changes.register(app)
 
 
 def main() -> None:
