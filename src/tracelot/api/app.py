@@ -51,6 +51,7 @@ def api_routers() -> list[APIRouter]:
         interchange,
         jobs,
         labels,
+        masterdata,
         operations,
         quality,
         reading,
@@ -61,7 +62,7 @@ def api_routers() -> list[APIRouter]:
     )
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
-               interchange, jobs, epcis, admin, voids, counts)  # fmt: skip
+               interchange, jobs, epcis, admin, voids, counts, masterdata)  # fmt: skip
     return [module.router for module in modules]
 
 

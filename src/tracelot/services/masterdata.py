@@ -350,7 +350,9 @@ def _check_new_parent(conn: Connection, row: Any, parent: Any, kind: str | None)
         raise InvalidInput(f"location {parent.code} is {row.code} or below it: not its parent")
     new_path = f"{parent.path}/{row.code}" if parent is not None else row.code
     before = _warehouse(conn, row.path, row.kind)
-    after = _warehouse(conn, new_path, kind or row.kind, overrides={row.code: kind or row.kind})
+    after = _warehouse(conn, new_path, kind or row.kind)
+    if before == after:  # the same nearest warehouse: the same tree too
+        before, after = row.path.split("/")[0], new_path.split("/")[0]
     if before != after and (held := _stock_below(conn, row.path)):
         raise NotAvailable(
             f"location {row.code} holds stock ({held}): it can not move from warehouse "
@@ -359,7 +361,7 @@ def _check_new_parent(conn: Connection, row: Any, parent: Any, kind: str | None)
     return parent.id if parent is not None else None
 
 
-def _warehouse(conn: Connection, path: str, kind: str, overrides: Any = None) -> str:
+def _warehouse(conn: Connection, path: str, kind: str) -> str:
     """The warehouse a location at `path` is in: its nearest warehouse (itself, or above
     it), else the top of its tree."""
     codes = path.split("/")
