@@ -27,6 +27,7 @@ def install(app: Any) -> None:
         dashboard,
         labels,
         login,
+        masterdata,
         operations,
         recalls,
         reports,
@@ -36,7 +37,7 @@ def install(app: Any) -> None:
     )
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
-                stock, voids, counts)  # fmt: skip
+                stock, voids, counts, masterdata)  # fmt: skip
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")
