@@ -22,7 +22,7 @@ from tracelot.domain.errors import (
     InvalidInput,
     NotAvailable,
     NotFound,
-    WrongKind,
+    TracelotError,
 )
 from tracelot.domain.status import USER_LOCATION_KINDS, LocationKind, Tracking, status_at
 from tracelot.domain.values import check_name, normalize, parse_date, parse_gln, parse_gtin
@@ -150,7 +150,7 @@ def _code_of(conn: Connection, entity: str, code: str) -> str:
             return str(item_named(conn, code).code)
         if entity == "location":
             return str(location_named(conn, code, real=False).code)
-    except (NotFound, WrongKind, InvalidInput):
+    except TracelotError:  # names nothing (yet): an add
         pass
     return code.strip() if isinstance(code, str) else code
 

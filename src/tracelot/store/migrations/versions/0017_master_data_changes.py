@@ -77,6 +77,11 @@ def _sqlite(fixed_text: str, moved_text: str, *, permit: bool) -> None:
         f"""CREATE TRIGGER locations_fixed BEFORE UPDATE ON locations WHEN {fixed}
         BEGIN SELECT RAISE(ABORT, '{fixed_text}'); END"""
     )
+    op.execute("DROP TRIGGER locations_no_delete")
+    op.execute(
+        f"""CREATE TRIGGER locations_no_delete BEFORE DELETE ON locations
+        BEGIN SELECT RAISE(ABORT, '{fixed_text}'); END"""
+    )
     if permit:
         op.execute(
             f"""CREATE TRIGGER locations_moved BEFORE UPDATE ON locations WHEN {moved}
@@ -112,6 +117,11 @@ def downgrade() -> None:
     else:
         op.execute("DROP TRIGGER locations_moved")
         op.execute("DROP TRIGGER locations_fixed")
+        op.execute("DROP TRIGGER locations_no_delete")
+        op.execute(
+            f"""CREATE TRIGGER locations_no_delete BEFORE DELETE ON locations
+            BEGIN SELECT RAISE(ABORT, '{OLD_FIXED}'); END"""
+        )
         changed = " OR ".join(
             f"NEW.{c} IS NOT OLD.{c}" for c in ("code", "parent_id", "kind", "path", "virtual")
         )
