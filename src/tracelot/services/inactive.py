@@ -6,16 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from tracelot.domain.errors import NotAvailable
 from tracelot.services.lookup import find_location, item_by_id, location_by_id
-from tracelot.store.engine import cache
+from tracelot.store.engine import OneRow, cache
 from tracelot.store.tables import parties, users
 
 #: operations that correct the ledger rather than start something new: they may name
 #: inactive master data (a void of a receipt of an item since retired, a count's finds)
 CORRECTIONS = frozenset({"void", "count"})
+# statements built once (every operation asks them), read straight from the driver on SQLite
+_USER = OneRow(
+    select(users.c.disabled, users.c.inactive_reason).where(users.c.name == bindparam("name"))
+)
+_PARTY = OneRow(
+    select(parties.c.code, parties.c.active, parties.c.inactive_reason).where(
+        parties.c.id == bindparam("id")
+    )
+)
 
 
 def _inactive(entity: str, code: str, reason: str | None, how: str) -> NotAvailable:
@@ -37,11 +46,9 @@ def refuse_inactive_operation(
     found = cache(conn)
     disabled = found.users_checked.get(user)
     if disabled is None:
-        row = conn.execute(
-            select(users.c.disabled, users.c.inactive_reason).where(users.c.name == user)
-        ).first()
+        row = _USER.first(conn, {"name": user})
         disabled = found.users_checked[user] = (
-            (bool(row.disabled), row.inactive_reason) if row is not None else (False, None)
+            (bool(row[0]), row[1]) if row is not None else (False, None)
         )
     if disabled[0]:
         raise NotAvailable(
@@ -50,13 +57,9 @@ def refuse_inactive_operation(
             code="inactive",
         )
     if party_id is not None:
-        row = conn.execute(
-            select(parties.c.code, parties.c.active, parties.c.inactive_reason).where(
-                parties.c.id == party_id
-            )
-        ).one()
-        if not row.active:
-            raise _inactive("party", row.code, row.inactive_reason, "party")
+        party = _PARTY.first(conn, {"id": party_id})
+        if party is not None and not party[1]:
+            raise _inactive("party", party[0], party[2], "party")
 
 
 def refuse_inactive_lines(
