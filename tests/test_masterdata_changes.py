@@ -177,6 +177,12 @@ def test_an_inactive_item_is_refused_in_new_operations_and_kept_for_history(
     refused("receive", "PCB", "--to", "A1", "--serials", "SN09", match="end of life")
     refused("move", "PCB:SN01", "--to", "A2", match="item PCB is inactive")
     refused("ship", "PCB:SN01", "--to", "ACME", match="reactivate")
+    refused("po", "create", "CELLCO", "--line", "PCB:1", match="item PCB is inactive")
+    world("item", "set", "PCB", "--supplier", "CELLCO", "--min", "10", "--max", "20")
+    drafted = world("report", "reorder", "--create-po", "--json")
+    assert drafted.exit_code == 0, drafted.stderr
+    created = drafted.json()["created"]
+    assert "PCB" in created["inactive"] and not created["orders"]
     # kept for history, stock, where and traces
     assert world("where", "PCB:SN01", "--json").json()[0]["location_path"] == "WH/A1"
     assert [r["kind"] for r in world("history", "PCB:SN01", "--json").json()] == ["receive"]
@@ -227,6 +233,7 @@ def test_an_inactive_party_is_refused_as_customer_and_supplier(world: Cli, refus
     assert world("party", "deactivate", "CELLCO", "--reason", "bankrupt").exit_code == 0
     refused("receive", "CELL", "--to", "A1", "--lot", "L2", "--qty", "1", "--supplier",
             "CELLCO", match="party CELLCO is inactive")  # fmt: skip
+    refused("po", "create", "CELLCO", "--line", "CELL:10", match="party CELLCO is inactive")
     parties = {p["party"]: p["active"] for p in world("party", "list", "--json").json()}
     assert parties == {"ACME": False, "CELLCO": False, "GLOBEX": True}
     assert world("party", "reactivate", "ACME").exit_code == 0
