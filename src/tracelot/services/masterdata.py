@@ -139,9 +139,6 @@ def record(
     return len(rows)
 
 
-_KEYS = {"item": "item", "location": "location", "party": "party", "user": "user"}
-
-
 def _code_of(conn: Connection, entity: str, code: str) -> str:
     """The code an input names (an item's GTIN or a location's label give its code);
     what names nothing stays as given (an add)."""
@@ -169,7 +166,7 @@ def recorded(
     the reason of a deactivation)."""
     before = snapshot(conn, entity, _code_of(conn, entity, code))
     result = change(conn, code, **kwargs)
-    changed = str(result[_KEYS[entity]])
+    changed = str(result[entity])  # each entity's JSON names it by its kind: `item` ...
     record(conn, entity, changed, before, snapshot(conn, entity, changed), user=user,
            reason=kwargs.get("reason"))  # fmt: skip
     return result
