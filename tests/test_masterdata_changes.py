@@ -375,3 +375,31 @@ def test_master_data_changes_over_http_with_their_roles(api, db_url: str) -> Non
                       params={"since": "soon"}).status_code == 422  # fmt: skip
     assert client.get(f"{PREFIX}/changes", headers=operator,
                       params={"location": "NOPE"}).status_code == 404  # fmt: skip
+
+
+def test_a_location_deactivated_while_stock_goes_there_is_refused(world: Cli, db_url) -> None:
+    """A move into A2 that has not committed yet, and a deactivation of A2 at
+    the same moment: the deactivation waits for it and sees its stock (one winner)."""
+    import threading
+    import time
+
+    from tracelot.domain.errors import NotAvailable
+
+    moving = threading.Event()
+    with tracelot.connect(db_url, user="mover") as mover, tracelot.connect(db_url) as keeper:
+
+        def move_slowly() -> None:
+            with mover.atomic() as batch:
+                batch.move("PCB:SN01", to="A2")
+                moving.set()
+                time.sleep(1.0)
+
+        thread = threading.Thread(target=move_slowly)
+        thread.start()
+        assert moving.wait(30)
+        with pytest.raises(NotAvailable, match="holds stock"):
+            keeper.deactivate("location", "A2", reason="closing")
+        thread.join()
+        assert keeper.where("PCB:SN01")[0]["location_path"] == "WH/A2"
+        assert all(r["active"] for r in keeper.locations())
+        assert keeper.verify().ok

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, select
 from tracelot.domain.errors import NotAvailable
 from tracelot.services.lookup import find_location, item_by_id, location_by_id
 from tracelot.store.engine import OneRow, cache
-from tracelot.store.tables import parties, users
+from tracelot.store.tables import locations, parties, users
 
 #: operations that correct the ledger rather than start something new: they may name
 #: inactive master data (a void of a receipt of an item since retired, a count's finds)
@@ -73,11 +73,31 @@ def refuse_inactive_lines(
         item = item_by_id(conn, item_id)
         if not item.active:
             raise _inactive("item", item.code, item.inactive_reason, "item")
+    paths = set()
     for location_id in sorted(set(location_ids)):
         location = location_by_id(conn, location_id)
         if location.virtual:
             continue
+        paths.update(location.path.split("/"))
         for code in reversed(location.path.split("/")):
             above = location if code == location.code else find_location(conn, code)
             if above is not None and not above.active:
                 raise _inactive("location", above.code, above.inactive_reason, "location")
+    if paths and conn.dialect.name == "postgresql":
+        _share_locations(conn, sorted(paths))
+
+
+def _share_locations(conn: Connection, codes: list[str]) -> None:
+    """On PostgreSQL, hold the destinations (and what is above them) in share mode till
+    the operation commits: a deactivation, which updates the location first and then
+    looks for stock below it, waits for this operation and then sees its stock; one
+    that came first is seen here, read afresh. (SQLite has one writer at a time.)"""
+    rows = conn.execute(
+        select(locations.c.code, locations.c.active, locations.c.inactive_reason)
+        .where(locations.c.code.in_(codes))
+        .order_by(locations.c.id)
+        .with_for_update(read=True)
+    )
+    for row in rows:
+        if not row.active:
+            raise _inactive("location", row.code, row.inactive_reason, "location")
