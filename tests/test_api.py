@@ -4,6 +4,7 @@ refusals that change nothing, idempotent operations, and the acting user."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterator
 
@@ -114,6 +115,21 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         return name
 
     tl.add_party("SUP", name="A supplier", kind="supplier")
+
+    def retired(plural: str, *, active: bool) -> str:
+        """A new item, location, party or user: active, or deactivated already."""
+        code = f"R{next(n)}"
+        if plural == "items":
+            tl.add_item(code, name=code, tracking="none")
+        elif plural == "locations":
+            tl.add_location(code, parent="WH")
+        elif plural == "parties":
+            tl.add_party(code, name=code, kind="customer")
+        else:
+            code = user()
+        if not active:
+            tl.deactivate(plural.removesuffix("s").replace("partie", "party"), code, reason="old")
+        return code
 
     def draft() -> int:
         return tl.po_create("SUP", lines=["SCREW:5"], draft=True)["id"]
@@ -300,6 +316,35 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         ("POST", "/api/v1/operations/{operation_id}/void"): lambda: {
             "path": {"operation_id": tl.move(next(units), to="A1").id},
             "json": {"reason": "moved by mistake"},
+        },
+        # master data that can change, with its history (issue 19)
+        ("GET", "/api/v1/changes"): lambda: {"params": {"item": "PCB"}},
+        ("PATCH", "/api/v1/locations/{code}"): lambda: {
+            "path": {"code": "A2"},
+            "json": {"name": f"Aisle {next(n)}"},
+        },
+        **{
+            ("POST", f"/api/v1/{plural}/{{code}}/{switch}"): functools.partial(
+                lambda plural, switch: {
+                    "path": {"code": retired(plural, active=switch == "deactivate")},
+                    "json": {"reason": "retired"} if switch == "deactivate" else None,
+                },
+                plural,
+                switch,
+            )
+            for plural in ("items", "locations", "parties")
+            for switch in ("deactivate", "reactivate")
+        },
+        ("POST", "/api/v1/users/{name}/deactivate"): lambda: {
+            "path": {"name": retired("users", active=True)},
+            "json": {"reason": "left"},
+        },
+        ("POST", "/api/v1/users/{name}/reactivate"): lambda: {
+            "path": {"name": retired("users", active=False)}
+        },
+        ("PATCH", "/api/v1/users/{name}"): lambda: {
+            "path": {"name": user()},
+            "json": {"role": "operator"},
         },
     }
     examples |= _flow_examples(tl, n)  # issue 19: inspection and transfers

@@ -46,6 +46,8 @@ def test_an_item_keeps_what_it_was_given(cli: Cli) -> None:
         "min_qty": None,
         "max_qty": None,
         "pack_size": None,
+        "active": True,
+        "inactive_reason": None,
         "lead_times": {},
         "inspect_on_receipt": False,  # issue 19: inspection on receipt
         "inspect_on_receipt_from": {},
@@ -180,7 +182,7 @@ def test_parties_keep_their_contact_details(cli: Cli, refused) -> None:
     assert added.json() == {
         "party": "CUS", "name": "Customer", "kind": "customer", "contact_name": "Ann Lee",
         "email": "qa@customer.example", "phone": "+44 20 7946 0000",
-        "address": "1 Quay St\nBristol",
+        "address": "1 Quay St\nBristol", "active": True, "inactive_reason": None,
     }  # fmt: skip
     changed = cli("party", "set", "CUS", "--email", "recalls@customer.example", "--phone", "",
                   "--json").json()  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import getpass
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -61,6 +62,7 @@ from tracelot.services import (
     idempotency,
     inquiry,
     inspection,
+    masterdata,
     movement,
     planning,
     production,
@@ -293,16 +295,16 @@ class Tracelot:
         return self._run(users.ensure_admin, write=True, name=name, password=password)
 
     def add_user(self, name: str, *, role: str, password: str | None = None) -> dict[str, Any]:
-        return self._run(users.add_user, write=True, name=name, role=role, password=password)
+        return self._recorded("user", name, users.add_user, role=role, password=password)
 
     def users(self) -> list[dict[str, Any]]:
         return self._run(users.list_users, write=False)
 
     def set_role(self, name: str, role: str) -> dict[str, Any]:
-        return self._run(users.set_role, write=True, name=name, role=role)
+        return self._recorded("user", name, users.set_role, role=role)
 
     def disable_user(self, name: str) -> dict[str, Any]:
-        return self._run(users.disable_user, write=True, name=name)
+        return self._recorded("user", name, users.disable_user)
 
     def create_token(
         self, user: str, *, name: str | None = None, expires_days: int | None = None
@@ -335,9 +337,9 @@ class Tracelot:
     ) -> dict[str, Any]:
         """An item: serial-, lot- or not tracked, with its GTIN, unit of measure, shelf
         life, standard cost and category."""
-        return self._run(catalog.add_item, write=True, code=code, name=name, tracking=tracking,
-                         gtin=gtin, uom=uom, shelf_life_days=shelf_life_days, cost=cost,
-                         category=category)  # fmt: skip
+        return self._recorded("item", code, catalog.add_item, name=name, tracking=tracking,
+                              gtin=gtin, uom=uom, shelf_life_days=shelf_life_days, cost=cost,
+                              category=category)  # fmt: skip
 
     def items(self) -> list[dict[str, Any]]:
         return self._run(catalog.list_items, write=False)
@@ -347,7 +349,7 @@ class Tracelot:
 
     def add_gtin(self, item: str, gtin: str) -> dict[str, Any]:
         """Let another GTIN (a supplier's) name an item, so that its scans find it."""
-        return self._run(catalog.add_gtin, write=True, item=item, gtin=gtin)
+        return self._recorded("item", item, catalog.add_gtin, gtin=gtin)
 
     def add_location(
         self,
@@ -359,8 +361,8 @@ class Tracelot:
         gln: str | None = None,
     ) -> dict[str, Any]:
         """A location in the tree (a warehouse, zone, bin, production line, quarantine)."""
-        return self._run(catalog.add_location, write=True, code=code, name=name, parent=parent,
-                         kind=kind, gln=gln)  # fmt: skip
+        return self._recorded("location", code, catalog.add_location, name=name, parent=parent,
+                              kind=kind, gln=gln)  # fmt: skip
 
     def locations(self, *, include_virtual: bool = False) -> list[dict[str, Any]]:
         return self._run(catalog.list_locations, write=False, include_virtual=include_virtual)
@@ -380,9 +382,8 @@ class Tracelot:
         contact = Contact.checked(
             contact_name=contact_name, email=email, phone=phone, address=address
         )
-        return self._run(
-            catalog.add_party, write=True, code=code, name=name, kind=kind, contact=contact
-        )
+        return self._recorded("party", code, catalog.add_party, name=name, kind=kind,
+                              contact=contact)  # fmt: skip
 
     def set_party(
         self,
@@ -399,7 +400,7 @@ class Tracelot:
         given = {"contact_name": contact_name, "email": email, "phone": phone,
                  "address": address}  # fmt: skip
         contact = {k: v for k, v in given.items() if v is not None}
-        return self._run(catalog.set_party, write=True, code=code, name=name, contact=contact)
+        return self._recorded("party", code, catalog.set_party, name=name, contact=contact)
 
     def parties(self, kind: str | None = None) -> list[dict[str, Any]]:
         return self._run(catalog.list_parties, write=False, kind=kind)
@@ -713,13 +714,20 @@ class Tracelot:
         min_qty: Qty | None = None,
         max_qty: Qty | None = None,
         pack_size: Qty | None = None,
+        uom: str | None = None,
+        shelf_life_days: int | None = None,
+        tracking: str | None = None,
+        gtin: str | None = None,
     ) -> dict[str, Any]:
-        """Change an item's name, cost, category and planning attributes (what is None
-        stays as it is)."""
-        return self._run(catalog.set_item, write=True, code=code, name=name, cost=cost,
-                         category=category, supplier=supplier, lead_time_days=lead_time_days,
-                         ordering_cost=ordering_cost, holding_rate=holding_rate,
-                         min_qty=min_qty, max_qty=max_qty, pack_size=pack_size)  # fmt: skip
+        """Change an item's name, cost, category and planning attributes, its unit of
+        measure, shelf life and own GTIN (empty: none), and its tracking while the ledger
+        has nothing of it (what is None stays as it is)."""
+        return self._recorded("item", code, masterdata.set_item, name=name, cost=cost,
+                              category=category, supplier=supplier,
+                              lead_time_days=lead_time_days, ordering_cost=ordering_cost,
+                              holding_rate=holding_rate, min_qty=min_qty, max_qty=max_qty,
+                              pack_size=pack_size, uom=uom, shelf_life_days=shelf_life_days,
+                              tracking=tracking, gtin=gtin)  # fmt: skip
 
     def po_create(self, supplier: str, *, lines: Sequence[Any], expected: Any = None,
                   note: str | None = None, draft: bool = False,
@@ -1228,6 +1236,60 @@ class Tracelot:
         """An operation and its lines, with the void that voided it (`voided_by`) or the
         operation it voids (`voids`)."""
         return self._run(voiding.operation, write=False, op_id=operation)
+
+    # -- master data that can change, with its history (issue 19) ---------------------
+
+    def _recorded(
+        self, entity: str, code: str, change: Callable[..., dict[str, Any]], **kwargs: Any
+    ) -> dict[str, Any]:
+        """A change to master data in one transaction, with its rows in the change log."""
+        return self._run(masterdata.recorded, write=True, entity=entity, code=code,
+                         user=self.user, change=change, **kwargs)  # fmt: skip
+
+    def set_location(
+        self,
+        code: str,
+        *,
+        name: str | None = None,
+        parent: str | None = None,
+        kind: str | None = None,
+        gln: str | None = None,
+        pick_sequence: int | None = None,
+    ) -> dict[str, Any]:
+        """Change a location's name, parent (empty: top level), kind, GLN (empty: none) or
+        place in the walking order; its code never changes."""
+        return self._recorded("location", code, masterdata.set_location, name=name,
+                              parent=parent, kind=kind, gln=gln,
+                              pick_sequence=pick_sequence)  # fmt: skip
+
+    def set_user(self, name: str, *, role: str | None = None) -> dict[str, Any]:
+        """Change a user's role."""
+        return self._recorded("user", name, masterdata.set_user, role=role)
+
+    def deactivate(self, entity: str, code: str, *, reason: str) -> dict[str, Any]:
+        """Deactivate an item, location, party or user (`entity`): refused for new
+        operations from now on, with the reason; kept for history, reports and traces."""
+        deactivate = functools.partial(masterdata.deactivate, entity=entity)
+        return self._recorded(entity, code, deactivate, reason=reason)
+
+    def reactivate(self, entity: str, code: str) -> dict[str, Any]:
+        """Make an inactive item, location, party or user usable again."""
+        return self._recorded(entity, code, functools.partial(masterdata.reactivate, entity=entity))
+
+    def changes(
+        self,
+        *,
+        item: str | None = None,
+        location: str | None = None,
+        party: str | None = None,
+        user: str | None = None,
+        since: dt.date | str | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The change log of master data (`entity`, `code`, `field`, `before`, `after`,
+        `user`, `at`, `reason`), oldest first: of one item, location, party or user."""
+        return self._run(masterdata.list_changes, write=False, item=item, location=location,
+                         party=party, user=user, since=since, limit=limit)  # fmt: skip
 
     # -- stock counts (issue 19) ------------------------------------------------------
 

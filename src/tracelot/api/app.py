@@ -52,6 +52,7 @@ def api_routers() -> list[APIRouter]:
         interchange,
         jobs,
         labels,
+        masterdata,
         operations,
         quality,
         reading,
@@ -62,7 +63,7 @@ def api_routers() -> list[APIRouter]:
     )
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
-               interchange, jobs, epcis, admin, voids, counts, flow)  # fmt: skip
+               interchange, jobs, epcis, admin, voids, counts, flow, masterdata)  # fmt: skip
     return [module.router for module in modules]
 
 

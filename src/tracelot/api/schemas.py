@@ -102,6 +102,8 @@ class ItemPublic(BaseModel):
     # issue 19: inspection on receipt, the item's own and per supplier
     inspect_on_receipt: bool = False
     inspect_on_receipt_from: dict[str, bool] = Field(default_factory=dict)
+    active: bool = True
+    inactive_reason: str | None = None
 
 
 class ItemChange(BaseModel):
@@ -119,6 +121,10 @@ class ItemChange(BaseModel):
     min_qty: Qty | None = None
     max_qty: Qty | None = None
     pack_size: Qty | None = None
+    uom: Code | None = None
+    shelf_life_days: int | None = Field(default=None, ge=1, le=36500)
+    gtin: str | None = Field(default=None, pattern=r"^\s*(\d{8}|\d{12,14})?\s*$")
+    tracking: Literal["none", "lot", "serial"] | None = None
 
 
 class GtinCreate(BaseModel):
@@ -141,6 +147,9 @@ class LocationPublic(BaseModel):
     location_path: str
     depth: int
     gln: str | None
+    pick_sequence: int | None = None
+    active: bool = True
+    inactive_reason: str | None = None
 
 
 class PartyContact(BaseModel):
@@ -172,6 +181,45 @@ class PartyPublic(BaseModel):
     email: str | None = None
     phone: str | None = None
     address: str | None = None
+    active: bool = True
+    inactive_reason: str | None = None
+
+
+# -- master data that can change, with its history (issue 19) ---------------------------
+
+
+class LocationChange(BaseModel):
+    """What to change of a location (never its code): `parent` "" makes it top-level,
+    `gln` "" takes its GLN away."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Name | None = None
+    parent: Named | None = None
+    kind: Literal["warehouse", "zone", "bin", "quarantine", "production"] | None = None
+    gln: str | None = Field(default=None, pattern=r"^\s*(\d{13})?\s*$")
+    pick_sequence: int | None = Field(default=None, ge=0, le=1_000_000)
+
+
+class UserChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["viewer", "operator", "quality", "planner", "admin"] | None = None
+
+
+class Deactivation(BaseModel):
+    reason: Reason = Field(min_length=1, examples=["discontinued by the supplier"])
+
+
+class ChangePublic(BaseModel):
+    """One field of master data changed: before and after as text (none: not set)."""
+
+    entity: Literal["item", "location", "party", "user"]
+    code: str
+    field: str
+    before: str | None
+    after: str | None
+    user: str
+    at: dt.datetime
+    reason: str | None = None
 
 
 # -- reading stock ----------------------------------------------------------------------------

@@ -142,6 +142,9 @@ def report_reorder(
         if created["to_make"]:
             names = ", ".join(created["to_make"])
             err.print(f"built here, to make rather than order: {names}", markup=False)
+        if created.get("inactive"):
+            names = ", ".join(created["inactive"])
+            err.print(f"inactive (or of an inactive supplier), not ordered: {names}", markup=False)
 
 
 @report_app.command("excess")

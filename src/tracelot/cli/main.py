@@ -9,6 +9,7 @@ from typer.core import TyperGroup
 from tracelot.cli import (
     admin,
     backup,
+    changes,
     control,
     counts,
     demo,
@@ -157,6 +158,7 @@ backup.register(app)
 voids.register(app)
 counts.register(app)
 flow.register(app)
+changes.register(app)
 
 
 def main() -> None:

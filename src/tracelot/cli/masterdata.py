@@ -113,27 +113,37 @@ def item_set(
     min_qty: Annotated[str | None, typer.Option("--min", help="Reorder at or below.")] = None,
     max_qty: Annotated[str | None, typer.Option("--max", help="Order up to.")] = None,
     pack_size: Annotated[str | None, typer.Option("--pack-size", help="Order in packs.")] = None,
+    uom: Annotated[str | None, typer.Option("--uom", help="Unit of measure.")] = None,
+    shelf_life_days: Annotated[
+        int | None, typer.Option("--shelf-life-days", "--shelf-life", help="In days.")
+    ] = None,
+    gtin: Annotated[str | None, typer.Option("--gtin", help="Its own GTIN ('' for none).")] = None,
+    tracking: Annotated[
+        str | None, typer.Option("--tracking", help="none, lot or serial: only before any stock.")
+    ] = None,
     inspect_on_receipt: InspectOpt = None,
     inspect_supplier: InspectSupplierOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Change an item's cost, category and planning attributes (supplier, lead time,
-    ordering and holding costs, min/max, pack size), and whether it is inspected on
-    receipt."""
+    """Change an item's name, cost, category, planning attributes (supplier, lead time,
+    ordering and holding costs, min/max, pack size), unit of measure, shelf life, GTIN,
+    its tracking while it has no ledger yet, and whether it is inspected on receipt.
+    Every change goes to `tracelot changes`."""
     item = None
     if inspect_on_receipt is None and inspect_supplier is not None:
         raise typer.BadParameter("give --inspect-on-receipt or --no-inspect-on-receipt with it",
                                  param_hint="--inspect-supplier")  # fmt: skip
-    planning = (name, cost, category, supplier, lead_time, ordering_cost, holding_rate, min_qty,
-                max_qty, pack_size)  # fmt: skip
+    fields = (name, cost, category, supplier, lead_time, ordering_cost, holding_rate, min_qty,
+              max_qty, pack_size, uom, shelf_life_days, gtin, tracking)  # fmt: skip
     tl = db(ctx)
     with tl.atomic():  # all of it, or none
-        if inspect_on_receipt is None or any(v is not None for v in planning):
+        if inspect_on_receipt is None or any(v is not None for v in fields):
             item = tl.set_item(
                 code, name=name, cost=cost, category=category, supplier=supplier,
                 lead_time_days=parse_days(lead_time, what="--lead-time") if lead_time else None,
                 ordering_cost=ordering_cost, holding_rate=holding_rate, min_qty=min_qty,
-                max_qty=max_qty, pack_size=pack_size,
+                max_qty=max_qty, pack_size=pack_size, uom=uom, shelf_life_days=shelf_life_days,
+                gtin=gtin, tracking=tracking,
             )  # fmt: skip
         if inspect_on_receipt is not None:  # issue 19: incoming inspection
             rule = tl.item_set_inspection(code, inspect=inspect_on_receipt,

@@ -146,6 +146,8 @@ def item_dict(row: Any, gtins: list[str], supplier: str | None = None) -> dict[s
         "min_qty": row.min_qty,
         "max_qty": row.max_qty,
         "pack_size": row.pack_size,
+        "active": row.active,
+        "inactive_reason": row.inactive_reason,
     }
 
 
@@ -293,6 +295,9 @@ def location_dict(row: Any, parent: str | None) -> dict[str, Any]:
         "location_path": row.path,
         "depth": row.path.count("/"),
         "gln": row.gln,
+        "pick_sequence": row.pick_sequence,
+        "active": row.active,
+        "inactive_reason": row.inactive_reason,
     }
 
 
@@ -320,7 +325,8 @@ def add_party(
     conn.execute(
         insert(parties).values(code=code, name=name.strip(), kind=kind, created_at=now(), **details)
     )
-    return {"party": code, "name": name.strip(), "kind": kind, **details}
+    return {"party": code, "name": name.strip(), "kind": kind, **details, "active": True,
+            "inactive_reason": None}  # fmt: skip
 
 
 def set_party(
@@ -344,7 +350,11 @@ def set_party(
 
 def _party_row(r: Any) -> dict[str, Any]:
     return {"party": r.code, "name": r.name, "kind": r.kind,
-            **{name: getattr(r, name) for name in CONTACT_FIELDS}}  # fmt: skip
+            **{name: getattr(r, name) for name in CONTACT_FIELDS},
+            "active": r.active, "inactive_reason": r.inactive_reason}  # fmt: skip
+
+
+party_dict = _party_row
 
 
 def list_parties(conn: Connection, kind: str | None = None) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
 from tracelot.domain.values import normalize
 from tracelot.services import costing
+from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
 from tracelot.services.lookup import location_ids_of_kind
 from tracelot.store.bulk import insert_rows
 from tracelot.store.engine import cache
@@ -75,6 +76,7 @@ def new_operation(
 ) -> int:
     """Append an operation row and return its id (the row is remembered for the
     transaction: the operation's answer is made without reading it back)."""
+    refuse_inactive_operation(conn, kind.value, user=user, party_id=party_id)
     recorded = now()
     values = {
         "kind": kind.value,
@@ -106,6 +108,8 @@ def post(
     """
     if not lines:
         return []
+    kind = (cache(conn).operation(op_id) or {}).get("kind")
+    refuse_inactive_lines(conn, kind, [ln.item_id for ln in lines], [ln.to_id for ln in lines])
     if not applied:
         apply(conn, lines, party_id)
     # costed after the balances are locked: whoever takes a location's cost layers holds

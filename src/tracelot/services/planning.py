@@ -48,7 +48,7 @@ from tracelot.services import analytics, purchasing
 from tracelot.services.analytics import demand, on_hand, ratio, rounded
 from tracelot.services.costing import exact
 from tracelot.services.inquiry import held_sets
-from tracelot.services.lookup import is_expired, virtual_location
+from tracelot.services.lookup import find_item, is_expired, virtual_location
 from tracelot.services.planning_defaults import DEFAULTS
 from tracelot.services.resolver import item_named
 from tracelot.store.tables import (
@@ -395,9 +395,12 @@ def draft_orders(conn: Connection, *, user: str, rows: list[dict[str, Any]]) -> 
     """Draft purchase orders of the suggestions in `rows`, one per supplier; the items
     without a supplier are left out and named, as are those to make."""
     by_supplier: dict[str, list[tuple[str, Decimal, None]]] = defaultdict(list)
-    left_out, to_make = [], []
+    left_out, to_make, inactive = [], [], []
     for row in rows:
         if not row["due"] or row["suggested_qty"] <= 0:
+            continue
+        if not _active(conn, row["item"], row["supplier"]):  # retired: not ordered
+            inactive.append(row["item"])
             continue
         if row["action"] == "make":
             to_make.append(row["item"])
@@ -417,7 +420,19 @@ def draft_orders(conn: Connection, *, user: str, rows: list[dict[str, Any]]) -> 
         )  # fmt: skip
         for supplier, lines in sorted(by_supplier.items())
     ]
-    return {"orders": orders, "without_supplier": left_out, "to_make": to_make}
+    return {"orders": orders, "without_supplier": left_out, "to_make": to_make,
+            "inactive": inactive}  # fmt: skip
+
+
+def _active(conn: Connection, item: str, supplier: str | None) -> bool:
+    """Whether an item, and its supplier if it has one, are active (issue 19)."""
+    found = find_item(conn, item)
+    if found is not None and not found.active:
+        return False
+    if supplier is None:
+        return True
+    party = conn.execute(select(parties.c.active).where(parties.c.code == supplier)).scalar()
+    return party is None or bool(party)
 
 
 def level(

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound
 from tracelot.domain.values import normalize, parse_date, parse_money, parse_qty
+from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
 from tracelot.services.ledger import now
 from tracelot.services.lookup import party_by_code
 from tracelot.services.resolver import item_named
@@ -71,6 +72,9 @@ def create(
             )
         )
         parsed.append((item_named(conn, code), qty, price))
+    # a purchase order is new business: not with an inactive supplier, item or user
+    refuse_inactive_operation(conn, "purchase_order", user=user, party_id=party.id)
+    refuse_inactive_lines(conn, "purchase_order", [row.id for row, _, _ in parsed], [])
     expected_date = parse_date(expected, what="expected date") if expected is not None else None
     moment = now()
     ordered_at = moment

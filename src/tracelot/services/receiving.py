@@ -24,6 +24,7 @@ from tracelot.domain.values import (
 )
 from tracelot.services import inspection, purchasing
 from tracelot.services.costing import money
+from tracelot.services.inactive import refuse_inactive_lines
 from tracelot.services.ledger import (
     Line,
     Progress,
@@ -91,6 +92,7 @@ def receive(
     # a scan's receipt hands on the item its GTIN named (services.scan.receipt_of)
     item_row = item if isinstance(item, Row) else item_named(conn, item)
     dest = location_named(conn, to)
+    refuse_inactive_lines(conn, "receive", [item_row.id], [dest.id])  # before any work
     source = virtual_location(conn, "SUPPLIER")
     party = party_by_code(conn, supplier, "supplier") if supplier else None
     quantity = parse_qty(qty) if qty is not None else None

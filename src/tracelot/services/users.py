@@ -327,6 +327,8 @@ def user_dict(row: Row) -> dict[str, Any]:
         "user": row.name,
         "role": row.role,
         "disabled": row.disabled,
+        "active": not row.disabled,
+        "inactive_reason": row.inactive_reason,
         "has_password": row.password_hash is not None,
         "created_at": row.created_at,
     }

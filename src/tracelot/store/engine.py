@@ -273,6 +273,8 @@ class Cache:
         #: units read ahead for a batch of scans (`lookup.read_units_ahead`), by ("gtin"
         #: or "code", its value, serial); emptied when the batch has been answered
         self.units_read: dict[tuple[str, str, str], Any] = {}
+        #: whether each acting user read is disabled, and why (`services.inactive`)
+        self.users_checked: dict[str, tuple[bool, str | None]] = {}
 
     # -- items: by code, id and GTIN ----------------------------------------------------
 

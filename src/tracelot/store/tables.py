@@ -59,6 +59,10 @@ items = Table(
     Column("min_qty", Exact),
     Column("max_qty", Exact),
     Column("pack_size", Exact),
+    # master data that can change (migration 0017): an inactive one is refused for new
+    # operations, with its reason, and kept for history, reports and traces
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("inactive_reason", Text),
     CheckConstraint("tracking IN ('none', 'lot', 'serial')", name="tracking"),
 )
 
@@ -91,6 +95,11 @@ locations = Table(
     Column("virtual", Boolean, nullable=False, server_default="0"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("gln", String(13), unique=True),  # a GS1 location number, to scan (AI 414)
+    # master data that can change (migration 0017): an inactive one is refused for new
+    # operations, with its reason, and kept for history, reports and traces
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("inactive_reason", Text),
+    Column("pick_sequence", Integer),  # its place in the walking order of a pick
 )
 
 #: One row: a random token that every change of the locations renews (triggers of
@@ -117,6 +126,10 @@ parties = Table(
     Column("email", String(320)),
     Column("phone", String(64)),
     Column("address", Text),
+    # master data that can change (migration 0017): an inactive one is refused for new
+    # operations, with its reason, and kept for history, reports and traces
+    Column("active", Boolean, nullable=False, server_default="1"),
+    Column("inactive_reason", Text),
     CheckConstraint("kind IN ('supplier', 'customer')", name="kind"),
 )
 
@@ -327,6 +340,7 @@ users = Table(
     Column("password_hash", String(200)),  # argon2; none: the user works with tokens only
     Column("disabled", Boolean, nullable=False, server_default="0"),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("inactive_reason", Text),  # why it was disabled (migration 0017)
     CheckConstraint("role IN ('viewer', 'operator', 'quality', 'planner', 'admin')", name="role"),
 )
 
@@ -616,4 +630,33 @@ transfer_receipts = Table(
     Column("id", Integer, primary_key=True),
     Column("transfer_id", Integer, ForeignKey("transfers.id"), nullable=False, index=True),
     Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False),
+)
+
+
+# -- master data that can change, with its history (issue 19, migration 0017) ----------
+
+#: every change to master data, one row per field: an add (each field's `after`), a set,
+#: a deactivation (`active` true -> false, with its reason) and a reactivation
+changes = Table(
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entity", String(10), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("field", String(32), nullable=False),
+    Column("before", Text),
+    Column("after", Text),
+    Column("user_name", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False, index=True),
+    Column("reason", Text),
+    Index(None, "entity", "code"),
+    CheckConstraint("entity IN ('item', 'location', 'party', 'user')", name="entity"),
+)
+
+#: the locations tracelot re-parents in the open transaction: the trigger of migration
+#: 0017 lets a change of parent, kind and path pass for them only
+location_edits = Table(
+    "location_edits",
+    metadata,
+    Column("location_id", Integer, primary_key=True, autoincrement=False),
 )

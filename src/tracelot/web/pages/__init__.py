@@ -28,6 +28,7 @@ def install(app: Any) -> None:
         flow,
         labels,
         login,
+        masterdata,
         operations,
         recalls,
         reports,
@@ -37,7 +38,7 @@ def install(app: Any) -> None:
     )
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
-                stock, voids, counts, flow)  # fmt: skip
+                stock, voids, counts, flow, masterdata)  # fmt: skip
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")

@@ -9,6 +9,7 @@ from fastapi import Path as FastPath
 from fastapi.responses import HTMLResponse, Response
 
 from tracelot.domain.errors import TracelotError
+from tracelot.domain.roles import may
 from tracelot.http.sessions import acting_database as _db  # as the logged-in user
 from tracelot.web.pages.common import Reader, page
 from tracelot.web.pages.stock import stock
@@ -42,7 +43,9 @@ def item(request: Request, user: Reader, code: str) -> Response:
         stock = db.stock(item=code)
     except TracelotError as exc:
         return page(request, user, "error.html", status=404, message=str(exc))
-    return page(request, user, "item.html", item=found, stock=stock)
+    changes = db.changes(item=found["item"])
+    return page(request, user, "item.html", item=found, stock=stock, changes=changes,
+                may_edit=may(user.role, "master_data"))  # fmt: skip
 
 
 @router.get("/locations", response_class=HTMLResponse)
@@ -57,7 +60,8 @@ def locations(
             r["location_path"] for r in rows if needle in (r["location"] + " " + r["name"]).lower()
         ]
         rows = [r for r in rows if any(_within(hit, r["location_path"]) for hit in hits)]
-    return page(request, user, "locations.html", rows=rows, q=q)
+    return page(request, user, "locations.html", rows=rows, q=q,
+                may_edit=may(user.role, "master_data"))  # fmt: skip
 
 
 def _within(path: str, branch: str) -> bool:
@@ -80,4 +84,5 @@ def parties(
     rows = _db(request, user).parties(kind=kind or None)
     if q:
         rows = [r for r in rows if q.lower() in (r["party"] + " " + r["name"]).lower()]
-    return page(request, user, "parties.html", rows=rows, q=q, kind=kind)
+    return page(request, user, "parties.html", rows=rows, q=q, kind=kind,
+                may_edit=may(user.role, "master_data"))  # fmt: skip
