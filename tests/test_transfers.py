@@ -308,3 +308,13 @@ def test_a_recall_holds_stock_in_transit_and_it_arrives_held(two_sites: Cli) -> 
     assert (unit["location_path"], unit["held"]) == ("WH2/B1", True)
     assert cli("ship", "PCB:S1", "--to", "ACME").exit_code == 1
     assert _ok(cli("verify")).exit_code == 0
+
+
+def test_a_unit_in_transit_cannot_be_counted(two_sites: Cli, refused) -> None:
+    # a count at the source would book it out of transit, and the transfer never arrive
+    cli = two_sites
+    _ok(cli("transfer", "PCB:S1", "--from", "WH", "--to", "WH2"))
+    _ok(cli("count", "start", "--at", "WH", "--item", "PCB"))
+    refused("count", "scan", "1", "--at", "A1", "PCB:S1", match="in transit")
+    _ok(cli("transfer", "receive", "1", "--to", "B1"))
+    assert _ok(cli("verify", "--json")).json()["ok"]

@@ -159,10 +159,12 @@ class _Count:
     row: Any
 
 
-def _count(conn: Connection, count_id: int, *, lock: bool = False) -> _Count:
+def _count(conn: Connection, count_id: int, *, lock: bool = False, share: bool = False) -> _Count:
+    """A count's row; on PostgreSQL `lock` takes it for posting, `share` for scanning (many
+    counters at once, but never while it is posted)."""
     query = select(counts).where(counts.c.id == count_id)
-    if lock and conn.dialect.name == "postgresql":
-        query = query.with_for_update()
+    if (lock or share) and conn.dialect.name == "postgresql":
+        query = query.with_for_update(read=share and not lock)
     row = conn.execute(query).first()
     if row is None:
         raise NotFound(f"no count {count_id}")
@@ -176,7 +178,7 @@ def handle_scans(
     """Record scans into an open count, all of them or (refused) none: what each counted
     and where. A location scanned in the list is where the scans after it were found."""
     c = command
-    count = _count(conn, c.count_id)
+    count = _count(conn, c.count_id, share=True)  # a scan during a posting waits for it
     if count.status != "open":
         raise InvalidInput(f"count {count.id} is {count.status}: it takes no more scans")
     places = set(_subtree(conn, count.location))
@@ -272,6 +274,8 @@ def _scan_row(
             raise InvalidInput(f"{target} is scanned twice")
         seen[unit.id] = str(target)
         held_at = location_by_id(conn, unit.location_id)
+        if held_at.kind == LocationKind.TRANSIT:
+            raise WrongKind(f"{target} is in transit by the ledger: receive its transfer first")
         if held_at.virtual and held_at.kind != LocationKind.ADJUSTMENT:
             status = status_at(held_at.kind).value
             raise WrongKind(f"{target} is {status} by the ledger: not stock to count "
