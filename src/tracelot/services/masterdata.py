@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
 
 from tracelot.domain.commands import REASON_LENGTH
 from tracelot.domain.errors import (
@@ -182,19 +182,19 @@ def list_changes(
     since: dt.date | str | None = None,
     limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The change log, oldest first: of one item, location, party or user if given (at
-    most one), from a day on if given."""
+    """The change log, oldest first: of the items, locations, parties and users given
+    (any of them), or of everything; from a day on if given."""
     named = [(e, c) for e, c in (("item", item), ("location", location), ("party", party),
                                  ("user", user)) if c is not None]  # fmt: skip
-    if len(named) > 1:
-        raise InvalidInput("give at most one of --item, --location, --party and --user")
     query = select(changes)
-    if named:
-        entity, given = named[0]
+    wanted = []
+    for entity, given in named:
         code = _code_of(conn, entity, given)
         if snapshot(conn, entity, code) is None:
             raise NotFound(f"unknown {entity} {given!r}")
-        query = query.where(changes.c.entity == entity, changes.c.code == code)
+        wanted.append(and_(changes.c.entity == entity, changes.c.code == code))
+    if wanted:
+        query = query.where(or_(*wanted))
     if since is not None:
         query = query.where(changes.c.at >= start_of(parse_date(since, what="--since")))
     query = query.order_by(changes.c.at, changes.c.id)
