@@ -5,14 +5,13 @@ routes/setup.py.)"""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from tracelot.api.deps import DB, allow, answer
-from tracelot.api.listing import Limit, Offset
+from tracelot.api.listing import DAY_SCHEMA, IsoDay, Limit, Offset
 from tracelot.api.schemas import (
     ChangePublic,
     Deactivation,
@@ -26,6 +25,10 @@ router = APIRouter(tags=["master data"])
 READ, WRITE = [Depends(allow("read"))], [Depends(allow("master_data"))]
 ADMIN = [Depends(allow("admin"))]
 Given = Annotated[str | None, Query(max_length=200)]
+#: a day, YYYY-MM-DD (not a number of seconds)
+Since = Annotated[
+    IsoDay | None, Query(description="From this day on, YYYY-MM-DD.", json_schema_extra=DAY_SCHEMA)
+]
 
 
 @router.patch(
@@ -96,7 +99,7 @@ def list_changes(
     location: Given = None,
     party: Given = None,
     user: Given = None,
-    since: dt.date | None = None,
+    since: Since = None,
     limit: Limit = 1000,
     offset: Offset = 0,
 ) -> Page[ChangePublic]:
