@@ -50,7 +50,6 @@ from tracelot.domain.contacts import Contact
 from tracelot.domain.errors import (
     CannotWrite,
     Conflict,
-    InvalidInput,
     NotFound,
     TracelotError,
     Unauthenticated,
@@ -1325,14 +1324,7 @@ class Tracelot:
 
     def count_report(self, count_id: int, *, fmt: str = "csv") -> bytes:
         """The auditor's report of a count (its expected figures always): CSV or PDF."""
-        from tracelot.services.tabular import csv_text
-
-        shown = self.count_show(count_id, reveal=True)
-        if fmt == "pdf":
-            return counting.render_pdf(shown)
-        if fmt != "csv":
-            raise InvalidInput(f"a count report is csv or pdf, not {fmt!r}")
-        return csv_text(counting.report_rows(shown), counting.REPORT_COLUMNS).encode()
+        return self._run(counting.report, write=False, count_id=count_id, fmt=fmt)
 
     # -- issue 19: incoming inspection and transfers ------------------------------------
 

@@ -704,6 +704,18 @@ def _json_default(value: Any) -> Any:
 # -- the auditor's report -------------------------------------------------------------------
 
 
+def report(conn: Connection, count_id: int, *, fmt: str = "csv") -> bytes:
+    """The auditor's report of a count (its expected figures always): CSV or PDF."""
+    if fmt not in ("csv", "pdf"):
+        raise InvalidInput(f"a count report is csv or pdf, not {fmt!r}")
+    shown = show_count(conn, count_id, reveal=True)
+    if fmt == "pdf":
+        return render_pdf(shown)
+    from tracelot.services.tabular import csv_text
+
+    return csv_text(report_rows(shown), REPORT_COLUMNS).encode()
+
+
 def report_rows(shown: dict[str, Any]) -> list[dict[str, Any]]:
     """A count's variances as flat rows (REPORT_COLUMNS): missing and found units, and
     quantity differences."""
