@@ -24,6 +24,7 @@ from tracelot.domain.commands import (
     Adjust,
     Build,
     BuildRun,
+    CancelCount,
     CloseRecall,
     CountScans,
     ExtendRecall,
@@ -151,6 +152,7 @@ _HANDLERS: dict[type, Callable[..., Any]] = {
     StartCount: counting.handle_start,
     CountScans: counting.handle_scans,
     PostCount: counting.handle_post,
+    CancelCount: counting.handle_cancel,
     InspectPass: inspection.pass_,
     InspectFail: inspection.fail,
     Transfer: transferring.send,
@@ -1309,6 +1311,10 @@ class Tracelot:
     def count_post(self, count_id: int, *, note: str | None = None) -> dict[str, Any]:
         """Book a count's variances in one operation; a count is posted once."""
         return self.run(PostCount(count_id=count_id, note=note))
+
+    def count_cancel(self, count_id: int, *, reason: str) -> dict[str, Any]:
+        """Cancel an open count: nothing is booked; its scans stay on record."""
+        return self.run(CancelCount(count_id=count_id, reason=reason))
 
     def count_show(self, count_id: int, *, reveal: bool | None = None) -> dict[str, Any]:
         """A count and its variances. A blind count's expected figures are shown when

@@ -11,10 +11,11 @@ import re
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 
 from tracelot.app import Tracelot
 from tracelot.domain.errors import InvalidInput
@@ -27,6 +28,7 @@ from tracelot.http.sessions import (
     acting_database,
     csrf_matches,
     database_of,
+    request_digest,
     session_of,
 )
 from tracelot.services.tabular import csv_text
@@ -83,6 +85,32 @@ async def database(request: Request, user: CurrentUser) -> Tracelot:
 
 
 DB = Annotated[Tracelot, Depends(database)]
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Send an operation again safely: done once."),
+]
+
+
+def once(
+    db: Tracelot,
+    user: User,
+    request: Request,
+    key: str | None,
+    body: BaseModel,
+    command: Any,
+    status: int = 201,
+) -> JSONResponse:
+    """Do an operation (its command made and checked first) once per idempotency key: sent
+    again with the key, the request is answered as the first time and does nothing."""
+
+    def run(batch: Tracelot) -> Any:
+        return jsonable_encoder(batch.run(command))
+
+    digest = request_digest(request.method, request.url.path, body.model_dump(mode="json"))
+    code, found = db.once(user.id, key, digest, status, run)
+    return JSONResponse(found, status_code=code)
 
 
 def answer(data: Any, status_code: int = 200) -> JSONResponse:

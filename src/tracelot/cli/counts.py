@@ -1,4 +1,5 @@
-"""`tracelot count ...`: stock counts by scanning (start, scan, show, post, list, report).
+"""`tracelot count ...`: stock counts by scanning (start, scan, show, post, cancel, list,
+report).
 
 Counters scan with `tracelot scan --then count N` (or `count scan N SCAN...`): a
 location scanned is where the scans after it were found."""
@@ -10,7 +11,7 @@ import typer
 
 from tracelot.cli.common import JsonOpt, NoteOpt, db, write_output
 from tracelot.cli.output import err, out, print_json, print_json_line, table, text
-from tracelot.domain.commands import CountScans, PostCount, StartCount
+from tracelot.domain.commands import CancelCount, CountScans, PostCount, StartCount
 from tracelot.domain.errors import TracelotError
 
 if TYPE_CHECKING:
@@ -90,6 +91,10 @@ def show(shown: dict[str, Any], as_json: bool) -> None:
         markup=False,
     )
     table(shown["counted"], ["item", "lot", "location_path", "qty"], title="counted")
+    if shown["status"] == "cancelled":
+        err.print(f"cancelled by {shown['cancelled_by']}: {shown['cancel_reason']}; nothing "
+                  "was booked", markup=False)  # fmt: skip
+        return
     if shown["hidden"]:
         err.print("blind count: the expected figures are hidden", markup=False)
         return
@@ -128,6 +133,22 @@ def count_post(
         return
     what = f"operation {shown['operation']}" if shown["operation"] else "nothing to book"
     out.print(f"count {shown['count']} posted: {what}", markup=False)
+
+
+@count_app.command("cancel")
+def count_cancel(
+    ctx: typer.Context,
+    count_id: Annotated[int, typer.Argument(help="The count's number.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is cancelled.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Cancel an open count: nothing is booked, it takes no more scans, and what was
+    scanned stays on record with the reason."""
+    shown = db(ctx).run(CancelCount(count_id=count_id, reason=reason))
+    if as_json:
+        print_json(shown)
+        return
+    out.print(f"count {shown['count']} cancelled", markup=False)
 
 
 @count_app.command("list")

@@ -652,9 +652,22 @@ class PostCount:
         _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
 
 
-COUNT_COMMANDS: tuple[type, ...] = (StartCount, CountScans, PostCount)
+@dataclass(frozen=True)
+class CancelCount:
+    """Cancel an open count: it books nothing and takes no more scans; what was scanned
+    stays on record with the reason."""
+
+    count_id: int
+    reason: str
+
+    def __post_init__(self) -> None:
+        _set(self, "count_id", _positive_id(self.count_id, "count"))
+        _set(self, "reason", _required(self.reason, "--reason", length=REASON_LENGTH))
+
+
+COUNT_COMMANDS: tuple[type, ...] = (StartCount, CountScans, PostCount, CancelCount)
 COMMANDS = COMMANDS + COUNT_COMMANDS
-__all__ += ["COUNT_COMMANDS", "CountScans", "PostCount", "StartCount"]
+__all__ += ["COUNT_COMMANDS", "CancelCount", "CountScans", "PostCount", "StartCount"]
 
 
 @dataclass(frozen=True)

@@ -24,15 +24,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Connection, func, insert, literal, select, update
+from sqlalchemy import text as sa_text
 from sqlalchemy.exc import IntegrityError
 
-from tracelot.domain.commands import CountScans, PostCount, StartCount
+from tracelot.domain.commands import CancelCount, CountScans, PostCount, StartCount
 from tracelot.domain.errors import Conflict, InvalidInput, NotFound, WrongKind
 from tracelot.domain.refs import parse_ref
-from tracelot.domain.scan import is_only_a_scan
+from tracelot.domain.scan import is_only_a_scan, looks_like_scan
 from tracelot.domain.status import LocationKind, OperationKind, Tracking, status_at
 from tracelot.domain.values import normalize, parse_qty
 from tracelot.services import costing
@@ -128,8 +130,16 @@ def _subtree(conn: Connection, loc: Any) -> list[int]:
     )
 
 
+#: the key of the PostgreSQL advisory lock that makes counts start one at a time
+_STARTING = 0x7C0_0017
+
+
 def _refuse_overlap(conn: Connection, loc: Any) -> None:
-    """Two open counts of one place would book its variances twice."""
+    """Two open counts of one place would book its variances twice. On PostgreSQL counts
+    start one at a time (a lock held to the end of the transaction), so two overlapping
+    ones started at once cannot both see none open; SQLite writes one at a time anyway."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(select(func.pg_advisory_xact_lock(_STARTING)))
     rows = conn.execute(
         select(counts.c.id, locations.c.path)
         .join(locations, locations.c.id == counts.c.location_id)
@@ -142,7 +152,8 @@ def _refuse_overlap(conn: Connection, loc: Any) -> None:
             or loc.path.startswith(r.path + "/")
             or r.path.startswith(loc.path + "/")
         ):
-            raise Conflict(f"count {r.id} of {r.path} is open: post it before counting {loc.path}")
+            raise Conflict(f"count {r.id} of {r.path} is open: post or cancel it before "
+                           f"counting {loc.path}")  # fmt: skip
 
 
 # -- scanning -------------------------------------------------------------------------------
@@ -184,6 +195,9 @@ def handle_scans(
     places = set(_subtree(conn, count.location))
     bin_ = _bin(conn, count, places, c.at) if c.at else count.location
     when = at or now()
+    fast = _units_at_once(conn, count, places, bin_, c.scans, user, when)
+    if fast is not None:
+        return fast
     # each input: a location (where the next ones are), or what was counted and its qty
     plan: list[tuple[str, Any, Decimal | None]] = []
     texts: list[Any] = []
@@ -210,11 +224,13 @@ def handle_scans(
             continue
         target = next(targets)
         rows.append(_scan_row(conn, count, target, qty, bin_, text, seen, user, when))
+        counted_at = location_by_id(conn, rows[-1]["location_id"])
         answers.append({"input": text, "item": target.item.code,
                         "serial": target.unit.serial if target.unit is not None else None,
                         "lot": target.lot.code if target.lot is not None else None,
-                        "qty": rows[-1]["qty"], "location": bin_.code,
-                        "location_path": bin_.path, "scanned_at": when, "user": user})  # fmt: skip
+                        "qty": rows[-1]["qty"], "location": counted_at.code,
+                        "location_path": counted_at.path, "scanned_at": when,
+                        "user": user})  # fmt: skip
     _refuse_counted_twice(conn, count.id, [r["unit_id"] for r in rows if r["unit_id"]])
     _insert_scans(conn, rows)
     return {
@@ -224,6 +240,135 @@ def handle_scans(
         "recorded": len(rows),
         "scans": answers,
     }
+
+
+# -- a batch of units typed or scanned as ITEM:SERIAL, set-based -----------------------------
+
+#: a batch's units found by serial and recorded, in one statement per item and bin
+_UNIT_SCANS = {
+    "sqlite": (
+        "json_extract(t.value, '$[0]')", "json_extract(t.value, '$[1]')",
+        "json_each(:pairs) AS t CROSS JOIN",  # CROSS: SQLite keeps the serials outermost
+    ),
+    "postgresql": (
+        "t.s", "t.i", "unnest(CAST(:serials AS text[]), CAST(:inputs AS text[])) AS t(s, i) JOIN",
+    ),
+}  # fmt: skip
+
+
+def _units_at_once(
+    conn: Connection,
+    count: _Count,
+    places: set[int],
+    bin_: Any,
+    scans: Sequence[str],
+    user: str,
+    when: dt.datetime,
+) -> dict[str, Any] | None:
+    """A batch of plain unit references (`ITEM:SERIAL`, between location codes that say
+    where the next were found) recorded by set: a counter's usual batch, at the speed of
+    the rows it writes. None, having changed nothing, for any other batch or any doubt
+    (an unknown serial, a unit scanned twice, one the ledger has in transit or gone): the
+    scan-by-scan path then records it or says precisely what is wrong."""
+    groups: list[tuple[Any, Any, list[tuple[str, str]]]] = []  # (bin, item, [(serial, text)])
+    counted: dict[str, Any] = {}  # item code: the item, when it is one this count counts
+    for text in scans:
+        ref = _plain_unit(text)
+        if ref is None:
+            if not _plain_code(text) or not _is_location(conn, read(conn, text)):
+                return None
+            bin_ = _bin(conn, count, places, text)
+            continue
+        code, serial = ref
+        item = counted.get(code)
+        if item is None:
+            item = find_item(conn, code)
+            if (
+                item is None
+                or item.tracking != Tracking.SERIAL
+                or (count.items is not None and item.code not in count.items)
+            ):
+                return None
+            counted[code] = item
+        if not groups or groups[-1][0] is not bin_ or groups[-1][1] is not item:
+            groups.append((bin_, item, []))
+        groups[-1][2].append((serial, text))
+    if not groups:
+        return None
+    sqlite = conn.dialect.name == "sqlite"
+    serial, text_, source = _UNIT_SCANS[conn.dialect.name]
+    # a unit the ledger has below the bin scanned is where the ledger has it (`_found_at`)
+    statement = sa_text(
+        "INSERT INTO count_scans (count_id, item_id, lot_id, unit_id, location_id, qty,"
+        " ledger_location_id, scanned_at, user_name, input)"
+        " SELECT :count_id, u.item_id, u.lot_id, u.id, CASE WHEN u.location_id IN (SELECT id"
+        " FROM locations WHERE substr(path, 1, :n) = :below) THEN u.location_id ELSE :bin END,"
+        f" 1, u.location_id, :when, :user, {text_} FROM {source} units u ON u.item_id = :item"
+        f" AND u.serial = {serial} RETURNING input, lot_id, ledger_location_id, location_id"
+    )
+    stamp = when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else when
+    recorded: dict[str, tuple[int | None, int]] = {}  # input: its lot, where it was counted
+    savepoint = conn.begin_nested()
+    try:
+        for where, item, pairs in groups:
+            values: dict[str, Any] = {"count_id": count.id, "bin": where.id, "when": stamp,
+                                      "user": user, "item": item.id, "n": len(where.path) + 1,
+                                      "below": where.path + "/"}  # fmt: skip
+            if sqlite:
+                values["pairs"] = json.dumps(pairs)
+            else:
+                values |= {"serials": [p[0] for p in pairs], "inputs": [p[1] for p in pairs]}
+            rows = conn.execute(statement, values).all()
+            if len(rows) != len(pairs):  # a serial the item does not have
+                raise _NotAtOnce
+            for held_at in map(partial(location_by_id, conn), {r[2] for r in rows}):
+                if held_at.kind == LocationKind.TRANSIT or (
+                    held_at.virtual and held_at.kind != LocationKind.ADJUSTMENT
+                ):  # in transit, or gone (shipped, consumed, scrapped) by the ledger
+                    raise _NotAtOnce
+            recorded.update((r[0], (r[1], r[3])) for r in rows if r[1] or r[3] != where.id)
+    except (_NotAtOnce, IntegrityError):  # IntegrityError: a unit counted already
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    answers = []
+    for where, item, pairs in groups:
+        base = {"item": item.code, "lot": None, "qty": Decimal(1), "location": where.code,
+                "location_path": where.path, "scanned_at": when, "user": user}  # fmt: skip
+        for serial, text in pairs:
+            answer = {"input": text, "serial": serial, **base}
+            if text in recorded:  # in a lot, or counted where the ledger has it below
+                lot_id, counted_at = recorded[text]
+                loc = location_by_id(conn, counted_at)
+                answer |= {"lot": _lot_code(conn, lot_id), "location": loc.code,
+                           "location_path": loc.path}  # fmt: skip
+            answers.append(answer)
+    return {"count": count.id, "at": bin_.code, "at_path": bin_.path,
+            "recorded": len(answers), "scans": answers}  # fmt: skip
+
+
+class _NotAtOnce(Exception):
+    """A batch the set-based path leaves to the scan-by-scan one."""
+
+
+def _plain_unit(text: str) -> tuple[str, str] | None:
+    """(item, serial) of `ITEM:SERIAL` as typed (or as a code-39/128 label reads it), else
+    None (as parse_ref reads it: split at the first `:`, no `@` before it)."""
+    code, _, serial = text.partition(":")
+    if (
+        not code or not serial or "@" in code or "=" in text or looks_like_scan(text)
+        or not text.isprintable() or text != text.strip()
+    ):  # fmt: skip
+        return None
+    return code, serial
+
+
+def _plain_code(text: str) -> bool:
+    """A bare code (a location's, in a counter's batch) that no scan could also be."""
+    return (
+        not looks_like_scan(text) and text.isprintable() and text == text.strip()
+        and ":" not in text and "@" not in text and "=" not in text
+    )  # fmt: skip
 
 
 def _with_inputs(plan: list, scans: Sequence[str]) -> list:
@@ -281,7 +426,8 @@ def _scan_row(
             raise WrongKind(f"{target} is {status} by the ledger: not stock to count "
                             "(take it back in by its operation first)")  # fmt: skip
         return row | {"lot_id": unit.lot_id, "unit_id": unit.id,
-                      "ledger_location_id": unit.location_id}  # fmt: skip
+                      "ledger_location_id": unit.location_id,
+                      "location_id": _found_at(bin_, held_at)}  # fmt: skip
     if item.tracking == Tracking.SERIAL:
         raise WrongKind(f"{item.code} is serial-tracked: scan its units one by one")
     if item.tracking == Tracking.LOT and target.lot is None:
@@ -297,7 +443,40 @@ def _scan_row(
             func.coalesce(stock.c.lot_id, 0) == (lot_id or 0),
         )
     ).scalar()
+    if not there:
+        _refuse_kept_below(conn, target, bin_, lot_id)
     return row | {"lot_id": lot_id, "qty": qty, "ledger_qty": Decimal(there or 0)}
+
+
+def _found_at(bin_: Any, held_at: Any) -> int:
+    """Where a unit scanned at `bin_` was counted: where the ledger has it when that is
+    below the bin (a counter who scanned no bin, or a shelf's, found it in its subtree),
+    else the bin scanned."""
+    return held_at.id if held_at.path.startswith(bin_.path + "/") else bin_.id
+
+
+def _refuse_kept_below(conn: Connection, target: Any, bin_: Any, lot_id: int | None) -> None:
+    """A quantity is counted at the bin that holds it: counted at a location above it,
+    the count would find it there and miss it in its bin."""
+    below = (
+        conn.execute(
+            select(locations.c.path)
+            .join(stock, stock.c.location_id == locations.c.id)
+            .where(
+                stock.c.item_id == target.item.id,
+                func.coalesce(stock.c.lot_id, 0) == (lot_id or 0),
+                stock.c.qty > 0,
+                locations.c.path.startswith(bin_.path + "/", autoescape=True),
+            )
+            .order_by(locations.c.path)
+            .limit(3)
+        )
+        .scalars()
+        .all()
+    )
+    if below:
+        raise WrongKind(f"{target} is kept below {bin_.path} (at {', '.join(below)}): scan the "
+                        "bin it is in, then count it")  # fmt: skip
 
 
 def _refuse_counted_twice(conn: Connection, count_id: int, unit_ids: list[int]) -> None:
@@ -365,36 +544,46 @@ class _Variances:
 
 def _variances(conn: Connection, count: _Count) -> _Variances:
     """What the count found against what the ledger expected, judged at each scan's time;
-    and the ledger lines that would book it."""
+    and the ledger lines that would book it. Units are compared in the database: only the
+    few that differ (missing, found elsewhere) come back as rows."""
     adjustment = virtual_location(conn, "ADJUSTMENT").id
-    expected = conn.execute(
-        select(count_expected).where(count_expected.c.count_id == count.id)
+    of_count = count_expected.c.count_id == count.id
+    scanned_of_count = count_scans.c.count_id == count.id
+    unit_scans = scanned_of_count & count_scans.c.unit_id.is_not(None)
+    present = conn.execute(
+        select(func.count()).where(
+            unit_scans, count_scans.c.ledger_location_id == count_scans.c.location_id
+        )
+    ).scalar_one()
+    scanned = select(count_scans.c.id).where(
+        scanned_of_count, count_scans.c.unit_id == count_expected.c.unit_id
+    )
+    unscanned = conn.execute(
+        select(count_expected.c.unit_id, count_expected.c.location_id)
+        .where(of_count, count_expected.c.unit_id.is_not(None), ~scanned.exists())
+        .order_by(count_expected.c.unit_id)
     ).all()
-    scans = conn.execute(
-        select(count_scans).where(count_scans.c.count_id == count.id).order_by(count_scans.c.id)
+    elsewhere = conn.execute(
+        select(count_scans)
+        .where(unit_scans, count_scans.c.ledger_location_id != count_scans.c.location_id)
+        .order_by(count_scans.c.unit_id)
     ).all()
-    exp_units = {r.unit_id: r for r in expected if r.unit_id is not None}
-    scanned_units = {r.unit_id: r for r in scans if r.unit_id is not None}
-    unit_ids = set(exp_units) | set(scanned_units)
+    unit_ids = {r.unit_id for r in unscanned} | {r.unit_id for r in elsewhere}
     now_at = _unit_rows(conn, unit_ids)
-    moved_since = _units_moved_since(conn, count.started_at, count.row.posted_op_id)
+    moved_since = _units_moved_since(conn, count.started_at, count.row.posted_op_id, unit_ids)
     missing, found, moved, lines = [], [], [], []
-    present = 0
-    for uid in sorted(exp_units.keys() - scanned_units.keys()):
-        e, u = exp_units[uid], now_at[uid]
+    for e in unscanned:
+        uid = e.unit_id
+        u = now_at[uid]
         if uid in moved_since or u.location_id != e.location_id:
             moved.append(_unit_info(conn, u, e.location_id, note="moved during the count"))
             continue
         missing.append(_unit_info(conn, u, e.location_id))
         lines.append(Line(u.item_id, e.location_id, adjustment, Decimal(1), u.lot_id, uid))
-    for uid in sorted(scanned_units):
-        s, u = scanned_units[uid], now_at[uid]
-        if s.ledger_location_id == s.location_id:
-            present += 1
-            continue
+    for s in elsewhere:
+        u = now_at[s.unit_id]
         if u.location_id != s.ledger_location_id:  # moved after it was scanned: that stands
-            info = _unit_info(conn, u, s.location_id, note="moved since it was scanned")
-            moved.append(info)
+            moved.append(_unit_info(conn, u, s.location_id, note="moved since it was scanned"))
             continue
         info = _unit_info(conn, u, s.location_id)
         held_at = location_by_id(conn, s.ledger_location_id)
@@ -402,7 +591,15 @@ def _variances(conn: Connection, count: _Count) -> _Variances:
                  "scanned_at": s.scanned_at, "user": s.user_name}  # fmt: skip
         found.append(info)
         lines.append(Line(u.item_id, s.ledger_location_id, s.location_id, Decimal(1), u.lot_id,
-                          uid))  # fmt: skip
+                          s.unit_id))  # fmt: skip
+    expected = conn.execute(
+        select(count_expected).where(of_count, count_expected.c.unit_id.is_(None))
+    ).all()
+    scans = conn.execute(
+        select(count_scans)
+        .where(scanned_of_count, count_scans.c.unit_id.is_(None))
+        .order_by(count_scans.c.id)
+    ).all()
     quantities = _quantities(conn, count, expected, scans, adjustment, lines)
     return _Variances(present, missing, found, moved, quantities, lines)
 
@@ -421,11 +618,16 @@ def _unit_rows(conn: Connection, unit_ids: set[int]) -> dict[int, Any]:
     return {r.id: r for r in conn.execute(query)}  # fmt: skip
 
 
-def _units_moved_since(conn: Connection, since: dt.datetime, posted_op: int | None) -> set[int]:
+def _units_moved_since(
+    conn: Connection, since: dt.datetime, posted_op: int | None, unit_ids: set[int]
+) -> set[int]:
+    """Which of these units a later operation moved (before the count's own posting)."""
+    if not unit_ids:
+        return set()
     query = (
         select(moves.c.unit_id)
         .join(operations, operations.c.id == moves.c.operation_id)
-        .where(operations.c.recorded_at > since, moves.c.unit_id.is_not(None))
+        .where(operations.c.recorded_at > since, id_in(conn, moves.c.unit_id, unit_ids))
     )
     if posted_op is not None:
         query = query.where(operations.c.id < posted_op)
@@ -520,13 +722,16 @@ def show_count(conn: Connection, count_id: int, *, reveal: bool = True) -> dict[
     count = _count(conn, count_id)
     head = _head(conn, count)
     counted = _counted(conn, count)
-    if count.blind and not reveal:
+    if (count.blind and not reveal) or count.status == "cancelled":  # nothing to book
         return head | {"hidden": True, "counted": counted}
     if count.status == "posted" and count.row.variances:
         frozen = json.loads(count.row.variances, parse_float=Decimal)
         return head | {"hidden": False, "counted": counted} | _decimals(frozen)
-    return head | {"hidden": False, "counted": counted} | _report(conn, count, _variances(
-        conn, count))  # fmt: skip
+    return (
+        head
+        | {"hidden": False, "counted": counted}
+        | _report(conn, count, _variances(conn, count), counted)
+    )
 
 
 _FIGURES = frozenset({"expected", "ledger", "counted", "difference", "unit_cost", "value",
@@ -557,20 +762,28 @@ def _head(conn: Connection, count: _Count) -> dict[str, Any]:
         "items": count.items, "note": r.note, "started_at": r.started_at,
         "started_by": r.started_by, "posted_at": r.posted_at, "posted_by": r.posted_by,
         "operation": r.posted_op_id, "scans": scans[0], "counters": scans[1],
+        "cancelled_at": r.cancelled_at, "cancelled_by": r.cancelled_by,
+        "cancel_reason": r.cancel_reason,
     }  # fmt: skip
 
 
 def _counted(conn: Connection, count: _Count) -> list[dict[str, Any]]:
     """What was counted, per item, lot and location (units counted, not listed)."""
+    sums = (  # grouped by ids first, named after: a few rows to join, not every scan
+        select(count_scans.c.item_id, count_scans.c.lot_id, count_scans.c.location_id,
+               func.sum(count_scans.c.qty).label("qty"),
+               func.max(count_scans.c.scanned_at).label("last"))
+        .where(count_scans.c.count_id == count.id)
+        .group_by(count_scans.c.item_id, count_scans.c.lot_id, count_scans.c.location_id)
+        .subquery()
+    )  # fmt: skip
     query = (
         select(items.c.code, lots.c.code.label("lot"), locations.c.code.label("location"),
-               locations.c.path, func.sum(count_scans.c.qty).label("qty"),
-               func.max(count_scans.c.scanned_at).label("last"))
-        .join(items, items.c.id == count_scans.c.item_id)
-        .outerjoin(lots, lots.c.id == count_scans.c.lot_id)
-        .join(locations, locations.c.id == count_scans.c.location_id)
-        .where(count_scans.c.count_id == count.id)
-        .group_by(items.c.code, lots.c.code, locations.c.code, locations.c.path)
+               locations.c.path, sums.c.qty, sums.c.last)
+        .select_from(sums)
+        .join(items, items.c.id == sums.c.item_id)
+        .outerjoin(lots, lots.c.id == sums.c.lot_id)
+        .join(locations, locations.c.id == sums.c.location_id)
         .order_by(items.c.code, lots.c.code, locations.c.path)
     )  # fmt: skip
     return [
@@ -580,7 +793,9 @@ def _counted(conn: Connection, count: _Count) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _report(conn: Connection, count: _Count, v: _Variances) -> dict[str, Any]:
+def _report(
+    conn: Connection, count: _Count, v: _Variances, counted: list[dict[str, Any]]
+) -> dict[str, Any]:
     by_item: dict[str, dict[str, Any]] = {}
 
     def add(item: str, *, expected: Decimal = Decimal(0), counted: Decimal = Decimal(0),
@@ -601,7 +816,7 @@ def _report(conn: Connection, count: _Count, v: _Variances) -> dict[str, Any]:
     ).all()
     for code, n in exp_units:
         add(code, expected=Decimal(n))
-    for row in _counted(conn, count):
+    for row in counted:
         tracked = _item_tracking(conn, row["item"])
         if tracked == Tracking.SERIAL:
             add(row["item"], counted=row["qty"])
@@ -669,6 +884,8 @@ def handle_post(
         .where(counts.c.id == count.id, counts.c.status == "open")
         .values(status="posted", posted_at=at or now(), posted_by=user)
     ).rowcount
+    if claimed != 1 and count.status == "cancelled":
+        raise Conflict(f"count {count.id} is cancelled: it books nothing")
     if claimed != 1:
         raise Conflict(f"count {count.id} is posted already"
                        + (f" (operation {count.row.posted_op_id})"
@@ -679,13 +896,36 @@ def handle_post(
         op_id = new_operation(conn, OperationKind.COUNT, user=user, at=at,
                               reference=f"count {count.id}", note=c.note)  # fmt: skip
         post(conn, op_id, _merged(v.lines))
-    report = _report(conn, count, v)
+    counted = _counted(conn, count)
+    report = _report(conn, count, v, counted)
     conn.execute(
         update(counts)
         .where(counts.c.id == count.id)
         .values(posted_op_id=op_id, variances=json.dumps(report, default=_json_default))
     )
-    return show_count(conn, count.id) | {"lines": len(v.lines)}
+    head = _head(conn, _count(conn, count.id))  # as posted: by whom, when, its operation
+    return head | {"hidden": False, "counted": counted} | report | {"lines": len(v.lines)}
+
+
+def handle_cancel(
+    conn: Connection, command: CancelCount, *, user: str, at: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Cancel an open count: it books nothing and takes no more scans (of a cancel and a
+    post at once, one is refused)."""
+    count = _count(conn, command.count_id, lock=True)
+    claimed = conn.execute(
+        update(counts)
+        .where(counts.c.id == count.id, counts.c.status == "open")
+        .values(
+            status="cancelled",
+            cancelled_at=at or now(),
+            cancelled_by=user,
+            cancel_reason=command.reason,
+        )  # fmt: skip
+    ).rowcount
+    if claimed != 1:
+        raise Conflict(f"count {count.id} is {count.status}: only an open count is cancelled")
+    return _head(conn, _count(conn, count.id)) | {"hidden": True, "counted": []}
 
 
 def _merged(lines: list[Line]) -> list[Line]:

@@ -54,6 +54,7 @@ from tracelot.store.tables import (
     cost_layers,
     genealogy,
     holds,
+    inspections,
     items,
     lots,
     moves,
@@ -89,6 +90,13 @@ INSTEAD: dict[str, str] = {
     K.RECALL: "a recall is closed instead (`recall close N`), and its marks recorded again",
     K.REPLACE: "swap the components back by another repair instead (`replace ASSEMBLY "
     "--remove NEW --install OLD`)",
+    K.COUNT: "count again (`count start --at LOC`), or adjust (`adjust`) and move back what "
+    "it booked wrong",
+    K.TRANSFER: "receive it at its destination (`transfer receive N`) and send back what was "
+    "not to go by another transfer",
+    K.TRANSFER_RECEIVE: "send back what was not to come by another transfer (`transfer REF... "
+    "--from SITE --to SITE`)",
+    K.INSPECT: "hold it again (`hold REF --reason ...`) and move it back to quarantine",
 }
 
 #: How many operations in the way, and of what they touched, a refusal names.
@@ -504,6 +512,25 @@ def _undo_side_records(conn: Connection, orig_id: int, void_id: int) -> None:
         update(asns)
         .where(asns.c.received_op_id == orig_id)
         .values(status="open", received_op_id=None)
+    )
+    # what a voided receipt held for inspection waits no more (received again, it waits
+    # anew); what a voided failure sent back or scrapped waits for its inspection again
+    conn.execute(
+        update(inspections)
+        .where(inspections.c.received_op_id == orig_id, inspections.c.status == "waiting")
+        .values(status="voided", result_op_id=void_id)
+    )
+    conn.execute(
+        update(inspections)
+        .where(inspections.c.result_op_id == orig_id, inspections.c.status == "failed")
+        .values(
+            status="waiting",
+            result_op_id=None,
+            inspector=None,
+            decided_at=None,
+            reason=None,
+            disposition=None,
+        )  # fmt: skip
     )
 
 

@@ -513,7 +513,10 @@ counts = Table(
     Column("posted_by", String(100)),
     Column("posted_op_id", Integer, ForeignKey("operations.id")),
     Column("variances", Text),  # what posting booked (JSON), as `count show` gives it
-    CheckConstraint("status IN ('open', 'posted')", name="status"),
+    Column("cancelled_at", UtcDateTime),  # a count cancelled books nothing (migration 0022)
+    Column("cancelled_by", String(100)),
+    Column("cancel_reason", Text),
+    CheckConstraint("status IN ('open', 'posted', 'cancelled')", name="status"),
 )
 
 # the ledger's balances (a row per unit, or per item, location and lot) when the count began
@@ -535,7 +538,8 @@ count_scans = Table(
     "count_scans",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("count_id", Integer, ForeignKey("counts.id"), nullable=False, index=True),
+    # by count: the unique index by count and unit below serves (migration 0022)
+    Column("count_id", Integer, ForeignKey("counts.id"), nullable=False),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
     Column("lot_id", Integer, ForeignKey("lots.id")),
     Column("unit_id", Integer, ForeignKey("units.id")),
@@ -585,7 +589,7 @@ inspections = Table(
     Column("note", Text),
     Column("reason", Text),
     Column("disposition", String(32)),  # released, returned_to_supplier, scrapped
-    CheckConstraint("status IN ('waiting', 'passed', 'failed')", name="status"),
+    CheckConstraint("status IN ('waiting', 'passed', 'failed', 'voided')", name="status"),
     Index(None, "status", "id"),
 )
 

@@ -6,13 +6,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from tracelot.api.deps import DB, CurrentUser, allow, answer
-from tracelot.api.schemas import Id, Named, Note, Refs
-from tracelot.domain.commands import CountScans, PostCount, StartCount, from_fields
+from tracelot.api.deps import DB, CurrentUser, IdempotencyKey, allow, answer, once
+from tracelot.api.schemas import Id, Named, Note, Reason, Refs
+from tracelot.domain.commands import (
+    CancelCount,
+    CountScans,
+    PostCount,
+    StartCount,
+    from_fields,
+)
 from tracelot.domain.roles import may
 
 router = APIRouter(tags=["stock counts"])
@@ -70,9 +76,12 @@ def show(db: DB, user: CurrentUser, count_id: Id) -> JSONResponse:
     status_code=201,
     summary="Record scans into an open count, all of them or none.",
 )
-def scan(db: DB, count_id: Id, body: CountScansRequest) -> JSONResponse:
+def scan(db: DB, user: CurrentUser, request: Request, count_id: Id, body: CountScansRequest,
+         key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
+    """A counter's batch sent again with its `Idempotency-Key` (after a dropped
+    connection) is recorded once."""
     fields = {**dict(body), "count_id": count_id}
-    return answer(db.run(from_fields(CountScans, fields)), 201)
+    return once(db, user, request, key, body, from_fields(CountScans, fields))
 
 
 @router.post(
@@ -82,6 +91,19 @@ def scan(db: DB, count_id: Id, body: CountScansRequest) -> JSONResponse:
 )
 def post(db: DB, count_id: Id, body: PostCountRequest) -> JSONResponse:
     return answer(db.run(from_fields(PostCount, {**dict(body), "count_id": count_id})))
+
+
+class CancelCountRequest(BaseModel):
+    reason: Reason
+
+
+@router.post(
+    "/counts/{count_id}/cancel",
+    dependencies=QUALITY,
+    summary="Cancel an open count: nothing is booked; its scans stay on record.",
+)
+def cancel(db: DB, count_id: Id, body: CancelCountRequest) -> JSONResponse:
+    return answer(db.run(from_fields(CancelCount, {**dict(body), "count_id": count_id})))
 
 
 @router.get(

@@ -4,15 +4,12 @@ on receipt is master data. Each operation takes an `Idempotency-Key` header."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from tracelot.api.deps import DB, CurrentUser, allow, answer
+from tracelot.api.deps import DB, CurrentUser, IdempotencyKey, allow, answer, once
 from tracelot.api.schemas import Id, Named, Note, Qty, Reason, Reference, Refs
-from tracelot.app import Tracelot
 from tracelot.domain.commands import (
     InspectFail,
     InspectPass,
@@ -21,17 +18,12 @@ from tracelot.domain.commands import (
     check_http_size,
     from_fields,
 )
-from tracelot.http.sessions import request_digest
 
 router = APIRouter(tags=["inspection and transfers"])
 READ = [Depends(allow("read"))]
 INSPECT = [Depends(allow("inspect"))]
 OPERATE = [Depends(allow("operate"))]
 MASTER_DATA = [Depends(allow("master_data"))]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", description="Send an operation again safely: done once."),
-]
 
 
 class _Body(BaseModel):
@@ -74,20 +66,6 @@ class InspectionRule(_Body):
     supplier: Named | None = Field(default=None, description="For this supplier's receipts only.")
 
 
-def _once(db: DB, user: CurrentUser, request: Request, key: str | None, body: BaseModel,
-          command: Any) -> JSONResponse:  # fmt: skip
-    """Do an operation once per idempotency key (its command made and checked first)."""
-
-    def once(batch: Tracelot) -> Any:
-        from fastapi.encoders import jsonable_encoder
-
-        return jsonable_encoder(batch.run(command))
-
-    digest = request_digest(request.method, request.url.path, body.model_dump(mode="json"))
-    status, found = db.once(user.id, key, digest, 201, once)
-    return JSONResponse(found, status_code=status)
-
-
 @router.put(
     "/items/{code}/inspection",
     dependencies=MASTER_DATA,
@@ -112,7 +90,7 @@ def inspections(db: DB, all: bool = False) -> JSONResponse:  # noqa: A002
 def inspect_pass(db: DB, user: CurrentUser, request: Request, body: InspectPassRequest,
                  key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
     check_http_size(dict(body))
-    return _once(db, user, request, key, body, from_fields(InspectPass, dict(body)))
+    return once(db, user, request, key, body, from_fields(InspectPass, dict(body)))
 
 
 @router.post(
@@ -124,7 +102,7 @@ def inspect_pass(db: DB, user: CurrentUser, request: Request, body: InspectPassR
 def inspect_fail(db: DB, user: CurrentUser, request: Request, body: InspectFailRequest,
                  key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
     check_http_size(dict(body))
-    return _once(db, user, request, key, body, from_fields(InspectFail, dict(body)))
+    return once(db, user, request, key, body, from_fields(InspectFail, dict(body)))
 
 
 @router.get("/transfers", dependencies=READ, summary="Open transfers (all: every one), by age.")
@@ -141,7 +119,7 @@ def transfers(db: DB, all: bool = False) -> JSONResponse:  # noqa: A002
 def transfer(db: DB, user: CurrentUser, request: Request, body: TransferRequest,
              key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
     check_http_size(dict(body))
-    return _once(db, user, request, key, body, from_fields(Transfer, dict(body)))
+    return once(db, user, request, key, body, from_fields(Transfer, dict(body)))
 
 
 @router.get("/transfers/{transfer_id}", dependencies=READ, summary="One transfer and its lines.")
@@ -161,4 +139,4 @@ def transfer_receive(db: DB, user: CurrentUser, request: Request, transfer_id: I
                      key: IdempotencyKey = None) -> JSONResponse:  # fmt: skip
     check_http_size(dict(body))
     command = from_fields(ReceiveTransfer, {**dict(body), "transfer_id": transfer_id})
-    return _once(db, user, request, key, body, command)
+    return once(db, user, request, key, body, command)

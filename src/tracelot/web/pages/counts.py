@@ -100,6 +100,20 @@ def post(request: Request, user: Quality, count_id: CountId) -> Response:
     return RedirectResponse(f"/counts/{count_id}", status_code=303)
 
 
+@router.post("/counts/{count_id}/cancel", response_class=HTMLResponse)
+def cancel(
+    request: Request,
+    user: Quality,
+    count_id: CountId,
+    reason: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    try:
+        _db(request, user).count_cancel(count_id, reason=reason)
+    except TracelotError as exc:
+        return _count_page(request, user, count_id, 409, error=exc.message)
+    return RedirectResponse(f"/counts/{count_id}", status_code=303)
+
+
 @router.get("/counts/{count_id}/report.{fmt}")
 def report(request: Request, user: Quality, count_id: CountId, fmt: str) -> Response:
     kind = "pdf" if fmt == "pdf" else "csv"
