@@ -159,7 +159,8 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
             "json": {"scans": [next(units)]},
         },  # fmt: skip
         ("POST", "/api/v1/counts/{count_id}/cancel"): lambda: {
-            "path": {"count_id": count_of_its_own()}, "json": {"reason": "started by mistake"}
+            "path": {"count_id": count_of_its_own()},
+            "json": {"reason": "started by mistake"},
         },
         ("POST", "/api/v1/counts/{count_id}/post"): lambda: {
             "path": {"count_id": count_of_its_own()},

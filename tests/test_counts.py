@@ -251,3 +251,112 @@ def test_the_python_api_refuses_bad_counts_with_clear_errors(stocked: Cli, db_ur
         with pytest.raises(Conflict, match="posted already"):
             tl.count_post(n)
         assert tl.verify().problems == []
+
+
+def test_a_count_is_cancelled_books_nothing_and_takes_no_more_scans(
+    stocked: Cli, db_url: str, refused
+) -> None:
+    stocked("count", "start", "--at", "A1")
+    stocked("count", "scan", "1", "PCB:SN01")
+    refused("count", "cancel", "1", "--reason", "", match="--reason")
+    before = stocked("stock", "--json").json()
+    cancelled = stocked("count", "cancel", "1", "--reason", "started on the wrong bin", "--json")
+    assert cancelled.exit_code == 0, cancelled.stderr
+    shown = cancelled.json()
+    assert shown["status"] == "cancelled" and shown["cancel_reason"] == "started on the wrong bin"
+    assert stocked("stock", "--json").json() == before
+    refused("count", "scan", "1", "PCB:SN02", match="cancelled")
+    refused("count", "post", "1", match="cancelled")
+    refused("count", "cancel", "1", "--reason", "again", match="cancelled")
+    text = stocked("count", "show", "1")
+    assert text.exit_code == 0 and "started on the wrong bin" in text.stderr
+    assert stocked("count", "show", "1", "--json").json()["counted"][0]["qty"] == 1
+    # a cancelled count is no longer open: the place can be counted again
+    assert stocked("count", "start", "--at", "WH").exit_code == 0
+    stocked("count", "post", "2")
+    refused("count", "cancel", "2", "--reason", "too late", match="posted")
+    _verify_clean(db_url)
+
+
+def test_a_unit_scanned_above_its_bin_is_counted_in_its_bin(stocked: Cli, refused) -> None:
+    """A counter who scans no bin counts at the count's root: what the ledger has in a bin
+    below it is present there, not found at the root; a quantity kept in a bin below must
+    be counted at that bin."""
+    stocked("count", "start", "--at", "WH")
+    # the set-based batch and the scan-by-scan path (a lot in the list) agree
+    done = stocked("count", "scan", "1", "PCB:SN01", "PCB:SN02", "--json")
+    assert done.exit_code == 0, done.stderr
+    assert {s["location"] for s in done.json()["scans"]} == {"A1"}
+    mixed = stocked("count", "scan", "1", "PCB:SN03", "A2", "CELL@L1=100", "--json")
+    assert mixed.exit_code == 0, mixed.stderr
+    assert [s["location"] for s in mixed.json()["scans"]] == ["A1", "A2"]
+    refused("count", "scan", "1", "SCREW=50", match="kept below WH (at WH/A2)")
+    shown = stocked("count", "show", "1", "--json").json()
+    assert shown["found"] == [] and shown["present"] == 3
+    assert [m["serial"] for m in shown["missing"]] == ["SN04", "SN05"]
+
+
+def test_a_batch_read_at_once_refuses_as_the_scan_by_scan_path_does(
+    stocked: Cli, db_url: str, refused
+) -> None:
+    """The set-based path for a batch of ITEM:SERIAL gives way to the scan-by-scan one on
+    any doubt: the refusal names the bad scan, and nothing of the batch is recorded."""
+    stocked("count", "start", "--at", "WH")
+    stocked("receive", "PCB", "--to", "A1", "--serials", "SN10..SN12")
+    stocked("ship", "PCB:SN12", "--to", "ACME")
+    refused("count", "scan", "1", "PCB:SN01", "PCB:SN99", "PCB:SN02", match="SN99")
+    refused("count", "scan", "1", "PCB:SN01", "PCB:SN12", match="shipped")
+    refused("count", "scan", "1", "PCB:SN10", "A1", "PCB:SN10", match="scanned twice")
+    done = stocked("count", "scan", "1", "A1", "PCB:SN10", "PCB:SN11", "A2", "PCB:SN01")
+    assert done.exit_code == 0, done.stderr
+    refused("count", "scan", "1", "PCB:SN02", "PCB:SN11", match="counted already")
+    shown = stocked("count", "show", "1", "--json").json()
+    assert shown["scans"] == 3 and [f["serial"] for f in shown["found"]] == ["SN01"]
+    _verify_clean(db_url)
+
+
+def test_a_batch_sent_again_with_its_idempotency_key_is_recorded_once(api, db_url: str) -> None:
+    client, heads = api
+    op, qa = heads["operator"], heads["quality"]
+    n = client.post(f"{PREFIX}/counts", headers=op, json={"at": "WH"}).json()["count"]
+    key = {**op, "Idempotency-Key": "batch-1"}
+    body = {"scans": ["PCB:SN01", "PCB:SN02"], "at": "A1"}
+    first = client.post(f"{PREFIX}/counts/{n}/scans", headers=key, json=body)
+    again = client.post(f"{PREFIX}/counts/{n}/scans", headers=key, json=body)
+    assert first.status_code == again.status_code == 201, (first.json(), again.json())
+    assert again.json() == first.json()
+    assert client.get(f"{PREFIX}/counts/{n}", headers=qa).json()["scans"] == 2
+    other = client.post(f"{PREFIX}/counts/{n}/scans", headers=key, json={"scans": ["PCB:SN03"]})
+    assert other.status_code == 422, other.json()
+    cancelled = client.post(f"{PREFIX}/counts/{n}/cancel", headers=op, json={"reason": "x"})
+    assert cancelled.status_code == 403
+    cancelled = client.post(f"{PREFIX}/counts/{n}/cancel", headers=qa, json={"reason": "x"})
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert client.post(f"{PREFIX}/counts/{n}/cancel", headers=qa,
+                       json={"reason": "x"}).status_code == 409  # fmt: skip
+
+
+def test_overlapping_counts_started_at_once_open_one(db_url: str, stocked: Cli) -> None:
+    """Of two counts of overlapping places started at the same moment, one opens; on
+    PostgreSQL counts start one at a time, on SQLite writes do."""
+    import threading
+
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = []
+
+    def start(at: str) -> None:
+        with tracelot.connect(db_url) as tl:
+            barrier.wait()
+            try:
+                outcomes.append(tl.count_start(at)["count"])
+            except Conflict as exc:
+                outcomes.append(exc)
+
+    threads = [threading.Thread(target=start, args=(at,)) for at in ("WH", "A1")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "int"], outcomes
+    with tracelot.connect(db_url) as tl:
+        assert [c["status"] for c in tl.counts()] == ["open"]

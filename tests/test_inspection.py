@@ -282,3 +282,32 @@ def test_over_http_operators_inspect_and_planners_set_the_rule(api, db_url: str)
         assert tl.where("DEV:D1")[0]["location_path"] == "WH/A2"
         assert tl.where("DEV:D2")[0]["status"] == "scrapped"
         assert tl.verify().ok
+
+
+def test_voids_keep_inspections_true_to_the_ledger(inspected: Cli, refused: Callable) -> None:
+    """A voided receipt's inspections wait no more (received again, they wait anew); a
+    voided failure (its return or scrap) sends the stock back to its inspection."""
+    cli = inspected
+    receipt = _ok(cli("receive", "PCB", "--to", "A1", "--serials", "S1..S2", "--supplier",
+                      "CELLCO", "--json")).json()["id"]  # fmt: skip
+    _ok(cli("void", str(receipt), "--reason", "wrong delivery"))
+    rows = {(r["ref"], r["status"]) for r in _ok(cli("inspect", "list", "--all", "--json")).json()}
+    assert rows == {("PCB:S1", "voided"), ("PCB:S2", "voided")}
+    assert _ok(cli("inspect", "list", "--json")).json() == []
+    _ok(cli("receive", "PCB", "--to", "A1", "--serials", "S1..S2", "--supplier", "CELLCO"))
+    waiting = _ok(cli("inspect", "list", "--json")).json()
+    assert sorted(r["ref"] for r in waiting) == ["PCB:S1", "PCB:S2"]
+    failed = _ok(cli("inspect", "fail", "PCB:S1", "--reason", "cracked", "--scrap", "--json"))
+    _ok(cli("void", str(failed.json()["id"]), "--reason", "it was the other board"))
+    waiting = {r["ref"]: r for r in _ok(cli("inspect", "list", "--json")).json()}
+    assert sorted(waiting) == ["PCB:S1", "PCB:S2"]
+    unit = _ok(cli("where", "PCB:S1", "--json")).json()[0]
+    assert unit["status"] != "scrapped" and unit["held"] is True
+    refused("release", "PCB:S1", match="inspect pass")
+    _ok(cli("inspect", "pass", "PCB:S1", "PCB:S2", "--to", "A1"))
+    assert _ok(cli("inspect", "list", "--json")).json() == []
+    passed = [r for r in _ok(cli("inspect", "list", "--all", "--json")).json()
+              if r["status"] == "passed"]  # fmt: skip
+    assert sorted(r["ref"] for r in passed) == ["PCB:S1", "PCB:S2"]
+    refused("void", str(passed[0]["operation"]), "--reason", "x", match="hold it again")
+    assert _ok(cli("verify")).exit_code == 0
