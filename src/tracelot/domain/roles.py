@@ -18,9 +18,11 @@ CAPABILITIES: dict[str, tuple[str, frozenset[str]]] = {
         frozenset({"operator", "admin"}),
     ),
     "quality": ("holds, recalls, trace exports, verify, voids", frozenset({"quality", "admin"})),
+    # quality too: issue 19 has master data kept by quality or admin (and planners keep
+    # the items they plan)
     "master_data": (
         "items (with their costs and planning attributes), GTINs, locations, parties",
-        frozenset({"planner", "admin"}),
+        frozenset({"quality", "planner", "admin"}),
     ),
     "plan": (
         "purchase orders, drafting them from the reorder report",
