@@ -109,17 +109,15 @@ def handle_start(
         unit_query = unit_query.where(units.c.item_id.in_(item_ids))
         qty_query = qty_query.where(stock.c.item_id.in_(item_ids))
     columns = ["count_id", "item_id", "lot_id", "unit_id", "location_id", "qty"]
-    for query in (unit_query, qty_query):
-        conn.execute(insert(count_expected).from_select(columns, query))
+    n_units = conn.execute(insert(count_expected).from_select(columns, unit_query)).rowcount
+    n_balances = conn.execute(insert(count_expected).from_select(columns, qty_query)).rowcount
     # what it expects, in figures: at the start everything is still to be counted
     shown = _head(conn, _count(conn, count_id)) | {"hidden": c.blind, "counted": []}
-    if not c.blind:
-        expected = conn.execute(
-            select(func.count(), func.coalesce(func.sum(count_expected.c.qty), 0)).where(
-                count_expected.c.count_id == count_id
-            )
-        ).one()
-        shown |= {"expected_rows": expected[0], "expected_qty": costing.exact(expected[1])}
+    if not c.blind:  # a unit is one; the balances, few, summed again
+        balances = qty_query.subquery()
+        quantity = conn.execute(select(func.coalesce(func.sum(balances.c.qty), 0))).scalar_one()
+        shown |= {"expected_rows": n_units + n_balances,
+                  "expected_qty": costing.exact(quantity + n_units)}  # fmt: skip
     return shown
 
 
