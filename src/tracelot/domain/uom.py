@@ -39,6 +39,11 @@ def check_whole(qty: Decimal, *, item: str, uom: str) -> Decimal:
     return qty
 
 
+def is_pack_name(value: object) -> bool:
+    """Whether a text is a pack's name (a word starting with a letter), not a number."""
+    return isinstance(value, str) and bool(_PACK_NAME.match(value.strip()))
+
+
 def check_pack_name(value: object) -> str:
     """A pack's name: a word of at most 32 characters (box, case, layer ...)."""
     text = value.strip() if isinstance(value, str) else ""

@@ -187,7 +187,7 @@ def remove_pack(conn: Connection, *, user: str, item: str, name: str) -> dict[st
     ).scalar()
     if outer is not None:
         raise NotAvailable(
-            f"pack {outer} of {row.code} is given in {pack.name}s: remove {outer} first"
+            f"pack {outer} of {row.code} is given in packs of {pack.name}: remove {outer} first"
         )
     shown = pack_dict(row, pack)
     conn.execute(delete(item_packs).where(item_packs.c.id == pack.id))
@@ -266,3 +266,37 @@ def with_packs(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, A
 def stock_rows(conn: Connection, **filters: Any) -> list[dict[str, Any]]:
     """`inquiry.stock_rows`, each row with its packs (`with_packs`)."""
     return with_packs(conn, inquiry.stock_rows(conn, **filters))
+
+
+# -- order lines in packs -----------------------------------------------------------------
+
+
+_IN_PACK = ("pack", "pack_qty", "pack_price")
+
+
+def ordered_in(
+    conn: Connection, item: Row, qty: Decimal, price: Decimal | None, pack: str | None
+) -> tuple[Decimal, Decimal | None, dict[str, Any]]:
+    """An order line's quantity and unit price in base units, and what it was ordered in:
+    `qty` packs at `price` a pack (the base price rounded to six places: the line's value
+    is the packs times the pack's price, exactly). Refused when not whole in eaches."""
+    if pack is None:
+        return check_whole(qty, item=item.code, uom=item.uom), price, dict.fromkeys(_IN_PACK)
+    level = pack_named(conn, item, pack)
+    size = Decimal(level.qty)
+    base_price = None if price is None else (price / size).quantize(Decimal("0.000001"))
+    in_pack = {"pack": level.name, "pack_qty": size, "pack_price": price}
+    return to_base(conn, item, qty, pack), base_price, in_pack
+
+
+def line_in_pack(line: Row) -> dict[str, Any]:
+    """An order line's pack, as its JSON shows it beside the base quantities: the pack,
+    its size, the packs ordered and the price of one pack (None when in base units)."""
+    if line.pack is None:
+        return {"pack": None, "pack_qty": None, "packs": None, "pack_price": None}
+    size = Decimal(line.pack_qty)
+    packs = Decimal(line.qty) / size  # exact: the line was ordered as a count of packs
+    shown = {"pack": line.pack, "pack_qty": size, "packs": packs, "pack_price": line.pack_price}
+    if line.pack_price is not None:  # the value of the packs at their price, exactly
+        shown["value"] = packs * Decimal(line.pack_price)
+    return shown
