@@ -115,7 +115,8 @@ def test_a_pack_gtin_scanned_is_its_base_units_wherever_stock_moves(packed: Cli)
         got = cli("receive", "--scan", scan, "--to", "A1", "--json")
         assert got.exit_code == 0, (scan, got.stderr)
     assert _stock(cli, "SCREW") == {("A1", None): 144 + 288 + 12}
-    got = cli("receive", "--scan", f"(00){SSCC}(02){CELL_CASE_GTIN}(10)L1(37)3", "--to", "A1", "--json")
+    pallet = f"(00){SSCC}(02){CELL_CASE_GTIN}(10)L1(37)3"  # 3 cases of the lot, on a pallet
+    got = cli("receive", "--scan", pallet, "--to", "A1", "--json")
     assert got.exit_code == 0, got.stderr
     assert [(ln["lot"], ln["qty"]) for ln in got.json()["lines"]] == [("L1", 150)]
     # what a scan says: the item, the pack, and its base units
@@ -158,6 +159,8 @@ def test_quantities_typed_in_packs_with_the_pack_option(packed: Cli, refused) ->
     shipped = cli("ship", "SCREW", "--from", "A1", "--to", "ACME", "--qty", "2", "--pack",
                   "box", "--json")  # fmt: skip
     assert [ln["qty"] for ln in shipped.json()["lines"]] == [24]
+    one = cli("move", "CELL@L1", "--to", "A1", "--pack", "case", "--json")  # one pack
+    assert [(ln["from"], ln["qty"]) for ln in one.json()["lines"]] == [("WH/A2", 50)]
     adjusted = cli("adjust", "SCREW", "--at", "A2", "--counted", "2", "--pack", "case",
                    "--json")  # fmt: skip
     assert [(ln["from"], ln["qty"]) for ln in adjusted.json()["lines"]] == [("ADJUSTMENT", 144)]
@@ -169,6 +172,8 @@ def test_quantities_typed_in_packs_with_the_pack_option(packed: Cli, refused) ->
             match="CELL has no pack 'box'")  # fmt: skip
     refused("receive", "SCREW", "--to", "A1", "--qty", "1", "--pack", "2 cases",
             match="a pack's name is a word")  # fmt: skip
+    refused("receive", "PCB", "--to", "A1", "--serials", "S1..S2", "--pack", "box",
+            match="serials are received one by one")  # fmt: skip
     refused("receive", "--scan", f"(01){CASE_GTIN}(30)2", "--qty", "3", "--to", "A1",
             match="disagrees with the scan's 288")  # fmt: skip
     agreed = cli("receive", "--scan", f"(01){CASE_GTIN}(30)2", "--qty", "2", "--pack", "case",
@@ -217,6 +222,11 @@ def test_stock_shows_the_packs_beside_the_base_quantity(packed: Cli) -> None:
     table = cli("stock", "--item", "SCREW").stdout
     assert "40 (3 box + 4)" in table and "150 (1 case + 6)" in table
     assert "total: SCREW 190 EA" in table
+    valued = {r["item"]: r for r in cli("valuation", "--json").json()["rows"]}
+    assert valued["SCREW"]["qty"] == 190 and valued["SCREW"]["packs"][0]["count"] == 1
+    assert valued["PCB"]["packs"] == []
+    by_location = cli("valuation", "--by", "location", "--json").json()["rows"]
+    assert all("packs" not in r for r in by_location)
 
 
 def test_purchase_order_lines_in_packs_are_kept_and_received_in_base_units(
@@ -309,6 +319,9 @@ def test_packs_over_the_api(packed: Cli, db_url: str) -> None:
         assert [ln["qty"] for ln in scanned.json()["lines"]] == [144]
         stock = client.get("/api/v1/stock", headers=auth["viewer"], params={"item": "SCREW"})
         assert stock.status_code == 200
+        shown = [(p["name"], p["qty"], p["count"], p["remainder"])
+                 for p in stock.json()["items"][0]["packs"]]  # fmt: skip
+        assert shown == [("pallet", 5760, 0, 144), ("case", 144, 1, 0), ("box", 12, 12, 0)]
         removed = client.delete("/api/v1/items/SCREW/packs/pallet", headers=auth["plan"])
         assert removed.status_code == 200 and removed.json()["name"] == "pallet"
         gone = client.delete("/api/v1/items/SCREW/packs/pallet", headers=auth["plan"])

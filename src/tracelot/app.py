@@ -654,7 +654,7 @@ class Tracelot:
     def valuation(self, *, as_of: dt.date | str | None = None, by: str = "item") -> dict[str, Any]:
         """Quantity and value on hand at the end of a day (today), by item, location or lot."""
         day = analytics.report_day(as_of, "--as-of") or inquiry.today()
-        return self._run(analytics.valuation, write=False, as_of=day, by=by)
+        return self._run(uom.valuation, write=False, as_of=day, by=by)  # with packs (issue 20)
 
     def value_by_day(self, *, days: int = 90) -> dict[str, Any]:
         """The stock's value at the end of each of the last `days` days."""

@@ -228,6 +228,15 @@ class ChangePublic(BaseModel):
 # -- reading stock ----------------------------------------------------------------------------
 
 
+class PackCount(BaseModel):
+    """A quantity seen in one of the item's packs (issue 20): whole packs, and the rest."""
+
+    name: str
+    qty: Qty
+    count: Qty
+    remainder: Qty
+
+
 class StockRow(BaseModel):
     item: str
     item_name: str
@@ -241,6 +250,7 @@ class StockRow(BaseModel):
     expires: dt.date | None
     expired: bool
     held: bool
+    packs: list[PackCount] = Field(default=[], description="The packs beside `qty` (issue 20).")
 
 
 class WhereRow(BaseModel):

@@ -58,6 +58,8 @@ def handle_receive(
     if c.item is None:
         raise InvalidInput("name the ITEM, or give --scan")
     qty = c.qty
+    if c.pack is not None and c.serials is not None:
+        raise InvalidInput("--pack counts a quantity: serials are received one by one")
     if c.pack is not None:  # a count of packs (one without --qty), in base units
         qty = uom.to_base(conn, c.item, qty if qty is not None else Decimal(1), c.pack)
     return receive(conn, user=user, item=c.item, to=c.to, qty=qty, lot=c.lot,

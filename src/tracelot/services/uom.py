@@ -20,7 +20,7 @@ from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, No
 from tracelot.domain.scan import looks_like_scan
 from tracelot.domain.uom import Pack, check_pack_name, check_whole, in_packs, pack_qty
 from tracelot.domain.values import format_qty, parse_gtin, parse_qty
-from tracelot.services import inquiry
+from tracelot.services import analytics, inquiry
 from tracelot.services.ledger import now
 from tracelot.services.lookup import Target, item_by_id, pack_by_gtin
 from tracelot.services.masterdata import record
@@ -87,7 +87,8 @@ def quantities(
     qtys: Sequence[Decimal | None] | None = None,
 ) -> list[Decimal | None] | None:
     """The quantity of each REF in base units, for a move or a shipment: `qty` packs with
-    `pack`, and a scan of a pack's GTIN its packs' base units (unless `qty` is given).
+    `pack` (one pack without `qty`), and a scan of a pack's GTIN its packs' base units
+    (unless `qty` is given).
     None when neither a pack nor a scan is named (the quantities stand as they are)."""
     if pack is None and qtys is None and not any(looks_like_scan(r) for r in refs):
         return None
@@ -95,8 +96,8 @@ def quantities(
     found: list[Decimal | None] = []
     for i, target in enumerate(targets):
         own = qtys[i] if qtys is not None and qtys[i] is not None else qty
-        if own is not None and pack is not None and target.unit is None:
-            own = to_base(conn, target.item, own, pack)
+        if pack is not None and target.unit is None:  # one pack without a quantity
+            own = to_base(conn, target.item, own if own is not None else Decimal(1), pack)
         elif own is None and target.qty is not None:
             own = target.qty  # a scan of a pack's GTIN
         found.append(own)
@@ -251,13 +252,13 @@ def packs_by_item(conn: Connection, item_ids: Iterable[int]) -> dict[int, list[P
 def with_packs(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows of stock (each with `item` and `qty`) with `packs` beside the quantity: each
     level of the item, how many whole packs and what remains."""
-    codes = {r["item"] for r in rows if r.get("serial") is None}
+    codes = {r["item"] for r in rows if r.get("serial") is None and "item" in r}
     if not codes:
         return rows
     ids = dict(conn.execute(select(items.c.code, items.c.id).where(items.c.code.in_(codes))).all())
     levels = packs_by_item(conn, ids.values())
     for r in rows:
-        if r.get("serial") is None:
+        if r.get("serial") is None and "item" in r:
             packs = levels.get(ids.get(r["item"], 0), [])
             r["packs"] = in_packs(Decimal(r["qty"]), packs)
     return rows
@@ -300,3 +301,10 @@ def line_in_pack(line: Row) -> dict[str, Any]:
     if line.pack_price is not None:  # the value of the packs at their price, exactly
         shown["value"] = packs * Decimal(line.pack_price)
     return shown
+
+
+def valuation(conn: Connection, **options: Any) -> dict[str, Any]:
+    """`analytics.valuation`, each row of an item or lot with its packs (`with_packs`)."""
+    report = analytics.valuation(conn, **options)
+    with_packs(conn, report["rows"])
+    return report
