@@ -68,6 +68,7 @@ def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> En
             "item_name": receipt.item.name,
             "lot": receipt.lot,
             "qty": receipt.qty,
+            "pack": receipt.pack,  # a pack's GTIN: `qty` is its base units
             "expiry": receipt.expires,
             "status": "to receive",
         }
