@@ -352,7 +352,28 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         },
     }
     examples |= _flow_examples(tl, n)  # issue 19: inspection and transfers
+    examples |= _pack_examples(tl, n)  # issue 20: units of measure and pack sizes
     return examples
+
+
+def _pack_examples(tl: tracelot.Tracelot, n: Iterator[int]) -> dict[tuple[str, str], callable]:
+    """The examples of an item's packaging levels (issue 20)."""
+
+    def added() -> str:
+        name = f"bag{next(n)}"
+        tl.pack_add("SCREW", name=name, qty=10)
+        return name
+
+    return {
+        ("GET", "/api/v1/items/{code}/packs"): lambda: {"path": {"code": "SCREW"}},
+        ("POST", "/api/v1/items/{code}/packs"): lambda: {
+            "path": {"code": "SCREW"},
+            "json": {"name": f"box{next(n)}", "qty": 12},
+        },
+        ("DELETE", "/api/v1/items/{code}/packs/{name}"): lambda: {
+            "path": {"code": "SCREW", "name": added()}
+        },
+    }
 
 
 def _flow_examples(tl: tracelot.Tracelot, n: Iterator[int]) -> dict[tuple[str, str], callable]:

@@ -243,7 +243,7 @@ def test_sqlite_is_copied_to_postgresql_and_back(fresh_url: str, tmp_path: Path)
     for args in (("init",), ("location", "add", "A1"),
                  ("party", "add", "ACME", "--name", "Acme", "--kind", "customer"),
                  ("item", "add", "PCB", "--name", "board", "--tracking", "serial"),
-                 ("item", "add", "CELL", "--name", "cell", "--tracking", "lot"),
+                 ("item", "add", "CELL", "--name", "cell", "--tracking", "lot", "--uom", "kg"),
                  ("receive", "PCB", "--serials", "S1..S4", "--to", "A1"),
                  ("receive", "CELL", "--lot", "L1", "--qty", "2.5", "--to", "A1"),
                  ("ship", "PCB:S2", "--to", "ACME", "--note", "naïve ✓")):  # fmt: skip

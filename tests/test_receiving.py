@@ -64,6 +64,7 @@ def test_a_lot_receipt_records_expiry_and_supplier_lot(setup_basics: Cli) -> Non
 
 def test_receiving_more_of_an_existing_lot_adds_to_it(setup_basics: Cli) -> None:
     cli = setup_basics
+    assert cli("item", "set", "CELL", "--uom", "kg").exit_code == 0  # EA takes whole ones
     assert cli("receive", "CELL", "--to", "A1", "--lot", "L1", "--qty", "10").exit_code == 0
     assert cli("receive", "CELL", "--to", "A1", "--lot", "L1", "--qty", "2.5").exit_code == 0
     assert cli("stock", "--item", "CELL", "--json").json()[0]["qty"] == 12.5

@@ -71,6 +71,7 @@ from tracelot.services import (
     scan_batch,
     shipping,
     spreadsheets,
+    uom,
     users,
 )
 from tracelot.services import counts as counting
@@ -127,7 +128,7 @@ def _receive_scanned(
         conn, user=user, scan=c.scan, to=c.to, item=c.item, qty=c.qty, lot=c.lot,
         serials=list(c.serials) if c.serials is not None else None, expires=c.expires,
         made=c.made, supplier=c.supplier, supplier_lot=c.supplier_lot, cost=c.cost,
-        reference=c.reference, note=c.note, at=at, po=c.po,
+        reference=c.reference, note=c.note, at=at, po=c.po, pack=c.pack,
     )  # fmt: skip
 
 
@@ -439,14 +440,15 @@ class Tracelot:
         po: int | None = None,
         progress: Progress | None = None,
         ref: str | None = None,
+        pack: str | None = None,
     ) -> OperationResult:
         """Receive serials (a list, a range or a mix), a lot quantity, or a plain quantity;
         with `po`, against that purchase order. `reference` is your business reference
-        (`ref` is its old name, still taken)."""
+        (`ref` is its old name, still taken). With `pack`, `qty` counts that pack."""
         command = Receive(
             item=item, to=to, qty=qty, lot=lot, serials=serials, expires=expires, made=made,
             supplier=supplier, supplier_lot=supplier_lot, cost=cost, po=po,
-            reference=reference if reference is not None else ref, note=note,
+            reference=reference if reference is not None else ref, note=note, pack=pack,
         )  # fmt: skip
         return self.run(command, at=at, progress=progress)
 
@@ -469,13 +471,14 @@ class Tracelot:
         at: dt.datetime | None = None,
         po: int | None = None,
         ref: str | None = None,
+        pack: str | None = None,
     ) -> OperationResult:
         """Receive what a supplier's GS1 barcode names: item, lot, serial, expiry, count.
         Options of `receive` given beside it must agree with the scan."""
         command = Receive(
             scan=scan, to=to, item=item, qty=qty, lot=lot, serials=serials, expires=expires,
             made=made, supplier=supplier, supplier_lot=supplier_lot, cost=cost, po=po,
-            reference=reference if reference is not None else ref, note=note,
+            reference=reference if reference is not None else ref, note=note, pack=pack,
         )  # fmt: skip
         return self.run(command, at=at)
 
@@ -488,9 +491,12 @@ class Tracelot:
         reference: str | None = None,
         note: str | None = None,
         at: dt.datetime | None = None,
+        pack: str | None = None,
     ) -> OperationResult:
-        """Move units, or a quantity of lots or untracked items, in one operation."""
-        command = Move(refs=refs, to=to, from_=from_, qty=qty, reference=reference, note=note)
+        """Move units, or a quantity of lots or untracked items, in one operation (with
+        `pack`, `qty` counts that pack)."""
+        command = Move(refs=refs, to=to, from_=from_, qty=qty, reference=reference, note=note,
+                       pack=pack)  # fmt: skip
         return self.run(command, at=at)
 
     def build(
@@ -538,9 +544,12 @@ class Tracelot:
         reference: str | None = None,
         note: str | None = None,
         at: dt.datetime | None = None,
+        pack: str | None = None,
     ) -> OperationResult:
-        """Ship units, or a quantity of a lot or item, to a customer."""
-        command = Ship(refs=refs, to=to, qty=qty, from_=from_, reference=reference, note=note)
+        """Ship units, or a quantity of a lot or item, to a customer (with `pack`, `qty`
+        counts that pack)."""
+        command = Ship(refs=refs, to=to, qty=qty, from_=from_, reference=reference, note=note,
+                       pack=pack)  # fmt: skip
         return self.run(command, at=at)
 
     def return_to_supplier(
@@ -601,11 +610,13 @@ class Tracelot:
         note: str | None = None,
         at: dt.datetime | None = None,
         subtree: bool = False,
+        pack: str | None = None,
     ) -> OperationResult | None:
         """Correct a balance to a counted quantity; None when the count matches. With
-        `subtree`, the count is of the location and everything below it."""
+        `subtree`, the count is of the location and everything below it; with `pack`,
+        `counted` counts that pack."""
         command = Adjust(item=item, at=at_location, counted=counted, lot=lot,
-                         reference=reference, note=note, subtree=subtree)  # fmt: skip
+                         reference=reference, note=note, subtree=subtree, pack=pack)  # fmt: skip
         return self.run(command, at=at)
 
     def replace(self, assembly: str, *, remove: str, install: str, to: str | None = None,
@@ -645,7 +656,7 @@ class Tracelot:
     def valuation(self, *, as_of: dt.date | str | None = None, by: str = "item") -> dict[str, Any]:
         """Quantity and value on hand at the end of a day (today), by item, location or lot."""
         day = analytics.report_day(as_of, "--as-of") or inquiry.today()
-        return self._run(analytics.valuation, write=False, as_of=day, by=by)
+        return self._run(uom.valuation, write=False, as_of=day, by=by)  # with packs (issue 20)
 
     def value_by_day(self, *, days: int = 90) -> dict[str, Any]:
         """The stock's value at the end of each of the last `days` days."""
@@ -848,8 +859,8 @@ class Tracelot:
         serials: bool = False,
     ) -> list[dict[str, Any]]:
         """Stock on hand: one row per item, location and lot, or per unit with `serials`."""
-        return self._run(
-            inquiry.stock_rows, write=False, item=item, location=location, lot=lot, serials=serials
+        return self._run(  # with the packs beside each quantity (issue 20)
+            uom.stock_rows, write=False, item=item, location=location, lot=lot, serials=serials
         )
 
     def iter_stock(
@@ -1390,6 +1401,27 @@ class Tracelot:
     def transfer_show(self, transfer_id: int) -> dict[str, Any]:
         """A transfer, its lines (sent, received, missing, in transit) and its receipts."""
         return self._run(transferring.show, write=False, transfer_id=transfer_id)
+
+    # -- issue 20: units of measure and pack sizes --------------------------------------
+
+    def pack_add(
+        self, item: str, *, name: str, qty: Qty, of: str | None = None, gtin: str | None = None
+    ) -> dict[str, Any]:
+        """Add a packaging level to an item: `qty` base units (or `qty` of its pack `of`),
+        maybe with a GTIN of its own, which a scan reads as that many base units."""
+        return self._op(uom.add_pack, item=item, name=name, qty=qty, of=of, gtin=gtin)
+
+    def packs(self, item: str) -> list[dict[str, Any]]:
+        """An item's packaging levels, largest first."""
+        return self._run(uom.list_packs, write=False, item=item)
+
+    def pack_remove(self, item: str, name: str) -> dict[str, Any]:
+        """Remove a packaging level (refused while an order line is in it)."""
+        return self._op(uom.remove_pack, item=item, name=name)
+
+    def to_base(self, item: str, qty: Qty, pack: str | None = None) -> Decimal:
+        """A quantity of an item in its base unit (`qty` packs named `pack`), exactly."""
+        return self._run(uom.to_base, write=False, item=item, qty=qty, pack=pack)
 
 
 def _write_file(path: Path, data: bytes) -> Path:

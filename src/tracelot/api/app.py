@@ -54,6 +54,7 @@ def api_routers() -> list[APIRouter]:
         labels,
         masterdata,
         operations,
+        packs,
         quality,
         reading,
         scanning,
@@ -64,6 +65,7 @@ def api_routers() -> list[APIRouter]:
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
                interchange, jobs, epcis, admin, voids, counts, flow, masterdata)  # fmt: skip
+    modules += (packs,)  # issue 20: units of measure and pack sizes
     return [module.router for module in modules]
 
 

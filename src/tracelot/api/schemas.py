@@ -34,6 +34,9 @@ Refs = Annotated[list[Ref], Field(max_length=HTTP_MAX_REFS)]
 # says what the command line and the pages refuse alike.
 #: a location, party, item or lot named (a code, or a scan of one)
 Named = Annotated[str, Field(max_length=TEXT_LENGTH)]
+#: a packaging level's name (issue 20): box, case
+PackName = Annotated[str, Field(max_length=32, examples=["case"])]
+PACK_HELP = "The quantity is a count of this pack of the item (one pack without a quantity)."
 Note = Annotated[str, Field(max_length=NOTE_LENGTH)]
 Reason = Annotated[str, Field(max_length=REASON_LENGTH)]
 Reference = Annotated[str, Field(max_length=REFERENCE_LENGTH)]
@@ -225,6 +228,15 @@ class ChangePublic(BaseModel):
 # -- reading stock ----------------------------------------------------------------------------
 
 
+class PackCount(BaseModel):
+    """A quantity seen in one of the item's packs (issue 20): whole packs, and the rest."""
+
+    name: str
+    qty: Qty
+    count: Qty
+    remainder: Qty
+
+
 class StockRow(BaseModel):
     item: str
     item_name: str
@@ -238,6 +250,7 @@ class StockRow(BaseModel):
     expires: dt.date | None
     expired: bool
     held: bool
+    packs: list[PackCount] = Field(default=[], description="The packs beside `qty` (issue 20).")
 
 
 class WhereRow(BaseModel):
@@ -320,6 +333,7 @@ class ReceiveRequest(_Op):
     cost: Qty | None = None
     scan: Named | None = Field(default=None, description="A supplier's GS1 barcode.")
     po: int | None = Field(default=None, ge=1, le=2**31 - 1, description="A purchase order.")
+    pack: PackName | None = Field(default=None, description=PACK_HELP)
 
 
 class MoveRequest(_Op):
@@ -327,6 +341,7 @@ class MoveRequest(_Op):
     to: Named = Field(examples=["A2"])
     from_: Named | None = Field(default=None, alias="from")
     qty: Qty | None = None
+    pack: PackName | None = Field(default=None, description=PACK_HELP)
 
 
 class ShipRequest(_Op):
@@ -334,6 +349,7 @@ class ShipRequest(_Op):
     to: Named = Field(examples=["ACME"], description="The customer.")
     from_: Named | None = Field(default=None, alias="from")
     qty: Qty | None = None
+    pack: PackName | None = Field(default=None, description=PACK_HELP)
 
 
 class ReturnToSupplierRequest(_Op):
@@ -384,6 +400,7 @@ class AdjustRequest(_Op):
     subtree: bool = Field(
         default=False, strict=True, description="The count is of `at` and all below it."
     )
+    pack: PackName | None = Field(default=None, description=PACK_HELP)
 
 
 class ScanRequest(BaseModel):
@@ -432,6 +449,9 @@ class PoLineCreate(BaseModel):
     item: Named = Field(min_length=1, examples=["GLUE"])
     qty: Qty = Field(gt=0, lt=10**12)
     price: Qty | None = Field(default=None, ge=0, lt=10**12)
+    pack: PackName | None = Field(
+        default=None, description="`qty` counts this pack of the item; `price` is of one pack."
+    )
 
 
 class PoCreate(BaseModel):

@@ -219,7 +219,12 @@ def po_create(
     ctx: typer.Context,
     supplier: str,
     lines: Annotated[
-        list[str], typer.Option("--line", help="ITEM:QTY[:PRICE]; repeat for each line.")
+        list[str],
+        typer.Option(
+            "--line",
+            help="ITEM:QTY[:PRICE][:PACK] (with PACK, QTY counts packs and PRICE is of one "
+            "pack); repeat for each line.",
+        ),
     ],
     expected: Annotated[str | None, typer.Option("--expected", help="Expected date.")] = None,
     ordered: Annotated[
@@ -271,8 +276,11 @@ def _show_po(order: dict[str, Any], as_json: bool) -> None:
     title = f"purchase order {order['id']} from {order['supplier']}: {order['status']}"
     if order["expected"]:
         title += f", expected {order['expected']}"
-    table(order["lines"], ["line", "item", "qty", "price", "received", "open_qty"], title=title,
-          numeric=("line", "qty", "price", "received", "open_qty"))  # fmt: skip
+    columns = ["line", "item", "qty", "price", "received", "open_qty"]
+    if any(ln.get("pack") for ln in order["lines"]):  # lines in packs: shown in both
+        columns += ["packs", "pack", "pack_price"]
+    numeric = ("line", "qty", "price", "received", "open_qty", "packs", "pack_price")
+    table(order["lines"], columns, title=title, numeric=numeric)
 
 
 @report_app.command("expiring")

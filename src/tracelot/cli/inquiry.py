@@ -38,7 +38,10 @@ def stock(
     if as_json:
         print_json(rows)
         return
-    table(rows, UNIT_COLUMNS if serials else STOCK_COLUMNS)
+    table(
+        rows if serials else [_in_packs(r) for r in rows],
+        UNIT_COLUMNS if serials else STOCK_COLUMNS,
+    )
     if rows and not serials:
         totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
         for r in rows:
@@ -104,3 +107,13 @@ def verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def register(app: typer.Typer) -> None:
     for name, fn in [("stock", stock), ("where", where), ("history", history), ("verify", verify)]:
         app.command(name)(fn)
+
+
+def _in_packs(row: dict) -> dict:
+    """A stock row whose quantity shows its packs beside it: `40 (3 case + 4)`."""
+    if not row.get("packs"):
+        return row
+    from tracelot.domain.uom import Pack, packs_text
+
+    packs = [Pack(p["name"], Decimal(p["qty"])) for p in row["packs"]]
+    return row | {"qty": packs_text(Decimal(row["qty"]), packs)}

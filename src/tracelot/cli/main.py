@@ -19,6 +19,7 @@ from tracelot.cli import (
     interchange,
     masterdata,
     operations,
+    packs,  # issue 20: units of measure and pack sizes
     recall,
     scanning,
     serve,
@@ -159,6 +160,7 @@ voids.register(app)
 counts.register(app)
 flow.register(app)
 changes.register(app)
+packs.register(app)  # issue 20: item pack
 
 
 def main() -> None:

@@ -31,6 +31,10 @@ PROGRESS_FROM = 50_000
 
 Qty = Annotated[str | None, typer.Option("--qty", help="Quantity (exact decimal).")]
 From = Annotated[str | None, typer.Option("--from", help="Take from this location only.")]
+Pack = Annotated[
+    str | None,
+    typer.Option("--pack", help="The quantity is a count of this pack (case, box): see item pack."),
+]
 
 
 @contextmanager
@@ -86,6 +90,7 @@ def receive(
         Path | None, typer.Option("--label", help="Also write labels of what came in (PDF).")
     ] = None,
     as_json: JsonOpt = False,
+    pack: Pack = None,
 ) -> None:
     """Receive from a supplier: serials, a lot quantity, or a plain quantity; what a
     supplier's barcode says (--scan); or what an advance shipping notice announced (--asn)."""
@@ -103,7 +108,7 @@ def receive(
     command = Receive(
         to=to, item=item, qty=qty, lot=lot, serials=serials or None, expires=expires, made=made,
         supplier=supplier, supplier_lot=supplier_lot, cost=cost, po=po, scan=scan,
-        reference=reference_of(reference, old_ref), note=note,
+        reference=reference_of(reference, old_ref), note=note, pack=pack,
     )  # fmt: skip
     with progress_bar(len(command.serials or ()), f"receiving {item}") as progress:
         result = db(ctx).run(command, progress=progress)
@@ -125,10 +130,12 @@ def move(
     old_ref: OldRefOpt = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
+    pack: Pack = None,
 ) -> None:
     """Move units, or a quantity of lots or untracked items, in one operation."""
     reference = reference_of(reference, old_ref)
-    command = Move(refs=refs, to=to, from_=from_, qty=qty, reference=reference, note=note)
+    command = Move(refs=refs, to=to, from_=from_, qty=qty, reference=reference, note=note,
+                   pack=pack)  # fmt: skip
     result = db(ctx).run(command)
     operation(result, as_json=as_json)
 
@@ -198,10 +205,12 @@ def ship(
     old_ref: OldRefOpt = None,
     note: NoteOpt = None,
     as_json: JsonOpt = False,
+    pack: Pack = None,
 ) -> None:
     """Ship to a customer."""
     reference = reference_of(reference, old_ref)
-    command = Ship(refs=refs, to=to, qty=qty, from_=from_, reference=reference, note=note)
+    command = Ship(refs=refs, to=to, qty=qty, from_=from_, reference=reference, note=note,
+                   pack=pack)  # fmt: skip
     result = db(ctx).run(command)
     operation(result, as_json=as_json)
 
@@ -275,12 +284,13 @@ def adjust(
         typer.Option("--subtree", help="The count is of --at and every location below it."),
     ] = False,
     as_json: JsonOpt = False,
+    pack: Pack = None,
 ) -> None:
     """Correct a count against the adjustment location. A location with locations below
     it is refused (count a bin) unless --subtree says the count is of all of it."""
     reference = reference_of(reference, old_ref)
     command = Adjust(item=item, at=at, counted=counted, lot=lot, reference=reference, note=note,
-                     subtree=subtree)  # fmt: skip
+                     subtree=subtree, pack=pack)  # fmt: skip
     result = db(ctx).run(command)
     if result is not None:
         operation(result, as_json=as_json)

@@ -23,6 +23,7 @@ from typing import Any
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.serials import count_serials, parse_serials
+from tracelot.domain.uom import check_pack_name
 from tracelot.domain.values import parse_date, parse_money, parse_qty
 
 # The longest text of each kind an operation takes, alike from the CLI, the API (its
@@ -103,6 +104,11 @@ def _refs(values: object, what: str, *, required: bool = True) -> tuple[str, ...
     return refs
 
 
+def _pack(value: object) -> str | None:
+    """A pack's name (`--pack case`): the quantity given is a count of that pack."""
+    return None if value is None else check_pack_name(value)
+
+
 def _positive_id(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < 2**31:
         raise InvalidInput(f"{what} must be a whole number from 1, not {value!r}")
@@ -131,8 +137,10 @@ class Receive:
     scan: str | None = None
     reference: str | None = None
     note: str | None = None
+    pack: str | None = None  # `qty` is a count of this pack of the item (services.uom)
 
     def __post_init__(self) -> None:
+        _set(self, "pack", _pack(self.pack))
         _set(self, "to", _required(self.to, "--to (the location received into)"))
         if self.item is None and self.scan is None:
             raise InvalidInput("name the ITEM, or give --scan")
@@ -164,8 +172,10 @@ class Move:
     qty: Decimal | None = None
     reference: str | None = None
     note: str | None = None
+    pack: str | None = None  # `qty` is a count of this pack of each item (services.uom)
 
     def __post_init__(self) -> None:
+        _set(self, "pack", _pack(self.pack))
         _set(self, "refs", _refs(self.refs, "what to move"))
         _set(self, "to", _required(self.to, "--to (the destination)"))
         _set(self, "from_", _optional(self.from_, "--from"))
@@ -184,8 +194,10 @@ class Ship:
     qty: Decimal | None = None
     reference: str | None = None
     note: str | None = None
+    pack: str | None = None  # `qty` is a count of this pack of each item (services.uom)
 
     def __post_init__(self) -> None:
+        _set(self, "pack", _pack(self.pack))
         _set(self, "refs", _refs(self.refs, "what to ship"))
         _set(self, "to", _required(self.to, "--to (the customer)"))
         _set(self, "from_", _optional(self.from_, "--from"))
@@ -268,8 +280,10 @@ class Adjust:
     reference: str | None = None
     note: str | None = None
     subtree: bool = False
+    pack: str | None = None  # `counted` is a count of this pack of the item (services.uom)
 
     def __post_init__(self) -> None:
+        _set(self, "pack", _pack(self.pack))
         _set(self, "item", _required(self.item, "item"))
         _set(self, "at", _required(self.at, "--at (the location counted)"))
         _set(self, "counted", parse_qty(self.counted, what="counted quantity", allow_zero=True))

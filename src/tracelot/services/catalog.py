@@ -23,7 +23,7 @@ from tracelot.services.ledger import now
 from tracelot.services.lookup import forget_items, item_by_code, location_by_code, party_by_code
 from tracelot.services.resolver import item_named, location_named
 from tracelot.store.engine import cache
-from tracelot.store.tables import item_gtins, item_suppliers, items, locations, parties
+from tracelot.store.tables import item_gtins, item_packs, item_suppliers, items, locations, parties
 
 CONTACT_FIELDS = tuple(CONTACT_LIMITS)
 
@@ -106,6 +106,17 @@ def _refuse_taken_gtin(conn: Connection, gtin14: str) -> None:
     ).first()  # fmt: skip
     if taken:
         raise AlreadyExists(f"GTIN {gtin14} already belongs to item {taken.code}")
+    refuse_pack_gtin(conn, gtin14)
+
+
+def refuse_pack_gtin(conn: Connection, gtin14: str) -> None:
+    """A GTIN of an item's pack (issue 20: a case of 12) names no item of its own."""
+    pack = conn.execute(
+        select(item_packs.c.name, items.c.code).join(items, items.c.id == item_packs.c.item_id)
+        .where(item_packs.c.gtin == gtin14)
+    ).first()  # fmt: skip
+    if pack is not None:
+        raise AlreadyExists(f"GTIN {gtin14} already belongs to pack {pack.name} of {pack.code}")
 
 
 def show_item(conn: Connection, code: str) -> dict[str, Any]:

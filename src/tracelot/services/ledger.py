@@ -21,10 +21,11 @@ from sqlalchemy import Connection, bindparam, func, insert, literal_column, sele
 
 from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
+from tracelot.domain.uom import check_whole
 from tracelot.domain.values import normalize
 from tracelot.services import costing
 from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
-from tracelot.services.lookup import location_ids_of_kind
+from tracelot.services.lookup import item_by_id, location_ids_of_kind
 from tracelot.store.bulk import insert_rows
 from tracelot.store.engine import cache
 from tracelot.store.tables import items, locations, lots, operations, stock, units
@@ -92,6 +93,20 @@ def new_operation(
     return op_id
 
 
+#: operations that book what is (a count, a correction) or undo what was (a void): they
+#: take a fraction of an item counted in eaches that is on the books already
+_ANY_QUANTITY = frozenset({OperationKind.VOID.value, OperationKind.COUNT.value,
+                           OperationKind.ADJUST.value})  # fmt: skip
+
+
+def refuse_fractions_of_eaches(conn: Connection, lines: Iterable[Line]) -> None:
+    """Refuse a quantity that is not whole of an item counted in eaches (EA, pc ...)."""
+    for ln in lines:
+        if ln.unit_id is None and ln.qty != ln.qty.to_integral_value():
+            item = item_by_id(conn, ln.item_id)
+            check_whole(Decimal(ln.qty), item=item.code, uom=item.uom)
+
+
 def post(
     conn: Connection,
     op_id: int,
@@ -110,6 +125,8 @@ def post(
         return []
     kind = (cache(conn).operation(op_id) or {}).get("kind")
     refuse_inactive_lines(conn, kind, [ln.item_id for ln in lines], [ln.to_id for ln in lines])
+    if kind not in _ANY_QUANTITY:
+        refuse_fractions_of_eaches(conn, lines)
     if not applied:
         apply(conn, lines, party_id)
     # costed after the balances are locked: whoever takes a location's cost layers holds

@@ -20,7 +20,16 @@ from tracelot.domain.refs import Ref
 from tracelot.domain.scan import variable_measure_base
 from tracelot.domain.status import Status, Tracking, status_at
 from tracelot.store.engine import OneRow, cache
-from tracelot.store.tables import holds, item_gtins, items, locations, lots, parties, units
+from tracelot.store.tables import (
+    holds,
+    item_gtins,
+    item_packs,
+    items,
+    locations,
+    lots,
+    parties,
+    units,
+)
 
 # statements built once: a scan is resolved in a few hundred microseconds
 _ITEM_BY_CODE = select(items).where(items.c.code == bindparam("code"))
@@ -77,6 +86,15 @@ def item_by_gtin(conn: Connection, gtin: str) -> Row:
             )
         found.add_item(row, gtin=gtin)
     return row
+
+
+_PACK_BY_GTIN = select(item_packs).where(item_packs.c.gtin == bindparam("gtin"))
+
+
+def pack_by_gtin(conn: Connection, gtin: str) -> Row | None:
+    """The packaging level of an item (a case, a box) that a GTIN (14 digits) names, or
+    None: a scan of it names its `qty` base units of the item (services.uom)."""
+    return conn.execute(_PACK_BY_GTIN, {"gtin": gtin}).first()
 
 
 def forget_items(conn: Connection) -> None:
@@ -371,6 +389,7 @@ class Target:
     item: Row
     lot: Row | None = None
     unit: Row | None = None
+    qty: Decimal | None = None  # what a scan of a pack's GTIN names, in base units
 
     @property
     def kind(self) -> str:

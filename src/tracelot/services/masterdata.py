@@ -252,6 +252,7 @@ def set_item(
             ).first()  # fmt: skip
             if taken:
                 raise AlreadyExists(f"GTIN {new_gtin} already belongs to item {taken.code}")
+            catalog.refuse_pack_gtin(conn, new_gtin)  # nor a pack's (issue 20)
         values["gtin"] = new_gtin
     rest = {k: v for k, v in planning.items() if v is not None}
     if not values and not rest:

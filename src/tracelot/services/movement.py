@@ -12,6 +12,7 @@ from tracelot.domain.commands import Adjust, Move, Scrap
 from tracelot.domain.errors import InvalidInput, WrongKind
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import parse_qty
+from tracelot.services import uom
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
     lot_by_code,
@@ -29,7 +30,8 @@ def handle_move(
 ) -> OperationResult:
     """Move (the command): see `move`."""
     c = command
-    return move(conn, user=user, refs=c.refs, to=c.to, from_=c.from_, qty=c.qty,
+    qtys = uom.quantities(conn, c.refs, c.qty, c.pack)  # packs in base units (or None)
+    return move(conn, user=user, refs=c.refs, to=c.to, from_=c.from_, qty=c.qty, qtys=qtys,
                 reference=c.reference, note=c.note, at=at)  # fmt: skip
 
 
@@ -47,7 +49,10 @@ def handle_adjust(
 ) -> OperationResult | None:
     """Adjust (the command): see `adjust`."""
     c = command
-    return adjust(conn, user=user, item=c.item, at_location=c.at, counted=c.counted, lot=c.lot,
+    counted = c.counted
+    if c.pack is not None or counted != counted.to_integral_value():
+        counted = uom.to_base(conn, c.item, counted, c.pack)  # whole for an item in eaches
+    return adjust(conn, user=user, item=c.item, at_location=c.at, counted=counted, lot=c.lot,
                   reference=c.reference, note=c.note, at=at, subtree=c.subtree)  # fmt: skip
 
 

@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import Connection, func, insert, select, update
 
 from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound
+from tracelot.domain.uom import is_pack_name
 from tracelot.domain.values import normalize, parse_date, parse_money, parse_qty
+from tracelot.services import uom
 from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
 from tracelot.services.ledger import now
 from tracelot.services.lookup import party_by_code
@@ -42,12 +44,22 @@ def parse_line(spec: str) -> tuple[str, Decimal, Decimal | None]:
     return parts[0].strip(), parse_qty(parts[1]), price
 
 
+def parse_pack_line(spec: str) -> tuple[str, Decimal, Decimal | None, str | None]:
+    """`ITEM:QTY[:PRICE][:PACK]` as (item, quantity, price, pack): with a pack (a word:
+    case, box), the quantity counts packs and the price is of one pack (issue 20)."""
+    head, _, last = spec.rpartition(":")
+    if head and is_pack_name(last):
+        code, qty, price = parse_line(head[:-1] if head.endswith(":") else head)  # ITEM:QTY::PACK
+        return code, qty, price, last.strip()
+    return (*parse_line(spec), None)
+
+
 def create(
     conn: Connection,
     *,
     user: str,
     supplier: str,
-    lines: list[str | tuple[str, Decimal | str | int, Decimal | str | None]],
+    lines: list[Any],
     expected: dt.date | str | None = None,
     note: str | None = None,
     draft: bool = False,
@@ -61,17 +73,22 @@ def create(
     if not lines:
         raise InvalidInput("a purchase order orders something: give --line ITEM:QTY[:PRICE]")
     parsed = []
+    packed: list[dict[str, Any]] = []  # what each line is in: a pack, or the base unit
     for spec in lines:
-        code, qty, price = (
-            parse_line(spec)
+        code, qty, price, pack = (
+            parse_pack_line(spec)
             if isinstance(spec, str)
             else (
                 spec[0],
                 parse_qty(spec[1]),
                 parse_money(spec[2], what="price") if spec[2] is not None else None,
+                spec[3] if len(spec) > 3 else None,
             )
         )
-        parsed.append((item_named(conn, code), qty, price))
+        item = item_named(conn, code)
+        qty, price, in_pack = uom.ordered_in(conn, item, qty, price, pack)
+        parsed.append((item, qty, price))
+        packed.append(in_pack)
     # a purchase order is new business: not with an inactive supplier, item or user
     refuse_inactive_operation(conn, "purchase_order", user=user, party_id=party.id)
     refuse_inactive_lines(conn, "purchase_order", [row.id for row, _, _ in parsed], [])
@@ -106,8 +123,11 @@ def create(
                 "qty": qty,
                 "price": price if price is not None else item.standard_cost,
                 "received": 0,
+                **in_pack,
             }
-            for n, (item, qty, price) in enumerate(parsed, start=1)
+            for n, ((item, qty, price), in_pack) in enumerate(
+                zip(parsed, packed, strict=True), start=1
+            )
         ],
     )
     return show(conn, po_id)
@@ -154,6 +174,7 @@ def show(conn: Connection, po_id: int) -> dict[str, Any]:
             "received": r.received,
             "open_qty": max(Decimal(0), r.qty - r.received) if po.status != "closed" else 0,
             "value": r.qty * r.price if r.price is not None else None,
+            **uom.line_in_pack(r),  # its pack, the quantities in packs, the pack's price
         }
         for r in line_rows
     ]

@@ -22,7 +22,7 @@ from tracelot.domain.values import (
     parse_money,
     parse_qty,
 )
-from tracelot.services import inspection, purchasing
+from tracelot.services import inspection, purchasing, uom
 from tracelot.services.costing import money
 from tracelot.services.inactive import refuse_inactive_lines
 from tracelot.services.ledger import (
@@ -57,7 +57,12 @@ def handle_receive(
     c = command
     if c.item is None:
         raise InvalidInput("name the ITEM, or give --scan")
-    return receive(conn, user=user, item=c.item, to=c.to, qty=c.qty, lot=c.lot,
+    qty = c.qty
+    if c.pack is not None and c.serials is not None:
+        raise InvalidInput("--pack counts a quantity: serials are received one by one")
+    if c.pack is not None:  # a count of packs (one without --qty), in base units
+        qty = uom.to_base(conn, c.item, qty if qty is not None else Decimal(1), c.pack)
+    return receive(conn, user=user, item=c.item, to=c.to, qty=qty, lot=c.lot,
                    serials=list(c.serials) if c.serials is not None else None,
                    expires=c.expires, made=c.made, supplier=c.supplier,
                    supplier_lot=c.supplier_lot, cost=c.cost, reference=c.reference,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Literal
 
 from sqlalchemy import Connection, Row
@@ -26,9 +27,11 @@ from tracelot.services.lookup import (
     find_item,
     find_location,
     item_by_gtin,
+    item_by_id,
     location_by_code,
     location_by_gln,
     lot_by_code,
+    pack_by_gtin,
     read_units_ahead,
     target_of,
     targets_of,
@@ -52,13 +55,22 @@ class Resolved:
     location: Row | None = None
     ref: Ref | None = None  # the reference of an item, lot or unit (ITEM, ITEM@LOT ...)
     held: bool | None = None  # a unit: whether it, or its whole lot, is under an open hold
+    pack: Row | None = None  # the packaging level whose GTIN was scanned (a case of 12)
+
+    @property
+    def qty(self) -> Decimal | None:
+        """What a scan of a pack's GTIN names in base units: the pack's, times the
+        scan's count (30 or 37) of packs; None for a scan of anything else."""
+        if self.pack is None:
+            return None
+        return Decimal(self.pack.qty) * (self.scan.qty if self.scan.qty is not None else 1)
 
     @property
     def target(self) -> Target:
         """The item, lot or unit named; refused for a location."""
         if self.item is None or self.ref is None:
             raise WrongKind(f"{self.scan.input!r} names a {self.kind}: scan an item, lot or unit")
-        return Target(self.ref, self.item, self.lot, self.unit)
+        return Target(self.ref, self.item, self.lot, self.unit, qty=self.qty)
 
 
 def read(conn: Connection, text: str) -> Scan:
@@ -111,13 +123,39 @@ def resolve(conn: Connection, text: str | Scan, *, want: Wanted = "any") -> Reso
         named = "an SSCC" if scan.sscc else "a GLN" if scan.gln else "no GTIN"
         raise WrongKind(f"{scan.input!r} holds {named}: scan an item, a lot or a unit")
     if scan.serial is not None:  # the unit with its item, lot and place: one statement
-        found = unit_with_item(conn, scan.serial, gtin=scan.gtin)
+        try:
+            found = unit_with_item(conn, scan.serial, gtin=scan.gtin)
+        except NotFound:
+            _refuse_serial_of_pack(conn, scan.gtin)
+            raise
         return _unit(scan, found, Ref("unit", found.item.code, scan.serial))
-    item = item_by_gtin(conn, scan.gtin)
+    item, pack = item_or_pack(conn, scan.gtin)
     if scan.lot is not None:
         lot = lot_by_code(conn, item, scan.lot)
-        return Resolved(scan, "lot", item, lot, ref=Ref("lot", item.code, scan.lot))
-    return Resolved(scan, "item", item, ref=Ref("code", item.code))
+        return Resolved(scan, "lot", item, lot, ref=Ref("lot", item.code, scan.lot), pack=pack)
+    return Resolved(scan, "item", item, ref=Ref("code", item.code), pack=pack)
+
+
+def item_or_pack(conn: Connection, gtin: str) -> tuple[Row, Row | None]:
+    """The item a GTIN names, and the packaging level when it is a pack's GTIN (a case of
+    12 of the item); refused as `item_by_gtin` refuses when it names neither."""
+    try:
+        return item_by_gtin(conn, gtin), None
+    except NotFound:
+        pack = pack_by_gtin(conn, gtin)
+        if pack is None:
+            raise
+        return item_by_id(conn, pack.item_id), pack
+
+
+def _refuse_serial_of_pack(conn: Connection, gtin: str) -> None:
+    pack = pack_by_gtin(conn, gtin)
+    if pack is not None:
+        item = item_by_id(conn, pack.item_id)
+        raise WrongKind(
+            f"GTIN {gtin} is the {pack.name} of {item.code}: a {pack.name} has no serial "
+            "in tracelot (scan the units inside, or the pack without a serial)"
+        )
 
 
 def read_ahead(conn: Connection, scans: Sequence[Scan]) -> None:

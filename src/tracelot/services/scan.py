@@ -22,8 +22,9 @@ from tracelot.domain.status import Tracking, status_at
 from tracelot.domain.values import parse_date, parse_qty
 from tracelot.services.holds import any_open_holds, open_holds_of
 from tracelot.services.inquiry import lot_places
-from tracelot.services.lookup import forget_units_read, item_by_gtin, location_by_id
-from tracelot.services.resolver import Resolved, read, read_ahead, resolve
+from tracelot.services.lookup import forget_units_read, location_by_id
+from tracelot.services.resolver import Resolved, item_or_pack, read, read_ahead, resolve
+from tracelot.services.uom import to_base
 from tracelot.store.bulk import existing_serials
 
 
@@ -84,6 +85,7 @@ def blank(text: str) -> dict[str, Any]:
         "serial": None,
         "expiry": None,
         "qty": None,
+        "pack": None,
         "location": None,
         "location_path": None,
         "status": None,
@@ -122,7 +124,7 @@ def describe(
         result |= {"kind": _kind_named(scan), "error": str(e)}
         if scan.gtin is not None and scan.kind in ("lot", "item"):
             try:  # the item is known, its lot is not
-                item = item_by_gtin(conn, scan.gtin)
+                item = item_or_pack(conn, scan.gtin)[0]
                 result |= {"item": item.code, "item_name": item.name}
             except TracelotError:
                 pass
@@ -151,6 +153,8 @@ def _named(conn: Connection, found: Resolved, result: dict[str, Any]) -> None:
     item = found.item
     assert item is not None and found.ref is not None
     result |= {"item": item.code, "item_name": item.name}
+    if found.pack is not None:  # a case's GTIN: its count of cases, in base units
+        result |= {"pack": found.pack.name, "qty": found.qty}
     if found.unit is not None:
         _unit(conn, found, result)
     elif found.lot is not None:
@@ -215,6 +219,7 @@ class Receipt:
     qty: Decimal | int
     expires: dt.date | str | None
     made: dt.date | str | None
+    pack: str | None = None  # the packaging level whose GTIN was scanned (qty is in base units)
 
     def arguments(self) -> dict[str, Any]:
         """As `receiving.receive` takes them (the item as its row, not looked up again)."""
@@ -231,18 +236,32 @@ def receipt_of(
     serial: str | None = None,
     expires: dt.date | str | None = None,
     made: dt.date | str | None = None,
+    pack: str | None = None,
 ) -> Receipt:
     """What a supplier's barcode says to receive: the item (by its GTIN), the lot, the
     serial, the expiry and production dates and the count (AI 30 or 37; 1 for a unit).
-    An option given beside the scan must agree with it."""
+    An option given beside the scan must agree with it. A pack's GTIN (a case of 12)
+    names its base units: one pack, or the scan's count of packs; `pack` makes `qty` a
+    count of that pack of the item."""
     scan = text if isinstance(text, Scan) else read(conn, text)
     if scan.gtin is None:
         raise WrongKind(
             f"{scan.input!r} holds no GTIN: receive by scanning a supplier's GS1 barcode"
         )
-    item = item_by_gtin(conn, scan.gtin)
+    item, packed = item_or_pack(conn, scan.gtin)
     given_qty = parse_qty(qty) if qty is not None else None
+    if given_qty is not None and pack is not None:
+        given_qty = to_base(conn, item, given_qty, pack)
     count = scan.qty if scan.qty is not None else measure_in(scan, item.uom)
+    if packed is not None:
+        if scan.serial is not None:
+            raise WrongKind(
+                f"GTIN {scan.gtin} is the {packed.name} of {item.code}: a {packed.name} has no "
+                "serial in tracelot (scan the units inside)"
+            )
+        count = Decimal(packed.qty) * scan.qty if scan.qty is not None else None
+        if count is None and given_qty is None:
+            count = Decimal(packed.qty)  # one pack
     if count is None and scan.serial is not None:
         count = 1
     _agree("qty", given_qty, count)
@@ -265,6 +284,7 @@ def receipt_of(
         quantity if quantity is not None else 1,  # a scan of one pack without a count is one
         scan.expiry or expires,
         scan.made or made,
+        packed.name if packed is not None else None,
     )
 
 

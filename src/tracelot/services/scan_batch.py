@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 from tracelot.domain.errors import InvalidInput, NotAvailable, TracelotError, WrongKind
 from tracelot.domain.refs import Ref, parse_ref, split_consume
 from tracelot.domain.scan import is_only_a_scan
-from tracelot.services import movement, production, receiving, shipping
+from tracelot.services import movement, production, receiving, shipping, uom
 from tracelot.services.ledger import now
 from tracelot.services.lookup import Target
 from tracelot.services.picking import take_quantity
@@ -68,6 +68,7 @@ def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> En
             "item_name": receipt.item.name,
             "lot": receipt.lot,
             "qty": receipt.qty,
+            "pack": receipt.pack,  # a pack's GTIN: `qty` is its base units
             "expiry": receipt.expires,
             "status": "to receive",
         }
@@ -96,6 +97,7 @@ def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> En
     if qty is None:
         raise InvalidInput(f"how many of {ref}? scan a label with a count (30 or 37), or type "
                            f"{ref}=QTY")  # fmt: skip
+    uom.check_quantity(conn, target.item.id, Decimal(qty))  # whole for an item in eaches
     # what the list holds of this lot or item must be there to take: on hand, and for a
     # shipment or a build neither held nor expired (the commit would refuse it)
     wanted = Decimal(qty) + sum((e.qty or Decimal(0) for e in batch if e.ref == ref), Decimal(0))
@@ -223,6 +225,7 @@ def receive_scanned(
     serials: list[str] | None = None,
     expires: Any = None,
     made: Any = None,
+    pack: str | None = None,
     **options: Any,
 ) -> OperationResult:
     """`receive --scan`: item, lot, serial, dates and count from the supplier's barcode;
@@ -230,7 +233,7 @@ def receive_scanned(
     if serials is not None and len(serials) != 1:
         raise InvalidInput("a scan names one unit: give no --serials, or the one it holds")
     receipt = receipt_of(conn, scan, qty=qty, lot=lot, serial=(serials or [None])[0],
-                         expires=expires, made=made)  # fmt: skip
+                         expires=expires, made=made, pack=pack)  # fmt: skip
     if item is not None and item != receipt.item.code:
         raise InvalidInput(f"the scan names item {receipt.item.code}, not {item}")
     # the item's row as the scan found it: receiving does not look it up again

@@ -13,6 +13,7 @@ from tracelot.domain.commands import Return, ReturnToSupplier, Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.status import OperationKind, Status, Tracking
 from tracelot.domain.values import normalize, parse_qty
+from tracelot.services import uom
 from tracelot.services.costing import exact, money
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
@@ -33,7 +34,8 @@ def handle_ship(
 ) -> OperationResult:
     """Ship (the command): see `ship`."""
     c = command
-    return ship(conn, user=user, refs=c.refs, to=c.to, qty=c.qty, from_=c.from_,
+    qtys = uom.quantities(conn, c.refs, c.qty, c.pack)  # packs in base units (or None)
+    return ship(conn, user=user, refs=c.refs, to=c.to, qty=c.qty, qtys=qtys, from_=c.from_,
                 reference=c.reference, note=c.note, at=at)  # fmt: skip
 
 

@@ -397,6 +397,11 @@ po_lines = Table(
     Column("qty", Exact, nullable=False),
     Column("price", Exact),
     Column("received", Exact, nullable=False, server_default="0"),
+    # ordered in a pack (migration 0020): its name, its size then, and the price of one
+    # (`qty` and `price` stay in the item's base unit)
+    Column("pack", String(32)),
+    Column("pack_qty", Exact),
+    Column("pack_price", Exact),
     UniqueConstraint("po_id", "line_no"),
     CheckConstraint("qty > 0", name="qty_positive"),
 )
@@ -663,4 +668,25 @@ location_edits = Table(
     "location_edits",
     metadata,
     Column("location_id", Integer, primary_key=True, autoincrement=False),
+)
+
+
+# -- units of measure and pack sizes (migration 0020) -----------------------------------------
+
+# an item's packaging levels: a box of 12, a case of 144 (`qty` in the item's base unit;
+# `of_name` and `of_count` say how it was given: a case of 12 boxes), each maybe with a
+# GTIN of its own, which a scan reads as `qty` base units
+item_packs = Table(
+    "item_packs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("name", String(32), nullable=False),
+    Column("qty", Exact, nullable=False),
+    Column("gtin", String(14), unique=True),
+    Column("of_name", String(32)),
+    Column("of_count", Exact),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("item_id", "name"),
+    CheckConstraint("qty > 0", name="qty_positive"),
 )

@@ -247,7 +247,7 @@ def list_purchase_orders(
     summary="Order from a supplier (open: on order from now; draft: not yet).",
 )
 def create_purchase_order(db: DB, body: PoCreate) -> JSONResponse:
-    lines = [(ln.item, ln.qty, ln.price) for ln in body.lines]
+    lines = [(ln.item, ln.qty, ln.price, ln.pack) for ln in body.lines]
     order = db.po_create(body.supplier, lines=lines, expected=body.expected, note=body.note,
                          draft=body.draft, ordered=body.ordered)  # fmt: skip
     return answer(order, status_code=201)

@@ -39,6 +39,9 @@ def install(app: Any) -> None:
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
                 stock, voids, counts, flow, masterdata)  # fmt: skip
+    from tracelot.web.pages import packs  # issue 20: an item's packs
+
+    families += (packs,)
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")

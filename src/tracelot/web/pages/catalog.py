@@ -44,8 +44,9 @@ def item(request: Request, user: Reader, code: str) -> Response:
     except TracelotError as exc:
         return page(request, user, "error.html", status=404, message=str(exc))
     changes = db.changes(item=found["item"])
+    packs = db.packs(found["item"])  # issue 20: its packs, and the form to add one
     return page(request, user, "item.html", item=found, stock=stock, changes=changes,
-                may_edit=may(user.role, "master_data"))  # fmt: skip
+                may_edit=may(user.role, "master_data"), packs=packs)  # fmt: skip
 
 
 @router.get("/locations", response_class=HTMLResponse)

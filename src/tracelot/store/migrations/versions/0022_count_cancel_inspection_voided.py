@@ -3,7 +3,7 @@ is `voided`; the index of count scans by count alone goes (the unique index by c
 unit serves it)
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0020
 Create Date: 2026-12-03 06:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from tracelot.store.types import UtcDateTime
 
 revision: str = "0022"
-down_revision: str | None = "0017"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
