@@ -24,8 +24,11 @@ from tracelot.domain.commands import (
     Adjust,
     Build,
     BuildRun,
+    CancelSalesOrder,
     CloseRecall,
+    ConfirmSalesOrder,
     CountScans,
+    CreateSalesOrder,
     ExtendRecall,
     Hold,
     InspectFail,
@@ -33,11 +36,13 @@ from tracelot.domain.commands import (
     MarkRecall,
     Move,
     OpenRecall,
+    PickScans,
     PostCount,
     Receive,
     ReceiveTransfer,
     Release,
     Replace,
+    ReserveSalesOrder,
     Return,
     ReturnToSupplier,
     Scrap,
@@ -45,13 +50,6 @@ from tracelot.domain.commands import (
     StartCount,
     Transfer,
     Void,
-)
-from tracelot.domain.commands import (
-    CancelSalesOrder,
-    ConfirmSalesOrder,
-    CreateSalesOrder,
-    PickScans,
-    ReserveSalesOrder,
 )
 from tracelot.domain.contacts import Contact
 from tracelot.domain.errors import (
@@ -70,6 +68,7 @@ from tracelot.services import (
     inspection,
     masterdata,
     movement,
+    order_picking,
     planning,
     production,
     purchasing,
@@ -81,9 +80,8 @@ from tracelot.services import (
 )
 from tracelot.services import counts as counting
 from tracelot.services import holds as holding
-from tracelot.services import order_picking
-from tracelot.services import orders as ordering
 from tracelot.services import labels as labeling
+from tracelot.services import orders as ordering
 from tracelot.services import recalls as recalling
 from tracelot.services import scan as scanning
 from tracelot.services import trace as tracing
@@ -1413,8 +1411,9 @@ class Tracelot:
     ) -> dict[str, Any]:  # fmt: skip
         """A sales order (lines `ITEM:QTY[:PRICE]`, `ITEM@LOT:QTY[:PRICE]`): a draft, or
         confirmed and its stock reserved with `confirm`."""
-        return self.run(CreateSalesOrder(customer=customer, lines=tuple(lines), ship_by=ship_by,
-                                         reference=reference, note=note, confirm=confirm))  # fmt: skip
+        command = CreateSalesOrder(customer=customer, lines=tuple(lines), ship_by=ship_by,
+                                   reference=reference, note=note, confirm=confirm)  # fmt: skip
+        return self.run(command)
 
     def so_confirm(self, so_id: int) -> dict[str, Any]:
         """Confirm a draft order: its stock is reserved, first-expiry-first-out."""
@@ -1449,9 +1448,7 @@ class Tracelot:
         """An order's pick list as a printable PDF."""
         return order_picking.render_pdf(self.so_pick_list(so_id))
 
-    def so_pick(
-        self, so_id: int, scans: Sequence[str], *, at: str | None = None
-    ) -> dict[str, Any]:
+    def so_pick(self, so_id: int, scans: Sequence[str], *, at: str | None = None) -> dict[str, Any]:
         """Confirm picks for an order by scanning (all or none), from `at` if given."""
         return self.run(PickScans(so_id=so_id, scans=tuple(scans), at=at))
 

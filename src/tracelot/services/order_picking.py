@@ -166,8 +166,9 @@ def handle_pick(
             qty = read(conn, ref).qty
         line = orders.line_for(lines, target, left, order.id)
         if left[line.id] <= 0:
+            all_ = normalize(line.qty - line.shipped)
             raise InvalidInput(f"line {line.line_no} ({line.item}) of sales order {order.id}: "
-                               f"all {normalize(line.qty - line.shipped)} picked already")  # fmt: skip
+                               f"all {all_} picked already")  # fmt: skip
         lock_balances(conn, line.item_id)
         if target.unit is not None:
             rows = [_pick_unit(conn, order.id, line, target, bin_, today)]
@@ -212,8 +213,9 @@ def _pick_unit(conn: Connection, so_id: int, line: Any, target: Target, bin_: An
     mine = conn.execute(select(reservations.c.id).where(
         reservations.c.unit_id == unit.id, reservations.c.so_id == so_id)).first()  # fmt: skip
     if mine is None:  # a free unit stands in for one reserved and not picked yet
-        picked_units = select(so_picks.c.unit_id).where(so_picks.c.unit_id.is_not(None),
-                                                        so_picks.c.shipped_op_id.is_(None))
+        picked_units = select(so_picks.c.unit_id).where(
+            so_picks.c.unit_id.is_not(None), so_picks.c.shipped_op_id.is_(None)
+        )
         spare = conn.execute(
             select(reservations.c.id).where(reservations.c.so_line_id == line.id,
                                             reservations.c.unit_id.not_in(picked_units))
@@ -246,8 +248,9 @@ def _pick_quantity(conn: Connection, so_id: int, line: Any, target: Target,
     for r in _reserved_rows(conn, so_id):
         if r.so_line_id != line.id or r.unit_id is not None:
             continue
-        if (lot_id is not None and r.lot_id != lot_id) or (bin_ is not None
-                                                           and r.location_id != bin_.id):
+        if (lot_id is not None and r.lot_id != lot_id) or (
+            bin_ is not None and r.location_id != bin_.id
+        ):
             continue
         if r.kind == LocationKind.QUARANTINE.value:
             continue
@@ -277,8 +280,16 @@ def _pick_quantity(conn: Connection, so_id: int, line: Any, target: Target,
     rows = []
     for location_id, q in free:
         take = min(q, wanted)
-        rows.append({"location_id": location_id, "lot_id": lot_id if lot_id is not None else
-                     _lot_at(conn, so_id, line.id, location_id), "unit_id": None, "qty": take})
+        rows.append(
+            {
+                "location_id": location_id,
+                "lot_id": lot_id
+                if lot_id is not None
+                else _lot_at(conn, so_id, line.id, location_id),
+                "unit_id": None,
+                "qty": take,
+            }
+        )
         wanted -= take
         if wanted == 0:
             break
@@ -286,9 +297,10 @@ def _pick_quantity(conn: Connection, so_id: int, line: Any, target: Target,
 
 
 def _lot_at(conn: Connection, so_id: int, line_id: int, location_id: int) -> int | None:
-    return conn.execute(select(reservations.c.lot_id).where(
+    query = select(reservations.c.lot_id).where(
         reservations.c.so_line_id == line_id, reservations.c.location_id == location_id,
-        reservations.c.unit_id.is_(None)).order_by(reservations.c.id).limit(1)).scalar()  # fmt: skip
+        reservations.c.unit_id.is_(None))  # fmt: skip
+    return conn.execute(query.order_by(reservations.c.id).limit(1)).scalar()
 
 
 def _progress(conn: Connection, so_id: int) -> list[dict[str, Any]]:

@@ -34,7 +34,14 @@ from tracelot.services.picking import take_lines
 from tracelot.services.resolver import location_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
-from tracelot.store.tables import reservations, sales_orders, so_lines, so_picks, so_shipments, units
+from tracelot.store.tables import (
+    reservations,
+    sales_orders,
+    so_lines,
+    so_picks,
+    so_shipments,
+    units,
+)
 
 
 def ship_order(
@@ -186,7 +193,8 @@ def _use_reservation(conn: Connection, so_id: int, line_id: int, ln: Line) -> No
         conn.execute(delete(reservations).where(reservations.c.unit_id == ln.unit_id,
                                                 reservations.c.so_id == so_id))  # fmt: skip
         return
-    lot = reservations.c.lot_id.is_(None) if ln.lot_id is None else reservations.c.lot_id == ln.lot_id
+    lot = (reservations.c.lot_id.is_(None) if ln.lot_id is None
+           else reservations.c.lot_id == ln.lot_id)  # fmt: skip
     left = ln.qty
     for r in conn.execute(
         select(reservations).where(reservations.c.so_line_id == line_id,

@@ -232,8 +232,15 @@ def reserve_fefo(conn: Connection, so_id: int, today: dt.date) -> None:
 
 def _row(so_id: int, line: Row, location_id: int, lot_id: int | None, qty: Decimal,
          unit_id: int | None = None) -> dict[str, Any]:  # fmt: skip
-    return {"so_id": so_id, "so_line_id": line.id, "item_id": line.item_id,
-            "location_id": location_id, "lot_id": lot_id, "unit_id": unit_id, "qty": qty}
+    return {
+        "so_id": so_id,
+        "so_line_id": line.id,
+        "item_id": line.item_id,
+        "location_id": location_id,
+        "lot_id": lot_id,
+        "unit_id": unit_id,
+        "qty": qty,
+    }
 
 
 def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -263,8 +270,9 @@ def free_balances(
         query = query.where(stock.c.lot_id == lot_id)
     taken: dict[tuple[int, int | None], Decimal] = defaultdict(Decimal)
     for loc, lot, qty in conn.execute(
-        select(reservations.c.location_id, reservations.c.lot_id, reservations.c.qty)
-        .where(reservations.c.item_id == item_id)
+        select(reservations.c.location_id, reservations.c.lot_id, reservations.c.qty).where(
+            reservations.c.item_id == item_id
+        )
     ):
         taken[(loc, lot)] += Decimal(qty)
     held = held_lot_ids(conn, item_id)
@@ -474,13 +482,24 @@ def show(conn: Connection, so_id: int) -> dict[str, Any]:
         **_summary(order),
         "lines": lines,
         "reservations": [
-            {"line": r.line_no, "item": r.item, "lot": r.lot, "serial": r.serial,
-             "location": r.location, "location_path": r.location_path, "qty": r.qty}
+            {
+                "line": r.line_no,
+                "item": r.item,
+                "lot": r.lot,
+                "serial": r.serial,
+                "location": r.location,
+                "location_path": r.location_path,
+                "qty": r.qty,
+            }
             for r in held
         ],  # fmt: skip
         "shipments": [
-            {"line": s.line_no, "qty": s.qty, "operation": s.operation,
-             "occurred_at": s.occurred_at}
+            {
+                "line": s.line_no,
+                "qty": s.qty,
+                "operation": s.operation,
+                "occurred_at": s.occurred_at,
+            }
             for s in shipments
         ],  # fmt: skip
     }
@@ -505,8 +524,9 @@ def list_orders(
     if status is not None:
         query = query.where(sales_orders.c.status == status)
     if customer is not None:
-        query = query.where(sales_orders.c.customer_id == party_by_code(conn, customer,
-                                                                         "customer").id)
+        query = query.where(
+            sales_orders.c.customer_id == party_by_code(conn, customer, "customer").id
+        )
     reserved = dict(conn.execute(
         select(reservations.c.so_id, func.sum(reservations.c.qty))
         .group_by(reservations.c.so_id)

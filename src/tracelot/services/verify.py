@@ -338,8 +338,11 @@ def _check_reservations(conn: Connection, report: VerifyReport, names: _Names) -
         return
     on_hand = {
         (r.item_id, r.location_id, r.lot_id): Decimal(r.qty)
-        for r in conn.execute(select(stock.c.item_id, stock.c.location_id, stock.c.lot_id,
-                                     stock.c.qty).where(stock.c.qty > 0))  # fmt: skip
+        for r in conn.execute(
+            select(stock.c.item_id, stock.c.location_id, stock.c.lot_id, stock.c.qty).where(
+                stock.c.qty > 0
+            )
+        )  # fmt: skip
     }
     for key in sorted(reserved, key=lambda k: (k[0], k[1], k[2] or 0)):
         there = on_hand.get(key, Decimal(0))
@@ -350,8 +353,8 @@ def _check_reservations(conn: Connection, report: VerifyReport, names: _Names) -
                 f"reserved: {normalize(reserved[key])} of {names.ref(item_id, lot_id)} at "
                 f"{place}, but {normalize(there)} on hand there"
             )
-    for unit_id, serial, where in conn.execute(
-        select(units.c.id, units.c.serial, reservations.c.location_id)
+    for unit_id, serial in conn.execute(
+        select(units.c.id, units.c.serial)
         .join(reservations, reservations.c.unit_id == units.c.id)
         .where(units.c.location_id != reservations.c.location_id)
         .order_by(units.c.id)
