@@ -19,6 +19,7 @@ from tracelot.cli import (
     interchange,
     masterdata,
     operations,
+    orders,
     recall,
     scanning,
     serve,
@@ -159,6 +160,7 @@ voids.register(app)
 counts.register(app)
 flow.register(app)
 changes.register(app)
+orders.register(app)  # issue 20: sales orders
 
 
 def main() -> None:

@@ -190,18 +190,26 @@ def build_run(
 
 def ship(
     ctx: typer.Context,
-    refs: Annotated[list[str], typer.Argument(help="Units ITEM:SERIAL, lots ITEM@LOT, items.")],
-    to: Annotated[str, typer.Option("--to", help="Customer.")],
+    refs: Annotated[
+        list[str] | None, typer.Argument(help="Units ITEM:SERIAL, lots ITEM@LOT, items.")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Customer.")] = None,
     qty: Qty = None,
     from_: From = None,
     reference: ReferenceOpt = None,
     old_ref: OldRefOpt = None,
     note: NoteOpt = None,
+    so: Annotated[
+        int | None,
+        typer.Option("--so", help="Against this sales order (no REFs: what was picked for it)."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Ship to a customer."""
+    """Ship to a customer, or against a sales order (--so N: more than ordered is
+    refused, less leaves a backorder)."""
     reference = reference_of(reference, old_ref)
-    command = Ship(refs=refs, to=to, qty=qty, from_=from_, reference=reference, note=note)
+    command = Ship(refs=tuple(refs or ()), to=to, qty=qty, from_=from_, reference=reference,
+                   note=note, so=so)  # fmt: skip
     result = db(ctx).run(command)
     operation(result, as_json=as_json)
 
