@@ -1415,9 +1415,10 @@ class Tracelot:
                                    reference=reference, note=note, confirm=confirm)  # fmt: skip
         return self.run(command)
 
-    def so_confirm(self, so_id: int) -> dict[str, Any]:
-        """Confirm a draft order: its stock is reserved, first-expiry-first-out."""
-        return self.run(ConfirmSalesOrder(so_id=so_id))
+    def so_confirm(self, so_id: int, *refs: str) -> dict[str, Any]:
+        """Confirm a draft order: its stock is reserved, the units and lots `refs` name
+        first (`ITEM@LOT=QTY`), the rest first-expiry-first-out."""
+        return self.run(ConfirmSalesOrder(so_id=so_id, refs=refs))
 
     def so_reserve(self, so_id: int, *refs: str) -> dict[str, Any]:
         """Reserve named units and lots (`ITEM@LOT=QTY`) for an open order, or without

@@ -238,6 +238,10 @@ class StockRow(BaseModel):
     expires: dt.date | None
     expired: bool
     held: bool
+    # issue 20: what of it is reserved for sales orders, and what is available (on hand
+    # less reserved, held, expired and in transit)
+    reserved: Qty = Decimal(0)
+    available: Qty = Decimal(0)
 
 
 class WhereRow(BaseModel):
@@ -296,6 +300,7 @@ class OperationPublic(BaseModel):
     note: str | None
     outputs: list[str]
     lines: list[OperationLine]
+    order: int | None = Field(default=None, description="A shipment's sales order, if any.")
 
 
 class _Op(BaseModel):
@@ -330,10 +335,19 @@ class MoveRequest(_Op):
 
 
 class ShipRequest(_Op):
-    refs: Refs = Field(examples=[["PCB:SN0001"]])
-    to: Named = Field(examples=["ACME"], description="The customer.")
+    refs: Refs = Field(
+        default=[],
+        examples=[["PCB:SN0001"]],
+        description="What to ship (with `so`, none: what was picked for it).",
+    )
+    to: Named | None = Field(
+        default=None, examples=["ACME"], description="The customer (with `so`, the order's)."
+    )
     from_: Named | None = Field(default=None, alias="from")
     qty: Qty | None = None
+    so: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Ship against this sales order (issue 20)."
+    )
 
 
 class ReturnToSupplierRequest(_Op):

@@ -63,10 +63,18 @@ def so_create(
 
 
 @so_app.command("confirm")
-def so_confirm(ctx: typer.Context, so_id: SoId, as_json: JsonOpt = False) -> None:
-    """Confirm a draft: its stock is reserved, first-expiry-first-out (what is short stays
-    unreserved: `so reserve N` tries again)."""
-    show(db(ctx).run(ConfirmSalesOrder(so_id=so_id)), as_json)
+def so_confirm(
+    ctx: typer.Context,
+    so_id: SoId,
+    refs: Annotated[
+        list[str] | None,
+        typer.Argument(help="Units ITEM:SERIAL, lots ITEM@LOT[=QTY] to reserve first."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Confirm a draft: its stock is reserved, the units and lots named first, the rest
+    first-expiry-first-out (what is short stays unreserved: `so reserve N` tries again)."""
+    show(db(ctx).run(ConfirmSalesOrder(so_id=so_id, refs=tuple(refs or ()))), as_json)
 
 
 @so_app.command("reserve")

@@ -717,13 +717,16 @@ class CreateSalesOrder:
 
 @dataclass(frozen=True)
 class ConfirmSalesOrder:
-    """Confirm a draft order: its stock is reserved, first-expiry-first-out (what cannot be
-    reserved yet stays unreserved, and `so reserve N` tries again)."""
+    """Confirm a draft order: its stock is reserved, the units and lots `refs` name first
+    (a lot as `ITEM@LOT=QTY`), the rest first-expiry-first-out (what cannot be reserved yet
+    stays unreserved, and `so reserve N` tries again)."""
 
     so_id: int
+    refs: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _set(self, "so_id", _positive_id(self.so_id, "sales order"))
+        _set(self, "refs", _refs(self.refs, "what to reserve", required=False))
 
 
 @dataclass(frozen=True)

@@ -149,13 +149,15 @@ def handle_confirm(
     order = order_row(conn, command.so_id, lock=True)
     if order.status != DRAFT:
         raise NotAvailable(f"sales order {order.id} is {order.status}, not a draft")
-    _confirm(conn, order, at or now())
+    _confirm(conn, order, at or now(), command.refs)
     return show(conn, order.id)
 
 
-def _confirm(conn: Connection, order: Row, moment: dt.datetime) -> None:
+def _confirm(conn: Connection, order: Row, moment: dt.datetime, refs: tuple[str, ...] = ()) -> None:
     conn.execute(update(sales_orders).where(sales_orders.c.id == order.id)
                  .values(status=OPEN, confirmed_at=moment))  # fmt: skip
+    if refs:
+        _reserve_named(conn, order.id, refs, moment.date())
     reserve_fefo(conn, order.id, moment.date())
 
 
