@@ -207,6 +207,10 @@ def ship(
 ) -> None:
     """Ship to a customer, or against a sales order (--so N: more than ordered is
     refused, less leaves a backorder)."""
+    if so is None and not refs:
+        raise typer.BadParameter("name what to ship (or give --so N)", param_hint="REFS")
+    if so is None and to is None:
+        raise typer.BadParameter("give --to CUSTOMER (or --so N)", param_hint="--to")
     reference = reference_of(reference, old_ref)
     command = Ship(refs=tuple(refs or ()), to=to, qty=qty, from_=from_, reference=reference,
                    note=note, so=so)  # fmt: skip
