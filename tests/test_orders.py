@@ -151,7 +151,7 @@ def test_shipping_against_an_order_checks_each_line(stocked: Cli, refused: Calla
     refused("ship", "--so", "1", "--to", "GLOBEX", "PCB:S1", match="ACME's, not GLOBEX's")
     refused("ship", "--so", "9", match="no sales order 9")
     shipped = _ok(cli("ship", "--so", "1", "PCB:S1", "CELL@L1", "--qty", "30", "--json")).json()
-    assert (shipped["order"], shipped["party"], shipped["reference"]) == (1, "ACME", "PO-7")
+    assert (shipped["order"], shipped["party"], shipped["reference"]) == (1, "ACME", "SO 1 (PO-7)")
     order = _ok(cli("so", "show", "1", "--json")).json()
     assert order["status"] == "partly_shipped"
     assert [(ln["shipped"], ln["backorder"], ln["reserved"]) for ln in order["lines"]] == [
@@ -168,6 +168,18 @@ def test_shipping_against_an_order_checks_each_line(stocked: Cli, refused: Calla
     where = _ok(cli("where", "PCB:S2", "--json")).json()[0]
     assert (where["status"], where["customer"]) == ("shipped", "ACME")
     assert _ok(cli("verify")).exit_code == 0
+
+
+def test_a_recall_names_the_order_its_customer_received_it_by(stocked: Cli) -> None:
+    cli = stocked
+    _order(cli, "--line", "PCB:1", "--reference", "ACME-PO-31", "--confirm")
+    _ok(cli("ship", "--so", "1"))
+    opened = _ok(cli("recall", "open", "PCB:S1", "--reason", "bad boards", "--json")).json()
+    shown = _ok(cli("recall", "show", str(opened["recall"]), "--json")).json()
+    text = str(shown)
+    assert "SO 1 (ACME-PO-31)" in text
+    forward = _ok(cli("trace", "forward", "PCB:S1", "--json")).json()
+    assert "SO 1 (ACME-PO-31)" in str(forward)
 
 
 def test_so_create_refuses_bad_input_and_changes_nothing(stocked: Cli, refused: Callable) -> None:

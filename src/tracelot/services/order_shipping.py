@@ -91,7 +91,10 @@ def ship_order(
     if not taken:
         raise InvalidInput(f"nothing to ship for sales order {order.id}: nothing is picked or "
                            "reserved for it (name what to ship)")  # fmt: skip
-    reference = c.reference or order.reference or f"SO {order.id}"
+    # the shipment names its order wherever shipments are listed (history, traces, a
+    # recall's customers and notices), with the customer's reference or the one given
+    extra = c.reference or order.reference
+    reference = (f"SO {order.id} ({extra})" if extra else f"SO {order.id}")[:200]
     op_id = new_operation(conn, OperationKind.SHIP, user=user, at=at, reference=reference,
                           note=c.note, party_id=customer.id)  # fmt: skip
     all_lines = [ln for _, got in taken for ln in got]
