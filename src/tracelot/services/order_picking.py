@@ -36,15 +36,20 @@ from tracelot.store.tables import holds, items, locations, lots, reservations, s
 _KEY = tuple[int, int, int | None, int | None]  # line, location, lot, unit
 
 
-def _picked(conn: Connection, so_id: int) -> dict[_KEY, Decimal]:
+def _picked(conn: Connection, so_id: int, line_id: int | None = None) -> dict[_KEY, Decimal]:
     picked: dict[_KEY, Decimal] = defaultdict(Decimal)
-    for p in conn.execute(select(so_picks).where(so_picks.c.so_id == so_id,
-                                                 so_picks.c.shipped_op_id.is_(None))):  # fmt: skip
+    query = select(so_picks).where(so_picks.c.so_id == so_id, so_picks.c.shipped_op_id.is_(None))
+    if line_id is not None:
+        query = query.where(so_picks.c.so_line_id == line_id)
+    for p in conn.execute(query):
         picked[(p.so_line_id, p.location_id, p.lot_id, p.unit_id)] += Decimal(p.qty)
     return picked
 
 
-def _reserved_rows(conn: Connection, so_id: int) -> list[Any]:
+def _reserved_rows(conn: Connection, so_id: int, line_id: int | None = None) -> list[Any]:
+    where = [reservations.c.so_id == so_id]
+    if line_id is not None:  # one line's: a pick's question
+        where.append(reservations.c.so_line_id == line_id)
     return list(conn.execute(
         select(reservations, locations.c.code.label("location"),
                locations.c.path.label("location_path"), locations.c.kind,
@@ -55,7 +60,7 @@ def _reserved_rows(conn: Connection, so_id: int) -> list[Any]:
         .join(items, items.c.id == reservations.c.item_id)
         .outerjoin(lots, lots.c.id == reservations.c.lot_id)
         .outerjoin(units, units.c.id == reservations.c.unit_id)
-        .where(reservations.c.so_id == so_id)
+        .where(*where)
         .order_by(locations.c.pick_sequence.is_(None), locations.c.pick_sequence,
                   locations.c.code, items.c.code, lots.c.expires.is_(None), lots.c.expires,
                   lots.c.code, units.c.serial, reservations.c.id)
@@ -243,9 +248,9 @@ def _pick_quantity(conn: Connection, so_id: int, line: Any, target: Target,
                                f"{found[0].reason}")  # fmt: skip
         if is_expired(target.lot.expires, today):
             raise NotAvailable(f"{target} expired on {target.lot.expires.isoformat()}")
-    picked = _picked(conn, so_id)
+    picked = _picked(conn, so_id, line.id)
     free: list[tuple[int, Decimal]] = []
-    for r in _reserved_rows(conn, so_id):
+    for r in _reserved_rows(conn, so_id, line.id):
         if r.so_line_id != line.id or r.unit_id is not None:
             continue
         if (lot_id is not None and r.lot_id != lot_id) or (
@@ -261,8 +266,7 @@ def _pick_quantity(conn: Connection, so_id: int, line: Any, target: Target,
             free.append((r.location_id, Decimal(r.qty) - done))
     there = sum((q for _, q in free), Decimal(0))
     if there == 0:
-        lots_reserved = sorted({r.lot for r in _reserved_rows(conn, so_id)
-                                if r.so_line_id == line.id and r.lot})  # fmt: skip
+        lots_reserved = sorted({r.lot for r in _reserved_rows(conn, so_id, line.id) if r.lot})
         where = f" at {bin_.path}" if bin_ is not None else ""
         if lots_reserved and lot_id is not None:
             raise WrongKind(f"wrong lot: {target} is not reserved for line {line.line_no}{where}; "
