@@ -13,11 +13,12 @@ are not ledger moves: the stock stays where it is (reserved) until it is shipped
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from tracelot.domain.commands import PickScans
 from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
@@ -36,21 +37,37 @@ from tracelot.store.tables import holds, items, locations, lots, reservations, s
 _KEY = tuple[int, int, int | None, int | None]  # line, location, lot, unit
 
 
+@functools.cache
+def _picked_query(by_line: bool) -> Any:
+    query = select(so_picks).where(so_picks.c.so_id == bindparam("so_id"),
+                                   so_picks.c.shipped_op_id.is_(None))  # fmt: skip
+    if by_line:
+        query = query.where(so_picks.c.so_line_id == bindparam("line_id"))
+    return query
+
+
 def _picked(conn: Connection, so_id: int, line_id: int | None = None) -> dict[_KEY, Decimal]:
+    """What is picked and not shipped yet of an order (of one line), by where and what."""
     picked: dict[_KEY, Decimal] = defaultdict(Decimal)
-    query = select(so_picks).where(so_picks.c.so_id == so_id, so_picks.c.shipped_op_id.is_(None))
-    if line_id is not None:
-        query = query.where(so_picks.c.so_line_id == line_id)
-    for p in conn.execute(query):
+    query = _picked_query(line_id is not None)
+    for p in conn.execute(query, {"so_id": so_id, "line_id": line_id}):
         picked[(p.so_line_id, p.location_id, p.lot_id, p.unit_id)] += Decimal(p.qty)
     return picked
 
 
 def _reserved_rows(conn: Connection, so_id: int, line_id: int | None = None) -> list[Any]:
-    where = [reservations.c.so_id == so_id]
-    if line_id is not None:  # one line's: a pick's question
-        where.append(reservations.c.so_line_id == line_id)
-    return list(conn.execute(
+    """What is reserved for an order (for one line), in walking order."""
+    params = {"so_id": so_id, "line_id": line_id}
+    return list(conn.execute(_reserved_query(line_id is not None), params))
+
+
+@functools.cache
+def _reserved_query(by_line: bool) -> Any:
+    """The query of `_reserved_rows`, built once (building it cost more than running it)."""
+    where = [reservations.c.so_id == bindparam("so_id")]
+    if by_line:  # one line's: a pick's question
+        where.append(reservations.c.so_line_id == bindparam("line_id"))
+    return (
         select(reservations, locations.c.code.label("location"),
                locations.c.path.label("location_path"), locations.c.kind,
                locations.c.pick_sequence, items.c.code.label("item"),
@@ -64,7 +81,7 @@ def _reserved_rows(conn: Connection, so_id: int, line_id: int | None = None) -> 
         .order_by(locations.c.pick_sequence.is_(None), locations.c.pick_sequence,
                   locations.c.code, items.c.code, lots.c.expires.is_(None), lots.c.expires,
                   lots.c.code, units.c.serial, reservations.c.id)
-    ))  # fmt: skip
+    )  # fmt: skip
 
 
 def _why_not(conn: Connection, r: Any, today: dt.date, held_lots: set[int],
@@ -160,6 +177,7 @@ def handle_pick(
     lines = orders.order_lines(conn, order.id)
     picked = orders.picked_by_line(conn, order.id)
     left = {ln.id: ln.qty - ln.shipped - picked.get(ln.id, Decimal(0)) for ln in lines}
+    by_item = orders.lines_by_item(lines)
     answers: list[dict[str, Any]] = []
     for text in c.scans:
         if _is_location(conn, text):
@@ -169,7 +187,7 @@ def handle_pick(
         (target,) = targets_named(conn, [ref])
         if qty is None and not is_only_a_scan(ref):
             qty = read(conn, ref).qty
-        line = orders.line_for(lines, target, left, order.id)
+        line = orders.line_for(by_item, target, left, order.id)
         if left[line.id] <= 0:
             all_ = normalize(line.qty - line.shipped)
             raise InvalidInput(f"line {line.line_no} ({line.item}) of sales order {order.id}: "

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
 
 from tracelot.domain.commands import Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable
@@ -25,6 +26,7 @@ from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
     Target,
     item_by_id,
+    location_by_id,
     lot_by_id,
     party_by_code,
     target_of,
@@ -81,7 +83,7 @@ def ship_order(
     else:
         for line, target, qty, loc_id, pick_id in _sources(conn, order.id, lines_of):
             _check_qty(order.id, line, left, qty)
-            from_loc = location_named(conn, _code_of(conn, loc_id))
+            from_loc = location_by_id(conn, loc_id)
             got = take_lines(conn, target, None if target.unit is not None else qty,
                              to_id=dest.id, today=today, for_use=True, from_location=from_loc,
                              so_id=order.id)  # fmt: skip
@@ -115,12 +117,6 @@ def _check_qty(so_id: int, line: Row, left: dict[int, Decimal], qty: Decimal) ->
     left[line.id] -= qty
 
 
-def _code_of(conn: Connection, location_id: int) -> str:
-    from tracelot.services.lookup import location_by_id
-
-    return location_by_id(conn, location_id).code
-
-
 def _target(conn: Connection, item_id: int, lot_id: int | None, unit_id: int | None) -> Target:
     item = item_by_id(conn, item_id)
     if unit_id is not None:
@@ -129,8 +125,8 @@ def _target(conn: Connection, item_id: int, lot_id: int | None, unit_id: int | N
     if lot_id is not None:
         lot = lot_by_id(conn, lot_id)
         assert lot is not None
-        return target_of(conn, parse_ref(f"{item.code}@{lot.code}"))
-    return target_of(conn, parse_ref(item.code))
+        return Target(parse_ref(f"{item.code}@{lot.code}"), item, lot)
+    return Target(parse_ref(item.code), item)
 
 
 def _sources(
@@ -160,23 +156,24 @@ def _record(
     """Count the shipment against its lines, use up the reservations and picks it took,
     and set the order's status."""
     per_line: dict[int, Decimal] = defaultdict(Decimal)
+    took: dict[tuple[int, int, int | None, int | None], Decimal] = defaultdict(Decimal)
     for line, got in taken:
         for ln in got:
             per_line[line.id] += ln.qty
-            _use_reservation(conn, so_id, line.id, ln)
+            took[(line.id, ln.from_id, ln.lot_id, ln.unit_id)] += ln.qty
             if not picks_used:
                 _use_pick(conn, so_id, line.id, ln, op_id)
+    _use_reservations(conn, so_id, took)
     for line_id, qty in sorted(per_line.items()):
-        done = conn.execute(
-            update(so_lines)
-            .where(so_lines.c.id == line_id, so_lines.c.shipped + qty <= so_lines.c.qty)
-            .values(shipped=so_lines.c.shipped + qty)
-        )
+        done = conn.execute(_SHIPPED, {"line": line_id, "more": qty})
         if done.rowcount != 1:  # a concurrent shipment took what was left
             raise NotAvailable(f"sales order {so_id} changed: retry")
-        conn.execute(insert(so_shipments).values(so_line_id=line_id, operation_id=op_id, qty=qty))
-    if picks_used:
-        conn.execute(update(so_picks).where(so_picks.c.id.in_(picks_used))
+    conn.execute(insert(so_shipments), [
+        {"so_line_id": line_id, "operation_id": op_id, "qty": qty}
+        for line_id, qty in sorted(per_line.items())
+    ])  # fmt: skip
+    for start in range(0, len(picks_used), 500):
+        conn.execute(update(so_picks).where(so_picks.c.id.in_(picks_used[start : start + 500]))
                      .values(shipped_op_id=op_id))  # fmt: skip
     orders.trim(conn, so_id)
     outstanding = conn.execute(
@@ -190,29 +187,44 @@ def _record(
         conn.execute(delete(reservations).where(reservations.c.so_id == so_id))
 
 
-def _use_reservation(conn: Connection, so_id: int, line_id: int, ln: Line) -> None:
-    """Release the reservation of the order's line that a shipped line took."""
-    if ln.unit_id is not None:
-        conn.execute(delete(reservations).where(reservations.c.unit_id == ln.unit_id,
-                                                reservations.c.so_id == so_id))  # fmt: skip
-        return
-    lot = (reservations.c.lot_id.is_(None) if ln.lot_id is None
-           else reservations.c.lot_id == ln.lot_id)  # fmt: skip
-    left = ln.qty
+#: a line's shipped quantity grows, never beyond what it orders
+_SHIPPED = (
+    update(so_lines)
+    .where(so_lines.c.id == bindparam("line"),
+           so_lines.c.shipped + bindparam("more") <= so_lines.c.qty)
+    .values(shipped=so_lines.c.shipped + bindparam("more"))
+)  # fmt: skip
+
+
+def _use_reservations(
+    conn: Connection, so_id: int, took: dict[tuple[int, int, int | None, int | None], Decimal]
+) -> None:
+    """Release what the order's lines had reserved of the stock the shipment took (read
+    once, written in a few statements: a long order is one question, not one a line)."""
+    held: dict[tuple[int, int, int | None, int | None], list[list]] = defaultdict(list)
     for r in conn.execute(
-        select(reservations).where(reservations.c.so_line_id == line_id,
-                                   reservations.c.location_id == ln.from_id, lot)
-        .order_by(reservations.c.id)
-    ).all():  # fmt: skip
-        if left <= 0:
-            break
-        if r.qty <= left:
-            conn.execute(delete(reservations).where(reservations.c.id == r.id))
-            left -= r.qty
-        else:
-            conn.execute(update(reservations).where(reservations.c.id == r.id)
-                         .values(qty=r.qty - left))  # fmt: skip
-            left = Decimal(0)
+        select(reservations.c.id, reservations.c.so_line_id, reservations.c.location_id,
+               reservations.c.lot_id, reservations.c.unit_id, reservations.c.qty)
+        .where(reservations.c.so_id == so_id).order_by(reservations.c.id)
+    ):  # fmt: skip
+        held[(r.so_line_id, r.location_id, r.lot_id, r.unit_id)].append([r.id, Decimal(r.qty)])
+    gone: list[int] = []
+    less: list[dict[str, Any]] = []
+    for key, qty in took.items():
+        for entry in held.get(key, []):
+            if qty <= 0:
+                break
+            if entry[1] <= qty:
+                gone.append(entry[0])
+                qty -= entry[1]
+            else:
+                less.append({"rid": entry[0], "left": entry[1] - qty})
+                qty = Decimal(0)
+    for start in range(0, len(gone), 500):
+        conn.execute(delete(reservations).where(reservations.c.id.in_(gone[start : start + 500])))
+    for change in less:
+        conn.execute(update(reservations).where(reservations.c.id == change["rid"])
+                     .values(qty=change["left"]))  # fmt: skip
 
 
 def _use_pick(conn: Connection, so_id: int, line_id: int, ln: Line, op_id: int) -> None:

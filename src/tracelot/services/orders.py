@@ -320,10 +320,23 @@ def _split(text: str) -> tuple[str, Decimal | None]:
     return text, None
 
 
-def line_for(lines: list[Row], target: Target, left: dict[int, Decimal], so_id: int) -> Row:
+def lines_by_item(lines: list[Row]) -> dict[int, list[Row]]:
+    """An order's lines by item (to find a scan's line at once in a long order)."""
+    out: dict[int, list[Row]] = defaultdict(list)
+    for ln in lines:
+        out[ln.item_id].append(ln)
+    return out
+
+
+def line_for(lines: list[Row] | dict[int, list[Row]], target: Target,
+             left: dict[int, Decimal], so_id: int) -> Row:  # fmt: skip
     """The order's line a unit or lot goes against: the first of its item (and lot, when a
-    line names one) with something left; refused for an item or lot the order lacks."""
-    mine = [ln for ln in lines if ln.item_id == target.item.id]
+    line names one) with something left; refused for an item or lot the order lacks.
+    `lines`: the order's lines, or `lines_by_item` of them."""
+    if isinstance(lines, dict):
+        mine = lines.get(target.item.id, [])
+    else:
+        mine = [ln for ln in lines if ln.item_id == target.item.id]
     if not mine:
         raise WrongKind(f"wrong item: sales order {so_id} does not order {target.item.code}")
     lot_id = target.lot.id if target.lot is not None else None

@@ -8,12 +8,13 @@ stock report shows it beside what is on hand.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select
 
 from tracelot.store.engine import cache
 from tracelot.store.tables import reservations, stock
@@ -45,23 +46,32 @@ def reserved_balances(
     than `except_so`), units left aside."""
     if not any_reservations(conn):
         return {}
+    query = _balances_query(except_so is not None)
+    rows = conn.execute(query, {"item_id": item_id, "except_so": except_so})
+    return {(loc, lot): Decimal(q) for loc, lot, q in rows if q}
+
+
+@functools.cache
+def _balances_query(except_one: bool) -> Any:
+    """The query of `reserved_balances`, built once: it is asked for every lot taken."""
     query = (
         select(reservations.c.location_id, reservations.c.lot_id, func.sum(reservations.c.qty))
-        .where(reservations.c.item_id == item_id, reservations.c.unit_id.is_(None))
+        .where(reservations.c.item_id == bindparam("item_id"), reservations.c.unit_id.is_(None))
         .group_by(reservations.c.location_id, reservations.c.lot_id)
     )
-    if except_so is not None:
-        query = query.where(reservations.c.so_id != except_so)
-    return {(loc, lot): Decimal(q) for loc, lot, q in conn.execute(query) if q}
+    if except_one:
+        query = query.where(reservations.c.so_id != bindparam("except_so"))
+    return query
 
 
 def unit_reserved_for(conn: Connection, unit_id: int) -> int | None:
     """The sales order a unit is reserved for, if any."""
     if not any_reservations(conn):
         return None
-    return conn.execute(
-        select(reservations.c.so_id).where(reservations.c.unit_id == unit_id)
-    ).scalar()
+    return conn.execute(_UNIT_RESERVED, {"unit_id": unit_id}).scalar()
+
+
+_UNIT_RESERVED = select(reservations.c.so_id).where(reservations.c.unit_id == bindparam("unit_id"))
 
 
 def lock_balances(conn: Connection, item_id: int) -> None:
