@@ -192,7 +192,7 @@ def handle_pick(
             all_ = normalize(line.qty - line.shipped)
             raise InvalidInput(f"line {line.line_no} ({line.item}) of sales order {order.id}: "
                                f"all {all_} picked already")  # fmt: skip
-        lock_balances(conn, line.item_id)
+        lock_balances(conn, line.item_id, reserving=True)
         if target.unit is not None:
             rows = [_pick_unit(conn, order.id, line, target, bin_, today)]
         else:

@@ -218,7 +218,7 @@ def reserve_fefo(conn: Connection, so_id: int, today: dt.date) -> None:
         need = line.qty - line.shipped - reserved.get(line.id, Decimal(0))
         if need <= 0:
             continue
-        lock_balances(conn, line.item_id)
+        lock_balances(conn, line.item_id, reserving=True)
         if line.tracking == Tracking.SERIAL:
             for u in free_units(conn, line.item_id, line.lot_id, today, limit=int(need)):
                 rows.append(_row(so_id, line, u.location_id, u.lot_id, Decimal(1), u.id))
@@ -358,7 +358,7 @@ def _reserve_named(conn: Connection, so_id: int, refs: tuple[str, ...], today: d
     rows: list[dict[str, Any]] = []
     for target, (_, own) in zip(targets_named(conn, [t for t, _ in split]), split, strict=True):
         line = line_for(lines, target, left, so_id)
-        lock_balances(conn, line.item_id)
+        lock_balances(conn, line.item_id, reserving=True)
         if target.unit is not None:
             unit = target.unit
             loc = check_unit_available(conn, target, today=today, so_id=so_id)

@@ -74,13 +74,13 @@ def unit_reserved_for(conn: Connection, unit_id: int) -> int | None:
 _UNIT_RESERVED = select(reservations.c.so_id).where(reservations.c.unit_id == bindparam("unit_id"))
 
 
-def lock_balances(conn: Connection, item_id: int) -> None:
+def lock_balances(conn: Connection, item_id: int, *, reserving: bool = False) -> None:
     """On PostgreSQL, lock an item's balances (in key order) before reading what is
     reserved of them: a reservation and a taker of the same stock wait for each other
     instead of both going ahead. SQLite's writers take turns already; a read (a pick
     list) locks nothing, nor does a taker while nothing is reserved at all."""
     writing = conn.get_execution_options().get("tracelot_write", False)
-    if conn.dialect.name == "postgresql" and writing and any_reservations(conn):
+    if conn.dialect.name == "postgresql" and writing and (reserving or any_reservations(conn)):
         conn.execute(
             select(stock.c.id).where(stock.c.item_id == item_id).order_by(stock.c.id)
             .with_for_update()
