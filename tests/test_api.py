@@ -353,6 +353,7 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
     }
     examples |= _flow_examples(tl, n)  # issue 19: inspection and transfers
     examples |= _pack_examples(tl, n)  # issue 20: units of measure and pack sizes
+    examples |= _order_examples(tl)  # issue 20: sales orders
     return examples
 
 
@@ -373,6 +374,37 @@ def _pack_examples(tl: tracelot.Tracelot, n: Iterator[int]) -> dict[tuple[str, s
         ("DELETE", "/api/v1/items/{code}/packs/{name}"): lambda: {
             "path": {"code": "SCREW", "name": added()}
         },
+    }
+
+
+def _order_examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
+    """The examples of the sales order routes (issue 20): a draft or an open order of one
+    screw, made afresh for each call."""
+
+    def draft() -> int:
+        return tl.so_create("ACME", lines=["SCREW:1"])["id"]
+
+    def confirmed() -> int:
+        return tl.so_create("ACME", lines=["SCREW:1"], confirm=True)["id"]
+
+    base = "/api/v1/sales-orders"
+    return {
+        ("GET", base): lambda: {"params": {"status": "open"}},
+        ("POST", base): lambda: {"json": {"customer": "ACME", "lines": ["SCREW:1:0.5"]}},
+        ("GET", base + "/{so_id}"): lambda: {"path": {"so_id": draft()}},
+        ("POST", base + "/{so_id}/confirm"): lambda: {"path": {"so_id": draft()}, "json": {}},
+        ("POST", base + "/{so_id}/reserve"): lambda: {"path": {"so_id": confirmed()}, "json": {}},
+        ("POST", base + "/{so_id}/cancel"): lambda: {
+            "path": {"so_id": confirmed()},
+            "json": {"reason": "duplicate"},
+        },
+        ("GET", base + "/{so_id}/pick-list"): lambda: {"path": {"so_id": confirmed()}},
+        ("POST", base + "/{so_id}/picks"): lambda: {
+            "path": {"so_id": confirmed()},
+            "json": {"scans": ["SCREW=1"]},
+        },
+        ("GET", base + "/{so_id}/picks"): lambda: {"path": {"so_id": confirmed()}},
+        ("POST", base + "/{so_id}/ship"): lambda: {"path": {"so_id": confirmed()}, "json": {}},
     }
 
 

@@ -103,6 +103,23 @@ MAPPING |= {
         {"transfer_id"},
     ),  # fmt: skip
 }
+# issue 20: sales orders; the API takes the order's number from the path, and its ship
+# route the order from the path too (the operations route takes `so` in the body)
+from tracelot.api.routes import orders as order_routes  # noqa: E402
+
+MAPPING |= {
+    c.CreateSalesOrder: (
+        order_routes.CreateSalesOrderRequest,
+        ("so", "create"),
+        set(),
+        set(),
+        set(),
+    ),  # fmt: skip
+    c.ConfirmSalesOrder: (order_routes.ReserveRequest, ("so", "confirm"), set(), set(), {"so_id"}),
+    c.ReserveSalesOrder: (order_routes.ReserveRequest, ("so", "reserve"), set(), set(), {"so_id"}),
+    c.CancelSalesOrder: (order_routes.CancelRequest, ("so", "cancel"), set(), set(), {"so_id"}),
+    c.PickScans: (order_routes.PickRequest, ("so", "pick-scan"), set(), set(), {"so_id"}),
+}
 #: Options every command line has beside its command's fields
 CLI_COMMON = {"as_json", "old_ref"}
 #: Fields a command line reads from elsewhere: a run's outputs from its --plan file

@@ -25,8 +25,11 @@ from tracelot.domain.commands import (
     Build,
     BuildRun,
     CancelCount,
+    CancelSalesOrder,
     CloseRecall,
+    ConfirmSalesOrder,
     CountScans,
+    CreateSalesOrder,
     ExtendRecall,
     Hold,
     InspectFail,
@@ -34,11 +37,13 @@ from tracelot.domain.commands import (
     MarkRecall,
     Move,
     OpenRecall,
+    PickScans,
     PostCount,
     Receive,
     ReceiveTransfer,
     Release,
     Replace,
+    ReserveSalesOrder,
     Return,
     ReturnToSupplier,
     Scrap,
@@ -64,6 +69,7 @@ from tracelot.services import (
     inspection,
     masterdata,
     movement,
+    order_picking,
     planning,
     production,
     purchasing,
@@ -77,6 +83,7 @@ from tracelot.services import (
 from tracelot.services import counts as counting
 from tracelot.services import holds as holding
 from tracelot.services import labels as labeling
+from tracelot.services import orders as ordering
 from tracelot.services import recalls as recalling
 from tracelot.services import scan as scanning
 from tracelot.services import trace as tracing
@@ -158,6 +165,14 @@ _HANDLERS: dict[type, Callable[..., Any]] = {
     InspectFail: inspection.fail,
     Transfer: transferring.send,
     ReceiveTransfer: transferring.receive,
+}
+# issue 20: sales orders, reservations and picking
+_HANDLERS |= {
+    CreateSalesOrder: ordering.handle_create,
+    ConfirmSalesOrder: ordering.handle_confirm,
+    ReserveSalesOrder: ordering.handle_reserve,
+    CancelSalesOrder: ordering.handle_cancel,
+    PickScans: order_picking.handle_pick,
 }
 
 
@@ -538,18 +553,20 @@ class Tracelot:
     def ship(
         self,
         *refs: str,
-        to: str,
+        to: str | None = None,
         qty: Qty | None = None,
         from_: str | None = None,
         reference: str | None = None,
         note: str | None = None,
         at: dt.datetime | None = None,
         pack: str | None = None,
+        so: int | None = None,
     ) -> OperationResult:
         """Ship units, or a quantity of a lot or item, to a customer (with `pack`, `qty`
-        counts that pack)."""
+        counts that pack); with `so`, against that sales order (without `refs`: what was
+        picked for it, else what is reserved)."""
         command = Ship(refs=refs, to=to, qty=qty, from_=from_, reference=reference, note=note,
-                       pack=pack)  # fmt: skip
+                       pack=pack, so=so)  # fmt: skip
         return self.run(command, at=at)
 
     def return_to_supplier(
@@ -1422,6 +1439,60 @@ class Tracelot:
     def to_base(self, item: str, qty: Qty, pack: str | None = None) -> Decimal:
         """A quantity of an item in its base unit (`qty` packs named `pack`), exactly."""
         return self._run(uom.to_base, write=False, item=item, qty=qty, pack=pack)
+
+    # -- issue 20: sales orders, reservations and picking -----------------------------
+
+    def so_create(
+        self, customer: str, *, lines: Sequence[str], ship_by: dt.date | str | None = None,
+        reference: str | None = None, note: str | None = None, confirm: bool = False,
+    ) -> dict[str, Any]:  # fmt: skip
+        """A sales order (lines `ITEM:QTY[:PRICE]`, `ITEM@LOT:QTY[:PRICE]`): a draft, or
+        confirmed and its stock reserved with `confirm`."""
+        command = CreateSalesOrder(customer=customer, lines=tuple(lines), ship_by=ship_by,
+                                   reference=reference, note=note, confirm=confirm)  # fmt: skip
+        return self.run(command)
+
+    def so_confirm(self, so_id: int, *refs: str) -> dict[str, Any]:
+        """Confirm a draft order: its stock is reserved, the units and lots `refs` name
+        first (`ITEM@LOT=QTY`), the rest first-expiry-first-out."""
+        return self.run(ConfirmSalesOrder(so_id=so_id, refs=refs))
+
+    def so_reserve(self, so_id: int, *refs: str) -> dict[str, Any]:
+        """Reserve named units and lots (`ITEM@LOT=QTY`) for an open order, or without
+        `refs` what its lines still need."""
+        return self.run(ReserveSalesOrder(so_id=so_id, refs=refs))
+
+    def so_cancel(self, so_id: int, *, reason: str | None = None) -> dict[str, Any]:
+        """Cancel an order (what is left of it): its reservations are released."""
+        return self.run(CancelSalesOrder(so_id=so_id, reason=reason))
+
+    def sales_orders(
+        self, *, status: str | None = None, customer: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every sales order (of a status, of a customer), in number order."""
+        return self._run(ordering.list_orders, write=False, status=status, customer=customer)
+
+    def sales_order(self, so_id: int) -> dict[str, Any]:
+        """An order: its lines (ordered, reserved, picked, shipped, backorder), what is
+        reserved for it, and its shipments."""
+        return self._run(ordering.show, write=False, so_id=so_id)
+
+    def so_pick_list(self, so_id: int, *, today: dt.date | None = None) -> dict[str, Any]:
+        """An order's pick list in walking order, and its lines short (with why)."""
+        return self._run(order_picking.pick_list, write=False, so_id=so_id,
+                         today=today or inquiry.today())  # fmt: skip
+
+    def so_pick_pdf(self, so_id: int) -> bytes:
+        """An order's pick list as a printable PDF."""
+        return order_picking.render_pdf(self.so_pick_list(so_id))
+
+    def so_pick(self, so_id: int, scans: Sequence[str], *, at: str | None = None) -> dict[str, Any]:
+        """Confirm picks for an order by scanning (all or none), from `at` if given."""
+        return self.run(PickScans(so_id=so_id, scans=tuple(scans), at=at))
+
+    def so_pick_progress(self, so_id: int) -> dict[str, Any]:
+        """How far an order's picking is: each line, and those short."""
+        return self._run(order_picking.progress, write=False, so_id=so_id)
 
 
 def _write_file(path: Path, data: bytes) -> Path:

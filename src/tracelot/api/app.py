@@ -55,6 +55,7 @@ def api_routers() -> list[APIRouter]:
         masterdata,
         operations,
         packs,
+        orders,
         quality,
         reading,
         scanning,
@@ -64,7 +65,8 @@ def api_routers() -> list[APIRouter]:
     )
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
-               interchange, jobs, epcis, admin, voids, counts, flow, masterdata)  # fmt: skip
+               interchange, jobs, epcis, admin, voids, counts, flow, masterdata,
+               orders)  # fmt: skip
     modules += (packs,)  # issue 20: units of measure and pack sizes
     return [module.router for module in modules]
 

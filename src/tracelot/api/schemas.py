@@ -251,6 +251,10 @@ class StockRow(BaseModel):
     expired: bool
     held: bool
     packs: list[PackCount] = Field(default=[], description="The packs beside `qty` (issue 20).")
+    # issue 20: what of it is reserved for sales orders, and what is available (on hand
+    # less reserved, held, expired and in transit)
+    reserved: Qty = Decimal(0)
+    available: Qty = Decimal(0)
 
 
 class WhereRow(BaseModel):
@@ -309,6 +313,7 @@ class OperationPublic(BaseModel):
     note: str | None
     outputs: list[str]
     lines: list[OperationLine]
+    order: int | None = Field(default=None, description="A shipment's sales order, if any.")
 
 
 class _Op(BaseModel):
@@ -345,11 +350,20 @@ class MoveRequest(_Op):
 
 
 class ShipRequest(_Op):
-    refs: Refs = Field(examples=[["PCB:SN0001"]])
-    to: Named = Field(examples=["ACME"], description="The customer.")
+    refs: Refs = Field(
+        default=[],
+        examples=[["PCB:SN0001"]],
+        description="What to ship (with `so`, none: what was picked for it).",
+    )
+    to: Named | None = Field(
+        default=None, examples=["ACME"], description="The customer (with `so`, the order's)."
+    )
     from_: Named | None = Field(default=None, alias="from")
     qty: Qty | None = None
     pack: PackName | None = Field(default=None, description=PACK_HELP)
+    so: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Ship against this sales order (issue 20)."
+    )
 
 
 class ReturnToSupplierRequest(_Op):

@@ -40,7 +40,7 @@ def stock(
         return
     table(
         rows if serials else [_in_packs(r) for r in rows],
-        UNIT_COLUMNS if serials else STOCK_COLUMNS,
+        _with_reserved(rows, UNIT_COLUMNS if serials else STOCK_COLUMNS),
     )
     if rows and not serials:
         totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
@@ -73,7 +73,17 @@ def where(ctx: typer.Context, ref: str, as_json: JsonOpt = False) -> None:
         columns.append("supplier")
     if any(r.get("transfer") for r in rows):  # in transit: on which transfer, since when
         columns += ["transfer", "from", "to", "since"]
-    table(rows, columns)
+    table(rows, _with_reserved(rows, columns))
+
+
+def _with_reserved(rows: list[dict], columns: list[str]) -> list[str]:
+    """`reserved` and `available` beside `qty` where some stock is not available (issue
+    20); the JSON has them always."""
+    if not any(r.get("reserved") or r.get("available", r.get("qty")) != r.get("qty")
+               for r in rows):  # fmt: skip
+        return columns
+    at = columns.index("qty") + 1 if "qty" in columns else len(columns)
+    return [*columns[:at], "reserved", "available", *columns[at:]]
 
 
 def history(ctx: typer.Context, ref: str, as_json: JsonOpt = False) -> None:

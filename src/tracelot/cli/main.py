@@ -20,6 +20,7 @@ from tracelot.cli import (
     masterdata,
     operations,
     packs,  # issue 20: units of measure and pack sizes
+    orders,
     recall,
     scanning,
     serve,
@@ -161,6 +162,7 @@ counts.register(app)
 flow.register(app)
 changes.register(app)
 packs.register(app)  # issue 20: item pack
+orders.register(app)  # issue 20: sales orders
 
 
 def main() -> None:

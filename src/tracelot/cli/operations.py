@@ -197,20 +197,31 @@ def build_run(
 
 def ship(
     ctx: typer.Context,
-    refs: Annotated[list[str], typer.Argument(help="Units ITEM:SERIAL, lots ITEM@LOT, items.")],
-    to: Annotated[str, typer.Option("--to", help="Customer.")],
+    refs: Annotated[
+        list[str] | None, typer.Argument(help="Units ITEM:SERIAL, lots ITEM@LOT, items.")
+    ] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Customer.")] = None,
     qty: Qty = None,
     from_: From = None,
     reference: ReferenceOpt = None,
     old_ref: OldRefOpt = None,
     note: NoteOpt = None,
+    so: Annotated[
+        int | None,
+        typer.Option("--so", help="Against this sales order (no REFs: what was picked for it)."),
+    ] = None,
     as_json: JsonOpt = False,
     pack: Pack = None,
 ) -> None:
-    """Ship to a customer."""
+    """Ship to a customer, or against a sales order (--so N: more than ordered is
+    refused, less leaves a backorder)."""
+    if so is None and not refs:
+        raise typer.BadParameter("name what to ship (or give --so N)", param_hint="REFS")
+    if so is None and to is None:
+        raise typer.BadParameter("give --to CUSTOMER (or --so N)", param_hint="--to")
     reference = reference_of(reference, old_ref)
-    command = Ship(refs=refs, to=to, qty=qty, from_=from_, reference=reference, note=note,
-                   pack=pack)  # fmt: skip
+    command = Ship(refs=tuple(refs or ()), to=to, qty=qty, from_=from_, reference=reference,
+                   note=note, pack=pack, so=so)  # fmt: skip
     result = db(ctx).run(command)
     operation(result, as_json=as_json)
 

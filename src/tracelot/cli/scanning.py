@@ -25,12 +25,14 @@ def scan(
         str,
         typer.Option(
             "--then",
-            help="identify (the default), receive, move-to, ship-to, consume-into or count.",
+            help="identify (the default), receive, move-to, ship-to, consume-into, count or pick.",
         ),
     ] = "identify",
     target: Annotated[
         str | None,
-        typer.Argument(help="move-to LOC, ship-to CUSTOMER, consume-into ITEM:SERIAL, count N."),
+        typer.Argument(
+            help="move-to LOC, ship-to CUSTOMER, consume-into ITEM:SERIAL, count N, pick N."
+        ),
     ] = None,
     to: Annotated[str | None, typer.Option("--to", help="Where a receipt or a build goes.")] = None,
     each: Annotated[
@@ -57,6 +59,10 @@ def scan(
         from tracelot.cli.counts import scan_into_count
 
         return scan_into_count(db(ctx), target, at=to, as_json=as_json, lines=_lines())
+    if then == "pick":  # each scan confirmed as a pick of the sales order (cli/orders.py)
+        from tracelot.cli.orders import scan_into_pick
+
+        return scan_into_pick(db(ctx), target, at=to, as_json=as_json, lines=_lines())
     if then == "identify" and (target or to or each):
         raise typer.BadParameter("identify takes no target, --to or --each", param_hint="--then")
     tracelot = db(ctx)

@@ -186,20 +186,26 @@ class Move:
 
 @dataclass(frozen=True)
 class Ship:
-    """Ship units, or a quantity of a lot or item, to a customer (`to`)."""
+    """Ship units, or a quantity of a lot or item, to a customer (`to`); with `so`, against
+    that sales order (its customer; without `refs`, what was picked for it, else what is
+    reserved for it)."""
 
-    refs: tuple[str, ...]
-    to: str
+    refs: tuple[str, ...] = ()
+    to: str | None = None
     from_: str | None = None
     qty: Decimal | None = None
     reference: str | None = None
     note: str | None = None
     pack: str | None = None  # `qty` is a count of this pack of each item (services.uom)
+    so: int | None = None
 
     def __post_init__(self) -> None:
         _set(self, "pack", _pack(self.pack))
-        _set(self, "refs", _refs(self.refs, "what to ship"))
-        _set(self, "to", _required(self.to, "--to (the customer)"))
+        if self.so is not None:
+            _set(self, "so", _positive_id(self.so, "sales order"))
+        _set(self, "refs", _refs(self.refs, "what to ship", required=self.so is None))
+        if self.so is None or self.to is not None:
+            _set(self, "to", _required(self.to, "--to (the customer)"))
         _set(self, "from_", _optional(self.from_, "--from"))
         _set(self, "qty", _qty(self.qty))
         _set(self, "reference", _reference(self.reference))
@@ -709,3 +715,92 @@ class ReceiveTransfer:
 
 COMMANDS += (InspectPass, InspectFail, Transfer, ReceiveTransfer)
 __all__ += ["InspectFail", "InspectPass", "ReceiveTransfer", "Transfer"]
+
+
+# -- issue 20: sales orders, reservations and picking ------------------------------------------
+
+
+@dataclass(frozen=True)
+class CreateSalesOrder:
+    """A sales order of `lines` (`ITEM:QTY[:PRICE]`, or `ITEM@LOT:QTY[:PRICE]` for one lot)
+    to a customer: a draft, unless `confirm` (which reserves its stock at once)."""
+
+    customer: str
+    lines: tuple[str, ...]
+    ship_by: dt.date | None = None
+    reference: str | None = None
+    note: str | None = None
+    confirm: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "customer", _required(self.customer, "the customer"))
+        _set(self, "lines", _refs(self.lines, "what is ordered: --line ITEM:QTY[:PRICE]"))
+        _set(self, "ship_by", _date(self.ship_by, "--ship-by"))
+        _set(self, "reference", _reference(self.reference))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
+        if not isinstance(self.confirm, bool):
+            raise InvalidInput(f"confirm must be true or false, not {self.confirm!r}")
+
+
+@dataclass(frozen=True)
+class ConfirmSalesOrder:
+    """Confirm a draft order: its stock is reserved, the units and lots `refs` name first
+    (a lot as `ITEM@LOT=QTY`), the rest first-expiry-first-out (what cannot be reserved yet
+    stays unreserved, and `so reserve N` tries again)."""
+
+    so_id: int
+    refs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _set(self, "so_id", _positive_id(self.so_id, "sales order"))
+        _set(self, "refs", _refs(self.refs, "what to reserve", required=False))
+
+
+@dataclass(frozen=True)
+class ReserveSalesOrder:
+    """Reserve stock for an open order: the units and lots `refs` name (a lot as
+    `ITEM@LOT=QTY`, or as much of it as its line still needs), or without `refs` what its
+    lines still need, first-expiry-first-out."""
+
+    so_id: int
+    refs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _set(self, "so_id", _positive_id(self.so_id, "sales order"))
+        _set(self, "refs", _refs(self.refs, "what to reserve", required=False))
+
+
+@dataclass(frozen=True)
+class CancelSalesOrder:
+    """Cancel an order that has shipped nothing: its reservations are released."""
+
+    so_id: int
+    reason: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "so_id", _positive_id(self.so_id, "sales order"))
+        _set(self, "reason", _optional(self.reason, "--reason", length=REASON_LENGTH))
+
+
+@dataclass(frozen=True)
+class PickScans:
+    """Confirm picks for an order by scanning: each unit or lot (`ITEM@LOT=QTY`, or AI
+    30/37) is checked against the order's lines and reservations; a wrong item, lot, or an
+    expired or held unit is refused with the reason. `at`: the bin picked from."""
+
+    so_id: int
+    scans: tuple[str, ...]
+    at: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "so_id", _positive_id(self.so_id, "sales order"))
+        _set(self, "scans", _refs(self.scans, "what was picked (scans)"))
+        _set(self, "at", _optional(self.at, "--at"))
+
+
+ORDER_COMMANDS: tuple[type, ...] = (
+    CreateSalesOrder, ConfirmSalesOrder, ReserveSalesOrder, CancelSalesOrder, PickScans,
+)  # fmt: skip
+COMMANDS += ORDER_COMMANDS
+__all__ += ["CancelSalesOrder", "ConfirmSalesOrder", "CreateSalesOrder", "ORDER_COMMANDS",
+            "PickScans", "ReserveSalesOrder"]  # fmt: skip

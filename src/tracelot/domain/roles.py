@@ -42,6 +42,13 @@ CAPABILITIES["inspect"] = (
     frozenset({"operator", "quality", "admin"}),
 )
 
+# issue 20: sales orders are taken by operators, planners and admins; picking and shipping
+# them is an operator's (`operate`)
+CAPABILITIES["sell"] = (
+    "sales orders: create, confirm, reserve stock for them, cancel",
+    frozenset({"operator", "planner", "admin"}),
+)
+
 
 def may(role: str, capability: str) -> bool:
     return role in CAPABILITIES[capability][1]

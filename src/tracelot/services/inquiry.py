@@ -33,6 +33,7 @@ from tracelot.services.lookup import (
     unit_by_serial,
 )
 from tracelot.services.picking import assembly_of
+from tracelot.services.reservations import reserved_by_codes, with_availability
 from tracelot.services.resolver import item_named, location_named, ref_named
 from tracelot.store.bulk import ids_in, ids_value
 from tracelot.store.tables import (
@@ -92,6 +93,13 @@ def iter_stock(
     held_units, held_lots = held_sets(conn)
     options = {"stream_results": True, "yield_per": 2000} if stream else {}
     rows = conn.execute(query, params, execution_options=options)
+    return with_availability(_stock_dicts(rows, day, held_units, held_lots),
+                             reserved_by_codes(conn))  # fmt: skip
+
+
+def _stock_dicts(
+    rows: Any, day: dt.date, held_units: set[int], held_lots: set[int]
+) -> Iterator[dict[str, Any]]:
     return (
         {
             "item": r.item,
@@ -206,7 +214,13 @@ def _held_among(dialect: str) -> Select:
 
 
 def where(conn: Connection, ref: str) -> list[Row]:
-    """Where a unit, a lot or an item is now: one row per place that holds it."""
+    """Where a unit, a lot or an item is now: one row per place that holds it, with
+    what of it is reserved for sales orders and available."""
+    rows = _where(conn, ref)
+    return list(with_availability(rows, reserved_by_codes(conn)))
+
+
+def _where(conn: Connection, ref: str) -> list[Row]:
     parsed = ref_named(conn, ref)
     if parsed.kind == "unit":
         return [_where_unit(conn, parsed.code, parsed.key or "")]

@@ -20,6 +20,7 @@ from tracelot.domain.values import normalize
 from tracelot.services.holds import held_lot_ids, refuse_if_held
 from tracelot.services.ledger import Line
 from tracelot.services.lookup import Target, is_expired, location_by_id, lot_by_id
+from tracelot.services.reservations import lock_balances, reserved_balances, unit_reserved_for
 from tracelot.store.tables import genealogy, items, locations, lots, parties, stock, units
 
 
@@ -42,12 +43,14 @@ def take_quantity(
     for_use: bool = False,
     not_from_id: int | None = None,
     within: Row | None = None,
+    so_id: int | None = None,
 ) -> list[Take]:
     """The balances to take `qty` of a lot or untracked item from, in picking order.
 
     `for_use` (shipping, consuming) refuses a named lot that is held and passes over
     held lots when picking among them. `within`: only from that location and the ones
-    below it (a transfer's source site).
+    below it (a transfer's source site). Stock reserved for a sales order is taken only
+    for that order (`so_id`).
     """
     item = target.item
     if item.tracking == Tracking.SERIAL:
@@ -70,6 +73,8 @@ def take_quantity(
         conditions.append((stock.c.location_id == within.id) | below)
     if not_from_id is not None:  # a move never picks from where it goes
         conditions.append(stock.c.location_id != not_from_id)
+    lock_balances(conn, item.id)
+    reserved = reserved_balances(conn, item.id, except_so=so_id)
     prefer = case((stock.c.location_id == (prefer_location_id or 0), 0), else_=1)
     rows = conn.execute(
         select(stock.c.location_id, stock.c.lot_id, stock.c.qty, lots.c.expires, lots.c.code)
@@ -88,7 +93,11 @@ def take_quantity(
         if r.lot_id in held:
             expired_seen.append(f"{item.code}@{r.code} held")
             continue
-        take = min(r.qty, remaining)
+        free = r.qty - reserved.get((r.location_id, r.lot_id), 0)
+        if free <= 0:
+            expired_seen.append(f"{item.code}{'@' + r.code if r.code else ''} reserved")
+            continue
+        take = min(free, remaining)
         takes.append(Take(r.location_id, r.lot_id, take))
         remaining -= take
         if remaining == 0:
@@ -109,9 +118,10 @@ def check_unit_available(
     today: dt.date,
     from_location: Row | None = None,
     for_use: bool = True,
+    so_id: int | None = None,
 ) -> Row:
     """The location of a unit that is on hand (and neither expired nor held, for shipping
-    and building)."""
+    and building), and not reserved for a sales order (but `so_id`)."""
     unit = target.unit
     assert unit is not None
     loc = location_by_id(conn, unit.location_id)
@@ -125,6 +135,9 @@ def check_unit_available(
         raise NotAvailable(f"{target} expired on {expires}")
     if for_use:
         refuse_if_held(conn, target, "shipped or consumed")
+    reserved_for = unit_reserved_for(conn, unit.id)
+    if reserved_for is not None and reserved_for != so_id:
+        raise NotAvailable(f"{target} is reserved for sales order {reserved_for}")
     return loc
 
 
@@ -178,6 +191,7 @@ def take_lines(
     from_location: Row | None = None,
     prefer_location_id: int | None = None,
     default_qty: Decimal | None = None,
+    so_id: int | None = None,
 ) -> list[Line]:
     """The ledger lines that take `target` (a unit, or `qty` of a lot or item) to `to_id`.
 
@@ -191,7 +205,7 @@ def take_lines(
                 f"{target} is a serialized unit: its quantity is 1, not {normalize(qty)}"
             )
         loc = check_unit_available(
-            conn, target, today=today, from_location=from_location, for_use=for_use
+            conn, target, today=today, from_location=from_location, for_use=for_use, so_id=so_id
         )
         unit = target.unit
         return [Line(unit.item_id, loc.id, to_id, Decimal(1), lot_id=unit.lot_id, unit_id=unit.id)]
@@ -207,6 +221,7 @@ def take_lines(
         allow_expired=not for_use and target.lot is not None,
         for_use=for_use,
         not_from_id=to_id if not for_use else None,
+        so_id=so_id,
     )
     return [Line(target.item.id, t.location_id, to_id, t.qty, lot_id=t.lot_id) for t in takes]
 

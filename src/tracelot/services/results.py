@@ -48,6 +48,8 @@ class OperationResult:
     voids: int | None = None
     voided_by: int | None = None
     void_reason: str | None = None
+    # a shipment against a sales order names it (issue 20)
+    order: int | None = None
 
     def refs(self) -> list[str]:
         """The units and lots the operation moved, each once (to label them, say)."""
@@ -76,6 +78,8 @@ class OperationResult:
         if self.voided_by is not None:
             out["voided_by"] = self.voided_by
             out["void_reason"] = self.void_reason
+        if self.order is not None:
+            out["order"] = self.order
         return out
 
     def detail_dict(self) -> dict[str, Any]:

@@ -31,6 +31,8 @@ from tracelot.services.scan import Receipt, blank, identified, receipt_of, said
 MODES = ("identify", "receive", "move-to", "ship-to", "consume-into")
 #: scans into a stock count are recorded one by one as they come (services/counts.py)
 MODES += ("count",)
+#: picks of a sales order too (services/order_picking.py, issue 20)
+MODES += ("pick",)
 USABLE = ("in_stock", "wip")
 
 
@@ -52,6 +54,8 @@ def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> En
         raise InvalidInput(f"--then must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "count":
         raise InvalidInput("scans into a count are recorded as they come: count scan N")
+    if mode == "pick":
+        raise InvalidInput("picks are confirmed as they come: so pick-scan N")
     if mode == "receive":
         scan = read(conn, text)
         receipt = receipt_of(conn, scan)

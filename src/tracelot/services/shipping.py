@@ -21,6 +21,7 @@ from tracelot.services.lookup import (
     unit_state,
     virtual_location,
 )
+from tracelot.services.order_shipping import ship_order
 from tracelot.services.picking import take_lines
 from tracelot.services.recalls import match_return
 from tracelot.services.resolver import location_named, target_named, targets_named
@@ -32,8 +33,11 @@ from tracelot.store.tables import moves, operations
 def handle_ship(
     conn: Connection, command: Ship, *, user: str, at: dt.datetime | None = None
 ) -> OperationResult:
-    """Ship (the command): see `ship`."""
+    """Ship (the command): see `ship`; with `so`, against that sales order."""
     c = command
+    if c.so is not None:
+        return ship_order(conn, c, user=user, at=at)
+    assert c.to is not None
     qtys = uom.quantities(conn, c.refs, c.qty, c.pack)  # packs in base units (or None)
     return ship(conn, user=user, refs=c.refs, to=c.to, qty=c.qty, qtys=qtys, from_=c.from_,
                 reference=c.reference, note=c.note, at=at)  # fmt: skip

@@ -61,6 +61,7 @@ def verify(conn: Connection, *, limit: int = 100) -> VerifyReport:
     _check_units(conn, report, names)
     _check_voids(conn, report)
     _check_transit(conn, report, names)
+    _check_reservations(conn, report, names)
     del report.problems[limit:]
     return report
 
@@ -322,3 +323,41 @@ def _check_transit(conn: Connection, report: VerifyReport, names: _Names) -> Non
                 f"{names.ref(*key)}, but open transfers carry "
                 f"{normalize(carried.get(key, Decimal(0)))}"
             )
+
+
+def _check_reservations(conn: Connection, report: VerifyReport, names: _Names) -> None:
+    """Reservations never exceed what is on hand where they are; a reserved unit is there
+    (issue 20)."""
+    from tracelot.store.tables import reservations, units
+
+    reserved: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+    for r in conn.execute(select(reservations.c.item_id, reservations.c.location_id,
+                                 reservations.c.lot_id, reservations.c.qty)):  # fmt: skip
+        reserved[(r.item_id, r.location_id, r.lot_id)] += Decimal(r.qty)
+    if not reserved:
+        return
+    on_hand = {
+        (r.item_id, r.location_id, r.lot_id): Decimal(r.qty)
+        for r in conn.execute(
+            select(stock.c.item_id, stock.c.location_id, stock.c.lot_id, stock.c.qty).where(
+                stock.c.qty > 0
+            )
+        )  # fmt: skip
+    }
+    for key in sorted(reserved, key=lambda k: (k[0], k[1], k[2] or 0)):
+        there = on_hand.get(key, Decimal(0))
+        if reserved[key] > there:
+            item_id, location_id, lot_id = key
+            place = names.locations.get(location_id)
+            report.problems.append(
+                f"reserved: {normalize(reserved[key])} of {names.ref(item_id, lot_id)} at "
+                f"{place}, but {normalize(there)} on hand there"
+            )
+    for unit_id, serial in conn.execute(
+        select(units.c.id, units.c.serial)
+        .join(reservations, reservations.c.unit_id == units.c.id)
+        .where(units.c.location_id != reservations.c.location_id)
+        .order_by(units.c.id)
+    ):
+        report.problems.append(f"reserved: unit {serial} (id {unit_id}) is not where it is "
+                               "reserved")  # fmt: skip

@@ -690,3 +690,88 @@ item_packs = Table(
     UniqueConstraint("item_id", "name"),
     CheckConstraint("qty > 0", name="qty_positive"),
 )
+# -- issue 20: sales orders, their reservations, picks and shipments (migration 0018) -------
+
+#: a customer's order, numbered like recalls: a draft until confirmed (which reserves its
+#: stock), open, partly shipped, shipped; or cancelled (its reservations released)
+sales_orders = Table(
+    "sales_orders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("parties.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("ship_by", Date),
+    Column("reference", String(200)),
+    Column("note", Text),
+    Column("user_name", String(100), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime),
+    Column("closed_at", UtcDateTime),
+    CheckConstraint(
+        "status IN ('draft', 'open', 'partly_shipped', 'shipped', 'cancelled')", name="status"
+    ),
+    Index(None, "status", "id"),
+)
+
+#: a line of an order: an item (or one lot of it), how many, at what price, and how many
+#: have been shipped against it
+so_lines = Table(
+    "so_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("so_id", Integer, ForeignKey("sales_orders.id"), nullable=False),
+    Column("line_no", Integer, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False, index=True),
+    Column("lot_id", Integer, ForeignKey("lots.id")),
+    Column("qty", Exact, nullable=False),
+    Column("price", Exact),
+    Column("shipped", Exact, nullable=False, server_default="0"),
+    UniqueConstraint("so_id", "line_no"),
+    CheckConstraint("qty > 0", name="qty_positive"),
+    CheckConstraint("shipped >= 0 AND shipped <= qty", name="shipped_within"),
+)
+
+#: stock held for an order line: a unit, or a quantity of a balance (item, location, lot).
+#: No other operation takes it (services/picking.py); shipping the line uses it up
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("so_id", Integer, ForeignKey("sales_orders.id"), nullable=False, index=True),
+    Column("so_line_id", Integer, ForeignKey("so_lines.id"), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("lot_id", Integer, ForeignKey("lots.id")),
+    Column("unit_id", Integer, ForeignKey("units.id"), unique=True),
+    Column("qty", Exact, nullable=False),
+    CheckConstraint("qty > 0", name="qty_positive"),
+    Index(None, "item_id", "location_id"),
+)
+
+#: what a picker confirmed taking for an order line (by scanning), until it is shipped
+so_picks = Table(
+    "so_picks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("so_id", Integer, ForeignKey("sales_orders.id"), nullable=False, index=True),
+    Column("so_line_id", Integer, ForeignKey("so_lines.id"), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("lot_id", Integer, ForeignKey("lots.id")),
+    Column("unit_id", Integer, ForeignKey("units.id")),
+    Column("qty", Exact, nullable=False),
+    Column("picked_at", UtcDateTime, nullable=False),
+    Column("user_name", String(100), nullable=False),
+    Column("shipped_op_id", Integer, ForeignKey("operations.id")),
+    CheckConstraint("qty > 0", name="qty_positive"),
+)
+
+#: each shipment against an order line: how much, by which operation
+so_shipments = Table(
+    "so_shipments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("so_line_id", Integer, ForeignKey("so_lines.id"), nullable=False, index=True),
+    Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False, index=True),
+    Column("qty", Exact, nullable=False),
+)

@@ -30,6 +30,7 @@ def install(app: Any) -> None:
         login,
         masterdata,
         operations,
+        orders,
         recalls,
         reports,
         stock,
@@ -38,7 +39,7 @@ def install(app: Any) -> None:
     )
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
-                stock, voids, counts, flow, masterdata)  # fmt: skip
+                stock, voids, counts, flow, masterdata, orders)  # fmt: skip
     from tracelot.web.pages import packs  # issue 20: an item's packs
 
     families += (packs,)

@@ -1,0 +1,153 @@
+"""Stock reserved for sales orders, as the ledger's takers and the stock reports see it.
+
+A reservation holds a unit, or a quantity of one balance (item, location, lot), for a
+line of a sales order (services/orders.py makes and releases them). Whatever takes stock
+(services/picking.py) leaves reserved stock alone unless it acts for that order, and the
+stock report shows it beside what is on hand.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import defaultdict
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select
+
+from tracelot.store.engine import cache
+from tracelot.store.tables import reservations, stock
+
+_MEMO = "tracelot.any_reservations"
+
+
+def any_reservations(conn: Connection) -> bool:
+    """Whether anything is reserved at all, asked once per transaction (most operations
+    then skip the question for each unit they take)."""
+    current = cache(conn)
+    memo = conn.info.get(_MEMO)
+    if memo is not None and memo[0] is current:
+        return bool(memo[1])
+    found = conn.execute(select(reservations.c.id).limit(1)).first() is not None
+    conn.info[_MEMO] = (current, found)
+    return found
+
+
+def reservations_changed(conn: Connection) -> None:
+    """Something was reserved in this transaction: the takers must ask from now on."""
+    conn.info[_MEMO] = (cache(conn), True)
+
+
+def reserved_balances(
+    conn: Connection, item_id: int, *, except_so: int | None = None
+) -> dict[tuple[int, int | None], Decimal]:
+    """(location, lot) -> the quantity of an item's balance reserved (for orders other
+    than `except_so`), units left aside."""
+    if not any_reservations(conn):
+        return {}
+    query = _balances_query(except_so is not None)
+    rows = conn.execute(query, {"item_id": item_id, "except_so": except_so})
+    return {(loc, lot): Decimal(q) for loc, lot, q in rows if q}
+
+
+@functools.cache
+def _balances_query(except_one: bool) -> Any:
+    """The query of `reserved_balances`, built once: it is asked for every lot taken."""
+    query = (
+        select(reservations.c.location_id, reservations.c.lot_id, func.sum(reservations.c.qty))
+        .where(reservations.c.item_id == bindparam("item_id"), reservations.c.unit_id.is_(None))
+        .group_by(reservations.c.location_id, reservations.c.lot_id)
+    )
+    if except_one:
+        query = query.where(reservations.c.so_id != bindparam("except_so"))
+    return query
+
+
+def unit_reserved_for(conn: Connection, unit_id: int) -> int | None:
+    """The sales order a unit is reserved for, if any."""
+    if not any_reservations(conn):
+        return None
+    return conn.execute(_UNIT_RESERVED, {"unit_id": unit_id}).scalar()
+
+
+_UNIT_RESERVED = select(reservations.c.so_id).where(reservations.c.unit_id == bindparam("unit_id"))
+
+
+def lock_balances(conn: Connection, item_id: int, *, reserving: bool = False) -> None:
+    """On PostgreSQL, lock an item's balances (in key order) before reading what is
+    reserved of them: a reservation and a taker of the same stock wait for each other
+    instead of both going ahead. SQLite's writers take turns already; a read (a pick
+    list) locks nothing, nor does a taker while nothing is reserved at all."""
+    writing = conn.get_execution_options().get("tracelot_write", False)
+    if conn.dialect.name == "postgresql" and writing and (reserving or any_reservations(conn)):
+        conn.execute(
+            select(stock.c.id).where(stock.c.item_id == item_id).order_by(stock.c.id)
+            .with_for_update()
+        ).all()  # fmt: skip
+
+
+def reserved_by_balance(conn: Connection) -> tuple[dict[tuple[int, int, int | None], Decimal],
+                                                   set[int]]:  # fmt: skip
+    """Everything reserved: (item, location, lot) -> quantity (units counted in their
+    balance), and the reserved units (the stock report's columns)."""
+    if not any_reservations(conn):
+        return {}, set()
+    by_balance: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+    units: set[int] = set()
+    query = select(reservations.c.item_id, reservations.c.location_id, reservations.c.lot_id,
+                   reservations.c.unit_id, reservations.c.qty)  # fmt: skip
+    for item_id, location_id, lot_id, unit_id, qty in conn.execute(query):
+        by_balance[(item_id, location_id, lot_id)] += Decimal(qty)
+        if unit_id is not None:
+            units.add(unit_id)
+    return dict(by_balance), units
+
+
+def reserved_by_codes(
+    conn: Connection,
+) -> tuple[dict[tuple[str, str, str | None], Decimal], set[tuple[str, str]]]:
+    """Everything reserved, by codes as stock rows name it: (item, location, lot) ->
+    quantity (units counted in their balance), and the reserved units (item, serial)."""
+    if not any_reservations(conn):
+        return {}, set()
+    from tracelot.store.tables import items, locations, lots, units
+
+    by_balance: dict[tuple[str, str, str | None], Decimal] = defaultdict(Decimal)
+    reserved_units: set[tuple[str, str]] = set()
+    query = (
+        select(items.c.code, locations.c.code, lots.c.code, units.c.serial, reservations.c.qty)
+        .join(items, items.c.id == reservations.c.item_id)
+        .join(locations, locations.c.id == reservations.c.location_id)
+        .outerjoin(lots, lots.c.id == reservations.c.lot_id)
+        .outerjoin(units, units.c.id == reservations.c.unit_id)
+    )
+    for item, location, lot, serial, qty in conn.execute(query):
+        by_balance[(item, location, lot)] += Decimal(qty)
+        if serial is not None:
+            reserved_units.add((item, serial))
+    return dict(by_balance), reserved_units
+
+
+#: statuses whose stock can be available (stock at a customer, in transit ... is not)
+_AVAILABLE_STATUSES = ("in_stock", "wip")
+
+
+def with_availability(
+    rows: list[dict[str, Any]] | Iterator[dict[str, Any]],
+    reserved: tuple[dict[tuple[str, str, str | None], Decimal], set[tuple[str, str]]],
+) -> Iterator[dict[str, Any]]:
+    """Stock or `where` rows with `reserved` and `available` beside `qty`: available is
+    on hand less reserved, held, expired and in transit (CONVENTIONS, second wave)."""
+    by_balance, units = reserved
+    for row in rows:
+        qty = Decimal(row.get("qty") or 0)
+        if row.get("serial"):
+            held = Decimal(1) if (row["item"], row["serial"]) in units else Decimal(0)
+            held = min(held, qty)
+        else:
+            held = by_balance.get((row["item"], row.get("location"), row.get("lot")), Decimal(0))
+        blocked = (row.get("held") or row.get("expired")
+                   or row.get("status") not in _AVAILABLE_STATUSES)  # fmt: skip
+        yield {**row, "reserved": held,
+               "available": Decimal(0) if blocked else max(qty - held, Decimal(0))}  # fmt: skip
