@@ -19,8 +19,8 @@ from tracelot.cli import (
     interchange,
     masterdata,
     operations,
-    packs,  # issue 20: units of measure and pack sizes
     orders,
+    packs,  # issue 20: units of measure and pack sizes
     recall,
     scanning,
     serve,
