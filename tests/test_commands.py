@@ -87,6 +87,13 @@ MAPPING |= {
         {"count_id"},
     ),  # fmt: skip
     c.PostCount: (count_routes.PostCountRequest, ("count", "post"), set(), set(), {"count_id"}),
+    c.CancelCount: (
+        count_routes.CancelCountRequest,
+        ("count", "cancel"),
+        set(),
+        set(),
+        {"count_id"},
+    ),  # fmt: skip
 }
 # issue 19: incoming inspection and transfers
 from tracelot.api.routes import flow as flow_routes  # noqa: E402
