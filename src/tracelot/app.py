@@ -33,6 +33,7 @@ from tracelot.domain.commands import (
     MarkRecall,
     Move,
     OpenRecall,
+    Pack,
     PostCount,
     Receive,
     ReceiveTransfer,
@@ -44,6 +45,7 @@ from tracelot.domain.commands import (
     Ship,
     StartCount,
     Transfer,
+    Unpack,
     Void,
 )
 from tracelot.domain.contacts import Contact
@@ -63,6 +65,7 @@ from tracelot.services import (
     inspection,
     masterdata,
     movement,
+    packing,
     planning,
     production,
     purchasing,
@@ -77,6 +80,7 @@ from tracelot.services import holds as holding
 from tracelot.services import labels as labeling
 from tracelot.services import recalls as recalling
 from tracelot.services import scan as scanning
+from tracelot.services import settings as settings_service
 from tracelot.services import trace as tracing
 from tracelot.services import transfers as transferring
 from tracelot.services import verify as verifying
@@ -155,6 +159,8 @@ _HANDLERS: dict[type, Callable[..., Any]] = {
     InspectFail: inspection.fail,
     Transfer: transferring.send,
     ReceiveTransfer: transferring.receive,
+    Pack: packing.handle_pack,
+    Unpack: packing.handle_unpack,
 }
 
 
@@ -1384,6 +1390,44 @@ class Tracelot:
     def transfer_show(self, transfer_id: int) -> dict[str, Any]:
         """A transfer, its lines (sent, received, missing, in transit) and its receipts."""
         return self._run(transferring.show, write=False, transfer_id=transfer_id)
+
+    # -- issue 20, packing: settings and logistic units (cases and pallets with SSCCs) ----
+
+    def settings(self) -> list[dict[str, Any]]:
+        """The database-wide settings, set or not."""
+        return self._run(settings_service.show, write=False)
+
+    def set_setting(self, key: str, value: str) -> dict[str, Any]:
+        """Set a database-wide setting (`gs1_company_prefix`, ...), checked for its key."""
+        return self._run(settings_service.set_, write=True, key=key, value=value, user=self.user)
+
+    def pack(
+        self, *refs: str, into: str | None = None, new: str | None = None,
+        at_location: str | None = None, reference: str | None = None, note: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Pack units, lot quantities (`ITEM@LOT=QTY`) and cases into a case or pallet:
+        `into` one (its SSCC) or a `new` one (`case`, `pallet`) made at `at_location`."""
+        command = Pack(refs=refs, into=into, new=new, at=at_location, reference=reference,
+                       note=note)  # fmt: skip
+        return self.run(command, at=at)
+
+    def unpack(self, sscc: str, *refs: str, note: str | None = None,
+               at: dt.datetime | None = None) -> dict[str, Any]:  # fmt: skip
+        """Take out of a case what `refs` name, or all it holds."""
+        return self.run(Unpack(sscc=sscc, refs=refs, note=note), at=at)
+
+    def logistic_units(self, *, all_: bool = False) -> list[dict[str, Any]]:
+        """The cases and pallets on hand (`all_`: shipped ones too), by number."""
+        return self._run(packing.list_lus, write=False, all_=all_)
+
+    def logistic_unit(self, lu: str | int) -> dict[str, Any]:
+        """A case or pallet (by number, SSCC or scan) and what it holds, nested."""
+        return self._run(packing.show, write=False, lu=lu)
+
+    def shipment_cases(self, operation: int) -> list[dict[str, Any]]:
+        """The cases and pallets a shipment took, each with what it holds."""
+        return self._run(packing.shipment_cases, write=False, op_id=operation)
 
 
 def _write_file(path: Path, data: bytes) -> Path:

@@ -12,6 +12,7 @@ from tracelot.domain.commands import Adjust, Move, Scrap
 from tracelot.domain.errors import InvalidInput, WrongKind
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import parse_qty
+from tracelot.services import packing
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
     lot_by_code,
@@ -73,7 +74,11 @@ def move(
     source = location_named(conn, from_) if from_ else None
     quantity = parse_qty(qty) if qty is not None else None
     today = (at or now()).date()
-    lines: list[Line] = []
+    # cases and pallets named by their SSCC go whole, with all they hold (issue 20)
+    cases, refs, qtys = packing.split_refs(conn, refs, qtys)
+    lines: list[Line] = packing.take_out_lines(
+        conn, cases, to_id=dest.id, today=today, for_use=False, from_location=source
+    )
     seen: set[str] = set()
     targets = targets_named(conn, refs)
     # --qty is for the lots and items named; named with units only, it is a unit's quantity
@@ -99,6 +104,7 @@ def move(
     op_id = new_operation(
         conn, OperationKind.MOVE, user=user, at=at, reference=reference, note=note
     )
+    packing.relocate(conn, cases, dest.id, None, op_id)
     post(conn, op_id, lines)
     serials = {t.unit.id: t.unit.serial for t in targets if t.unit is not None}
     return result(conn, op_id, lines, serials=serials)

@@ -89,6 +89,8 @@ INSTEAD: dict[str, str] = {
     K.RECALL: "a recall is closed instead (`recall close N`), and its marks recorded again",
     K.REPLACE: "swap the components back by another repair instead (`replace ASSEMBLY "
     "--remove NEW --install OLD`)",
+    K.PACK: "unpack it instead (`unpack SSCC REF...`)",
+    K.UNPACK: "pack it again instead (`pack REF... --into SSCC`)",
 }
 
 #: How many operations in the way, and of what they touched, a refusal names.
