@@ -19,6 +19,7 @@ from tracelot.cli import (
     interchange,
     masterdata,
     operations,
+    packing,
     recall,
     scanning,
     serve,
@@ -159,6 +160,7 @@ voids.register(app)
 counts.register(app)
 flow.register(app)
 changes.register(app)
+packing.register(app)  # issue 20: settings, pack, unpack, lu
 
 
 def main() -> None:
