@@ -1429,6 +1429,21 @@ class Tracelot:
         """The cases and pallets a shipment took, each with what it holds."""
         return self._run(packing.shipment_cases, write=False, op_id=operation)
 
+    def sscc_label_pdf(self, lu: str | int, *, size: str = "100x150mm") -> bytes:
+        """The SSCC label of a case or pallet: GS1-128 of (00), with (02)+(37) for a case
+        of one item, and its human-readable text."""
+        from tracelot.services import pack_documents
+
+        found = self._run(pack_documents.sscc_label, write=False, lu=lu)
+        return labeling.render_pdf([found], size=size)
+
+    def packing_slip(self, operation: int) -> bytes:
+        """A shipment's packing slip (PDF): its SSCCs, items, lots and serials."""
+        from tracelot.services import pack_documents
+
+        slip = self._run(pack_documents.packing_slip, write=False, op_id=operation)
+        return pack_documents.render_slip(slip)
+
 
 def _write_file(path: Path, data: bytes) -> Path:
     """Write a file (its directory made if missing), or refuse: `cannot write PATH: why`."""

@@ -54,6 +54,7 @@ def api_routers() -> list[APIRouter]:
         labels,
         masterdata,
         operations,
+        packing,
         quality,
         reading,
         scanning,
@@ -63,7 +64,8 @@ def api_routers() -> list[APIRouter]:
     )
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
-               interchange, jobs, epcis, admin, voids, counts, flow, masterdata)  # fmt: skip
+               interchange, jobs, epcis, admin, voids, counts, flow, masterdata,
+               packing)  # fmt: skip
     return [module.router for module in modules]
 
 

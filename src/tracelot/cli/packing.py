@@ -2,16 +2,18 @@
 database-wide settings, and packing into cases and pallets with SSCCs (issue 20)."""
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from tracelot.cli.common import JsonOpt, NoteOpt, ReferenceOpt, db
+from tracelot.cli.common import JsonOpt, NoteOpt, ReferenceOpt, db, write_output
 from tracelot.cli.output import out, print_json, table, text
 from tracelot.domain.commands import Pack, Unpack
 
 settings_app = typer.Typer(help="Database-wide settings (the GS1 company prefix, ...).",
                            no_args_is_help=True)  # fmt: skip
+shipment_app = typer.Typer(help="Shipments: their packing slips.", no_args_is_help=True)
 lu_app = typer.Typer(help="Logistic units: cases and pallets with their SSCCs.",
                      no_args_is_help=True)  # fmt: skip
 
@@ -168,8 +170,45 @@ def lu_show(
     print_lu(shown)
 
 
+OutFile = Annotated[Path, typer.Option("--out", help="The PDF file to write.")]
+
+
+@lu_app.command("label")
+def lu_label(
+    ctx: typer.Context,
+    lu: Annotated[str, typer.Argument(metavar="SSCC|N", help="Its SSCC (or a scan), or number.")],
+    out_file: OutFile,
+    size: Annotated[str, typer.Option("--size", help="The label's size.")] = "100x150mm",
+    as_json: JsonOpt = False,
+) -> None:
+    """The SSCC label of a case or pallet as a PDF: GS1-128 of (00) SSCC, with (02) GTIN
+    and (37) count for a case of one item, and the human-readable text."""
+    written = write_output(out_file, db(ctx).sscc_label_pdf(lu, size=size))
+    if as_json:
+        print_json({"lu": lu, "file": str(written)})
+        return
+    out.print(f"wrote {written}")
+
+
+@shipment_app.command("slip")
+def shipment_slip(
+    ctx: typer.Context,
+    operation: Annotated[int, typer.Argument(metavar="OP", help="The shipment's operation.")],
+    out_file: OutFile,
+    as_json: JsonOpt = False,
+) -> None:
+    """The packing slip of a shipment as a PDF: its SSCCs, and the items, lots and serials
+    in each."""
+    written = write_output(out_file, db(ctx).packing_slip(operation))
+    if as_json:
+        print_json({"operation": operation, "file": str(written)})
+        return
+    out.print(f"wrote {written}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(settings_app, name="settings")
     app.add_typer(lu_app, name="lu")
+    app.add_typer(shipment_app, name="shipment")
     app.command("pack")(pack)
     app.command("unpack")(unpack)
