@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from tracelot.domain.errors import WrongKind
 from tracelot.domain.status import OperationKind
@@ -22,7 +22,7 @@ from tracelot.services import packing
 from tracelot.services.labels import Label
 from tracelot.services.results import OperationResult
 from tracelot.services.voids import operation as operation_of
-from tracelot.store.tables import items
+from tracelot.store.tables import item_gtins, items
 
 #: a logistic label's size: GS1's A6 (105 x 148 mm) is common; this is close and prints
 #: on a 100 mm roll
@@ -38,7 +38,14 @@ def sscc_label(conn: Connection, lu: str | int) -> Label:
     item_codes = {c["item"] for c in flat}
     if len(item_codes) == 1 and not any(c["kind"] == "sscc" for c in shown["contents"]):
         code = item_codes.pop()
-        gtin = conn.execute(select(items.c.gtin).where(items.c.code == code)).scalar()
+        gtin = conn.execute(  # its own GTIN, else the first of those that name it
+            select(func.coalesce(items.c.gtin, item_gtins.c.gtin))
+            .select_from(items)
+            .outerjoin(item_gtins, item_gtins.c.item_id == items.c.id)
+            .where(items.c.code == code)
+            .order_by(item_gtins.c.gtin)
+            .limit(1)
+        ).scalar()
         count = sum(c["qty"] for c in flat)
         lots = {c["lot"] for c in flat}
         lines.append(f"{normalize(count)} x {code}")

@@ -30,6 +30,7 @@ def install(app: Any) -> None:
         login,
         masterdata,
         operations,
+        packing,
         recalls,
         reports,
         stock,
@@ -38,7 +39,7 @@ def install(app: Any) -> None:
     )
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
-                stock, voids, counts, flow, masterdata)  # fmt: skip
+                stock, voids, counts, flow, masterdata, packing)  # fmt: skip
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")
