@@ -5,6 +5,7 @@ which act on everything inside; packed stock goes only with its case; the SSCC l
 packing slip; through the CLI, the API and the Python API; refusals change nothing;
 `verify` stays clean."""
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -367,3 +368,62 @@ def test_over_http_operators_pack_admins_set_settings_and_everyone_reads(api) ->
     assert shipped.status_code == 201, shipped.json()
     slip = client.get(f"{PREFIX}/operations/{shipped.json()['id']}/slip", headers=auth["viewer"])
     assert slip.status_code == 200 and slip.content.startswith(b"%PDF")
+
+
+# -- EPCIS -------------------------------------------------------------------------------------
+
+
+def test_the_epcis_export_writes_packing_and_a_shipments_cases_as_aggregation_events(
+    packing_world: Cli, tmp_path: Path
+) -> None:
+    from jsonschema import Draft7Validator
+    from test_epcis import DATA, _errors
+
+    cli = packing_world
+    case = _ok(cli("pack", "PCB:S01", "PCB:S02", "CELL@L1=5", "--new", "case", "--json")).json()
+    pallet = _ok(cli("pack", case["sscc"], "--new", "pallet", "--json")).json()
+    _ok(cli("unpack", case["sscc"], "PCB:S02"))
+    _ok(cli("ship", pallet["sscc"], "--to", "ACME"))
+    path = tmp_path / "out.jsonld"
+    _ok(cli("epcis", "export", "--out", str(path)))
+    doc = json.loads(path.read_text())
+    schema = json.loads((DATA / "EPCIS-JSON-Schema.json").read_text())
+    validator = Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+    assert _errors(validator, doc) == []  # valid against GS1's schema
+    urn = {lu["sscc"]: f"urn:epc:id:sscc:{COMPANY}.0{lu['sscc'][8:17]}" for lu in (case, pallet)}
+    aggregations = [
+        (e["action"], e["bizStep"], e["parentID"], len(e["childEPCs"]),
+         len(e.get("childQuantityList", [])))
+        for e in doc["epcisBody"]["eventList"] if e["type"] == "AggregationEvent"
+    ]  # fmt: skip
+    assert aggregations == [
+        ("ADD", "packing", urn[case["sscc"]], 2, 1),
+        ("ADD", "packing", urn[pallet["sscc"]], 1, 0),
+        ("DELETE", "unpacking", urn[case["sscc"]], 1, 0),
+        ("OBSERVE", "shipping", urn[pallet["sscc"]], 1, 0),
+        ("OBSERVE", "shipping", urn[case["sscc"]], 1, 1),
+    ]
+    shipping = [e for e in doc["epcisBody"]["eventList"]
+                if e["type"] == "AggregationEvent" and e["action"] == "OBSERVE"]  # fmt: skip
+    assert shipping[0]["childEPCs"] == [urn[case["sscc"]]]
+    assert shipping[0]["destinationList"][0]["destination"].endswith("ACME")
+
+
+def test_a_partners_pallet_received_by_its_sscc_is_a_logistic_unit_here(
+    setup_basics: Cli, tmp_path: Path
+) -> None:
+    from test_epcis import GTIN_PCB, _partner_document
+
+    cli = setup_basics
+    _ok(cli("item", "gtin", "add", "PCB", GTIN_PCB))
+    path = tmp_path / "asn.jsonld"
+    path.write_text(json.dumps(_partner_document()))
+    _ok(cli("epcis", "import", str(path)))
+    _ok(cli("receive", "--asn", "(00)106141412345678908", "--to", "A1"))
+    [pallet] = _ok(cli("where", "106141412345678908", "--json")).json()
+    assert (pallet["location"], pallet["lu_kind"]) == ("A1", "pallet")
+    assert [c["serial"] for c in pallet["contents"]] == ["SN900", "SN901"]
+    assert _ok(cli("where", "PCB:SN900", "--json")).json()[0]["sscc"] == "106141412345678908"
+    _ok(cli("move", "(00)106141412345678908", "--to", "A2"))
+    assert _ok(cli("where", "PCB:SN901", "--json")).json()[0]["location"] == "A2"
+    _ok(cli("verify"))

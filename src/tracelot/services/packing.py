@@ -363,6 +363,20 @@ def pack(conn: Connection, command: Pack, *, user: str, at: dt.datetime | None =
     # where the case is: given, else where the first thing packed is
     if place is None:
         place = _first_place(conn, children, targets)
+    plan = _planned(conn, children, targets, split, target, place)
+    op_id = new_operation(conn, OperationKind.PACK, user=user, at=at, reference=c.reference,
+                          note=c.note)  # fmt: skip
+    if target is None:
+        assert c.new is not None
+        target = _new_lu(conn, c.new, place.id, op_id)
+    _put(conn, op_id, target, plan)
+    return _answer(conn, op_id, target, plan.lines(target.sscc, True))
+
+
+def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target],
+             split: Sequence[tuple[str, Decimal | None]], target: Row | None, place: Row
+             ) -> _Plan:  # fmt: skip
+    """What goes into the case, each checked: on hand where the case is, not packed."""
     plan = _Plan()
     for child in children:
         _check_child(conn, child, target, place)
@@ -379,13 +393,37 @@ def pack(conn: Connection, command: Pack, *, user: str, at: dt.datetime | None =
             plan.units.append(target_)
         else:
             plan.lots.append((target_, _lot_qty(conn, target_, qty, place)))
-    op_id = new_operation(conn, OperationKind.PACK, user=user, at=at, reference=c.reference,
-                          note=c.note)  # fmt: skip
-    if target is None:
-        assert c.new is not None
-        target = _new_lu(conn, c.new, place.id, op_id)
-    _put(conn, op_id, target, plan)
-    return _answer(conn, op_id, target, plan.lines(target.sscc, True))
+    return plan
+
+
+def adopt_partner_case(
+    conn: Connection, *, sscc: str, refs: Sequence[str], location_id: int, user: str,
+    at: dt.datetime | None = None, reference: str | None = None,
+) -> int | None:  # fmt: skip
+    """A partner's pallet received whole (`receive --asn`, by a scan of its SSCC): it
+    becomes a logistic unit of tracelot's with that SSCC, holding what was received, by a
+    `pack` operation; its id, or None when the SSCC is known already or what was received
+    is not all where the pallet is (held for inspection elsewhere, say)."""
+    known = conn.execute(select(logistic_units.c.id).where(logistic_units.c.sscc == sscc))
+    if known.first() is not None:
+        return None
+    place = location_by_id(conn, location_id)
+    split = [_split(text) for text in refs]
+    targets = targets_named(conn, [text for text, _ in split])
+    try:
+        plan = _planned(conn, [], targets, split, None, place)
+    except (NotAvailable, InsufficientStock):
+        return None
+    op_id = new_operation(conn, OperationKind.PACK, user=user, at=at, reference=reference,
+                          note=f"a partner's SSCC {sscc}, received")  # fmt: skip
+    lu_id = conn.execute(
+        insert(logistic_units)
+        .values(sscc=sscc, kind="pallet", location_id=location_id, created_op_id=op_id)
+        .returning(logistic_units.c.id)
+    ).scalar_one()
+    _put(conn, op_id, conn.execute(select(logistic_units).where(logistic_units.c.id == lu_id)
+                                   ).one(), plan)  # fmt: skip
+    return lu_id
 
 
 @dataclass

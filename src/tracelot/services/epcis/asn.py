@@ -11,7 +11,8 @@ from sqlalchemy import Connection, Row, func, select, update
 
 from tracelot.domain.errors import Conflict, InvalidInput, NotAvailable, NotFound
 from tracelot.domain.scan import parse_scan
-from tracelot.services import receiving
+from tracelot.services import packing, receiving
+from tracelot.services.resolver import location_named
 from tracelot.store.tables import asn_lines, asns, items, parties
 
 
@@ -137,4 +138,11 @@ def receive_asn(
         for group in groups.values()
     ]
     conn.execute(update(asns).where(asns.c.id == row.id).values(received_op_id=done[0].id))
+    if row.sscc:  # the partner's pallet is a logistic unit here too (issue 20)
+        refs = [f"{g['item']}:{s}" for g in groups.values() for s in g.get("serials", [])]
+        refs += [f"{g['item']}@{g['lot']}={g['qty']}" if g["lot"] else f"{g['item']}={g['qty']}"
+                 for g in groups.values() if "serials" not in g]  # fmt: skip
+        packing.adopt_partner_case(conn, sscc=row.sscc, refs=refs, user=user, at=at,
+                                   location_id=location_named(conn, to).id,
+                                   reference=f"ASN {row.id}")  # fmt: skip
     return done
