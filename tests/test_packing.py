@@ -427,3 +427,18 @@ def test_a_partners_pallet_received_by_its_sscc_is_a_logistic_unit_here(
     _ok(cli("move", "(00)106141412345678908", "--to", "A2"))
     assert _ok(cli("where", "PCB:SN901", "--json")).json()[0]["location"] == "A2"
     _ok(cli("verify"))
+
+
+def test_tracing_a_pallet_traces_everything_on_it(packing_world: Cli) -> None:
+    cli = packing_world
+    _ok(cli("build", "DEV", "--to", "A1", "--serial", "D1", "--consume", "PCB:S05",
+            "--consume", "CELL@L1=2"))  # fmt: skip
+    case = _ok(cli("pack", "DEV:D1", "--new", "case", "--json")).json()
+    pallet = _ok(cli("pack", case["sscc"], "--new", "pallet", "--json")).json()
+    backward = json.dumps(_ok(cli("trace", "backward", pallet["sscc"], "--json")).json())
+    assert "S05" in backward and "L1" in backward
+    _ok(cli("ship", pallet["sscc"], "--to", "GLOBEX"))
+    forward = _ok(cli("trace", "forward", "PCB:S05", "--json")).json()
+    reached = {(a["item"], a.get("serial"), a["status"], a.get("customer"))
+               for a in forward["affected"]}  # fmt: skip
+    assert ("DEV", "D1", "shipped", "GLOBEX") in reached

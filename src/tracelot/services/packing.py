@@ -754,3 +754,26 @@ def handle_unpack(conn: Connection, command: Unpack, *, user: str,
                   at: dt.datetime | None = None) -> dict[str, Any]:  # fmt: skip
     """Unpack (the command): see `unpack`."""
     return unpack(conn, command, user=user, at=at)
+
+
+def content_refs(conn: Connection, refs: Sequence[str]) -> list[str]:
+    """The REFs with each SSCC among them replaced by what its case holds, to any depth
+    (its units, and its lots: `trace` of a pallet traces everything on it)."""
+    out: list[str] = []
+    for ref in refs:
+        lu = sscc_named(conn, ref)
+        if lu is None:
+            out.append(ref)
+            continue
+        rows = [r for r in tree(conn, [lu.id]).rows if r.child_lu_id is None]
+        items_, lots_, serials = _names(conn, rows)
+        named: dict[str, None] = {}
+        for r in rows:
+            if r.unit_id is not None:
+                named[f"{items_[r.unit_item_id]}:{serials[r.unit_id]}"] = None
+            elif r.lot_id is not None:
+                named[f"{items_[r.item_id]}@{lots_[r.lot_id]}"] = None
+        if not named:
+            raise InvalidInput(f"SSCC {lu.sscc} holds no units or lots to trace")
+        out += list(named)
+    return out
