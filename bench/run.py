@@ -32,6 +32,7 @@ import foundation
 import interchange
 import inventree
 import jobs
+import packing
 import scanning
 import sqlalchemy
 import startup
@@ -61,6 +62,9 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
 ]
 # issue 19, points 4 and 5
 SECTIONS.append(("flow", "19", "I.3 transfers and inspections of 10,000 serials", flow.run))
+# issue 20, point 3
+SECTIONS.append(("packing", "20", "J.3 a pallet of 40 cases of 50 serials packed and shipped",
+                 packing.run))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, case, delete, func, insert, select
+from sqlalchemy import Connection, case, delete, func, select
 
 from tracelot.domain.errors import InsufficientStock, NotAvailable
 from tracelot.domain.values import normalize
 from tracelot.services.lookup import location_by_id, location_ids_of_kind
+from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.tables import items, logistic_units, lots, lu_contents, lu_lines, stock, units
 
 if TYPE_CHECKING:
@@ -42,12 +43,16 @@ def packed_lot(conn: Connection, item_id: int, lot_id: int | None, location_id: 
 def write_lines(
     conn: Connection, op_id: int, lu_id: int, added: bool, lines: Sequence[dict[str, Any]]
 ) -> None:
-    if lines:
-        conn.execute(insert(lu_lines), [
-            {"operation_id": op_id, "lu_id": ln.get("lu_id", lu_id), "added": added,
-             **{k: ln[k] for k in ("item_id", "lot_id", "unit_id", "child_lu_id", "qty")}}
-            for ln in lines
-        ])  # fmt: skip
+    """Append lines of packing (`added`) or unpacking to the ledger of packing."""
+    insert_rows(conn, "lu_lines", _LINE_COLUMNS, (
+        (op_id, ln.get("lu_id", lu_id), added, ln["item_id"], ln["lot_id"], ln["unit_id"],
+         ln["child_lu_id"], ln["qty"])
+        for ln in lines
+    ))  # fmt: skip
+
+
+_LINE_COLUMNS = ("operation_id", "lu_id", "added", "item_id", "lot_id", "unit_id",
+                 "child_lu_id", "qty")  # fmt: skip
 
 
 def guard(conn: Connection, op_id: int, lines: Sequence[Line]) -> None:
@@ -56,20 +61,21 @@ def guard(conn: Connection, op_id: int, lines: Sequence[Line]) -> None:
     shipped, coming back) leaves the case; any other is refused."""
     if conn.execute(select(lu_contents.c.id).limit(1)).first() is None:
         return
-    unit_to = {ln.unit_id: ln.to_id for ln in lines if ln.unit_id is not None}
+    ids = [ln.unit_id for ln in lines if ln.unit_id is not None]
     virtual = location_ids_of_kind(conn, virtual=True)
-    if unit_to:
-        ids = list(unit_to)
+    if ids:
         for start in range(0, len(ids), 10_000):
+            # the units moved (their projection is moved already) that are packed in a case
+            # somewhere else: none, unless one leaves its case
             rows = conn.execute(
                 select(lu_contents, logistic_units.c.sscc, logistic_units.c.location_id)
                 .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
-                .where(lu_contents.c.unit_id.in_(ids[start : start + 10_000]))
+                .join(units, units.c.id == lu_contents.c.unit_id)
+                .where(id_in(conn, lu_contents.c.unit_id, ids[start : start + 10_000]),
+                       units.c.location_id != logistic_units.c.location_id)
                 .order_by(lu_contents.c.id)
             ).all()  # fmt: skip
             for r in rows:
-                if r.location_id == unit_to[r.unit_id]:
-                    continue
                 if r.location_id not in virtual:
                     serial = conn.execute(select(items.c.code, units.c.serial)
                                           .join(items, items.c.id == units.c.item_id)

@@ -34,12 +34,14 @@ from tracelot.domain.sscc import make_sscc
 from tracelot.domain.status import ON_HAND, OperationKind, Status, Tracking, status_at
 from tracelot.domain.values import normalize
 from tracelot.services import settings as settings_service
+from tracelot.services.holds import any_open_holds
 from tracelot.services.ledger import Line, new_operation
 from tracelot.services.lookup import Target, check_real, location_by_id, location_ids_of_kind
 from tracelot.services.lu_lookup import container_of, lu_by_sscc, lu_named
 from tracelot.services.packed import unpacked_qty, write_lines
 from tracelot.services.resolver import location_named, read, targets_named
 from tracelot.services.summary import result
+from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.tables import (
     holds,
     items,
@@ -224,7 +226,17 @@ def split_refs(
 # -- moving and shipping what logistic units hold ------------------------------------------
 
 
-def take_out_lines(
+@dataclass(frozen=True)
+class TakenOut:
+    """What moving or shipping cases takes: the ledger lines of what they hold, and the
+    cases themselves (those named first, then the ones inside them)."""
+
+    lines: list[Line] = field(default_factory=list)
+    outer: tuple[int, ...] = ()
+    lu_ids: tuple[int, ...] = ()
+
+
+def take_out(
     conn: Connection,
     lus: Sequence[Row],
     *,
@@ -232,11 +244,11 @@ def take_out_lines(
     today: dt.date,
     for_use: bool,
     from_location: Row | None = None,
-) -> list[Line]:
+) -> TakenOut:
     """The ledger lines that take everything inside `lus` (to any depth) to `to_id`, from
     where each case is; `for_use` (shipping) refuses held and expired contents."""
     if not lus:
-        return []
+        return TakenOut()
     virtual = location_ids_of_kind(conn, virtual=True)
     for lu in lus:
         loc = location_by_id(conn, lu.location_id)
@@ -268,7 +280,7 @@ def take_out_lines(
                               lot_id=r.unit_lot_id, unit_id=r.unit_id))  # fmt: skip
         elif r.child_lu_id is None:
             lines.append(Line(r.item_id, where[r.lu_id], to_id, r.qty, lot_id=r.lot_id))
-    return lines
+    return TakenOut(lines, tuple(lu.id for lu in lus), tuple(found.lu_ids))
 
 
 def _gone(conn: Connection, lu: Row, loc: Row) -> str:
@@ -283,14 +295,14 @@ def _refuse_unusable(conn: Connection, rows: Sequence[Row], today: dt.date) -> N
     """Held or expired stock is never shipped: a case holding some is refused, naming it."""
     unit_ids = [r.unit_id for r in rows if r.unit_id is not None]
     lot_ids = list({r.unit_lot_id or r.lot_id for r in rows} - {None})
-    held = conn.execute(
+    held = None if not any_open_holds(conn) else conn.execute(
         select(holds.c.id, holds.c.reason, items.c.code, units.c.serial, lots.c.code.label("lot"))
         .join(items, items.c.id == holds.c.item_id)
         .outerjoin(units, units.c.id == holds.c.unit_id)
         .outerjoin(lots, lots.c.id == holds.c.lot_id)
         .where(holds.c.released_op_id.is_(None),
-               or_(holds.c.unit_id.in_(unit_ids),
-                   and_(holds.c.unit_id.is_(None), holds.c.lot_id.in_(lot_ids))))
+               or_(id_in(conn, holds.c.unit_id, unit_ids),
+                   and_(holds.c.unit_id.is_(None), id_in(conn, holds.c.lot_id, lot_ids))))
         .order_by(holds.c.id)
         .limit(1)
     ).first()  # fmt: skip
@@ -306,7 +318,7 @@ def _refuse_unusable(conn: Connection, rows: Sequence[Row], today: dt.date) -> N
         .outerjoin(units, units.c.id == lu_contents.c.unit_id)
         .outerjoin(lots, lots.c.id == func.coalesce(units.c.lot_id, lu_contents.c.lot_id))
         .join(items, items.c.id == func.coalesce(units.c.item_id, lu_contents.c.item_id))
-        .where(lu_contents.c.id.in_([r.id for r in rows]),
+        .where(id_in(conn, lu_contents.c.lu_id, sorted({r.lu_id for r in rows})),
                func.coalesce(units.c.expires, lots.c.expires) < today)
         .order_by(lu_contents.c.id)
         .limit(1)
@@ -318,24 +330,21 @@ def _refuse_unusable(conn: Connection, rows: Sequence[Row], today: dt.date) -> N
 
 
 def relocate(
-    conn: Connection, lus: Sequence[Row], to_id: int, party_id: int | None, op_id: int
+    conn: Connection, taken: TakenOut, to_id: int, party_id: int | None, op_id: int
 ) -> None:
     """The cases (and the ones inside them) follow what they hold to `to_id` by operation
     `op_id` (a move or a shipment, which names them: `lu_moves`); a case at a customer
     names the customer."""
-    if not lus:
+    if not taken.lu_ids:
         return
-    found = tree(conn, [lu.id for lu in lus])
+    outer, lu_ids = taken.outer, taken.lu_ids
     conn.execute(
         update(logistic_units)
-        .where(logistic_units.c.id.in_(found.lu_ids))
+        .where(logistic_units.c.id.in_(lu_ids))
         .values(location_id=to_id, party_id=party_id)
     )
-    outer = {lu.id for lu in lus}
-    conn.execute(insert(lu_moves), [
-        {"operation_id": op_id, "lu_id": lu_id, "outermost": lu_id in outer}
-        for lu_id in found.lu_ids
-    ])  # fmt: skip
+    insert_rows(conn, "lu_moves", ("operation_id", "lu_id", "outermost"),
+                ((op_id, lu_id, lu_id in outer) for lu_id in lu_ids))  # fmt: skip
 
 
 # -- packing and unpacking -------------------------------------------------------------------
@@ -366,10 +375,20 @@ def pack(conn: Connection, command: Pack, *, user: str, at: dt.datetime | None =
     plan = _planned(conn, children, targets, split, target, place)
     op_id = new_operation(conn, OperationKind.PACK, user=user, at=at, reference=c.reference,
                           note=c.note)  # fmt: skip
+    fresh = target is None
     if target is None:
         assert c.new is not None
         target = _new_lu(conn, c.new, place.id, op_id)
     _put(conn, op_id, target, plan)
+    if fresh and not plan.children:  # what it holds is what was packed: not read back
+        done = result(conn, op_id).to_dict()
+        shown = {
+            **_header(conn, target),
+            "in": None,
+            "contents": plan.contents(),
+            "totals": {"units": len(plan.units), "lots": len(plan.lots), "ssccs": 0},
+        }
+        return {**shown, **done, "lines": plan.lines(target.sscc, True)}
     return _answer(conn, op_id, target, plan.lines(target.sscc, True))
 
 
@@ -432,6 +451,18 @@ class _Plan:
     lots: list[tuple[Target, Decimal]] = field(default_factory=list)
     children: list[Row] = field(default_factory=list)
 
+    def contents(self) -> list[dict[str, Any]]:
+        """What a new case holds: what was packed into it, as `show` lists it."""
+        out: list[dict[str, Any]] = [
+            {"kind": "unit", "item": t.item.code, "lot": t.lot.code if t.lot is not None
+             else None, "serial": t.unit.serial, "qty": Decimal(1)}  # type: ignore[union-attr]
+            for t in self.units
+        ]  # fmt: skip
+        out += [{"kind": "lot" if t.lot is not None else "item", "item": t.item.code,
+                 "lot": t.lot.code if t.lot is not None else None, "serial": None, "qty": q}
+                for t, q in self.lots]  # fmt: skip
+        return out
+
     def lines(self, sscc: str, added: bool) -> list[dict[str, Any]]:
         by: dict[tuple[str, str | None], dict[str, Any]] = {}
         for t in self.units:
@@ -474,8 +505,12 @@ def _new_lu(conn: Connection, kind: str, location_id: int, op_id: int) -> Row:
         .returning(logistic_units.c.id)
     ).scalar_one()
     sscc = make_sscc(prefix, lu_id, extension)
-    conn.execute(update(logistic_units).where(logistic_units.c.id == lu_id).values(sscc=sscc))
-    return conn.execute(select(logistic_units).where(logistic_units.c.id == lu_id)).one()
+    return conn.execute(
+        update(logistic_units)
+        .where(logistic_units.c.id == lu_id)
+        .values(sscc=sscc)
+        .returning(*logistic_units.c)
+    ).one()
 
 
 def _first_place(conn: Connection, children: Sequence[Row], targets: Sequence[Target]) -> Row:
@@ -584,8 +619,9 @@ def _put(conn: Connection, op_id: int, lu: Row, plan: _Plan) -> None:
         lines.append({"item_id": None, "lot_id": None, "unit_id": None,
                       "child_lu_id": child.id, "qty": Decimal(1)})  # fmt: skip
     write_lines(conn, op_id, lu.id, True, lines)
+    new_rows = []
     for ln in lines:
-        if ln["unit_id"] is None and ln["child_lu_id"] is None:
+        if ln["unit_id"] is None and ln["child_lu_id"] is None:  # a lot: added to its row
             done = conn.execute(
                 update(lu_contents)
                 .where(lu_contents.c.lu_id == lu.id, lu_contents.c.item_id == ln["item_id"],
@@ -595,7 +631,13 @@ def _put(conn: Connection, op_id: int, lu: Row, plan: _Plan) -> None:
             ).rowcount  # fmt: skip
             if done:
                 continue
-        conn.execute(insert(lu_contents).values(lu_id=lu.id, **ln))
+        new_rows.append({"lu_id": lu.id, **ln})
+    insert_rows(conn, "lu_contents", _CONTENT_COLUMNS, (
+        tuple(row[c] for c in _CONTENT_COLUMNS) for row in new_rows
+    ))  # fmt: skip
+
+
+_CONTENT_COLUMNS = ("lu_id", "item_id", "lot_id", "unit_id", "child_lu_id", "qty")
 
 
 def _answer(conn: Connection, op_id: int, lu: Row, lines: list[dict[str, Any]]

@@ -149,8 +149,9 @@ def ship(
     today = (at or now()).date()
     # cases and pallets named by their SSCC go whole, with all they hold (issue 20)
     cases, refs, own = packing.split_refs(conn, refs, own)
-    lines = packing.take_out_lines(conn, cases, to_id=dest.id, today=today, for_use=True,
-                                   from_location=source)  # fmt: skip
+    taken = packing.take_out(conn, cases, to_id=dest.id, today=today, for_use=True,
+                             from_location=source)  # fmt: skip
+    lines = list(taken.lines)
     lines += _take_each(conn, refs, own or [quantity] * len(refs), to_id=dest.id,
                         source=source, today=today, for_use=True,
                         whole_lots=False, what="to ship")  # fmt: skip
@@ -159,7 +160,7 @@ def ship(
                      reference=reference, note=note)  # fmt: skip
     op_id = new_operation(conn, OperationKind.SHIP, user=user, at=at, reference=reference,
                           note=note, party_id=customer.id)  # fmt: skip
-    packing.relocate(conn, cases, dest.id, customer.id, op_id)  # before: the ledger checks
+    packing.relocate(conn, taken, dest.id, customer.id, op_id)  # before: the ledger checks
     post(conn, op_id, lines, party_id=customer.id)
     return result(conn, op_id, lines)
 
