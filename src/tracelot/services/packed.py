@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Connection, case, delete, func, select
 
@@ -14,9 +14,6 @@ from tracelot.domain.values import normalize
 from tracelot.services.lookup import location_by_id, location_ids_of_kind
 from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.tables import items, logistic_units, lots, lu_contents, lu_lines, stock, units
-
-if TYPE_CHECKING:
-    from tracelot.services.ledger import Line
 
 
 def unpacked_qty(conn: Connection, item_id: int, lot_id: int | None, location_id: int) -> Decimal:
@@ -55,10 +52,11 @@ _LINE_COLUMNS = ("operation_id", "lu_id", "added", "item_id", "lot_id", "unit_id
                  "child_lu_id", "qty")  # fmt: skip
 
 
-def guard(conn: Connection, op_id: int, lines: Sequence[Line]) -> None:
+def guard(conn: Connection, op_id: int, lines: Sequence[Any]) -> None:
     """Run by the ledger on every posting, after its lines are applied: a packed unit or lot
     quantity goes only with its case. A unit that leaves a case at a virtual location (one
-    shipped, coming back) leaves the case; any other is refused."""
+    shipped, coming back) leaves the case; any other is refused. `lines` are the ledger's
+    `Line`s (not imported: the ledger imports this module)."""
     if conn.execute(select(lu_contents.c.id).limit(1)).first() is None:
         return
     ids = [ln.unit_id for ln in lines if ln.unit_id is not None]
