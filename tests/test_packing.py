@@ -419,7 +419,7 @@ def test_a_partners_pallet_received_by_its_sscc_is_a_logistic_unit_here(
     path = tmp_path / "asn.jsonld"
     path.write_text(json.dumps(_partner_document()))
     _ok(cli("epcis", "import", str(path)))
-    _ok(cli("receive", "--asn", "(00)106141412345678908", "--to", "A1"))
+    _ok(cli("receive", "--asn", "(00)106141412345678908", "--to", "A1", "--keep-packed"))
     [pallet] = _ok(cli("where", "106141412345678908", "--json")).json()
     assert (pallet["location"], pallet["lu_kind"]) == ("A1", "pallet")
     assert [c["serial"] for c in pallet["contents"]] == ["SN900", "SN901"]

@@ -833,13 +833,14 @@ class Tracelot:
 
         return self._run(epcis.show_asn, write=False, asn=asn)
 
-    def receive_asn(self, asn: str | int, *, to: str,
-                    at: dt.datetime | None = None) -> list[OperationResult]:  # fmt: skip
+    def receive_asn(self, asn: str | int, *, to: str, at: dt.datetime | None = None,
+                    keep_packed: bool = False) -> list[OperationResult]:  # fmt: skip
         """Receive what an advance shipping notice announced (its number, or a scan of
-        its pallet's SSCC): one receipt per item and lot."""
+        its pallet's SSCC): one receipt per item and lot; `keep_packed` keeps the pallet
+        whole, a logistic unit with its SSCC holding what came in (issue 20)."""
         from tracelot.services import epcis
 
-        return self._op(epcis.receive_asn, asn=asn, to=to, at=at)
+        return self._op(epcis.receive_asn, asn=asn, to=to, at=at, keep_packed=keep_packed)
 
     # -- questions --------------------------------------------------------------------
 

@@ -76,10 +76,10 @@ def move(
     today = (at or now()).date()
     # cases and pallets named by their SSCC go whole, with all they hold (issue 20)
     cases, refs, qtys = packing.split_refs(conn, refs, qtys)
-    taken = packing.take_out(
+    cases_out = packing.take_out(
         conn, cases, to_id=dest.id, today=today, for_use=False, from_location=source
     )
-    lines: list[Line] = list(taken.lines)
+    lines: list[Line] = list(cases_out.lines)
     seen: set[str] = set()
     targets = targets_named(conn, refs)
     # --qty is for the lots and items named; named with units only, it is a unit's quantity
@@ -105,7 +105,7 @@ def move(
     op_id = new_operation(
         conn, OperationKind.MOVE, user=user, at=at, reference=reference, note=note
     )
-    packing.relocate(conn, taken, dest.id, None, op_id)
+    packing.relocate(conn, cases_out, dest.id, None, op_id)
     post(conn, op_id, lines)
     serials = {t.unit.id: t.unit.serial for t in targets if t.unit is not None}
     return result(conn, op_id, lines, serials=serials)
