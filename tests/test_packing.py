@@ -442,3 +442,40 @@ def test_tracing_a_pallet_traces_everything_on_it(packing_world: Cli) -> None:
     reached = {(a["item"], a.get("serial"), a["status"], a.get("customer"))
                for a in forward["affected"]}  # fmt: skip
     assert ("DEV", "D1", "shipped", "GLOBEX") in reached
+
+
+@pytest.mark.parametrize("other", ["pack", "move"])
+def test_packing_a_unit_while_another_packs_or_moves_it_leaves_one_winner(
+    packing_world: Cli, db_url: str, other: str
+) -> None:
+    import threading
+
+    from tracelot.domain.errors import TracelotError
+
+    cli = packing_world
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def act(what: str) -> None:
+        with tracelot.connect(db_url, user=f"u-{what}") as tl:
+            start.wait()
+            try:
+                if what == "move":
+                    tl.move("PCB:S01", "CELL@L1", qty=100, from_="A1", to="DOCK")
+                else:
+                    tl.pack("PCB:S01", "CELL@L1=10", new="case", at_location="A1")
+                outcomes.append("ok")
+            except TracelotError as exc:
+                outcomes.append(exc.message)
+
+    threads = [threading.Thread(target=act, args=(w,)) for w in ("pack", other)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert outcomes.count("ok") == 1 and len(outcomes) == 2, outcomes
+    loser = next(o for o in outcomes if o != "ok")
+    assert any(w in loser for w in ("conflict", "packed", "not packed", "not enough", "DOCK")), (
+        loser
+    )
+    _ok(cli("verify"))

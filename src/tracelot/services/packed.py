@@ -16,14 +16,15 @@ from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.tables import items, logistic_units, lots, lu_contents, lu_lines, stock, units
 
 
-def unpacked_qty(conn: Connection, item_id: int, lot_id: int | None, location_id: int) -> Decimal:
-    """What of an item or lot at a location is not packed in a case there."""
-    on_hand = conn.execute(
-        select(func.coalesce(func.sum(stock.c.qty), 0)).where(
-            stock.c.item_id == item_id, stock.c.location_id == location_id,
-            func.coalesce(stock.c.lot_id, 0) == (lot_id or 0))
-    ).scalar_one()  # fmt: skip
-    return Decimal(on_hand) - packed_lot(conn, item_id, lot_id, location_id)
+def unpacked_qty(conn: Connection, item_id: int, lot_id: int | None, location_id: int,
+                 *, lock: bool = False) -> Decimal:  # fmt: skip
+    """What of an item or lot at a location is not packed in a case there; `lock` holds
+    the balance's row (PostgreSQL), so that a move of it at the same moment waits."""
+    query = select(stock.c.qty).where(
+        stock.c.item_id == item_id, stock.c.location_id == location_id,
+        func.coalesce(stock.c.lot_id, 0) == (lot_id or 0))  # fmt: skip
+    on_hand = conn.execute(query.with_for_update() if lock else query).scalar()
+    return Decimal(on_hand or 0) - packed_lot(conn, item_id, lot_id, location_id)
 
 
 def packed_lot(conn: Connection, item_id: int, lot_id: int | None, location_id: int) -> Decimal:

@@ -27,7 +27,13 @@ from typing import Any
 from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
 
 from tracelot.domain.commands import Pack, Unpack
-from tracelot.domain.errors import InsufficientStock, InvalidInput, NotAvailable, WrongKind
+from tracelot.domain.errors import (
+    Conflict,
+    InsufficientStock,
+    InvalidInput,
+    NotAvailable,
+    WrongKind,
+)
 from tracelot.domain.refs import split_consume
 from tracelot.domain.scan import is_only_a_scan
 from tracelot.domain.sscc import make_sscc
@@ -402,6 +408,7 @@ def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target
         plan.children.append(child)
     seen: set[str] = set()
     unit_ids = [t.unit.id for t in targets if t.unit is not None]
+    _lock_units(conn, targets)
     packed = _packed_units(conn, unit_ids)
     for target_, (_, qty) in zip(targets, split, strict=True):
         if str(target_) in seen:
@@ -413,6 +420,23 @@ def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target
         else:
             plan.lots.append((target_, _lot_qty(conn, target_, qty, place)))
     return plan
+
+
+def _lock_units(conn: Connection, targets: Sequence[Target]) -> None:
+    """Hold the units packed (in key order, as the ledger does) so that a move of one at
+    the same moment waits, then sees it packed; a unit moved meanwhile is a conflict."""
+    read = {t.unit.id: t for t in targets if t.unit is not None}
+    if not read:
+        return
+    now_at = dict(conn.execute(
+        update(units)
+        .where(id_in(conn, units.c.id, sorted(read)))
+        .values(location_id=units.c.location_id)
+        .returning(units.c.id, units.c.location_id)
+    ).all())  # fmt: skip
+    for unit_id, t in read.items():
+        if now_at.get(unit_id) != t.unit.location_id:  # type: ignore[union-attr]
+            raise Conflict(f"{t} was moved by another operation meanwhile (conflict, retry)")
 
 
 def adopt_partner_case(
@@ -595,7 +619,8 @@ def _lot_qty(conn: Connection, t: Target, qty: Decimal | None, place: Row) -> De
         )
     if t.item.tracking == Tracking.LOT and t.lot is None:
         raise WrongKind(f"item {t.item.code} is lot-tracked: name its lots (ITEM@LOT=QTY)")
-    free = unpacked_qty(conn, t.item.id, t.lot.id if t.lot is not None else None, place.id)
+    free = unpacked_qty(conn, t.item.id, t.lot.id if t.lot is not None else None, place.id,
+                        lock=True)  # fmt: skip
     if qty is None:
         qty = free
     if qty <= 0 or qty > free:
