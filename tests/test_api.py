@@ -367,10 +367,6 @@ def _packing_examples(tl: tracelot.Tracelot, n: Iterator[int]) -> dict[tuple[str
     return {
         ("GET", "/api/v1/settings"): lambda: {},
         ("PUT", "/api/v1/settings"): lambda: {"json": {"currency": "EUR"}},
-        ("PUT", "/api/v1/settings/{key}"): lambda: {
-            "path": {"key": "sscc_extension_digit"},
-            "json": {"value": "0"},
-        },
         ("POST", "/api/v1/pack"): lambda: {
             "json": {"refs": ["SCREW=1"], "new": "case", "at": "A2"}
         },  # fmt: skip

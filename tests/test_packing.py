@@ -361,8 +361,10 @@ def test_over_http_operators_pack_admins_set_settings_and_everyone_reads(api) ->
     after = {r["key"]: r["value"] for r in client.get(f"{PREFIX}/settings",
                                                      headers=auth["viewer"]).json()}  # fmt: skip
     assert after["currency"] is None  # all or none
-    one = client.put(f"{PREFIX}/settings/currency", json={"value": "eur"}, headers=auth["admin"])
-    assert one.status_code == 200 and one.json()["value"] == "EUR"
+    one = client.put(f"{PREFIX}/settings", json={"currency": "eur"}, headers=auth["admin"])
+    assert {r["key"]: r["value"] for r in one.json()}["currency"] == "EUR"
+    assert client.put(f"{PREFIX}/settings", json={"colour": "blue"},
+                      headers=auth["admin"]).status_code == 422  # fmt: skip
     shipped = client.post(f"{PREFIX}/operations/ship", json={"refs": [sscc], "to": "ACME"},
                           headers=auth["operator"])  # fmt: skip
     assert shipped.status_code == 201, shipped.json()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -32,8 +32,14 @@ class _Body(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="forbid")
 
 
-class SettingRequest(_Body):
-    value: Annotated[str, Field(max_length=200)] = Field(examples=["0614141"])
+class SettingsRequest(_Body):
+    """The settings to set (those left out stay as they are)."""
+
+    gs1_company_prefix: Annotated[str, Field(pattern=r"^[0-9]{6,12}$")] | None = Field(
+        default=None, examples=["0614141"]
+    )
+    sscc_extension_digit: Annotated[str, Field(pattern=r"^[0-9]$")] | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Za-z]{3}$")] | None = None
 
 
 class PackRequest(_Body):
@@ -73,13 +79,6 @@ def settings(db: DB) -> JSONResponse:
     return answer(db.settings())
 
 
-@router.put("/settings/{key}", dependencies=ADMIN, summary="Set a database-wide setting.")
-def set_setting(
-    db: DB, key: Annotated[str, Path(max_length=64)], body: SettingRequest
-) -> JSONResponse:
-    return answer(db.set_setting(key, body.value))
-
-
 @router.put(
     "/settings",
     dependencies=ADMIN,
@@ -87,13 +86,10 @@ def set_setting(
 )
 def set_settings(
     db: DB,
-    body: Annotated[
-        dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=200)]],
-        Body(examples=[{"gs1_company_prefix": "0614141"}]),
-    ],
+    body: SettingsRequest,
 ) -> JSONResponse:
     with db.atomic() as batch:
-        for key, value in body.items():
+        for key, value in body.model_dump(exclude_none=True).items():
             batch.set_setting(key, value)
     return answer(db.settings())
 
