@@ -33,6 +33,7 @@ import interchange
 import inventree
 import jobs
 import orders
+import packing
 import scanning
 import sqlalchemy
 import startup
@@ -65,6 +66,9 @@ SECTIONS.append(("flow", "19", "I.3 transfers and inspections of 10,000 serials"
 # issue 20, points 1 and 2
 SECTIONS.append(("orders", "20", "J.1 a 1,000-line sales order reserved, picked, shipped",
                  orders.run))  # fmt: skip
+# issue 20, point 3
+SECTIONS.append(("packing", "20", "J.3 a pallet of 40 cases of 50 serials packed and shipped",
+                 packing.run))  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -354,6 +354,7 @@ def _examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
     examples |= _flow_examples(tl, n)  # issue 19: inspection and transfers
     examples |= _pack_examples(tl, n)  # issue 20: units of measure and pack sizes
     examples |= _order_examples(tl)  # issue 20: sales orders
+    examples |= _packing_examples(tl, n)  # issue 20: settings, cases and pallets
     return examples
 
 
@@ -405,6 +406,32 @@ def _order_examples(tl: tracelot.Tracelot) -> dict[tuple[str, str], callable]:
         },
         ("GET", base + "/{so_id}/picks"): lambda: {"path": {"so_id": confirmed()}},
         ("POST", base + "/{so_id}/ship"): lambda: {"path": {"so_id": confirmed()}, "json": {}},
+    }
+
+
+def _packing_examples(tl: tracelot.Tracelot, n: Iterator[int]) -> dict[tuple[str, str], callable]:
+    """The examples of the settings and packing routes (issue 20): the GS1 prefix set, and
+    cases of SCREW packed at A2 (one a call, so each role's call finds its own)."""
+    tl.set_setting("gs1_company_prefix", "0614141")
+    tl.receive("SCREW", to="A2", qty=1000)
+
+    def case() -> str:
+        return tl.pack("SCREW=1", new="case", at_location="A2")["sscc"]
+
+    def shipment() -> int:
+        return tl.ship(case(), to="ACME").id
+
+    return {
+        ("GET", "/api/v1/settings"): lambda: {},
+        ("PUT", "/api/v1/settings"): lambda: {"json": {"currency": "EUR"}},
+        ("POST", "/api/v1/pack"): lambda: {
+            "json": {"refs": ["SCREW=1"], "new": "case", "at": "A2"}
+        },  # fmt: skip
+        ("POST", "/api/v1/unpack"): lambda: {"json": {"sscc": case()}},
+        ("GET", "/api/v1/logistic-units"): lambda: {"params": {"all": True}},
+        ("GET", "/api/v1/logistic-units/{lu}"): lambda: {"path": {"lu": case()}},
+        ("GET", "/api/v1/logistic-units/{lu}/label"): lambda: {"path": {"lu": case()}},
+        ("GET", "/api/v1/operations/{operation}/slip"): lambda: {"path": {"operation": shipment()}},
     }
 
 

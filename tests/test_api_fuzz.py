@@ -27,7 +27,8 @@ CHECKS = ["all"]
 #: strict: what their schema allows (sort fields, days, enums), they answer.
 LOOKUPS = (
     r"^/api/v1/(asns/|history|items/|lots/|pick|reports/(abc|level|reorder|turnover)"
-    r"|stock\.csv|trace/|units/|where)"
+    r"|stock\.csv|trace/|units/|where"
+    r"|logistic-units/|operations/\{operation\}/slip)"  # issue 20: an SSCC, a shipment
 )
 ACCEPTED = '["2xx", "401", "403", "404", "409", "422"]'
 CONFIG = f"""

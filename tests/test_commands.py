@@ -34,7 +34,13 @@ PREFIX = "/api/v1"
 MAPPING: dict[
     type, tuple[type[BaseModel] | None, tuple[str, ...], set[str], set[str], set[str]]
 ] = {
-    c.Receive: (api_schemas.ReceiveRequest, ("receive",), set(), {"asn", "label"}, set()),
+    c.Receive: (
+        api_schemas.ReceiveRequest,
+        ("receive",),
+        set(),
+        {"asn", "keep_packed", "label"},  # keep_packed: with --asn (issue 20)
+        set(),
+    ),
     c.Move: (api_schemas.MoveRequest, ("move",), set(), set(), set()),
     c.Ship: (api_schemas.ShipRequest, ("ship",), set(), set(), set()),
     c.Return: (api_schemas.ReturnRequest, ("return",), set(), set(), set()),
@@ -126,6 +132,13 @@ MAPPING |= {
     c.ReserveSalesOrder: (order_routes.ReserveRequest, ("so", "reserve"), set(), set(), {"so_id"}),
     c.CancelSalesOrder: (order_routes.CancelRequest, ("so", "cancel"), set(), set(), {"so_id"}),
     c.PickScans: (order_routes.PickRequest, ("so", "pick-scan"), set(), set(), {"so_id"}),
+}
+# issue 20: packing into cases and pallets
+from tracelot.api.routes import packing as packing_routes  # noqa: E402
+
+MAPPING |= {
+    c.Pack: (packing_routes.PackRequest, ("pack",), set(), set(), set()),
+    c.Unpack: (packing_routes.UnpackRequest, ("unpack",), set(), set(), set()),
 }
 #: Options every command line has beside its command's fields
 CLI_COMMON = {"as_json", "old_ref"}

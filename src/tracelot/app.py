@@ -37,6 +37,7 @@ from tracelot.domain.commands import (
     MarkRecall,
     Move,
     OpenRecall,
+    Pack,
     PickScans,
     PostCount,
     Receive,
@@ -50,6 +51,7 @@ from tracelot.domain.commands import (
     Ship,
     StartCount,
     Transfer,
+    Unpack,
     Void,
 )
 from tracelot.domain.contacts import Contact
@@ -70,6 +72,7 @@ from tracelot.services import (
     masterdata,
     movement,
     order_picking,
+    packing,
     planning,
     production,
     purchasing,
@@ -86,6 +89,7 @@ from tracelot.services import labels as labeling
 from tracelot.services import orders as ordering
 from tracelot.services import recalls as recalling
 from tracelot.services import scan as scanning
+from tracelot.services import settings as settings_service
 from tracelot.services import trace as tracing
 from tracelot.services import transfers as transferring
 from tracelot.services import verify as verifying
@@ -165,6 +169,8 @@ _HANDLERS: dict[type, Callable[..., Any]] = {
     InspectFail: inspection.fail,
     Transfer: transferring.send,
     ReceiveTransfer: transferring.receive,
+    Pack: packing.handle_pack,
+    Unpack: packing.handle_unpack,
 }
 # issue 20: sales orders, reservations and picking
 _HANDLERS |= {
@@ -857,13 +863,14 @@ class Tracelot:
 
         return self._run(epcis.show_asn, write=False, asn=asn)
 
-    def receive_asn(self, asn: str | int, *, to: str,
-                    at: dt.datetime | None = None) -> list[OperationResult]:  # fmt: skip
+    def receive_asn(self, asn: str | int, *, to: str, at: dt.datetime | None = None,
+                    keep_packed: bool = False) -> list[OperationResult]:  # fmt: skip
         """Receive what an advance shipping notice announced (its number, or a scan of
-        its pallet's SSCC): one receipt per item and lot."""
+        its pallet's SSCC): one receipt per item and lot; `keep_packed` keeps the pallet
+        whole, a logistic unit with its SSCC holding what came in (issue 20)."""
         from tracelot.services import epcis
 
-        return self._op(epcis.receive_asn, asn=asn, to=to, at=at)
+        return self._op(epcis.receive_asn, asn=asn, to=to, at=at, keep_packed=keep_packed)
 
     # -- questions --------------------------------------------------------------------
 
@@ -1493,6 +1500,59 @@ class Tracelot:
     def so_pick_progress(self, so_id: int) -> dict[str, Any]:
         """How far an order's picking is: each line, and those short."""
         return self._run(order_picking.progress, write=False, so_id=so_id)
+
+    # -- issue 20, packing: settings and logistic units (cases and pallets with SSCCs) ----
+
+    def settings(self) -> list[dict[str, Any]]:
+        """The database-wide settings, set or not."""
+        return self._run(settings_service.show, write=False)
+
+    def set_setting(self, key: str, value: str) -> dict[str, Any]:
+        """Set a database-wide setting (`gs1_company_prefix`, ...), checked for its key."""
+        return self._run(settings_service.set_, write=True, key=key, value=value, user=self.user)
+
+    def pack(
+        self, *refs: str, into: str | None = None, new: str | None = None,
+        at_location: str | None = None, reference: str | None = None, note: str | None = None,
+        at: dt.datetime | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """Pack units, lot quantities (`ITEM@LOT=QTY`) and cases into a case or pallet:
+        `into` one (its SSCC) or a `new` one (`case`, `pallet`) made at `at_location`."""
+        command = Pack(refs=refs, into=into, new=new, at=at_location, reference=reference,
+                       note=note)  # fmt: skip
+        return self.run(command, at=at)
+
+    def unpack(self, sscc: str, *refs: str, note: str | None = None,
+               at: dt.datetime | None = None) -> dict[str, Any]:  # fmt: skip
+        """Take out of a case what `refs` name, or all it holds."""
+        return self.run(Unpack(sscc=sscc, refs=refs, note=note), at=at)
+
+    def logistic_units(self, *, all_: bool = False) -> list[dict[str, Any]]:
+        """The cases and pallets on hand (`all_`: shipped ones too), by number."""
+        return self._run(packing.list_lus, write=False, all_=all_)
+
+    def logistic_unit(self, lu: str | int) -> dict[str, Any]:
+        """A case or pallet (by number, SSCC or scan) and what it holds, nested."""
+        return self._run(packing.show, write=False, lu=lu)
+
+    def shipment_cases(self, operation: int) -> list[dict[str, Any]]:
+        """The cases and pallets a shipment took, each with what it holds."""
+        return self._run(packing.shipment_cases, write=False, op_id=operation)
+
+    def sscc_label_pdf(self, lu: str | int, *, size: str = "100x150mm") -> bytes:
+        """The SSCC label of a case or pallet: GS1-128 of (00), with (02)+(37) for a case
+        of one item, and its human-readable text."""
+        from tracelot.services import pack_documents
+
+        found = self._run(pack_documents.sscc_label, write=False, lu=lu)
+        return labeling.render_pdf([found], size=size)
+
+    def packing_slip(self, operation: int) -> bytes:
+        """A shipment's packing slip (PDF): its SSCCs, items, lots and serials."""
+        from tracelot.services import pack_documents
+
+        slip = self._run(pack_documents.packing_slip, write=False, op_id=operation)
+        return pack_documents.render_slip(slip)
 
 
 def _write_file(path: Path, data: bytes) -> Path:

@@ -55,6 +55,7 @@ def api_routers() -> list[APIRouter]:
         masterdata,
         operations,
         orders,
+        packing,
         packs,
         quality,
         reading,
@@ -66,7 +67,7 @@ def api_routers() -> list[APIRouter]:
 
     modules = (session, setup, reading, operations, scanning, quality, control, labels,
                interchange, jobs, epcis, admin, voids, counts, flow, masterdata,
-               orders)  # fmt: skip
+               orders, packing)  # fmt: skip
     modules += (packs,)  # issue 20: units of measure and pack sizes
     return [module.router for module in modules]
 

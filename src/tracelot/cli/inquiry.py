@@ -56,6 +56,11 @@ def where(ctx: typer.Context, ref: str, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(rows)
         return
+    if len(rows) == 1 and "contents" in rows[0]:  # a case or pallet (its SSCC)
+        from tracelot.cli.packing import print_lu
+
+        print_lu(rows[0])
+        return
     columns = [
         "item",
         "serial",
@@ -71,6 +76,8 @@ def where(ctx: typer.Context, ref: str, as_json: JsonOpt = False) -> None:
         columns.append("assembly")
     if any(r.get("supplier") for r in rows):
         columns.append("supplier")
+    if any(r.get("sscc") for r in rows):  # packed in a case (issue 20)
+        columns.append("sscc")
     if any(r.get("transfer") for r in rows):  # in transit: on which transfer, since when
         columns += ["transfer", "from", "to", "since"]
     table(rows, _with_reserved(rows, columns))

@@ -20,6 +20,7 @@ from tracelot.cli import (
     masterdata,
     operations,
     orders,
+    packing,
     packs,  # issue 20: units of measure and pack sizes
     recall,
     scanning,
@@ -163,6 +164,7 @@ flow.register(app)
 changes.register(app)
 packs.register(app)  # issue 20: item pack
 orders.register(app)  # issue 20: sales orders
+packing.register(app)  # issue 20: settings, pack, unpack, lu
 
 
 def main() -> None:

@@ -83,6 +83,11 @@ def receive(
             "a scan of the pallet's SSCC).",
         ),
     ] = None,
+    keep_packed: Annotated[
+        bool,
+        typer.Option("--keep-packed", help="With --asn of a pallet: keep it whole, a logistic "
+                     "unit with its SSCC holding what came in (docs/packing.md)."),
+    ] = False,
     reference: ReferenceOpt = None,
     old_ref: OldRefOpt = None,
     note: NoteOpt = None,
@@ -91,18 +96,20 @@ def receive(
     ] = None,
     as_json: JsonOpt = False,
     pack: Pack = None,
-) -> None:
+) -> None:  # fmt: skip
     """Receive from a supplier: serials, a lot quantity, or a plain quantity; what a
     supplier's barcode says (--scan); or what an advance shipping notice announced (--asn)."""
     if asn is not None:
         if item is not None or scan is not None:
             raise typer.BadParameter("--asn receives what the notice lists: name no ITEM")
-        results = db(ctx).receive_asn(asn, to=to)
+        results = db(ctx).receive_asn(asn, to=to, keep_packed=keep_packed)
         if as_json:
             print_json([r.to_dict() for r in results])
         for result in [] if as_json else results:
             operation(result, as_json=False)
         return
+    if keep_packed:
+        raise typer.BadParameter("--keep-packed keeps the pallet of an ASN whole: give --asn")
     if item is None and scan is None:
         raise typer.BadParameter("name the ITEM, or give --scan", param_hint="ITEM")
     command = Receive(

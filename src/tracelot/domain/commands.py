@@ -804,3 +804,49 @@ ORDER_COMMANDS: tuple[type, ...] = (
 COMMANDS += ORDER_COMMANDS
 __all__ += ["CancelSalesOrder", "ConfirmSalesOrder", "CreateSalesOrder", "ORDER_COMMANDS",
             "PickScans", "ReserveSalesOrder"]  # fmt: skip
+# -- issue 20, packing: logistic units with SSCCs ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Pack:
+    """Put units, lot quantities (`ITEM@LOT=QTY`) and other cases (their SSCCs) into a
+    logistic unit: an existing one (`into`, its SSCC) or a new case or pallet (`new`),
+    made at `at` (a location; by default where what it holds is)."""
+
+    refs: tuple[str, ...]
+    into: str | None = None
+    new: str | None = None
+    at: str | None = None
+    reference: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "refs", _refs(self.refs, "what to pack"))
+        _set(self, "into", _optional(self.into, "--into"))
+        _set(self, "new", _optional(self.new, "--new"))
+        if (self.into is None) == (self.new is None):
+            raise InvalidInput("say where to pack: --into SSCC, or --new case|pallet")
+        if self.new is not None and self.new not in ("case", "pallet"):
+            raise InvalidInput(f"--new {self.new!r}: a new logistic unit is a case or a pallet")
+        _set(self, "at", _optional(self.at, "--at"))
+        _set(self, "reference", _reference(self.reference))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
+
+
+@dataclass(frozen=True)
+class Unpack:
+    """Take things out of a logistic unit (`sscc`): what `refs` name (units, `ITEM@LOT=QTY`,
+    inner SSCCs), or everything it holds."""
+
+    sscc: str
+    refs: tuple[str, ...] = ()
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        _set(self, "sscc", _required(self.sscc, "the SSCC to unpack"))
+        _set(self, "refs", _refs(self.refs, "what to take out", required=False))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
+
+
+COMMANDS += (Pack, Unpack)
+__all__ += ["Pack", "Unpack"]

@@ -100,6 +100,8 @@ class OperationKind(StrEnum):
     TRANSFER = "transfer"  # sent: source -> in transit
     TRANSFER_RECEIVE = "transfer_receive"  # received: in transit -> destination (16 chars)
     INSPECT = "inspect"  # an incoming inspection passed (holds released, put away)
+    PACK = "pack"  # put into a logistic unit (services/packing.py)
+    UNPACK = "unpack"  # taken out of one
 
 
 #: The reason of the hold on what is received of an item needing inspection.

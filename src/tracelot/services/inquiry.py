@@ -23,7 +23,7 @@ from sqlalchemy import (
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.status import LocationKind, OperationKind, Status, status_at
-from tracelot.services import voids
+from tracelot.services import packing, voids
 from tracelot.services.holds import any_open_holds, describe, open_holds_of
 from tracelot.services.lookup import (
     is_expired,
@@ -43,6 +43,7 @@ from tracelot.store.tables import (
     items,
     locations,
     lots,
+    lu_lines,
     moves,
     operations,
     parties,
@@ -215,7 +216,11 @@ def _held_among(dialect: str) -> Select:
 
 def where(conn: Connection, ref: str) -> list[Row]:
     """Where a unit, a lot or an item is now: one row per place that holds it, with
-    what of it is reserved for sales orders and available."""
+    what of it is reserved for sales orders and available; a case or pallet (its SSCC):
+    where it is, and what it holds."""
+    lu = packing.sscc_named(conn, ref)
+    if lu is not None:
+        return [packing.show(conn, lu)]
     rows = _where(conn, ref)
     return list(with_availability(rows, reserved_by_codes(conn)))
 
@@ -223,7 +228,8 @@ def where(conn: Connection, ref: str) -> list[Row]:
 def _where(conn: Connection, ref: str) -> list[Row]:
     parsed = ref_named(conn, ref)
     if parsed.kind == "unit":
-        return [_where_unit(conn, parsed.code, parsed.key or "")]
+        row = _where_unit(conn, parsed.code, parsed.key or "")
+        return [{**row, "sscc": packing.sscc_of_unit(conn, parsed.code, parsed.key or "")}]
     item_row = item_by_code(conn, parsed.code)
     if parsed.kind == "code":
         return stock_rows(conn, item=item_row.code)
@@ -241,7 +247,15 @@ def _where(conn: Connection, ref: str) -> list[Row]:
         "held": bool(lot_holds),
         "holds": lot_holds,
     }
-    return [{**base, **place} for place in lot_places(conn, [lot_row.id]).get(lot_row.id, [])]
+    places = lot_places(conn, [lot_row.id]).get(lot_row.id, [])
+    packed = packing.packed_lot_places(conn, lot_row.id)  # in which cases, where (issue 20)
+    return [{**base, **place, **_packed_at(packed.get(place["location"], []))} for place in places]
+
+
+def _packed_at(cases: list[dict[str, Any]]) -> dict[str, Any]:
+    """A lot's place: the one case that holds of it there (`sscc`), and every case that
+    does with how much (`packed`)."""
+    return {"sscc": cases[0]["sscc"] if len(cases) == 1 else None, "packed": cases}
 
 
 def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
@@ -470,6 +484,7 @@ def history(conn: Connection, ref: str) -> list[Row]:
             select(genealogy.c.operation_id).where(genealogy.c.parent_unit_id == unit.id),
             select(holds.c.placed_op_id).where(holds.c.unit_id == unit.id),
             select(holds.c.released_op_id).where(holds.c.unit_id == unit.id),
+            select(lu_lines.c.operation_id).where(lu_lines.c.unit_id == unit.id),
         )
     elif parsed.kind == "lot":
         lot_id = lot_by_code(conn, item_row, parsed.key or "").id
@@ -478,6 +493,9 @@ def history(conn: Connection, ref: str) -> list[Row]:
             select(holds.c.placed_op_id).where(holds.c.lot_id == lot_id, holds.c.unit_id.is_(None)),
             select(holds.c.released_op_id).where(
                 holds.c.lot_id == lot_id, holds.c.unit_id.is_(None)
+            ),
+            select(lu_lines.c.operation_id).where(
+                lu_lines.c.lot_id == lot_id, lu_lines.c.unit_id.is_(None)
             ),
         )
     else:

@@ -23,7 +23,7 @@ from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
 from tracelot.domain.uom import check_whole
 from tracelot.domain.values import normalize
-from tracelot.services import costing
+from tracelot.services import costing, packed
 from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
 from tracelot.services.lookup import item_by_id, location_ids_of_kind
 from tracelot.store.bulk import insert_rows
@@ -129,6 +129,7 @@ def post(
         refuse_fractions_of_eaches(conn, lines)
     if not applied:
         apply(conn, lines, party_id)
+    packed.guard(conn, op_id, lines)  # what is packed goes with its case (issue 20)
     # costed after the balances are locked: whoever takes a location's cost layers holds
     # its balance's row lock, so concurrent takers see each other's layers
     lines = costing.cost_lines(conn, lines, op_id)

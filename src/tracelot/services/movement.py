@@ -12,7 +12,7 @@ from tracelot.domain.commands import Adjust, Move, Scrap
 from tracelot.domain.errors import InvalidInput, WrongKind
 from tracelot.domain.status import OperationKind, Tracking
 from tracelot.domain.values import parse_qty
-from tracelot.services import uom
+from tracelot.services import packing, uom
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
     lot_by_code,
@@ -78,7 +78,12 @@ def move(
     source = location_named(conn, from_) if from_ else None
     quantity = parse_qty(qty) if qty is not None else None
     today = (at or now()).date()
-    lines: list[Line] = []
+    # cases and pallets named by their SSCC go whole, with all they hold (issue 20)
+    cases, refs, qtys = packing.split_refs(conn, refs, qtys)
+    cases_out = packing.take_out(
+        conn, cases, to_id=dest.id, today=today, for_use=False, from_location=source
+    )
+    lines: list[Line] = list(cases_out.lines)
     seen: set[str] = set()
     targets = targets_named(conn, refs)
     # --qty is for the lots and items named; named with units only, it is a unit's quantity
@@ -104,6 +109,7 @@ def move(
     op_id = new_operation(
         conn, OperationKind.MOVE, user=user, at=at, reference=reference, note=note
     )
+    packing.relocate(conn, cases_out, dest.id, None, op_id)
     post(conn, op_id, lines)
     serials = {t.unit.id: t.unit.serial for t in targets if t.unit is not None}
     return result(conn, op_id, lines, serials=serials)

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Row
 from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
 from tracelot.domain.refs import Ref, parse_ref
 from tracelot.domain.scan import Scan, is_only_a_scan, looks_like_scan, parse_scan, typed_code
+from tracelot.domain.sscc import looks_like_sscc
 from tracelot.services.lookup import (
     Target,
     UnitRead,
@@ -37,6 +38,7 @@ from tracelot.services.lookup import (
     targets_of,
     unit_with_item,
 )
+from tracelot.services.lu_lookup import lu_by_sscc
 
 #: what an input is wanted as: anything it names, an item, lot or unit, or a location
 Wanted = Literal["any", "target", "location"]
@@ -65,6 +67,8 @@ class Resolved:
             return None
         return Decimal(self.pack.qty) * (self.scan.qty if self.scan.qty is not None else 1)
 
+    lu: Row | None = None  # a logistic unit (a case or pallet), by its SSCC
+
     @property
     def target(self) -> Target:
         """The item, lot or unit named; refused for a location."""
@@ -84,6 +88,8 @@ def read(conn: Connection, text: str) -> Scan:
         return parse_scan(text)
     if not looks_like_scan(text) or _is_a_code(conn, text.strip()):
         return typed_code(text)
+    if looks_like_sscc(text):  # 18 digits alone: an SSCC (issue 20), as if AI (00) led
+        return parse_scan(f"(00){text.strip()}")
     return parse_scan(text)
 
 
@@ -115,8 +121,9 @@ def resolve(conn: Connection, text: str | Scan, *, want: Wanted = "any") -> Reso
         raise WrongKind(f"{scan.input!r} does not name a location")
     if scan.ref is not None:  # a tracelot label of a unit or lot
         return _of_ref(conn, scan, parse_ref(scan.ref))
-    if kind == "sscc" and want == "any":
-        raise NotFound(f"SSCC {scan.sscc}: tracelot does not keep logistic units (pallets)")
+    if kind == "sscc" and want == "any":  # a case or pallet (issue 20)
+        assert scan.sscc is not None
+        return Resolved(scan, "sscc", lu=lu_by_sscc(conn, scan.sscc))
     if kind == "giai" and want == "any":
         raise NotFound(f"GIAI {scan.giai}: tracelot does not keep individual assets")
     if scan.gtin is None:

@@ -147,6 +147,11 @@ def _kind_named(scan: Scan) -> str | None:
 
 def _named(conn: Connection, found: Resolved, result: dict[str, Any]) -> None:
     result["kind"] = found.kind
+    if found.lu is not None:  # a case or pallet: where it is, and what it holds (issue 20)
+        place = location_by_id(conn, found.lu.location_id)
+        result |= {"sscc": found.lu.sscc, "location": place.code, "location_path": place.path,
+                   "status": status_at(place.kind).value, "qty": 1}  # fmt: skip
+        return
     if found.location is not None:
         result |= {"location": found.location.code, "location_path": found.location.path}
         return

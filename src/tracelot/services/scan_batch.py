@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from tracelot.domain.errors import InvalidInput, NotAvailable, TracelotError, WrongKind
-from tracelot.domain.refs import Ref, parse_ref, split_consume
+from tracelot.domain.refs import parse_ref, split_consume
 from tracelot.domain.scan import is_only_a_scan
 from tracelot.services import movement, production, receiving, shipping, uom
 from tracelot.services.ledger import now
@@ -85,6 +85,12 @@ def accept(conn: Connection, mode: str, text: str, batch: Sequence[Entry]) -> En
         raise InvalidInput(shown["error"])
     if mode == "identify":
         return Entry(text, shown)
+    if found.lu is not None and mode in ("move-to", "ship-to"):  # a case: all it holds
+        if any(e.ref == found.lu.sscc for e in batch):
+            raise InvalidInput(f"SSCC {found.lu.sscc} is scanned twice")
+        if shown["status"] not in USABLE:
+            raise NotAvailable(f"SSCC {found.lu.sscc} is {shown['status']}")
+        return Entry(text, shown, found.lu.sscc)
     if found.item is None:
         raise WrongKind(f"{text!r} names a {shown['kind']}: scan units, lots or items")
     target = found.target
@@ -175,11 +181,14 @@ def commit(
     raise InvalidInput(f"--then {mode} commits nothing")
 
 
-def _merged(batch: Sequence[Entry]) -> dict[Ref, Decimal | None]:
+def _merged(batch: Sequence[Entry]) -> dict[Any, Decimal | None]:
     """Each unit once, and each lot or item once with the quantities scanned added up
     (two cartons of one lot)."""
-    merged: dict[Ref, Decimal | None] = {}
+    merged: dict[Any, Decimal | None] = {}
     for e in batch:
+        if e.shown.get("kind") == "sscc":  # a case's SSCC: moved or shipped whole
+            merged[e.ref] = None
+            continue
         ref = e.target.ref if e.target is not None else parse_ref(e.ref or "")
         merged[ref] = None if e.qty is None else (merged.get(ref) or Decimal(0)) + e.qty
     return merged

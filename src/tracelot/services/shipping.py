@@ -13,7 +13,7 @@ from tracelot.domain.commands import Return, ReturnToSupplier, Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.status import OperationKind, Status, Tracking
 from tracelot.domain.values import normalize, parse_qty
-from tracelot.services import uom
+from tracelot.services import packing, uom
 from tracelot.services.costing import exact, money
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
@@ -151,11 +151,23 @@ def ship(
     source = location_named(conn, from_) if from_ else None
     quantity = parse_qty(qty) if qty is not None else None
     own = [q if q is not None else quantity for q in qtys] if qtys is not None else None
-    lines = _take_each(conn, refs, own or [quantity] * len(refs), to_id=dest.id,
-                       source=source, today=(at or now()).date(), for_use=True,
-                       whole_lots=False, what="to ship")  # fmt: skip
-    return _book(conn, OperationKind.SHIP, lines, party_id=customer.id, user=user, at=at,
-                 reference=reference, note=note)  # fmt: skip
+    today = (at or now()).date()
+    # cases and pallets named by their SSCC go whole, with all they hold (issue 20)
+    cases, refs, own = packing.split_refs(conn, refs, own)
+    taken = packing.take_out(conn, cases, to_id=dest.id, today=today, for_use=True,
+                             from_location=source)  # fmt: skip
+    lines = list(taken.lines)
+    lines += _take_each(conn, refs, own or [quantity] * len(refs), to_id=dest.id,
+                        source=source, today=today, for_use=True,
+                        whole_lots=False, what="to ship")  # fmt: skip
+    if not cases:
+        return _book(conn, OperationKind.SHIP, lines, party_id=customer.id, user=user, at=at,
+                     reference=reference, note=note)  # fmt: skip
+    op_id = new_operation(conn, OperationKind.SHIP, user=user, at=at, reference=reference,
+                          note=note, party_id=customer.id)  # fmt: skip
+    packing.relocate(conn, taken, dest.id, customer.id, op_id)  # before: the ledger checks
+    post(conn, op_id, lines, party_id=customer.id)
+    return result(conn, op_id, lines)
 
 
 def return_(

@@ -25,7 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
 from tracelot.domain.status import LocationKind, status_at
 from tracelot.domain.values import parse_date
-from tracelot.services import voids
+from tracelot.services import packing, voids
 from tracelot.services.inquiry import held_among, lot_places
 from tracelot.services.lookup import (
     Target,
@@ -195,7 +195,9 @@ def trace(
     if depth is not None and depth < 1:
         raise InvalidInput(f"--depth must be at least 1, not {depth}")
     moment = _moment(as_of) if as_of is not None else None
-    roots = root_keys(conn, refs or [], supplier, supplier_lot)
+    # a case or pallet (its SSCC) is traced as everything it holds (issue 20)
+    refs = packing.content_refs(conn, refs or [])
+    roots = root_keys(conn, refs, supplier, supplier_lot)
     return trace_keys(conn, direction, roots, depth, as_of=moment)
 
 

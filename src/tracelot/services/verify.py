@@ -12,6 +12,7 @@ from sqlalchemy import Connection, func, literal, select, union_all
 
 from tracelot.domain.status import LocationKind
 from tracelot.domain.values import normalize
+from tracelot.services import packed
 from tracelot.store.tables import (
     cost_layers,
     items,
@@ -62,6 +63,7 @@ def verify(conn: Connection, *, limit: int = 100) -> VerifyReport:
     _check_voids(conn, report)
     _check_transit(conn, report, names)
     _check_reservations(conn, report, names)
+    report.problems += packed.problems(conn)  # a case's contents are where the case is
     del report.problems[limit:]
     return report
 

@@ -97,6 +97,8 @@ INSTEAD: dict[str, str] = {
     K.TRANSFER_RECEIVE: "send back what was not to come by another transfer (`transfer REF... "
     "--from SITE --to SITE`)",
     K.INSPECT: "hold it again (`hold REF --reason ...`) and move it back to quarantine",
+    K.PACK: "unpack it instead (`unpack SSCC REF...`)",
+    K.UNPACK: "pack it again instead (`pack REF... --into SSCC`)",
 }
 
 #: How many operations in the way, and of what they touched, a refusal names.

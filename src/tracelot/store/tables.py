@@ -775,3 +775,73 @@ so_shipments = Table(
     Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False, index=True),
     Column("qty", Exact, nullable=False),
 )
+
+# -- issue 20, packing (migration 0019): database-wide settings, logistic units ----------
+
+#: database-wide settings (`tracelot settings set KEY VALUE`): a key in snake_case, its value
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("user_name", String(100), nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+)
+
+#: a logistic unit (a case or a pallet) with its SSCC, numbered like recalls. Where it is
+#: (a projection: the place of what it holds) and the customer it went to once shipped
+logistic_units = Table(
+    "logistic_units",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("sscc", String(18), unique=True),  # set in the transaction that makes the row
+    Column("kind", String(10), nullable=False),
+    Column("location_id", Integer, ForeignKey("locations.id"), nullable=False),
+    Column("party_id", Integer, ForeignKey("parties.id")),
+    Column("created_op_id", Integer, ForeignKey("operations.id"), nullable=False),
+    CheckConstraint("kind IN ('case', 'pallet')", name="kind"),
+)
+
+#: what each logistic unit holds now (a projection of `lu_lines`): a unit, a quantity of
+#: a lot or untracked item, or another logistic unit (`child_lu_id`), nested to any depth
+lu_contents = Table(
+    "lu_contents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("lu_id", Integer, ForeignKey("logistic_units.id"), nullable=False, index=True),
+    Column("item_id", Integer, ForeignKey("items.id")),
+    Column("lot_id", Integer, ForeignKey("lots.id"), index=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), unique=True),
+    Column("child_lu_id", Integer, ForeignKey("logistic_units.id"), unique=True),
+    Column("qty", Exact, nullable=False),
+    CheckConstraint("qty > 0", name="qty_positive"),
+    Index(None, "item_id", "lot_id"),
+)
+
+#: the ledger of packing (append-only): each line of a `pack` or `unpack` operation puts
+#: something into a logistic unit (`added`) or takes it out
+lu_lines = Table(
+    "lu_lines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False, index=True),
+    Column("lu_id", Integer, ForeignKey("logistic_units.id"), nullable=False, index=True),
+    Column("added", Boolean, nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id")),
+    Column("lot_id", Integer, ForeignKey("lots.id"), index=True),
+    Column("unit_id", Integer, ForeignKey("units.id"), index=True),
+    Column("child_lu_id", Integer, ForeignKey("logistic_units.id"), index=True),
+    Column("qty", Exact, nullable=False),
+    CheckConstraint("qty > 0", name="qty_positive"),
+)
+
+#: the cases and pallets each move or shipment took along (`outermost`: named by it, not
+#: inside another it took): a shipment's SSCCs, for its packing slip and EPCIS events
+lu_moves = Table(
+    "lu_moves",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False, index=True),
+    Column("lu_id", Integer, ForeignKey("logistic_units.id"), nullable=False, index=True),
+    Column("outermost", Boolean, nullable=False),
+)

@@ -103,6 +103,8 @@ class AsnPublic(BaseModel):
 
 class AsnReceipt(BaseModel):
     to: str = Field(examples=["A1"], description="Where it is received.")
+    keep_packed: bool = Field(default=False, description="Keep the pallet whole: a logistic "
+                              "unit with its SSCC holding what came in (issue 20).")  # fmt: skip
 
 
 @router.get(
@@ -142,7 +144,7 @@ def receive(
     key: IdempotencyKey = None,
 ) -> list[OperationPublic]:
     def once(batch: Any) -> Any:
-        done = batch.receive_asn(asn, to=body.to)
+        done = batch.receive_asn(asn, to=body.to, keep_packed=body.keep_packed)
         return [OperationPublic.model_validate(r.to_dict()).model_dump(mode="json", by_alias=True)
                 for r in done]  # fmt: skip
 

@@ -11,7 +11,8 @@ from sqlalchemy import Connection, Row, func, select, update
 
 from tracelot.domain.errors import Conflict, InvalidInput, NotAvailable, NotFound
 from tracelot.domain.scan import parse_scan
-from tracelot.services import receiving
+from tracelot.services import packing, receiving
+from tracelot.services.resolver import location_named
 from tracelot.store.tables import asn_lines, asns, items, parties
 
 
@@ -95,10 +96,14 @@ def list_asns(conn: Connection, status: str | None = None) -> list[dict[str, Any
 
 
 def receive_asn(
-    conn: Connection, *, user: str, asn: str | int, to: str, at: dt.datetime | None = None
-) -> list[Any]:
-    """Receive everything an ASN announced into `to`: one receipt per item and lot."""
+    conn: Connection, *, user: str, asn: str | int, to: str, at: dt.datetime | None = None,
+    keep_packed: bool = False,
+) -> list[Any]:  # fmt: skip
+    """Receive everything an ASN announced into `to`: one receipt per item and lot;
+    `keep_packed`: its pallet stays whole, a logistic unit with its SSCC (issue 20)."""
     row = find_asn(conn, asn)
+    if keep_packed and not row.sscc:
+        raise InvalidInput(f"ASN {row.id} names no SSCC: there is no pallet to keep whole")
     if row.status != "open":
         raise NotAvailable(f"ASN {row.id} was received already (operation {row.received_op_id})")
     # claimed first: of two clerks receiving it at once, one does (the other is refused)
@@ -137,4 +142,11 @@ def receive_asn(
         for group in groups.values()
     ]
     conn.execute(update(asns).where(asns.c.id == row.id).values(received_op_id=done[0].id))
+    if keep_packed and row.sscc:  # the partner's pallet, a logistic unit here too
+        refs = [f"{g['item']}:{s}" for g in groups.values() for s in g.get("serials", [])]
+        refs += [f"{g['item']}@{g['lot']}={g['qty']}" if g["lot"] else f"{g['item']}={g['qty']}"
+                 for g in groups.values() if "serials" not in g]  # fmt: skip
+        packing.adopt_partner_case(conn, sscc=row.sscc, refs=refs, user=user, at=at,
+                                   location_id=location_named(conn, to).id,
+                                   reference=f"ASN {row.id}")  # fmt: skip
     return done

@@ -1,7 +1,8 @@
 """EPCIS 2.0 export: tracelot's operations as a JSON-LD document of events.
 
 Receipts, moves, shipments, returns, scraps, count corrections, holds and releases are
-ObjectEvents; builds and repairs are TransformationEvents. Identifiers are GS1 Digital
+ObjectEvents; builds and repairs are TransformationEvents; packing and unpacking, and the
+cases and pallets of a shipment, are AggregationEvents (`aggregation`). Identifiers are GS1 Digital
 Link URIs for items with a GTIN, tracelot URIs (`tracelot.domain.epc`) for the rest. The
 document carries the master data its events name (items, lots, units, locations,
 parties), so importing it (`epcis.write`) into an empty database reproduces them. Each
@@ -23,6 +24,7 @@ from tracelot.domain.status import LocationKind, OperationKind
 from tracelot.domain.values import qty_number
 from tracelot.services import voids
 from tracelot.services.costing import money
+from tracelot.services.epcis.aggregation import Aggregations
 from tracelot.services.epcis.hashes import set_event_ids
 from tracelot.services.epcis.master_data import Names
 from tracelot.services.epcis.vocabulary import (
@@ -103,6 +105,8 @@ def export(
         placed[row.placed_op_id].append(row)
         if row.released_op_id is not None:
             released[row.released_op_id].append(row)
+    packs = Aggregations(conn, ops)  # packing, and the cases shipped (issue 20)
+    packs.load(names)
     moved = [r for rows in (*lines.values(), *placed.values()) for r in rows]
     linked = [r for rows in links.values() for r in rows]
     names.load(
@@ -122,6 +126,7 @@ def export(
             events += _repair_events(names, op, lines[op.id], links[op.id], removed[op.id])
         else:
             events += _move_events(names, op, lines[op.id])
+        events += packs.events(names, op, _base, _tail)
         events += _hold_events(names, op, placed[op.id], released=False)
         events += _hold_events(names, op, released[op.id], released=True)
         if op.id in declarations:

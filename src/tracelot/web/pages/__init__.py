@@ -31,6 +31,7 @@ def install(app: Any) -> None:
         masterdata,
         operations,
         orders,
+        packing,
         recalls,
         reports,
         stock,
@@ -39,7 +40,7 @@ def install(app: Any) -> None:
     )
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
-                stock, voids, counts, flow, masterdata, orders)  # fmt: skip
+                stock, voids, counts, flow, masterdata, orders, packing)  # fmt: skip
     from tracelot.web.pages import packs  # issue 20: an item's packs
 
     families += (packs,)

@@ -95,6 +95,8 @@ MENU = [
 ]
 # stock counts (issue 19)
 MENU.insert(MENU.index(("/recalls", "Recalls", "read")) + 1, ("/counts", "Counts", "read"))
+# cases and pallets (issue 20)
+MENU.insert(MENU.index(("/transfers", "Transfers", "read")) + 1, ("/sscc", "Cases", "read"))
 
 
 class LoginRequired(Exception):

@@ -3,7 +3,7 @@ each with its quantity in the item's base unit and maybe a GTIN of its own; purc
 order lines in a pack unit with a price per pack
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-03 06:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from tracelot.store.types import Exact, UtcDateTime
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,846 @@
+"""Packing into logistic units: cases and pallets with SSCCs, nested to any depth.
+
+A logistic unit (numbered like recalls, named by its SSCC) holds units, quantities of
+lots or untracked items, and other logistic units. It is where what it holds is: packing
+takes what is at the case's location, and moving or shipping the case (`move`, `ship`,
+scans of its SSCC) moves or ships everything inside it, in one operation whose ledger
+lines name each unit and lot, while the case follows them. Packing and unpacking are
+operations of their own (`pack`, `unpack`) whose lines (`lu_lines`, append-only) say what
+went into or out of which case; `lu_contents` is what each holds now, a projection that
+`verify` rebuilds from them.
+
+While a case is on hand, what it holds stays with it: moving, shipping or consuming a
+unit or a lot quantity that is packed, other than with its case, is refused (`guard`, run
+by the ledger on every posting). A case shipped keeps its contents as the record of what
+went; a unit of it that comes back leaves it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
+
+from tracelot.domain.commands import Pack, Unpack
+from tracelot.domain.errors import (
+    Conflict,
+    InsufficientStock,
+    InvalidInput,
+    NotAvailable,
+    WrongKind,
+)
+from tracelot.domain.refs import split_consume
+from tracelot.domain.scan import is_only_a_scan
+from tracelot.domain.sscc import make_sscc
+from tracelot.domain.status import ON_HAND, OperationKind, Status, Tracking, status_at
+from tracelot.domain.values import normalize
+from tracelot.services import settings as settings_service
+from tracelot.services.holds import any_open_holds
+from tracelot.services.ledger import Line, new_operation
+from tracelot.services.lookup import Target, check_real, location_by_id, location_ids_of_kind
+from tracelot.services.lu_lookup import container_of, lu_by_sscc, lu_named
+from tracelot.services.packed import unpacked_qty, write_lines
+from tracelot.services.resolver import location_named, read, targets_named
+from tracelot.services.summary import result
+from tracelot.store.bulk import id_in, insert_rows
+from tracelot.store.tables import (
+    holds,
+    items,
+    locations,
+    logistic_units,
+    lots,
+    lu_contents,
+    lu_moves,
+    parties,
+    stock,
+    units,
+)
+
+# -- what a logistic unit holds --------------------------------------------------------------
+
+
+@dataclass
+class Tree:
+    """A logistic unit and everything inside it, to any depth."""
+
+    lu_ids: list[int] = field(default_factory=list)  # the units themselves, outermost first
+    rows: list[Row] = field(default_factory=list)  # their contents (with item, lot, unit)
+
+
+def tree(conn: Connection, lu_ids: Sequence[int]) -> Tree:
+    """What the logistic units hold, nested to any depth: one query per level."""
+    found = Tree(lu_ids=list(lu_ids))
+    frontier = list(lu_ids)
+    while frontier:
+        level = list(conn.execute(
+            select(lu_contents, units.c.item_id.label("unit_item_id"),
+                   units.c.lot_id.label("unit_lot_id"), units.c.location_id.label("unit_loc"))
+            .outerjoin(units, units.c.id == lu_contents.c.unit_id)
+            .where(lu_contents.c.lu_id.in_(frontier))
+            .order_by(lu_contents.c.id)
+        ))  # fmt: skip
+        found.rows += level
+        frontier = [r.child_lu_id for r in level if r.child_lu_id is not None]
+        found.lu_ids += frontier
+    return found
+
+
+def show(conn: Connection, lu: Row | int | str) -> dict[str, Any]:
+    """A logistic unit: its SSCC, kind, where it is (and status), what holds it, and its
+    `contents` (units, lot quantities and inner SSCCs, each nested with its own)."""
+    row = lu if isinstance(lu, Row) else lu_named(conn, lu)
+    found = tree(conn, [row.id])
+    lus = {r.id: r for r in conn.execute(
+        select(logistic_units).where(logistic_units.c.id.in_(found.lu_ids))
+    )}  # fmt: skip
+    items_, lots_, serials = _names(conn, found.rows)
+    by_lu: dict[int, list[Row]] = defaultdict(list)
+    for r in found.rows:
+        by_lu[r.lu_id].append(r)
+
+    def contents(lu_id: int) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for r in by_lu.get(lu_id, []):
+            if r.child_lu_id is not None:
+                child = lus[r.child_lu_id]
+                out.append({"kind": "sscc", "sscc": child.sscc, "logistic_unit": child.id,
+                            "lu_kind": child.kind, "contents": contents(child.id)})  # fmt: skip
+            elif r.unit_id is not None:
+                out.append({"kind": "unit", "item": items_[r.unit_item_id],
+                            "lot": lots_.get(r.unit_lot_id), "serial": serials[r.unit_id],
+                            "qty": Decimal(1)})  # fmt: skip
+            else:
+                out.append({"kind": "lot" if r.lot_id else "item", "item": items_[r.item_id],
+                            "lot": lots_.get(r.lot_id), "serial": None, "qty": r.qty})  # fmt: skip
+        return out
+
+    holder = container_of(conn, lu_id=row.id)
+    return {**_header(conn, row), "in": holder.sscc if holder is not None else None,
+            "contents": contents(row.id), "totals": _totals(found.rows)}  # fmt: skip
+
+
+def _header(conn: Connection, row: Row) -> dict[str, Any]:
+    loc = location_by_id(conn, row.location_id)
+    customer = None
+    if row.party_id is not None:
+        customer = conn.execute(
+            select(parties.c.code).where(parties.c.id == row.party_id)
+        ).scalar_one()
+    return {"logistic_unit": row.id, "sscc": row.sscc, "kind": row.kind, "lu_kind": row.kind,
+            "location": loc.code, "location_path": loc.path,
+            "status": status_at(loc.kind).value, "customer": customer}  # fmt: skip
+
+
+def _totals(rows: Sequence[Row]) -> dict[str, Any]:
+    return {
+        "units": sum(1 for r in rows if r.unit_id is not None),
+        "lots": sum(1 for r in rows if r.unit_id is None and r.child_lu_id is None),
+        "ssccs": sum(1 for r in rows if r.child_lu_id is not None),
+    }
+
+
+def _names(conn: Connection, rows: Sequence[Row]) -> tuple[dict, dict, dict]:
+    item_ids = {r.unit_item_id or r.item_id for r in rows if r.child_lu_id is None}
+    lot_ids = {r.unit_lot_id or r.lot_id for r in rows} - {None}
+    unit_ids = [r.unit_id for r in rows if r.unit_id is not None]
+    items_ = dict(
+        conn.execute(select(items.c.id, items.c.code).where(items.c.id.in_(item_ids))).all()
+    )
+    lots_ = dict(conn.execute(select(lots.c.id, lots.c.code).where(lots.c.id.in_(lot_ids))).all())
+    serials: dict[int, str] = {}
+    for start in range(0, len(unit_ids), 10_000):
+        chunk = unit_ids[start : start + 10_000]
+        serials.update(conn.execute(
+            select(units.c.id, units.c.serial).where(units.c.id.in_(chunk))
+        ).all())  # fmt: skip
+    return items_, lots_, serials
+
+
+def list_lus(conn: Connection, *, all_: bool = False) -> list[dict[str, Any]]:
+    """The logistic units on hand (`all_`: shipped ones too), by number, with what each
+    holds directly (units, lot lines, inner SSCCs) and the SSCC that holds it."""
+    held = select(lu_contents.c.lu_id,
+                  func.count(lu_contents.c.unit_id).label("units"),
+                  func.count(lu_contents.c.child_lu_id).label("ssccs"),
+                  func.count(lu_contents.c.id).label("lines")
+                  ).group_by(lu_contents.c.lu_id).subquery()  # fmt: skip
+    outer = logistic_units.alias("outer_lu")
+    query = (
+        select(logistic_units, locations.c.code, locations.c.path, locations.c.kind.label("lkind"),
+               parties.c.code.label("customer"), held.c.units, held.c.ssccs, held.c.lines,
+               outer.c.sscc.label("in_sscc"))
+        .join(locations, locations.c.id == logistic_units.c.location_id)
+        .outerjoin(parties, parties.c.id == logistic_units.c.party_id)
+        .outerjoin(held, held.c.lu_id == logistic_units.c.id)
+        .outerjoin(lu_contents, lu_contents.c.child_lu_id == logistic_units.c.id)
+        .outerjoin(outer, outer.c.id == lu_contents.c.lu_id)
+        .order_by(logistic_units.c.id)
+    )  # fmt: skip
+    if not all_:
+        query = query.where(~locations.c.virtual)
+    return [
+        {"logistic_unit": r.id, "sscc": r.sscc, "kind": r.kind, "location": r.code,
+         "location_path": r.path, "status": status_at(r.lkind).value, "customer": r.customer,
+         "in": r.in_sscc, "units": r.units or 0, "ssccs": r.ssccs or 0,
+         "lots": (r.lines or 0) - (r.units or 0) - (r.ssccs or 0)}
+        for r in conn.execute(query)
+    ]  # fmt: skip
+
+
+# -- naming logistic units among references -------------------------------------------------
+
+
+def sscc_named(conn: Connection, text: Any) -> Row | None:
+    """The logistic unit a REF names when it is an SSCC (18 digits, or a scan with AI 00
+    and no GTIN); None for any other REF."""
+    if not isinstance(text, str) or sum(c.isdigit() for c in text) < 18:
+        return None  # an SSCC has 18 digits: most references are passed over here
+    try:
+        scan = read(conn, text)
+    except InvalidInput:
+        return None  # the resolver says why, where the REF is resolved
+    if scan.form == "plain" or scan.sscc is None or scan.gtin is not None:
+        return None
+    return lu_by_sscc(conn, scan.sscc)
+
+
+def split_refs(
+    conn: Connection, refs: Sequence[Any], qtys: Sequence[Any] | None = None
+) -> tuple[list[Row], list[Any], list[Any] | None]:
+    """The logistic units named among `refs` (their SSCCs), and the other REFs with their
+    quantities beside them."""
+    lus: list[Row] = []
+    rest: list[Any] = []
+    rest_qtys: list[Any] = []
+    for i, ref in enumerate(refs):
+        lu = sscc_named(conn, ref)
+        if lu is None:
+            rest.append(ref)
+            rest_qtys.append(qtys[i] if qtys is not None else None)
+        elif any(other.id == lu.id for other in lus):
+            raise InvalidInput(f"SSCC {lu.sscc} is named twice")
+        else:
+            lus.append(lu)
+    return lus, rest, (rest_qtys if qtys is not None else None)
+
+
+# -- moving and shipping what logistic units hold ------------------------------------------
+
+
+@dataclass(frozen=True)
+class TakenOut:
+    """What moving or shipping cases takes: the ledger lines of what they hold, and the
+    cases themselves (those named first, then the ones inside them)."""
+
+    lines: list[Line] = field(default_factory=list)
+    outer: tuple[int, ...] = ()
+    lu_ids: tuple[int, ...] = ()
+
+
+def take_out(
+    conn: Connection,
+    lus: Sequence[Row],
+    *,
+    to_id: int,
+    today: dt.date,
+    for_use: bool,
+    from_location: Row | None = None,
+) -> TakenOut:
+    """The ledger lines that take everything inside `lus` (to any depth) to `to_id`, from
+    where each case is; `for_use` (shipping) refuses held and expired contents."""
+    if not lus:
+        return TakenOut()
+    virtual = location_ids_of_kind(conn, virtual=True)
+    for lu in lus:
+        loc = location_by_id(conn, lu.location_id)
+        if lu.location_id in virtual or status_at(loc.kind) not in ON_HAND:
+            raise NotAvailable(f"SSCC {lu.sscc} is {_gone(conn, lu, loc)}")
+        holder = container_of(conn, lu_id=lu.id)
+        if holder is not None:
+            raise NotAvailable(
+                f"SSCC {lu.sscc} is inside SSCC {holder.sscc}: take it out first "
+                f"(tracelot unpack {holder.sscc} {lu.sscc}), or name {holder.sscc}"
+            )
+        if from_location is not None and from_location.id != lu.location_id:
+            raise NotAvailable(f"SSCC {lu.sscc} is at {loc.path}, not at {from_location.path}")
+        if lu.location_id == to_id:
+            raise InvalidInput(f"SSCC {lu.sscc} is already at {loc.path}")
+    found = tree(conn, [lu.id for lu in lus])
+    where = {lu.id: lu.location_id for lu in lus}
+    for r in found.rows:  # a case's place is its outermost case's
+        if r.child_lu_id is not None:
+            where[r.child_lu_id] = where[r.lu_id]
+    if not any(r.child_lu_id is None for r in found.rows):
+        raise InvalidInput(f"SSCC {lus[0].sscc} is empty: nothing to move")
+    if for_use:
+        _refuse_unusable(conn, found.rows, today)
+    lines = []
+    for r in found.rows:
+        if r.unit_id is not None:
+            lines.append(Line(r.unit_item_id, where[r.lu_id], to_id, Decimal(1),
+                              lot_id=r.unit_lot_id, unit_id=r.unit_id))  # fmt: skip
+        elif r.child_lu_id is None:
+            lines.append(Line(r.item_id, where[r.lu_id], to_id, r.qty, lot_id=r.lot_id))
+    return TakenOut(lines, tuple(lu.id for lu in lus), tuple(found.lu_ids))
+
+
+def _gone(conn: Connection, lu: Row, loc: Row) -> str:
+    status = status_at(loc.kind)
+    if status == Status.SHIPPED and lu.party_id is not None:
+        customer = conn.execute(select(parties.c.code).where(parties.c.id == lu.party_id))
+        return f"already shipped to {customer.scalar_one()}"
+    return f"{status.value} ({loc.path})" if status in ON_HAND else f"already {status.value}"
+
+
+def _refuse_unusable(conn: Connection, rows: Sequence[Row], today: dt.date) -> None:
+    """Held or expired stock is never shipped: a case holding some is refused, naming it."""
+    unit_ids = [r.unit_id for r in rows if r.unit_id is not None]
+    lot_ids = list({r.unit_lot_id or r.lot_id for r in rows} - {None})
+    held = None if not any_open_holds(conn) else conn.execute(
+        select(holds.c.id, holds.c.reason, items.c.code, units.c.serial, lots.c.code.label("lot"))
+        .join(items, items.c.id == holds.c.item_id)
+        .outerjoin(units, units.c.id == holds.c.unit_id)
+        .outerjoin(lots, lots.c.id == holds.c.lot_id)
+        .where(holds.c.released_op_id.is_(None),
+               or_(id_in(conn, holds.c.unit_id, unit_ids),
+                   and_(holds.c.unit_id.is_(None), id_in(conn, holds.c.lot_id, lot_ids))))
+        .order_by(holds.c.id)
+        .limit(1)
+    ).first()  # fmt: skip
+    if held is not None:
+        named = f"{held.code}:{held.serial}" if held.serial else f"{held.code}@{held.lot}"
+        raise NotAvailable(
+            f"{named} is held and can not be shipped: hold #{held.id}, {held.reason}"
+        )
+    expired = conn.execute(
+        select(items.c.code, units.c.serial, lots.c.code.label("lot"),
+               func.coalesce(units.c.expires, lots.c.expires).label("expires"))
+        .select_from(lu_contents)
+        .outerjoin(units, units.c.id == lu_contents.c.unit_id)
+        .outerjoin(lots, lots.c.id == func.coalesce(units.c.lot_id, lu_contents.c.lot_id))
+        .join(items, items.c.id == func.coalesce(units.c.item_id, lu_contents.c.item_id))
+        .where(id_in(conn, lu_contents.c.lu_id, sorted({r.lu_id for r in rows})),
+               func.coalesce(units.c.expires, lots.c.expires) < today)
+        .order_by(lu_contents.c.id)
+        .limit(1)
+    ).first()  # fmt: skip
+    if expired is not None:
+        named = f"{expired.code}:{expired.serial}" if expired.serial else (
+            f"{expired.code}@{expired.lot}")  # fmt: skip
+        raise NotAvailable(f"{named} expired on {expired.expires}")
+
+
+def relocate(
+    conn: Connection, taken: TakenOut, to_id: int, party_id: int | None, op_id: int
+) -> None:
+    """The cases (and the ones inside them) follow what they hold to `to_id` by operation
+    `op_id` (a move or a shipment, which names them: `lu_moves`); a case at a customer
+    names the customer."""
+    if not taken.lu_ids:
+        return
+    outer, lu_ids = taken.outer, taken.lu_ids
+    conn.execute(
+        update(logistic_units)
+        .where(logistic_units.c.id.in_(lu_ids))
+        .values(location_id=to_id, party_id=party_id)
+    )
+    insert_rows(conn, "lu_moves", ("operation_id", "lu_id", "outermost"),
+                ((op_id, lu_id, lu_id in outer) for lu_id in lu_ids))  # fmt: skip
+
+
+# -- packing and unpacking -------------------------------------------------------------------
+
+
+def pack(conn: Connection, command: Pack, *, user: str, at: dt.datetime | None = None
+         ) -> dict[str, Any]:  # fmt: skip
+    """Pack (see the module): into a case or pallet named by its SSCC, or a new one."""
+    c = command
+    target = lu_named(conn, c.into) if c.into is not None else None
+    place: Row | None = None
+    if target is not None:
+        place = location_by_id(conn, target.location_id)
+        if place.virtual:
+            raise NotAvailable(f"SSCC {target.sscc} is {_gone(conn, target, place)}")
+        if c.at is not None and location_named(conn, c.at).id != place.id:
+            raise InvalidInput(f"SSCC {target.sscc} is at {place.path}, not at {c.at}")
+    elif c.at is not None:
+        place = check_real(location_named(conn, c.at))
+    else:
+        _prefix(conn)  # refused before anything else when there is none
+    children, rest, _ = split_refs(conn, c.refs)
+    split = [_split(text) for text in rest]
+    targets = targets_named(conn, [text for text, _ in split])
+    # where the case is: given, else where the first thing packed is
+    if place is None:
+        place = _first_place(conn, children, targets)
+    plan = _planned(conn, children, targets, split, target, place)
+    op_id = new_operation(conn, OperationKind.PACK, user=user, at=at, reference=c.reference,
+                          note=c.note)  # fmt: skip
+    fresh = target is None
+    if target is None:
+        assert c.new is not None
+        target = _new_lu(conn, c.new, place.id, op_id)
+    _put(conn, op_id, target, plan)
+    if fresh and not plan.children:  # what it holds is what was packed: not read back
+        done = result(conn, op_id).to_dict()
+        shown = {
+            **_header(conn, target),
+            "in": None,
+            "contents": plan.contents(),
+            "totals": {"units": len(plan.units), "lots": len(plan.lots), "ssccs": 0},
+        }
+        return {**shown, **done, "lines": plan.lines(target.sscc, True)}
+    return _answer(conn, op_id, target, plan.lines(target.sscc, True))
+
+
+def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target],
+             split: Sequence[tuple[str, Decimal | None]], target: Row | None, place: Row
+             ) -> _Plan:  # fmt: skip
+    """What goes into the case, each checked: on hand where the case is, not packed."""
+    plan = _Plan()
+    for child in children:
+        _check_child(conn, child, target, place)
+        plan.children.append(child)
+    seen: set[str] = set()
+    unit_ids = [t.unit.id for t in targets if t.unit is not None]
+    _lock_units(conn, targets)
+    packed = _packed_units(conn, unit_ids)
+    for target_, (_, qty) in zip(targets, split, strict=True):
+        if str(target_) in seen:
+            raise InvalidInput(f"{target_} is named twice")
+        seen.add(str(target_))
+        if target_.unit is not None:
+            _check_unit(conn, target_, qty, place, packed)
+            plan.units.append(target_)
+        else:
+            plan.lots.append((target_, _lot_qty(conn, target_, qty, place)))
+    return plan
+
+
+def _lock_units(conn: Connection, targets: Sequence[Target]) -> None:
+    """Hold the units packed (in key order, as the ledger does) so that a move of one at
+    the same moment waits, then sees it packed; a unit moved meanwhile is a conflict."""
+    read = {t.unit.id: t for t in targets if t.unit is not None}
+    if not read:
+        return
+    now_at = dict(conn.execute(
+        update(units)
+        .where(id_in(conn, units.c.id, sorted(read)))
+        .values(location_id=units.c.location_id)
+        .returning(units.c.id, units.c.location_id)
+    ).all())  # fmt: skip
+    for unit_id, t in read.items():
+        if now_at.get(unit_id) != t.unit.location_id:  # type: ignore[union-attr]
+            raise Conflict(f"{t} was moved by another operation meanwhile (conflict, retry)")
+
+
+def adopt_partner_case(
+    conn: Connection, *, sscc: str, refs: Sequence[str], location_id: int, user: str,
+    at: dt.datetime | None = None, reference: str | None = None,
+) -> int | None:  # fmt: skip
+    """A partner's pallet received whole (`receive --asn`, by a scan of its SSCC): it
+    becomes a logistic unit of tracelot's with that SSCC, holding what was received, by a
+    `pack` operation; its id, or None when the SSCC is known already or what was received
+    is not all where the pallet is (held for inspection elsewhere, say)."""
+    known = conn.execute(select(logistic_units.c.id).where(logistic_units.c.sscc == sscc))
+    if known.first() is not None:
+        return None
+    place = location_by_id(conn, location_id)
+    split = [_split(text) for text in refs]
+    targets = targets_named(conn, [text for text, _ in split])
+    try:
+        plan = _planned(conn, [], targets, split, None, place)
+    except (NotAvailable, InsufficientStock):
+        return None
+    op_id = new_operation(conn, OperationKind.PACK, user=user, at=at, reference=reference,
+                          note=f"a partner's SSCC {sscc}, received")  # fmt: skip
+    lu_id = conn.execute(
+        insert(logistic_units)
+        .values(sscc=sscc, kind="pallet", location_id=location_id, created_op_id=op_id)
+        .returning(logistic_units.c.id)
+    ).scalar_one()
+    _put(conn, op_id, conn.execute(select(logistic_units).where(logistic_units.c.id == lu_id)
+                                   ).one(), plan)  # fmt: skip
+    return lu_id
+
+
+@dataclass
+class _Plan:
+    units: list[Target] = field(default_factory=list)
+    lots: list[tuple[Target, Decimal]] = field(default_factory=list)
+    children: list[Row] = field(default_factory=list)
+
+    def contents(self) -> list[dict[str, Any]]:
+        """What a new case holds: what was packed into it, as `show` lists it."""
+        out: list[dict[str, Any]] = [
+            {"kind": "unit", "item": t.item.code, "lot": t.lot.code if t.lot is not None
+             else None, "serial": t.unit.serial, "qty": Decimal(1)}  # type: ignore[union-attr]
+            for t in self.units
+        ]  # fmt: skip
+        out += [{"kind": "lot" if t.lot is not None else "item", "item": t.item.code,
+                 "lot": t.lot.code if t.lot is not None else None, "serial": None, "qty": q}
+                for t, q in self.lots]  # fmt: skip
+        return out
+
+    def lines(self, sscc: str, added: bool) -> list[dict[str, Any]]:
+        by: dict[tuple[str, str | None], dict[str, Any]] = {}
+        for t in self.units:
+            key = (t.item.code, t.lot.code if t.lot is not None else None)
+            row = by.setdefault(key, {"item": key[0], "lot": key[1], "qty": Decimal(0),
+                                      "serials": []})  # fmt: skip
+            row["qty"] += 1
+            row["serials"].append(t.unit.serial)  # type: ignore[union-attr]
+        out = list(by.values())
+        out += [{"item": t.item.code, "lot": t.lot.code if t.lot is not None else None,
+                 "qty": q} for t, q in self.lots]  # fmt: skip
+        out += [{"sscc": child.sscc, "qty": Decimal(1)} for child in self.children]
+        for row in out:
+            row["into" if added else "out_of"] = sscc
+        return out
+
+
+def _split(text: str) -> tuple[str, Decimal | None]:
+    """`REF=QTY` typed by hand (a scan keeps its own `=`)."""
+    if not is_only_a_scan(text) and "=" in text:
+        return split_consume(text)
+    return text, None
+
+
+def _prefix(conn: Connection) -> tuple[str, str]:
+    prefix = settings_service.get(conn, "gs1_company_prefix")
+    if prefix is None:
+        raise InvalidInput(
+            "the company's GS1 prefix is not set: tracelot settings set gs1_company_prefix "
+            "NNNNNNN (6 to 12 digits), then pack"
+        )
+    return prefix, settings_service.get(conn, "sscc_extension_digit") or "0"
+
+
+def _new_lu(conn: Connection, kind: str, location_id: int, op_id: int) -> Row:
+    prefix, extension = _prefix(conn)
+    lu_id = conn.execute(
+        insert(logistic_units)
+        .values(kind=kind, location_id=location_id, created_op_id=op_id)
+        .returning(logistic_units.c.id)
+    ).scalar_one()
+    sscc = make_sscc(prefix, lu_id, extension)
+    return conn.execute(
+        update(logistic_units)
+        .where(logistic_units.c.id == lu_id)
+        .values(sscc=sscc)
+        .returning(*logistic_units.c)
+    ).one()
+
+
+def _first_place(conn: Connection, children: Sequence[Row], targets: Sequence[Target]) -> Row:
+    if children:
+        return check_real(location_by_id(conn, children[0].location_id))
+    for t in targets:
+        if t.unit is not None:
+            return check_real(location_by_id(conn, t.unit.location_id))
+    t = targets[0]
+    query = (
+        select(stock.c.location_id)
+        .join(locations, locations.c.id == stock.c.location_id)
+        .where(stock.c.item_id == t.item.id, stock.c.qty > 0, ~locations.c.virtual)
+        .order_by(locations.c.path)
+    )
+    if t.lot is not None:
+        query = query.where(stock.c.lot_id == t.lot.id)
+    places = list(conn.execute(query).scalars())
+    if not places:
+        raise InsufficientStock(f"no {t} on hand")
+    if len(places) > 1:
+        raise InvalidInput(f"{t} is in several places: say where to pack with --at LOC")
+    return location_by_id(conn, places[0])
+
+
+def _check_child(conn: Connection, child: Row, target: Row | None, place: Row) -> None:
+    if target is not None:
+        if child.id == target.id:
+            raise InvalidInput(f"SSCC {child.sscc} can not be packed into itself")
+        outer: Row | None = target
+        while outer is not None:  # the case packed into may not be inside the one packed
+            outer = container_of(conn, lu_id=outer.id)
+            if outer is not None and outer.id == child.id:
+                raise InvalidInput(
+                    f"SSCC {target.sscc} is inside SSCC {child.sscc}: it can not hold it"
+                )
+    holder = container_of(conn, lu_id=child.id)
+    if holder is not None:
+        raise NotAvailable(
+            f"SSCC {child.sscc} is packed in SSCC {holder.sscc}: unpack it first "
+            f"(tracelot unpack {holder.sscc} {child.sscc})"
+        )
+    if child.location_id != place.id:
+        loc = location_by_id(conn, child.location_id)
+        if loc.virtual:
+            raise NotAvailable(f"SSCC {child.sscc} is {_gone(conn, child, loc)}")
+        raise NotAvailable(
+            f"SSCC {child.sscc} is at {loc.path}, the case at {place.path}: move it there first"
+        )
+
+
+def _packed_units(conn: Connection, unit_ids: Sequence[int]) -> dict[int, str]:
+    if not unit_ids:
+        return {}
+    return dict(conn.execute(
+        select(lu_contents.c.unit_id, logistic_units.c.sscc)
+        .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
+        .where(lu_contents.c.unit_id.in_(unit_ids))
+    ).all())  # fmt: skip
+
+
+def _check_unit(
+    conn: Connection, t: Target, qty: Decimal | None, place: Row, packed: dict[int, str]
+) -> None:
+    unit = t.unit
+    assert unit is not None
+    if qty is not None and qty != 1:
+        raise InvalidInput(f"{t} is a serialized unit: its quantity is 1, not {normalize(qty)}")
+    if unit.id in packed:
+        raise NotAvailable(f"{t} is packed in SSCC {packed[unit.id]}: unpack it first")
+    loc = location_by_id(conn, unit.location_id)
+    if status_at(loc.kind) not in ON_HAND or loc.virtual:
+        raise NotAvailable(f"{t} is not on hand: it is {status_at(loc.kind).value}")
+    if loc.id != place.id:
+        raise NotAvailable(f"{t} is at {loc.path}, the case at {place.path}: move it there first")
+
+
+def _lot_qty(conn: Connection, t: Target, qty: Decimal | None, place: Row) -> Decimal:
+    if t.item.tracking == Tracking.SERIAL:
+        raise WrongKind(
+            f"item {t.item.code} is serial-tracked: name its units ({t.item.code}:SERIAL)"
+        )
+    if t.item.tracking == Tracking.LOT and t.lot is None:
+        raise WrongKind(f"item {t.item.code} is lot-tracked: name its lots (ITEM@LOT=QTY)")
+    free = unpacked_qty(conn, t.item.id, t.lot.id if t.lot is not None else None, place.id,
+                        lock=True)  # fmt: skip
+    if qty is None:
+        qty = free
+    if qty <= 0 or qty > free:
+        raise InsufficientStock(
+            f"not enough {t} at {place.path} to pack: {normalize(qty)} wanted, "
+            f"{normalize(free)} there and not packed"
+        )
+    return qty
+
+
+def _put(conn: Connection, op_id: int, lu: Row, plan: _Plan) -> None:
+    lines: list[dict[str, Any]] = []
+    for t in plan.units:
+        assert t.unit is not None
+        lines.append({"item_id": t.unit.item_id, "lot_id": t.unit.lot_id, "unit_id": t.unit.id,
+                      "child_lu_id": None, "qty": Decimal(1)})  # fmt: skip
+    for t, qty in plan.lots:
+        lines.append({"item_id": t.item.id, "lot_id": t.lot.id if t.lot is not None else None,
+                      "unit_id": None, "child_lu_id": None, "qty": qty})  # fmt: skip
+    for child in plan.children:
+        lines.append({"item_id": None, "lot_id": None, "unit_id": None,
+                      "child_lu_id": child.id, "qty": Decimal(1)})  # fmt: skip
+    write_lines(conn, op_id, lu.id, True, lines)
+    new_rows = []
+    for ln in lines:
+        if ln["unit_id"] is None and ln["child_lu_id"] is None:  # a lot: added to its row
+            done = conn.execute(
+                update(lu_contents)
+                .where(lu_contents.c.lu_id == lu.id, lu_contents.c.item_id == ln["item_id"],
+                       lu_contents.c.unit_id.is_(None),
+                       func.coalesce(lu_contents.c.lot_id, 0) == (ln["lot_id"] or 0))
+                .values(qty=lu_contents.c.qty + ln["qty"])
+            ).rowcount  # fmt: skip
+            if done:
+                continue
+        new_rows.append({"lu_id": lu.id, **ln})
+    insert_rows(conn, "lu_contents", _CONTENT_COLUMNS, (
+        tuple(row[c] for c in _CONTENT_COLUMNS) for row in new_rows
+    ))  # fmt: skip
+
+
+_CONTENT_COLUMNS = ("lu_id", "item_id", "lot_id", "unit_id", "child_lu_id", "qty")
+
+
+def _answer(conn: Connection, op_id: int, lu: Row, lines: list[dict[str, Any]]
+            ) -> dict[str, Any]:  # fmt: skip
+    done = result(conn, op_id).to_dict()
+    fresh = conn.execute(select(logistic_units).where(logistic_units.c.id == lu.id)).one()
+    return {**show(conn, fresh), **done, "lines": lines}
+
+
+def unpack(conn: Connection, command: Unpack, *, user: str, at: dt.datetime | None = None
+           ) -> dict[str, Any]:  # fmt: skip
+    """Take out of a case what `refs` name (to any depth inside it), or all it holds
+    directly (its inner cases stay whole)."""
+    c = command
+    lu = lu_named(conn, c.sscc)
+    place = location_by_id(conn, lu.location_id)
+    if place.virtual:
+        raise NotAvailable(f"SSCC {lu.sscc} is {_gone(conn, lu, place)}: it can not be unpacked")
+    found = tree(conn, [lu.id])
+    out: list[tuple[Row, Decimal]] = []  # content rows, and how much of each comes out
+    if not c.refs:
+        out = [(r, r.qty) for r in found.rows if r.lu_id == lu.id]
+        if not out:
+            raise InvalidInput(f"SSCC {lu.sscc} is empty")
+    else:
+        children, rest, _ = split_refs(conn, c.refs)
+        split = [_split(text) for text in rest]
+        targets = targets_named(conn, [text for text, _ in split])
+        for child in children:
+            row = next((r for r in found.rows if r.child_lu_id == child.id), None)
+            if row is None:
+                raise NotAvailable(f"SSCC {child.sscc} is not inside SSCC {lu.sscc}")
+            out.append((row, row.qty))
+        for t, (_, qty) in zip(targets, split, strict=True):
+            if t.unit is not None:
+                row = next((r for r in found.rows if r.unit_id == t.unit.id), None)
+                if row is None:
+                    raise NotAvailable(f"{t} is not packed in SSCC {lu.sscc}")
+                out.append((row, row.qty))
+                continue
+            out += _lot_out(found, t, qty, lu.sscc)
+    seen: set[int] = set()
+    for row, _ in out:
+        if row.id in seen:
+            raise InvalidInput("something is named twice")
+        seen.add(row.id)
+    op_id = new_operation(conn, OperationKind.UNPACK, user=user, at=at, note=c.note)
+    write_lines(conn, op_id, lu.id, False, [
+        {"lu_id": r.lu_id, "item_id": r.item_id, "lot_id": r.lot_id, "unit_id": r.unit_id,
+         "child_lu_id": r.child_lu_id, "qty": qty} for r, qty in out
+    ])  # fmt: skip
+    for row, qty in out:
+        if qty == row.qty:
+            conn.execute(delete(lu_contents).where(lu_contents.c.id == row.id))
+        else:
+            conn.execute(update(lu_contents).where(lu_contents.c.id == row.id)
+                         .values(qty=lu_contents.c.qty - qty))  # fmt: skip
+    lines = _out_lines(conn, out, lu.sscc)
+    return _answer(conn, op_id, lu, lines)
+
+
+def _lot_out(found: Tree, t: Target, qty: Decimal | None, sscc: str) -> list[tuple[Row, Decimal]]:
+    lot_id = t.lot.id if t.lot is not None else None
+    rows = [r for r in found.rows if r.unit_id is None and r.child_lu_id is None
+            and r.item_id == t.item.id and r.lot_id == lot_id]  # fmt: skip
+    inside = sum((r.qty for r in rows), Decimal(0))
+    if not rows:
+        raise NotAvailable(f"{t} is not packed in SSCC {sscc}")
+    wanted = inside if qty is None else qty
+    if wanted > inside:
+        raise InsufficientStock(
+            f"SSCC {sscc} holds {normalize(inside)} of {t}, not {normalize(wanted)}"
+        )
+    out = []
+    for r in rows:  # the case itself first, then the cases inside it (in the order packed)
+        take = min(wanted, r.qty)
+        if take > 0:
+            out.append((r, take))
+            wanted -= take
+    return out
+
+
+def _out_lines(conn: Connection, out: Sequence[tuple[Row, Decimal]], sscc: str
+               ) -> list[dict[str, Any]]:  # fmt: skip
+    rows = [r for r, _ in out]
+    items_, lots_, serials = _names(conn, rows)
+    child_ssccs = dict(conn.execute(
+        select(logistic_units.c.id, logistic_units.c.sscc)
+        .where(logistic_units.c.id.in_([r.child_lu_id for r in rows if r.child_lu_id]))
+    ).all())  # fmt: skip
+    lines = []
+    for r, qty in out:
+        if r.child_lu_id is not None:
+            lines.append({"sscc": child_ssccs[r.child_lu_id], "qty": Decimal(1)})
+        elif r.unit_id is not None:
+            lines.append({"item": items_[r.unit_item_id], "lot": lots_.get(r.unit_lot_id),
+                          "qty": Decimal(1), "serials": [serials[r.unit_id]]})  # fmt: skip
+        else:
+            lines.append({"item": items_[r.item_id], "lot": lots_.get(r.lot_id), "qty": qty})
+    for line in lines:
+        line["out_of"] = sscc
+    return lines
+
+
+def lu_of_scan_row(conn: Connection, lu: Row) -> dict[str, Any]:
+    """A logistic unit as a scan reports it: its SSCC, where it is and its totals."""
+    found = tree(conn, [lu.id])
+    return {**_header(conn, lu), **_totals(found.rows)}
+
+
+def sscc_of_unit(conn: Connection, item_code: str, serial: str) -> str | None:
+    """The SSCC of the case that holds a unit now (the innermost), if one does."""
+    return conn.execute(
+        select(logistic_units.c.sscc)
+        .select_from(lu_contents)
+        .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
+        .join(units, units.c.id == lu_contents.c.unit_id)
+        .join(items, items.c.id == units.c.item_id)
+        .where(items.c.code == item_code, units.c.serial == serial)
+    ).scalar()
+
+
+def packed_lot_places(conn: Connection, lot_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The cases that hold some of a lot, by the code of the location they are at."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in conn.execute(
+        select(locations.c.code, logistic_units.c.sscc, lu_contents.c.qty)
+        .select_from(lu_contents)
+        .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
+        .join(locations, locations.c.id == logistic_units.c.location_id)
+        .where(lu_contents.c.lot_id == lot_id, lu_contents.c.unit_id.is_(None))
+        .order_by(logistic_units.c.sscc)
+    ):
+        out.setdefault(r.code, []).append({"sscc": r.sscc, "qty": r.qty})
+    return out
+
+
+def shipment_cases(conn: Connection, op_id: int) -> list[dict[str, Any]]:
+    """The cases and pallets an operation (a shipment) took along, outermost first, each
+    as `show` gives it (its contents nested)."""
+    ids = conn.execute(
+        select(lu_moves.c.lu_id)
+        .where(lu_moves.c.operation_id == op_id, lu_moves.c.outermost)
+        .order_by(lu_moves.c.lu_id)
+    ).scalars()
+    return [show(conn, lu_id) for lu_id in ids]
+
+
+def handle_pack(conn: Connection, command: Pack, *, user: str, at: dt.datetime | None = None
+                ) -> dict[str, Any]:  # fmt: skip
+    """Pack (the command): see `pack`."""
+    return pack(conn, command, user=user, at=at)
+
+
+def handle_unpack(conn: Connection, command: Unpack, *, user: str,
+                  at: dt.datetime | None = None) -> dict[str, Any]:  # fmt: skip
+    """Unpack (the command): see `unpack`."""
+    return unpack(conn, command, user=user, at=at)
+
+
+def content_refs(conn: Connection, refs: Sequence[str]) -> list[str]:
+    """The REFs with each SSCC among them replaced by what its case holds, to any depth
+    (its units, and its lots: `trace` of a pallet traces everything on it)."""
+    out: list[str] = []
+    for ref in refs:
+        lu = sscc_named(conn, ref)
+        if lu is None:
+            out.append(ref)
+            continue
+        rows = [r for r in tree(conn, [lu.id]).rows if r.child_lu_id is None]
+        items_, lots_, serials = _names(conn, rows)
+        named: dict[str, None] = {}
+        for r in rows:
+            if r.unit_id is not None:
+                named[f"{items_[r.unit_item_id]}:{serials[r.unit_id]}"] = None
+            elif r.lot_id is not None:
+                named[f"{items_[r.item_id]}@{lots_[r.lot_id]}"] = None
+        if not named:
+            raise InvalidInput(f"SSCC {lu.sscc} holds no units or lots to trace")
+        out += list(named)
+    return out
