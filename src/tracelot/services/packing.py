@@ -45,7 +45,7 @@ from tracelot.services.ledger import Line, new_operation
 from tracelot.services.lookup import Target, check_real, location_by_id, location_ids_of_kind
 from tracelot.services.lu_lookup import container_of, lu_by_sscc, lu_named
 from tracelot.services.packed import unpacked_qty, write_lines
-from tracelot.services.resolver import location_named, read, targets_named
+from tracelot.services.resolver import location_named, sscc_in, targets_named
 from tracelot.services.summary import result
 from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.tables import (
@@ -198,15 +198,8 @@ def list_lus(conn: Connection, *, all_: bool = False) -> list[dict[str, Any]]:
 def sscc_named(conn: Connection, text: Any) -> Row | None:
     """The logistic unit a REF names when it is an SSCC (18 digits, or a scan with AI 00
     and no GTIN); None for any other REF."""
-    if not isinstance(text, str) or sum(c.isdigit() for c in text) < 18:
-        return None  # an SSCC has 18 digits: most references are passed over here
-    try:
-        scan = read(conn, text)
-    except InvalidInput:
-        return None  # the resolver says why, where the REF is resolved
-    if scan.form == "plain" or scan.sscc is None or scan.gtin is not None:
-        return None
-    return lu_by_sscc(conn, scan.sscc)
+    sscc = sscc_in(conn, text)
+    return None if sscc is None else lu_by_sscc(conn, sscc)
 
 
 def split_refs(

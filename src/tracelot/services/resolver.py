@@ -93,6 +93,19 @@ def read(conn: Connection, text: str) -> Scan:
     return parse_scan(text)
 
 
+def sscc_in(conn: Connection, text: object) -> str | None:
+    """The SSCC a REF names (18 digits, or a scan with AI 00 and no GTIN), else None."""
+    if not isinstance(text, str) or sum(c.isdigit() for c in text) < 18:
+        return None  # an SSCC has 18 digits: most references are passed over here
+    try:
+        scan = read(conn, text)
+    except InvalidInput:
+        return None  # the resolver says why, where the REF is resolved
+    if scan.form == "plain" or scan.gtin is not None:
+        return None
+    return scan.sscc
+
+
 def _is_a_code(conn: Connection, text: str) -> bool:
     try:
         code = parse_ref(text).code

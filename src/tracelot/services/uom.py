@@ -24,7 +24,7 @@ from tracelot.services import analytics, inquiry
 from tracelot.services.ledger import now
 from tracelot.services.lookup import Target, item_by_id, pack_by_gtin
 from tracelot.services.masterdata import record
-from tracelot.services.resolver import item_named, targets_named
+from tracelot.services.resolver import item_named, sscc_in, targets_named
 from tracelot.store.tables import item_gtins, item_packs, items, po_lines
 
 
@@ -92,10 +92,16 @@ def quantities(
     None when neither a pack nor a scan is named (the quantities stand as they are)."""
     if pack is None and qtys is None and not any(looks_like_scan(r) for r in refs):
         return None
-    targets: list[Target] = targets_named(conn, list(refs))
+    cases = [sscc_in(conn, r) is not None for r in refs]  # what a case holds is its own
+    named = iter(targets_named(conn, [r for r, case in zip(refs, cases, strict=True)
+                                      if not case]))  # fmt: skip
     found: list[Decimal | None] = []
-    for i, target in enumerate(targets):
+    for i, case in enumerate(cases):
         own = qtys[i] if qtys is not None and qtys[i] is not None else qty
+        if case:
+            found.append(own)
+            continue
+        target: Target = next(named)
         if pack is not None and target.unit is None:  # one pack without a quantity
             own = to_base(conn, target.item, own if own is not None else Decimal(1), pack)
         elif own is None and target.qty is not None:
