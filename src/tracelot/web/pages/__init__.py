@@ -25,11 +25,13 @@ def install(app: Any) -> None:
         common,
         counts,
         dashboard,
+        find,
         flow,
         labels,
         login,
         masterdata,
         operations,
+        purchasing,
         recalls,
         reports,
         stock,
@@ -39,6 +41,7 @@ def install(app: Any) -> None:
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
                 stock, voids, counts, flow, masterdata)  # fmt: skip
+    families += (find, purchasing)  # issue 21: scan anywhere, purchase orders
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")

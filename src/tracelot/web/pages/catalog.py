@@ -26,10 +26,14 @@ def items(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
-    rows = _db(request, user).items()
+    db = _db(request, user)
+    rows = db.items()
     if q:
         needle = q.lower()
-        rows = [r for r in rows if needle in r["item"].lower() or needle in r["name"].lower()]
+        # a GTIN, a GS1 scan or any label of the item finds it too (issue 21)
+        hits = {c["item"] for c in db.find(q)["choices"] if c["kind"] in ("item", "unit", "lot")}
+        rows = [r for r in rows if needle in r["item"].lower() or needle in r["name"].lower()
+                or needle in (r.get("gtin") or "") or r["item"] in hits]  # fmt: skip
     rows.sort(key=lambda r: str(r.get("item" if sort == "code" else sort) or ""))
     return page(request, user, "items.html", rows=rows[offset : offset + limit], total=len(rows),
                 q=q, sort=sort, offset=offset, limit=limit)  # fmt: skip

@@ -34,7 +34,8 @@ def _scan_form(mode: str) -> tuple[str, str, str]:
 def scan_page(request: Request, user: Operator, mode: str) -> Response:
     title, _, where = _scan_form(mode)
     return page(request, user, "scan.html", mode=mode, title=title, where=where, batch=[],
-                scans=[], error=None, done=None, target="", to="",
+                scans=[], error=None, done=None, target="", to="", reference="",
+                supplier="", po=request.query_params.get("po", "")[:12], outcome="",
                 once=secrets.token_urlsafe(16))  # fmt: skip
 
 
@@ -49,18 +50,24 @@ def scan_step(
     to: Annotated[str, Form(max_length=200)] = "",
     target: Annotated[str, Form(max_length=200)] = "",
     once: Annotated[str, Form(max_length=64)] = "",
+    reference: Annotated[str, Form(max_length=200)] = "",
+    supplier: Annotated[str, Form(max_length=64)] = "",
+    po: Annotated[str, Form(max_length=12, pattern=r"^\s*\d*\s*$")] = "",
 ) -> Response:
     """One step of a scan-first form: add a scan (refused with its reason, the list
     kept), undo the last one, or commit the list as one operation. A commit sent again
-    (a double click, a reload) is answered as the first time and done once."""
+    (a double click, a reload, a retry after a dropped connection) is answered as the first
+    time and done once: the form's key (`once`) stays while the list is unchanged."""
     title, _, where = _scan_form(mode)
     if any(len(text) > MAX_FIELD for text in scans):
         raise BadInput(f"a scan holds at most {MAX_FIELD} characters")
     db = _db(request, user)
     error, done = None, None
+    sent = list(scans)
+    extra = {"reference": reference.strip(), "supplier": supplier.strip(), "po": po.strip()}
     if action == "commit":
         try:
-            done = _commit(request, user, db, mode, scans, to, target, once)
+            done = _commit(request, user, db, mode, scans, to, target, once, **extra)
             scans = []
         except TracelotError as exc:
             error = str(exc)
@@ -81,13 +88,17 @@ def scan_step(
         said = "; ".join(f"{text}: {why}" for text, why in dropped)
         error = f"{said}; {error}" if error else said
     name = "scan_list.html" if request.headers.get("HX-Request") else "scan.html"
+    outcome = "refused" if error else ("accepted" if action == "add" and scan.strip() else "")
+    # the same list keeps its key (a commit retried is booked once); a changed list, a new one
+    kept = once if once and not done and list(found.scans) == sent else secrets.token_urlsafe(16)
     return page(request, user, name, mode=mode, title=title, where=where, batch=found.batch,
                 scans=found.scans, error=error, done=done, target=target, to=to,
-                once=secrets.token_urlsafe(16))  # fmt: skip
+                outcome=outcome, once=kept, **extra)  # fmt: skip
 
 
 def _commit(request: Request, user: User, db: Tracelot, mode: str, scans: list[str],
-            to: str, target: str, once: str) -> list[dict[str, Any]]:  # fmt: skip
+            to: str, target: str, once: str, *, reference: str = "", supplier: str = "",
+            po: str = "") -> list[dict[str, Any]]:  # fmt: skip
     """The list as one operation, done once per form (`once`, through the API's
     idempotency keys). A scan that no longer stands refuses the commit: the page shows the
     list as it now is, to look at and commit again."""
@@ -97,10 +108,14 @@ def _commit(request: Request, user: User, db: Tracelot, mode: str, scans: list[s
         if found.dropped:
             said = "; ".join(f"{text}: {why}" for text, why in found.dropped)
             raise NotAvailable(f"{said}: nothing was done; look at the list and commit again")
-        done = t.scan_commit(mode, found.batch, to=to or None, target=target or None)
+        done = t.scan_commit(mode, found.batch, to=to or None, target=target or None,
+                             reference=reference or None, supplier=supplier or None,
+                             po=int(po) if po else None)  # fmt: skip
         return [{"kind": r.kind, "id": r.id} for r in done]
 
     body = {"mode": mode, "scans": scans, "to": to, "target": target}
+    if reference or supplier or po:  # a key is the same request: these are part of it
+        body |= {"reference": reference, "supplier": supplier, "po": po}
     digest = request_digest("POST", request.url.path, body)
     _, answer = db.once(user.id, f"web:{once}" if once else None, digest, 201, commit)
     return answer
