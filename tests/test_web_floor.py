@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import Cli
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from test_web import (  # noqa: F401
     GTIN,
     PASSWORD,
@@ -146,3 +146,158 @@ def test_the_phone_menu_is_collapsed_and_the_scan_box_above_the_fold(browser, si
     page.set_viewport_size(DESK)
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()  # a desk: always open
     expect(page.get_by_test_id("menu-toggle")).to_be_hidden()
+
+
+def _label(serial: str) -> str:
+    return f"(01){GTIN}(21){serial}"
+
+
+def _receipts(db_url: str) -> list[int]:
+    """The receive operations of boards: how often a list was booked."""
+    with tracelot.connect(db_url) as tl:
+        units = [f"PCB:{u['serial']}" for u in tl.stock(item="PCB", serials=True)]
+        return sorted(
+            {h["operation"] for u in units for h in tl.history(u) if h["kind"] == "receive"}
+        )
+
+
+def test_each_scan_sounds_and_the_newest_row_is_on_top(browser, site, db_url) -> None:  # noqa: F811
+    page = log_in(browser, site, "clerk", **PHONE)
+    page.goto("/scan/receive")
+    page.get_by_test_id("to").fill("A1")
+    page.get_by_test_id("to").press("Enter")  # Enter moves on, to the scan box
+    expect(page.get_by_test_id("scan")).to_be_focused()
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("0 scanned")
+    scan(page, _label("F1"), _label("F2"))
+    body = page.locator("body")
+    expect(body).to_have_attribute("data-sound", "accepted")
+    rows = page.get_by_test_id("list").locator("tbody tr")
+    expect(rows.first).to_contain_text("F2")  # the newest on top
+    expect(rows.last).to_contain_text("F1")
+    scan(page, _label("F1"))  # again
+    expect(body).to_have_attribute("data-sound", "refused")
+    expect(page.get_by_test_id("error")).to_contain_text("scanned twice")
+    page.get_by_test_id("scan").fill("9" * 10_000)  # a runaway scanner
+    page.get_by_test_id("scan").press("Enter")
+    expect(page.get_by_test_id("error")).to_contain_text("at most 2000 characters")
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("2 scanned")
+    page.get_by_test_id("undo").click()
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("1 scanned")
+    expect(page.get_by_test_id("scan")).to_be_focused()  # the cursor back in the scan box
+    mute = page.get_by_test_id("mute")
+    mute.click()
+    expect(mute).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("scan")).to_be_focused()
+    page.reload()  # muted for this user, and the list kept in the browser
+    expect(page.get_by_test_id("mute")).to_have_attribute("aria-pressed", "true")
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("1 scanned")
+    page.get_by_test_id("commit").click()
+    expect(page.get_by_test_id("done")).to_contain_text("receive #")
+    page.reload()  # committed: nothing left to restore
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("0 scanned")
+    with tracelot.connect(db_url) as tl:
+        assert [u["serial"] for u in tl.stock(item="PCB", serials=True)] == ["F1"]
+
+
+def test_enter_in_a_form_moves_to_the_next_field(browser, site, setup_basics, db_url) -> None:  # noqa: F811
+    _ok(setup_basics, "receive", "PCB", "--to", "A1", "--serials", "R1")
+    page = log_in(browser, site, "clerk", **PHONE)
+    page.goto("/do/scrap")
+    page.get_by_test_id("ref").fill(_label("R1"))
+    page.get_by_test_id("ref").press("Enter")  # the scanner's Enter: on to the reason
+    expect(page.get_by_test_id("reason")).to_be_focused()
+    page.keyboard.type("dropped")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("qty")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("from")).to_be_focused()
+    page.keyboard.press("Enter")  # the last field submits
+    expect(page.get_by_test_id("done")).to_contain_text("scrap #")
+    with tracelot.connect(db_url) as tl:
+        assert tl.stock(item="PCB") == []
+
+
+def test_offline_scans_queue_and_a_dropped_commit_is_booked_once(browser, site, db_url) -> None:  # noqa: F811
+    page = log_in(browser, site, "clerk", **PHONE)
+    page.goto("/scan/receive")
+    page.get_by_test_id("to").fill("A1")
+    scan(page, _label("OF1"))
+    page.context.set_offline(True)
+    box, notice = page.get_by_test_id("scan"), page.get_by_test_id("net-notice")
+    for serial in ("OF2", "OF3"):
+        box.fill(_label(serial))
+        box.press("Enter")
+        expect(box).to_have_value("")
+    expect(notice).to_contain_text("Offline: 2 scans queued")
+    expect(page.get_by_test_id("list").locator("tr.queued")).to_have_count(2)
+    expect(page.get_by_test_id("list").locator("tbody tr").first).to_contain_text("OF3")
+    page.get_by_test_id("commit").click()
+    expect(notice).to_contain_text("nothing was booked")
+    assert _receipts(db_url) == []
+    page.context.set_offline(False)  # back: the queue is sent and checked
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("3 scanned")
+    expect(page.get_by_test_id("list").locator("tr.queued")).to_have_count(0)
+
+    # the commit reaches the server, but its answer is lost on the way back
+    dropped: list[str] = []
+
+    def drop_the_answer(route: Any) -> None:
+        if "action=commit" in (route.request.post_data or "") and not dropped:
+            route.fetch()  # the server books it ...
+            dropped.append(route.request.url)
+            route.abort("connectionreset")  # ... and the browser never hears
+        else:
+            route.continue_()
+
+    page.route("**/scan/receive", drop_the_answer)
+    page.get_by_test_id("commit").click()
+    expect(notice).to_contain_text("may or may not be booked")
+    assert dropped and len(_receipts(db_url)) == 1
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("3 scanned")  # kept
+    page.get_by_test_id("commit").click()  # again: the same key, answered as the first time
+    expect(page.get_by_test_id("done")).to_contain_text(f"receive #{_receipts(db_url)[0]}")
+    assert len(_receipts(db_url)) == 1
+    with tracelot.connect(db_url) as tl:
+        serials = sorted(u["serial"] for u in tl.stock(item="PCB", serials=True))
+        assert serials == ["OF1", "OF2", "OF3"]
+        assert tl.verify().ok
+
+
+def test_after_the_session_ends_a_new_login_keeps_the_list(browser, site, db_url) -> None:  # noqa: F811
+    page = log_in(browser, site, "clerk", **PHONE)
+    page.goto("/scan/receive")
+    page.get_by_test_id("to").fill("A1")
+    scan(page, _label("SE1"), _label("SE2"))
+    page.context.clear_cookies()  # the session ends (expired, or the server restarted)
+    box = page.get_by_test_id("scan")
+    box.fill(_label("SE3"))
+    box.press("Enter")
+    expect(page).to_have_url(f"{site}/login?next=/scan/receive")
+    page.get_by_label("User name").fill("clerk")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{site}/scan/receive")
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("3 scanned")
+    expect(page.get_by_test_id("to")).to_have_value("A1")
+    expect(page.get_by_test_id("net-notice")).to_contain_text("kept in this browser")
+    page.get_by_test_id("commit").click()
+    expect(page.get_by_test_id("done")).to_contain_text("receive #")
+    assert len(_receipts(db_url)) == 1
+    with tracelot.connect(db_url) as tl:
+        assert sorted(u["serial"] for u in tl.stock(item="PCB", serials=True)) == [
+            "SE1", "SE2", "SE3"]  # fmt: skip
+
+
+def test_another_user_does_not_get_the_list(browser, site, db_url) -> None:  # noqa: F811
+    """The list is kept per user: whoever logs in next on this browser starts empty."""
+    page = log_in(browser, site, "clerk", **PHONE)
+    page.goto("/scan/receive")
+    page.get_by_test_id("to").fill("A1")
+    scan(page, _label("U1"))
+    page.get_by_role("button", name="Menu").click()
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("User name").fill("boss")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto("/scan/receive")
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("0 scanned")

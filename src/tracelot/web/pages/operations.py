@@ -21,6 +21,10 @@ MAX_SCANS = 500  # scans on one list
 MAX_FIELD = 2000  # characters in a field of a one-reference form
 
 
+# a longer scan is answered in the list (refused, in words); past this, the form is refused
+MAX_SCAN_FORM = 100_000
+
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -45,7 +49,7 @@ def scan_step(
     user: Operator,
     mode: str,
     scans: Annotated[list[str], Form()] = [],  # noqa: B006
-    scan: Annotated[str, Form(max_length=2000)] = "",
+    scan: Annotated[str, Form(max_length=MAX_SCAN_FORM)] = "",
     action: Annotated[str, Form(pattern="^(add|undo|commit|clear)$")] = "add",
     to: Annotated[str, Form(max_length=200)] = "",
     target: Annotated[str, Form(max_length=200)] = "",
@@ -75,6 +79,8 @@ def scan_step(
         scans = []
     elif action == "undo":
         scans = scans[:-1]
+    elif action == "add" and len(scan) > MAX_FIELD:
+        error = f"a scan holds at most {MAX_FIELD} characters, not {len(scan):,}: not added"
     elif action == "add" and scan.strip():
         if len(scans) >= MAX_SCANS:
             error = f"a list holds at most {MAX_SCANS} scans: commit these first"
@@ -82,7 +88,7 @@ def scan_step(
             scans = [*scans, scan.strip()]
     found = db.scan_rebuild(mode, scans)
     dropped = found.dropped
-    if action == "add" and scan.strip() and dropped and dropped[-1][0] == scan.strip():
+    if action == "add" and dropped and dropped[-1][0] == scan.strip() and scan.strip():
         error = f"{scan.strip()}: {dropped.pop()[1]}"  # the new scan, refused
     if dropped:  # earlier scans that no longer stand (shipped meanwhile ...), said and dropped
         said = "; ".join(f"{text}: {why}" for text, why in dropped)

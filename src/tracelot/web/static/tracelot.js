@@ -117,7 +117,7 @@ function showQueued(form, state) {
   const body = form.querySelector("#batch tbody");
   if (!body) return;
   body.querySelectorAll("tr.queued").forEach((row) => row.remove());
-  for (const text of [...state.queued].reverse()) {  // newest on top, above the checked ones
+  for (const text of state.queued) {  // each put on top: the newest ends up first
     const row = document.createElement("tr");
     row.className = "queued";
     const cell = document.createElement("td");
@@ -194,7 +194,9 @@ document.addEventListener("htmx:configRequest", (event) => {
 document.addEventListener("htmx:afterSwap", (event) => {
   const form = scanForm();
   const batch = document.querySelector("#batch");
-  if (!form || !batch || !event.detail.target.closest("form[data-scan-form]")) {
+  // the form that asked (the swapped target itself is gone from the page by now)
+  const asked = event.detail.requestConfig ? event.detail.requestConfig.elt : null;
+  if (!form || !batch || !asked || !form.contains(asked)) {
     const box = document.querySelector("[data-scan]");  // another page's scan box (a count's)
     if (box) { box.value = ""; box.focus(); }
     return;
@@ -205,7 +207,12 @@ document.addEventListener("htmx:afterSwap", (event) => {
   else store(form, state);
   const outcome = batch.dataset.outcome;
   if (outcome && !form.dataset.resending) sound(outcome);
-  if (!form.dataset.resending || !batch.querySelector("[data-testid=error]")) say("");
+  if (form.dataset.resending) {
+    const n = state.scans.length;
+    say(`${n} scan${n === 1 ? "" : "s"} kept in this browser, checked again: the list is as it was.`);
+  } else {
+    say("");
+  }
   delete form.dataset.resending;
   const box = field(form, "scan");
   box.value = "";
