@@ -1397,6 +1397,13 @@ class Tracelot:
 
         return self._run(finding.find, write=False, text=text)
 
+    def bill_of_materials(self, item: str) -> dict[str, Any]:
+        """What goes into a build of `item`: the components of its latest build, each with
+        its quantity per unit built."""
+        from tracelot.services import find as finding
+
+        return self._run(finding.bill_of_materials, write=False, item=item)
+
 
 def _write_file(path: Path, data: bytes) -> Path:
     """Write a file (its directory made if missing), or refuse: `cannot write PATH: why`."""

@@ -104,3 +104,41 @@ def find(conn: Connection, *, text: str) -> dict[str, Any]:
         ).all():
             add(_choice("item", f"{code} {name}", item=code))
     return {"input": text, "choices": choices, "scan": scanned}
+
+
+def bill_of_materials(conn: Connection, *, item: str) -> dict[str, Any]:
+    """What goes into a build of `item`, per its latest build: each component item and
+    its quantity per output (tracelot keeps no separate bill: the last build is it)."""
+    from tracelot.store.tables import genealogy
+
+    item_id = conn.execute(select(items.c.id).where(items.c.code == item)).scalar()
+    if item_id is None:
+        return {"item": item, "build": None, "components": []}
+    latest = conn.execute(
+        select(func.max(genealogy.c.operation_id))
+        .join(operations, operations.c.id == genealogy.c.operation_id)
+        .where(genealogy.c.parent_item_id == item_id, operations.c.kind == "build")
+    ).scalar()
+    if latest is None:
+        return {"item": item, "build": None, "components": []}
+    rows = conn.execute(
+        select(
+            items.c.code,
+            items.c.name,
+            func.sum(genealogy.c.qty),
+            func.count(func.distinct(genealogy.c.parent_unit_id)),
+        )
+        .join(items, items.c.id == genealogy.c.child_item_id)
+        .where(genealogy.c.operation_id == latest)
+        .group_by(items.c.code, items.c.name)
+        .order_by(items.c.code)
+    ).all()
+    outputs = max((r[3] for r in rows), default=1) or 1
+    return {
+        "item": item,
+        "build": latest,
+        "components": [
+            {"item": code, "item_name": name, "qty_per_unit": qty / outputs}
+            for code, name, qty, _ in rows
+        ],
+    }

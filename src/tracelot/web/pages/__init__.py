@@ -30,6 +30,7 @@ def install(app: Any) -> None:
         labels,
         login,
         masterdata,
+        masterdata_add,
         operations,
         purchasing,
         recalls,
@@ -41,7 +42,7 @@ def install(app: Any) -> None:
 
     families = (login, dashboard, catalog, trace, operations, recalls, reports, labels, admin,
                 stock, voids, counts, flow, masterdata)  # fmt: skip
-    families += (find, purchasing)  # issue 21: scan anywhere, purchase orders
+    families += (find, purchasing, masterdata_add)  # issue 21
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as FastPath
@@ -49,7 +49,21 @@ def item(request: Request, user: Reader, code: str) -> Response:
         return page(request, user, "error.html", status=404, message=str(exc))
     changes = db.changes(item=found["item"])
     return page(request, user, "item.html", item=found, stock=stock, changes=changes,
-                may_edit=may(user.role, "master_data"))  # fmt: skip
+                may_edit=may(user.role, "master_data"),
+                label_refs=_label_refs(db, found))  # fmt: skip
+
+
+MAX_LABELS = 200  # the item page's "print labels of its stock" names at most these
+
+
+def _label_refs(db: Any, found: dict[str, Any]) -> list[str]:
+    """The units or lots of an item on hand, to print their labels from its page."""
+    code = found["item"]
+    if found["tracking"] == "serial":
+        units = db.stock(item=code, serials=True)
+        return [f"{code}:{u['serial']}" for u in units if u.get("serial")][:MAX_LABELS]
+    lots = sorted({r["lot"] for r in db.stock(item=code) if r.get("lot")})
+    return [f"{code}@{lot}" for lot in lots][:MAX_LABELS]
 
 
 @router.get("/locations", response_class=HTMLResponse)

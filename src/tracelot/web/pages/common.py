@@ -177,7 +177,13 @@ def page(request: Request, user: User | None, template: str, status: int = 200, 
     return templates.TemplateResponse(
         request,
         template,
-        {"user": user, "menu": menu, "csrf": getattr(request.state, "csrf", ""), **context},
+        {
+            "user": user,
+            "menu": menu,
+            "csrf": getattr(request.state, "csrf", ""),
+            "can": lambda capability: bool(user and may(user.role, capability)),
+            **context,
+        },  # fmt: skip
         status_code=status,
     )
 

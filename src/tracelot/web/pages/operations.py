@@ -40,6 +40,7 @@ def scan_page(request: Request, user: Operator, mode: str) -> Response:
     return page(request, user, "scan.html", mode=mode, title=title, where=where, batch=[],
                 scans=[], error=None, done=None, target="", to="", reference="",
                 supplier="", po=request.query_params.get("po", "")[:12], outcome="",
+                scan=request.query_params.get("scan", "")[:MAX_FIELD],
                 once=secrets.token_urlsafe(16))  # fmt: skip
 
 
@@ -95,11 +96,18 @@ def scan_step(
         error = f"{said}; {error}" if error else said
     name = "scan_list.html" if request.headers.get("HX-Request") else "scan.html"
     outcome = "refused" if error else ("accepted" if action == "add" and scan.strip() else "")
+    bom = _bill(db, target) if mode == "consume-into" else None
     # the same list keeps its key (a commit retried is booked once); a changed list, a new one
     kept = once if once and not done and list(found.scans) == sent else secrets.token_urlsafe(16)
     return page(request, user, name, mode=mode, title=title, where=where, batch=found.batch,
                 scans=found.scans, error=error, done=done, target=target, to=to,
-                outcome=outcome, once=kept, **extra)  # fmt: skip
+                outcome=outcome, once=kept, bom=bom, **extra)  # fmt: skip
+
+
+def _bill(db: Tracelot, target: str) -> dict[str, Any] | None:
+    """The bill of materials of what is built (ITEM:SERIAL), per its latest build."""
+    item = target.strip().split(":", 1)[0]
+    return db.bill_of_materials(item) if item else None
 
 
 def _commit(request: Request, user: User, db: Tracelot, mode: str, scans: list[str],
@@ -143,8 +151,10 @@ def single_form(request: Request, user: Operator, kind: str) -> Response:
     if kind not in SINGLE_FORMS:
         raise Missing(f"no such form: {kind}")
     title, fields = SINGLE_FORMS[kind]
-    return page(request, user, "single.html", kind=kind, title=title, fields=fields, values={},
-                error=None, done=None)  # fmt: skip
+    # a page's button (a unit's Scrap ...) names the reference: the form starts with it
+    values = {f: request.query_params[f][:MAX_FIELD] for f in fields if f in request.query_params}
+    return page(request, user, "single.html", kind=kind, title=title, fields=fields,
+                values=values, error=None, done=None)  # fmt: skip
 
 
 @router.post("/do/{kind}", response_class=HTMLResponse)
