@@ -9,6 +9,7 @@ scan anywhere, receiving against a purchase order, shipping against a reference.
 With TRACELOT_SCREENSHOTS=DIR, each page is kept as DIR/floor-NAME-phone.png (and -desk).
 """
 
+# ruff: noqa: F811 (the fixtures of test_web, imported, are the tests' arguments)
 from __future__ import annotations
 
 import json
@@ -32,6 +33,7 @@ from test_web import (  # noqa: F401
 )
 
 import tracelot
+from tracelot.domain.errors import NotFound
 
 ROOT = Path(__file__).resolve().parent.parent
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -102,7 +104,7 @@ def _shoot(page: Page, name: str) -> None:
 
 
 @pytest.mark.parametrize("size", ["phone", "desk"])
-def test_every_page_fits_the_screen_and_passes_axe(browser, site, world, size) -> None:  # noqa: F811
+def test_every_page_fits_the_screen_and_passes_axe(browser, site, world, size) -> None:
     """No page scrolls sideways at 390 px (nor at 1366 px), and none has a critical or
     serious accessibility violation, at either size."""
     viewport = PHONE if size == "phone" else DESK
@@ -122,7 +124,7 @@ def test_every_page_fits_the_screen_and_passes_axe(browser, site, world, size) -
     assert not faults, json.dumps(faults, indent=1)
 
 
-def test_the_phone_menu_is_collapsed_and_the_scan_box_above_the_fold(browser, site) -> None:  # noqa: F811
+def test_the_phone_menu_is_collapsed_and_the_scan_box_above_the_fold(browser, site) -> None:
     page = log_in(browser, site, "clerk", **PHONE)
     page.goto("/scan/receive")
     menu = page.get_by_role("navigation", name="Main")
@@ -161,7 +163,7 @@ def _receipts(db_url: str) -> list[int]:
         )
 
 
-def test_each_scan_sounds_and_the_newest_row_is_on_top(browser, site, db_url) -> None:  # noqa: F811
+def test_each_scan_sounds_and_the_newest_row_is_on_top(browser, site, db_url) -> None:
     page = log_in(browser, site, "clerk", **PHONE)
     page.goto("/scan/receive")
     page.get_by_test_id("to").fill("A1")
@@ -199,7 +201,7 @@ def test_each_scan_sounds_and_the_newest_row_is_on_top(browser, site, db_url) ->
         assert [u["serial"] for u in tl.stock(item="PCB", serials=True)] == ["F1"]
 
 
-def test_enter_in_a_form_moves_to_the_next_field(browser, site, setup_basics, db_url) -> None:  # noqa: F811
+def test_enter_in_a_form_moves_to_the_next_field(browser, site, setup_basics, db_url) -> None:
     _ok(setup_basics, "receive", "PCB", "--to", "A1", "--serials", "R1")
     page = log_in(browser, site, "clerk", **PHONE)
     page.goto("/do/scrap")
@@ -217,7 +219,7 @@ def test_enter_in_a_form_moves_to_the_next_field(browser, site, setup_basics, db
         assert tl.stock(item="PCB") == []
 
 
-def test_offline_scans_queue_and_a_dropped_commit_is_booked_once(browser, site, db_url) -> None:  # noqa: F811
+def test_offline_scans_queue_and_a_dropped_commit_is_booked_once(browser, site, db_url) -> None:
     page = log_in(browser, site, "clerk", **PHONE)
     page.goto("/scan/receive")
     page.get_by_test_id("to").fill("A1")
@@ -263,7 +265,7 @@ def test_offline_scans_queue_and_a_dropped_commit_is_booked_once(browser, site, 
         assert tl.verify().ok
 
 
-def test_after_the_session_ends_a_new_login_keeps_the_list(browser, site, db_url) -> None:  # noqa: F811
+def test_after_the_session_ends_a_new_login_keeps_the_list(browser, site, db_url) -> None:
     page = log_in(browser, site, "clerk", **PHONE)
     page.goto("/scan/receive")
     page.get_by_test_id("to").fill("A1")
@@ -288,7 +290,7 @@ def test_after_the_session_ends_a_new_login_keeps_the_list(browser, site, db_url
             "SE1", "SE2", "SE3"]  # fmt: skip
 
 
-def test_another_user_does_not_get_the_list(browser, site, db_url) -> None:  # noqa: F811
+def test_another_user_does_not_get_the_list(browser, site, db_url) -> None:
     """The list is kept per user: whoever logs in next on this browser starts empty."""
     page = log_in(browser, site, "clerk", **PHONE)
     page.goto("/scan/receive")
@@ -301,3 +303,203 @@ def test_another_user_does_not_get_the_list(browser, site, db_url) -> None:  # n
     page.get_by_role("button", name="Log in").click()
     page.goto("/scan/receive")
     expect(page.get_by_test_id("list").locator("caption")).to_have_text("0 scanned")
+
+
+def test_the_header_box_opens_what_any_scan_names(browser, site, world, db_url) -> None:
+    """Scan anywhere: a GS1 label, a supplier's lot, a location, a party, an order number
+    open their page; a code naming several things offers them; nothing, said why."""
+    page = log_in(browser, site, "reader", **PHONE)
+    find = page.get_by_test_id("find")
+    for text, where in [
+        (_label("SN0002"), "/units/PCB/SN0002"),
+        (f"]C1010{GTIN[1:]}", "/items/PCB"),  # a GTIN with its symbology identifier
+        (f"https://id.gs1.org/01/{GTIN}/21/SN0003", "/units/PCB/SN0003"),  # Digital Link
+        ("CC-77", "/lots/CELL/L1"),  # the supplier's lot
+        ("CELL@L1", "/lots/CELL/L1"),
+        ("a2", "/locations/A2"),
+        ("GLOBEX", "/parties?q=GLOBEX"),
+    ]:
+        find.fill(text)
+        find.press("Enter")
+        expect(page).to_have_url(f"{site}{where}")
+    find.fill("1")  # purchase order 1, recall 1 and operation 1: choose
+    find.press("Enter")
+    choices = page.get_by_test_id("choices")
+    expect(choices).to_contain_text("purchase order 1")
+    expect(choices).to_contain_text("recall 1")
+    choices.get_by_role("link", name="purchase order 1").click()
+    expect(page).to_have_url(f"{site}/purchase-orders/1")
+    find.fill("(01)09506000134352(21)NOT-HERE")
+    find.press("Enter")
+    expect(page.get_by_test_id("find-error")).to_contain_text("Nothing matches")
+    page.goto(f"/items?q={GTIN}")  # the item list finds an item by GTIN, or by a label
+    expect(page.get_by_role("link", name="PCB", exact=True)).to_be_visible()
+    expect(page.get_by_role("link", name="CELL", exact=True)).to_have_count(0)
+    page.goto("/trace?ref=CC-77")  # a supplier's lot traced as what it names
+    expect(page.get_by_test_id("affected")).to_contain_text("D1")
+
+
+def test_receive_against_a_purchase_order_by_scanning_keeps_the_suppliers_lot(
+    browser,
+    site,
+    world,
+    db_url,
+) -> None:
+    page = log_in(browser, site, "clerk")
+    page.get_by_role("link", name="Purchase orders", exact=True).click()
+    page.get_by_test_id("purchase-orders").get_by_role("link", name="PO 1").click()
+    expect(page.get_by_test_id("po-lines")).to_contain_text("CELL")
+    page.get_by_test_id("receive-po").click()
+    expect(page.get_by_test_id("po")).to_have_value("1")
+    page.get_by_test_id("to").fill("A2")
+    with tracelot.connect(db_url) as tl:
+        tl.add_gtin("CELL", "09506000134369")
+    scan(page, "(01)09506000134369(10)SUP-LOT-9(17)320131(30)60")  # the supplier's label
+    expect(page.get_by_test_id("list")).to_contain_text("SUP-LOT-9")
+    expect(page.get_by_test_id("list")).to_contain_text("2032-01-31")
+    page.get_by_test_id("commit").click()
+    expect(page.get_by_test_id("done")).to_contain_text("receive #")
+    page.goto("/purchase-orders/1")
+    expect(page.get_by_test_id("po-lines")).to_contain_text("60")
+    expect(page.get_by_test_id("po-receipts")).to_contain_text("60")
+    with tracelot.connect(db_url) as tl:
+        [where] = tl.where("CELL@SUP-LOT-9")
+        assert (where["location"], where["qty"], str(where["expires"])) == ("A2", 60, "2032-01-31")
+        assert tl.purchase_order(1)["lines"][0]["received"] == 60
+        # the recall wizard finds the supplier's lot
+        preview = tl.recall_preview(supplier="CELLCO", supplier_lot="SUP-LOT-9")
+        assert preview["affected"] == 1, preview
+        assert tl.verify().ok
+
+
+def test_a_receipt_against_an_order_of_another_supplier_is_refused(
+    browser, site, world, db_url
+) -> None:
+    page = log_in(browser, site, "clerk")
+    with tracelot.connect(db_url) as tl:
+        tl.add_gtin("CELL", "09506000134369")
+    page.goto("/scan/receive?po=1")
+    page.get_by_test_id("to").fill("A2")
+    page.get_by_test_id("supplier").fill("ACME")
+    scan(page, "(01)09506000134369(10)NEW1(30)5")
+    page.get_by_test_id("commit").click()
+    expect(page.get_by_test_id("error")).to_be_visible()
+    expect(page.get_by_test_id("list").locator("caption")).to_have_text("1 scanned")  # kept
+    with tracelot.connect(db_url) as tl, pytest.raises(NotFound):
+        tl.where("CELL@NEW1")  # nothing received
+
+
+def test_ship_names_its_order_and_the_recall_lists_it(browser, site, world, db_url) -> None:
+    page = log_in(browser, site, "clerk", **PHONE)
+    page.goto("/scan/ship-to")
+    page.get_by_test_id("to").fill("GLOBEX")
+    page.get_by_test_id("reference").fill("SO-2002")
+    scan(page, _label("SN0005"))
+    page.get_by_test_id("commit").click()
+    expect(page.get_by_test_id("done")).to_contain_text("ship #")
+    with tracelot.connect(db_url) as tl:
+        ship = [h for h in tl.history("PCB:SN0005") if h["kind"] == "ship"]
+        assert [h["reference"] for h in ship] == ["SO-2002"]
+
+
+def test_unit_lot_item_and_location_pages_print_their_labels(browser, site, world) -> None:
+    page = log_in(browser, site, "clerk")
+    for address in ("/units/PCB/SN0002", "/lots/CELL/L1", "/locations/A1"):
+        page.goto(address)
+        with page.expect_popup() as popup:
+            page.get_by_test_id("print-label").click()
+        pdf = popup.value
+        pdf.wait_for_load_state()
+        assert pdf.url.endswith("/labels")
+        pdf.close()
+    page.goto("/items/PCB")
+    page.get_by_test_id("print-label").click()
+    expect(page.get_by_test_id("label-refs")).to_have_value(
+        " ".join(f"PCB:SN{n:04d}" for n in range(2, 13))
+    )
+    page.goto("/units/PCB/SN0002")
+    page.get_by_test_id("scrap").click()
+    expect(page.get_by_test_id("ref")).to_have_value("PCB:SN0002")
+
+
+def test_master_data_is_added_in_the_browser(browser, site, db_url) -> None:
+    page = log_in(browser, site, "plan", **PHONE)
+    page.goto("/items")
+    page.get_by_test_id("add-item").click()
+    page.get_by_test_id("field-code").fill("VALVE")
+    page.get_by_test_id("field-name").fill("Check valve")
+    page.get_by_test_id("field-tracking").select_option("lot")
+    page.get_by_test_id("field-gtin").fill("123")  # a bad GTIN: refused, nothing added
+    page.get_by_test_id("add").click()
+    expect(page.get_by_test_id("error")).to_contain_text("GTIN")
+    page.get_by_test_id("field-gtin").fill("")
+    page.get_by_test_id("add").click()
+    expect(page).to_have_url(f"{site}/items/VALVE")
+    page.goto("/locations")
+    page.get_by_test_id("add-location").click()
+    page.get_by_test_id("field-code").fill("B7")
+    page.get_by_test_id("field-parent").fill("WH")
+    page.get_by_test_id("add").click()
+    expect(page).to_have_url(f"{site}/locations/B7")
+    page.goto("/parties")
+    page.get_by_test_id("add-party").click()
+    page.get_by_test_id("field-code").fill("INITECH")
+    page.get_by_test_id("field-name").fill("Initech")
+    page.get_by_test_id("field-kind").select_option("customer")
+    page.get_by_test_id("add").click()
+    expect(page.get_by_role("link", name="INITECH")).to_be_visible()
+    with tracelot.connect(db_url) as tl:
+        assert tl.item("VALVE")["tracking"] == "lot"
+        assert [r["location_path"] for r in tl.locations() if r["location"] == "B7"] == ["WH/B7"]
+        assert [r["name"] for r in tl.parties(kind="customer") if r["party"] == "INITECH"] == [
+            "Initech"
+        ]
+        added = {(c["entity"], c["code"]) for c in tl.changes()}
+        assert {("item", "VALVE"), ("location", "B7"), ("party", "INITECH")} <= added
+    other = log_in(browser, site, "clerk")  # an operator keeps no master data
+    assert other.goto("/add/items").status == 403
+
+
+def test_a_build_shows_its_bill_of_materials(browser, site, world, db_url) -> None:
+    page = log_in(browser, site, "clerk", **PHONE)
+    page.goto("/scan/consume-into")
+    page.get_by_test_id("target").fill("DEV:D2")
+    page.get_by_test_id("to").fill("A2")
+    scan(page, _label("SN0003"))
+    bom = page.get_by_test_id("bom")
+    expect(bom).to_contain_text("1 × PCB")
+    expect(bom).to_contain_text("4 × CELL")
+    scan(page, "CELL@L1=4")
+    page.get_by_test_id("commit").click()
+    expect(page.get_by_test_id("done")).to_contain_text("build #")
+
+
+def test_a_big_trace_starts_with_its_summary_and_pages_its_rows(
+    browser, site, setup_basics, db_url
+) -> None:
+    """A supplier lot in 120 devices shipped to two customers: the lot's page stays under
+    two phone screens; the trace pages its rows and each count links to its rows."""
+    cli = setup_basics
+    _ok(cli, "receive", "CELL", "--to", "A1", "--lot", "BIG", "--qty", "500")
+    with tracelot.connect(db_url) as tl:
+        for n in range(120):
+            tl.build("DEV", serial=f"B{n:03d}", to="A2", consume=["CELL@BIG=2"])
+        tl.ship(*[f"DEV:B{n:03d}" for n in range(80)], to="ACME")
+        tl.ship(*[f"DEV:B{n:03d}" for n in range(80, 100)], to="GLOBEX")
+    page = log_in(browser, site, "reader", **PHONE)
+    page.goto("/lots/CELL/BIG")
+    _shoot(page, "big-lot-phone")
+    height = page.evaluate("document.scrollingElement.scrollHeight")
+    assert height <= 2 * PHONE["height"], f"{height} px: more than two screens"
+    summary = page.get_by_test_id("summary")
+    expect(summary.get_by_test_id("by-customer")).to_contain_text("80 ACME")
+    expect(summary.get_by_test_id("by-status")).to_contain_text(
+        "21 in_stock"
+    )  # the lot and 20 devices
+    summary.get_by_role("link", name="20 GLOBEX").click()
+    expect(page.get_by_test_id("affected").locator("tbody tr")).to_have_count(20)
+    page.goto("/trace?ref=CELL@BIG")
+    expect(page.get_by_test_id("affected").locator("tbody tr")).to_have_count(50)
+    page.get_by_test_id("next").click()
+    expect(page.locator(".pages")).to_contain_text("51–100 of")
+    _shoot(page, "big-trace-phone")

@@ -38,7 +38,7 @@ PAGE = 50
 
 
 #: history lines on a unit's or lot's page before "all of it"
-RECENT = 10
+RECENT = 5
 
 
 def _nodes(nodes: list[dict[str, Any]]) -> int:

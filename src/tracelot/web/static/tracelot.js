@@ -341,8 +341,9 @@ document.addEventListener("click", async (event) => {
 
 // A table or chart that scrolls in its own box (a phone) can be scrolled from the keyboard.
 function scrollersFocusable() {
-  document.querySelectorAll("main table, main .chart, main .graph, main .scroll").forEach((box) => {
-    if (box.scrollWidth > box.clientWidth + 1) box.tabIndex = 0;
+  document.querySelectorAll("main table, main figure, main div, main section, main form").forEach((box) => {
+    const scrolls = ["auto", "scroll"].includes(getComputedStyle(box).overflowX);
+    if (scrolls && box.scrollWidth > box.clientWidth + 1) box.tabIndex = 0;
     else if (box.tabIndex === 0 && !box.hasAttribute("data-keep-tabindex")) box.removeAttribute("tabindex");
   });
 }
