@@ -151,6 +151,10 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-mute]").forEach(showMute);
   const form = scanForm();
   if (!form) return;
+  if (form.querySelector("#batch [data-testid=done]")) {  // committed (a whole page's answer)
+    localStorage.removeItem(listKey(form));
+    return;
+  }
   const state = stored(form);
   const onPage = form.querySelectorAll("#batch input[name=scans]").length;
   if (state && !onPage && (state.scans.length || state.queued.length)) {
