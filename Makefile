@@ -56,7 +56,7 @@ lint: $(BIN)/tracelot
 	$(BIN)/ruff format .
 
 screenshots: $(BIN)/tracelot assets
-	TRACELOT_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -n 0 tests/test_web.py
+	TRACELOT_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -n 0 tests/test_web.py tests/test_web_floor.py
 
 bench: $(BIN)/tracelot
 	$(BIN)/python bench/run.py

@@ -982,10 +982,13 @@ class Tracelot:
         target: str | None = None,
         to: str | None = None,
         reference: str | None = None,
+        supplier: str | None = None,
+        po: int | None = None,
     ) -> list[OperationResult]:
-        """A batch of scans as operations, all or nothing (`target`, `to`, `reference`)."""
+        """A batch of scans as operations, all or nothing (`target`, `to`, `reference`; a
+        receipt's `supplier` or purchase order `po`, the labels' lots kept as the supplier's)."""
         return self._op(scan_batch.commit, mode=mode, batch=batch, target=target, to=to,
-                        reference=reference)  # fmt: skip
+                        reference=reference, supplier=supplier, po=po)  # fmt: skip
 
     def identify(self, scan: str) -> dict[str, Any]:
         """What a scan (or a code typed by hand) names, where that is, what is wrong."""
@@ -1553,6 +1556,22 @@ class Tracelot:
 
         slip = self._run(pack_documents.packing_slip, write=False, op_id=operation)
         return pack_documents.render_slip(slip)
+
+    # -- scan anywhere (issue 21) ----------------------------------------------------------
+
+    def find(self, text: str) -> dict[str, Any]:
+        """What any scan or code names (a unit, lot, item, location, party, supplier lot,
+        purchase order, recall, operation): `choices`, and the resolver's answer `scan`."""
+        from tracelot.services import find as finding
+
+        return self._run(finding.find, write=False, text=text)
+
+    def bill_of_materials(self, item: str) -> dict[str, Any]:
+        """What goes into a build of `item`: the components of its latest build, each with
+        its quantity per unit built."""
+        from tracelot.services import find as finding
+
+        return self._run(finding.bill_of_materials, write=False, item=item)
 
 
 def _write_file(path: Path, data: bytes) -> Path:

@@ -146,15 +146,21 @@ def commit(
     target: str | None = None,
     to: str | None = None,
     reference: str | None = None,
+    supplier: str | None = None,
+    po: int | None = None,
 ) -> list[OperationResult]:
-    """The batch as operations, in one transaction: all of it, or nothing."""
+    """The batch as operations, in one transaction: all of it, or nothing. A receipt may
+    name its `supplier` or purchase order (`po`): a label's lot is then also kept as the
+    supplier's lot, so a recall of that supplier lot finds it."""
+    if (supplier is not None or po is not None) and mode != "receive":
+        raise InvalidInput("only a receipt names a supplier or a purchase order")
     if not batch:
         raise InvalidInput("nothing was scanned")
     common = {"user": user, "reference": reference}
     if mode == "receive":
         if to is None:
             raise InvalidInput("receive by scanning needs --to LOC")
-        return _receive(conn, batch, to=to, **common)
+        return _receive(conn, batch, to=to, supplier=supplier, po=po, **common)
     if mode in ("move-to", "ship-to"):
         where = target or to
         if where is None:
@@ -195,7 +201,14 @@ def _merged(batch: Sequence[Entry]) -> dict[Any, Decimal | None]:
 
 
 def _receive(
-    conn: Connection, batch: Sequence[Entry], *, user: str, to: str, reference: str | None
+    conn: Connection,
+    batch: Sequence[Entry],
+    *,
+    user: str,
+    to: str,
+    reference: str | None,
+    supplier: str | None = None,
+    po: int | None = None,
 ) -> list[OperationResult]:
     """One receipt per item, lot and dates: the serials of each together."""
     groups: dict[tuple, list[Receipt]] = defaultdict(list)
@@ -221,6 +234,9 @@ def _receive(
                 serials=serials or None,
                 qty=None if serials else qty,
                 ref=reference,
+                supplier=supplier,
+                po=po,
+                supplier_lot=lot if (supplier is not None or po is not None) else None,
             )  # fmt: skip
         )
     return results

@@ -25,13 +25,16 @@ def install(app: Any) -> None:
         common,
         counts,
         dashboard,
+        find,
         flow,
         labels,
         login,
         masterdata,
+        masterdata_add,
         operations,
         orders,
         packing,
+        purchasing,
         recalls,
         reports,
         stock,
@@ -44,6 +47,7 @@ def install(app: Any) -> None:
     from tracelot.web.pages import packs  # issue 20: an item's packs
 
     families += (packs,)
+    families += (find, purchasing, masterdata_add)  # issue 21
     for family in families:
         app.include_router(family.router)
     app.mount("/assets", StaticFiles(directory=common.HERE / "static"), name="assets")

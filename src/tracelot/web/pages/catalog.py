@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi import Path as FastPath
@@ -26,10 +26,14 @@ def items(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
-    rows = _db(request, user).items()
+    db = _db(request, user)
+    rows = db.items()
     if q:
         needle = q.lower()
-        rows = [r for r in rows if needle in r["item"].lower() or needle in r["name"].lower()]
+        # a GTIN, a GS1 scan or any label of the item finds it too (issue 21)
+        hits = {c["item"] for c in db.find(q)["choices"] if c["kind"] in ("item", "unit", "lot")}
+        rows = [r for r in rows if needle in r["item"].lower() or needle in r["name"].lower()
+                or needle in (r.get("gtin") or "") or r["item"] in hits]  # fmt: skip
     rows.sort(key=lambda r: str(r.get("item" if sort == "code" else sort) or ""))
     return page(request, user, "items.html", rows=rows[offset : offset + limit], total=len(rows),
                 q=q, sort=sort, offset=offset, limit=limit)  # fmt: skip
@@ -46,7 +50,21 @@ def item(request: Request, user: Reader, code: str) -> Response:
     changes = db.changes(item=found["item"])
     packs = db.packs(found["item"])  # issue 20: its packs, and the form to add one
     return page(request, user, "item.html", item=found, stock=stock, changes=changes,
-                may_edit=may(user.role, "master_data"), packs=packs)  # fmt: skip
+                may_edit=may(user.role, "master_data"), packs=packs,
+                label_refs=_label_refs(db, found))  # fmt: skip
+
+
+MAX_LABELS = 200  # the item page's "print labels of its stock" names at most these
+
+
+def _label_refs(db: Any, found: dict[str, Any]) -> list[str]:
+    """The units or lots of an item on hand, to print their labels from its page."""
+    code = found["item"]
+    if found["tracking"] == "serial":
+        units = db.stock(item=code, serials=True)
+        return [f"{code}:{u['serial']}" for u in units if u.get("serial")][:MAX_LABELS]
+    lots = sorted({r["lot"] for r in db.stock(item=code) if r.get("lot")})
+    return [f"{code}@{lot}" for lot in lots][:MAX_LABELS]
 
 
 @router.get("/locations", response_class=HTMLResponse)

@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -93,6 +93,10 @@ MENU = [
     ("/labels", "Labels", "read"),
     ("/admin", "Admin", "admin"),
 ]
+# purchase orders (issue 21)
+MENU.insert(
+    MENU.index(("/reports", "Reports", "read")), ("/purchase-orders", "Purchase orders", "read")
+)
 # stock counts (issue 19)
 MENU.insert(MENU.index(("/recalls", "Recalls", "read")) + 1, ("/counts", "Counts", "read"))
 # cases and pallets (issue 20)
@@ -175,7 +179,13 @@ def page(request: Request, user: User | None, template: str, status: int = 200, 
     return templates.TemplateResponse(
         request,
         template,
-        {"user": user, "menu": menu, "csrf": getattr(request.state, "csrf", ""), **context},
+        {
+            "user": user,
+            "menu": menu,
+            "csrf": getattr(request.state, "csrf", ""),
+            "can": lambda capability: bool(user and may(user.role, capability)),
+            **context,
+        },  # fmt: skip
         status_code=status,
     )
 
@@ -211,8 +221,10 @@ def install_errors(app: Any) -> None:
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        if request.headers.get("HX-Request"):
-            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        if request.headers.get("HX-Request"):  # back to the page it came from after the login
+            came = urlsplit(request.headers.get("HX-Current-URL", ""))
+            back = f"/login?next={quote(came.path)}" if came.path.startswith("/") else "/login"
+            return Response(status_code=401, headers={"HX-Redirect": back})
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 
     async def error_page(request: Request, status: int, message: str) -> Response:

@@ -21,6 +21,10 @@ MAX_SCANS = 500  # scans on one list
 MAX_FIELD = 2000  # characters in a field of a one-reference form
 
 
+# a longer scan is answered in the list (refused, in words); past this, the form is refused
+MAX_SCAN_FORM = 100_000
+
+
 router = APIRouter(include_in_schema=False)
 
 
@@ -34,7 +38,9 @@ def _scan_form(mode: str) -> tuple[str, str, str]:
 def scan_page(request: Request, user: Operator, mode: str) -> Response:
     title, _, where = _scan_form(mode)
     return page(request, user, "scan.html", mode=mode, title=title, where=where, batch=[],
-                scans=[], error=None, done=None, target="", to="",
+                scans=[], error=None, done=None, target="", to="", reference="",
+                supplier="", po=request.query_params.get("po", "")[:12], outcome="",
+                scan=request.query_params.get("scan", "")[:MAX_FIELD],
                 once=secrets.token_urlsafe(16))  # fmt: skip
 
 
@@ -44,23 +50,29 @@ def scan_step(
     user: Operator,
     mode: str,
     scans: Annotated[list[str], Form()] = [],  # noqa: B006
-    scan: Annotated[str, Form(max_length=2000)] = "",
+    scan: Annotated[str, Form(max_length=MAX_SCAN_FORM)] = "",
     action: Annotated[str, Form(pattern="^(add|undo|commit|clear)$")] = "add",
     to: Annotated[str, Form(max_length=200)] = "",
     target: Annotated[str, Form(max_length=200)] = "",
     once: Annotated[str, Form(max_length=64)] = "",
+    reference: Annotated[str, Form(max_length=200)] = "",
+    supplier: Annotated[str, Form(max_length=64)] = "",
+    po: Annotated[str, Form(max_length=12, pattern=r"^\s*\d*\s*$")] = "",
 ) -> Response:
     """One step of a scan-first form: add a scan (refused with its reason, the list
     kept), undo the last one, or commit the list as one operation. A commit sent again
-    (a double click, a reload) is answered as the first time and done once."""
+    (a double click, a reload, a retry after a dropped connection) is answered as the first
+    time and done once: the form's key (`once`) stays while the list is unchanged."""
     title, _, where = _scan_form(mode)
     if any(len(text) > MAX_FIELD for text in scans):
         raise BadInput(f"a scan holds at most {MAX_FIELD} characters")
     db = _db(request, user)
     error, done = None, None
+    sent = list(scans)
+    extra = {"reference": reference.strip(), "supplier": supplier.strip(), "po": po.strip()}
     if action == "commit":
         try:
-            done = _commit(request, user, db, mode, scans, to, target, once)
+            done = _commit(request, user, db, mode, scans, to, target, once, **extra)
             scans = []
         except TracelotError as exc:
             error = str(exc)
@@ -68,6 +80,8 @@ def scan_step(
         scans = []
     elif action == "undo":
         scans = scans[:-1]
+    elif action == "add" and len(scan) > MAX_FIELD:
+        error = f"a scan holds at most {MAX_FIELD} characters, not {len(scan):,}: not added"
     elif action == "add" and scan.strip():
         if len(scans) >= MAX_SCANS:
             error = f"a list holds at most {MAX_SCANS} scans: commit these first"
@@ -75,19 +89,30 @@ def scan_step(
             scans = [*scans, scan.strip()]
     found = db.scan_rebuild(mode, scans)
     dropped = found.dropped
-    if action == "add" and scan.strip() and dropped and dropped[-1][0] == scan.strip():
+    if action == "add" and dropped and dropped[-1][0] == scan.strip() and scan.strip():
         error = f"{scan.strip()}: {dropped.pop()[1]}"  # the new scan, refused
     if dropped:  # earlier scans that no longer stand (shipped meanwhile ...), said and dropped
         said = "; ".join(f"{text}: {why}" for text, why in dropped)
         error = f"{said}; {error}" if error else said
     name = "scan_list.html" if request.headers.get("HX-Request") else "scan.html"
+    outcome = "refused" if error else ("accepted" if action == "add" and scan.strip() else "")
+    bom = _bill(db, target) if mode == "consume-into" else None
+    # the same list keeps its key (a commit retried is booked once); a changed list, a new one
+    kept = once if once and not done and list(found.scans) == sent else secrets.token_urlsafe(16)
     return page(request, user, name, mode=mode, title=title, where=where, batch=found.batch,
                 scans=found.scans, error=error, done=done, target=target, to=to,
-                once=secrets.token_urlsafe(16))  # fmt: skip
+                outcome=outcome, once=kept, bom=bom, **extra)  # fmt: skip
+
+
+def _bill(db: Tracelot, target: str) -> dict[str, Any] | None:
+    """The bill of materials of what is built (ITEM:SERIAL), per its latest build."""
+    item = target.strip().split(":", 1)[0]
+    return db.bill_of_materials(item) if item else None
 
 
 def _commit(request: Request, user: User, db: Tracelot, mode: str, scans: list[str],
-            to: str, target: str, once: str) -> list[dict[str, Any]]:  # fmt: skip
+            to: str, target: str, once: str, *, reference: str = "", supplier: str = "",
+            po: str = "") -> list[dict[str, Any]]:  # fmt: skip
     """The list as one operation, done once per form (`once`, through the API's
     idempotency keys). A scan that no longer stands refuses the commit: the page shows the
     list as it now is, to look at and commit again."""
@@ -97,10 +122,14 @@ def _commit(request: Request, user: User, db: Tracelot, mode: str, scans: list[s
         if found.dropped:
             said = "; ".join(f"{text}: {why}" for text, why in found.dropped)
             raise NotAvailable(f"{said}: nothing was done; look at the list and commit again")
-        done = t.scan_commit(mode, found.batch, to=to or None, target=target or None)
+        done = t.scan_commit(mode, found.batch, to=to or None, target=target or None,
+                             reference=reference or None, supplier=supplier or None,
+                             po=int(po) if po else None)  # fmt: skip
         return [{"kind": r.kind, "id": r.id} for r in done]
 
     body = {"mode": mode, "scans": scans, "to": to, "target": target}
+    if reference or supplier or po:  # a key is the same request: these are part of it
+        body |= {"reference": reference, "supplier": supplier, "po": po}
     digest = request_digest("POST", request.url.path, body)
     _, answer = db.once(user.id, f"web:{once}" if once else None, digest, 201, commit)
     return answer
@@ -122,8 +151,10 @@ def single_form(request: Request, user: Operator, kind: str) -> Response:
     if kind not in SINGLE_FORMS:
         raise Missing(f"no such form: {kind}")
     title, fields = SINGLE_FORMS[kind]
-    return page(request, user, "single.html", kind=kind, title=title, fields=fields, values={},
-                error=None, done=None)  # fmt: skip
+    # a page's button (a unit's Scrap ...) names the reference: the form starts with it
+    values = {f: request.query_params[f][:MAX_FIELD] for f in fields if f in request.query_params}
+    return page(request, user, "single.html", kind=kind, title=title, fields=fields,
+                values=values, error=None, done=None)  # fmt: skip
 
 
 @router.post("/do/{kind}", response_class=HTMLResponse)

@@ -48,7 +48,9 @@ def recalls(request: Request, user: Reader) -> Response:
 
 @router.get("/recalls/new", response_class=HTMLResponse)
 def recall_wizard(request: Request, user: Quality) -> Response:
-    return page(request, user, "recall_new.html", form={"kind": "refs"}, preview=None, error=None)
+    refs = request.query_params.get("refs", "")[:20_000]  # a unit's or lot's Recall button
+    return page(request, user, "recall_new.html", form={"kind": "refs", "refs": refs},
+                preview=None, error=None)  # fmt: skip
 
 
 @router.post("/recalls/new", response_class=HTMLResponse)

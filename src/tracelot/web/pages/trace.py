@@ -3,6 +3,7 @@ graphs."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -28,9 +29,39 @@ def lot(request: Request, user: Reader, item: str, lot: str) -> Response:
     return _thing(request, user, f"{item}@{lot}")
 
 
+#: a genealogy drawn as a picture up to this many nodes; a bigger one is the tree alone
+MAX_PICTURE = 40
+
+
+#: rows of a long list shown at once (the rest a page further, or all on asking)
+PAGE = 50
+
+
+#: history lines on a unit's or lot's page before "all of it"
+RECENT = 5
+
+
+def _nodes(nodes: list[dict[str, Any]]) -> int:
+    return sum(1 + _nodes(n.get("inputs") or n.get("outputs") or []) for n in nodes)
+
+
+def summary(affected: list[dict[str, Any]]) -> dict[str, Any]:
+    """A big trace at a glance: how many it reached, by status and by customer (each
+    count a link to those rows)."""
+    by_status = Counter(a["status"] for a in affected)
+    by_customer = Counter(a["customer"] for a in affected if a.get("customer"))
+    return {
+        "total": len(affected),
+        "qty": sum(a["qty"] or 0 for a in affected),
+        "by_status": sorted(by_status.items()),
+        "by_customer": sorted(by_customer.items(), key=lambda kv: (-kv[1], kv[0])),
+    }
+
+
 def _thing(request: Request, user: User, ref: str) -> Response:
-    """A unit's or lot's page: where it is, its status and holds, its history, and its
-    genealogy both ways as pictures."""
+    """A unit's or lot's page: a summary of what it reached first, where it is, its
+    status and holds, its genealogy both ways (pictures when small, trees collapsed
+    below the first levels) and its latest history (all of it on asking)."""
     db = _db(request, user)
     try:
         places = db.where(ref)
@@ -38,13 +69,19 @@ def _thing(request: Request, user: User, ref: str) -> Response:
         backward, forward = db.trace_backward(ref), db.trace_forward(ref)
     except TracelotError as exc:
         return page(request, user, "error.html", status=404, message=str(exc))
+    shown_back, shown_forward = backward.to_dict(), forward.to_dict()
+    sizes = {"backward": _nodes(shown_back["roots"]), "forward": _nodes(shown_forward["roots"])}
     pictures = {
         name: _picture(result)
         for name, result in (("backward", backward), ("forward", forward))
-        if any(root.children for root in result.roots)
+        if any(root.children for root in result.roots) and sizes[name] <= MAX_PICTURE
     }
-    return page(request, user, "thing.html", ref=ref, places=places, history=history,
-                backward=backward.to_dict(), forward=forward.to_dict(),
+    everything = request.query_params.get("history") == "all"
+    return page(request, user, "thing.html", ref=ref, places=places[:PAGE],
+                more_places=max(0, len(places) - PAGE),
+                history=history if everything else history[-RECENT:],
+                history_total=len(history), backward=shown_back, forward=shown_forward,
+                reached=summary(shown_forward["affected"]), sizes=sizes,
                 pictures=pictures)  # fmt: skip
 
 
@@ -54,19 +91,45 @@ def trace(
     user: Reader,
     ref: Annotated[str, Query(max_length=500)] = "",
     direction: Annotated[str, Query(pattern="^(forward|backward)$")] = "forward",
+    status: Annotated[str, Query(max_length=32)] = "",
+    customer: Annotated[str, Query(max_length=64)] = "",
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> Response:
-    result, picture, error = None, None, None
+    """A trace: its summary (how many, by status and customer, each a link to its rows),
+    the tree collapsed below the first levels, the picture when small, and the rows it
+    reached a page at a time. A supplier's lot or any scan is taken as the ref (scan
+    anywhere): what it names is traced."""
+    result, picture, error, rows, reached = None, None, None, [], None
     if ref:
         db = _db(request, user)
         try:
             found = db.trace_forward(ref) if direction == "forward" else db.trace_backward(ref)
         except TracelotError as exc:
-            error = str(exc)
-        else:
+            named = [_ref(c) for c in db.find(ref)["choices"] if c["kind"] in ("lot", "unit")]
+            if not named:
+                error = str(exc)
+            else:  # a supplier's lot, or a label: trace what it names
+                found = db.trace_forward(*named) if direction == "forward" else None
+                if found is None:
+                    found = db.trace_backward(named[0])
+        if error is None:
             result = found.to_dict()
-            picture = _picture(found)
+            reached = summary(result["affected"])
+            rows = [a for a in result["affected"] if (not status or a["status"] == status)
+                    and (not customer or a.get("customer") == customer)]  # fmt: skip
+            if _nodes(result["roots"]) <= MAX_PICTURE:
+                picture = _picture(found)
     return page(request, user, "trace.html", ref=ref, direction=direction, result=result,
-                picture=picture, error=error)  # fmt: skip
+                picture=picture, error=error, reached=reached, rows=rows[offset : offset + PAGE],
+                total=len(rows), offset=offset, limit=PAGE, status_=status,
+                customer=customer)  # fmt: skip
+
+
+def _ref(choice: dict[str, Any]) -> str:
+    """A found lot's or unit's reference (ITEM@LOT, ITEM:SERIAL)."""
+    if choice["kind"] == "lot":
+        return f"{choice['item']}@{choice['lot']}"
+    return f"{choice['item']}:{choice['serial']}"
 
 
 def _page_of(node: Any) -> str:
