@@ -60,6 +60,12 @@ def world(setup_basics: Cli) -> Cli:
     _ok(cli, "po", "create", "CELLCO", "--line", "CELL:100:2")
     _ok(cli, "recall", "open", "--reason", "bad cells", "--supplier", "CELLCO",
         "--supplier-lot", "CC-77")  # fmt: skip
+    # issue 20: a pack size, a sales order with its stock reserved, a case
+    _ok(cli, "item", "pack", "add", "SCREW", "--name", "box", "--qty", "100")
+    _ok(cli, "so", "create", "GLOBEX", "--line", "SCREW:120:0.05", "--line", "CELL:6",
+        "--reference", "PO-GLOBEX-7", "--confirm")  # fmt: skip
+    _ok(cli, "settings", "set", "gs1_company_prefix", "0614141")
+    _ok(cli, "pack", "PCB:SN0010", "PCB:SN0011", "--new", "case")
     return cli
 
 
@@ -74,6 +80,8 @@ PAGES = [
     "/parties/ACME/edit", "/labels", "/admin", "/changes", "/units/PCB/SN0002",
     "/units/DEV/D1", "/lots/CELL/L1", "/operations/1", "/purchase-orders",
     "/purchase-orders/1", "/find?q=nothing-like-this",
+    "/orders", "/orders/1", "/orders/1/pick", "/sscc", "/sscc/1", "/items/SCREW",
+    "/items/SCREW/packs",
 ]  # fmt: skip
 
 

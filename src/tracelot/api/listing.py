@@ -29,6 +29,8 @@ DAY_PATTERN = r"^(19\d\d|[2-9]\d\d\d)-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 
 def _iso_day(value: object) -> object:
     """A day as ISO 8601 text only: pydantic would take `0` as 1970-01-01."""
+    if isinstance(value, int | float):  # a JSON body's number (bool is an int too)
+        raise ValueError("a day is YYYY-MM-DD text, not a number")
     if isinstance(value, str) and not re.fullmatch(DAY_PATTERN, value):
         raise ValueError("a day is YYYY-MM-DD, of the years 1900 to 9998")
     return value

@@ -403,7 +403,7 @@ class ReplaceRequest(_Op):
     remove: Ref = Field(examples=["PCB:SN0001"], description="The component unit taken out.")
     install: Ref = Field(examples=["PCB:SN0009"], description="The component unit put in.")
     to: Named | None = Field(default=None, description="Where the removed unit goes.")
-    scrap: bool = Field(default=False, description="Scrap the removed unit.")
+    scrap: bool = Field(default=False, strict=True, description="Scrap the removed unit.")
 
 
 class AdjustRequest(_Op):

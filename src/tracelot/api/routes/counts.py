@@ -29,7 +29,9 @@ QUALITY = [Depends(allow("quality"))]
 class StartCountRequest(BaseModel):
     at: Named = Field(examples=["WH"], description="The location counted, with all below it.")
     items: list[Named] = Field(default=[], max_length=1000, description="Count these only.")
-    blind: bool = Field(default=False, description="Hide the expected figures from counters.")
+    blind: bool = Field(
+        default=False, strict=True, description="Hide the expected figures from counters."
+    )
     note: Note | None = None
 
 

@@ -103,8 +103,12 @@ class AsnPublic(BaseModel):
 
 class AsnReceipt(BaseModel):
     to: str = Field(examples=["A1"], description="Where it is received.")
-    keep_packed: bool = Field(default=False, description="Keep the pallet whole: a logistic "
-                              "unit with its SSCC holding what came in (issue 20).")  # fmt: skip
+    keep_packed: bool = Field(
+        default=False,
+        strict=True,
+        description="Keep the pallet whole: a logistic unit with its SSCC holding what came "
+        "in (issue 20).",
+    )
 
 
 @router.get(

@@ -3,7 +3,6 @@ planners and admins; picked and shipped by operators."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from tracelot.api.deps import DB, allow, answer
+from tracelot.api.listing import DAY_SCHEMA, IsoDay
 from tracelot.api.schemas import Id, Named, Note, Qty, Reason, Reference, Refs
 from tracelot.domain.commands import (
     CancelSalesOrder,
@@ -38,10 +38,14 @@ class CreateSalesOrderRequest(_Body):
         min_length=1, max_length=1000, examples=[["PCB:2:150", "CELL@L1:40"]],
         description="ITEM:QTY[:PRICE], or ITEM@LOT:QTY[:PRICE] for one lot.",
     )  # fmt: skip
-    ship_by: dt.date | None = None
+    ship_by: IsoDay | None = Field(
+        default=None, description="Ship by this day, YYYY-MM-DD.", json_schema_extra=DAY_SCHEMA
+    )
     reference: Reference | None = None
     note: Note | None = None
-    confirm: bool = Field(default=False, description="Confirm at once: its stock reserved.")
+    confirm: bool = Field(
+        default=False, strict=True, description="Confirm at once: its stock reserved."
+    )
 
 
 class ReserveRequest(_Body):
