@@ -190,10 +190,9 @@ def handle_scans(
     count = _count(conn, c.count_id, share=True)  # a scan during a posting waits for it
     if count.status != "open":
         raise InvalidInput(f"count {count.id} is {count.status}: it takes no more scans")
-    places = set(_subtree(conn, count.location))
-    bin_ = _bin(conn, count, places, c.at) if c.at else count.location
+    bin_ = _bin(conn, count, c.at) if c.at else count.location
     when = at or now()
-    fast = _units_at_once(conn, count, places, bin_, c.scans, user, when)
+    fast = _units_at_once(conn, count, bin_, c.scans, user, when)
     if fast is not None:
         return fast
     # each input: a location (where the next ones are), or what was counted and its qty
@@ -206,7 +205,7 @@ def handle_scans(
             typed_qty = parse_qty(qty_text, what=f"quantity of {text}")
         scan = read(conn, text)
         if _is_location(conn, scan):
-            plan.append(("location", _bin(conn, count, places, text), None))
+            plan.append(("location", _bin(conn, count, text), None))
             continue
         plan.append(("target", scan, typed_qty if typed_qty is not None else scan.qty))
         # a reference typed or on a label: read once here, not again by targets_named
@@ -257,7 +256,6 @@ _UNIT_SCANS = {
 def _units_at_once(
     conn: Connection,
     count: _Count,
-    places: set[int],
     bin_: Any,
     scans: Sequence[str],
     user: str,
@@ -275,7 +273,7 @@ def _units_at_once(
         if ref is None:
             if not _plain_code(text) or not _is_location(conn, read(conn, text)):
                 return None
-            bin_ = _bin(conn, count, places, text)
+            bin_ = _bin(conn, count, text)
             continue
         code, serial = ref
         item = counted.get(code)
@@ -384,9 +382,11 @@ def _is_location(conn: Connection, scan: Any) -> bool:
     )
 
 
-def _bin(conn: Connection, count: _Count, places: set[int], text: str) -> Any:
+def _bin(conn: Connection, count: _Count, text: str) -> Any:
+    """A location of the count (its place, or one below it), named by a scan or code."""
     loc = location_named(conn, text)
-    if loc.id not in places:
+    root = count.location.path
+    if loc.path != root and not loc.path.startswith(root + "/"):
         raise WrongKind(f"{loc.path} is not in count {count.id} (of {count.location.path})")
     return loc
 
