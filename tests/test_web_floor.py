@@ -335,10 +335,18 @@ def test_the_header_box_opens_what_any_scan_names(browser, site, world, db_url) 
         find.fill(text)
         find.press("Enter")
         expect(page).to_have_url(f"{site}{where}")
-    find.fill("1")  # purchase order 1, recall 1 and operation 1: choose
+    with tracelot.connect(db_url) as tl:  # issue 20: a case by its SSCC, an order by number
+        sscc = tl.logistic_units()[0]["sscc"]
+    for text, where in [(f"(00){sscc}", f"/sscc/{sscc}"), (sscc, f"/sscc/{sscc}"),
+                        ("SO 1", "/orders/1")]:  # fmt: skip
+        find.fill(text)
+        find.press("Enter")
+        expect(page).to_have_url(f"{site}{where}")
+    find.fill("1")  # purchase order 1, sales order 1, recall 1 and operation 1: choose
     find.press("Enter")
     choices = page.get_by_test_id("choices")
     expect(choices).to_contain_text("purchase order 1")
+    expect(choices).to_contain_text("sales order 1")
     expect(choices).to_contain_text("recall 1")
     choices.get_by_role("link", name="purchase order 1").click()
     expect(page).to_have_url(f"{site}/purchase-orders/1")

@@ -1,11 +1,12 @@
 """Scan anywhere: what any scan or code names, for the pages' header box (issue 21).
 
 A scan in any form the resolver reads (GS1 element strings, Digital Link, a GTIN, an
-SSCC, tracelot's own labels, ITEM:SERIAL, ITEM@LOT, a location) is resolved by the one
-resolver (`services.scan.identify`); beside it, the codes a person types: an item, a
-location or a party by code, a supplier's lot, an item by GTIN or by a word of its name,
-and a number (a purchase order, a recall, an operation). Each choice names its kind and
-the keys of its page; the page opens it when there is one, or offers them all.
+SSCC of a case or pallet, tracelot's own labels, ITEM:SERIAL, ITEM@LOT, a location) is
+resolved by the one resolver (`services.scan.identify`); beside it, the codes a person
+types: an item, a location or a party by code, a supplier's lot, an item by GTIN or by a
+word of its name, and a number (a purchase order, a sales order, a recall, an operation).
+Each choice names its kind and the keys of its page; the page opens it when there is one,
+or offers them all.
 """
 
 from __future__ import annotations
@@ -15,7 +16,15 @@ from typing import Any
 from sqlalchemy import Connection, func, or_, select
 
 from tracelot.services.scan import identify
-from tracelot.store.tables import items, locations, lots, operations, parties, purchase_orders
+from tracelot.store.tables import (
+    items,
+    locations,
+    lots,
+    operations,
+    parties,
+    purchase_orders,
+    sales_orders,
+)
 from tracelot.store.tables import recalls as recalls_table
 
 MAX_CHOICES = 20  # offered at most (the items whose name holds a word)
@@ -52,6 +61,9 @@ def find(conn: Connection, *, text: str) -> dict[str, Any]:
         elif kind == "location":
             where = scanned["location"]
             add(_choice("location", scanned["location_path"] or where, location=where))
+        elif kind == "sscc":  # a case or pallet (issue 20)
+            add(_choice("sscc", f"SSCC {scanned['sscc']} at {scanned['location_path']}",
+                        sscc=scanned["sscc"]))  # fmt: skip
     # a supplier's lot (the (10) of their label, or typed): the lots received under it
     found_lots = conn.execute(
         select(items.c.code, lots.c.code, parties.c.code)
@@ -85,15 +97,21 @@ def find(conn: Connection, *, text: str) -> dict[str, Any]:
         )
     ).all():
         add(_choice("party", f"{code} {name} ({kind})", party=code, party_kind=kind))
-    number = text.upper().removeprefix("PO").removeprefix("#").strip()
+    upper = text.upper()
+    prefix = upper[:2] if upper[:2] in ("PO", "SO") else ""  # PO 12, SO 12: that kind only
+    number = upper.removeprefix(prefix).removeprefix("#").strip()
     if number.isdigit() and len(number) < 10:
         n = int(number)
-        if conn.execute(select(purchase_orders.c.id).where(purchase_orders.c.id == n)).first():
-            add(_choice("purchase_order", f"purchase order {n}", po=n))
-        if conn.execute(select(recalls_table.c.id).where(recalls_table.c.id == n)).first():
-            add(_choice("recall", f"recall {n}", recall=n))
-        if conn.execute(select(operations.c.id).where(operations.c.id == n)).first():
-            add(_choice("operation", f"operation {n}", operation=n))
+        numbered = [("sales_order", "sales order", "so", sales_orders, "SO"),
+                    ("purchase_order", "purchase order", "po", purchase_orders, "PO"),
+                    ("recall", "recall", "recall", recalls_table, ""),
+                    ("operation", "operation", "operation", operations, "")]  # fmt: skip
+        for kind, name, key, table, own in numbered:
+            if (
+                prefix in ("", own)
+                and conn.execute(select(table.c.id).where(table.c.id == n)).first()
+            ):
+                add(_choice(kind, f"{name} {n}", **{key: n}))
     if len(needle) >= 2 and not scanned["ok"]:
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         for code, name in conn.execute(

@@ -34,6 +34,10 @@ def href(choice: dict[str, Any]) -> str:
         return f"/purchase-orders/{choice['po']}"
     if kind == "recall":
         return f"/recalls/{choice['recall']}"
+    if kind == "sales_order":
+        return f"/orders/{choice['so']}"
+    if kind == "sscc":
+        return f"/sscc/{q('sscc')}"
     return f"/operations/{choice['operation']}"
 
 
