@@ -278,6 +278,27 @@ def test_picking_then_shipping_the_picked_stock_completes_the_order(stocked: Cli
     assert _ok(cli("verify")).exit_code == 0
 
 
+def test_a_voided_shipment_gives_the_order_its_lines_and_reservations_back(
+    stocked: Cli,
+) -> None:
+    cli = stocked
+    _order(cli, "--line", "PCB:2", "--line", "CELL:10", "--confirm")
+    first = _ok(cli("ship", "--so", "1", "PCB:S1", "--json")).json()
+    second = _ok(cli("ship", "--so", "1", "--json")).json()  # the rest, as reserved
+    assert _ok(cli("so", "show", "1", "--json")).json()["status"] == "shipped"
+    _ok(cli("void", str(second["id"]), "--reason", "keyed against the wrong order"))
+    order = _ok(cli("so", "show", "1", "--json")).json()
+    assert order["status"] == "partly_shipped"
+    assert _lines(order) == [("PCB", 2, 1, 1), ("CELL", 10, 10, 0)]
+    assert _stock(cli, "CELL")[("A2", "L1")] == (30, 10, 20)  # back, and reserved again
+    _ok(cli("void", str(first["id"]), "--reason", "not sent either"))
+    order = _ok(cli("so", "show", "1", "--json")).json()
+    assert order["status"] == "open" and _lines(order) == [("PCB", 2, 2, 0), ("CELL", 10, 10, 0)]
+    _ok(cli("ship", "--so", "1"))
+    assert _ok(cli("so", "show", "1", "--json")).json()["status"] == "shipped"
+    assert _ok(cli("verify")).exit_code == 0
+
+
 def test_verify_finds_reservations_beyond_what_is_on_hand(stocked: Cli, db_url: str) -> None:
     cli = stocked
     _order(cli, "--line", "CELL:30", "--confirm")

@@ -421,6 +421,33 @@ def trim(conn: Connection, so_id: int) -> None:
                 extra = Decimal(0)
 
 
+def unship(conn: Connection, op_id: int, void_id: int, today: dt.date) -> None:
+    """A shipment against orders voided: its lines count it no more (a row of the void
+    takes it back), each order is open again (partly shipped while other shipments
+    stand), and what its lines need again is reserved first-expiry-first-out."""
+    shipped = conn.execute(
+        select(so_shipments.c.so_line_id, so_shipments.c.qty, so_lines.c.so_id)
+        .join(so_lines, so_lines.c.id == so_shipments.c.so_line_id)
+        .where(so_shipments.c.operation_id == op_id)
+        .order_by(so_shipments.c.id)
+    ).all()
+    for line_id, qty, _ in shipped:
+        conn.execute(update(so_lines).where(so_lines.c.id == line_id)
+                     .values(shipped=so_lines.c.shipped - qty))  # fmt: skip
+        conn.execute(insert(so_shipments).values(so_line_id=line_id, operation_id=void_id,
+                                                 qty=-qty))  # fmt: skip
+    conn.execute(update(so_picks).where(so_picks.c.shipped_op_id == op_id)
+                 .values(shipped_op_id=None))  # fmt: skip
+    for so_id in sorted({r.so_id for r in shipped}):
+        any_shipped = conn.execute(
+            select(func.count()).select_from(so_lines)
+            .where(so_lines.c.so_id == so_id, so_lines.c.shipped > 0)
+        ).scalar_one()  # fmt: skip
+        conn.execute(update(sales_orders).where(sales_orders.c.id == so_id).values(
+            status=PARTLY_SHIPPED if any_shipped else OPEN, closed_at=None))  # fmt: skip
+        reserve_fefo(conn, so_id, today)
+
+
 # -- reading ----------------------------------------------------------------------------------
 
 

@@ -43,8 +43,8 @@ from tracelot.domain.commands import Void
 from tracelot.domain.errors import Conflict, NotAvailable, NotFound, WrongKind
 from tracelot.domain.status import LocationKind, OperationKind
 from tracelot.domain.values import normalize
-from tracelot.services import costing
-from tracelot.services.ledger import Line, apply_stock_deltas, new_operation, post
+from tracelot.services import costing, orders
+from tracelot.services.ledger import Line, apply_stock_deltas, new_operation, now, post
 from tracelot.services.lookup import item_by_id, location_by_id, location_ids_of_kind, lot_by_id
 from tracelot.services.results import OperationResult, OpLine
 from tracelot.services.summary import result, summarize
@@ -187,7 +187,7 @@ def void(
     apply_stock_deltas(conn, deltas)
     lines = _take_layers_back(conn, lines, orig.id, void_id, virtual)
     posted = post(conn, void_id, lines, party_id=party, applied=True)
-    _undo_side_records(conn, orig.id, void_id)
+    _undo_side_records(conn, orig.id, void_id, (at or now()).date())
     summary = [_unit_line(conn, key, serials) for key, serials in groups.items()]
     done = result(conn, void_id, summary=summary + summarize(conn, posted))
     done.voids = orig.id
@@ -478,7 +478,7 @@ def _take(
     return value, taken
 
 
-def _undo_side_records(conn: Connection, orig_id: int, void_id: int) -> None:
+def _undo_side_records(conn: Connection, orig_id: int, void_id: int, today: dt.date) -> None:
     """What the original recorded beside its lines: a build's genealogy links end, the
     holds it placed are released, a receipt against a purchase order or an advance
     shipping notice no longer counts."""
@@ -522,6 +522,8 @@ def _undo_side_records(conn: Connection, orig_id: int, void_id: int) -> None:
         .where(inspections.c.received_op_id == orig_id, inspections.c.status == "waiting")
         .values(status="voided", result_op_id=void_id)
     )
+    # a shipment against sales orders: the orders want it again, reserved afresh
+    orders.unship(conn, orig_id, void_id, today)
     conn.execute(
         update(inspections)
         .where(inspections.c.result_op_id == orig_id, inspections.c.status == "failed")
