@@ -299,6 +299,23 @@ def test_a_voided_shipment_gives_the_order_its_lines_and_reservations_back(
     assert _ok(cli("verify")).exit_code == 0
 
 
+def test_a_count_or_an_adjustment_finding_reserved_stock_gone_releases_it(stocked: Cli) -> None:
+    cli = stocked
+    _order(cli, "--line", "CELL:30", "--line", "PCB:2", "--confirm")
+    _ok(cli("adjust", "CELL", "--at", "A2", "--lot", "L1", "--counted", "25"))
+    assert _stock(cli, "CELL")[("A2", "L1")] == (25, 25, 0)
+    _ok(cli("count", "start", "--at", "A1", "--item", "PCB"))
+    _ok(cli("count", "scan", "1", "PCB:S2", "PCB:S3", "PCB:S4", "PCB:S5"))  # S1 is missing
+    _ok(cli("count", "post", "1"))
+    order = _ok(cli("so", "show", "1", "--json")).json()
+    assert _lines(order) == [("CELL", 30, 25, 0), ("PCB", 2, 1, 0)]
+    assert _ok(cli("verify")).exit_code == 0
+    _ok(cli("so", "reserve", "1"))  # tries again: another board, the other lot
+    assert _lines(_ok(cli("so", "show", "1", "--json")).json()) == [
+        ("CELL", 30, 30, 0), ("PCB", 2, 2, 0)]  # fmt: skip
+    assert _ok(cli("verify")).exit_code == 0
+
+
 def test_verify_finds_reservations_beyond_what_is_on_hand(stocked: Cli, db_url: str) -> None:
     cli = stocked
     _order(cli, "--line", "CELL:30", "--confirm")

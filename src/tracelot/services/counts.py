@@ -46,6 +46,7 @@ from tracelot.services.lookup import (
     location_by_id,
     virtual_location,
 )
+from tracelot.services.reservations import release_what_went
 from tracelot.services.resolver import location_named, read, targets_named
 from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.tables import (
@@ -894,6 +895,7 @@ def handle_post(
         op_id = new_operation(conn, OperationKind.COUNT, user=user, at=at,
                               reference=f"count {count.id}", note=c.note)  # fmt: skip
         post(conn, op_id, _merged(v.lines))
+        release_what_went(conn, v.lines)  # what was missing is reserved no more
     counted = _counted(conn, count)
     report = _report(conn, count, v, counted)
     conn.execute(

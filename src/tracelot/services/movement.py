@@ -19,6 +19,7 @@ from tracelot.services.lookup import (
     virtual_location,
 )
 from tracelot.services.picking import take_lines
+from tracelot.services.reservations import release_what_went
 from tracelot.services.resolver import item_named, location_named, target_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
@@ -223,4 +224,5 @@ def adjust(
         conn, OperationKind.ADJUST, user=user, at=at, reference=reference, note=note
     )
     post(conn, op_id, lines)
+    release_what_went(conn, lines)  # what is no longer there is reserved no more
     return result(conn, op_id, lines)

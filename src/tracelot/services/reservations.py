@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from tracelot.store.engine import cache
 from tracelot.store.tables import reservations, stock
@@ -151,3 +151,61 @@ def with_availability(
                    or row.get("status") not in _AVAILABLE_STATUSES)  # fmt: skip
         yield {**row, "reserved": held,
                "available": Decimal(0) if blocked else max(qty - held, Decimal(0))}  # fmt: skip
+
+
+def release_what_went(conn: Connection, lines: Sequence[Any]) -> list[int]:
+    """What a count or an adjustment found gone stays reserved no more: a unit it moved
+    away from where it was reserved, and of a balance it lowered, what is reserved beyond
+    what is left there (the newest reservations first). The sales orders touched (their
+    lines are short again: `so reserve N` tries again)."""
+    if not lines or not any_reservations(conn):
+        return []
+    from tracelot.store.tables import units
+
+    touched: set[int] = set()
+    unit_ids = sorted({ln.unit_id for ln in lines if ln.unit_id is not None})
+    for start in range(0, len(unit_ids), 500):
+        moved = (
+            select(reservations.c.id, reservations.c.so_id)
+            .join(units, units.c.id == reservations.c.unit_id)
+            .where(
+                reservations.c.unit_id.in_(unit_ids[start : start + 500]),
+                units.c.location_id != reservations.c.location_id,
+            )
+        )
+        gone = conn.execute(moved).all()
+        touched |= {r.so_id for r in gone}
+        if gone:
+            conn.execute(delete(reservations).where(reservations.c.id.in_([r.id for r in gone])))
+    for item_id, location_id, lot_id in sorted(
+        {(ln.item_id, ln.from_id, ln.lot_id) for ln in lines if ln.unit_id is None},
+        key=lambda k: (k[0], k[1], k[2] or 0),
+    ):
+        left = conn.execute(
+            select(stock.c.qty).where(
+                stock.c.item_id == item_id, stock.c.location_id == location_id,
+                func.coalesce(stock.c.lot_id, 0) == (lot_id or 0),
+            )
+        ).scalar()  # fmt: skip
+        held = conn.execute(
+            select(reservations.c.id, reservations.c.so_id, reservations.c.qty)
+            .where(
+                reservations.c.item_id == item_id, reservations.c.location_id == location_id,
+                func.coalesce(reservations.c.lot_id, 0) == (lot_id or 0),
+                reservations.c.unit_id.is_(None),
+            )
+            .order_by(reservations.c.id.desc())
+        ).all()  # fmt: skip
+        extra = sum((Decimal(r.qty) for r in held), Decimal(0)) - Decimal(left or 0)
+        for r in held:
+            if extra <= 0:
+                break
+            touched.add(r.so_id)
+            if r.qty <= extra:
+                conn.execute(delete(reservations).where(reservations.c.id == r.id))
+                extra -= Decimal(r.qty)
+            else:
+                conn.execute(update(reservations).where(reservations.c.id == r.id)
+                             .values(qty=Decimal(r.qty) - extra))  # fmt: skip
+                extra = Decimal(0)
+    return sorted(touched)
