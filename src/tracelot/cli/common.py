@@ -1,9 +1,9 @@
 """What the command modules share: the database of the command, common options."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
@@ -64,3 +64,37 @@ def output_file(path: Path | str, **options: str) -> Iterator[TextIO]:
             yield fh
     except OSError as exc:
         raise CannotWrite(path, exc) from None
+
+
+def scan_session(
+    lines: Any, step: Callable[[str, str | None], tuple[str | None, dict, str]], *,
+    at: str | None, as_json: bool, done: str,
+) -> int:  # fmt: skip
+    """A `scan --then MODE N` session (count, pick): each line given to `step(payload,
+    at)`, which answers where the next scans are, the scan's JSON (`kind` location for a
+    location scanned) and what to say; a refused scan is shown with why and the session
+    goes on. Answers how many were refused (the caller exits 1 if any)."""
+    from tracelot.cli.output import err, out, print_json_line
+    from tracelot.domain.errors import TracelotError
+
+    ok = refused = 0
+    for line in lines:
+        payload = line.rstrip("\r\n")
+        if not payload.strip():
+            continue
+        try:
+            at, shown, said = step(payload, at)
+        except TracelotError as exc:
+            refused += 1
+            shown, said = (
+                {"input": payload, "ok": False, "error": exc.message},
+                (f"refused  {payload!r}: {exc.message}"),
+            )
+        else:
+            ok += shown.get("kind") != "location"
+        if as_json:
+            print_json_line(shown)
+        else:
+            out.print(said, markup=False)
+            err.print(f"  [{ok} {done}, {refused} refused]", markup=False)
+    return refused

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracelot.cli.common import JsonOpt, NoteOpt, db, write_output
+from tracelot.cli.common import JsonOpt, NoteOpt, db, scan_session, write_output
 from tracelot.cli.output import err, out, print_json, print_json_line, table, text
 from tracelot.domain.commands import CancelCount, CountScans, PostCount, StartCount
-from tracelot.domain.errors import TracelotError
 
 if TYPE_CHECKING:
     from tracelot.app import Tracelot
@@ -196,31 +195,24 @@ def scan_into_count(
     refused scan is shown with why and the session goes on; exits 1 if any was refused."""
     if target is None or not target.isdigit() or int(target) < 1:
         raise typer.BadParameter("count N: the count's number", param_hint="TARGET")
-    count_id, refused, recorded = int(target), 0, 0
-    for line in lines:
-        payload = line.rstrip("\r\n")
-        if not payload.strip():
-            continue
-        try:
-            done = tracelot.count_scan(count_id, [payload], at=at)
-        except TracelotError as exc:
-            refused += 1
-            shown = {"input": payload, "ok": False, "error": exc.message}
-            _line(shown, f"refused  {payload!r}: {exc.message}", as_json, recorded, refused)
-            continue
-        at = done["at"]
+    count_id = int(target)
+
+    def step(payload: str, at: str | None) -> tuple[str | None, dict, str]:
+        done = tracelot.count_scan(count_id, [payload], at=at)
         if not done["scans"]:  # a location: where the next scans are
-            shown = {"input": payload, "ok": True, "kind": "location", "location": at,
-                     "location_path": done["at_path"]}  # fmt: skip
-            _line(shown, f"ok       at {done['at_path']}", as_json, recorded, refused)
-            continue
-        recorded += 1
+            return done["at"], {"input": payload, "ok": True, "kind": "location",
+                                "location": done["at"], "location_path": done["at_path"]}, (
+                f"ok       at {done['at_path']}")  # fmt: skip
         s = done["scans"][0]
         key = f":{s['serial']}" if s["serial"] else f"@{s['lot']}" if s["lot"] else ""
         shown = {**s, "ok": True, "kind": "unit" if s["serial"] else "lot" if s["lot"] else "item"}
-        said = f"ok       {s['item']}{key} qty {text(s['qty'])} at {s['location_path']}"
-        _line(shown, said, as_json, recorded, refused)
-    if refused:
+        return (
+            done["at"],
+            shown,
+            (f"ok       {s['item']}{key} qty {text(s['qty'])} at {s['location_path']}"),
+        )
+
+    if scan_session(lines, step, at=at, as_json=as_json, done="counted"):
         raise typer.Exit(1)
 
 

@@ -15,6 +15,7 @@ from tracelot.cli.common import (
     ReferenceOpt,
     db,
     reference_of,
+    scan_session,
     write_output,
 )
 from tracelot.cli.output import err, out, print_json, print_json_line, table, text
@@ -25,7 +26,6 @@ from tracelot.domain.commands import (
     PickScans,
     ReserveSalesOrder,
 )
-from tracelot.domain.errors import TracelotError
 
 if TYPE_CHECKING:
     from tracelot.app import Tracelot
@@ -234,26 +234,17 @@ def scan_into_pick(tracelot: "Tracelot", target: str | None, *, at: str | None, 
     refused."""
     if target is None or not target.isdigit() or int(target) < 1:
         raise typer.BadParameter("pick N: the sales order's number", param_hint="TARGET")
-    so_id, refused, picked = int(target), 0, 0
-    for line in lines:
-        payload = line.rstrip("\r\n")
-        if not payload.strip():
-            continue
-        try:
-            done = tracelot.so_pick(so_id, [payload], at=at)
-        except TracelotError as exc:
-            refused += 1
-            shown = {"input": payload, "ok": False, "error": exc.message}
-            _line(shown, f"refused  {payload!r}: {exc.message}", as_json, picked, refused)
-            continue
-        at = done["at"]
+    so_id = int(target)
+
+    def step(payload: str, at: str | None) -> tuple[str | None, dict, str]:
+        done = tracelot.so_pick(so_id, [payload], at=at)
         if not done["picked"]:  # a location: where the next picks are
-            shown = {"input": payload, "ok": True, "kind": "location", "location": at}
-            _line(shown, f"ok       at {at}", as_json, picked, refused)
-            continue
-        picked += 1
+            shown = {"input": payload, "ok": True, "kind": "location", "location": done["at"]}
+            return done["at"], shown, f"ok       at {done['at']}"
         p = done["picked"][0]
-        _line({**p, "ok": True}, _said(p), as_json, picked, refused)
+        return done["at"], {**p, "ok": True}, _said(p)
+
+    refused = scan_session(lines, step, at=at, as_json=as_json, done="picked")
     progress = tracelot.so_pick_progress(so_id)
     if as_json:
         print_json_line({"order": so_id, "short": progress["short"]})
