@@ -456,3 +456,71 @@ def test_over_http_cancel_releases_and_reserve_names_stock(api) -> None:
     assert (cancelled.json()["status"], cancelled.json()["reservations"]) == ("cancelled", [])
     assert client.post(f"{PREFIX}/sales-orders/1/cancel", headers=auth["operator"],
                        json={}).status_code == 409  # fmt: skip
+
+
+def test_a_long_order_is_reserved_picked_and_shipped_in_a_few_statements_as_one_by_one(
+    stocked: Cli,
+) -> None:
+    """Twelve lines (more than the ledger costs and books one by one): each item's old,
+    cheap lot is reserved, picked and shipped before its new one, at the cost of the
+    layers it took, and the balances left are right."""
+    cli = stocked
+    for k in range(12):
+        _ok(cli("item", "add", f"P{k:02d}", "--name", f"Part {k}", "--tracking", "lot",
+                "--cost", "9"))  # fmt: skip
+        _ok(cli("receive", f"P{k:02d}", "--to", "A1", "--lot", "OLD", "--qty", "3",
+                "--expires", "2090-01-01", "--cost", "2"))  # fmt: skip
+        _ok(cli("receive", f"P{k:02d}", "--to", "A2", "--lot", "NEW", "--qty", "10",
+                "--expires", "2095-01-01", "--cost", "3"))  # fmt: skip
+    lines = [a for k in range(12) for a in ("--line", f"P{k:02d}:5:9.5")]
+    order = _order(cli, *lines, "--confirm")
+    assert {(r["item"], r["lot"], r["location"], r["qty"]) for r in order["reservations"]} == {
+        (f"P{k:02d}", lot, loc, q) for k in range(12)
+        for lot, loc, q in (("OLD", "A1", 3), ("NEW", "A2", 2))}  # fmt: skip
+    scans = [s for k in range(12) for s in (f"P{k:02d}@OLD=3", f"P{k:02d}@NEW=2")]
+    first = _ok(cli("so", "pick-scan", "1", *scans[:3], "--json")).json()
+    assert [(p["item"], p["lot"], p["qty"], p["left"]) for p in first["picked"]] == [
+        ("P00", "OLD", 3, 2), ("P00", "NEW", 2, 0), ("P01", "OLD", 3, 2)]  # fmt: skip
+    # the answer shows the lines this batch picked for, and how many are still short
+    assert [(ln["item"], ln["picked"], ln["short"]) for ln in first["lines"]] == [
+        ("P00", 5, 0), ("P01", 3, 2)]  # fmt: skip
+    assert first["short_lines"] == 11
+    said = _ok(cli("so", "pick-scan", "1", scans[3]))
+    assert "short: line 3 P02" in said.stderr and "line 2 " not in said.stderr
+    picked = _ok(cli("so", "pick-scan", "1", *scans[4:], "--json")).json()
+    assert picked["short_lines"] == 0 and len(picked["lines"]) == 10
+    shipped = _ok(cli("ship", "--so", "1", "--json")).json()
+    assert len(shipped["lines"]) == 24
+    # the value of what left: 3 at 2 and 2 at 3 of each item, first in first out
+    history = _ok(cli("history", "P05@OLD", "--json")).json()
+    assert any(h.get("kind") == "ship" for h in history), history
+    value = _ok(cli("valuation", "--json")).json()
+    by_item = {r["item"]: (r["qty"], r["value"]) for r in value["rows"]
+               if r["item"][1:].isdigit()}  # fmt: skip
+    assert by_item == {f"P{k:02d}": (8, 24) for k in range(12)}
+    assert _stock(cli, "P07") == {("A2", "NEW"): (8, 0, 8)}
+    order = _ok(cli("so", "show", "1", "--json")).json()
+    assert order["status"] == "shipped" and order["reservations"] == []
+    assert _ok(cli("verify")).exit_code == 0
+
+
+def test_two_lines_of_one_item_share_its_free_stock(stocked: Cli) -> None:
+    """A second line of the same item gets what the first left, never the same stock."""
+    cli = stocked
+    order = _order(cli, "--line", "SCREW:600", "--line", "SCREW:700", "--confirm")
+    assert _lines(order) == [("SCREW", 600, 600, 0), ("SCREW", 700, 400, 0)]
+    assert _stock(cli, "SCREW")[("A2", None)] == (1000, 1000, 0)
+    assert _ok(cli("verify")).exit_code == 0
+
+
+def test_a_long_shipment_whose_picked_lot_became_held_is_refused_naming_it(
+    stocked: Cli, refused: Callable
+) -> None:
+    cli = stocked
+    for k in range(10):
+        _ok(cli("item", "add", f"Q{k}", "--name", f"Q {k}", "--tracking", "lot"))
+        _ok(cli("receive", f"Q{k}", "--to", "A1", "--lot", "L", "--qty", "4"))
+    _order(cli, *[a for k in range(10) for a in ("--line", f"Q{k}:4")], "--confirm")
+    _ok(cli("so", "pick-scan", "1", *[f"Q{k}@L=4" for k in range(10)]))
+    _ok(cli("hold", "Q7@L", "--reason", "supplier alert"))
+    refused("ship", "--so", "1", match="Q7@L is held")

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import serving
+from conftest import from_state, serving
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 import tracelot
@@ -48,18 +48,22 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def site(setup_basics, db_url: str, tmp_path: Path) -> Iterator[str]:
+def site(setup_basics, db_url: str, tmp_path: Path, tmp_path_factory) -> Iterator[str]:
     """tracelot serving the basic world, with a user of each role that the tests use."""
-    with tracelot.connect(db_url) as tl:
-        for name, role in (
-            ("boss", "admin"),
-            ("clerk", "operator"),
-            ("reader", "viewer"),
-            ("qa", "quality"),
-            ("plan", "planner"),
-        ):
-            tl.add_user(name, role=role, password=PASSWORD)
-    assert setup_basics("item", "gtin", "add", "PCB", GTIN).exit_code == 0
+
+    def users() -> None:
+        with tracelot.connect(db_url) as tl:
+            for name, role in (
+                ("boss", "admin"),
+                ("clerk", "operator"),
+                ("reader", "viewer"),
+                ("qa", "quality"),
+                ("plan", "planner"),
+            ):
+                tl.add_user(name, role=role, password=PASSWORD)
+        assert setup_basics("item", "gtin", "add", "PCB", GTIN).exit_code == 0
+
+    from_state("site", db_url, tmp_path_factory, users)
     with serving(db_url, tmp_path / "serve.log") as base:
         yield base
 

@@ -205,7 +205,8 @@ def so_pick_scan(
         return
     for p in done["picked"]:
         out.print(_said(p), markup=False)
-    _short(done["lines"])
+    if done["short_lines"]:
+        _short(db(ctx).so_pick_progress(so_id)["lines"])
 
 
 def _said(p: dict[str, Any]) -> str:

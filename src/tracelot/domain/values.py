@@ -95,6 +95,11 @@ def check_name(value: object, *, what: str, required: bool = True) -> str | None
     return text
 
 
+def is_code(text: str) -> bool:
+    """Whether `text` could be the code of an item, location or party."""
+    return bool(_CODE_RE.match(text))
+
+
 def check_code(value: str, *, what: str) -> str:
     """A code (item, location, party, lot, serial) is non-empty and free of separators."""
     code = (value or "").strip()

@@ -72,6 +72,16 @@ def held_lot_ids(conn: Connection, item_id: int) -> set[int]:
     )
 
 
+def held_lots_of(conn: Connection, item_ids: list[int]) -> set[tuple[int, int | None]]:
+    """(item, lot) of the lots of many items under an open hold (whole lots)."""
+    if not item_ids or not any_open_holds(conn):
+        return set()
+    return {(item_id, lot_id) for item_id, lot_id in conn.execute(
+        select(holds.c.item_id, holds.c.lot_id).where(
+            holds.c.item_id.in_(sorted(set(item_ids))), holds.c.unit_id.is_(None),
+            holds.c.released_op_id.is_(None)))}  # fmt: skip
+
+
 def refuse_if_held(conn: Connection, target: Target, doing: str) -> None:
     """Held stock is never shipped or consumed: the refusal names the hold."""
     found = open_holds(conn, target)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, bindparam, select
 
 from tracelot.domain.errors import NotAvailable
-from tracelot.services.lookup import find_location, item_by_id, location_by_id
+from tracelot.services.lookup import find_location, item_by_id, items_ahead, location_by_id
 from tracelot.store.engine import OneRow, cache
 from tracelot.store.tables import locations, parties, users
 
@@ -69,6 +69,7 @@ def refuse_inactive_lines(
     to an inactive location (or one below an inactive location)."""
     if kind in CORRECTIONS:
         return
+    items_ahead(conn, item_ids)
     for item_id in sorted(set(item_ids)):
         item = item_by_id(conn, item_id)
         if not item.active:

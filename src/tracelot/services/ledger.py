@@ -164,15 +164,20 @@ def apply_stock_deltas(
 
     One upsert per balance: concurrent operations on PostgreSQL wait for each other's
     row lock and then add to the committed value. Balances are touched in key order
-    so that concurrent operations lock rows in the same order and cannot deadlock.
+    so that concurrent operations lock rows in the same order and cannot deadlock. Many
+    balances (a long order shipped) go in one executemany, then one read of the real
+    balances they lowered, instead of a statement with its answer each.
     """
     virtual_ids = location_ids_of_kind(conn, virtual=True)
+    rows = [(item_id, location_id, lot_id, delta)
+            for (item_id, location_id, lot_id), delta in sorted(
+                deltas.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0))
+            if delta != 0]  # fmt: skip
+    if len(rows) > _FEW_BALANCES:
+        _apply_many(conn, rows, virtual_ids)
+        return
     upsert = _upsert_stock(conn.dialect.name)
-    for (item_id, location_id, lot_id), delta in sorted(
-        deltas.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2] or 0)
-    ):
-        if delta == 0:
-            continue
+    for item_id, location_id, lot_id, delta in rows:
         row = conn.execute(
             upsert,
             {"item_id": item_id, "location_id": location_id, "lot_id": lot_id, "qty": delta},
@@ -183,6 +188,44 @@ def apply_stock_deltas(
             raise _shortage(conn, item_id, location_id, lot_id, -delta, row.qty - delta)
         if row.qty == 0:
             conn.execute(stock.delete().where(stock.c.id == row.id))
+
+
+#: up to this many balances an operation upserts one by one, reading each back
+_FEW_BALANCES = 8
+
+_UPSERT_CONFLICT = ("ON CONFLICT (item_id, location_id, COALESCE(lot_id, 0))"
+                    " DO UPDATE SET qty = stock.qty + excluded.qty")  # fmt: skip
+
+
+def _apply_many(
+    conn: Connection, rows: list[tuple[int, int, int | None, Decimal]], virtual_ids: frozenset[int]
+) -> None:
+    """`apply_stock_deltas` of many balances: every upsert in one executemany (in key
+    order), then the real balances lowered read back once: the first below zero is
+    refused, those at zero are deleted."""
+    insert_rows(conn, "stock", ("item_id", "location_id", "lot_id", "qty"), rows,
+                on_conflict=_UPSERT_CONFLICT)  # fmt: skip
+    lowered = {(i, loc, lot): d for i, loc, lot, d in rows if d < 0 and loc not in virtual_ids}
+    if not lowered:
+        return
+    item_ids = sorted({key[0] for key in lowered})
+    found: dict[tuple[int, int, int | None], tuple[int, Decimal]] = {}
+    for start in range(0, len(item_ids), 500):
+        query = select(stock.c.id, stock.c.item_id, stock.c.location_id, stock.c.lot_id,
+                       stock.c.qty).where(stock.c.item_id.in_(item_ids[start : start + 500]),
+                                          stock.c.qty <= 0)  # fmt: skip
+        for r in conn.execute(query):
+            key = (r.item_id, r.location_id, r.lot_id)
+            if key in lowered:
+                found[key] = (r.id, r.qty)
+    for key in sorted(found, key=lambda k: (k[0], k[1], k[2] or 0)):
+        row_id, qty = found[key]
+        if qty < 0:
+            delta = lowered[key]
+            raise _shortage(conn, *key, -delta, qty - delta)
+    gone = [row_id for row_id, _ in found.values()]
+    for start in range(0, len(gone), 500):
+        conn.execute(stock.delete().where(stock.c.id.in_(gone[start : start + 500])))
 
 
 def add_stock(conn: Connection, deltas: dict[tuple[int, int, int | None], Decimal]) -> None:
@@ -199,8 +242,7 @@ def add_stock(conn: Connection, deltas: dict[tuple[int, int, int | None], Decima
     ]
     assert all(qty > 0 or location_id in virtual_ids for _, location_id, _, qty in rows), rows
     insert_rows(conn, "stock", ("item_id", "location_id", "lot_id", "qty"), rows,
-                on_conflict="ON CONFLICT (item_id, location_id, COALESCE(lot_id, 0))"
-                " DO UPDATE SET qty = stock.qty + excluded.qty")  # fmt: skip
+                on_conflict=_UPSERT_CONFLICT)  # fmt: skip
 
 
 @functools.cache

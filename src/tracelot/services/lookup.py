@@ -7,12 +7,12 @@ are remembered in the transaction's cache (`store.engine.cache`)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, exists, or_, select
+from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, exists, or_, select, tuple_
 from sqlalchemy.engine import result_tuple
 
 from tracelot.domain.errors import NotFound, WrongKind
@@ -111,6 +111,57 @@ def item_by_id(conn: Connection, item_id: int) -> Row:
     return row
 
 
+def items_ahead(conn: Connection, item_ids: Iterable[int | None]) -> None:
+    """Read the items of many ids not read yet in this transaction, 500 to a statement
+    (a long order's lines), into the cache `item_by_id` looks in."""
+    found = cache(conn)
+    ids = sorted({i for i in item_ids if i is not None and found.item_by_id(i) is None})
+    for start in range(0, len(ids), 500):
+        for row in conn.execute(select(items).where(items.c.id.in_(ids[start : start + 500]))):
+            found.add_item(row)
+
+
+def codes_ahead(conn: Connection, codes: Iterable[str]) -> None:
+    """`items_ahead` by code (for `find_item`): the codes that name no item are passed
+    over (the resolver says why, or reads them as scans)."""
+    found = cache(conn)
+    wanted = sorted({c for c in codes if found.item(c) is None})
+    for start in range(0, len(wanted), 500):
+        query = select(items).where(items.c.code.in_(wanted[start : start + 500]))
+        for row in conn.execute(query):
+            found.add_item(row)
+
+
+def refs_ahead(conn: Connection, parsed: Sequence[Ref]) -> None:
+    """Read the items and lots many references name (`ITEM`, `ITEM@LOT`) into the
+    cache, a statement per 500, not one each. What names nothing is passed over: it is
+    refused where it is resolved."""
+    codes_ahead(conn, [ref.code for ref in parsed])
+    found = cache(conn)
+    pairs = set()
+    for ref in parsed:
+        item = found.item(ref.code)
+        if (ref.kind == "lot" and ref.key is not None and item is not None
+                and found.lot(item.id, ref.key) is None):  # fmt: skip
+            pairs.add((item.id, ref.key))
+    wanted = sorted(pairs)
+    for start in range(0, len(wanted), 500):
+        query = select(lots).where(
+            tuple_(lots.c.item_id, lots.c.code).in_(wanted[start : start + 500])
+        )
+        for row in conn.execute(query):
+            found.add_lot(row)
+
+
+def lots_ahead(conn: Connection, lot_ids: Iterable[int | None]) -> None:
+    """`items_ahead` of lots (for `lot_by_id`)."""
+    found = cache(conn)
+    ids = sorted({i for i in lot_ids if i is not None and found.lot_by_id(i) is None})
+    for start in range(0, len(ids), 500):
+        for row in conn.execute(select(lots).where(lots.c.id.in_(ids[start : start + 500]))):
+            found.add_lot(row)
+
+
 def location_ids_of_kind(conn: Connection, *kinds: str, virtual: bool = False) -> frozenset[int]:
     """The ids of the locations of some kinds (or, with `virtual`, of every virtual one)."""
     key = ("virtual",) if virtual else kinds
@@ -193,9 +244,13 @@ def party_by_code(conn: Connection, code: str, kind: str) -> Row:
 def lot_by_code(conn: Connection, item: Row, code: str) -> Row:
     if item.tracking == Tracking.NONE:
         raise WrongKind(f"item {item.code} is not lot-tracked: it has no lot {code!r}")
-    row = conn.execute(_LOT_BY_CODE, {"item_id": item.id, "code": code}).first()
+    found = cache(conn)
+    row = found.lot(item.id, code)
     if row is None:
-        raise NotFound(f"item {item.code} has no lot {code!r}")
+        row = conn.execute(_LOT_BY_CODE, {"item_id": item.id, "code": code}).first()
+        if row is None:
+            raise NotFound(f"item {item.code} has no lot {code!r}")
+        found.add_lot(row)
     return row
 
 
@@ -414,7 +469,10 @@ def target_of(conn: Connection, ref: Ref) -> Target:
 
 
 def targets_of(conn: Connection, parsed: Sequence[Ref]) -> list[Target]:
-    """Many references at once: the units of each item in one query, not one each."""
+    """Many references at once: their items and lots, and the units of each item, in
+    one query per 500 or 5,000, not one each."""
+    if len(parsed) > 1:
+        refs_ahead(conn, parsed)
     wanted: dict[str, list[str]] = {}
     for ref in parsed:
         if ref.kind == "unit" and ref.key is not None:

@@ -15,58 +15,70 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select
 
 from tracelot.domain.commands import PickScans
 from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
+from tracelot.domain.refs import parse_ref
 from tracelot.domain.scan import is_only_a_scan
 from tracelot.domain.status import LocationKind
-from tracelot.domain.values import normalize, parse_qty
+from tracelot.domain.values import is_code, normalize, parse_qty
 from tracelot.services import orders
-from tracelot.services.holds import held_lot_ids, open_holds
+from tracelot.services.holds import held_lot_ids, held_lots_of, open_holds
 from tracelot.services.ledger import now
-from tracelot.services.lookup import Target, find_item, find_location, is_expired
+from tracelot.services.lookup import Target, find_item, find_location, is_expired, refs_ahead
 from tracelot.services.picking import check_unit_available
 from tracelot.services.reservations import lock_balances, reservations_changed
 from tracelot.services.resolver import location_named, read, targets_named
-from tracelot.store.tables import holds, items, locations, lots, reservations, so_picks, units
+from tracelot.store.engine import cache
+from tracelot.store.tables import (
+    holds,
+    items,
+    locations,
+    lots,
+    reservations,
+    so_lines,
+    so_picks,
+    units,
+)
 
 _KEY = tuple[int, int, int | None, int | None]  # line, location, lot, unit
 
 
 @functools.cache
-def _picked_query(by_line: bool) -> Any:
+def _picked_query(by_lines: bool) -> Any:
     query = select(so_picks).where(so_picks.c.so_id == bindparam("so_id"),
                                    so_picks.c.shipped_op_id.is_(None))  # fmt: skip
-    if by_line:
-        query = query.where(so_picks.c.so_line_id == bindparam("line_id"))
+    if by_lines:
+        query = query.where(so_picks.c.so_line_id.in_(bindparam("line_ids", expanding=True)))
     return query
 
 
-def _picked(conn: Connection, so_id: int, line_id: int | None = None) -> dict[_KEY, Decimal]:
-    """What is picked and not shipped yet of an order (of one line), by where and what."""
+def _picked(conn: Connection, so_id: int, line_ids: list[int] | None = None) -> dict[_KEY, Decimal]:
+    """What is picked and not shipped yet of an order (of some lines), by where and what."""
     picked: dict[_KEY, Decimal] = defaultdict(Decimal)
-    query = _picked_query(line_id is not None)
-    for p in conn.execute(query, {"so_id": so_id, "line_id": line_id}):
+    query = _picked_query(line_ids is not None)
+    for p in conn.execute(query, {"so_id": so_id, "line_ids": line_ids}):
         picked[(p.so_line_id, p.location_id, p.lot_id, p.unit_id)] += Decimal(p.qty)
     return picked
 
 
-def _reserved_rows(conn: Connection, so_id: int, line_id: int | None = None) -> list[Any]:
-    """What is reserved for an order (for one line), in walking order."""
-    params = {"so_id": so_id, "line_id": line_id}
-    return list(conn.execute(_reserved_query(line_id is not None), params))
+def _reserved_rows(conn: Connection, so_id: int, line_ids: list[int] | None = None) -> list[Any]:
+    """What is reserved for an order (for some lines), in walking order."""
+    params = {"so_id": so_id, "line_ids": line_ids}
+    return list(conn.execute(_reserved_query(line_ids is not None), params))
 
 
 @functools.cache
-def _reserved_query(by_line: bool) -> Any:
+def _reserved_query(by_lines: bool) -> Any:
     """The query of `_reserved_rows`, built once (building it cost more than running it)."""
     where = [reservations.c.so_id == bindparam("so_id")]
-    if by_line:  # one line's: a pick's question
-        where.append(reservations.c.so_line_id == bindparam("line_id"))
+    if by_lines:  # some lines': a batch of picks' question
+        where.append(reservations.c.so_line_id.in_(bindparam("line_ids", expanding=True)))
     return (
         select(reservations, locations.c.code.label("location"),
                locations.c.path.label("location_path"), locations.c.kind,
@@ -159,13 +171,57 @@ def _is_location(conn: Connection, text: str) -> bool:
     scan = read(conn, text)
     if scan.form != "plain":
         return scan.kind == "location"
+    if not is_code(text.strip()):  # ITEM@LOT, ITEM:SERIAL, REF=QTY: no location's code
+        return False
     return find_item(conn, text) is None and find_location(conn, text) is not None
+
+
+class _Order:
+    """What a batch of picks checks against, read for the items the batch names (a batch
+    of a long order reads its own lines, not all of them): their lines and what is left
+    of each, what is reserved for them (in walking order) and picked of it, and which of
+    their lots are held."""
+
+    def __init__(self, conn: Connection, so_id: int) -> None:
+        self.conn, self.id = conn, so_id
+        self.by_item: dict[int, list[Row]] = {}
+        self.left: dict[int, Decimal] = {}
+        self.reserved: dict[int, list[Any]] = defaultdict(list)
+        self.picked: dict[int, dict[_KEY, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        self.held: set[tuple[int, int | None]] = set()
+        self.touched: dict[int, Row] = {}
+
+    def load(self, item_ids: Iterable[int]) -> None:
+        """Read the lines of these items (those not read yet), and what goes with them."""
+        ids = sorted({i for i in item_ids if i not in self.by_item})
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            for item_id in chunk:
+                self.by_item[item_id] = []
+            lines = orders.order_lines(self.conn, self.id, chunk)
+            line_ids = [ln.id for ln in lines]
+            picked = _picked(self.conn, self.id, line_ids)
+            for key, qty in picked.items():
+                self.picked[key[0]][key] += qty
+            for ln in lines:
+                self.by_item[ln.item_id].append(ln)
+                self.left[ln.id] = ln.qty - ln.shipped - sum(self.picked[ln.id].values(),
+                                                             Decimal(0))  # fmt: skip
+            for r in _reserved_rows(self.conn, self.id, line_ids):
+                self.reserved[r.so_line_id].append(r)
+            self.held |= held_lots_of(self.conn, chunk)
+
+    def progress(self) -> list[dict[str, Any]]:
+        """The lines the batch picked for, as it leaves them."""
+        return [_line_progress(ln, ln.qty - ln.shipped - self.left[ln.id])
+                for ln in sorted(self.touched.values(), key=lambda x: x.line_no)]  # fmt: skip
 
 
 def handle_pick(
     conn: Connection, command: PickScans, *, user: str, at: dt.datetime | None = None
 ) -> dict[str, Any]:
-    """Confirm picks for an order by scanning, all of them or (refused) none."""
+    """Confirm picks for an order by scanning, all of them or (refused) none. The order is
+    read once for the batch; the picks of lots and items are written at once at its end."""
     c = command
     order = orders.order_row(conn, c.so_id, lock=True)
     if order.status not in orders.ACTIVE:
@@ -174,11 +230,11 @@ def handle_pick(
     moment = at or now()
     today = moment.date()
     bin_ = location_named(conn, c.at) if c.at else None
-    lines = orders.order_lines(conn, order.id)
-    picked = orders.picked_by_line(conn, order.id)
-    left = {ln.id: ln.qty - ln.shipped - picked.get(ln.id, Decimal(0)) for ln in lines}
-    by_item = orders.lines_by_item(lines)
+    state = _Order(conn, order.id)
+    state.load(_read_ahead(conn, c.scans))
+    left = state.left
     answers: list[dict[str, Any]] = []
+    later: list[dict[str, Any]] = []
     for text in c.scans:
         if _is_location(conn, text):
             bin_ = location_named(conn, text)
@@ -187,30 +243,69 @@ def handle_pick(
         (target,) = targets_named(conn, [ref])
         if qty is None and not is_only_a_scan(ref):
             qty = read(conn, ref).qty
-        line = orders.line_for(by_item, target, left, order.id)
+        state.load([target.item.id])  # a GS1 scan's item, known only now
+        line = orders.line_for(state.by_item, target, left, order.id)
+        state.touched[line.id] = line
         if left[line.id] <= 0:
             all_ = normalize(line.qty - line.shipped)
             raise InvalidInput(f"line {line.line_no} ({line.item}) of sales order {order.id}: "
                                f"all {all_} picked already")  # fmt: skip
-        lock_balances(conn, line.item_id, reserving=True)
         if target.unit is not None:
+            lock_balances(conn, line.item_id, reserving=True)
             rows = [_pick_unit(conn, order.id, line, target, bin_, today)]
         else:
-            rows = _pick_quantity(conn, order.id, line, target, qty, left[line.id], bin_, today)
+            rows = _pick_quantity(conn, state, line, target, qty, left[line.id], bin_, today)
         got = sum((r["qty"] for r in rows), Decimal(0))
         left[line.id] -= got
-        conn.execute(insert(so_picks), [
-            {**r, "so_id": order.id, "so_line_id": line.id, "item_id": line.item_id,
-             "picked_at": moment, "user_name": user} for r in rows
-        ])  # fmt: skip
+        picks = [{**r, "so_id": order.id, "so_line_id": line.id, "item_id": line.item_id,
+                  "picked_at": moment, "user_name": user} for r in rows]  # fmt: skip
+        if target.unit is not None:  # a unit's pick is seen by the next unit's checks
+            conn.execute(insert(so_picks), picks)
+        else:
+            later += picks
         where = ", ".join(sorted({_path(conn, r["location_id"]) for r in rows}))
         answers.append({"input": text, "line": line.line_no, "item": line.item,
                         "lot": target.lot.code if target.lot is not None else None,
                         "serial": target.unit.serial if target.unit is not None else None,
                         "qty": got, "location_path": where,
                         "left": left[line.id]})  # fmt: skip
+    if later:
+        conn.execute(insert(so_picks), later)
     return {"order": order.id, "at": bin_.code if bin_ is not None else None,
-            "picked": answers, "lines": _progress(conn, order.id)}  # fmt: skip
+            "picked": answers, "lines": state.progress(),
+            "short_lines": _short_lines(conn, order.id)}  # fmt: skip
+
+
+def _short_lines(conn: Connection, so_id: int) -> int:
+    """How many of an order's lines are still to pick (in part or whole)."""
+    picked = (
+        select(so_picks.c.so_line_id, func.sum(so_picks.c.qty).label("qty"))
+        .where(so_picks.c.so_id == so_id, so_picks.c.shipped_op_id.is_(None))
+        .group_by(so_picks.c.so_line_id)
+        .subquery()
+    )
+    return conn.execute(
+        select(func.count()).select_from(so_lines)
+        .outerjoin(picked, picked.c.so_line_id == so_lines.c.id)
+        .where(so_lines.c.so_id == so_id,
+               so_lines.c.qty - so_lines.c.shipped > func.coalesce(picked.c.qty, 0))
+    ).scalar_one()  # fmt: skip
+
+
+def _read_ahead(conn: Connection, scans: Sequence[str]) -> list[int]:
+    """The items and lots a batch of scans typed as references names, read at once; the
+    ids of those items."""
+    parsed = []
+    for text in scans:
+        if is_only_a_scan(text):
+            continue
+        try:
+            parsed.append(parse_ref(_split(text)[0]))
+        except InvalidInput:
+            continue  # refused in its turn
+    refs_ahead(conn, parsed)
+    found = cache(conn)
+    return [item.id for item in map(found.item, {ref.code for ref in parsed}) if item is not None]
 
 
 def _path(conn: Connection, location_id: int) -> str:
@@ -253,23 +348,25 @@ def _pick_unit(conn: Connection, so_id: int, line: Any, target: Target, bin_: An
     return {"location_id": loc.id, "lot_id": unit.lot_id, "unit_id": unit.id, "qty": Decimal(1)}
 
 
-def _pick_quantity(conn: Connection, so_id: int, line: Any, target: Target,
+def _pick_quantity(conn: Connection, state: _Order, line: Any, target: Target,
                    qty: Decimal | None, need: Decimal, bin_: Any,
                    today: dt.date) -> list[dict[str, Any]]:  # fmt: skip
     """Picks of a lot or untracked item: from what is reserved of it for the line (at
-    `bin_` if given), in walking order."""
+    `bin_` if given), in walking order, each of the lot reserved. Counted in `state`."""
+    so_id = state.id
     lot_id = target.lot.id if target.lot is not None else None
     if target.lot is not None:
-        found = open_holds(conn, target)
-        if found:
+        if (target.item.id, lot_id) in state.held:
+            found = open_holds(conn, target)
             raise NotAvailable(f"{target} is held and can not be picked: hold #{found[0].id}, "
                                f"{found[0].reason}")  # fmt: skip
         if is_expired(target.lot.expires, today):
             raise NotAvailable(f"{target} expired on {target.lot.expires.isoformat()}")
-    picked = _picked(conn, so_id, line.id)
-    free: list[tuple[int, Decimal]] = []
-    for r in _reserved_rows(conn, so_id, line.id):
-        if r.so_line_id != line.id or r.unit_id is not None:
+    picked = dict(state.picked[line.id])
+    free: list[tuple[int, int | None, Decimal]] = []
+    reserved = state.reserved[line.id]
+    for r in reserved:
+        if r.unit_id is not None:
             continue
         if (lot_id is not None and r.lot_id != lot_id) or (
             bin_ is not None and r.location_id != bin_.id
@@ -281,10 +378,10 @@ def _pick_quantity(conn: Connection, so_id: int, line: Any, target: Target,
         done = min(picked.get(key, Decimal(0)), Decimal(r.qty))
         picked[key] = picked.get(key, Decimal(0)) - done
         if r.qty - done > 0:
-            free.append((r.location_id, Decimal(r.qty) - done))
-    there = sum((q for _, q in free), Decimal(0))
+            free.append((r.location_id, r.lot_id, Decimal(r.qty) - done))
+    there = sum((q for *_, q in free), Decimal(0))
     if there == 0:
-        lots_reserved = sorted({r.lot for r in _reserved_rows(conn, so_id, line.id) if r.lot})
+        lots_reserved = sorted({r.lot for r in reserved if r.lot})
         where = f" at {bin_.path}" if bin_ is not None else ""
         if lots_reserved and lot_id is not None:
             raise WrongKind(f"wrong lot: {target} is not reserved for line {line.line_no}{where}; "
@@ -300,41 +397,27 @@ def _pick_quantity(conn: Connection, so_id: int, line: Any, target: Target,
         raise InvalidInput(f"only {normalize(there)} of {target} reserved for line "
                            f"{line.line_no} to pick, not {normalize(wanted)}")  # fmt: skip
     rows = []
-    for location_id, q in free:
+    for location_id, lot, q in free:
         take = min(q, wanted)
-        rows.append(
-            {
-                "location_id": location_id,
-                "lot_id": lot_id
-                if lot_id is not None
-                else _lot_at(conn, so_id, line.id, location_id),
-                "unit_id": None,
-                "qty": take,
-            }
-        )
+        rows.append({"location_id": location_id, "lot_id": lot, "unit_id": None, "qty": take})
+        state.picked[line.id][(line.id, location_id, lot, None)] += take
         wanted -= take
         if wanted == 0:
             break
     return rows
 
 
-def _lot_at(conn: Connection, so_id: int, line_id: int, location_id: int) -> int | None:
-    query = select(reservations.c.lot_id).where(
-        reservations.c.so_line_id == line_id, reservations.c.location_id == location_id,
-        reservations.c.unit_id.is_(None))  # fmt: skip
-    return conn.execute(query.order_by(reservations.c.id).limit(1)).scalar()
-
-
 def _progress(conn: Connection, so_id: int) -> list[dict[str, Any]]:
     """Each line: ordered, picked (not shipped yet), shipped, and short (still to pick)."""
     picked = orders.picked_by_line(conn, so_id)
-    out = []
-    for ln in orders.order_lines(conn, so_id):
-        got = picked.get(ln.id, Decimal(0))
-        out.append({"line": ln.line_no, "item": ln.item, "lot": ln.lot, "qty": ln.qty,
-                    "picked": got, "shipped": ln.shipped,
-                    "short": ln.qty - ln.shipped - got})  # fmt: skip
-    return out
+    return [_line_progress(ln, picked.get(ln.id, Decimal(0)))
+            for ln in orders.order_lines(conn, so_id)]  # fmt: skip
+
+
+def _line_progress(ln: Any, picked: Decimal) -> dict[str, Any]:
+    return {"line": ln.line_no, "item": ln.item, "lot": ln.lot, "qty": ln.qty,
+            "picked": picked, "shipped": ln.shipped,
+            "short": ln.qty - ln.shipped - picked}  # fmt: skip
 
 
 def progress(conn: Connection, so_id: int) -> dict[str, Any]:

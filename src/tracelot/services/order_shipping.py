@@ -14,17 +14,19 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, delete, func, insert, literal, select, update
 
 from tracelot.domain.commands import Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable
 from tracelot.domain.refs import parse_ref
-from tracelot.domain.status import OperationKind
+from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
 from tracelot.domain.values import normalize
 from tracelot.services import orders
+from tracelot.services.holds import any_open_holds
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
     Target,
+    is_expired,
     item_by_id,
     location_by_id,
     lot_by_id,
@@ -33,15 +35,20 @@ from tracelot.services.lookup import (
     virtual_location,
 )
 from tracelot.services.picking import take_lines
+from tracelot.services.reservations import any_reservations, lock_balances_of
 from tracelot.services.resolver import location_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.store.tables import (
+    holds,
+    locations,
+    lots,
     reservations,
     sales_orders,
     so_lines,
     so_picks,
     so_shipments,
+    stock,
     units,
 )
 
@@ -81,15 +88,18 @@ def ship_order(
                              from_location=source, so_id=order.id)  # fmt: skip
             taken.append((line, got))
     else:
-        for line, target, qty, loc_id, pick_id in _sources(conn, order.id, lines_of):
-            _check_qty(order.id, line, left, qty)
-            from_loc = location_by_id(conn, loc_id)
-            got = take_lines(conn, target, None if target.unit is not None else qty,
-                             to_id=dest.id, today=today, for_use=True, from_location=from_loc,
-                             so_id=order.id)  # fmt: skip
-            taken.append((line, got))
-            if pick_id is not None:
-                picks_used.append(pick_id)
+        sources = _sources(conn, order.id)
+        by_id = {ln.id: ln for ln in lines_of}
+        for p in sources:
+            _check_qty(order.id, by_id[p.so_line_id], left, Decimal(p.qty))
+        fast = _take_all(conn, order.id, sources, dest.id, today)
+        if fast is not None:
+            taken = [(by_id[p.so_line_id], [ln]) for p, ln in zip(sources, fast, strict=True)]
+        else:  # something is amiss: one by one, so that the refusal names it
+            taken = [(by_id[p.so_line_id], _take_one(conn, order.id, p, dest.id, today))
+                     for p in sources]  # fmt: skip
+        if sources and sources[0].pick:
+            picks_used = [p.id for p in sources]
     if not taken:
         raise InvalidInput(f"nothing to ship for sales order {order.id}: nothing is picked or "
                            "reserved for it (name what to ship)")  # fmt: skip
@@ -129,24 +139,118 @@ def _target(conn: Connection, item_id: int, lot_id: int | None, unit_id: int | N
     return Target(parse_ref(item.code), item)
 
 
-def _sources(
-    conn: Connection, so_id: int, lines_of: list[Row]
-) -> list[tuple[Row, Target, Decimal, int, int | None]]:
+def _sources(conn: Connection, so_id: int) -> list[Row]:
     """What to ship without references: the picks not shipped yet, else the order's
-    reservations; each with its line, quantity, location and pick."""
-    by_id = {ln.id: ln for ln in lines_of}
+    reservations (`pick` says which), each with its line, quantity and location."""
     picks = conn.execute(
-        select(so_picks).where(so_picks.c.so_id == so_id, so_picks.c.shipped_op_id.is_(None))
+        select(so_picks.c.id, so_picks.c.so_line_id, so_picks.c.item_id, so_picks.c.lot_id,
+               so_picks.c.unit_id, so_picks.c.location_id, so_picks.c.qty,
+               literal(True).label("pick"))
+        .where(so_picks.c.so_id == so_id, so_picks.c.shipped_op_id.is_(None))
         .order_by(so_picks.c.id)
     ).all()  # fmt: skip
     if picks:
-        return [(by_id[p.so_line_id], _target(conn, p.item_id, p.lot_id, p.unit_id),
-                 Decimal(p.qty), p.location_id, p.id) for p in picks]  # fmt: skip
-    held = conn.execute(
-        select(reservations).where(reservations.c.so_id == so_id).order_by(reservations.c.id)
-    ).all()
-    return [(by_id[r.so_line_id], _target(conn, r.item_id, r.lot_id, r.unit_id),
-             Decimal(r.qty), r.location_id, None) for r in held]  # fmt: skip
+        return picks
+    return conn.execute(
+        select(reservations.c.id, reservations.c.so_line_id, reservations.c.item_id,
+               reservations.c.lot_id, reservations.c.unit_id, reservations.c.location_id,
+               reservations.c.qty, literal(False).label("pick"))
+        .where(reservations.c.so_id == so_id).order_by(reservations.c.id)
+    ).all()  # fmt: skip
+
+
+def _take_one(conn: Connection, so_id: int, p: Row, to_id: int, today: dt.date) -> list[Line]:
+    """The ledger lines that take one pick (or reservation), checked as any shipment is."""
+    target = _target(conn, p.item_id, p.lot_id, p.unit_id)
+    return take_lines(conn, target, None if target.unit is not None else Decimal(p.qty),
+                      to_id=to_id, today=today, for_use=True,
+                      from_location=location_by_id(conn, p.location_id), so_id=so_id)  # fmt: skip
+
+
+def _take_all(
+    conn: Connection, so_id: int, sources: list[Row], to_id: int, today: dt.date
+) -> list[Line] | None:
+    """The ledger lines that take every pick (or reservation) of an order, a line each,
+    checked in a few statements however long the order: each balance holds what is
+    taken of it beside what other orders reserve, each unit is still where it was
+    picked, and none is held, expired, in quarantine or in transit. None at the first
+    doubt: `_take_one` then says what is wrong."""
+    item_ids = sorted({p.item_id for p in sources})
+    lock_balances_of(conn, item_ids)
+    wanted: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+    for p in sources:
+        if p.unit_id is None:
+            wanted[(p.item_id, p.location_id, p.lot_id)] += Decimal(p.qty)
+    unit_ids = sorted(p.unit_id for p in sources if p.unit_id is not None)
+    held_lots: set[tuple[int, int | None]] = set()
+    held_units: set[int] = set()
+    if any_open_holds(conn):
+        for start in range(0, len(item_ids), 500):
+            for item_id, lot_id, unit_id in conn.execute(
+                select(holds.c.item_id, holds.c.lot_id, holds.c.unit_id).where(
+                    holds.c.item_id.in_(item_ids[start : start + 500]),
+                    holds.c.released_op_id.is_(None))
+            ):  # fmt: skip
+                if unit_id is not None:
+                    held_units.add(unit_id)
+                else:
+                    held_lots.add((item_id, lot_id))
+    blocked = (LocationKind.QUARANTINE.value, LocationKind.TRANSIT.value)
+    others: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+    have: dict[tuple[int, int, int | None], Decimal] = {}
+    for start in range(0, len(item_ids), 500):
+        chunk = item_ids[start : start + 500]
+        for r in conn.execute(
+            select(stock.c.item_id, stock.c.location_id, stock.c.lot_id, stock.c.qty,
+                   locations.c.kind, locations.c.virtual, lots.c.expires)
+            .join(locations, locations.c.id == stock.c.location_id)
+            .outerjoin(lots, lots.c.id == stock.c.lot_id)
+            .where(stock.c.item_id.in_(chunk))
+        ):  # fmt: skip
+            key = (r.item_id, r.location_id, r.lot_id)
+            if key not in wanted:
+                continue
+            if (r.virtual or r.kind in blocked or is_expired(r.expires, today)
+                    or (r.item_id, r.lot_id) in held_lots):  # fmt: skip
+                return None
+            have[key] = Decimal(r.qty)
+        if any_reservations(conn):
+            for r in conn.execute(
+                select(reservations.c.item_id, reservations.c.location_id,
+                       reservations.c.lot_id, reservations.c.qty)
+                .where(reservations.c.item_id.in_(chunk), reservations.c.unit_id.is_(None),
+                       reservations.c.so_id != so_id)
+            ):  # fmt: skip
+                others[(r.item_id, r.location_id, r.lot_id)] += Decimal(r.qty)
+    for key, qty in wanted.items():
+        if key not in have or have[key] - others.get(key, Decimal(0)) < qty:
+            return None
+    where: dict[int, int] = {}
+    for start in range(0, len(unit_ids), 500):
+        expires = func.coalesce(units.c.expires, lots.c.expires)
+        for r in conn.execute(
+            select(units.c.id, units.c.location_id, units.c.lot_id, locations.c.kind,
+                   expires.label("expires"), reservations.c.so_id.label("reserved_for"))
+            .join(locations, locations.c.id == units.c.location_id)
+            .outerjoin(lots, lots.c.id == units.c.lot_id)
+            .outerjoin(reservations, reservations.c.unit_id == units.c.id)
+            .where(units.c.id.in_(unit_ids[start : start + 500]))
+        ):  # fmt: skip
+            if (status_at(r.kind) not in ON_HAND or r.kind in blocked
+                    or is_expired(r.expires, today) or r.id in held_units
+                    or (r.reserved_for is not None and r.reserved_for != so_id)):  # fmt: skip
+                return None
+            where[r.id] = r.location_id
+    lines = []
+    for p in sources:
+        if p.unit_id is not None:
+            if where.get(p.unit_id) != p.location_id:
+                return None
+            lines.append(Line(p.item_id, p.location_id, to_id, Decimal(1), lot_id=p.lot_id,
+                              unit_id=p.unit_id))  # fmt: skip
+        else:
+            lines.append(Line(p.item_id, p.location_id, to_id, Decimal(p.qty), lot_id=p.lot_id))
+    return lines
 
 
 def _record(
@@ -164,10 +268,10 @@ def _record(
             if not picks_used:
                 _use_pick(conn, so_id, line.id, ln, op_id)
     _use_reservations(conn, so_id, took)
-    for line_id, qty in sorted(per_line.items()):
-        done = conn.execute(_SHIPPED, {"line": line_id, "more": qty})
-        if done.rowcount != 1:  # a concurrent shipment took what was left
-            raise NotAvailable(f"sales order {so_id} changed: retry")
+    shipped = [{"line": line_id, "more": qty} for line_id, qty in sorted(per_line.items())]
+    done = conn.execute(_SHIPPED, shipped)
+    if done.rowcount != len(shipped):  # a concurrent shipment took what was left
+        raise NotAvailable(f"sales order {so_id} changed: retry")
     conn.execute(insert(so_shipments), [
         {"so_line_id": line_id, "operation_id": op_id, "qty": qty}
         for line_id, qty in sorted(per_line.items())

@@ -29,12 +29,23 @@ from tracelot.domain.refs import split_consume
 from tracelot.domain.scan import is_only_a_scan
 from tracelot.domain.status import LocationKind, Tracking
 from tracelot.domain.values import normalize, parse_money, parse_qty
-from tracelot.services.holds import held_lot_ids
+from tracelot.services.holds import held_lots_of
 from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
 from tracelot.services.ledger import now
-from tracelot.services.lookup import Target, is_expired, lot_by_code, party_by_code
+from tracelot.services.lookup import (
+    Target,
+    codes_ahead,
+    is_expired,
+    lot_by_code,
+    party_by_code,
+)
 from tracelot.services.picking import check_unit_available
-from tracelot.services.reservations import lock_balances, reservations_changed
+from tracelot.services.reservations import (
+    any_reservations,
+    lock_balances,
+    lock_balances_of,
+    reservations_changed,
+)
 from tracelot.services.resolver import item_named, targets_named
 from tracelot.store.tables import (
     holds,
@@ -93,15 +104,19 @@ def order_row(conn: Connection, so_id: int, *, lock: bool = False) -> Row:
     return row
 
 
-def order_lines(conn: Connection, so_id: int) -> list[Row]:
-    return list(conn.execute(
+def order_lines(conn: Connection, so_id: int, item_ids: list[int] | None = None) -> list[Row]:
+    """An order's lines (those of some items), in line order."""
+    query = (
         select(so_lines, items.c.code.label("item"), items.c.name.label("item_name"),
                items.c.tracking, lots.c.code.label("lot"))
         .join(items, items.c.id == so_lines.c.item_id)
         .outerjoin(lots, lots.c.id == so_lines.c.lot_id)
         .where(so_lines.c.so_id == so_id)
         .order_by(so_lines.c.line_no)
-    ))  # fmt: skip
+    )  # fmt: skip
+    if item_ids is not None:
+        query = query.where(so_lines.c.item_id.in_(item_ids))
+    return list(conn.execute(query))
 
 
 def handle_create(
@@ -113,8 +128,9 @@ def handle_create(
     party = party_by_code(conn, c.customer, "customer")
     refuse_inactive_operation(conn, "sales_order", user=user, party_id=party.id)
     parsed = []
-    for spec in c.lines:
-        code, lot_code, qty, price = parse_line(spec)
+    specs = [parse_line(spec) for spec in c.lines]
+    codes_ahead(conn, [code for code, *_ in specs])  # a long order: its items at once
+    for code, lot_code, qty, price in specs:
         item = item_named(conn, code)
         lot = None
         if lot_code is not None:
@@ -211,20 +227,29 @@ def reserved_by_line(conn: Connection, so_id: int) -> dict[int, Decimal]:
 
 def reserve_fefo(conn: Connection, so_id: int, today: dt.date) -> None:
     """Reserve what each line still needs, first-expiry-first-out; a line short of stock
-    keeps what it could get."""
+    keeps what it could get. The free stock of every line's item is read at once (a
+    long order is a few statements, not some per line)."""
     reserved = reserved_by_line(conn, so_id)
-    rows: list[dict[str, Any]] = []
+    needs = []
     for line in order_lines(conn, so_id):
         need = line.qty - line.shipped - reserved.get(line.id, Decimal(0))
-        if need <= 0:
-            continue
-        lock_balances(conn, line.item_id, reserving=True)
+        if need > 0:
+            needs.append((line, need))
+    lock_balances_of(conn, [line.item_id for line, _ in needs])
+    bulk = [(line, need) for line, need in needs if line.tracking != Tracking.SERIAL]
+    free = free_balances_of(conn, [line.item_id for line, _ in bulk], today)
+    rows: list[dict[str, Any]] = []
+    for line, need in needs:
         if line.tracking == Tracking.SERIAL:
             for u in free_units(conn, line.item_id, line.lot_id, today, limit=int(need)):
                 rows.append(_row(so_id, line, u.location_id, u.lot_id, Decimal(1), u.id))
             continue
-        for location_id, lot_id, free in free_balances(conn, line.item_id, line.lot_id, today):
-            take = min(free, need)
+        for balance in free.get(line.item_id, []):
+            location_id, lot_id, left = balance
+            if left <= 0 or (line.lot_id is not None and lot_id != line.lot_id):
+                continue
+            take = min(left, need)
+            balance[2] = left - take  # a second line of the item gets what is left
             rows.append(_row(so_id, line, location_id, lot_id, take))
             need -= take
             if need == 0:
@@ -261,30 +286,43 @@ def free_balances(
     """(location, lot, free quantity) of an item (or one lot) that can be reserved, in
     first-expiry-first-out order (ties by location code): on hand in a sellable place,
     neither held nor expired, less what is reserved already."""
-    query = (
-        select(stock.c.location_id, stock.c.lot_id, stock.c.qty, lots.c.expires)
-        .join(locations, locations.c.id == stock.c.location_id)
-        .outerjoin(lots, lots.c.id == stock.c.lot_id)
-        .where(stock.c.item_id == item_id, stock.c.qty > 0, _sellable())
-        .order_by(lots.c.expires.is_(None), lots.c.expires, locations.c.code, lots.c.code)
-    )
-    if lot_id is not None:
-        query = query.where(stock.c.lot_id == lot_id)
-    taken: dict[tuple[int, int | None], Decimal] = defaultdict(Decimal)
-    for loc, lot, qty in conn.execute(
-        select(reservations.c.location_id, reservations.c.lot_id, reservations.c.qty).where(
-            reservations.c.item_id == item_id
-        )
-    ):
-        taken[(loc, lot)] += Decimal(qty)
-    held = held_lot_ids(conn, item_id)
-    out = []
-    for r in conn.execute(query):
-        if r.lot_id in held or is_expired(r.expires, today):
-            continue
-        free = Decimal(r.qty) - taken.get((r.location_id, r.lot_id), Decimal(0))
-        if free > 0:
-            out.append((r.location_id, r.lot_id, free))
+    return [(location, lot, qty) for location, lot, qty in free_balances_of(
+        conn, [item_id], today).get(item_id, []) if lot_id is None or lot == lot_id]  # fmt: skip
+
+
+def free_balances_of(
+    conn: Connection, item_ids: list[int], today: dt.date
+) -> dict[int, list[list]]:
+    """`free_balances` of many items at once: item -> [location, lot, free] lists, in
+    first-expiry-first-out order; a statement of each kind per 500 items."""
+    ids = sorted(set(item_ids))
+    out: dict[int, list[list]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        taken: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+        if any_reservations(conn):
+            for item, loc, lot, qty in conn.execute(
+                select(reservations.c.item_id, reservations.c.location_id,
+                       reservations.c.lot_id, reservations.c.qty)
+                .where(reservations.c.item_id.in_(chunk))
+            ):  # fmt: skip
+                taken[(item, loc, lot)] += Decimal(qty)
+        held = held_lots_of(conn, chunk)
+        query = (
+            select(stock.c.item_id, stock.c.location_id, stock.c.lot_id, stock.c.qty,
+                   lots.c.expires)
+            .join(locations, locations.c.id == stock.c.location_id)
+            .outerjoin(lots, lots.c.id == stock.c.lot_id)
+            .where(stock.c.item_id.in_(chunk), stock.c.qty > 0, _sellable())
+            .order_by(stock.c.item_id, lots.c.expires.is_(None), lots.c.expires,
+                      locations.c.code, lots.c.code)
+        )  # fmt: skip
+        for r in conn.execute(query):
+            if (r.item_id, r.lot_id) in held or is_expired(r.expires, today):
+                continue
+            free = Decimal(r.qty) - taken.get((r.item_id, r.location_id, r.lot_id), Decimal(0))
+            if free > 0:
+                out.setdefault(r.item_id, []).append([r.location_id, r.lot_id, free])
     return out
 
 

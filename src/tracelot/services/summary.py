@@ -8,7 +8,13 @@ from decimal import Decimal
 from sqlalchemy import Connection, select
 
 from tracelot.services.ledger import Line
-from tracelot.services.lookup import item_by_id, location_by_id, lot_by_id
+from tracelot.services.lookup import (
+    item_by_id,
+    items_ahead,
+    location_by_id,
+    lot_by_id,
+    lots_ahead,
+)
 from tracelot.services.results import OperationResult, OpLine
 from tracelot.store.engine import cache
 from tracelot.store.tables import operations, parties, units
@@ -19,6 +25,8 @@ def summarize(
 ) -> list[OpLine]:
     """Group lines by item, lot, from and to, listing the serials of units (`serials`:
     those the caller knows already, by unit id)."""
+    items_ahead(conn, {ln.item_id for ln in lines})
+    lots_ahead(conn, {ln.lot_id for ln in lines})
     item_codes = {i: item_by_id(conn, i).code for i in {ln.item_id for ln in lines}}
     lot_codes = {i: lot_by_id(conn, i).code for i in {ln.lot_id for ln in lines if ln.lot_id}}
     paths = {

@@ -110,20 +110,48 @@ def insert_rows(
     None); SQLite gets Decimals as its numbers (whole ones as integers, as `Exact` binds
     them) and dates as ISO text (as SQLAlchemy's Date). `on_conflict`: an ON CONFLICT
     clause, the same on both databases."""
-    sqlite = conn.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)})"
         f" VALUES ({', '.join([mark] * len(columns))}) {on_conflict}"
     )
+    batch = _driver_rows(conn, table, columns, rows)
+    if batch:
+        conn.exec_driver_sql(sql, batch)
+
+
+def update_rows(
+    conn: Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    *,
+    where: str = "id",
+) -> int:
+    """UPDATE many rows through the driver's executemany, as `insert_rows` inserts: each
+    row is the new values of `columns`, then the value of `where` (the row's id) last.
+    The number of rows changed."""
+    mark = "?" if conn.dialect.name == "sqlite" else "%s"
+    sql = (f"UPDATE {table} SET {', '.join(f'{c} = {mark}' for c in columns)}"
+           f" WHERE {where} = {mark}")  # fmt: skip
+    batch = _driver_rows(conn, table, [*columns, where], rows)
+    if not batch:
+        return 0
+    return conn.exec_driver_sql(sql, batch).rowcount
+
+
+def _driver_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
+) -> list[tuple[object, ...]]:
+    """Rows as the driver takes them: on SQLite, the columns of exact numbers and of
+    dates as SQLite keeps them."""
     batch = [tuple(row) for row in rows]
-    if sqlite and batch:  # the columns of exact numbers and of dates, as SQLite keeps them
+    if conn.dialect.name == "sqlite" and batch:
         kinds = metadata.tables[table].c
         typed = [i for i, c in enumerate(columns) if isinstance(kinds[c].type, Exact | Date)]
         if typed:
             batch = [_sqlite_row(row, typed) for row in batch]
-    if batch:
-        conn.exec_driver_sql(sql, batch)
+    return batch
 
 
 def _sqlite_row(row: Sequence[object], typed: list[int]) -> tuple[object, ...]:

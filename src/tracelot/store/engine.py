@@ -267,6 +267,7 @@ class Cache:
         self._new_locations: list[Row] = []
         self._new_location_ids: dict[tuple[Any, ...], frozenset[int]] = {}
         self._lots_by_id: dict[int, Row] = {}
+        self._lots_by_code: dict[tuple[int, str], Row] = {}
         self._parties_by_code: dict[str, Row] = {}
         self._operations: dict[int, dict[str, Any]] = {}
         self._any_open_holds: bool | None = None
@@ -373,8 +374,13 @@ class Cache:
     def lot_by_id(self, lot_id: int) -> Row | None:
         return self._lots_by_id.get(lot_id)
 
+    def lot(self, item_id: int, code: str) -> Row | None:
+        return self._lots_by_code.get((item_id, code))
+
     def add_lot(self, row: Row) -> Row:
+        """Remember a lot under its id and its item and code (lots are never changed)."""
         self._lots_by_id[row.id] = row
+        self._lots_by_code[(row.item_id, row.code)] = row
         return row
 
     def party(self, code: str) -> Row | None:
