@@ -34,6 +34,12 @@ def run(ctx: Context) -> None:
     tl.receive("PART", to="PACK", serials=f"B{1:06d}..B{n:06d}", supplier="SUP")  # baseline's
     tl.receive("PART", to="PACK", serials=f"Q{1:06d}..Q{n:06d}", supplier="SUP")  # the notes'
     tl.add_location("DOCK", parent="WH")
+    # a first small case, shipped by its SSCC read as a scan, warms the statement caches
+    # and GS1's dictionary, as a running server has them warm (I.2 does the same)
+    tl.receive("PART", to="PACK", serials="W1..W3", supplier="SUP")
+    case = tl.pack("PART:W1", "PART:W2", new="case")
+    warm = tl.pack(f"(00){case['sscc']}", "PART:W3", new="pallet")
+    tl.ship(f"(00){warm['sscc']}", to="ACME")
 
     def pack_all() -> dict:
         cases = []

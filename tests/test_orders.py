@@ -191,7 +191,8 @@ def test_so_create_refuses_bad_input_and_changes_nothing(stocked: Cli, refused: 
     refused("so", "create", "ACME", "--line", "NOPE:1", match="NOPE")
     refused("so", "create", "ACME", "--line", "SCREW@L1:1", match="no lots")
     refused("so", "create", "ACME", "--line", "CELL@NOPE:1", match="NOPE")
-    refused("so", "create", "ACME", "--line", "PCB:1:abc", match="price")
+    refused("so", "create", "ACME", "--line", "PCB:1:1.2.3", match="price")
+    refused("so", "create", "ACME", "--line", "PCB:1:abc", match="no pack 'abc'")  # a pack
     refused("so", "create", "ACME", "--line", "PCB:1", "--ship-by", "soon", match="ship-by")
     refused("so", "confirm", "1", match="no sales order 1")
     refused("so", "show", "0", match="no sales order 0")

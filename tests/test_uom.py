@@ -227,6 +227,11 @@ def test_stock_shows_the_packs_beside_the_base_quantity(packed: Cli) -> None:
     assert valued["PCB"]["packs"] == []
     by_location = cli("valuation", "--by", "location", "--json").json()["rows"]
     assert all("packs" not in r for r in by_location)
+    assert "190 (1 case + 3 box + 10)" in cli("valuation").stdout
+    where = {r["location"]: r for r in cli("where", "SCREW", "--json").json()}
+    assert where["A2"]["packs"][0] == {"name": "case", "qty": 144, "count": 1, "remainder": 6}
+    assert "150 (1 case + 6)" in cli("where", "SCREW").stdout
+    assert cli("where", "PCB:S1", "--json").json()[0].get("packs") in (None, [])
 
 
 def test_purchase_order_lines_in_packs_are_kept_and_received_in_base_units(
@@ -256,6 +261,34 @@ def test_purchase_order_lines_in_packs_are_kept_and_received_in_base_units(
     refused("item", "pack", "remove", "CELL", "case", match="used by purchase order")
     refused("po", "create", "SUP", "--line", "SCREW:2:1:pallet", match="no pack 'pallet'")
     refused("po", "create", "SUP", "--line", "SCREW:2:abc", match="no pack 'abc'")
+    assert cli("verify").exit_code == 0
+
+
+def test_sales_order_lines_in_packs_are_reserved_and_shipped_in_base_units(
+    packed: Cli, refused
+) -> None:
+    cli = packed
+    assert cli("receive", "SCREW", "--to", "A1", "--qty", "3", "--pack", "case").exit_code == 0
+    assert cli("receive", "CELL", "--to", "A2", "--lot", "L1", "--qty", "200").exit_code == 0
+    made = cli("so", "create", "ACME", "--line", "SCREW:2:45.00:case", "--line", "SCREW:5",
+               "--line", "CELL@L1:3::case", "--confirm", "--json")  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    lines = {ln["line"]: ln for ln in made.json()["lines"]}
+    assert (lines[1]["qty"], lines[1]["pack"], lines[1]["packs"], lines[1]["pack_qty"]) == (
+        288, "case", 2, 144)  # fmt: skip
+    assert lines[1]["pack_price"] == 45 and lines[1]["value"] == 90  # 2 cases at 45, exactly
+    assert lines[1]["price"] == pytest.approx(45 / 144, abs=1e-6)  # a screw's price
+    assert (lines[2]["qty"], lines[2]["pack"], lines[2]["packs"]) == (5, None, None)
+    assert (lines[3]["qty"], lines[3]["pack"], lines[3]["packs"], lines[3]["reserved"]) == (
+        150, "case", 3, 150)  # fmt: skip
+    assert [ln["reserved"] for ln in lines.values()] == [288, 5, 150]  # in base units
+    shown = cli("so", "show", "1").stdout
+    assert "case" in shown and "288" in shown
+    assert cli("ship", "--so", "1").exit_code == 0
+    assert _stock(cli, "SCREW") == {("A1", None): 432 - 293}
+    refused("item", "pack", "remove", "CELL", "case", match="used by sales order 1")
+    refused("so", "create", "ACME", "--line", "SCREW:2:1:pallet", match="no pack 'pallet'")
+    refused("so", "create", "ACME", "--line", "SCREW:1.5", match="whole")
     assert cli("verify").exit_code == 0
 
 

@@ -72,6 +72,7 @@ from tracelot.services import (
     masterdata,
     movement,
     order_picking,
+    pack_reports,
     packing,
     planning,
     production,
@@ -679,7 +680,9 @@ class Tracelot:
     def valuation(self, *, as_of: dt.date | str | None = None, by: str = "item") -> dict[str, Any]:
         """Quantity and value on hand at the end of a day (today), by item, location or lot."""
         day = analytics.report_day(as_of, "--as-of") or inquiry.today()
-        return self._run(uom.valuation, write=False, as_of=day, by=by)  # with packs (issue 20)
+        return self._run(
+            pack_reports.valuation, write=False, as_of=day, by=by
+        )  # with packs (issue 20)
 
     def value_by_day(self, *, days: int = 90) -> dict[str, Any]:
         """The stock's value at the end of each of the last `days` days."""
@@ -884,7 +887,12 @@ class Tracelot:
     ) -> list[dict[str, Any]]:
         """Stock on hand: one row per item, location and lot, or per unit with `serials`."""
         return self._run(  # with the packs beside each quantity (issue 20)
-            uom.stock_rows, write=False, item=item, location=location, lot=lot, serials=serials
+            pack_reports.stock_rows,
+            write=False,
+            item=item,
+            location=location,
+            lot=lot,
+            serials=serials,
         )
 
     def iter_stock(
@@ -920,7 +928,7 @@ class Tracelot:
 
     def where(self, ref: str) -> list[dict[str, Any]]:
         """Where a unit, lot or item is now."""
-        return self._run(transferring.where, write=False, ref=ref)
+        return self._run(pack_reports.where, write=False, ref=ref)  # with packs (issue 20)
 
     def label_pdf(
         self,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from tracelot.cli.common import JsonOpt, db, write_output
-from tracelot.cli.output import err, out, print_json, table
+from tracelot.cli.output import err, in_packs, out, print_json, table
 from tracelot.domain.values import parse_days
 from tracelot.services.planning_defaults import DEFAULTS
 from tracelot.services.tabular import EXPIRING_COLUMNS, PO_COLUMNS, report_columns, write_csv
@@ -60,7 +60,8 @@ def valuation(
         columns = report_columns("valuation", by)
         footer = {columns[0]: "total", "qty": report["total"]["qty"],
                   "value": report["total"]["value"]}  # fmt: skip
-        table(report["rows"], columns, title=f"valuation at the end of {report['as_of']}",
+        table([in_packs(r) for r in report["rows"]], columns,
+              title=f"valuation at the end of {report['as_of']}",
               footer=footer, numeric=("qty", "value", "unit_cost"))  # fmt: skip
 
 

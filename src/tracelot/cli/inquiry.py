@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tracelot.cli.common import JsonOpt, db
-from tracelot.cli.output import err, out, print_json, table, text
+from tracelot.cli.output import err, in_packs, out, print_json, table, text
 
 STOCK_COLUMNS = [
     "item",
@@ -39,7 +39,7 @@ def stock(
         print_json(rows)
         return
     table(
-        rows if serials else [_in_packs(r) for r in rows],
+        rows if serials else [in_packs(r) for r in rows],
         _with_reserved(rows, UNIT_COLUMNS if serials else STOCK_COLUMNS),
     )
     if rows and not serials:
@@ -80,7 +80,7 @@ def where(ctx: typer.Context, ref: str, as_json: JsonOpt = False) -> None:
         columns.append("sscc")
     if any(r.get("transfer") for r in rows):  # in transit: on which transfer, since when
         columns += ["transfer", "from", "to", "since"]
-    table(rows, _with_reserved(rows, columns))
+    table([in_packs(r) for r in rows], _with_reserved(rows, columns))
 
 
 def _with_reserved(rows: list[dict], columns: list[str]) -> list[str]:
@@ -124,13 +124,3 @@ def verify(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 def register(app: typer.Typer) -> None:
     for name, fn in [("stock", stock), ("where", where), ("history", history), ("verify", verify)]:
         app.command(name)(fn)
-
-
-def _in_packs(row: dict) -> dict:
-    """A stock row whose quantity shows its packs beside it: `40 (3 case + 4)`."""
-    if not row.get("packs"):
-        return row
-    from tracelot.domain.uom import Pack, packs_text
-
-    packs = [Pack(p["name"], Decimal(p["qty"])) for p in row["packs"]]
-    return row | {"qty": packs_text(Decimal(row["qty"]), packs)}

@@ -44,7 +44,11 @@ def so_create(
     customer: Annotated[str, typer.Argument(help="The customer.")],
     lines: Annotated[
         list[str],
-        typer.Option("--line", help="ITEM:QTY[:PRICE] (ITEM@LOT:QTY for one lot); repeat."),
+        typer.Option(
+            "--line",
+            help="ITEM:QTY[:PRICE][:PACK] (ITEM@LOT:QTY for one lot; with "
+            "a PACK such as case, QTY counts packs and PRICE is a pack's); repeat.",
+        ),
     ],
     ship_by: Annotated[str | None, typer.Option("--ship-by", help="The date to ship by.")] = None,
     reference: ReferenceOpt = None,
@@ -134,12 +138,16 @@ def show(order: dict[str, Any], as_json: bool) -> None:
     title = f"sales order {order['id']} for {order['customer']}: {order['status']}"
     if order["ship_by"]:
         title += f", ship by {text(order['ship_by'])}"
+    columns = list(LINE_COLUMNS)
+    if any(ln.get("pack") for ln in order["lines"]):  # lines in packs: shown in both
+        columns += ["packs", "pack", "pack_price"]
     table(
         order["lines"],
-        LINE_COLUMNS,
+        columns,
         title=title,
-        numeric=("line", "qty", "price", "reserved", "picked", "shipped", "backorder"),
-    )
+        numeric=("line", "qty", "price", "reserved", "picked", "shipped", "backorder", "packs",
+                 "pack_price"),
+    )  # fmt: skip
     if order["reservations"]:
         table(order["reservations"], ["line", "item", "lot", "serial", "location_path", "qty"],
               title="reserved", numeric=("line", "qty"))  # fmt: skip

@@ -140,3 +140,14 @@ def _serial_span(serials: list[str]) -> str:
     if len(serials) <= 5:
         return ", ".join(serials)
     return f"{serials[0]} .. {serials[-1]}"
+
+
+def in_packs(row: dict) -> dict:
+    """A row whose quantity shows its packs beside it (`40 (3 case + 4)`), for tables of
+    stock, `where` and valuation (issue 20); the row itself when the item has none."""
+    if not row.get("packs"):
+        return row
+    from tracelot.domain.uom import Pack, packs_text
+
+    packs = [Pack(p["name"], Decimal(p["qty"])) for p in row["packs"]]
+    return row | {"qty": packs_text(Decimal(row["qty"]), packs)}

@@ -185,7 +185,7 @@ def typed_code(text: str) -> Scan:
     body = text.rstrip("\r\n")
     if not body.strip():
         raise InvalidScan("the scan is empty")
-    if any(not c.isprintable() for c in body):
+    if not body.isprintable():
         raise InvalidScan(f"{body!r} is no GS1 data, and a code holds no control characters")
     return Scan(body, "plain", ref=body.strip())
 
@@ -258,7 +258,7 @@ def _plain(raw: str, symbology: str | None, body: str) -> Scan:
     """Data that is no GS1 data: a tracelot label's payload, or a code."""
     if body.startswith(PAYLOAD_PREFIX):
         return _payload(raw, symbology, body)
-    if any(not c.isprintable() for c in body):
+    if not body.isprintable():
         raise InvalidScan(f"{raw!r} is no GS1 data, and a code holds no control characters")
     if not body.strip():
         raise InvalidScan("the scan is empty")

@@ -13,7 +13,6 @@ any moment is the sum of the values of the lines into it less those out of it.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -75,18 +74,18 @@ def cost_lines(conn: Connection, lines: Sequence[Line], op_id: int | None = None
     for ln in lines:
         if ln.unit_id is not None:
             if ln.value is None:
-                ln = dataclasses.replace(ln, value=money((unit_costs[ln.unit_id] or 0) * ln.qty))
+                ln = _valued(ln, money((unit_costs[ln.unit_id] or 0) * ln.qty))
         elif ln.from_id in virtual:  # coming in: a new layer at the cost it comes at
             if ln.value is None:
                 cost = incoming_cost(conn, ln.item_id, ln.lot_id)
-                ln = dataclasses.replace(ln, value=money(cost * ln.qty))
+                ln = _valued(ln, money(cost * ln.qty))
             layers.append(_layer(ln, op_id, ln.qty, money(ln.value / ln.qty), None))
         elif ln.value is None:  # taken from a real location, oldest layers first
             if queue is not None:
                 value, taken = queue.take(ln.item_id, ln.lot_id, ln.from_id, ln.qty)
             else:
                 value, taken = take_layers(conn, ln.item_id, ln.lot_id, ln.from_id, ln.qty)
-            ln = dataclasses.replace(ln, value=value)
+            ln = _valued(ln, value)
             if ln.to_id not in virtual:  # a transfer: the layers go with it
                 layers += [_layer(ln, op_id, qty, cost, seq) for qty, cost, seq in taken]
         valued.append(ln)
@@ -97,6 +96,12 @@ def cost_lines(conn: Connection, lines: Sequence[Line], op_id: int | None = None
         insert_rows(conn, "cost_layers", _LAYER_COLUMNS,
                     ([layer[c] for c in _LAYER_COLUMNS] for layer in layers))  # fmt: skip
     return valued
+
+
+def _valued(ln: Line, value: Decimal) -> Line:
+    """`ln` with its value (built directly: `dataclasses.replace` costs five times more,
+    and a pallet shipped values thousands of lines)."""
+    return type(ln)(ln.item_id, ln.from_id, ln.to_id, ln.qty, ln.lot_id, ln.unit_id, value)
 
 
 _LAYER_COLUMNS = ("item_id", "lot_id", "location_id", "seq", "operation_id", "qty_in",

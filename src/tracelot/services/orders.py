@@ -28,7 +28,9 @@ from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound, WrongKi
 from tracelot.domain.refs import split_consume
 from tracelot.domain.scan import is_only_a_scan
 from tracelot.domain.status import LocationKind, Tracking
+from tracelot.domain.uom import is_pack_name
 from tracelot.domain.values import normalize, parse_money, parse_qty
+from tracelot.services import uom
 from tracelot.services.holds import held_lots_of
 from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
 from tracelot.services.ledger import now
@@ -74,14 +76,19 @@ NOT_FOR_SALE = (LocationKind.QUARANTINE.value, LocationKind.TRANSIT.value,
                 LocationKind.PRODUCTION.value)  # fmt: skip
 
 
-def parse_line(spec: str) -> tuple[str, str | None, Decimal, Decimal | None]:
-    """`ITEM:QTY[:PRICE]` or `ITEM@LOT:QTY[:PRICE]` as (item, lot, quantity, price)."""
+def parse_line(spec: str) -> tuple[str, str | None, Decimal, Decimal | None, str | None]:
+    """`ITEM[@LOT]:QTY[:PRICE][:PACK]` as (item, lot, quantity, price, pack): with a pack
+    (a word: case, box), the quantity counts packs and the price is of one pack."""
+    head, _, last = spec.rpartition(":")
+    pack = None
+    if head and is_pack_name(last):
+        spec, pack = (head[:-1] if head.endswith(":") else head), last.strip()  # ITEM:QTY::PACK
     parts = spec.rsplit(":", 2) if spec.count(":") >= 2 else spec.rsplit(":", 1)
     if len(parts) < 2 or not parts[0].strip():
-        raise InvalidInput(f"a sales order line is ITEM:QTY[:PRICE], not {spec!r}")
+        raise InvalidInput(f"a sales order line is ITEM:QTY[:PRICE][:PACK], not {spec!r}")
     code, _, lot = parts[0].strip().partition("@")
     price = parse_money(parts[2], what="price") if len(parts) == 3 else None
-    return code, lot or None, parse_qty(parts[1], what=f"quantity of {parts[0]}"), price
+    return code, lot or None, parse_qty(parts[1], what=f"quantity of {parts[0]}"), price, pack
 
 
 # -- the order --------------------------------------------------------------------------------
@@ -130,7 +137,7 @@ def handle_create(
     parsed = []
     specs = [parse_line(spec) for spec in c.lines]
     codes_ahead(conn, [code for code, *_ in specs])  # a long order: its items at once
-    for code, lot_code, qty, price in specs:
+    for code, lot_code, qty, price, pack in specs:
         item = item_named(conn, code)
         lot = None
         if lot_code is not None:
@@ -139,7 +146,8 @@ def handle_create(
             lot = lot_by_code(conn, item, lot_code)
         if item.tracking == Tracking.SERIAL and qty != qty.to_integral_value():
             raise InvalidInput(f"{item.code} is serial-tracked: order whole units, not {qty}")
-        parsed.append((item, lot, qty, price))
+        qty, price, in_pack = uom.ordered_in(conn, item, qty, price, pack)
+        parsed.append((item, lot, qty, price, in_pack))
     refuse_inactive_lines(conn, "sales_order", [item.id for item, *_ in parsed], [])
     moment = at or now()
     so_id = conn.execute(
@@ -150,8 +158,8 @@ def handle_create(
     ).scalar_one()  # fmt: skip
     conn.execute(insert(so_lines), [
         {"so_id": so_id, "line_no": n, "item_id": item.id, "lot_id": lot.id if lot else None,
-         "qty": qty, "price": price, "shipped": 0}
-        for n, (item, lot, qty, price) in enumerate(parsed, start=1)
+         "qty": qty, "price": price, "shipped": 0, **in_pack}
+        for n, (item, lot, qty, price, in_pack) in enumerate(parsed, start=1)
     ])  # fmt: skip
     if c.confirm:
         _confirm(conn, order_row(conn, so_id, lock=True), moment)
@@ -531,6 +539,7 @@ def show(conn: Connection, so_id: int) -> dict[str, Any]:
             "qty": ln.qty,
             "price": ln.price,
             "value": ln.qty * ln.price if ln.price is not None else None,
+            **uom.line_in_pack(ln),  # its pack, the packs ordered, the pack's price
             "reserved": reserved.get(ln.id, Decimal(0)),
             "picked": picked.get(ln.id, Decimal(0)),
             "shipped": ln.shipped,

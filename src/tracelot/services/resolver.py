@@ -95,7 +95,7 @@ def read(conn: Connection, text: str) -> Scan:
 
 def sscc_in(conn: Connection, text: object) -> str | None:
     """The SSCC a REF names (18 digits, or a scan with AI 00 and no GTIN), else None."""
-    if not isinstance(text, str) or sum(c.isdigit() for c in text) < 18:
+    if not isinstance(text, str) or len(text) < 18 or sum(c.isdigit() for c in text) < 18:
         return None  # an SSCC has 18 digits: most references are passed over here
     try:
         scan = read(conn, text)

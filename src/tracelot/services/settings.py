@@ -10,12 +10,21 @@ from sqlalchemy import Connection, insert, select, update
 
 from tracelot.domain.sscc import SETTINGS, check_setting
 from tracelot.services.ledger import now
+from tracelot.store.engine import cache
 from tracelot.store.tables import settings
+
+_MEMO = "tracelot.settings"
 
 
 def get(conn: Connection, key: str) -> str | None:
-    """A setting's value, or None when it is not set."""
-    return conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
+    """A setting's value, or None when it is not set: every setting is read once per
+    transaction (a pack reads the prefix and the extension digit for each case)."""
+    current = cache(conn)
+    memo = conn.info.get(_MEMO)
+    if memo is None or memo[0] is not current:
+        memo = (current, dict(conn.execute(select(settings.c.key, settings.c.value)).all()))
+        conn.info[_MEMO] = memo
+    return memo[1].get(key)
 
 
 def show(conn: Connection) -> list[dict[str, Any]]:
@@ -45,4 +54,5 @@ def set_(conn: Connection, *, key: str, value: str, user: str) -> dict[str, Any]
     ).rowcount  # fmt: skip
     if not done:
         conn.execute(insert(settings).values(key=key, value=checked, user_name=user, at=at))
+    conn.info.pop(_MEMO, None)
     return next(row for row in show(conn) if row["key"] == key)

@@ -5,7 +5,7 @@ An item is kept in its base unit (`items.uom`). A packaging level (`item pack ad
 GTIN names that many base units, and a quantity typed with `--pack case` is a count of
 cases. Stock, reports and valuation stay in base units, with the packs beside them.
 `to_base` is the one conversion every caller uses (receipts, moves, shipments,
-adjustments, purchase order lines, and sales order lines when they come).
+adjustments, purchase and sales order lines).
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, No
 from tracelot.domain.scan import looks_like_scan
 from tracelot.domain.uom import Pack, check_pack_name, check_whole, in_packs, pack_qty
 from tracelot.domain.values import format_qty, parse_gtin, parse_qty
-from tracelot.services import analytics, inquiry
 from tracelot.services.ledger import now
 from tracelot.services.lookup import Target, item_by_id, pack_by_gtin
 from tracelot.services.masterdata import record
 from tracelot.services.resolver import item_named, sscc_in, targets_named
-from tracelot.store.tables import item_gtins, item_packs, items, po_lines
+from tracelot.store.tables import item_gtins, item_packs, items, po_lines, so_lines
 
 
 def _item(conn: Connection, item: Row | str) -> Row:
@@ -172,8 +171,8 @@ def list_packs(conn: Connection, *, item: str) -> list[dict[str, Any]]:
 
 
 def remove_pack(conn: Connection, *, user: str, item: str, name: str) -> dict[str, Any]:
-    """Remove a packaging level; refused while a purchase order line is in it or another
-    level is given in it."""
+    """Remove a packaging level; refused while a purchase or sales order line is in it or
+    another level is given in it."""
     row = item_named(conn, item)
     pack = pack_named(conn, row, name)
     ordered = conn.execute(
@@ -185,6 +184,16 @@ def remove_pack(conn: Connection, *, user: str, item: str, name: str) -> dict[st
     if ordered is not None:
         raise NotAvailable(
             f"pack {pack.name} of {row.code} is used by purchase order {ordered}: it stays"
+        )
+    sold = conn.execute(
+        select(so_lines.c.so_id)
+        .where(so_lines.c.item_id == row.id, so_lines.c.pack == pack.name)
+        .order_by(so_lines.c.so_id)
+        .limit(1)
+    ).scalar()
+    if sold is not None:
+        raise NotAvailable(
+            f"pack {pack.name} of {row.code} is used by sales order {sold}: it stays"
         )
     outer = conn.execute(
         select(item_packs.c.name)
@@ -270,11 +279,6 @@ def with_packs(conn: Connection, rows: list[dict[str, Any]]) -> list[dict[str, A
     return rows
 
 
-def stock_rows(conn: Connection, **filters: Any) -> list[dict[str, Any]]:
-    """`inquiry.stock_rows`, each row with its packs (`with_packs`)."""
-    return with_packs(conn, inquiry.stock_rows(conn, **filters))
-
-
 # -- order lines in packs -----------------------------------------------------------------
 
 
@@ -307,10 +311,3 @@ def line_in_pack(line: Row) -> dict[str, Any]:
     if line.pack_price is not None:  # the value of the packs at their price, exactly
         shown["value"] = packs * Decimal(line.pack_price)
     return shown
-
-
-def valuation(conn: Connection, **options: Any) -> dict[str, Any]:
-    """`analytics.valuation`, each row of an item or lot with its packs (`with_packs`)."""
-    report = analytics.valuation(conn, **options)
-    with_packs(conn, report["rows"])
-    return report

@@ -726,6 +726,10 @@ so_lines = Table(
     Column("qty", Exact, nullable=False),
     Column("price", Exact),
     Column("shipped", Exact, nullable=False, server_default="0"),
+    # ordered in a pack (migration 0023), as purchase order lines are
+    Column("pack", String(32)),
+    Column("pack_qty", Exact),
+    Column("pack_price", Exact),
     UniqueConstraint("so_id", "line_no"),
     CheckConstraint("qty > 0", name="qty_positive"),
     CheckConstraint("shipped >= 0 AND shipped <= qty", name="shipped_within"),
