@@ -67,7 +67,7 @@ def test_generated_requests_get_declared_answers_and_never_a_5xx(
     (tmp_path / "schemathesis.toml").write_text(CONFIG)
     # each request on PostgreSQL is several round trips to the server: fewer examples
     # there keep the suite's time (the SQLite run covers the same routes with more)
-    examples = "25" if db_url.startswith("sqlite") else "8"
+    examples = "15" if db_url.startswith("sqlite") else "6"
     with serving(db_url, tmp_path / "serve.log") as base:
         run = subprocess.run(
             [

@@ -8,9 +8,9 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import Cli, Outcome
+from conftest import Cli, Outcome, from_state
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, update
+from sqlalchemy import create_engine, text, update
 
 import tracelot
 from tracelot.domain.errors import TracelotError
@@ -22,10 +22,14 @@ GTIN = "09506000134352"
 
 
 @pytest.fixture
-def stocked(setup_basics: Cli) -> Cli:
+def stocked(setup_basics: Cli, db_url: str, tmp_path_factory) -> Cli:
     """The basic world with stock: five boards at A1; lot L1 of cells at A2 expiring
     first, L2 at A1 later, OLD expired; screws at A2. A2 comes first in the walk."""
-    cli = setup_basics
+    from_state("stocked", db_url, tmp_path_factory, lambda: _stocked(setup_basics))
+    return setup_basics
+
+
+def _stocked(cli: Cli) -> None:
     for args in [
         ("location", "set", "A2", "--pick-sequence", "10"),
         ("location", "set", "A1", "--pick-sequence", "20"),
@@ -37,7 +41,6 @@ def stocked(setup_basics: Cli) -> Cli:
         ("receive", "SCREW", "--to", "A2", "--qty", "1000"),
     ]:
         _ok(cli(*args))
-    return cli
 
 
 def _ok(out: Outcome) -> Outcome:
@@ -352,6 +355,46 @@ def test_two_orders_racing_for_the_last_stock_never_both_get_it(stocked: Cli, db
         l1 = [r for o in orders for r in o["reservations"] if r["lot"] == "L1"]
         assert sum(r["qty"] for r in l1) == 30
         assert tl.verify().ok
+
+
+def test_a_unit_reserved_while_it_is_being_shipped_is_not_both(stocked: Cli, db_url) -> None:
+    """An order confirmed in a transaction the shipper did not see (it committed after
+    the shipper asked what is reserved): the shipment is refused, not both."""
+    cli = stocked
+    _order(cli, "--line", "PCB:1")  # a draft: PCB:S1 is free
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        trans = conn.begin()  # the confirming transaction, held open
+        if conn.dialect.name == "postgresql":  # as reserving does: the item's balances
+            conn.execute(text("SELECT s.id FROM stock s JOIN items i ON i.id = s.item_id "
+                              "WHERE i.code = 'PCB' ORDER BY s.id FOR UPDATE"))  # fmt: skip
+        else:
+            conn.execute(text("UPDATE sales_orders SET status = status"))  # the write lock
+        conn.execute(text(
+            "INSERT INTO reservations (so_id, so_line_id, item_id, location_id, unit_id, qty) "
+            "SELECT 1, l.id, u.item_id, u.location_id, u.id, 1 FROM units u, so_lines l "
+            "WHERE u.serial = 'S1' AND l.so_id = 1"))  # fmt: skip
+        conn.execute(text("UPDATE sales_orders SET status = 'open' WHERE id = 1"))
+        outcome: list[object] = []
+
+        def ship() -> None:
+            try:
+                with tracelot.connect(db_url, user="racer") as tl:
+                    outcome.append(tl.ship("PCB:S1", to="GLOBEX"))
+            except TracelotError as exc:
+                outcome.append(exc)
+
+        shipper = threading.Thread(target=ship)
+        shipper.start()
+        shipper.join(timeout=1.0)  # it waits for the confirming transaction
+        trans.commit()
+    engine.dispose()
+    shipper.join()
+    assert isinstance(outcome[0], TracelotError), outcome
+    assert "reserved for sales order 1" in str(outcome[0])
+    where = _ok(cli("where", "PCB:S1", "--json")).json()[0]
+    assert (where["status"], where["reserved"]) == ("in_stock", 1)
+    assert _ok(cli("verify")).exit_code == 0
 
 
 # -- the Python API and the HTTP API ------------------------------------------------------------

@@ -384,7 +384,7 @@ def _world(tl: tracelot.Tracelot) -> None:
 
 
 @settings(
-    max_examples=300 if BACKEND == "sqlite" else 100,
+    max_examples=200 if BACKEND == "sqlite" else 80,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

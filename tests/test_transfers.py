@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from conftest import Cli, Outcome
+from conftest import Cli, Outcome, from_state
 from fastapi.testclient import TestClient
 
 import tracelot
@@ -20,9 +20,13 @@ GTIN = "09506000134352"
 
 
 @pytest.fixture
-def two_sites(setup_basics: Cli) -> Cli:
+def two_sites(setup_basics: Cli, db_url: str, tmp_path_factory) -> Cli:
     """The basic world with stock at WH, and a second warehouse WH2 with bins B1, B2."""
-    cli = setup_basics
+    from_state("two_sites", db_url, tmp_path_factory, lambda: _two_sites(setup_basics))
+    return setup_basics
+
+
+def _two_sites(cli: Cli) -> None:
     for args in [
         ("location", "add", "WH2", "--kind", "warehouse", "--name", "North"),
         ("location", "add", "B1", "--parent", "WH2"),
@@ -36,7 +40,6 @@ def two_sites(setup_basics: Cli) -> Cli:
     ]:
         out = cli(*args)
         assert out.exit_code == 0, out.stderr
-    return cli
 
 
 def _ok(out: Outcome) -> Outcome:

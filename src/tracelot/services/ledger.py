@@ -26,6 +26,7 @@ from tracelot.domain.values import normalize
 from tracelot.services import costing, packed
 from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
 from tracelot.services.lookup import item_by_id, location_ids_of_kind
+from tracelot.services.reservations import refuse_reserved_meanwhile
 from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.engine import cache
 from tracelot.store.tables import items, locations, lots, operations, stock, units
@@ -114,12 +115,14 @@ def post(
     *,
     party_id: int | None = None,
     applied: bool = False,
+    for_order: int | None = None,
 ) -> list[Line]:
     """Append `lines` to the ledger, valued, and apply them to the projections (units,
     stock, cost layers); return them with their values.
 
     `party_id` is the customer that units going to the CUSTOMER location now belong to.
     `applied`: the caller has applied the lines to units and stock already (`apply`).
+    `for_order`: the sales order the lines ship against (its reservations are its own).
     """
     if not lines:
         return []
@@ -129,6 +132,8 @@ def post(
         refuse_fractions_of_eaches(conn, lines)
     if not applied:
         apply(conn, lines, party_id)
+    if kind not in _ANY_QUANTITY:  # corrections book what is, reserved or not
+        refuse_reserved_meanwhile(conn, lines, for_order=for_order)
     packed.guard(conn, op_id, lines)  # what is packed goes with its case (issue 20)
     # costed after the balances are locked: whoever takes a location's cost layers holds
     # its balance's row lock, so concurrent takers see each other's layers

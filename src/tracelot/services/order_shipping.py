@@ -110,7 +110,7 @@ def ship_order(
     op_id = new_operation(conn, OperationKind.SHIP, user=user, at=at, reference=reference,
                           note=c.note, party_id=customer.id)  # fmt: skip
     all_lines = [ln for _, got in taken for ln in got]
-    posted = post(conn, op_id, all_lines, party_id=customer.id)
+    posted = post(conn, op_id, all_lines, party_id=customer.id, for_order=order.id)
     _record(conn, order.id, op_id, taken, picks_used)
     done = result(conn, op_id, posted)
     done.order = order.id

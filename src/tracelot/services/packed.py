@@ -38,6 +38,20 @@ def packed_lot(conn: Connection, item_id: int, lot_id: int | None, location_id: 
     return Decimal(packed)
 
 
+def packed_by_balance(conn: Connection, item_id: int) -> dict[tuple[int, int | None], Decimal]:
+    """(location, lot) -> what of an item's balance there is packed in cases (lots and
+    untracked quantities; units are packed one by one): none, while nothing is packed."""
+    if conn.execute(select(lu_contents.c.id).limit(1)).first() is None:
+        return {}
+    rows = conn.execute(
+        select(logistic_units.c.location_id, lu_contents.c.lot_id, func.sum(lu_contents.c.qty))
+        .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
+        .where(lu_contents.c.item_id == item_id, lu_contents.c.unit_id.is_(None))
+        .group_by(logistic_units.c.location_id, lu_contents.c.lot_id)
+    )  # fmt: skip
+    return {(location_id, lot_id): Decimal(qty) for location_id, lot_id, qty in rows}
+
+
 def write_lines(
     conn: Connection, op_id: int, lu_id: int, added: bool, lines: Sequence[dict[str, Any]]
 ) -> None:

@@ -20,6 +20,7 @@ from tracelot.domain.values import normalize
 from tracelot.services.holds import held_lot_ids, refuse_if_held
 from tracelot.services.ledger import Line
 from tracelot.services.lookup import Target, is_expired, location_by_id, lot_by_id
+from tracelot.services.packed import packed_by_balance
 from tracelot.services.reservations import lock_balances, reserved_balances, unit_reserved_for
 from tracelot.store.tables import genealogy, items, locations, lots, parties, stock, units
 
@@ -75,6 +76,7 @@ def take_quantity(
         conditions.append(stock.c.location_id != not_from_id)
     lock_balances(conn, item.id)
     reserved = reserved_balances(conn, item.id, except_so=so_id)
+    packed = packed_by_balance(conn, item.id)  # goes only with its case (issue 20)
     prefer = case((stock.c.location_id == (prefer_location_id or 0), 0), else_=1)
     rows = conn.execute(
         select(stock.c.location_id, stock.c.lot_id, stock.c.qty, lots.c.expires, lots.c.code)
@@ -97,6 +99,12 @@ def take_quantity(
         if free <= 0:
             expired_seen.append(f"{item.code}{'@' + r.code if r.code else ''} reserved")
             continue
+        in_cases = packed.get((r.location_id, r.lot_id), 0)
+        if in_cases:
+            expired_seen.append(f"{item.code}{'@' + r.code if r.code else ''} packed in cases")
+            free -= in_cases
+            if free <= 0:
+                continue
         take = min(free, remaining)
         takes.append(Take(r.location_id, r.lot_id, take))
         remaining -= take

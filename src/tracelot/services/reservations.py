@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, true, update
 
 from tracelot.store.engine import cache
 from tracelot.store.tables import reservations, stock
@@ -223,3 +223,58 @@ def release_what_went(conn: Connection, lines: Sequence[Any]) -> list[int]:
                              .values(qty=Decimal(r.qty) - extra))  # fmt: skip
                 extra = Decimal(0)
     return sorted(touched)
+
+
+def refuse_reserved_meanwhile(
+    conn: Connection, lines: Sequence[Any], *, for_order: int | None = None
+) -> None:
+    """On PostgreSQL, after an operation's lines are applied (the balances it lowered are
+    locked): refuse it if what it took was reserved for another order meanwhile. A taker
+    asks what is reserved before it takes; an order confirmed at that moment, whose
+    transaction the taker did not see, reserves the same stock. Read afresh here (not
+    the transaction's memo), so one of the two is refused (conflict, retry). SQLite's
+    writers take turns: what a taker asks before is what holds."""
+    if conn.dialect.name != "postgresql" or not lines:
+        return
+    from tracelot.domain.errors import Conflict
+    from tracelot.store.tables import items, units
+
+    others = reservations.c.so_id != for_order if for_order is not None else true()
+    unit_ids = sorted({ln.unit_id for ln in lines if ln.unit_id is not None})
+    for start in range(0, len(unit_ids), 500):
+        taken = conn.execute(
+            select(items.c.code, units.c.serial, reservations.c.so_id)
+            .join(units, units.c.id == reservations.c.unit_id)
+            .join(items, items.c.id == units.c.item_id)
+            .where(reservations.c.unit_id.in_(unit_ids[start : start + 500]), others)
+            .order_by(units.c.id)
+            .limit(1)
+        ).first()  # fmt: skip
+        if taken is not None:
+            raise Conflict(f"{taken.code}:{taken.serial} was reserved for sales order "
+                           f"{taken.so_id} meanwhile (conflict, retry)")  # fmt: skip
+    lowered = sorted({(ln.item_id, ln.from_id, ln.lot_id) for ln in lines if ln.unit_id is None},
+                     key=lambda k: (k[0], k[1], k[2] or 0))  # fmt: skip
+    if not lowered:
+        return
+    item_ids = sorted({k[0] for k in lowered})
+    held: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+    for start in range(0, len(item_ids), 500):
+        for item_id, location_id, lot_id, qty in conn.execute(
+            select(reservations.c.item_id, reservations.c.location_id, reservations.c.lot_id,
+                   func.sum(reservations.c.qty))
+            .where(reservations.c.item_id.in_(item_ids[start : start + 500]),
+                   reservations.c.unit_id.is_(None), others)
+            .group_by(reservations.c.item_id, reservations.c.location_id, reservations.c.lot_id)
+        ):  # fmt: skip
+            held[(item_id, location_id, lot_id)] += Decimal(qty)
+    wanted = [key for key in lowered if held.get(key)]
+    for item_id, location_id, lot_id in wanted:
+        left = conn.execute(
+            select(stock.c.qty).where(
+                stock.c.item_id == item_id, stock.c.location_id == location_id,
+                func.coalesce(stock.c.lot_id, 0) == (lot_id or 0))
+        ).scalar()  # fmt: skip
+        if Decimal(left or 0) < held[(item_id, location_id, lot_id)]:
+            code = conn.execute(select(items.c.code).where(items.c.id == item_id)).scalar_one()
+            raise Conflict(f"{code} was reserved for a sales order meanwhile (conflict, retry)")
