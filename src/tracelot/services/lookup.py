@@ -126,6 +126,9 @@ def codes_ahead(conn: Connection, codes: Iterable[str]) -> None:
     over (the resolver says why, or reads them as scans)."""
     found = cache(conn)
     wanted = sorted({c for c in codes if found.item(c) is None})
+    if len(wanted) == 1:  # one item (fifty of its units packed): the statement built once
+        find_item(conn, wanted[0])
+        return
     for start in range(0, len(wanted), 500):
         query = select(items).where(items.c.code.in_(wanted[start : start + 500]))
         for row in conn.execute(query):
@@ -468,6 +471,12 @@ def target_of(conn: Connection, ref: Ref) -> Target:
     return Target(ref, item)
 
 
+_UNITS_BY_SERIALS = select(units).where(
+    units.c.item_id == bindparam("item_id"),
+    units.c.serial.in_(bindparam("serials", expanding=True)),
+)
+
+
 def targets_of(conn: Connection, parsed: Sequence[Ref]) -> list[Target]:
     """Many references at once: their items and lots, and the units of each item, in
     one query per 500 or 5,000, not one each."""
@@ -485,8 +494,8 @@ def targets_of(conn: Connection, parsed: Sequence[Ref]) -> list[Target]:
         unique = list(dict.fromkeys(serials))
         for start in range(0, len(unique), 5000):
             chunk = unique[start : start + 5000]
-            query = select(units).where(units.c.item_id == item.id, units.c.serial.in_(chunk))
-            found.update({(code, u.serial): u for u in conn.execute(query)})
+            rows = conn.execute(_UNITS_BY_SERIALS, {"item_id": item.id, "serials": chunk})
+            found.update({(code, u.serial): u for u in rows})
     targets = []
     for ref in parsed:
         unit = found.get((ref.code, ref.key or ""))

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
 
 from tracelot.domain.commands import Pack, Unpack
 from tracelot.domain.errors import (
@@ -40,6 +40,7 @@ from tracelot.domain.sscc import make_sscc
 from tracelot.domain.status import ON_HAND, OperationKind, Status, Tracking, status_at
 from tracelot.domain.values import normalize
 from tracelot.services import settings as settings_service
+from tracelot.services.costing import money
 from tracelot.services.holds import any_open_holds
 from tracelot.services.ledger import Line, new_operation
 from tracelot.services.lookup import Target, check_real, location_by_id, location_ids_of_kind
@@ -79,7 +80,8 @@ def tree(conn: Connection, lu_ids: Sequence[int]) -> Tree:
     while frontier:
         level = list(conn.execute(
             select(lu_contents, units.c.item_id.label("unit_item_id"),
-                   units.c.lot_id.label("unit_lot_id"), units.c.location_id.label("unit_loc"))
+                   units.c.lot_id.label("unit_lot_id"), units.c.location_id.label("unit_loc"),
+                   units.c.unit_cost)
             .outerjoin(units, units.c.id == lu_contents.c.unit_id)
             .where(lu_contents.c.lu_id.in_(frontier))
             .order_by(lu_contents.c.id)
@@ -273,10 +275,12 @@ def take_out(
     if for_use:
         _refuse_unusable(conn, found.rows, today)
     lines = []
+    one = Decimal(1)
     for r in found.rows:
-        if r.unit_id is not None:
-            lines.append(Line(r.unit_item_id, where[r.lu_id], to_id, Decimal(1),
-                              lot_id=r.unit_lot_id, unit_id=r.unit_id))  # fmt: skip
+        if r.unit_id is not None:  # valued here as costing values a unit: its own cost
+            value = money(r.unit_cost or 0)
+            lines.append(Line(r.unit_item_id, where[r.lu_id], to_id, one, r.unit_lot_id,
+                              r.unit_id, value))  # fmt: skip
         elif r.child_lu_id is None:
             lines.append(Line(r.item_id, where[r.lu_id], to_id, r.qty, lot_id=r.lot_id))
     return TakenOut(lines, tuple(lu.id for lu in lus), tuple(found.lu_ids))
@@ -417,9 +421,10 @@ def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target
 
 def _lock_units(conn: Connection, targets: Sequence[Target]) -> None:
     """Hold the units packed (in key order, as the ledger does) so that a move of one at
-    the same moment waits, then sees it packed; a unit moved meanwhile is a conflict."""
+    the same moment waits, then sees it packed; a unit moved meanwhile is a conflict.
+    (SQLite's writers take turns: the units read are as they stay.)"""
     read = {t.unit.id: t for t in targets if t.unit is not None}
-    if not read:
+    if not read or conn.dialect.name == "sqlite":
         return
     now_at = dict(conn.execute(
         update(units)
@@ -582,11 +587,14 @@ def _check_child(conn: Connection, child: Row, target: Row | None, place: Row) -
 def _packed_units(conn: Connection, unit_ids: Sequence[int]) -> dict[int, str]:
     if not unit_ids:
         return {}
-    return dict(conn.execute(
-        select(lu_contents.c.unit_id, logistic_units.c.sscc)
-        .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
-        .where(lu_contents.c.unit_id.in_(unit_ids))
-    ).all())  # fmt: skip
+    return dict(conn.execute(_PACKED_UNITS, {"ids": list(unit_ids)}).all())
+
+
+_PACKED_UNITS = (
+    select(lu_contents.c.unit_id, logistic_units.c.sscc)
+    .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
+    .where(lu_contents.c.unit_id.in_(bindparam("ids", expanding=True)))
+)
 
 
 def _check_unit(

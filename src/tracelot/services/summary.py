@@ -16,6 +16,7 @@ from tracelot.services.lookup import (
     lots_ahead,
 )
 from tracelot.services.results import OperationResult, OpLine
+from tracelot.store.bulk import id_in
 from tracelot.store.engine import cache
 from tracelot.store.tables import operations, parties, units
 
@@ -54,11 +55,14 @@ def summarize(
 
 
 def _lookup(conn: Connection, key_col, value_col, keys: set) -> dict:  # noqa: ANN001
+    """{key: value} of the rows whose integer key is among `keys` (one parameter)."""
     found: dict = {}
-    keys_list = [k for k in keys if k is not None]
+    keys_list = sorted(k for k in keys if k is not None)
     for start in range(0, len(keys_list), 5_000):
         chunk = keys_list[start : start + 5_000]
-        found.update(conn.execute(select(key_col, value_col).where(key_col.in_(chunk))).all())
+        found.update(
+            conn.execute(select(key_col, value_col).where(id_in(conn, key_col, chunk))).all()
+        )
     return found
 
 
