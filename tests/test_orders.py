@@ -4,6 +4,7 @@ other operation, the pick list walks the warehouse, picks are confirmed by scann
 shipping against the order checks each line. Through the CLI, the API and the Python API;
 refusals change nothing; `verify` stays clean."""
 
+import json
 import threading
 from collections.abc import Callable, Iterator
 
@@ -280,6 +281,25 @@ def test_picking_then_shipping_the_picked_stock_completes_the_order(stocked: Cli
     assert [(ln["shipped"], ln["picked"], ln["backorder"]) for ln in order["lines"]] == [
         (2, 0, 0), (35, 0, 0)]  # fmt: skip
     assert _ok(cli("verify")).exit_code == 0
+
+
+def test_a_scan_session_ships_against_an_order_checking_each_line(
+    stocked: Cli, refused: Callable
+) -> None:
+    cli = stocked
+    _order(cli, "--line", "PCB:2", "--line", "CELL:10", "--confirm")
+    done = cli("scan", "--then", "ship-to", "--so", "1", "--json",
+               input="PCB:S1\nCELL@L1=6\nCELL@L1=4\n")  # fmt: skip
+    assert done.exit_code == 0, done.stderr
+    shipped = [json.loads(line) for line in done.stdout.splitlines()][-1]
+    assert shipped["reference"] == "SO 1" and shipped["order"] == 1
+    order = _ok(cli("so", "show", "1", "--json")).json()
+    assert order["status"] == "partly_shipped"
+    assert _lines(order) == [("PCB", 2, 1, 1), ("CELL", 10, 0, 10)]
+    over = cli("scan", "--then", "ship-to", "--so", "1", input="PCB:S2\nSCREW=5\n")
+    assert over.exit_code == 1 and "does not order SCREW" in over.stderr + over.stdout
+    assert _ok(cli("so", "show", "1", "--json")).json()["status"] == "partly_shipped"
+    assert cli("scan", "--then", "move-to", "A2", "--so", "1", input="PCB:S2\n").exit_code == 2
 
 
 def test_a_voided_shipment_gives_the_order_its_lines_and_reservations_back(

@@ -992,11 +992,13 @@ class Tracelot:
         reference: str | None = None,
         supplier: str | None = None,
         po: int | None = None,
+        so: int | None = None,
     ) -> list[OperationResult]:
         """A batch of scans as operations, all or nothing (`target`, `to`, `reference`; a
-        receipt's `supplier` or purchase order `po`, the labels' lots kept as the supplier's)."""
+        receipt's `supplier` or purchase order `po`, the labels' lots kept as the supplier's;
+        a shipment against sales order `so`)."""
         return self._op(scan_batch.commit, mode=mode, batch=batch, target=target, to=to,
-                        reference=reference, supplier=supplier, po=po)  # fmt: skip
+                        reference=reference, supplier=supplier, po=po, so=so)  # fmt: skip
 
     def identify(self, scan: str) -> dict[str, Any]:
         """What a scan (or a code typed by hand) names, where that is, what is wrong."""

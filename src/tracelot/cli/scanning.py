@@ -38,6 +38,10 @@ def scan(
     each: Annotated[
         bool, typer.Option("--each", help="Commit every scan at once, not the batch at the end.")
     ] = False,
+    so: Annotated[
+        int | None,
+        typer.Option("--so", help="ship-to: against this sales order (its customer, its lines)."),
+    ] = None,
     reference: ReferenceOpt = None,
     old_ref: OldRefOpt = None,
     as_json: JsonOpt = False,
@@ -47,8 +51,9 @@ def scan(
     Each scan is shown as it comes (item, lot, serial, expiry, where it is now); a bad
     scan is refused with the reason and the session goes on. With --then, the accepted
     scans become one operation at the end (or one each with --each): a receipt (--to
-    LOC), a move (move-to LOC), a shipment (ship-to CUSTOMER) or a build (consume-into
-    ITEM:SERIAL --to LOC). A lot or item typed by hand takes its quantity as REF=QTY.
+    LOC), a move (move-to LOC), a shipment (ship-to CUSTOMER, or ship-to --so N against a
+    sales order) or a build (consume-into ITEM:SERIAL --to LOC). A lot or item typed by
+    hand takes its quantity as REF=QTY.
     Exits 1 if any scan was not ok.
     """
     from tracelot.services.scan_batch import MODES, Entry
@@ -68,6 +73,10 @@ def scan(
     tracelot = db(ctx)
     gc.freeze()  # what start-up made lives to the end: collections pass it by (-7% on 10k)
     where = {"target": target, "to": to, "reference": reference_of(reference, old_ref)}
+    if so is not None:
+        if then != "ship-to":
+            raise typer.BadParameter("only ship-to goes against a sales order", param_hint="--so")
+        where["so"] = so
     if then == "identify":
         if _identify(tracelot, as_json):
             raise typer.Exit(1)

@@ -17,12 +17,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from tracelot.domain.commands import Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable, TracelotError, WrongKind
 from tracelot.domain.refs import parse_ref, split_consume
 from tracelot.domain.scan import is_only_a_scan
+from tracelot.domain.values import normalize
 from tracelot.services import movement, production, receiving, shipping, uom
 from tracelot.services.ledger import now
 from tracelot.services.lookup import Target
+from tracelot.services.order_shipping import ship_order
 from tracelot.services.picking import take_quantity
 from tracelot.services.resolver import read
 from tracelot.services.results import OperationResult
@@ -148,12 +151,16 @@ def commit(
     reference: str | None = None,
     supplier: str | None = None,
     po: int | None = None,
+    so: int | None = None,
 ) -> list[OperationResult]:
     """The batch as operations, in one transaction: all of it, or nothing. A receipt may
     name its `supplier` or purchase order (`po`): a label's lot is then also kept as the
-    supplier's lot, so a recall of that supplier lot finds it."""
+    supplier's lot, so a recall of that supplier lot finds it. A shipment may go against
+    a sales order (`so`): each line is checked as `ship --so N` checks it."""
     if (supplier is not None or po is not None) and mode != "receive":
         raise InvalidInput("only a receipt names a supplier or a purchase order")
+    if so is not None and mode != "ship-to":
+        raise InvalidInput("only a shipment goes against a sales order (--then ship-to --so N)")
     if not batch:
         raise InvalidInput("nothing was scanned")
     common = {"user": user, "reference": reference}
@@ -161,6 +168,11 @@ def commit(
         if to is None:
             raise InvalidInput("receive by scanning needs --to LOC")
         return _receive(conn, batch, to=to, supplier=supplier, po=po, **common)
+    if mode == "ship-to" and so is not None:  # against the order: each line checked
+        texts = [str(ref) if qty is None else f"{ref}={normalize(qty)}"
+                 for ref, qty in _merged(batch).items()]  # fmt: skip
+        command = Ship(refs=tuple(texts), so=so, to=target or to, reference=reference)
+        return [ship_order(conn, command, user=user)]
     if mode in ("move-to", "ship-to"):
         where = target or to
         if where is None:
