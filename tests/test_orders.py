@@ -588,3 +588,48 @@ def test_a_long_shipment_whose_picked_lot_became_held_is_refused_naming_it(
     _ok(cli("so", "pick-scan", "1", *[f"Q{k}@L=4" for k in range(10)]))
     _ok(cli("hold", "Q7@L", "--reason", "supplier alert"))
     refused("ship", "--so", "1", match="Q7@L is held")
+
+
+def test_reserved_stock_still_goes_to_quarantine_and_with_its_case(stocked: Cli) -> None:
+    """What takes reserved stock on purpose (a recall's quarantine, a case moved whole)
+    is not refused as if another order had reserved it meanwhile."""
+    cli = stocked
+    _order(cli, "--line", "CELL:35", "--line", "PCB:2", "--confirm")
+    _ok(cli("settings", "set", "gs1_company_prefix", "0614141"))
+    case = _ok(cli("pack", "PCB:S1", "PCB:S2", "--new", "case", "--json")).json()
+    _ok(cli("location", "add", "DOCK", "--parent", "WH"))
+    _ok(cli("move", case["sscc"], "--to", "DOCK"))
+    order = _ok(cli("so", "show", "1", "--json")).json()  # the units' reservations followed
+    assert {r["location"] for r in order["reservations"] if r["item"] == "PCB"} == {"DOCK"}
+    _ok(cli("recall", "open", "CELL@L1", "--reason", "supplier alert", "--quarantine", "QUAR"))
+    assert {r["location"] for r in _ok(cli("where", "CELL@L1", "--json")).json()} == {"QUAR"}
+    order = _ok(cli("so", "show", "1", "--json")).json()  # quarantined: not for sale
+    assert {(r["lot"], r["qty"]) for r in order["reservations"] if r["item"] == "CELL"} == {
+        ("L2", 5)}  # fmt: skip
+    assert _ok(cli("verify")).exit_code == 0
+
+
+def test_a_reserved_unit_whose_lot_is_held_is_not_shipped(stocked: Cli, refused) -> None:
+    cli = stocked
+    _ok(cli("item", "add", "BAT", "--name", "Battery", "--tracking", "serial"))
+    _ok(cli("receive", "BAT", "--to", "A1", "--lot", "L9", "--serials", "B1..B2"))
+    _order(cli, "--line", "BAT:1", "--confirm")
+    _ok(cli("hold", "BAT@L9", "--reason", "swelling"))
+    refused("ship", "--so", "1", match="held")
+
+
+def test_a_long_shipment_leaves_no_balance_of_nothing_behind(stocked: Cli) -> None:
+    """Fractions taken to zero by a shipment of many balances (booked at once) are gone,
+    not a balance of 0.1 + 0.2 - 0.3 left over."""
+    cli = stocked
+    _ok(cli("item", "add", "OIL", "--name", "Oil", "--tracking", "none", "--uom", "kg"))
+    _ok(cli("receive", "OIL", "--to", "A1", "--qty", "0.1"))
+    _ok(cli("receive", "OIL", "--to", "A1", "--qty", "0.2"))
+    for k in range(8):
+        _ok(cli("item", "add", f"X{k}", "--name", f"X {k}", "--tracking", "none"))
+        _ok(cli("receive", f"X{k}", "--to", "A2", "--qty", "2"))
+    _order(cli, "--line", "OIL:0.3", *[a for k in range(8) for a in ("--line", f"X{k}:2")],
+           "--confirm")  # fmt: skip
+    _ok(cli("ship", "--so", "1"))
+    assert _ok(cli("stock", "--item", "OIL", "--json")).json() == []
+    assert _ok(cli("verify")).exit_code == 0

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, select, tuple_, update
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.values import normalize
@@ -142,6 +142,7 @@ class _Layers:
     def __init__(self, conn: Connection, lines: Sequence[Line]) -> None:
         self._conn = conn
         keys = {(ln.item_id, ln.lot_id, ln.from_id) for ln in lines}
+        wanted = sorted((item, lot or 0, location) for item, lot, location in keys)
         item_ids = sorted({k[0] for k in keys})
         location_ids = sorted({k[2] for k in keys})
         order = func.coalesce(cost_layers.c.seq, cost_layers.c.id)
@@ -153,7 +154,10 @@ class _Layers:
                        cost_layers.c.unit_cost, order)
                 .where(cost_layers.c.item_id.in_(item_ids[start : start + 500]),
                        cost_layers.c.location_id.in_(location_ids),
-                       cost_layers.c.qty_left > 0)
+                       cost_layers.c.qty_left > 0,
+                       # only the balances' own layers: those are all that is locked
+                       tuple_(cost_layers.c.item_id, func.coalesce(cost_layers.c.lot_id, 0),
+                              cost_layers.c.location_id).in_(wanted))
                 .order_by(cost_layers.c.item_id, order, cost_layers.c.id)
             )  # fmt: skip
             if conn.dialect.name == "postgresql":

@@ -26,7 +26,7 @@ from tracelot.domain.values import normalize
 from tracelot.services import costing, packed
 from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
 from tracelot.services.lookup import item_by_id, location_ids_of_kind
-from tracelot.services.reservations import refuse_reserved_meanwhile
+from tracelot.services.reservations import follow_moves, refuse_reserved_meanwhile
 from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.engine import cache
 from tracelot.store.tables import items, locations, lots, operations, stock, units
@@ -115,14 +115,16 @@ def post(
     *,
     party_id: int | None = None,
     applied: bool = False,
-    for_order: int | None = None,
+    own_reservations: bool = False,
 ) -> list[Line]:
     """Append `lines` to the ledger, valued, and apply them to the projections (units,
     stock, cost layers); return them with their values.
 
     `party_id` is the customer that units going to the CUSTOMER location now belong to.
     `applied`: the caller has applied the lines to units and stock already (`apply`).
-    `for_order`: the sales order the lines ship against (its reservations are its own).
+    `own_reservations`: the caller uses up the reservations of what it takes itself (a
+    shipment against its sales order); otherwise reserved stock that moves follows it
+    (`reservations.follow_moves`).
     """
     if not lines:
         return []
@@ -132,8 +134,9 @@ def post(
         refuse_fractions_of_eaches(conn, lines)
     if not applied:
         apply(conn, lines, party_id)
-    if kind not in _ANY_QUANTITY:  # corrections book what is, reserved or not
-        refuse_reserved_meanwhile(conn, lines, for_order=for_order)
+    refuse_reserved_meanwhile(conn, lines)  # what takers found free is free still
+    if kind not in _ANY_QUANTITY and not own_reservations:  # (counts release their own)
+        follow_moves(conn, lines)  # reserved stock moved on purpose: kept or released
     packed.guard(conn, op_id, lines)  # what is packed goes with its case (issue 20)
     # costed after the balances are locked: whoever takes a location's cost layers holds
     # its balance's row lock, so concurrent takers see each other's layers
@@ -195,6 +198,8 @@ def apply_stock_deltas(
             conn.execute(stock.delete().where(stock.c.id == row.id))
 
 
+_HALF_PLACE = Decimal("0.0000005")
+
 #: up to this many balances an operation upserts one by one, reading each back
 _FEW_BALANCES = 8
 
@@ -216,12 +221,14 @@ def _apply_many(
     item_ids = sorted({key[0] for key in lowered})
     found: dict[tuple[int, int, int | None], tuple[int, Decimal]] = {}
     for start in range(0, len(item_ids), 500):
+        # below half the sixth place: SQLite keeps fractions as floats (0.1 + 0.2 - 0.3 is
+        # 5.6e-17 there), which `Exact` reads back rounded, as the one-by-one path does
         query = select(stock.c.id, stock.c.item_id, stock.c.location_id, stock.c.lot_id,
                        stock.c.qty).where(stock.c.item_id.in_(item_ids[start : start + 500]),
-                                          stock.c.qty <= 0)  # fmt: skip
+                                          stock.c.qty < _HALF_PLACE)  # fmt: skip
         for r in conn.execute(query):
             key = (r.item_id, r.location_id, r.lot_id)
-            if key in lowered:
+            if key in lowered and r.qty <= 0:
                 found[key] = (r.id, r.qty)
     for key in sorted(found, key=lambda k: (k[0], k[1], k[2] or 0)):
         row_id, qty = found[key]

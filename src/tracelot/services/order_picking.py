@@ -32,7 +32,7 @@ from tracelot.services.holds import held_lot_ids, held_lots_of, open_holds
 from tracelot.services.ledger import now
 from tracelot.services.lookup import Target, find_item, find_location, is_expired, refs_ahead
 from tracelot.services.picking import check_unit_available
-from tracelot.services.reservations import lock_balances, reservations_changed
+from tracelot.services.reservations import lock_balances, lock_balances_of, reservations_changed
 from tracelot.services.resolver import location_named, read, targets_named
 from tracelot.store.engine import cache
 from tracelot.store.tables import (
@@ -198,6 +198,9 @@ class _Order:
             chunk = ids[start : start + 500]
             for item_id in chunk:
                 self.by_item[item_id] = []
+            # PostgreSQL: a count or a taker of these items waits for the batch, which reads
+            # what is reserved after they are done (one statement per 500 items)
+            lock_balances_of(self.conn, chunk)
             lines = orders.order_lines(self.conn, self.id, chunk)
             line_ids = [ln.id for ln in lines]
             picked = _picked(self.conn, self.id, line_ids)

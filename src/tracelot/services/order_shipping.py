@@ -35,7 +35,7 @@ from tracelot.services.lookup import (
     virtual_location,
 )
 from tracelot.services.picking import take_lines
-from tracelot.services.reservations import any_reservations, lock_balances_of
+from tracelot.services.reservations import checked_free, lock_balances_of
 from tracelot.services.resolver import location_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
@@ -110,7 +110,7 @@ def ship_order(
     op_id = new_operation(conn, OperationKind.SHIP, user=user, at=at, reference=reference,
                           note=c.note, party_id=customer.id)  # fmt: skip
     all_lines = [ln for _, got in taken for ln in got]
-    posted = post(conn, op_id, all_lines, party_id=customer.id, for_order=order.id)
+    posted = post(conn, op_id, all_lines, party_id=customer.id, own_reservations=True)
     _record(conn, order.id, op_id, taken, picks_used)
     done = result(conn, op_id, posted)
     done.order = order.id
@@ -214,14 +214,13 @@ def _take_all(
                     or (r.item_id, r.lot_id) in held_lots):  # fmt: skip
                 return None
             have[key] = Decimal(r.qty)
-        if any_reservations(conn):
-            for r in conn.execute(
-                select(reservations.c.item_id, reservations.c.location_id,
-                       reservations.c.lot_id, reservations.c.qty)
-                .where(reservations.c.item_id.in_(chunk), reservations.c.unit_id.is_(None),
-                       reservations.c.so_id != so_id)
-            ):  # fmt: skip
-                others[(r.item_id, r.location_id, r.lot_id)] += Decimal(r.qty)
+        for r in conn.execute(  # read afresh, not the transaction's memo of none at all
+            select(reservations.c.item_id, reservations.c.location_id,
+                   reservations.c.lot_id, reservations.c.qty)
+            .where(reservations.c.item_id.in_(chunk), reservations.c.unit_id.is_(None),
+                   reservations.c.so_id != so_id)
+        ):  # fmt: skip
+            others[(r.item_id, r.location_id, r.lot_id)] += Decimal(r.qty)
     for key, qty in wanted.items():
         if key not in have or have[key] - others.get(key, Decimal(0)) < qty:
             return None
@@ -229,7 +228,8 @@ def _take_all(
     for start in range(0, len(unit_ids), 500):
         expires = func.coalesce(units.c.expires, lots.c.expires)
         for r in conn.execute(
-            select(units.c.id, units.c.location_id, units.c.lot_id, locations.c.kind,
+            select(units.c.id, units.c.item_id, units.c.location_id, units.c.lot_id,
+                   locations.c.kind,
                    expires.label("expires"), reservations.c.so_id.label("reserved_for"))
             .join(locations, locations.c.id == units.c.location_id)
             .outerjoin(lots, lots.c.id == units.c.lot_id)
@@ -238,9 +238,11 @@ def _take_all(
         ):  # fmt: skip
             if (status_at(r.kind) not in ON_HAND or r.kind in blocked
                     or is_expired(r.expires, today) or r.id in held_units
+                    or (r.item_id, r.lot_id) in held_lots
                     or (r.reserved_for is not None and r.reserved_for != so_id)):  # fmt: skip
                 return None
             where[r.id] = r.location_id
+    checked_free(conn, so_id=so_id, unit_ids=unit_ids, balances=list(wanted))
     lines = []
     for p in sources:
         if p.unit_id is not None:

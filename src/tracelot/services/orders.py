@@ -43,7 +43,6 @@ from tracelot.services.lookup import (
 )
 from tracelot.services.picking import check_unit_available
 from tracelot.services.reservations import (
-    any_reservations,
     lock_balances,
     lock_balances_of,
     reservations_changed,
@@ -308,13 +307,12 @@ def free_balances_of(
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         taken: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
-        if any_reservations(conn):
-            for item, loc, lot, qty in conn.execute(
-                select(reservations.c.item_id, reservations.c.location_id,
-                       reservations.c.lot_id, reservations.c.qty)
-                .where(reservations.c.item_id.in_(chunk))
-            ):  # fmt: skip
-                taken[(item, loc, lot)] += Decimal(qty)
+        for item, loc, lot, qty in conn.execute(  # afresh: after the balances were locked
+            select(reservations.c.item_id, reservations.c.location_id,
+                   reservations.c.lot_id, reservations.c.qty)
+            .where(reservations.c.item_id.in_(chunk))
+        ):  # fmt: skip
+            taken[(item, loc, lot)] += Decimal(qty)
         held = held_lots_of(conn, chunk)
         query = (
             select(stock.c.item_id, stock.c.location_id, stock.c.lot_id, stock.c.qty,

@@ -21,7 +21,12 @@ from tracelot.services.holds import held_lot_ids, refuse_if_held
 from tracelot.services.ledger import Line
 from tracelot.services.lookup import Target, is_expired, location_by_id, lot_by_id
 from tracelot.services.packed import packed_by_balance
-from tracelot.services.reservations import lock_balances, reserved_balances, unit_reserved_for
+from tracelot.services.reservations import (
+    checked_free,
+    lock_balances,
+    reserved_balances,
+    unit_reserved_for,
+)
 from tracelot.store.tables import genealogy, items, locations, lots, parties, stock, units
 
 
@@ -95,20 +100,24 @@ def take_quantity(
         if r.lot_id in held:
             expired_seen.append(f"{item.code}@{r.code} held")
             continue
-        free = r.qty - reserved.get((r.location_id, r.lot_id), 0)
-        if free <= 0:
+        others = reserved.get((r.location_id, r.lot_id), 0)
+        if r.qty - others <= 0:
             expired_seen.append(f"{item.code}{'@' + r.code if r.code else ''} reserved")
             continue
+        # what stays must cover other orders' reservations and what is packed in cases
+        # (packed stock goes only with its case), whichever is more
         in_cases = packed.get((r.location_id, r.lot_id), 0)
-        if in_cases:
+        if in_cases > others:
             expired_seen.append(f"{item.code}{'@' + r.code if r.code else ''} packed in cases")
-            free -= in_cases
-            if free <= 0:
-                continue
+        free = r.qty - max(others, in_cases)
+        if free <= 0:
+            continue
         take = min(free, remaining)
         takes.append(Take(r.location_id, r.lot_id, take))
         remaining -= take
         if remaining == 0:
+            checked_free(conn, so_id=so_id,
+                         balances=[(item.id, t.location_id, t.lot_id) for t in takes])  # fmt: skip
             return takes
     place = from_location if from_location is not None else within
     where = f" at {place.path}" if place is not None else ""
@@ -146,6 +155,7 @@ def check_unit_available(
     reserved_for = unit_reserved_for(conn, unit.id)
     if reserved_for is not None and reserved_for != so_id:
         raise NotAvailable(f"{target} is reserved for sales order {reserved_for}")
+    checked_free(conn, so_id=so_id, unit_ids=[unit.id])  # asked again when it is posted
     return loc
 
 

@@ -225,56 +225,117 @@ def release_what_went(conn: Connection, lines: Sequence[Any]) -> list[int]:
     return sorted(touched)
 
 
-def refuse_reserved_meanwhile(
-    conn: Connection, lines: Sequence[Any], *, for_order: int | None = None
-) -> None:
+#: where reserved stock may be kept: not virtual, not quarantined, in transit or line-side
+_NOT_FOR_SALE = ("quarantine", "transit", "production")
+
+
+def follow_moves(conn: Connection, lines: Sequence[Any]) -> list[int]:
+    """What an operation moved on purpose that was reserved (a case moved or shipped
+    whole, a recall's quarantine): a reserved unit moved to a place stock is sold from
+    keeps its reservation there; moved anywhere else (quarantine, a customer, scrap) it
+    is released; of a balance lowered below what is reserved of it, the newest
+    reservations beyond are released (`release_what_went`). The orders touched."""
+    if not lines or not any_reservations(conn):
+        return []
+    from tracelot.store.tables import locations
+
+    moved = {ln.unit_id: ln.to_id for ln in lines if ln.unit_id is not None}
+    touched: set[int] = set()
+    ids = sorted(moved)
+    for start in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(reservations.c.id, reservations.c.unit_id, reservations.c.so_id,
+                   reservations.c.location_id)
+            .where(reservations.c.unit_id.in_(ids[start : start + 500]))
+        ).all()  # fmt: skip
+        places = {r.id: r.kind for r in conn.execute(
+            select(locations.c.id, locations.c.kind, locations.c.virtual)
+            .where(locations.c.id.in_({moved[r.unit_id] for r in rows}))
+        ) if not r.virtual}  # fmt: skip
+        for r in rows:
+            to_id = moved[r.unit_id]
+            if r.location_id == to_id:
+                continue
+            touched.add(r.so_id)
+            if places.get(to_id, _NOT_FOR_SALE[0]) not in _NOT_FOR_SALE:
+                conn.execute(update(reservations).where(reservations.c.id == r.id)
+                             .values(location_id=to_id))  # fmt: skip
+            else:
+                conn.execute(delete(reservations).where(reservations.c.id == r.id))
+    touched.update(release_what_went(conn, [ln for ln in lines if ln.unit_id is None]))
+    return sorted(touched)
+
+
+_CHECKED = "tracelot.reservations_checked"
+
+
+def checked_free(
+    conn: Connection, *, so_id: int | None, unit_ids: Sequence[int] = (),
+    balances: Sequence[tuple[int, int, int | None]] = (),
+) -> None:  # fmt: skip
+    """A taker found these units and balances (item, location, lot) free of other orders'
+    reservations (but `so_id`'s): the ledger asks again when it posts them
+    (`refuse_reserved_meanwhile`), on PostgreSQL only."""
+    if conn.dialect.name != "postgresql":
+        return
+    current = cache(conn)
+    memo = conn.info.get(_CHECKED)
+    if memo is None or memo[0] is not current:
+        memo = conn.info[_CHECKED] = (current, {}, {})
+    for unit_id in unit_ids:
+        memo[1][unit_id] = so_id
+    for key in balances:
+        memo[2][key] = so_id
+
+
+def refuse_reserved_meanwhile(conn: Connection, lines: Sequence[Any]) -> None:
     """On PostgreSQL, after an operation's lines are applied (the balances it lowered are
-    locked): refuse it if what it took was reserved for another order meanwhile. A taker
-    asks what is reserved before it takes; an order confirmed at that moment, whose
-    transaction the taker did not see, reserves the same stock. Read afresh here (not
-    the transaction's memo), so one of the two is refused (conflict, retry). SQLite's
-    writers take turns: what a taker asks before is what holds."""
-    if conn.dialect.name != "postgresql" or not lines:
+    locked): refuse it if what a taker found free before (`checked_free`) was reserved
+    for another order meanwhile. A taker asks what is reserved before it takes; an order
+    confirmed at that moment, whose transaction the taker did not see, reserves the same
+    stock. Read afresh here (not the transaction's memo), so one of the two is refused
+    (conflict, retry). What no taker checked (a recall's quarantine, a case moved whole)
+    is not asked again. SQLite's writers take turns: what a taker asks before holds."""
+    memo = conn.info.get(_CHECKED)
+    if conn.dialect.name != "postgresql" or not lines or memo is None:
+        return
+    if memo[0] is not cache(conn):
         return
     from tracelot.domain.errors import Conflict
     from tracelot.store.tables import items, units
 
-    others = reservations.c.so_id != for_order if for_order is not None else true()
-    unit_ids = sorted({ln.unit_id for ln in lines if ln.unit_id is not None})
+    checked_units, checked_balances = memo[1], memo[2]
+    unit_ids = sorted({ln.unit_id for ln in lines if ln.unit_id in checked_units})
     for start in range(0, len(unit_ids), 500):
-        taken = conn.execute(
-            select(items.c.code, units.c.serial, reservations.c.so_id)
+        for item, serial, unit_id, so_id in conn.execute(
+            select(items.c.code, units.c.serial, units.c.id, reservations.c.so_id)
             .join(units, units.c.id == reservations.c.unit_id)
             .join(items, items.c.id == units.c.item_id)
-            .where(reservations.c.unit_id.in_(unit_ids[start : start + 500]), others)
+            .where(reservations.c.unit_id.in_(unit_ids[start : start + 500]))
             .order_by(units.c.id)
-            .limit(1)
-        ).first()  # fmt: skip
-        if taken is not None:
-            raise Conflict(f"{taken.code}:{taken.serial} was reserved for sales order "
-                           f"{taken.so_id} meanwhile (conflict, retry)")  # fmt: skip
-    lowered = sorted({(ln.item_id, ln.from_id, ln.lot_id) for ln in lines if ln.unit_id is None},
-                     key=lambda k: (k[0], k[1], k[2] or 0))  # fmt: skip
-    if not lowered:
-        return
-    item_ids = sorted({k[0] for k in lowered})
-    held: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
-    for start in range(0, len(item_ids), 500):
-        for item_id, location_id, lot_id, qty in conn.execute(
-            select(reservations.c.item_id, reservations.c.location_id, reservations.c.lot_id,
-                   func.sum(reservations.c.qty))
-            .where(reservations.c.item_id.in_(item_ids[start : start + 500]),
-                   reservations.c.unit_id.is_(None), others)
-            .group_by(reservations.c.item_id, reservations.c.location_id, reservations.c.lot_id)
         ):  # fmt: skip
-            held[(item_id, location_id, lot_id)] += Decimal(qty)
-    wanted = [key for key in lowered if held.get(key)]
-    for item_id, location_id, lot_id in wanted:
+            if so_id != checked_units[unit_id]:
+                raise Conflict(f"{item}:{serial} was reserved for sales order {so_id} "
+                               "meanwhile (conflict, retry)")  # fmt: skip
+    lowered = sorted({(ln.item_id, ln.from_id, ln.lot_id) for ln in lines
+                      if ln.unit_id is None and (ln.item_id, ln.from_id, ln.lot_id)
+                      in checked_balances}, key=lambda k: (k[0], k[1], k[2] or 0))  # fmt: skip
+    for item_id, location_id, lot_id in lowered:
+        mine = checked_balances[(item_id, location_id, lot_id)]
+        held = conn.execute(
+            select(func.coalesce(func.sum(reservations.c.qty), 0)).where(
+                reservations.c.item_id == item_id, reservations.c.location_id == location_id,
+                func.coalesce(reservations.c.lot_id, 0) == (lot_id or 0),
+                reservations.c.unit_id.is_(None),
+                reservations.c.so_id != mine if mine is not None else true())
+        ).scalar_one()  # fmt: skip
+        if not held:
+            continue
         left = conn.execute(
             select(stock.c.qty).where(
                 stock.c.item_id == item_id, stock.c.location_id == location_id,
                 func.coalesce(stock.c.lot_id, 0) == (lot_id or 0))
         ).scalar()  # fmt: skip
-        if Decimal(left or 0) < held[(item_id, location_id, lot_id)]:
+        if Decimal(left or 0) < Decimal(held):
             code = conn.execute(select(items.c.code).where(items.c.id == item_id)).scalar_one()
             raise Conflict(f"{code} was reserved for a sales order meanwhile (conflict, retry)")
