@@ -28,10 +28,9 @@ from tracelot.domain.values import parse_date
 from tracelot.services import packing, voids
 from tracelot.services.inquiry import held_among, lot_places
 from tracelot.services.lookup import (
-    Target,
     party_by_code,
 )
-from tracelot.services.resolver import target_named
+from tracelot.services.resolver import targets_named
 from tracelot.store.bulk import ids_sql, ids_value
 from tracelot.store.tables import (
     lots,
@@ -325,8 +324,8 @@ def root_keys(
     conn: Connection, refs: list[str], supplier: str | None, supplier_lot: str | None
 ) -> list[Key]:
     keys: list[Key] = []
-    for ref in refs:
-        target: Target = target_named(conn, ref)
+    unique = list(dict.fromkeys(refs))  # a REF named twice is one root
+    for ref, target in zip(unique, targets_named(conn, unique), strict=True):
         if target.unit is not None:
             keys.append(("unit", target.unit.id))
         elif target.lot is not None:
