@@ -175,26 +175,17 @@ def remove_pack(conn: Connection, *, user: str, item: str, name: str) -> dict[st
     another level is given in it."""
     row = item_named(conn, item)
     pack = pack_named(conn, row, name)
-    ordered = conn.execute(
-        select(po_lines.c.po_id)
-        .where(po_lines.c.item_id == row.id, po_lines.c.pack == pack.name)
-        .order_by(po_lines.c.po_id)
-        .limit(1)
-    ).scalar()
-    if ordered is not None:
-        raise NotAvailable(
-            f"pack {pack.name} of {row.code} is used by purchase order {ordered}: it stays"
-        )
-    sold = conn.execute(
-        select(so_lines.c.so_id)
-        .where(so_lines.c.item_id == row.id, so_lines.c.pack == pack.name)
-        .order_by(so_lines.c.so_id)
-        .limit(1)
-    ).scalar()
-    if sold is not None:
-        raise NotAvailable(
-            f"pack {pack.name} of {row.code} is used by sales order {sold}: it stays"
-        )
+    for order, lines in (("purchase order", po_lines.c.po_id), ("sales order", so_lines.c.so_id)):
+        used = conn.execute(
+            select(lines)
+            .where(lines.table.c.item_id == row.id, lines.table.c.pack == pack.name)
+            .order_by(lines)
+            .limit(1)
+        ).scalar()
+        if used is not None:
+            raise NotAvailable(
+                f"pack {pack.name} of {row.code} is used by {order} {used}: it stays"
+            )
     outer = conn.execute(
         select(item_packs.c.name)
         .where(item_packs.c.item_id == row.id, item_packs.c.of_name == pack.name)
