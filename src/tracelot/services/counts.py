@@ -41,13 +41,12 @@ from tracelot.services import costing
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
     find_item,
-    find_location,
     item_by_code,
     location_by_id,
     virtual_location,
 )
 from tracelot.services.reservations import release_what_went
-from tracelot.services.resolver import location_named, read, targets_named
+from tracelot.services.resolver import location_named, names_a_location, read, targets_named
 from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.tables import (
     count_expected,
@@ -205,7 +204,7 @@ def handle_scans(
             text, qty_text = text.split("=", 1)
             typed_qty = parse_qty(qty_text, what=f"quantity of {text}")
         scan = read(conn, text)
-        if _is_location(conn, scan):
+        if names_a_location(conn, scan):
             plan.append(("location", _bin(conn, count, text), None))
             continue
         plan.append(("target", scan, typed_qty if typed_qty is not None else scan.qty))
@@ -272,7 +271,7 @@ def _units_at_once(
     for text in scans:
         ref = _plain_unit(text)
         if ref is None:
-            if not _plain_code(text) or not _is_location(conn, read(conn, text)):
+            if not _plain_code(text) or not names_a_location(conn, read(conn, text)):
                 return None
             bin_ = _bin(conn, count, text)
             continue
@@ -370,17 +369,6 @@ def _plain_code(text: str) -> bool:
 
 def _with_inputs(plan: list, scans: Sequence[str]) -> list:
     return list(zip(plan, scans, strict=True))
-
-
-def _is_location(conn: Connection, scan: Any) -> bool:
-    if scan.form != "plain":
-        return scan.kind == "location"
-    ref = parse_ref(scan.ref)
-    return (
-        ref.kind == "code"
-        and find_item(conn, ref.code) is None
-        and find_location(conn, ref.code) is not None
-    )
 
 
 def _bin(conn: Connection, count: _Count, text: str) -> Any:

@@ -26,14 +26,14 @@ from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.refs import parse_ref
 from tracelot.domain.scan import is_only_a_scan
 from tracelot.domain.status import LocationKind
-from tracelot.domain.values import is_code, normalize, parse_qty
+from tracelot.domain.values import normalize, parse_qty
 from tracelot.services import orders
 from tracelot.services.holds import held_lot_ids, held_lots_of, open_holds
 from tracelot.services.ledger import now
-from tracelot.services.lookup import Target, find_item, find_location, is_expired, refs_ahead
+from tracelot.services.lookup import Target, is_expired, refs_ahead
 from tracelot.services.picking import check_unit_available
 from tracelot.services.reservations import lock_balances, lock_balances_of, reservations_changed
-from tracelot.services.resolver import location_named, read, targets_named
+from tracelot.services.resolver import location_named, names_a_location, read, targets_named
 from tracelot.store.engine import cache
 from tracelot.store.tables import (
     holds,
@@ -167,15 +167,6 @@ def _split(text: str) -> tuple[str, Decimal | None]:
     return text, None
 
 
-def _is_location(conn: Connection, text: str) -> bool:
-    scan = read(conn, text)
-    if scan.form != "plain":
-        return scan.kind == "location"
-    if not is_code(text.strip()):  # ITEM@LOT, ITEM:SERIAL, REF=QTY: no location's code
-        return False
-    return find_item(conn, text) is None and find_location(conn, text) is not None
-
-
 class _Order:
     """What a batch of picks checks against, read for the items the batch names (a batch
     of a long order reads its own lines, not all of them): their lines and what is left
@@ -239,13 +230,14 @@ def handle_pick(
     answers: list[dict[str, Any]] = []
     later: list[dict[str, Any]] = []
     for text in c.scans:
-        if _is_location(conn, text):
+        scan = read(conn, text)  # read once: where, what, and a pack's quantity
+        if names_a_location(conn, scan):
             bin_ = location_named(conn, text)
             continue
         ref, qty = _split(text)
         (target,) = targets_named(conn, [ref])
         if qty is None and not is_only_a_scan(ref):
-            qty = read(conn, ref).qty
+            qty = (scan if ref == text else read(conn, ref)).qty
         state.load([target.item.id])  # a GS1 scan's item, known only now
         line = orders.line_for(state.by_item, target, left, order.id)
         state.touched[line.id] = line

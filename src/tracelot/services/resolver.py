@@ -21,6 +21,7 @@ from tracelot.domain.errors import InvalidInput, NotFound, WrongKind
 from tracelot.domain.refs import Ref, parse_ref
 from tracelot.domain.scan import Scan, is_only_a_scan, looks_like_scan, parse_scan, typed_code
 from tracelot.domain.sscc import looks_like_sscc
+from tracelot.domain.values import is_code
 from tracelot.services.lookup import (
     Target,
     UnitRead,
@@ -91,6 +92,17 @@ def read(conn: Connection, text: str) -> Scan:
     if looks_like_sscc(text):  # 18 digits alone: an SSCC (issue 20), as if AI (00) led
         return parse_scan(f"(00){text.strip()}")
     return parse_scan(text)
+
+
+def names_a_location(conn: Connection, scan: Scan) -> bool:
+    """Whether a scan (as `read` gives it) names a location rather than an item, lot or
+    unit: a location label or GLN, or a code no item has and a location does (a counter's
+    or a picker's "from here on")."""
+    if scan.form != "plain":
+        return scan.kind == "location"
+    if not is_code(scan.ref or ""):  # ITEM@LOT, ITEM:SERIAL, REF=QTY: no location's code
+        return False
+    return find_item(conn, scan.ref) is None and find_location(conn, scan.ref) is not None
 
 
 def sscc_in(conn: Connection, text: object) -> str | None:

@@ -16,6 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tracelot.domain.commands import HTTP_MAX_REFS
 from tracelot.domain.errors import TracelotError
 from tracelot.domain.roles import may
 from tracelot.domain.values import format_qty
@@ -113,6 +114,19 @@ class Refused(Exception):
 
 class Missing(Exception):
     """No such page (a report, a form)."""
+
+
+#: characters of scans in one form
+MAX_TEXT = 200_000
+
+
+def scan_lines(text: str) -> list[str]:
+    """The scans or references a form's box holds, one a line (a scanner's Enter ends
+    each), at most as many as one request takes."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if len(lines) > HTTP_MAX_REFS:
+        raise BadInput(f"at most {HTTP_MAX_REFS:,} scans in one form")
+    return lines
 
 
 class BadInput(Exception):

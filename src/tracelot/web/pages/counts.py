@@ -15,7 +15,7 @@ from tracelot.domain.errors import TracelotError
 from tracelot.domain.roles import may
 from tracelot.http.sessions import User
 from tracelot.http.sessions import acting_database as _db  # as the logged-in user
-from tracelot.web.pages.common import Quality, Reader, allowed, page
+from tracelot.web.pages.common import Quality, Reader, allowed, page, scan_lines
 
 CountId = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 Counter = Annotated[User, Depends(allowed("count"))]
@@ -81,7 +81,7 @@ def scan(
 ) -> Response:
     """Record a scan (or several, one a line) where this counter is (`at`); a location
     scanned becomes where they are."""
-    lines = [line.strip() for line in scan.splitlines() if line.strip()]
+    lines = scan_lines(scan)
     try:
         done = _db(request, user).count_scan(count_id, lines, at=at or None)
     except TracelotError as exc:

@@ -4,6 +4,7 @@ said."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -16,29 +17,25 @@ from tracelot.web.pages.common import Reader, page
 router = APIRouter(include_in_schema=False)
 
 
+#: the page of each kind of thing Find names, filled from the choice's fields
+_PAGES = {
+    "unit": "/units/{item}/{serial}",
+    "lot": "/lots/{item}/{lot}",
+    "item": "/items/{item}",
+    "location": "/locations/{location}",
+    "party": "/parties?q={party}",
+    "purchase_order": "/purchase-orders/{po}",
+    "recall": "/recalls/{recall}",
+    "sales_order": "/orders/{so}",
+    "sscc": "/sscc/{sscc}",
+}
+
+
 def href(choice: dict[str, Any]) -> str:
-    """The page of a choice."""
-    q = lambda key: quote(str(choice[key]), safe="")  # noqa: E731
-    kind = choice["kind"]
-    if kind == "unit":
-        return f"/units/{q('item')}/{q('serial')}"
-    if kind == "lot":
-        return f"/lots/{q('item')}/{q('lot')}"
-    if kind == "item":
-        return f"/items/{q('item')}"
-    if kind == "location":
-        return f"/locations/{q('location')}"
-    if kind == "party":
-        return f"/parties?q={q('party')}"
-    if kind == "purchase_order":
-        return f"/purchase-orders/{choice['po']}"
-    if kind == "recall":
-        return f"/recalls/{choice['recall']}"
-    if kind == "sales_order":
-        return f"/orders/{choice['so']}"
-    if kind == "sscc":
-        return f"/sscc/{q('sscc')}"
-    return f"/operations/{choice['operation']}"
+    """The page of a choice (an operation's, for any other kind)."""
+    template = _PAGES.get(choice["kind"], "/operations/{operation}")
+    fields = re.findall(r"\{(\w+)\}", template)
+    return template.format(**{f: quote(str(choice[f]), safe="") for f in fields})
 
 
 @router.get("/find", response_class=HTMLResponse)

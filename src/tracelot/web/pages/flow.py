@@ -9,24 +9,21 @@ from fastapi import APIRouter, Form, Request
 from fastapi import Path as FastPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from tracelot.domain.commands import HTTP_MAX_REFS
 from tracelot.domain.errors import TracelotError
 from tracelot.domain.roles import may
 from tracelot.http.sessions import User
 from tracelot.http.sessions import acting_database as _db  # as the logged-in user
-from tracelot.web.pages.common import BadInput, Inspector, Operator, Reader, page
+from tracelot.web.pages.common import (
+    MAX_TEXT,
+    Inspector,
+    Operator,
+    Reader,
+    page,
+    scan_lines,
+)
 
 router = APIRouter(include_in_schema=False)
 TransferId = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
-MAX_TEXT = 200_000  # characters of scans in one form
-
-
-def _refs(text: str) -> list[str]:
-    """One reference or scan a line (a scanner's Enter ends each)."""
-    refs = [line.strip() for line in text.splitlines() if line.strip()]
-    if len(refs) > HTTP_MAX_REFS:
-        raise BadInput(f"at most {HTTP_MAX_REFS:,} scans in one form")
-    return refs
 
 
 def _age(hours: int) -> str:
@@ -64,7 +61,7 @@ def inspect(
             "disposition": disposition}  # fmt: skip
     db = _db(request, user)
     try:
-        named = _refs(refs)
+        named = scan_lines(refs)
         if result == "pass":
             done = db.inspect_pass(*named, note=note or None, to=to or None)
         else:
@@ -104,7 +101,7 @@ def transfer_send(
     """Send what was scanned (`ITEM@LOT=QTY` for a quantity) from one site to another."""
     form = {"refs": refs, "from": from_, "to": to, "carrier": carrier, "reference": reference}
     try:
-        done = _db(request, user).transfer(*_refs(refs), from_=from_, to=to,
+        done = _db(request, user).transfer(*scan_lines(refs), from_=from_, to=to,
                                           carrier=carrier or None,
                                           reference=reference or None)  # fmt: skip
     except TracelotError as exc:
@@ -142,7 +139,7 @@ def transfer_receive(
     `complete`, what did not arrive is booked missing."""
     form = {"refs": refs, "to": to, "complete": complete}
     try:
-        done = _db(request, user).transfer_receive(transfer_id, *_refs(refs), to=to or None,
+        done = _db(request, user).transfer_receive(transfer_id, *scan_lines(refs), to=to or None,
                                                    complete=complete == "yes")  # fmt: skip
     except TracelotError as exc:
         return _transfer(request, user, transfer_id, status=422, form=form, error=str(exc))

@@ -16,7 +16,7 @@ from tracelot.domain.errors import TracelotError
 from tracelot.domain.roles import may
 from tracelot.http.sessions import User
 from tracelot.http.sessions import acting_database as _db  # as the logged-in user
-from tracelot.web.pages.common import MENU, Operator, Reader, allowed, page
+from tracelot.web.pages.common import MENU, Operator, Reader, allowed, page, scan_lines
 
 SoId = Annotated[int, FastPath(ge=1, le=2**31 - 1)]
 Seller = Annotated[User, Depends(allowed("sell"))]
@@ -141,7 +141,7 @@ def pick(
     at: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:  # fmt: skip
     """Confirm a pick (or several, one a line); a location scanned is where they are."""
-    scans = [line.strip() for line in scan.splitlines() if line.strip()]
+    scans = scan_lines(scan)
     try:
         done = _db(request, user).so_pick(so_id, scans, at=at or None)
     except TracelotError as exc:

@@ -10,24 +10,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi import Path as FastPath
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from tracelot.domain.commands import HTTP_MAX_REFS
 from tracelot.domain.errors import TracelotError
 from tracelot.domain.roles import may
 from tracelot.http.sessions import User
 from tracelot.http.sessions import acting_database as _db  # as the logged-in user
-from tracelot.web.pages.common import BadInput, Operator, Reader, page
+from tracelot.web.pages.common import MAX_TEXT, Operator, Reader, page, scan_lines
 
 router = APIRouter(include_in_schema=False)
 LuName = Annotated[str, FastPath(max_length=200)]
-MAX_TEXT = 200_000  # characters of scans in one form
-
-
-def _refs(text: str) -> list[str]:
-    """One reference or scan a line (a scanner's Enter ends each)."""
-    refs = [line.strip() for line in text.splitlines() if line.strip()]
-    if len(refs) > HTTP_MAX_REFS:
-        raise BadInput(f"at most {HTTP_MAX_REFS:,} scans in one form")
-    return refs
 
 
 def _list(request: Request, user: User, status: int = 200, **context: Any) -> Response:
@@ -55,7 +45,7 @@ def pack(
     scanned in `into`, or into a new case or pallet."""
     form = {"refs": refs, "into": into, "new": new, "at": at}
     try:
-        done = _db(request, user).pack(*_refs(refs), into=into or None,
+        done = _db(request, user).pack(*scan_lines(refs), into=into or None,
                                        new=None if into else (new or "case"),
                                        at_location=at or None)  # fmt: skip
     except TracelotError as exc:
@@ -99,7 +89,7 @@ def unpack(
     db = _db(request, user)
     try:
         shown = db.logistic_unit(lu)
-        done = db.unpack(shown["sscc"], *_refs(refs))
+        done = db.unpack(shown["sscc"], *scan_lines(refs))
     except TracelotError as exc:
         return _one(request, user, lu, status=422, form={"refs": refs}, error=str(exc))
     return _one(request, user, lu, done=done)
