@@ -27,7 +27,7 @@ from tracelot.domain.commands import (
 from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound, WrongKind
 from tracelot.domain.refs import split_consume
 from tracelot.domain.scan import is_only_a_scan
-from tracelot.domain.status import LocationKind, Tracking
+from tracelot.domain.status import Tracking
 from tracelot.domain.uom import is_pack_name
 from tracelot.domain.values import normalize, parse_money, parse_qty
 from tracelot.services import uom
@@ -43,6 +43,7 @@ from tracelot.services.lookup import (
 )
 from tracelot.services.picking import check_unit_available
 from tracelot.services.reservations import (
+    NOT_FOR_SALE,
     lock_balances,
     lock_balances_of,
     reservations_changed,
@@ -70,9 +71,6 @@ DRAFT, OPEN, PARTLY_SHIPPED, SHIPPED, CANCELLED = (
 STATUSES = (DRAFT, OPEN, PARTLY_SHIPPED, SHIPPED, CANCELLED)
 #: orders whose stock is reserved and that can be picked and shipped
 ACTIVE = (OPEN, PARTLY_SHIPPED)
-#: where stock is never reserved from: it is not free to sell
-NOT_FOR_SALE = (LocationKind.QUARANTINE.value, LocationKind.TRANSIT.value,
-                LocationKind.PRODUCTION.value)  # fmt: skip
 
 
 def parse_line(spec: str) -> tuple[str, str | None, Decimal, Decimal | None, str | None]:

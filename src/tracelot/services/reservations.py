@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, select, true, update
 
+from tracelot.domain.status import LocationKind
 from tracelot.store.engine import cache
 from tracelot.store.tables import reservations, stock
 
@@ -225,8 +226,9 @@ def release_what_went(conn: Connection, lines: Sequence[Any]) -> list[int]:
     return sorted(touched)
 
 
-#: where reserved stock may be kept: not virtual, not quarantined, in transit or line-side
-_NOT_FOR_SALE = ("quarantine", "transit", "production")
+#: where stock is never reserved from: it is not free to sell (nor virtual)
+NOT_FOR_SALE = (LocationKind.QUARANTINE.value, LocationKind.TRANSIT.value,
+                LocationKind.PRODUCTION.value)  # fmt: skip
 
 
 def follow_moves(conn: Connection, lines: Sequence[Any]) -> list[int]:
@@ -257,7 +259,7 @@ def follow_moves(conn: Connection, lines: Sequence[Any]) -> list[int]:
             if r.location_id == to_id:
                 continue
             touched.add(r.so_id)
-            if places.get(to_id, _NOT_FOR_SALE[0]) not in _NOT_FOR_SALE:
+            if places.get(to_id, NOT_FOR_SALE[0]) not in NOT_FOR_SALE:
                 conn.execute(update(reservations).where(reservations.c.id == r.id)
                              .values(location_id=to_id))  # fmt: skip
             else:
