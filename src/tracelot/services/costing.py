@@ -17,12 +17,12 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, bindparam, func, select, tuple_, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.values import normalize
 from tracelot.services.lookup import item_by_id, location_ids_of_kind, lot_by_id
-from tracelot.store.bulk import id_in, insert_rows, update_rows
+from tracelot.store.bulk import id_in, insert_rows, rows_in, update_rows
 from tracelot.store.tables import cost_layers, units
 
 if TYPE_CHECKING:
@@ -152,12 +152,13 @@ class _Layers:
                 select(cost_layers.c.id, cost_layers.c.item_id, cost_layers.c.lot_id,
                        cost_layers.c.location_id, cost_layers.c.qty_left,
                        cost_layers.c.unit_cost, order)
-                .where(cost_layers.c.item_id.in_(item_ids[start : start + 500]),
-                       cost_layers.c.location_id.in_(location_ids),
+                .where(id_in(conn, cost_layers.c.item_id, item_ids[start : start + 500]),
+                       id_in(conn, cost_layers.c.location_id, location_ids),
                        cost_layers.c.qty_left > 0,
                        # only the balances' own layers: those are all that is locked
-                       tuple_(cost_layers.c.item_id, func.coalesce(cost_layers.c.lot_id, 0),
-                              cost_layers.c.location_id).in_(wanted))
+                       rows_in(conn, (cost_layers.c.item_id,
+                                      func.coalesce(cost_layers.c.lot_id, 0),
+                                      cost_layers.c.location_id), wanted))
                 .order_by(cost_layers.c.item_id, order, cost_layers.c.id)
             )  # fmt: skip
             if conn.dialect.name == "postgresql":

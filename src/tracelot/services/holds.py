@@ -14,6 +14,7 @@ from tracelot.domain.status import OperationKind
 from tracelot.services.ledger import new_operation
 from tracelot.services.lookup import Target
 from tracelot.services.resolver import target_named
+from tracelot.store.bulk import id_in
 from tracelot.store.engine import cache
 from tracelot.store.tables import holds, inspections, items, lots, operations, recalls, units
 
@@ -78,7 +79,7 @@ def held_lots_of(conn: Connection, item_ids: list[int]) -> set[tuple[int, int | 
         return set()
     return {(item_id, lot_id) for item_id, lot_id in conn.execute(
         select(holds.c.item_id, holds.c.lot_id).where(
-            holds.c.item_id.in_(sorted(set(item_ids))), holds.c.unit_id.is_(None),
+            id_in(conn, holds.c.item_id, sorted(set(item_ids))), holds.c.unit_id.is_(None),
             holds.c.released_op_id.is_(None)))}  # fmt: skip
 
 

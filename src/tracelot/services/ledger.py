@@ -224,7 +224,8 @@ def _apply_many(
         # below half the sixth place: SQLite keeps fractions as floats (0.1 + 0.2 - 0.3 is
         # 5.6e-17 there), which `Exact` reads back rounded, as the one-by-one path does
         query = select(stock.c.id, stock.c.item_id, stock.c.location_id, stock.c.lot_id,
-                       stock.c.qty).where(stock.c.item_id.in_(item_ids[start : start + 500]),
+                       stock.c.qty).where(id_in(conn, stock.c.item_id,
+                                                item_ids[start : start + 500]),
                                           stock.c.qty < _HALF_PLACE)  # fmt: skip
         for r in conn.execute(query):
             key = (r.item_id, r.location_id, r.lot_id)
@@ -235,9 +236,8 @@ def _apply_many(
         if qty < 0:
             delta = lowered[key]
             raise _shortage(conn, *key, -delta, qty - delta)
-    gone = [row_id for row_id, _ in found.values()]
-    for start in range(0, len(gone), 500):
-        conn.execute(stock.delete().where(stock.c.id.in_(gone[start : start + 500])))
+    if found:
+        conn.execute(stock.delete().where(id_in(conn, stock.c.id, [r for r, _ in found.values()])))
 
 
 def add_stock(conn: Connection, deltas: dict[tuple[int, int, int | None], Decimal]) -> None:

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, exists, or_, select, tuple_
+from sqlalchemy import Connection, Row, Select, Table, and_, bindparam, exists, or_, select
 from sqlalchemy.engine import result_tuple
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import Ref
 from tracelot.domain.scan import variable_measure_base
 from tracelot.domain.status import Status, Tracking, status_at
+from tracelot.store.bulk import id_in, rows_in
 from tracelot.store.engine import OneRow, cache
 from tracelot.store.tables import (
     holds,
@@ -117,7 +118,8 @@ def items_ahead(conn: Connection, item_ids: Iterable[int | None]) -> None:
     found = cache(conn)
     ids = sorted({i for i in item_ids if i is not None and found.item_by_id(i) is None})
     for start in range(0, len(ids), 500):
-        for row in conn.execute(select(items).where(items.c.id.in_(ids[start : start + 500]))):
+        query = select(items).where(id_in(conn, items.c.id, ids[start : start + 500]))
+        for row in conn.execute(query):
             found.add_item(row)
 
 
@@ -130,7 +132,8 @@ def codes_ahead(conn: Connection, codes: Iterable[str]) -> None:
         find_item(conn, wanted[0])
         return
     for start in range(0, len(wanted), 500):
-        query = select(items).where(items.c.code.in_(wanted[start : start + 500]))
+        chunk = [(code,) for code in wanted[start : start + 500]]
+        query = select(items).where(rows_in(conn, (items.c.code,), chunk))
         for row in conn.execute(query):
             found.add_item(row)
 
@@ -149,9 +152,8 @@ def refs_ahead(conn: Connection, parsed: Sequence[Ref]) -> None:
             pairs.add((item.id, ref.key))
     wanted = sorted(pairs)
     for start in range(0, len(wanted), 500):
-        query = select(lots).where(
-            tuple_(lots.c.item_id, lots.c.code).in_(wanted[start : start + 500])
-        )
+        query = select(lots).where(rows_in(conn, (lots.c.item_id, lots.c.code),
+                                           wanted[start : start + 500]))  # fmt: skip
         for row in conn.execute(query):
             found.add_lot(row)
 
@@ -161,7 +163,8 @@ def lots_ahead(conn: Connection, lot_ids: Iterable[int | None]) -> None:
     found = cache(conn)
     ids = sorted({i for i in lot_ids if i is not None and found.lot_by_id(i) is None})
     for start in range(0, len(ids), 500):
-        for row in conn.execute(select(lots).where(lots.c.id.in_(ids[start : start + 500]))):
+        query = select(lots).where(id_in(conn, lots.c.id, ids[start : start + 500]))
+        for row in conn.execute(query):
             found.add_lot(row)
 
 

@@ -24,16 +24,17 @@ from sqlalchemy import Connection, Row, bindparam, delete, func, insert, select
 from tracelot.domain.commands import PickScans
 from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.refs import parse_ref
-from tracelot.domain.scan import is_only_a_scan
+from tracelot.domain.scan import is_only_a_scan, looks_like_scan
 from tracelot.domain.status import LocationKind
 from tracelot.domain.values import normalize, parse_qty
 from tracelot.services import orders
 from tracelot.services.holds import held_lot_ids, held_lots_of, open_holds
 from tracelot.services.ledger import now
-from tracelot.services.lookup import Target, is_expired, refs_ahead
+from tracelot.services.lookup import Target, is_expired, location_by_id, refs_ahead, target_of
 from tracelot.services.picking import check_unit_available
 from tracelot.services.reservations import lock_balances, lock_balances_of, reservations_changed
 from tracelot.services.resolver import location_named, names_a_location, read, targets_named
+from tracelot.store.bulk import id_in, insert_rows, rows_table
 from tracelot.store.engine import cache
 from tracelot.store.tables import (
     holds,
@@ -223,21 +224,29 @@ def handle_pick(
         raise NotAvailable(f"sales order {order.id} is {order.status}{hint}")
     moment = at or now()
     today = moment.date()
+    if not c.at:
+        fast = _lots_at_once(conn, order.id, c.scans, user, moment)
+        if fast is not None:
+            return fast
     bin_ = location_named(conn, c.at) if c.at else None
     state = _Order(conn, order.id)
     state.load(_read_ahead(conn, c.scans))
     left = state.left
     answers: list[dict[str, Any]] = []
     later: list[dict[str, Any]] = []
+    paths: dict[int, str] = {}
     for text in c.scans:
         scan = read(conn, text)  # read once: where, what, and a pack's quantity
         if names_a_location(conn, scan):
             bin_ = location_named(conn, text)
             continue
         ref, qty = _split(text)
-        (target,) = targets_named(conn, [ref])
-        if qty is None and not is_only_a_scan(ref):
-            qty = (scan if ref == text else read(conn, ref)).qty
+        if scan.form == "plain" and ref != text:  # ITEM@LOT=QTY typed: its REF, read once
+            target = target_of(conn, parse_ref(ref))
+        else:
+            (target,) = targets_named(conn, [ref])
+            if qty is None and not is_only_a_scan(ref):
+                qty = scan.qty
         state.load([target.item.id])  # a GS1 scan's item, known only now
         line = orders.line_for(state.by_item, target, left, order.id)
         state.touched[line.id] = line
@@ -258,7 +267,10 @@ def handle_pick(
             conn.execute(insert(so_picks), picks)
         else:
             later += picks
-        where = ", ".join(sorted({_path(conn, r["location_id"]) for r in rows}))
+        for r in rows:
+            if r["location_id"] not in paths:
+                paths[r["location_id"]] = location_by_id(conn, r["location_id"]).path
+        where = ", ".join(sorted({paths[r["location_id"]] for r in rows}))
         answers.append({"input": text, "line": line.line_no, "item": line.item,
                         "lot": target.lot.code if target.lot is not None else None,
                         "serial": target.unit.serial if target.unit is not None else None,
@@ -269,6 +281,123 @@ def handle_pick(
     return {"order": order.id, "at": bin_.code if bin_ is not None else None,
             "picked": answers, "lines": state.progress(),
             "short_lines": _short_lines(conn, order.id)}  # fmt: skip
+
+
+# -- a batch of lot quantities typed as ITEM@LOT=QTY, set-based ---------------------------------
+
+
+def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
+                  moment: dt.datetime) -> dict[str, Any] | None:  # fmt: skip
+    """A batch of lot quantities typed as `ITEM@LOT=QTY` (a picker's usual batch, each
+    the only line of its item) picked by set: each scan's line, what is reserved of its
+    lot in walking order and what is picked of it already, read in two statements for the
+    whole batch; the picks written in one. None, having changed nothing, for any other
+    batch or any doubt (a wrong or held lot, an expired one, an over-pick): the
+    scan-by-scan path then picks it or says precisely what is wrong."""
+    wanted: list[tuple[str, str, str, Decimal]] = []  # (input, item, lot, qty)
+    for text in scans:
+        if looks_like_scan(text) or "=" not in text:
+            return None
+        ref_text, _, qty_text = text.partition("=")
+        try:
+            ref, qty = parse_ref(ref_text), parse_qty(qty_text, what="quantity")
+        except InvalidInput:
+            return None
+        if ref.kind != "lot" or ref.key is None:
+            return None
+        wanted.append((text, ref.code, ref.key, qty))
+    if not wanted:
+        return None
+    source = rows_table(conn, ("n", "item", "lot"),
+                        [(n, code, lot) for n, (_, code, lot, _) in enumerate(wanted)])  # fmt: skip
+    line_lot = lots.alias("line_lot")
+    found = conn.execute(
+        select(source.c.n, items.c.id.label("item_id"), items.c.code.label("item"),
+               lots.c.id.label("lot_id"), lots.c.expires, so_lines.c.id.label("line_id"),
+               so_lines.c.line_no, so_lines.c.qty.label("line_qty"), so_lines.c.shipped,
+               line_lot.c.code.label("line_lot"), reservations.c.location_id,
+               reservations.c.qty, locations.c.kind, locations.c.path)
+        .select_from(source)
+        .join(items, items.c.code == source.c.item)
+        .join(lots, (lots.c.item_id == items.c.id) & (lots.c.code == source.c.lot))
+        .join(so_lines, (so_lines.c.so_id == so_id) & (so_lines.c.item_id == items.c.id))
+        .outerjoin(line_lot, line_lot.c.id == so_lines.c.lot_id)
+        .outerjoin(reservations, (reservations.c.so_line_id == so_lines.c.id)
+                   & (reservations.c.lot_id == lots.c.id)
+                   # not by the index on unit_id: SQLite would read every lot's reservation
+                   & (func.coalesce(reservations.c.unit_id, 0) == 0))
+        .outerjoin(locations, locations.c.id == reservations.c.location_id)
+        .order_by(source.c.n, so_lines.c.line_no, locations.c.pick_sequence.is_(None),
+                  locations.c.pick_sequence, locations.c.code, reservations.c.id)
+    ).all()  # fmt: skip
+    by_scan: dict[int, list[Row]] = defaultdict(list)
+    for row in found:
+        by_scan[row.n].append(row)
+    if len(by_scan) != len(wanted):
+        return None  # an unknown item or lot, or an item the order lacks
+    item_ids = sorted({rows[0].item_id for rows in by_scan.values()})
+    lock_balances_of(conn, item_ids)
+    held = held_lots_of(conn, item_ids)
+    today = moment.date()
+    lines: dict[int, Row] = {}
+    for rows in by_scan.values():
+        first = rows[0]
+        if len({r.line_id for r in rows}) > 1 or (first.item_id, first.lot_id) in held:
+            return None  # an item on two lines, or a held lot
+        if first.line_lot is not None or is_expired(first.expires, today):
+            return None  # a line of one lot (its lot checked by the other path), expired
+        lines[first.line_id] = first
+    picked: dict[tuple[int, int], Decimal] = defaultdict(Decimal)  # (line, place): of the lot
+    left = {line_id: r.line_qty - r.shipped for line_id, r in lines.items()}
+    for line_id, location_id, lot_id, unit_id, qty in conn.execute(
+        select(so_picks.c.so_line_id, so_picks.c.location_id, so_picks.c.lot_id,
+               so_picks.c.unit_id, so_picks.c.qty)
+        .where(so_picks.c.so_id == so_id, so_picks.c.shipped_op_id.is_(None),
+               id_in(conn, so_picks.c.so_line_id, sorted(lines)))
+    ):  # fmt: skip
+        left[line_id] -= qty
+        if unit_id is None and lot_id == lines[line_id].lot_id:
+            picked[(line_id, location_id)] += qty
+    paths: dict[int, str] = {}
+    answers, rows_out = [], []
+    for n, (text, _, lot_code, qty) in enumerate(wanted):
+        rows = by_scan[n]
+        line_id = rows[0].line_id
+        if qty > left[line_id]:
+            return None
+        takes, need = [], qty
+        for r in rows:
+            if r.location_id is None or r.kind == LocationKind.QUARANTINE.value:
+                continue
+            key = (line_id, r.location_id)
+            free = r.qty - picked[key]
+            if free <= 0:
+                continue
+            take = min(free, need)
+            takes.append((r.location_id, take))
+            picked[key] += take
+            paths[r.location_id] = r.path
+            need -= take
+            if need == 0:
+                break
+        if need > 0:
+            return None  # not reserved (enough) of this lot for the line
+        left[line_id] -= qty
+        first = rows[0]
+        rows_out += [(so_id, line_id, first.item_id, location_id, first.lot_id, take, moment,
+                      user) for location_id, take in takes]  # fmt: skip
+        answers.append({"input": text, "line": first.line_no, "item": first.item,
+                        "lot": lot_code, "serial": None, "qty": qty,
+                        "location_path": ", ".join(sorted({paths[loc] for loc, _ in takes})),
+                        "left": left[line_id]})  # fmt: skip
+    insert_rows(conn, "so_picks", ("so_id", "so_line_id", "item_id", "location_id", "lot_id",
+                                   "qty", "picked_at", "user_name"), rows_out)  # fmt: skip
+    progress = [{"line": r.line_no, "item": r.item, "lot": None, "qty": r.line_qty,
+                 "picked": r.line_qty - r.shipped - left[line_id], "shipped": r.shipped,
+                 "short": left[line_id]}
+                for line_id, r in sorted(lines.items(), key=lambda x: x[1].line_no)]  # fmt: skip
+    return {"order": so_id, "at": None, "picked": answers, "lines": progress,
+            "short_lines": _short_lines(conn, so_id)}  # fmt: skip
 
 
 def _short_lines(conn: Connection, so_id: int) -> int:
@@ -301,12 +430,6 @@ def _read_ahead(conn: Connection, scans: Sequence[str]) -> list[int]:
     refs_ahead(conn, parsed)
     found = cache(conn)
     return [item.id for item in map(found.item, {ref.code for ref in parsed}) if item is not None]
-
-
-def _path(conn: Connection, location_id: int) -> str:
-    from tracelot.services.lookup import location_by_id
-
-    return location_by_id(conn, location_id).path
 
 
 def _pick_unit(conn: Connection, so_id: int, line: Any, target: Target, bin_: Any,

@@ -12,9 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import Connection, Row, delete, func, literal, select, update
 
 from tracelot.domain.commands import Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable
@@ -39,6 +38,7 @@ from tracelot.services.reservations import checked_free, lock_balances_of
 from tracelot.services.resolver import location_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
+from tracelot.store.bulk import execute_rows, id_in, insert_rows, update_rows
 from tracelot.store.tables import (
     holds,
     locations,
@@ -47,7 +47,6 @@ from tracelot.store.tables import (
     sales_orders,
     so_lines,
     so_picks,
-    so_shipments,
     stock,
     units,
 )
@@ -188,7 +187,7 @@ def _take_all(
         for start in range(0, len(item_ids), 500):
             for item_id, lot_id, unit_id in conn.execute(
                 select(holds.c.item_id, holds.c.lot_id, holds.c.unit_id).where(
-                    holds.c.item_id.in_(item_ids[start : start + 500]),
+                    id_in(conn, holds.c.item_id, item_ids[start : start + 500]),
                     holds.c.released_op_id.is_(None))
             ):  # fmt: skip
                 if unit_id is not None:
@@ -205,7 +204,7 @@ def _take_all(
                    locations.c.kind, locations.c.virtual, lots.c.expires)
             .join(locations, locations.c.id == stock.c.location_id)
             .outerjoin(lots, lots.c.id == stock.c.lot_id)
-            .where(stock.c.item_id.in_(chunk))
+            .where(id_in(conn, stock.c.item_id, chunk))
         ):  # fmt: skip
             key = (r.item_id, r.location_id, r.lot_id)
             if key not in wanted:
@@ -217,7 +216,7 @@ def _take_all(
         for r in conn.execute(  # read afresh, not the transaction's memo of none at all
             select(reservations.c.item_id, reservations.c.location_id,
                    reservations.c.lot_id, reservations.c.qty)
-            .where(reservations.c.item_id.in_(chunk), reservations.c.unit_id.is_(None),
+            .where(id_in(conn, reservations.c.item_id, chunk), reservations.c.unit_id.is_(None),
                    reservations.c.so_id != so_id)
         ):  # fmt: skip
             others[(r.item_id, r.location_id, r.lot_id)] += Decimal(r.qty)
@@ -234,7 +233,7 @@ def _take_all(
             .join(locations, locations.c.id == units.c.location_id)
             .outerjoin(lots, lots.c.id == units.c.lot_id)
             .outerjoin(reservations, reservations.c.unit_id == units.c.id)
-            .where(units.c.id.in_(unit_ids[start : start + 500]))
+            .where(id_in(conn, units.c.id, unit_ids[start : start + 500]))
         ):  # fmt: skip
             if (status_at(r.kind) not in ON_HAND or r.kind in blocked
                     or is_expired(r.expires, today) or r.id in held_units
@@ -270,18 +269,16 @@ def _record(
             if not picks_used:
                 _use_pick(conn, so_id, line.id, ln, op_id)
     _use_reservations(conn, so_id, took)
-    shipped = [{"line": line_id, "more": qty} for line_id, qty in sorted(per_line.items())]
-    done = conn.execute(_SHIPPED, shipped)
-    if done.rowcount != len(shipped):  # a concurrent shipment took what was left
+    shipped = sorted(per_line.items())
+    if execute_rows(conn, _SHIPPED, [(qty, line_id, qty) for line_id, qty in shipped]) != len(
+        shipped
+    ):  # a concurrent shipment took what was left
         raise NotAvailable(f"sales order {so_id} changed: retry")
-    conn.execute(insert(so_shipments), [
-        {"so_line_id": line_id, "operation_id": op_id, "qty": qty}
-        for line_id, qty in sorted(per_line.items())
-    ])  # fmt: skip
-    for start in range(0, len(picks_used), 500):
-        conn.execute(update(so_picks).where(so_picks.c.id.in_(picks_used[start : start + 500]))
+    insert_rows(conn, "so_shipments", ("so_line_id", "operation_id", "qty"),
+                [(line_id, op_id, qty) for line_id, qty in shipped])  # fmt: skip
+    if picks_used:
+        conn.execute(update(so_picks).where(id_in(conn, so_picks.c.id, picks_used))
                      .values(shipped_op_id=op_id))  # fmt: skip
-    orders.trim(conn, so_id)
     outstanding = conn.execute(
         select(func.count()).select_from(so_lines)
         .where(so_lines.c.so_id == so_id, so_lines.c.shipped < so_lines.c.qty)
@@ -291,15 +288,12 @@ def _record(
         status=status, closed_at=now() if status == orders.SHIPPED else None))  # fmt: skip
     if status == orders.SHIPPED:  # nothing is left to ship: nothing stays held for it
         conn.execute(delete(reservations).where(reservations.c.so_id == so_id))
+    else:
+        orders.trim(conn, so_id)
 
 
 #: a line's shipped quantity grows, never beyond what it orders
-_SHIPPED = (
-    update(so_lines)
-    .where(so_lines.c.id == bindparam("line"),
-           so_lines.c.shipped + bindparam("more") <= so_lines.c.qty)
-    .values(shipped=so_lines.c.shipped + bindparam("more"))
-)  # fmt: skip
+_SHIPPED = "UPDATE so_lines SET shipped = shipped + ? WHERE id = ? AND shipped + ? <= qty"
 
 
 def _use_reservations(
@@ -315,7 +309,7 @@ def _use_reservations(
     ):  # fmt: skip
         held[(r.so_line_id, r.location_id, r.lot_id, r.unit_id)].append([r.id, Decimal(r.qty)])
     gone: list[int] = []
-    less: list[dict[str, Any]] = []
+    less: list[tuple[Decimal, int]] = []  # (what is left reserved, reservation)
     for key, qty in took.items():
         for entry in held.get(key, []):
             if qty <= 0:
@@ -324,13 +318,11 @@ def _use_reservations(
                 gone.append(entry[0])
                 qty -= entry[1]
             else:
-                less.append({"rid": entry[0], "left": entry[1] - qty})
+                less.append((entry[1] - qty, entry[0]))
                 qty = Decimal(0)
-    for start in range(0, len(gone), 500):
-        conn.execute(delete(reservations).where(reservations.c.id.in_(gone[start : start + 500])))
-    for change in less:
-        conn.execute(update(reservations).where(reservations.c.id == change["rid"])
-                     .values(qty=change["left"]))  # fmt: skip
+    if gone:
+        conn.execute(delete(reservations).where(id_in(conn, reservations.c.id, gone)))
+    update_rows(conn, "reservations", ("qty",), less)
 
 
 def _use_pick(conn: Connection, so_id: int, line_id: int, ln: Line, op_id: int) -> None:

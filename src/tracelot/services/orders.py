@@ -49,6 +49,7 @@ from tracelot.services.reservations import (
     reservations_changed,
 )
 from tracelot.services.resolver import item_named, targets_named
+from tracelot.store.bulk import id_in
 from tracelot.store.tables import (
     holds,
     items,
@@ -119,7 +120,7 @@ def order_lines(conn: Connection, so_id: int, item_ids: list[int] | None = None)
         .order_by(so_lines.c.line_no)
     )  # fmt: skip
     if item_ids is not None:
-        query = query.where(so_lines.c.item_id.in_(item_ids))
+        query = query.where(id_in(conn, so_lines.c.item_id, item_ids))
     return list(conn.execute(query))
 
 
@@ -308,7 +309,7 @@ def free_balances_of(
         for item, loc, lot, qty in conn.execute(  # afresh: after the balances were locked
             select(reservations.c.item_id, reservations.c.location_id,
                    reservations.c.lot_id, reservations.c.qty)
-            .where(reservations.c.item_id.in_(chunk))
+            .where(id_in(conn, reservations.c.item_id, chunk))
         ):  # fmt: skip
             taken[(item, loc, lot)] += Decimal(qty)
         held = held_lots_of(conn, chunk)
@@ -317,7 +318,7 @@ def free_balances_of(
                    lots.c.expires)
             .join(locations, locations.c.id == stock.c.location_id)
             .outerjoin(lots, lots.c.id == stock.c.lot_id)
-            .where(stock.c.item_id.in_(chunk), stock.c.qty > 0, _sellable())
+            .where(id_in(conn, stock.c.item_id, chunk), stock.c.qty > 0, _sellable())
             .order_by(stock.c.item_id, lots.c.expires.is_(None), lots.c.expires,
                       locations.c.code, lots.c.code)
         )  # fmt: skip

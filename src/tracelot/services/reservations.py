@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, select, true, update
 
 from tracelot.domain.status import LocationKind
+from tracelot.store.bulk import id_in
 from tracelot.store.engine import cache
 from tracelot.store.tables import reservations, stock
 
@@ -97,7 +98,7 @@ def lock_balances_of(conn: Connection, item_ids: Sequence[int]) -> None:
     ids = sorted(set(item_ids))
     for start in range(0, len(ids), 500):
         conn.execute(
-            select(stock.c.id).where(stock.c.item_id.in_(ids[start : start + 500]))
+            select(stock.c.id).where(id_in(conn, stock.c.item_id, ids[start : start + 500]))
             .order_by(stock.c.id).with_for_update()
         ).all()  # fmt: skip
 

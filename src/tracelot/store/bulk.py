@@ -12,13 +12,16 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Date,
+    FromClause,
     Integer,
+    Text,
     any_,
     bindparam,
     func,
     literal_column,
     select,
     text,
+    tuple_,
 )
 
 from tracelot.store.tables import metadata, units
@@ -140,6 +143,20 @@ def update_rows(
     return conn.exec_driver_sql(sql, batch).rowcount
 
 
+def execute_rows(conn: Connection, sql: str, rows: Iterable[Sequence[object]]) -> int:
+    """Hand-written SQL with `?` marks, run once per row through the driver's executemany
+    (as `insert_rows`); on SQLite a row's Decimals and dates are bound as `Exact` and
+    `Date` bind them. The number of rows changed."""
+    batch = [tuple(row) for row in rows]
+    if not batch:
+        return 0
+    if conn.dialect.name == "sqlite":
+        batch = [_sqlite_row(row, list(range(len(row)))) for row in batch]
+    else:
+        sql = sql.replace("?", "%s")
+    return conn.exec_driver_sql(sql, batch).rowcount
+
+
 def _driver_rows(
     conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> list[tuple[object, ...]]:
@@ -185,6 +202,39 @@ def id_in(conn: Connection, column: ColumnElement[int], ids: Iterable[int]) -> C
     if conn.dialect.name == "postgresql":
         return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
     return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(ids))))
+
+
+def rows_table(
+    conn: Connection, names: Sequence[str], rows: Sequence[Sequence[int | str | None]]
+) -> FromClause:
+    """Many rows as a table in one parameter per column (SQLite: one JSON array of arrays
+    read by json_each; PostgreSQL: one array a column, unnested), to join or to test
+    `IN` against: a batch of scans, a long order's (item, lot, place) triples.
+    SQLAlchemy's own `IN` of tuples names a parameter per value, and naming 6,000 of
+    them cost more than running the statement. A column's values are all integers or
+    all text (None aside), as the first row's that is not None says."""
+    width = len(names)
+    if conn.dialect.name == "postgresql":
+        arrays = []
+        for k in range(width):
+            values = [row[k] for row in rows]
+            whole = next((isinstance(v, int) for v in values if v is not None), True)
+            arrays.append(bindparam(None, values, type_=ARRAY(Integer if whole else Text)))
+        return func.unnest(*arrays).table_valued(*names).render_derived(name="t")
+    source = func.json_each(json.dumps([list(row) for row in rows])).table_valued("value")
+    value = source.c.value
+    return select(
+        *(func.json_extract(value, f"$[{k}]").label(name) for k, name in enumerate(names))
+    ).subquery("t")
+
+
+def rows_in(
+    conn: Connection, columns: Sequence[ColumnElement], rows: Sequence[Sequence[int | str]]
+) -> ColumnElement[bool]:
+    """`(a, b, ...) IN rows` in one parameter per column however many rows (the forms of
+    `rows_table`)."""
+    table = rows_table(conn, [f"c{k}" for k in range(len(columns))], rows)
+    return tuple_(*columns).in_(select(*table.c))
 
 
 def ids_in(dialect: str, column: ColumnElement[int], name: str = "ids") -> ColumnElement[bool]:
