@@ -113,7 +113,7 @@ def _unit_costs(conn: Connection, unit_ids: Sequence[int | None]) -> dict[int, D
     if not ids:
         return {}
     query = select(units.c.id, units.c.unit_cost).where(id_in(conn, units.c.id, ids))
-    return {uid: cost for uid, cost in conn.execute(query)}
+    return {uid: cost for uid, cost in conn.execute(query).all()}
 
 
 def _layer(ln: Line, op_id: int | None, qty: Decimal, cost: Decimal, seq: int | None) -> dict:
@@ -163,7 +163,9 @@ class _Layers:
             )  # fmt: skip
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update()
-            for layer_id, item_id, lot_id, location_id, left, cost, seq in conn.execute(query):
+            for layer_id, item_id, lot_id, location_id, left, cost, seq in conn.execute(
+                query
+            ).all():
                 key = (item_id, lot_id, location_id)
                 if key in keys:
                     self._open.setdefault(key, []).append([layer_id, Decimal(left), cost, seq])
@@ -216,7 +218,7 @@ def take_layers(
     remaining = qty
     taken: list[tuple[Decimal, Decimal, int | None]] = []
     changes = []
-    for layer_id, left, cost, seq in conn.execute(query):
+    for layer_id, left, cost, seq in conn.execute(query).all():
         take = min(left, remaining)
         changes.append({"layer": layer_id, "left": left - take})
         taken.append((take, cost, seq))

@@ -80,7 +80,7 @@ def held_lots_of(conn: Connection, item_ids: list[int]) -> set[tuple[int, int | 
     return {(item_id, lot_id) for item_id, lot_id in conn.execute(
         select(holds.c.item_id, holds.c.lot_id).where(
             id_in(conn, holds.c.item_id, sorted(set(item_ids))), holds.c.unit_id.is_(None),
-            holds.c.released_op_id.is_(None)))}  # fmt: skip
+            holds.c.released_op_id.is_(None))).all()}  # fmt: skip
 
 
 def refuse_if_held(conn: Connection, target: Target, doing: str) -> None:
@@ -220,7 +220,7 @@ def list_holds(conn: Connection) -> list[dict[str, Any]]:
             "at": r.occurred_at,
             "user": r.user_name,
         }
-        for r in conn.execute(query)
+        for r in conn.execute(query).all()
     ]
 
 

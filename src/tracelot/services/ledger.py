@@ -227,10 +227,10 @@ def _apply_many(
                        stock.c.qty).where(id_in(conn, stock.c.item_id,
                                                 item_ids[start : start + 500]),
                                           stock.c.qty < _HALF_PLACE)  # fmt: skip
-        for r in conn.execute(query):
-            key = (r.item_id, r.location_id, r.lot_id)
-            if key in lowered and r.qty <= 0:
-                found[key] = (r.id, r.qty)
+        for row_id, item_id, location_id, lot_id, qty in conn.execute(query).all():
+            key = (item_id, location_id, lot_id)
+            if key in lowered and qty <= 0:
+                found[key] = (row_id, qty)
     for key in sorted(found, key=lambda k: (k[0], k[1], k[2] or 0)):
         row_id, qty = found[key]
         if qty < 0:

@@ -119,7 +119,7 @@ def items_ahead(conn: Connection, item_ids: Iterable[int | None]) -> None:
     ids = sorted({i for i in item_ids if i is not None and found.item_by_id(i) is None})
     for start in range(0, len(ids), 500):
         query = select(items).where(id_in(conn, items.c.id, ids[start : start + 500]))
-        for row in conn.execute(query):
+        for row in conn.execute(query).all():
             found.add_item(row)
 
 
@@ -134,7 +134,7 @@ def codes_ahead(conn: Connection, codes: Iterable[str]) -> None:
     for start in range(0, len(wanted), 500):
         chunk = [(code,) for code in wanted[start : start + 500]]
         query = select(items).where(rows_in(conn, (items.c.code,), chunk))
-        for row in conn.execute(query):
+        for row in conn.execute(query).all():
             found.add_item(row)
 
 
@@ -154,7 +154,7 @@ def refs_ahead(conn: Connection, parsed: Sequence[Ref]) -> None:
     for start in range(0, len(wanted), 500):
         query = select(lots).where(rows_in(conn, (lots.c.item_id, lots.c.code),
                                            wanted[start : start + 500]))  # fmt: skip
-        for row in conn.execute(query):
+        for row in conn.execute(query).all():
             found.add_lot(row)
 
 
@@ -164,7 +164,7 @@ def lots_ahead(conn: Connection, lot_ids: Iterable[int | None]) -> None:
     ids = sorted({i for i in lot_ids if i is not None and found.lot_by_id(i) is None})
     for start in range(0, len(ids), 500):
         query = select(lots).where(id_in(conn, lots.c.id, ids[start : start + 500]))
-        for row in conn.execute(query):
+        for row in conn.execute(query).all():
             found.add_lot(row)
 
 

@@ -35,7 +35,7 @@ from tracelot.services.picking import check_unit_available
 from tracelot.services.reservations import lock_balances, lock_balances_of, reservations_changed
 from tracelot.services.resolver import location_named, names_a_location, read, targets_named
 from tracelot.store.bulk import id_in, insert_rows, rows_table
-from tracelot.store.engine import cache
+from tracelot.store.engine import cache, records
 from tracelot.store.tables import (
     holds,
     items,
@@ -63,7 +63,7 @@ def _picked(conn: Connection, so_id: int, line_ids: list[int] | None = None) -> 
     """What is picked and not shipped yet of an order (of some lines), by where and what."""
     picked: dict[_KEY, Decimal] = defaultdict(Decimal)
     query = _picked_query(line_ids is not None)
-    for p in conn.execute(query, {"so_id": so_id, "line_ids": line_ids}):
+    for p in conn.execute(query, {"so_id": so_id, "line_ids": line_ids}).all():
         picked[(p.so_line_id, p.location_id, p.lot_id, p.unit_id)] += Decimal(p.qty)
     return picked
 
@@ -71,7 +71,7 @@ def _picked(conn: Connection, so_id: int, line_ids: list[int] | None = None) -> 
 def _reserved_rows(conn: Connection, so_id: int, line_ids: list[int] | None = None) -> list[Any]:
     """What is reserved for an order (for some lines), in walking order."""
     params = {"so_id": so_id, "line_ids": line_ids}
-    return list(conn.execute(_reserved_query(line_ids is not None), params))
+    return records(conn.execute(_reserved_query(line_ids is not None), params))
 
 
 @functools.cache
@@ -311,7 +311,7 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
     source = rows_table(conn, ("n", "item", "lot"),
                         [(n, code, lot) for n, (_, code, lot, _) in enumerate(wanted)])  # fmt: skip
     line_lot = lots.alias("line_lot")
-    found = conn.execute(
+    found = records(conn.execute(
         select(source.c.n, items.c.id.label("item_id"), items.c.code.label("item"),
                lots.c.id.label("lot_id"), lots.c.expires, so_lines.c.id.label("line_id"),
                so_lines.c.line_no, so_lines.c.qty.label("line_qty"), so_lines.c.shipped,
@@ -329,7 +329,7 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
         .outerjoin(locations, locations.c.id == reservations.c.location_id)
         .order_by(source.c.n, so_lines.c.line_no, locations.c.pick_sequence.is_(None),
                   locations.c.pick_sequence, locations.c.code, reservations.c.id)
-    ).all()  # fmt: skip
+    ))  # fmt: skip
     by_scan: dict[int, list[Row]] = defaultdict(list)
     for row in found:
         by_scan[row.n].append(row)
@@ -354,7 +354,7 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
                so_picks.c.unit_id, so_picks.c.qty)
         .where(so_picks.c.so_id == so_id, so_picks.c.shipped_op_id.is_(None),
                id_in(conn, so_picks.c.so_line_id, sorted(lines)))
-    ):  # fmt: skip
+    ).all():  # fmt: skip
         left[line_id] -= qty
         if unit_id is None and lot_id == lines[line_id].lot_id:
             picked[(line_id, location_id)] += qty

@@ -39,6 +39,7 @@ from tracelot.services.resolver import location_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.store.bulk import execute_rows, id_in, insert_rows, update_rows
+from tracelot.store.engine import records
 from tracelot.store.tables import (
     holds,
     locations,
@@ -141,21 +142,21 @@ def _target(conn: Connection, item_id: int, lot_id: int | None, unit_id: int | N
 def _sources(conn: Connection, so_id: int) -> list[Row]:
     """What to ship without references: the picks not shipped yet, else the order's
     reservations (`pick` says which), each with its line, quantity and location."""
-    picks = conn.execute(
+    picks = records(conn.execute(
         select(so_picks.c.id, so_picks.c.so_line_id, so_picks.c.item_id, so_picks.c.lot_id,
                so_picks.c.unit_id, so_picks.c.location_id, so_picks.c.qty,
                literal(True).label("pick"))
         .where(so_picks.c.so_id == so_id, so_picks.c.shipped_op_id.is_(None))
         .order_by(so_picks.c.id)
-    ).all()  # fmt: skip
+    ))  # fmt: skip
     if picks:
         return picks
-    return conn.execute(
+    return records(conn.execute(
         select(reservations.c.id, reservations.c.so_line_id, reservations.c.item_id,
                reservations.c.lot_id, reservations.c.unit_id, reservations.c.location_id,
                reservations.c.qty, literal(False).label("pick"))
         .where(reservations.c.so_id == so_id).order_by(reservations.c.id)
-    ).all()  # fmt: skip
+    ))  # fmt: skip
 
 
 def _take_one(conn: Connection, so_id: int, p: Row, to_id: int, today: dt.date) -> list[Line]:
@@ -189,7 +190,7 @@ def _take_all(
                 select(holds.c.item_id, holds.c.lot_id, holds.c.unit_id).where(
                     id_in(conn, holds.c.item_id, item_ids[start : start + 500]),
                     holds.c.released_op_id.is_(None))
-            ):  # fmt: skip
+            ).all():  # fmt: skip
                 if unit_id is not None:
                     held_units.add(unit_id)
                 else:
@@ -199,13 +200,13 @@ def _take_all(
     have: dict[tuple[int, int, int | None], Decimal] = {}
     for start in range(0, len(item_ids), 500):
         chunk = item_ids[start : start + 500]
-        for r in conn.execute(
+        for r in records(conn.execute(
             select(stock.c.item_id, stock.c.location_id, stock.c.lot_id, stock.c.qty,
                    locations.c.kind, locations.c.virtual, lots.c.expires)
             .join(locations, locations.c.id == stock.c.location_id)
             .outerjoin(lots, lots.c.id == stock.c.lot_id)
             .where(id_in(conn, stock.c.item_id, chunk))
-        ):  # fmt: skip
+        )):  # fmt: skip
             key = (r.item_id, r.location_id, r.lot_id)
             if key not in wanted:
                 continue
@@ -213,12 +214,12 @@ def _take_all(
                     or (r.item_id, r.lot_id) in held_lots):  # fmt: skip
                 return None
             have[key] = Decimal(r.qty)
-        for r in conn.execute(  # read afresh, not the transaction's memo of none at all
+        for r in records(conn.execute(  # read afresh, not the transaction's memo of none at all
             select(reservations.c.item_id, reservations.c.location_id,
                    reservations.c.lot_id, reservations.c.qty)
             .where(id_in(conn, reservations.c.item_id, chunk), reservations.c.unit_id.is_(None),
                    reservations.c.so_id != so_id)
-        ):  # fmt: skip
+        )):  # fmt: skip
             others[(r.item_id, r.location_id, r.lot_id)] += Decimal(r.qty)
     for key, qty in wanted.items():
         if key not in have or have[key] - others.get(key, Decimal(0)) < qty:
@@ -226,7 +227,7 @@ def _take_all(
     where: dict[int, int] = {}
     for start in range(0, len(unit_ids), 500):
         expires = func.coalesce(units.c.expires, lots.c.expires)
-        for r in conn.execute(
+        for r in records(conn.execute(
             select(units.c.id, units.c.item_id, units.c.location_id, units.c.lot_id,
                    locations.c.kind,
                    expires.label("expires"), reservations.c.so_id.label("reserved_for"))
@@ -234,7 +235,7 @@ def _take_all(
             .outerjoin(lots, lots.c.id == units.c.lot_id)
             .outerjoin(reservations, reservations.c.unit_id == units.c.id)
             .where(id_in(conn, units.c.id, unit_ids[start : start + 500]))
-        ):  # fmt: skip
+        )):  # fmt: skip
             if (status_at(r.kind) not in ON_HAND or r.kind in blocked
                     or is_expired(r.expires, today) or r.id in held_units
                     or (r.item_id, r.lot_id) in held_lots
@@ -302,11 +303,11 @@ def _use_reservations(
     """Release what the order's lines had reserved of the stock the shipment took (read
     once, written in a few statements: a long order is one question, not one a line)."""
     held: dict[tuple[int, int, int | None, int | None], list[list]] = defaultdict(list)
-    for r in conn.execute(
+    for r in records(conn.execute(
         select(reservations.c.id, reservations.c.so_line_id, reservations.c.location_id,
                reservations.c.lot_id, reservations.c.unit_id, reservations.c.qty)
         .where(reservations.c.so_id == so_id).order_by(reservations.c.id)
-    ):  # fmt: skip
+    )):  # fmt: skip
         held[(r.so_line_id, r.location_id, r.lot_id, r.unit_id)].append([r.id, Decimal(r.qty)])
     gone: list[int] = []
     less: list[tuple[Decimal, int]] = []  # (what is left reserved, reservation)

@@ -50,6 +50,7 @@ from tracelot.services.reservations import (
 )
 from tracelot.services.resolver import item_named, targets_named
 from tracelot.store.bulk import id_in
+from tracelot.store.engine import records
 from tracelot.store.tables import (
     holds,
     items,
@@ -121,7 +122,7 @@ def order_lines(conn: Connection, so_id: int, item_ids: list[int] | None = None)
     )  # fmt: skip
     if item_ids is not None:
         query = query.where(id_in(conn, so_lines.c.item_id, item_ids))
-    return list(conn.execute(query))
+    return records(conn.execute(query))
 
 
 def handle_create(
@@ -310,7 +311,7 @@ def free_balances_of(
             select(reservations.c.item_id, reservations.c.location_id,
                    reservations.c.lot_id, reservations.c.qty)
             .where(id_in(conn, reservations.c.item_id, chunk))
-        ):  # fmt: skip
+        ).all():  # fmt: skip
             taken[(item, loc, lot)] += Decimal(qty)
         held = held_lots_of(conn, chunk)
         query = (
@@ -322,7 +323,7 @@ def free_balances_of(
             .order_by(stock.c.item_id, lots.c.expires.is_(None), lots.c.expires,
                       locations.c.code, lots.c.code)
         )  # fmt: skip
-        for r in conn.execute(query):
+        for r in records(conn.execute(query)):
             if (r.item_id, r.lot_id) in held or is_expired(r.expires, today):
                 continue
             free = Decimal(r.qty) - taken.get((r.item_id, r.location_id, r.lot_id), Decimal(0))
@@ -544,7 +545,7 @@ def show(conn: Connection, so_id: int) -> dict[str, Any]:
         }
         for ln in order_lines(conn, so_id)
     ]
-    held = conn.execute(
+    held = records(conn.execute(
         select(so_lines.c.line_no, items.c.code.label("item"), lots.c.code.label("lot"),
                units.c.serial, locations.c.code.label("location"),
                locations.c.path.label("location_path"), reservations.c.qty)
@@ -555,7 +556,7 @@ def show(conn: Connection, so_id: int) -> dict[str, Any]:
         .outerjoin(units, units.c.id == reservations.c.unit_id)
         .where(reservations.c.so_id == so_id)
         .order_by(so_lines.c.line_no, locations.c.code, lots.c.code, units.c.serial)
-    ).all()  # fmt: skip
+    ))  # fmt: skip
     shipments = conn.execute(
         select(so_lines.c.line_no, so_shipments.c.qty, operations.c.id.label("operation"),
                operations.c.occurred_at)
@@ -625,7 +626,7 @@ def list_orders(
             "reserved": normalize(Decimal(str(reserved.get(r.id) or 0))),
             "shipped": normalize(Decimal(str(r.shipped or 0))),
         }
-        for r in conn.execute(query)
+        for r in conn.execute(query).all()
     ]
 
 

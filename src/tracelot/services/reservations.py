@@ -113,7 +113,7 @@ def reserved_by_balance(conn: Connection) -> tuple[dict[tuple[int, int, int | No
     units: set[int] = set()
     query = select(reservations.c.item_id, reservations.c.location_id, reservations.c.lot_id,
                    reservations.c.unit_id, reservations.c.qty)  # fmt: skip
-    for item_id, location_id, lot_id, unit_id, qty in conn.execute(query):
+    for item_id, location_id, lot_id, unit_id, qty in conn.execute(query).all():
         by_balance[(item_id, location_id, lot_id)] += Decimal(qty)
         if unit_id is not None:
             units.add(unit_id)
@@ -138,7 +138,7 @@ def reserved_by_codes(
         .outerjoin(lots, lots.c.id == reservations.c.lot_id)
         .outerjoin(units, units.c.id == reservations.c.unit_id)
     )
-    for item, location, lot, serial, qty in conn.execute(query):
+    for item, location, lot, serial, qty in conn.execute(query).all():
         by_balance[(item, location, lot)] += Decimal(qty)
         if serial is not None:
             reserved_units.add((item, serial))
@@ -254,7 +254,7 @@ def follow_moves(conn: Connection, lines: Sequence[Any]) -> list[int]:
         places = {r.id: r.kind for r in conn.execute(
             select(locations.c.id, locations.c.kind, locations.c.virtual)
             .where(locations.c.id.in_({moved[r.unit_id] for r in rows}))
-        ) if not r.virtual}  # fmt: skip
+        ).all() if not r.virtual}  # fmt: skip
         for r in rows:
             to_id = moved[r.unit_id]
             if r.location_id == to_id:
@@ -316,7 +316,7 @@ def refuse_reserved_meanwhile(conn: Connection, lines: Sequence[Any]) -> None:
             .join(items, items.c.id == units.c.item_id)
             .where(reservations.c.unit_id.in_(unit_ids[start : start + 500]))
             .order_by(units.c.id)
-        ):  # fmt: skip
+        ).all():  # fmt: skip
             if so_id != checked_units[unit_id]:
                 raise Conflict(f"{item}:{serial} was reserved for sales order {so_id} "
                                "meanwhile (conflict, retry)")  # fmt: skip

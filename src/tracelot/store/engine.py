@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import time
 import weakref
+from collections import namedtuple
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, create_engine, event, text
+from sqlalchemy import Connection, CursorResult, Engine, Row, Select, create_engine, event, text
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 
@@ -237,6 +239,19 @@ class OneRow:
 
 
 _Compiled = tuple[str, list[str], list[tuple[int, Callable[[Any], Any]]]]
+
+
+def records(result: CursorResult[Any]) -> list[Any]:
+    """A result's rows as named tuples, for the loops that read their columns by name
+    many times: a SQLAlchemy Row finds a column by name in about 1 us, a named tuple in
+    a twentieth of it (a long order's shipment read 30,000 of them)."""
+    make = _record_type(tuple(result.keys()))._make
+    return [make(row) for row in result.all()]
+
+
+@functools.cache
+def _record_type(fields: tuple[str, ...]) -> Any:
+    return namedtuple("Record", fields, rename=True)
 
 
 class Cache:
