@@ -26,7 +26,7 @@ from tracelot.domain.commands import (
 )
 from tracelot.domain.errors import InvalidInput, NotAvailable, NotFound, WrongKind
 from tracelot.domain.refs import split_consume
-from tracelot.domain.scan import is_only_a_scan
+from tracelot.domain.scan import is_only_a_scan, looks_like_scan
 from tracelot.domain.status import Tracking
 from tracelot.domain.uom import is_pack_name
 from tracelot.domain.values import normalize, parse_money, parse_qty
@@ -37,6 +37,7 @@ from tracelot.services.ledger import now
 from tracelot.services.lookup import (
     Target,
     codes_ahead,
+    find_item,
     is_expired,
     lot_by_code,
     party_by_code,
@@ -49,7 +50,7 @@ from tracelot.services.reservations import (
     reservations_changed,
 )
 from tracelot.services.resolver import item_named, targets_named
-from tracelot.store.bulk import id_in
+from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.engine import records
 from tracelot.store.tables import (
     holds,
@@ -137,7 +138,8 @@ def handle_create(
     specs = [parse_line(spec) for spec in c.lines]
     codes_ahead(conn, [code for code, *_ in specs])  # a long order: its items at once
     for code, lot_code, qty, price, pack in specs:
-        item = item_named(conn, code)
+        # an item's code as typed (read ahead); a scan, or what names no item, is resolved
+        item = (None if looks_like_scan(code) else find_item(conn, code)) or item_named(conn, code)
         lot = None
         if lot_code is not None:
             if item.tracking == Tracking.NONE:
@@ -155,9 +157,10 @@ def handle_create(
                 note=c.note, user_name=user, created_at=moment)
         .returning(sales_orders.c.id)
     ).scalar_one()  # fmt: skip
-    conn.execute(insert(so_lines), [
-        {"so_id": so_id, "line_no": n, "item_id": item.id, "lot_id": lot.id if lot else None,
-         "qty": qty, "price": price, "shipped": 0, **in_pack}
+    insert_rows(conn, "so_lines", ("so_id", "line_no", "item_id", "lot_id", "qty", "price",
+                                   "shipped", "pack", "pack_qty", "pack_price"), [
+        (so_id, n, item.id, lot.id if lot else None, qty, price, 0, in_pack["pack"],
+         in_pack["pack_qty"], in_pack["pack_price"])
         for n, (item, lot, qty, price, in_pack) in enumerate(parsed, start=1)
     ])  # fmt: skip
     if c.confirm:
@@ -245,7 +248,7 @@ def reserve_fefo(conn: Connection, so_id: int, today: dt.date) -> None:
     lock_balances_of(conn, [line.item_id for line, _ in needs])
     bulk = [(line, need) for line, need in needs if line.tracking != Tracking.SERIAL]
     free = free_balances_of(conn, [line.item_id for line, _ in bulk], today)
-    rows: list[dict[str, Any]] = []
+    rows: list[_Reservation] = []
     for line, need in needs:
         if line.tracking == Tracking.SERIAL:
             for u in free_units(conn, line.item_id, line.lot_id, today, limit=int(need)):
@@ -264,22 +267,19 @@ def reserve_fefo(conn: Connection, so_id: int, today: dt.date) -> None:
     _insert(conn, rows)
 
 
+_Reservation = tuple[int, int, int, int, int | None, int | None, Decimal]
+_RESERVATION_COLUMNS = ("so_id", "so_line_id", "item_id", "location_id", "lot_id", "unit_id",
+                        "qty")  # fmt: skip
+
+
 def _row(so_id: int, line: Row, location_id: int, lot_id: int | None, qty: Decimal,
-         unit_id: int | None = None) -> dict[str, Any]:  # fmt: skip
-    return {
-        "so_id": so_id,
-        "so_line_id": line.id,
-        "item_id": line.item_id,
-        "location_id": location_id,
-        "lot_id": lot_id,
-        "unit_id": unit_id,
-        "qty": qty,
-    }
+         unit_id: int | None = None) -> _Reservation:  # fmt: skip
+    return (so_id, line.id, line.item_id, location_id, lot_id, unit_id, qty)
 
 
-def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
+def _insert(conn: Connection, rows: list[_Reservation]) -> None:
     if rows:
-        conn.execute(insert(reservations), rows)
+        insert_rows(conn, "reservations", _RESERVATION_COLUMNS, rows)
         reservations_changed(conn)
 
 
@@ -399,7 +399,7 @@ def _reserve_named(conn: Connection, so_id: int, refs: tuple[str, ...], today: d
     reserved = reserved_by_line(conn, so_id)
     left = {ln.id: ln.qty - ln.shipped - reserved.get(ln.id, Decimal(0)) for ln in lines}
     split = [_split(text) for text in refs]
-    rows: list[dict[str, Any]] = []
+    rows: list[_Reservation] = []
     for target, (_, own) in zip(targets_named(conn, [t for t, _ in split]), split, strict=True):
         line = line_for(lines, target, left, so_id)
         lock_balances(conn, line.item_id, reserving=True)
