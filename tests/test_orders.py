@@ -568,6 +568,36 @@ def test_a_long_order_is_reserved_picked_and_shipped_in_a_few_statements_as_one_
     assert _ok(cli("verify")).exit_code == 0
 
 
+def test_a_batch_of_lot_picks_refused_at_any_scan_picks_nothing(
+    stocked: Cli, refused: Callable
+) -> None:
+    """A batch of `ITEM@LOT=QTY` (picked by set) is all or nothing, and each refusal
+    says what the scan-by-scan path says: an over-pick, a lot not reserved for the line,
+    a held lot."""
+    cli = stocked
+    for k in range(3):
+        _ok(cli("item", "add", f"P{k}", "--name", f"Part {k}", "--tracking", "lot"))
+        _ok(cli("receive", f"P{k}", "--to", "A1", "--lot", "OLD", "--qty", "3",
+                "--expires", "2090-01-01"))  # fmt: skip
+        _ok(cli("receive", f"P{k}", "--to", "A2", "--lot", "NEW", "--qty", "10",
+                "--expires", "2095-01-01"))  # fmt: skip
+    _order(cli, *[a for k in range(3) for a in ("--line", f"P{k}:5")], "--confirm")
+    refused("so", "pick-scan", "1", "P0@OLD=3", "P1@OLD=3", "P2@NEW=9", match="over-pick")
+    refused("so", "pick-scan", "1", "P0@OLD=3", "P1@NEW=3", match="only 2 of P1@NEW")
+    _ok(cli("receive", "P2", "--to", "A1", "--lot", "ODD", "--qty", "1"))
+    refused("so", "pick-scan", "1", "P0@OLD=3", "P2@ODD=1", match="wrong lot")
+    _ok(cli("hold", "P1@NEW", "--reason", "supplier alert"))
+    refused("so", "pick-scan", "1", "P0@OLD=3", "P1@NEW=2", match="P1@NEW is held")
+    shown = _ok(cli("so", "show", "1", "--json")).json()
+    assert [ln["picked"] for ln in shown["lines"]] == [0, 0, 0]  # nothing was picked
+    done = _ok(cli("so", "pick-scan", "1", "P0@OLD=3", "P0@NEW=2", "P2@OLD=3",
+                   "--json")).json()  # fmt: skip
+    assert [(p["item"], p["lot"], p["qty"], p["location_path"], p["left"])
+            for p in done["picked"]] == [("P0", "OLD", 3, "WH/A1", 2), ("P0", "NEW", 2, "WH/A2", 0),
+                                         ("P2", "OLD", 3, "WH/A1", 2)]  # fmt: skip
+    assert done["short_lines"] == 2
+
+
 def test_two_lines_of_one_item_share_its_free_stock(stocked: Cli) -> None:
     """A second line of the same item gets what the first left, never the same stock."""
     cli = stocked
