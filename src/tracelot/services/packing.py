@@ -49,6 +49,7 @@ from tracelot.services.packed import unpacked_qty, write_lines
 from tracelot.services.resolver import location_named, sscc_in, targets_named
 from tracelot.services.summary import result
 from tracelot.store.bulk import id_in, insert_rows
+from tracelot.store.engine import records
 from tracelot.store.tables import (
     holds,
     items,
@@ -70,7 +71,7 @@ class Tree:
     """A logistic unit and everything inside it, to any depth."""
 
     lu_ids: list[int] = field(default_factory=list)  # the units themselves, outermost first
-    rows: list[Row] = field(default_factory=list)  # their contents (with item, lot, unit)
+    rows: list[Any] = field(default_factory=list)  # their contents (with item, lot, unit)
 
 
 def tree(conn: Connection, lu_ids: Sequence[int]) -> Tree:
@@ -78,12 +79,12 @@ def tree(conn: Connection, lu_ids: Sequence[int]) -> Tree:
     found = Tree(lu_ids=list(lu_ids))
     frontier = list(lu_ids)
     while frontier:
-        level = list(conn.execute(
+        level = records(conn.execute(
             select(lu_contents, units.c.item_id.label("unit_item_id"),
                    units.c.lot_id.label("unit_lot_id"), units.c.location_id.label("unit_loc"),
                    units.c.unit_cost)
             .outerjoin(units, units.c.id == lu_contents.c.unit_id)
-            .where(lu_contents.c.lu_id.in_(frontier))
+            .where(id_in(conn, lu_contents.c.lu_id, frontier))
             .order_by(lu_contents.c.id)
         ))  # fmt: skip
         found.rows += level
@@ -98,7 +99,7 @@ def show(conn: Connection, lu: Row | int | str) -> dict[str, Any]:
     row = lu if isinstance(lu, Row) else lu_named(conn, lu)
     found = tree(conn, [row.id])
     lus = {r.id: r for r in conn.execute(
-        select(logistic_units).where(logistic_units.c.id.in_(found.lu_ids))
+        select(logistic_units).where(id_in(conn, logistic_units.c.id, found.lu_ids))
     )}  # fmt: skip
     items_, lots_, serials = _names(conn, found.rows)
     by_lu: dict[int, list[Row]] = defaultdict(list)
@@ -151,14 +152,18 @@ def _names(conn: Connection, rows: Sequence[Row]) -> tuple[dict, dict, dict]:
     lot_ids = {r.unit_lot_id or r.lot_id for r in rows} - {None}
     unit_ids = [r.unit_id for r in rows if r.unit_id is not None]
     items_ = dict(
-        conn.execute(select(items.c.id, items.c.code).where(items.c.id.in_(item_ids))).all()
+        conn.execute(
+            select(items.c.id, items.c.code).where(id_in(conn, items.c.id, item_ids))
+        ).all()
     )
-    lots_ = dict(conn.execute(select(lots.c.id, lots.c.code).where(lots.c.id.in_(lot_ids))).all())
+    lots_ = dict(
+        conn.execute(select(lots.c.id, lots.c.code).where(id_in(conn, lots.c.id, lot_ids))).all()
+    )
     serials: dict[int, str] = {}
     for start in range(0, len(unit_ids), 10_000):
         chunk = unit_ids[start : start + 10_000]
         serials.update(conn.execute(
-            select(units.c.id, units.c.serial).where(units.c.id.in_(chunk))
+            select(units.c.id, units.c.serial).where(id_in(conn, units.c.id, chunk))
         ).all())  # fmt: skip
     return items_, lots_, serials
 
