@@ -252,6 +252,9 @@ def targets_named(conn: Connection, texts: Sequence[str | Ref]) -> list[Target]:
         if isinstance(text, Ref):
             refs.append((i, text))
             continue
+        if text.strip() and text.isprintable() and not looks_like_scan(text):
+            refs.append((i, parse_ref(text)))  # a REF typed by hand, as `read` reads it
+            continue
         scan = read(conn, text)
         if scan.form == "plain" or (scan.ref is not None and scan.ref_kind != "location"):
             assert scan.ref is not None
