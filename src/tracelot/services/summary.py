@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Row, Table, select
 
 from tracelot.services.ledger import Line
-from tracelot.services.lookup import (
-    item_by_id,
-    items_ahead,
-    location_by_id,
-    lot_by_id,
-    lots_ahead,
-)
+from tracelot.services.lookup import location_by_id
 from tracelot.services.results import OperationResult, OpLine
 from tracelot.store.bulk import id_in
 from tracelot.store.engine import cache
-from tracelot.store.tables import operations, parties, units
+from tracelot.store.tables import items, lots, operations, parties, units
 
 
 def summarize(
@@ -26,10 +20,8 @@ def summarize(
 ) -> list[OpLine]:
     """Group lines by item, lot, from and to, listing the serials of units (`serials`:
     those the caller knows already, by unit id)."""
-    items_ahead(conn, {ln.item_id for ln in lines})
-    lots_ahead(conn, {ln.lot_id for ln in lines})
-    item_codes = {i: item_by_id(conn, i).code for i in {ln.item_id for ln in lines}}
-    lot_codes = {i: lot_by_id(conn, i).code for i in {ln.lot_id for ln in lines if ln.lot_id}}
+    item_codes = _codes(conn, {ln.item_id for ln in lines}, cache(conn).item_by_id, items)
+    lot_codes = _codes(conn, {ln.lot_id for ln in lines if ln.lot_id}, cache(conn).lot_by_id, lots)
     paths = {
         i: location_by_id(conn, i).path for i in {x for ln in lines for x in (ln.from_id, ln.to_id)}
     }
@@ -52,6 +44,21 @@ def summarize(
         if ln.unit_id is not None:
             out.serials.append(serials[ln.unit_id])
     return list(grouped.values())
+
+
+def _codes(conn: Connection, ids: set[int], cached: Callable[[int], Row | None],
+           table: Table) -> dict[int, str]:  # fmt: skip
+    """The codes of items or lots: those the transaction read already, the others in one
+    statement per 5,000 (their codes alone, not whole rows)."""
+    codes, missing = {}, set()
+    for i in ids:
+        row = cached(i)
+        if row is None:
+            missing.add(i)
+        else:
+            codes[i] = row.code
+    codes.update(_lookup(conn, table.c.id, table.c.code, missing))
+    return codes
 
 
 def _lookup(conn: Connection, key_col, value_col, keys: set) -> dict:  # noqa: ANN001
