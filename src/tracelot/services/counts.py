@@ -490,15 +490,9 @@ _SCAN_COLUMNS = (
 
 
 def _insert_scans(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    sqlite = conn.dialect.name == "sqlite"
-
-    def stamp(when: dt.datetime) -> object:  # as the UtcDateTime column keeps it
-        return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else when
-
     try:
-        insert_rows(conn, "count_scans", _SCAN_COLUMNS, (
-            [stamp(r[c]) if c == "scanned_at" else r[c] for c in _SCAN_COLUMNS] for r in rows
-        ))  # fmt: skip
+        insert_rows(conn, "count_scans", _SCAN_COLUMNS,
+                    ([r[c] for c in _SCAN_COLUMNS] for r in rows))  # fmt: skip
     except IntegrityError:  # another counter scanned the same unit at the same moment
         raise Conflict("a unit scanned was counted by another counter meanwhile (conflict, "
                        "retry)") from None  # fmt: skip
