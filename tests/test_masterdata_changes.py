@@ -206,6 +206,24 @@ def test_an_inactive_item_is_refused_in_new_operations_and_kept_for_history(
     _verified(world)
 
 
+def test_an_inactive_item_among_many_in_one_operation_is_refused(world: Cli, refused) -> None:
+    """More items than are checked one by one, not read yet in the operation (a long
+    order's picks): the database is asked for the first inactive one, and the refusal
+    names it."""
+    for k in range(10):
+        world("item", "add", f"Q{k}", "--name", f"Q {k}", "--tracking", "lot")
+        assert world("receive", f"Q{k}", "--to", "A1", "--lot", "L", "--qty", "2").exit_code == 0
+    lines = [a for k in range(10) for a in ("--line", f"Q{k}:2")]
+    assert world("so", "create", "ACME", *lines, "--confirm").exit_code == 0
+    assert world("so", "pick-scan", "1", *[f"Q{k}@L=2" for k in range(10)]).exit_code == 0
+    world("item", "deactivate", "Q7", "--reason", "superseded")
+    refused("ship", "--so", "1", match="item Q7 is inactive (superseded)")
+    assert world("where", "Q3@L", "--json").json()[0]["location_path"] == "WH/A1"
+    world("item", "reactivate", "Q7")
+    shipped = world("ship", "--so", "1")
+    assert shipped.exit_code == 0, shipped.stderr
+
+
 def test_an_inactive_location_and_what_is_below_it_take_no_stock(world: Cli, refused) -> None:
     assert world("location", "deactivate", "A2", "--reason", "rack removed").exit_code == 0
     refused("move", "PCB:SN01", "--to", "A2", match="rack removed")

@@ -9,13 +9,17 @@ from collections.abc import Sequence
 from sqlalchemy import Connection, bindparam, select
 
 from tracelot.domain.errors import NotAvailable
-from tracelot.services.lookup import find_location, item_by_id, items_ahead, location_by_id
+from tracelot.services.lookup import find_location, item_by_id, location_by_id
+from tracelot.store.bulk import id_in
 from tracelot.store.engine import OneRow, cache
-from tracelot.store.tables import locations, parties, users
+from tracelot.store.tables import items, locations, parties, users
 
 #: operations that correct the ledger rather than start something new: they may name
 #: inactive master data (a void of a receipt of an item since retired, a count's finds)
 CORRECTIONS = frozenset({"void", "count"})
+#: up to this many items an operation's lines are checked from the items' rows (read once
+#: and kept for the transaction); more are asked in one statement
+_FEW_ITEMS = 8
 # statements built once (every operation asks them), read straight from the driver on SQLite
 _USER = OneRow(
     select(users.c.disabled, users.c.inactive_reason).where(users.c.name == bindparam("name"))
@@ -69,11 +73,23 @@ def refuse_inactive_lines(
     to an inactive location (or one below an inactive location)."""
     if kind in CORRECTIONS:
         return
-    items_ahead(conn, item_ids)
-    for item_id in sorted(set(item_ids)):
-        item = item_by_id(conn, item_id)
-        if not item.active:
-            raise _inactive("item", item.code, item.inactive_reason, "item")
+    ids = sorted(set(item_ids))
+    found = cache(conn)
+    if len(ids) > _FEW_ITEMS and any(found.item_by_id(i) is None for i in ids):
+        # a long order's items: the first inactive one asked of the database, not every
+        # item's row read to look at it
+        first = conn.execute(
+            select(items.c.code, items.c.inactive_reason)
+            .where(id_in(conn, items.c.id, ids), ~items.c.active)
+            .order_by(items.c.id).limit(1)
+        ).first()  # fmt: skip
+        if first is not None:
+            raise _inactive("item", first.code, first.inactive_reason, "item")
+    else:
+        for item_id in ids:
+            item = item_by_id(conn, item_id)
+            if not item.active:
+                raise _inactive("item", item.code, item.inactive_reason, "item")
     paths = set()
     for location_id in sorted(set(location_ids)):
         location = location_by_id(conn, location_id)

@@ -269,7 +269,6 @@ def _record(
             took[(line.id, ln.from_id, ln.lot_id, ln.unit_id)] += ln.qty
             if not picks_used:
                 _use_pick(conn, so_id, line.id, ln, op_id)
-    _use_reservations(conn, so_id, took)
     shipped = sorted(per_line.items())
     if execute_rows(conn, _SHIPPED, [(qty, line_id, qty) for line_id, qty in shipped]) != len(
         shipped
@@ -290,6 +289,7 @@ def _record(
     if status == orders.SHIPPED:  # nothing is left to ship: nothing stays held for it
         conn.execute(delete(reservations).where(reservations.c.so_id == so_id))
     else:
+        _use_reservations(conn, so_id, took)
         orders.trim(conn, so_id)
 
 
