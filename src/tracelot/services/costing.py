@@ -13,16 +13,17 @@ any moment is the sum of the values of the lines into it less those out of it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.values import normalize
 from tracelot.services.lookup import item_by_id, location_ids_of_kind, lot_by_id
-from tracelot.store.bulk import id_in, insert_rows, rows_in, update_rows
+from tracelot.store.bulk import id_in, ids_in, ids_value, insert_rows, rows_in, update_rows
 from tracelot.store.tables import cost_layers, units
 
 if TYPE_CHECKING:
@@ -112,8 +113,15 @@ def _unit_costs(conn: Connection, unit_ids: Sequence[int | None]) -> dict[int, D
     ids = [uid for uid in unit_ids if uid is not None]
     if not ids:
         return {}
-    query = select(units.c.id, units.c.unit_cost).where(id_in(conn, units.c.id, ids))
-    return {uid: cost for uid, cost in conn.execute(query).all()}
+    dialect = conn.dialect.name
+    rows = conn.execute(_unit_costs_query(dialect), {"ids": ids_value(dialect, ids)}).all()
+    return {uid: cost for uid, cost in rows}
+
+
+@functools.cache
+def _unit_costs_query(dialect: str) -> Any:
+    """Built once per database kind: every posting of units asks it."""
+    return select(units.c.id, units.c.unit_cost).where(ids_in(dialect, units.c.id))
 
 
 def _layer(ln: Line, op_id: int | None, qty: Decimal, cost: Decimal, seq: int | None) -> dict:

@@ -89,10 +89,12 @@ def new_operation(
         "note": note,
         "party_id": party_id,
     }
-    op_id = conn.execute(insert(operations).values(values).returning(operations.c.id)).scalar_one()
+    op_id = conn.execute(_NEW_OPERATION, values).scalar_one()
     cache(conn).add_operation(op_id, values)
     return op_id
 
+
+_NEW_OPERATION = insert(operations).returning(operations.c.id)  # built once: every operation
 
 #: operations that book what is (a count, a correction) or undo what was (a void): they
 #: take a fraction of an item counted in eaches that is on the books already

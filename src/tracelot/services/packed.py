@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,7 @@ from sqlalchemy import Connection, case, delete, func, select
 from tracelot.domain.errors import InsufficientStock, NotAvailable
 from tracelot.domain.values import normalize
 from tracelot.services.lookup import location_by_id, location_ids_of_kind
-from tracelot.store.bulk import id_in, insert_rows
+from tracelot.store.bulk import ids_in, ids_value, insert_rows
 from tracelot.store.tables import items, logistic_units, lots, lu_contents, lu_lines, stock, units
 
 
@@ -67,27 +68,38 @@ _LINE_COLUMNS = ("operation_id", "lu_id", "added", "item_id", "lot_id", "unit_id
                  "child_lu_id", "qty")  # fmt: skip
 
 
+_ANY_PACKED = select(lu_contents.c.id).limit(1)  # built once: every posting asks
+
+
+@functools.cache
+def _left_their_case(dialect: str) -> Any:
+    """Built once per database kind: every posting of units asks it."""
+    return (
+        select(lu_contents, logistic_units.c.sscc, logistic_units.c.location_id)
+        .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
+        .join(units, units.c.id == lu_contents.c.unit_id)
+        .where(ids_in(dialect, lu_contents.c.unit_id),
+               units.c.location_id != logistic_units.c.location_id)
+        .order_by(lu_contents.c.id)
+    )  # fmt: skip
+
+
 def guard(conn: Connection, op_id: int, lines: Sequence[Any]) -> None:
     """Run by the ledger on every posting, after its lines are applied: a packed unit or lot
     quantity goes only with its case. A unit that leaves a case at a virtual location (one
     shipped, coming back) leaves the case; any other is refused. `lines` are the ledger's
     `Line`s (not imported: the ledger imports this module)."""
-    if conn.execute(select(lu_contents.c.id).limit(1)).first() is None:
+    if conn.execute(_ANY_PACKED).first() is None:
         return
     ids = [ln.unit_id for ln in lines if ln.unit_id is not None]
     virtual = location_ids_of_kind(conn, virtual=True)
     if ids:
+        dialect = conn.dialect.name
         for start in range(0, len(ids), 10_000):
             # the units moved (their projection is moved already) that are packed in a case
             # somewhere else: none, unless one leaves its case
-            rows = conn.execute(
-                select(lu_contents, logistic_units.c.sscc, logistic_units.c.location_id)
-                .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
-                .join(units, units.c.id == lu_contents.c.unit_id)
-                .where(id_in(conn, lu_contents.c.unit_id, ids[start : start + 10_000]),
-                       units.c.location_id != logistic_units.c.location_id)
-                .order_by(lu_contents.c.id)
-            ).all()  # fmt: skip
+            chunk = ids_value(dialect, ids[start : start + 10_000])
+            rows = conn.execute(_left_their_case(dialect), {"ids": chunk}).all()
             for r in rows:
                 if r.location_id not in virtual:
                     serial = conn.execute(select(items.c.code, units.c.serial)

@@ -527,17 +527,19 @@ def _prefix(conn: Connection) -> tuple[str, str]:
 def _new_lu(conn: Connection, kind: str, location_id: int, op_id: int) -> Row:
     prefix, extension = _prefix(conn)
     lu_id = conn.execute(
-        insert(logistic_units)
-        .values(kind=kind, location_id=location_id, created_op_id=op_id)
-        .returning(logistic_units.c.id)
+        _NEW_LU, {"kind": kind, "location_id": location_id, "created_op_id": op_id}
     ).scalar_one()
-    sscc = make_sscc(prefix, lu_id, extension)
-    return conn.execute(
-        update(logistic_units)
-        .where(logistic_units.c.id == lu_id)
-        .values(sscc=sscc)
-        .returning(*logistic_units.c)
-    ).one()
+    return conn.execute(_SET_SSCC, {"lu": lu_id, "sscc": make_sscc(prefix, lu_id, extension)}).one()
+
+
+# built once: a pack of a pallet's forty cases writes forty
+_NEW_LU = insert(logistic_units).returning(logistic_units.c.id)
+_SET_SSCC = (
+    update(logistic_units)
+    .where(logistic_units.c.id == bindparam("lu"))
+    .values(sscc=bindparam("sscc"))
+    .returning(*logistic_units.c)
+)
 
 
 def _first_place(conn: Connection, children: Sequence[Row], targets: Sequence[Target]) -> Row:

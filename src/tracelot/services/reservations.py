@@ -22,6 +22,7 @@ from tracelot.store.engine import cache
 from tracelot.store.tables import reservations, stock
 
 _MEMO = "tracelot.any_reservations"
+_ANY_RESERVED = select(reservations.c.id).limit(1)  # built once: most operations ask
 
 
 def any_reservations(conn: Connection) -> bool:
@@ -31,7 +32,7 @@ def any_reservations(conn: Connection) -> bool:
     memo = conn.info.get(_MEMO)
     if memo is not None and memo[0] is current:
         return bool(memo[1])
-    found = conn.execute(select(reservations.c.id).limit(1)).first() is not None
+    found = conn.execute(_ANY_RESERVED).first() is not None
     conn.info[_MEMO] = (current, found)
     return found
 

@@ -14,6 +14,7 @@ from tracelot.store.engine import cache
 from tracelot.store.tables import settings
 
 _MEMO = "tracelot.settings"
+_ALL = select(settings.c.key, settings.c.value)  # built once: every operation may ask
 
 
 def get(conn: Connection, key: str) -> str | None:
@@ -22,7 +23,7 @@ def get(conn: Connection, key: str) -> str | None:
     current = cache(conn)
     memo = conn.info.get(_MEMO)
     if memo is None or memo[0] is not current:
-        memo = (current, dict(conn.execute(select(settings.c.key, settings.c.value)).all()))
+        memo = (current, dict(conn.execute(_ALL).all()))
         conn.info[_MEMO] = memo
     return memo[1].get(key)
 
