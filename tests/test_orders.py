@@ -598,6 +598,38 @@ def test_a_batch_of_lot_picks_refused_at_any_scan_picks_nothing(
     assert done["short_lines"] == 2
 
 
+def test_a_batch_of_lot_picks_counts_what_each_lot_and_place_has_picked_already(
+    stocked: Cli, refused: Callable
+) -> None:
+    """Picks are counted against the first reservations of their lot at their place, as
+    the scan-by-scan path counts them: a place reserved twice is picked from before the
+    next, and a lot picked in full is not picked again beside another lot's scan."""
+    cli = stocked
+    for code, seq in (("P1", "1"), ("P2", "2")):
+        _ok(cli("location", "add", code, "--parent", "WH"))
+        _ok(cli("location", "set", code, "--pick-sequence", seq))
+    _ok(cli("item", "add", "WID", "--name", "Widget", "--tracking", "lot"))
+    _ok(cli("receive", "WID", "--to", "P1", "--lot", "L1", "--qty", "2"))
+    _order(cli, "--line", "WID:10", "--confirm")
+    _ok(cli("receive", "WID", "--to", "P1", "--lot", "L1", "--qty", "5"))
+    _ok(cli("so", "reserve", "1"))  # a second reservation of L1 at P1
+    _ok(cli("receive", "WID", "--to", "P2", "--lot", "L1", "--qty", "2"))
+    _ok(cli("receive", "WID", "--to", "P2", "--lot", "L2", "--qty", "5"))
+    _ok(cli("so", "reserve", "1"))
+    six = _ok(cli("so", "pick-scan", "1", "WID@L1=6", "--json")).json()
+    assert [(p["qty"], p["location_path"]) for p in six["picked"]] == [(6, "WH/P1")]
+    one = _ok(cli("so", "pick-scan", "1", "WID@L1=1", "--json")).json()
+    assert [(p["qty"], p["location_path"]) for p in one["picked"]] == [(1, "WH/P1")]
+    # L1 at P1 is picked in full: two more of L1 come from P2, not P1 again
+    refused("so", "pick-scan", "1", "WID@L1=3", "WID@L2=1", match="only 2 of WID@L1")
+    done = _ok(cli("so", "pick-scan", "1", "WID@L1=2", "WID@L2=1", "--json")).json()
+    assert [(p["lot"], p["qty"], p["location_path"]) for p in done["picked"]] == [
+        ("L1", 2, "WH/P2"), ("L2", 1, "WH/P2")]  # fmt: skip
+    refused("so", "pick-scan", "1", "WID@L1\t=1", match="no control characters")
+    _ok(cli("ship", "--so", "1"))
+    assert _ok(cli("verify")).exit_code == 0
+
+
 def test_two_lines_of_one_item_share_its_free_stock(stocked: Cli) -> None:
     """A second line of the same item gets what the first left, never the same stock."""
     cli = stocked

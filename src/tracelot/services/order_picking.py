@@ -30,7 +30,14 @@ from tracelot.domain.values import normalize, parse_qty
 from tracelot.services import orders
 from tracelot.services.holds import held_lot_ids, held_lots_of, open_holds
 from tracelot.services.ledger import now
-from tracelot.services.lookup import Target, is_expired, location_by_id, refs_ahead, target_of
+from tracelot.services.lookup import (
+    Target,
+    codes_ahead,
+    is_expired,
+    location_by_id,
+    refs_ahead,
+    target_of,
+)
 from tracelot.services.picking import check_unit_available
 from tracelot.services.reservations import lock_balances, lock_balances_of, reservations_changed
 from tracelot.services.resolver import location_named, names_a_location, read, targets_named
@@ -296,8 +303,8 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
     scan-by-scan path then picks it or says precisely what is wrong."""
     wanted: list[tuple[str, str, str, Decimal]] = []  # (input, item, lot, qty)
     for text in scans:
-        if looks_like_scan(text) or "=" not in text:
-            return None
+        if looks_like_scan(text) or "=" not in text or not text.isprintable():
+            return None  # a scan, a unit, or what `read` refuses: the other path
         ref_text, _, qty_text = text.partition("=")
         try:
             ref, qty = parse_ref(ref_text), parse_qty(qty_text, what="quantity")
@@ -308,6 +315,11 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
         wanted.append((text, ref.code, ref.key, qty))
     if not wanted:
         return None
+    codes_ahead(conn, [code for _, code, _, _ in wanted])
+    item_ids = sorted({item.id for item in map(cache(conn).item, {w[1] for w in wanted}) if item})
+    # PostgreSQL: a count or a taker of these items waits for the batch, which then reads
+    # what is reserved after they are done (as `_Order.load` does)
+    lock_balances_of(conn, item_ids)
     source = rows_table(conn, ("n", "item", "lot"),
                         [(n, code, lot) for n, (_, code, lot, _) in enumerate(wanted)])  # fmt: skip
     line_lot = lots.alias("line_lot")
@@ -330,16 +342,14 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
         .order_by(source.c.n, so_lines.c.line_no, locations.c.pick_sequence.is_(None),
                   locations.c.pick_sequence, locations.c.code, reservations.c.id)
     ))  # fmt: skip
-    by_scan: dict[int, list[Row]] = defaultdict(list)
+    by_scan: dict[int, list[Any]] = defaultdict(list)
     for row in found:
         by_scan[row.n].append(row)
     if len(by_scan) != len(wanted):
         return None  # an unknown item or lot, or an item the order lacks
-    item_ids = sorted({rows[0].item_id for rows in by_scan.values()})
-    lock_balances_of(conn, item_ids)
     held = held_lots_of(conn, item_ids)
     today = moment.date()
-    lines: dict[int, Row] = {}
+    lines: dict[int, Any] = {}
     for rows in by_scan.values():
         first = rows[0]
         if len({r.line_id for r in rows}) > 1 or (first.item_id, first.lot_id) in held:
@@ -347,7 +357,8 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
         if first.line_lot is not None or is_expired(first.expires, today):
             return None  # a line of one lot (its lot checked by the other path), expired
         lines[first.line_id] = first
-    picked: dict[tuple[int, int], Decimal] = defaultdict(Decimal)  # (line, place): of the lot
+    # what is picked and not shipped of each line, and of each lot at each place
+    picked: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
     left = {line_id: r.line_qty - r.shipped for line_id, r in lines.items()}
     for line_id, location_id, lot_id, unit_id, qty in conn.execute(
         select(so_picks.c.so_line_id, so_picks.c.location_id, so_picks.c.lot_id,
@@ -356,36 +367,42 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
                id_in(conn, so_picks.c.so_line_id, sorted(lines)))
     ).all():  # fmt: skip
         left[line_id] -= qty
-        if unit_id is None and lot_id == lines[line_id].lot_id:
-            picked[(line_id, location_id)] += qty
+        if unit_id is None:
+            picked[(line_id, location_id, lot_id)] += qty
     paths: dict[int, str] = {}
     answers, rows_out = [], []
     for n, (text, _, lot_code, qty) in enumerate(wanted):
         rows = by_scan[n]
-        line_id = rows[0].line_id
+        first = rows[0]
+        line_id, lot_id = first.line_id, first.lot_id
         if qty > left[line_id]:
             return None
-        takes, need = [], qty
+        # as `_pick_quantity`: each reservation (in walking order) less what is picked of
+        # its lot at its place, the picks counted against the first reservations there
+        unclaimed: dict[tuple[int, int, int | None], Decimal] = {}
+        free: list[tuple[int, Decimal]] = []
         for r in rows:
             if r.location_id is None or r.kind == LocationKind.QUARANTINE.value:
                 continue
-            key = (line_id, r.location_id)
-            free = r.qty - picked[key]
-            if free <= 0:
-                continue
-            take = min(free, need)
-            takes.append((r.location_id, take))
-            picked[key] += take
-            paths[r.location_id] = r.path
+            key = (line_id, r.location_id, lot_id)
+            done = min(unclaimed.get(key, picked[key]), r.qty)
+            unclaimed[key] = unclaimed.get(key, picked[key]) - done
+            if r.qty - done > 0:
+                free.append((r.location_id, r.qty - done))
+                paths[r.location_id] = r.path
+        takes, need = [], qty
+        for location_id, there in free:
+            take = min(there, need)
+            takes.append((location_id, take))
+            picked[(line_id, location_id, lot_id)] += take
             need -= take
             if need == 0:
                 break
         if need > 0:
             return None  # not reserved (enough) of this lot for the line
         left[line_id] -= qty
-        first = rows[0]
-        rows_out += [(so_id, line_id, first.item_id, location_id, first.lot_id, take, moment,
-                      user) for location_id, take in takes]  # fmt: skip
+        rows_out += [(so_id, line_id, first.item_id, location_id, lot_id, take, moment, user)
+                     for location_id, take in takes]  # fmt: skip
         answers.append({"input": text, "line": first.line_no, "item": first.item,
                         "lot": lot_code, "serial": None, "qty": qty,
                         "location_path": ", ".join(sorted({paths[loc] for loc, _ in takes})),

@@ -166,9 +166,9 @@ def _sqlite_exact(value: Decimal) -> int | float:
 
 
 def _sqlite_moment(value: dt.datetime) -> str:
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value.tzinfo is None:  # as `UtcDateTime` refuses it
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 sqlite3.register_adapter(Decimal, _sqlite_exact)

@@ -251,7 +251,7 @@ def records(result: CursorResult[Any]) -> list[Any]:
 
 @functools.cache
 def _record_type(fields: tuple[str, ...]) -> Any:
-    return namedtuple("Record", fields, rename=True)
+    return namedtuple("Record", fields)  # a column named twice fails here, not silently
 
 
 class Cache:
