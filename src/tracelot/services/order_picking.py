@@ -41,7 +41,7 @@ from tracelot.services.lookup import (
 from tracelot.services.picking import check_unit_available
 from tracelot.services.reservations import lock_balances, lock_balances_of, reservations_changed
 from tracelot.services.resolver import location_named, names_a_location, read, targets_named
-from tracelot.store.bulk import id_in, insert_rows, rows_table
+from tracelot.store.bulk import id_in, insert_rows, rows_params, rows_source
 from tracelot.store.engine import cache, records
 from tracelot.store.tables import (
     holds,
@@ -320,28 +320,11 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
     # PostgreSQL: a count or a taker of these items waits for the batch, which then reads
     # what is reserved after they are done (as `_Order.load` does)
     lock_balances_of(conn, item_ids)
-    source = rows_table(conn, ("n", "item", "lot"),
-                        [(n, code, lot) for n, (_, code, lot, _) in enumerate(wanted)])  # fmt: skip
-    line_lot = lots.alias("line_lot")
-    found = records(conn.execute(
-        select(source.c.n, items.c.id.label("item_id"), items.c.code.label("item"),
-               lots.c.id.label("lot_id"), lots.c.expires, so_lines.c.id.label("line_id"),
-               so_lines.c.line_no, so_lines.c.qty.label("line_qty"), so_lines.c.shipped,
-               line_lot.c.code.label("line_lot"), reservations.c.location_id,
-               reservations.c.qty, locations.c.kind, locations.c.path)
-        .select_from(source)
-        .join(items, items.c.code == source.c.item)
-        .join(lots, (lots.c.item_id == items.c.id) & (lots.c.code == source.c.lot))
-        .join(so_lines, (so_lines.c.so_id == so_id) & (so_lines.c.item_id == items.c.id))
-        .outerjoin(line_lot, line_lot.c.id == so_lines.c.lot_id)
-        .outerjoin(reservations, (reservations.c.so_line_id == so_lines.c.id)
-                   & (reservations.c.lot_id == lots.c.id)
-                   # not by the index on unit_id: SQLite would read every lot's reservation
-                   & (func.coalesce(reservations.c.unit_id, 0) == 0))
-        .outerjoin(locations, locations.c.id == reservations.c.location_id)
-        .order_by(source.c.n, so_lines.c.line_no, locations.c.pick_sequence.is_(None),
-                  locations.c.pick_sequence, locations.c.code, reservations.c.id)
-    ))  # fmt: skip
+    dialect = conn.dialect.name
+    found = records(conn.execute(_lots_named(dialect), {
+        "so_id": so_id,
+        **rows_params(dialect, _LOT_REFS, [(n, w[1], w[2]) for n, w in enumerate(wanted)]),
+    }))  # fmt: skip
     by_scan: dict[int, list[Any]] = defaultdict(list)
     for row in found:
         by_scan[row.n].append(row)
@@ -415,6 +398,37 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
                 for line_id, r in sorted(lines.items(), key=lambda x: x[1].line_no)]  # fmt: skip
     return {"order": so_id, "at": None, "picked": answers, "lines": progress,
             "short_lines": _short_lines(conn, so_id)}  # fmt: skip
+
+
+_LOT_REFS = ("n", "item", "lot")
+
+
+@functools.cache
+def _lots_named(dialect: str) -> Any:
+    """Each `ITEM@LOT` of a batch with its order line and what is reserved of the lot for
+    it, in walking order: built once per database kind."""
+    source = rows_source(dialect, _LOT_REFS, (int, str, str))
+    line_lot = lots.alias("line_lot")
+    return (
+        select(source.c.n, items.c.id.label("item_id"), items.c.code.label("item"),
+               lots.c.id.label("lot_id"), lots.c.expires, so_lines.c.id.label("line_id"),
+               so_lines.c.line_no, so_lines.c.qty.label("line_qty"), so_lines.c.shipped,
+               line_lot.c.code.label("line_lot"), reservations.c.location_id,
+               reservations.c.qty, locations.c.kind, locations.c.path)
+        .select_from(source)
+        .join(items, items.c.code == source.c.item)
+        .join(lots, (lots.c.item_id == items.c.id) & (lots.c.code == source.c.lot))
+        .join(so_lines, (so_lines.c.so_id == bindparam("so_id"))
+              & (so_lines.c.item_id == items.c.id))
+        .outerjoin(line_lot, line_lot.c.id == so_lines.c.lot_id)
+        .outerjoin(reservations, (reservations.c.so_line_id == so_lines.c.id)
+                   & (reservations.c.lot_id == lots.c.id)
+                   # not by the index on unit_id: SQLite would read every lot's reservation
+                   & (func.coalesce(reservations.c.unit_id, 0) == 0))
+        .outerjoin(locations, locations.c.id == reservations.c.location_id)
+        .order_by(source.c.n, so_lines.c.line_no, locations.c.pick_sequence.is_(None),
+                  locations.c.pick_sequence, locations.c.code, reservations.c.id)
+    )  # fmt: skip
 
 
 def _short_lines(conn: Connection, so_id: int) -> int:

@@ -18,6 +18,7 @@ went; a unit of it that comes back leaves it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,8 +35,8 @@ from tracelot.domain.errors import (
     NotAvailable,
     WrongKind,
 )
-from tracelot.domain.refs import split_consume
-from tracelot.domain.scan import is_only_a_scan
+from tracelot.domain.refs import parse_ref, split_consume
+from tracelot.domain.scan import is_only_a_scan, looks_like_scan
 from tracelot.domain.sscc import make_sscc
 from tracelot.domain.status import ON_HAND, OperationKind, Status, Tracking, status_at
 from tracelot.domain.values import normalize
@@ -48,7 +49,7 @@ from tracelot.services.lu_lookup import container_of, lu_by_sscc, lu_named
 from tracelot.services.packed import unpacked_qty, write_lines
 from tracelot.services.resolver import location_named, sscc_in, targets_named
 from tracelot.services.summary import result
-from tracelot.store.bulk import id_in, insert_rows
+from tracelot.store.bulk import id_in, insert_rows, rows_params, rows_source
 from tracelot.store.engine import records
 from tracelot.store.tables import (
     holds,
@@ -362,6 +363,9 @@ def pack(conn: Connection, command: Pack, *, user: str, at: dt.datetime | None =
          ) -> dict[str, Any]:  # fmt: skip
     """Pack (see the module): into a case or pallet named by its SSCC, or a new one."""
     c = command
+    fast = _units_at_once(conn, c, user=user, at=at)
+    if fast is not None:
+        return fast
     target = lu_named(conn, c.into) if c.into is not None else None
     place: Row | None = None
     if target is not None:
@@ -400,6 +404,84 @@ def pack(conn: Connection, command: Pack, *, user: str, at: dt.datetime | None =
     return _answer(conn, op_id, target, plan.lines(target.sscc, True))
 
 
+def _units_at_once(conn: Connection, c: Pack, *, user: str, at: dt.datetime | None
+                   ) -> dict[str, Any] | None:  # fmt: skip
+    """Units typed as `ITEM:SERIAL` packed into a new case (a packer's usual case) by set:
+    the units, their places and whether they are packed already read in one statement,
+    their lines and contents written in two. None, having changed nothing, for any other
+    pack or any doubt (a unit unknown, packed, not on hand or not with the others): the
+    reference-by-reference path then packs it or says precisely what is wrong."""
+    if c.new is None or c.into is not None or c.at is not None or not c.refs:
+        return None
+    wanted: list[tuple[int, str, str]] = []
+    for n, text in enumerate(c.refs):
+        if looks_like_scan(text) or "=" in text or not text.isprintable():
+            return None  # a scan, an SSCC, a quantity, or what `read` refuses
+        try:
+            ref = parse_ref(text)
+        except InvalidInput:
+            return None
+        if ref.kind != "unit" or ref.key is None:
+            return None
+        wanted.append((n, ref.code, ref.key))
+    if len({(code, serial) for _, code, serial in wanted}) != len(wanted):
+        return None  # a unit named twice
+    _prefix(conn)  # refused before anything else when there is none
+    dialect = conn.dialect.name
+    rows = records(conn.execute(_units_named(dialect), rows_params(dialect, _UNIT_REFS, wanted)))
+    if len(rows) != len(wanted) or any(r.packed is not None for r in rows):
+        return None
+    place = location_by_id(conn, rows[0].location_id)
+    if (place.virtual or status_at(place.kind) not in ON_HAND
+            or any(r.location_id != place.id for r in rows)):  # fmt: skip
+        return None
+    _lock_units(conn, {r.id: (r.location_id, f"{r.item}:{r.serial}") for r in rows})
+    if conn.dialect.name != "sqlite" and _packed_units(conn, [r.id for r in rows]):
+        return None  # packed by another operation meanwhile: the other path says so
+    op_id = new_operation(conn, OperationKind.PACK, user=user, at=at, reference=c.reference,
+                          note=c.note)  # fmt: skip
+    case = _new_lu(conn, c.new, place.id, op_id)
+    write_lines(conn, op_id, case.id, True, [
+        {"item_id": r.item_id, "lot_id": r.lot_id, "unit_id": r.id, "child_lu_id": None,
+         "qty": Decimal(1)} for r in rows])  # fmt: skip
+    insert_rows(conn, "lu_contents", _CONTENT_COLUMNS,
+                [(case.id, r.item_id, r.lot_id, r.id, None, Decimal(1)) for r in rows])  # fmt: skip
+    lines: dict[tuple[str, str | None], dict[str, Any]] = {}
+    for r in rows:  # as `_Plan.lines`
+        line = lines.setdefault((r.item, r.lot), {"item": r.item, "lot": r.lot,
+                                                  "qty": Decimal(0), "serials": []})  # fmt: skip
+        line["qty"] += 1
+        line["serials"].append(r.serial)
+    for line in lines.values():
+        line["into"] = case.sscc
+    contents = [{"kind": "unit", "item": r.item, "lot": r.lot, "serial": r.serial,
+                 "qty": Decimal(1)} for r in rows]  # fmt: skip
+    shown = {**_header(conn, case), "in": None, "contents": contents,
+             "totals": {"units": len(rows), "lots": 0, "ssccs": 0}}  # fmt: skip
+    return {**shown, **result(conn, op_id).to_dict(), "lines": list(lines.values())}
+
+
+_UNIT_REFS = ("n", "item", "serial")
+
+
+@functools.cache
+def _units_named(dialect: str) -> Any:
+    """The units a case's `ITEM:SERIAL` references name, with where each is and whether it
+    is packed: built once per database kind (building it cost more than running it)."""
+    source = rows_source(dialect, _UNIT_REFS, (int, str, str))
+    return (
+        select(units.c.id, units.c.item_id, units.c.lot_id, units.c.location_id,
+               units.c.serial, items.c.code.label("item"), lots.c.code.label("lot"),
+               lu_contents.c.id.label("packed"))
+        .select_from(source)
+        .join(items, items.c.code == source.c.item)
+        .join(units, (units.c.item_id == items.c.id) & (units.c.serial == source.c.serial))
+        .outerjoin(lots, lots.c.id == units.c.lot_id)
+        .outerjoin(lu_contents, lu_contents.c.unit_id == units.c.id)
+        .order_by(source.c.n)
+    )  # fmt: skip
+
+
 def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target],
              split: Sequence[tuple[str, Decimal | None]], target: Row | None, place: Row
              ) -> _Plan:  # fmt: skip
@@ -410,7 +492,8 @@ def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target
         plan.children.append(child)
     seen: set[str] = set()
     unit_ids = [t.unit.id for t in targets if t.unit is not None]
-    _lock_units(conn, targets)
+    _lock_units(conn, {t.unit.id: (t.unit.location_id, str(t)) for t in targets
+                       if t.unit is not None})  # fmt: skip
     packed = _packed_units(conn, unit_ids)
     for target_, (_, qty) in zip(targets, split, strict=True):
         if str(target_) in seen:
@@ -424,11 +507,11 @@ def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target
     return plan
 
 
-def _lock_units(conn: Connection, targets: Sequence[Target]) -> None:
+def _lock_units(conn: Connection, read: dict[int, tuple[int, str]]) -> None:
     """Hold the units packed (in key order, as the ledger does) so that a move of one at
     the same moment waits, then sees it packed; a unit moved meanwhile is a conflict.
-    (SQLite's writers take turns: the units read are as they stay.)"""
-    read = {t.unit.id: t for t in targets if t.unit is not None}
+    `read`: each unit's place as read, and its name. (SQLite's writers take turns: the
+    units read are as they stay.)"""
     if not read or conn.dialect.name == "sqlite":
         return
     now_at = dict(conn.execute(
@@ -437,9 +520,9 @@ def _lock_units(conn: Connection, targets: Sequence[Target]) -> None:
         .values(location_id=units.c.location_id)
         .returning(units.c.id, units.c.location_id)
     ).all())  # fmt: skip
-    for unit_id, t in read.items():
-        if now_at.get(unit_id) != t.unit.location_id:  # type: ignore[union-attr]
-            raise Conflict(f"{t} was moved by another operation meanwhile (conflict, retry)")
+    for unit_id, (location_id, name) in read.items():
+        if now_at.get(unit_id) != location_id:
+            raise Conflict(f"{name} was moved by another operation meanwhile (conflict, retry)")
 
 
 def adopt_partner_case(

@@ -222,6 +222,29 @@ def rows_table(
     ).subquery("t")
 
 
+def rows_source(dialect: str, names: Sequence[str], kinds: Sequence[type]) -> FromClause:
+    """`rows_table` for a statement built once and run many times (a batch of scans):
+    its rows are passed as `rows_params(dialect, names, rows)`. `kinds`: int or str, a
+    column each."""
+    if dialect == "postgresql":
+        arrays = [bindparam(f"rows_{name}", type_=ARRAY(Integer if kind is int else Text))
+                  for name, kind in zip(names, kinds, strict=True)]  # fmt: skip
+        return func.unnest(*arrays).table_valued(*names).render_derived(name="t")
+    value = func.json_each(bindparam("rows_json", type_=Text)).table_valued("value").c.value
+    return select(
+        *(func.json_extract(value, f"$[{k}]").label(name) for k, name in enumerate(names))
+    ).subquery("t")
+
+
+def rows_params(
+    dialect: str, names: Sequence[str], rows: Sequence[Sequence[int | str | None]]
+) -> dict[str, object]:
+    """The parameters of a `rows_source`: these rows."""
+    if dialect == "postgresql":
+        return {f"rows_{name}": [row[k] for row in rows] for k, name in enumerate(names)}
+    return {"rows_json": json.dumps([list(row) for row in rows])}
+
+
 def rows_in(
     conn: Connection, columns: Sequence[ColumnElement], rows: Sequence[Sequence[int | str]]
 ) -> ColumnElement[bool]:
