@@ -241,7 +241,6 @@ def handle_pick(
     left = state.left
     answers: list[dict[str, Any]] = []
     later: list[dict[str, Any]] = []
-    paths: dict[int, str] = {}
     for text in c.scans:
         scan = read(conn, text)  # read once: where, what, and a pack's quantity
         if names_a_location(conn, scan):
@@ -274,10 +273,7 @@ def handle_pick(
             conn.execute(insert(so_picks), picks)
         else:
             later += picks
-        for r in rows:
-            if r["location_id"] not in paths:
-                paths[r["location_id"]] = location_by_id(conn, r["location_id"]).path
-        where = ", ".join(sorted({paths[r["location_id"]] for r in rows}))
+        where = ", ".join(sorted({location_by_id(conn, r["location_id"]).path for r in rows}))
         answers.append({"input": text, "line": line.line_no, "item": line.item,
                         "lot": target.lot.code if target.lot is not None else None,
                         "serial": target.unit.serial if target.unit is not None else None,
@@ -332,17 +328,17 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
         return None  # an unknown item or lot, or an item the order lacks
     held = held_lots_of(conn, item_ids)
     today = moment.date()
-    lines: dict[int, Any] = {}
+    lines: dict[int, Any] = {}  # each line's row (as `orders.order_lines` names them)
     for rows in by_scan.values():
         first = rows[0]
-        if len({r.line_id for r in rows}) > 1 or (first.item_id, first.lot_id) in held:
+        if len({r.id for r in rows}) > 1 or (first.item_id, first.lot_id) in held:
             return None  # an item on two lines, or a held lot
-        if first.line_lot is not None or is_expired(first.expires, today):
+        if first.lot is not None or is_expired(first.expires, today):
             return None  # a line of one lot (its lot checked by the other path), expired
-        lines[first.line_id] = first
+        lines[first.id] = first
     # what is picked and not shipped of each line, and of each lot at each place
-    picked: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
-    left = {line_id: r.line_qty - r.shipped for line_id, r in lines.items()}
+    picked: dict[_KEY, Decimal] = {}
+    left = {line_id: r.qty - r.shipped for line_id, r in lines.items()}
     for line_id, location_id, lot_id, unit_id, qty in conn.execute(
         select(so_picks.c.so_line_id, so_picks.c.location_id, so_picks.c.lot_id,
                so_picks.c.unit_id, so_picks.c.qty)
@@ -350,52 +346,32 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
                id_in(conn, so_picks.c.so_line_id, sorted(lines)))
     ).all():  # fmt: skip
         left[line_id] -= qty
-        if unit_id is None:
-            picked[(line_id, location_id, lot_id)] += qty
-    paths: dict[int, str] = {}
+        key = (line_id, location_id, lot_id, unit_id)
+        picked[key] = picked.get(key, Decimal(0)) + qty
+    paths = {r.location_id: r.path for r in found}
     answers, rows_out = [], []
     for n, (text, _, lot_code, qty) in enumerate(wanted):
         rows = by_scan[n]
-        first = rows[0]
-        line_id, lot_id = first.line_id, first.lot_id
-        if qty > left[line_id]:
+        line = rows[0]
+        if qty > left[line.id]:
             return None
-        # as `_pick_quantity`: each reservation (in walking order) less what is picked of
-        # its lot at its place, the picks counted against the first reservations there
-        unclaimed: dict[tuple[int, int, int | None], Decimal] = {}
-        free: list[tuple[int, Decimal]] = []
-        for r in rows:
-            if r.location_id is None or r.kind == LocationKind.QUARANTINE.value:
-                continue
-            key = (line_id, r.location_id, lot_id)
-            done = min(unclaimed.get(key, picked[key]), r.qty)
-            unclaimed[key] = unclaimed.get(key, picked[key]) - done
-            if r.qty - done > 0:
-                free.append((r.location_id, r.qty - done))
-                paths[r.location_id] = r.path
-        takes, need = [], qty
-        for location_id, there in free:
-            take = min(there, need)
-            takes.append((location_id, take))
-            picked[(line_id, location_id, lot_id)] += take
-            need -= take
-            if need == 0:
-                break
-        if need > 0:
+        reserved = [(r.location_id, r.lot_id, None, r.kind, r.reserved)
+                    for r in rows if r.location_id is not None]  # fmt: skip
+        free = _unpicked(line.id, reserved, picked)
+        if sum((q for *_, q in free), Decimal(0)) < qty:
             return None  # not reserved (enough) of this lot for the line
-        left[line_id] -= qty
-        rows_out += [(so_id, line_id, first.item_id, location_id, lot_id, take, moment, user)
-                     for location_id, take in takes]  # fmt: skip
-        answers.append({"input": text, "line": first.line_no, "item": first.item,
+        takes = _take(free, qty, line.id, picked)
+        left[line.id] -= qty
+        rows_out += [(so_id, line.id, line.item_id, location_id, lot, take, moment, user)
+                     for location_id, lot, take in takes]  # fmt: skip
+        answers.append({"input": text, "line": line.line_no, "item": line.item,
                         "lot": lot_code, "serial": None, "qty": qty,
-                        "location_path": ", ".join(sorted({paths[loc] for loc, _ in takes})),
-                        "left": left[line_id]})  # fmt: skip
+                        "location_path": ", ".join(sorted({paths[loc] for loc, *_ in takes})),
+                        "left": left[line.id]})  # fmt: skip
     insert_rows(conn, "so_picks", ("so_id", "so_line_id", "item_id", "location_id", "lot_id",
                                    "qty", "picked_at", "user_name"), rows_out)  # fmt: skip
-    progress = [{"line": r.line_no, "item": r.item, "lot": None, "qty": r.line_qty,
-                 "picked": r.line_qty - r.shipped - left[line_id], "shipped": r.shipped,
-                 "short": left[line_id]}
-                for line_id, r in sorted(lines.items(), key=lambda x: x[1].line_no)]  # fmt: skip
+    progress = [_line_progress(ln, ln.qty - ln.shipped - left[ln.id])
+                for ln in sorted(lines.values(), key=lambda x: x.line_no)]  # fmt: skip
     return {"order": so_id, "at": None, "picked": answers, "lines": progress,
             "short_lines": _short_lines(conn, so_id)}  # fmt: skip
 
@@ -410,11 +386,11 @@ def _lots_named(dialect: str) -> Any:
     source = rows_source(dialect, _LOT_REFS, (int, str, str))
     line_lot = lots.alias("line_lot")
     return (
-        select(source.c.n, items.c.id.label("item_id"), items.c.code.label("item"),
-               lots.c.id.label("lot_id"), lots.c.expires, so_lines.c.id.label("line_id"),
-               so_lines.c.line_no, so_lines.c.qty.label("line_qty"), so_lines.c.shipped,
-               line_lot.c.code.label("line_lot"), reservations.c.location_id,
-               reservations.c.qty, locations.c.kind, locations.c.path)
+        select(source.c.n, so_lines.c.id, so_lines.c.line_no, so_lines.c.qty,
+               so_lines.c.shipped, line_lot.c.code.label("lot"), items.c.id.label("item_id"),
+               items.c.code.label("item"), lots.c.id.label("lot_id"), lots.c.expires,
+               reservations.c.location_id, reservations.c.qty.label("reserved"),
+               locations.c.kind, locations.c.path)
         .select_from(source)
         .join(items, items.c.code == source.c.item)
         .join(lots, (lots.c.item_id == items.c.id) & (lots.c.code == source.c.lot))
@@ -511,23 +487,10 @@ def _pick_quantity(conn: Connection, state: _Order, line: Any, target: Target,
                                f"{found[0].reason}")  # fmt: skip
         if is_expired(target.lot.expires, today):
             raise NotAvailable(f"{target} expired on {target.lot.expires.isoformat()}")
-    picked = dict(state.picked[line.id])
-    free: list[tuple[int, int | None, Decimal]] = []
     reserved = state.reserved[line.id]
-    for r in reserved:
-        if r.unit_id is not None:
-            continue
-        if (lot_id is not None and r.lot_id != lot_id) or (
-            bin_ is not None and r.location_id != bin_.id
-        ):
-            continue
-        if r.kind == LocationKind.QUARANTINE.value:
-            continue
-        key = (line.id, r.location_id, r.lot_id, None)
-        done = min(picked.get(key, Decimal(0)), Decimal(r.qty))
-        picked[key] = picked.get(key, Decimal(0)) - done
-        if r.qty - done > 0:
-            free.append((r.location_id, r.lot_id, Decimal(r.qty) - done))
+    free = _unpicked(line.id, [(r.location_id, r.lot_id, r.unit_id, r.kind, r.qty)
+                               for r in reserved], state.picked[line.id], lot_id=lot_id,
+                     bin_id=bin_.id if bin_ is not None else None)  # fmt: skip
     there = sum((q for *_, q in free), Decimal(0))
     if there == 0:
         lots_reserved = sorted({r.lot for r in reserved if r.lot})
@@ -545,15 +508,53 @@ def _pick_quantity(conn: Connection, state: _Order, line: Any, target: Target,
     if wanted > there:
         raise InvalidInput(f"only {normalize(there)} of {target} reserved for line "
                            f"{line.line_no} to pick, not {normalize(wanted)}")  # fmt: skip
-    rows = []
-    for location_id, lot, q in free:
-        take = min(q, wanted)
-        rows.append({"location_id": location_id, "lot_id": lot, "unit_id": None, "qty": take})
-        state.picked[line.id][(line.id, location_id, lot, None)] += take
+    return [
+        {"location_id": location_id, "lot_id": lot, "unit_id": None, "qty": take}
+        for location_id, lot, take in _take(free, wanted, line.id, state.picked[line.id])
+    ]
+
+
+_Reserved = tuple[int, int | None, int | None, str, Decimal]  # place, lot, unit, its kind, qty
+
+
+def _unpicked(line_id: int, reserved: Sequence[_Reserved], picked: dict[_KEY, Decimal], *,
+              lot_id: int | None = None, bin_id: int | None = None
+              ) -> list[tuple[int, int | None, Decimal]]:  # fmt: skip
+    """What is reserved for a line and not picked yet (of one lot, at one bin, when given),
+    in walking order, as (place, lot, quantity): each reservation less what is picked of
+    its lot at its place, the picks counted against the first reservations there. Units'
+    reservations and quarantined stock are left out. `reserved`: the line's reservations
+    in walking order; `picked`: what is picked of the line, by `_KEY`."""
+    unclaimed: dict[_KEY, Decimal] = {}
+    free = []
+    for location_id, lot, unit_id, kind, qty in reserved:
+        if (unit_id is not None or (lot_id is not None and lot != lot_id)
+                or (bin_id is not None and location_id != bin_id)
+                or kind == LocationKind.QUARANTINE.value):  # fmt: skip
+            continue
+        key = (line_id, location_id, lot, None)
+        left = unclaimed.get(key, picked.get(key, Decimal(0)))
+        done = min(left, qty)
+        unclaimed[key] = left - done
+        if qty - done > 0:
+            free.append((location_id, lot, qty - done))
+    return free
+
+
+def _take(free: Sequence[tuple[int, int | None, Decimal]], wanted: Decimal, line_id: int,
+          picked: dict[_KEY, Decimal]) -> list[tuple[int, int | None, Decimal]]:  # fmt: skip
+    """`wanted` taken from `free` (`_unpicked`) in order, as (place, lot, quantity); what
+    is taken is counted in `picked`."""
+    takes = []
+    for location_id, lot, there in free:
+        take = min(there, wanted)
+        takes.append((location_id, lot, take))
+        key = (line_id, location_id, lot, None)
+        picked[key] = picked.get(key, Decimal(0)) + take
         wanted -= take
         if wanted == 0:
             break
-    return rows
+    return takes
 
 
 def _progress(conn: Connection, so_id: int) -> list[dict[str, Any]]:

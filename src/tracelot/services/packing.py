@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Row, and_, bindparam, delete, func, insert, or_, select, update
 
@@ -392,16 +392,20 @@ def pack(conn: Connection, command: Pack, *, user: str, at: dt.datetime | None =
         assert c.new is not None
         target = _new_lu(conn, c.new, place.id, op_id)
     _put(conn, op_id, target, plan)
-    if fresh and not plan.children:  # what it holds is what was packed: not read back
-        done = result(conn, op_id).to_dict()
-        shown = {
-            **_header(conn, target),
-            "in": None,
-            "contents": plan.contents(),
-            "totals": {"units": len(plan.units), "lots": len(plan.lots), "ssccs": 0},
-        }
-        return {**shown, **done, "lines": plan.lines(target.sscc, True)}
+    if fresh and not plan.children:
+        return _fresh_answer(conn, op_id, target, plan)
     return _answer(conn, op_id, target, plan.lines(target.sscc, True))
+
+
+def _fresh_answer(conn: Connection, op_id: int, case: Row, plan: _Plan) -> dict[str, Any]:
+    """A new case's answer: what it holds is what was packed, not read back."""
+    shown = {
+        **_header(conn, case),
+        "in": None,
+        "contents": plan.contents(),
+        "totals": {"units": len(plan.units), "lots": len(plan.lots), "ssccs": 0},
+    }
+    return {**shown, **result(conn, op_id).to_dict(), "lines": plan.lines(case.sscc, True)}
 
 
 def _units_at_once(conn: Connection, c: Pack, *, user: str, at: dt.datetime | None
@@ -438,27 +442,13 @@ def _units_at_once(conn: Connection, c: Pack, *, user: str, at: dt.datetime | No
     _lock_units(conn, {r.id: (r.location_id, f"{r.item}:{r.serial}") for r in rows})
     if conn.dialect.name != "sqlite" and _packed_units(conn, [r.id for r in rows]):
         return None  # packed by another operation meanwhile: the other path says so
+    plan = _Plan(units=[_Packed(r.id, r.item_id, r.lot_id, r.item, r.lot, r.serial)
+                        for r in rows])  # fmt: skip
     op_id = new_operation(conn, OperationKind.PACK, user=user, at=at, reference=c.reference,
                           note=c.note)  # fmt: skip
     case = _new_lu(conn, c.new, place.id, op_id)
-    write_lines(conn, op_id, case.id, True, [
-        {"item_id": r.item_id, "lot_id": r.lot_id, "unit_id": r.id, "child_lu_id": None,
-         "qty": Decimal(1)} for r in rows])  # fmt: skip
-    insert_rows(conn, "lu_contents", _CONTENT_COLUMNS,
-                [(case.id, r.item_id, r.lot_id, r.id, None, Decimal(1)) for r in rows])  # fmt: skip
-    lines: dict[tuple[str, str | None], dict[str, Any]] = {}
-    for r in rows:  # as `_Plan.lines`
-        line = lines.setdefault((r.item, r.lot), {"item": r.item, "lot": r.lot,
-                                                  "qty": Decimal(0), "serials": []})  # fmt: skip
-        line["qty"] += 1
-        line["serials"].append(r.serial)
-    for line in lines.values():
-        line["into"] = case.sscc
-    contents = [{"kind": "unit", "item": r.item, "lot": r.lot, "serial": r.serial,
-                 "qty": Decimal(1)} for r in rows]  # fmt: skip
-    shown = {**_header(conn, case), "in": None, "contents": contents,
-             "totals": {"units": len(rows), "lots": 0, "ssccs": 0}}  # fmt: skip
-    return {**shown, **result(conn, op_id).to_dict(), "lines": list(lines.values())}
+    _put(conn, op_id, case, plan)
+    return _fresh_answer(conn, op_id, case, plan)
 
 
 _UNIT_REFS = ("n", "item", "serial")
@@ -501,7 +491,7 @@ def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target
         seen.add(str(target_))
         if target_.unit is not None:
             _check_unit(conn, target_, qty, place, packed)
-            plan.units.append(target_)
+            plan.units.append(_Packed.of(target_))
         else:
             plan.lots.append((target_, _lot_qty(conn, target_, qty, place)))
     return plan
@@ -555,18 +545,35 @@ def adopt_partner_case(
     return lu_id
 
 
+class _Packed(NamedTuple):
+    """A unit packed: what its lines and contents are written with, and what the answer
+    names."""
+
+    unit_id: int
+    item_id: int
+    lot_id: int | None
+    item: str
+    lot: str | None
+    serial: str
+
+    @classmethod
+    def of(cls, t: Target) -> _Packed:
+        assert t.unit is not None
+        return cls(t.unit.id, t.unit.item_id, t.unit.lot_id, t.item.code,
+                   t.lot.code if t.lot is not None else None, t.unit.serial)  # fmt: skip
+
+
 @dataclass
 class _Plan:
-    units: list[Target] = field(default_factory=list)
+    units: list[_Packed] = field(default_factory=list)
     lots: list[tuple[Target, Decimal]] = field(default_factory=list)
     children: list[Row] = field(default_factory=list)
 
     def contents(self) -> list[dict[str, Any]]:
         """What a new case holds: what was packed into it, as `show` lists it."""
         out: list[dict[str, Any]] = [
-            {"kind": "unit", "item": t.item.code, "lot": t.lot.code if t.lot is not None
-             else None, "serial": t.unit.serial, "qty": Decimal(1)}  # type: ignore[union-attr]
-            for t in self.units
+            {"kind": "unit", "item": u.item, "lot": u.lot, "serial": u.serial, "qty": Decimal(1)}
+            for u in self.units
         ]  # fmt: skip
         out += [{"kind": "lot" if t.lot is not None else "item", "item": t.item.code,
                  "lot": t.lot.code if t.lot is not None else None, "serial": None, "qty": q}
@@ -575,12 +582,11 @@ class _Plan:
 
     def lines(self, sscc: str, added: bool) -> list[dict[str, Any]]:
         by: dict[tuple[str, str | None], dict[str, Any]] = {}
-        for t in self.units:
-            key = (t.item.code, t.lot.code if t.lot is not None else None)
-            row = by.setdefault(key, {"item": key[0], "lot": key[1], "qty": Decimal(0),
-                                      "serials": []})  # fmt: skip
+        for u in self.units:
+            row = by.setdefault((u.item, u.lot), {"item": u.item, "lot": u.lot,
+                                                  "qty": Decimal(0), "serials": []})  # fmt: skip
             row["qty"] += 1
-            row["serials"].append(t.unit.serial)  # type: ignore[union-attr]
+            row["serials"].append(u.serial)
         out = list(by.values())
         out += [{"item": t.item.code, "lot": t.lot.code if t.lot is not None else None,
                  "qty": q} for t, q in self.lots]  # fmt: skip
@@ -724,9 +730,8 @@ def _lot_qty(conn: Connection, t: Target, qty: Decimal | None, place: Row) -> De
 
 def _put(conn: Connection, op_id: int, lu: Row, plan: _Plan) -> None:
     lines: list[dict[str, Any]] = []
-    for t in plan.units:
-        assert t.unit is not None
-        lines.append({"item_id": t.unit.item_id, "lot_id": t.unit.lot_id, "unit_id": t.unit.id,
+    for u in plan.units:
+        lines.append({"item_id": u.item_id, "lot_id": u.lot_id, "unit_id": u.unit_id,
                       "child_lu_id": None, "qty": Decimal(1)})  # fmt: skip
     for t, qty in plan.lots:
         lines.append({"item_id": t.item.id, "lot_id": t.lot.id if t.lot is not None else None,

@@ -203,23 +203,18 @@ def rows_table(
 ) -> FromClause:
     """Many rows as a table in one parameter per column (SQLite: one JSON array of arrays
     read by json_each; PostgreSQL: one array a column, unnested), to join or to test
-    `IN` against: a batch of scans, a long order's (item, lot, place) triples.
-    SQLAlchemy's own `IN` of tuples names a parameter per value, and naming 6,000 of
-    them cost more than running the statement. A column's values are all integers or
-    all text (None aside), as the first row's that is not None says."""
-    width = len(names)
+    `IN` against: a long order's (item, lot, place) triples. SQLAlchemy's own `IN` of
+    tuples names a parameter per value, and naming 6,000 of them cost more than running
+    the statement. A column's values are all integers or all text (None aside), as its
+    first value that is not None says."""
     if conn.dialect.name == "postgresql":
-        arrays = []
-        for k in range(width):
-            values = [row[k] for row in rows]
-            whole = next((isinstance(v, int) for v in values if v is not None), True)
-            arrays.append(bindparam(None, values, type_=ARRAY(Integer if whole else Text)))
-        return func.unnest(*arrays).table_valued(*names).render_derived(name="t")
-    source = func.json_each(json.dumps([list(row) for row in rows])).table_valued("value")
-    value = source.c.value
-    return select(
-        *(func.json_extract(value, f"$[{k}]").label(name) for k, name in enumerate(names))
-    ).subquery("t")
+        columns = [[row[k] for row in rows] for k in range(len(names))]
+        return _unnested(names, [
+            bindparam(None, values, type_=_array_of(
+                next((type(v) for v in values if v is not None), int)))
+            for values in columns
+        ])  # fmt: skip
+    return _json_rows(names, bindparam(None, json.dumps([list(row) for row in rows]), Text))
 
 
 def rows_source(dialect: str, names: Sequence[str], kinds: Sequence[type]) -> FromClause:
@@ -227,13 +222,9 @@ def rows_source(dialect: str, names: Sequence[str], kinds: Sequence[type]) -> Fr
     its rows are passed as `rows_params(dialect, names, rows)`. `kinds`: int or str, a
     column each."""
     if dialect == "postgresql":
-        arrays = [bindparam(f"rows_{name}", type_=ARRAY(Integer if kind is int else Text))
-                  for name, kind in zip(names, kinds, strict=True)]  # fmt: skip
-        return func.unnest(*arrays).table_valued(*names).render_derived(name="t")
-    value = func.json_each(bindparam("rows_json", type_=Text)).table_valued("value").c.value
-    return select(
-        *(func.json_extract(value, f"$[{k}]").label(name) for k, name in enumerate(names))
-    ).subquery("t")
+        return _unnested(names, [bindparam(f"rows_{name}", type_=_array_of(kind))
+                                 for name, kind in zip(names, kinds, strict=True)])  # fmt: skip
+    return _json_rows(names, bindparam("rows_json", type_=Text))
 
 
 def rows_params(
@@ -243,6 +234,23 @@ def rows_params(
     if dialect == "postgresql":
         return {f"rows_{name}": [row[k] for row in rows] for k, name in enumerate(names)}
     return {"rows_json": json.dumps([list(row) for row in rows])}
+
+
+def _array_of(kind: type) -> ARRAY:
+    return ARRAY(Integer if kind is int else Text)
+
+
+def _unnested(names: Sequence[str], arrays: Sequence[ColumnElement]) -> FromClause:
+    """PostgreSQL: the arrays side by side as the columns `names` of table `t`."""
+    return func.unnest(*arrays).table_valued(*names).render_derived(name="t")
+
+
+def _json_rows(names: Sequence[str], payload: ColumnElement) -> FromClause:
+    """SQLite: a JSON array of arrays as the columns `names` of table `t`."""
+    value = func.json_each(payload).table_valued("value").c.value
+    return select(
+        *(func.json_extract(value, f"$[{k}]").label(name) for k, name in enumerate(names))
+    ).subquery("t")
 
 
 def rows_in(
