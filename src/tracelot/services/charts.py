@@ -9,27 +9,38 @@ and text stays text, so a test (or a web page) can find what a chart shows.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.patches import Rectangle
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 FORMATS = ("png", "svg")
 MAX_WEEKS = 26  # of an expiry calendar
 EXPIRED_WEEKS = 8  # of expired stock drawn on its days in it
 _CLASS_COLOURS = {"A": "#1b7837", "B": "#f1a340", "C": "#998ec3"}
-# set once for the process (figures are made without pyplot, which is not thread-safe:
-# the API draws in its worker threads)
-matplotlib.rcParams.update(
-    {
-        "svg.fonttype": "none",  # text as <text>, not paths
-        "svg.hashsalt": "tracelot",  # the same ids on every run
-        "font.size": 9,
-    }
-)
+
+
+@functools.cache
+def _matplotlib() -> Any:
+    """matplotlib, loaded at the first chart drawn (importing it takes a second, which
+    every server start and every command would pay otherwise), set once for the process
+    (figures are made without pyplot, which is not thread-safe: the API draws in its
+    worker threads)."""
+    import matplotlib
+    import matplotlib.figure
+    import matplotlib.patches
+
+    matplotlib.rcParams.update(
+        {
+            "svg.fonttype": "none",  # text as <text>, not paths
+            "svg.hashsalt": "tracelot",  # the same ids on every run
+            "font.size": 9,
+        }
+    )
+    return matplotlib
 
 
 def chart_format(path: str) -> str:
@@ -54,7 +65,7 @@ def _render(fig: Figure, fmt: str) -> bytes:
 
 
 def _figure(width: float, height: float) -> tuple[Figure, Any]:
-    fig = Figure(figsize=(width, height))
+    fig = _matplotlib().figure.Figure(figsize=(width, height))
     return fig, fig.subplots()
 
 
@@ -128,7 +139,7 @@ def expiry_calendar(report: dict[str, Any], *, fmt: str = "png") -> bytes:
     weeks = (until - first).days // 7 + 1
     fig, ax = _figure(2 + 0.9 * 7, 0.5 * weeks + 1.2)
     top = float(max(by_day.values(), default=Decimal(0))) or 1.0
-    cmap = matplotlib.colormaps["OrRd"]
+    cmap = _matplotlib().colormaps["OrRd"]
     for n in range(weeks * 7):
         day = first + dt.timedelta(days=n)
         week, weekday = divmod(n, 7)
@@ -136,7 +147,7 @@ def expiry_calendar(report: dict[str, Any], *, fmt: str = "png") -> bytes:
         inside = start <= day <= until
         colour = cmap(0.15 + 0.85 * float(value) / top) if value else (
             "white" if inside else "#f0f0f0")  # fmt: skip
-        cell = Rectangle((weekday, week), 0.95, 0.95, facecolor=colour,
+        cell = _matplotlib().patches.Rectangle((weekday, week), 0.95, 0.95, facecolor=colour,
                          edgecolor="#b2182b" if value and day < today else colour,
                          linewidth=1.5)  # fmt: skip
         cell.set_gid(f"day-{day.isoformat()}")
