@@ -7,16 +7,24 @@ import typer
 
 from tracelot.cli.common import JsonOpt, db, write_output
 from tracelot.cli.output import err, print_json, print_long, table, text
-from tracelot.services.tabular import AFFECTED_COLUMNS, write_csv
 
 if TYPE_CHECKING:
     from rich.tree import Tree
 
-    from tracelot.services.trace import Node, Trace
+    from tracelot.app import Tracelot
+    from tracelot.services.trace import Direction, Node, Trace
 
 trace_app = typer.Typer(help="Trace genealogy backward and forward.", no_args_is_help=True)
 
-CsvOpt = Annotated[bool, typer.Option("--csv", help="Write the flat list of affected as CSV.")]
+CsvOpt = Annotated[
+    bool, typer.Option("--csv", help="Write the affected list as CSV, straight from the database.")
+]
+JsonlOpt = Annotated[
+    bool,
+    typer.Option(
+        "--jsonl", help="Write the affected list as JSON Lines, straight from the database."
+    ),
+]
 SvgOpt = Annotated[
     str | None, typer.Option("--svg", help="Also draw the graph to FILE (.svg or .png).")
 ]
@@ -34,10 +42,12 @@ def backward(
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    as_jsonl: JsonlOpt = False,
     svg: SvgOpt = None,
 ) -> None:
     """Every component and supplier lot that went into a unit or lot."""
-    _show(db(ctx).trace_backward(ref, depth=depth, as_of=as_of), as_json, as_csv, svg)
+    scope = {"depth": depth, "as_of": as_of}
+    _trace(db(ctx), "backward", [ref], scope, as_json, as_csv, as_jsonl, svg)
 
 
 @trace_app.command("forward")
@@ -50,24 +60,45 @@ def forward(
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
+    as_jsonl: JsonlOpt = False,
     svg: SvgOpt = None,
 ) -> None:
     """Everything made from units or lots, or from a supplier's lot, and where it is now."""
-    result = db(ctx).trace_forward(
-        *(refs or []), supplier=supplier, supplier_lot=supplier_lot, depth=depth, as_of=as_of
-    )
-    _show(result, as_json, as_csv, svg)
+    scope = {"supplier": supplier, "supplier_lot": supplier_lot, "depth": depth, "as_of": as_of}
+    _trace(db(ctx), "forward", refs or [], scope, as_json, as_csv, as_jsonl, svg)
 
 
-def _show(result: "Trace", as_json: bool, as_csv: bool, svg: str | None) -> None:
-    if svg:
-        from tracelot.services.trace_graph import trace_picture  # graphviz
+def _trace(
+    tl: "Tracelot",
+    direction: "Direction",
+    refs: list[str],
+    scope: dict[str, Any],
+    as_json: bool,
+    as_csv: bool,
+    as_jsonl: bool,
+    svg: str | None,
+) -> None:
+    """The tree (built only to be shown: as text, JSON or a picture), and the affected
+    list as CSV or JSON Lines, written from the database as it reads it."""
+    if as_csv + as_jsonl + as_json > 1:
+        raise typer.BadParameter("give one of --json, --csv and --jsonl")
+    flat = "csv" if as_csv else "jsonl" if as_jsonl else None
+    if svg or flat is None:
+        traced = tl.trace_forward if direction == "forward" else tl.trace_backward
+        result = traced(*refs, **scope)
+        if svg:
+            from tracelot.services.trace_graph import trace_picture  # graphviz
 
-        err.print(f"picture written to {write_output(svg, trace_picture(result, svg))}")
+            err.print(f"picture written to {write_output(svg, trace_picture(result, svg))}")
+        if flat is None:
+            _show(result, as_json)
+    if flat is not None:
+        tl.write_affected(sys.stdout, direction, *refs, fmt=flat, **scope)
+
+
+def _show(result: "Trace", as_json: bool) -> None:
     if as_json:
         print_json(result.to_dict())
-    elif as_csv:
-        write_csv(sys.stdout, result.affected, AFFECTED_COLUMNS)
     else:
         from rich.tree import Tree
 

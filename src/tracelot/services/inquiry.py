@@ -328,6 +328,9 @@ def _lot_returned(dialect: str) -> Select:
         .join(parties, parties.c.id == operations.c.party_id)
         .where(
             ids_in(dialect, moves.c.lot_id),
+            # on the index of a lot's moves by destination: not every move of the lot
+            moves.c.to_location_id
+            == select(locations.c.id).where(locations.c.code == "SUPPLIER").scalar_subquery(),
             operations.c.kind == OperationKind.RETURN_TO_SUPPLIER.value,
         )
         .group_by(moves.c.lot_id, parties.c.code, parties.c.name)

@@ -14,7 +14,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, insert, or_, select, update
+from sqlalchemy import Connection, Row, and_, func, insert, literal, or_, select, update
 
 from tracelot.domain.commands import CloseRecall, ExtendRecall, MarkRecall, OpenRecall
 from tracelot.domain.errors import AlreadyExists, InvalidInput, NotAvailable, NotFound
@@ -28,6 +28,7 @@ from tracelot.domain.status import (
     status_at,
 )
 from tracelot.domain.values import parse_date
+from tracelot.services import affected
 from tracelot.services.holds import holds_changed, place_hold, release_holds
 from tracelot.services.ledger import Line, new_operation, post
 from tracelot.services.lookup import (
@@ -37,7 +38,7 @@ from tracelot.services.lookup import (
     virtual_location,
 )
 from tracelot.services.resolver import item_named, location_named, targets_named
-from tracelot.services.trace import Key, root_keys, trace_keys
+from tracelot.services.trace import Key, root_keys
 from tracelot.store.bulk import id_in
 from tracelot.store.tables import (
     genealogy,
@@ -197,61 +198,50 @@ def _add_affected(
     user: str,
     at: dt.datetime | None,
 ) -> None:
-    """Freeze the affected list (new rows only) and hold what is still in our hands."""
-    affected = _affected_rows(conn, roots)
-    location_ids = dict(conn.execute(select(locations.c.code, locations.c.id)).all())
-    party_ids = dict(conn.execute(select(parties.c.code, parties.c.id)).all())
-    item_ids = _item_ids(conn, [key for key, _ in affected])
-    known = {
-        (r.unit_id, r.lot_id, r.status, r.location_id, r.customer_id)
-        for r in conn.execute(select(recall_items).where(recall_items.c.recall_id == recall_id))
-    }
-    rows = []
-    to_hold: dict[Key, None] = {}
-    for key, row in affected:
-        unit_id = key[1] if key[0] == "unit" else None
-        lot_id = key[1] if key[0] == "lot" else None
-        customer_id = party_ids.get(row["customer"]) if row["customer"] else None
-        identity = (unit_id, lot_id, row["status"], location_ids[row["location"]], customer_id)
-        if identity in known:
-            continue
-        known.add(identity)
-        rows.append(
-            {
-                "recall_id": recall_id, "item_id": item_ids[key], "unit_id": unit_id,
-                "lot_id": lot_id, "qty": Decimal(str(row["qty"])), "status": row["status"],
-                "location_id": identity[3], "customer_id": customer_id,
-                "shipment_ref": row["shipment_ref"], "shipment_date": row["shipment_date"],
-                "needs_action": row["status"] in NEEDS_ACTION,
-            }
-        )  # fmt: skip
-        if row["status"] in ON_HAND_VALUES or row["status"] == Status.IN_TRANSIT.value:
-            to_hold[key] = None  # in transit: ours, and held when it arrives
-    if rows:
-        conn.execute(insert(recall_items), rows)
-    already = {
-        ("unit", h.unit_id) if h.unit_id else ("lot", h.lot_id)
-        for h in conn.execute(
-            select(holds.c.unit_id, holds.c.lot_id).where(
-                holds.c.recall_id == recall_id, holds.c.released_op_id.is_(None)
-            )
+    """Freeze the affected list (new rows only) and hold what of them is still in our
+    hands, all in the database (`affected.freeze`: no Python object per row)."""
+    last = affected.freeze(conn, recall_id, roots, needs_action=frozenset(NEEDS_ACTION))
+    new_rows = and_(
+        recall_items.c.recall_id == recall_id,
+        recall_items.c.id > last,
+        # in transit: ours, and held when it arrives
+        recall_items.c.status.in_(sorted(ON_HAND_VALUES | {Status.IN_TRANSIT.value})),
+    )
+    held = holds.alias("held")
+    held_already = (
+        select(held.c.id)
+        .where(
+            held.c.recall_id == recall_id,
+            held.c.released_op_id.is_(None),
+            held.c.unit_id.is_not_distinct_from(recall_items.c.unit_id),
+            held.c.lot_id.is_not_distinct_from(recall_items.c.lot_id),
         )
-    }
-    new_holds = [
-        {
-            "item_id": item_ids[key], "unit_id": key[1] if key[0] == "unit" else None,
-            "lot_id": key[1] if key[0] == "lot" else None,
-            "reason": f"recall {recall_id}: {reason}", "recall_id": recall_id,
-            "placed_op_id": op_id,
-        }
-        for key in to_hold
-        if key not in already
-    ]  # fmt: skip
-    if new_holds:
-        conn.execute(insert(holds), new_holds)
+        .exists()
+    )
+    to_hold = (
+        select(
+            recall_items.c.item_id,
+            recall_items.c.unit_id,
+            recall_items.c.lot_id,
+            literal(f"recall {recall_id}: {reason}"),
+            literal(recall_id),
+            literal(op_id),
+        )
+        .where(new_rows, ~held_already)
+        .group_by(recall_items.c.item_id, recall_items.c.unit_id, recall_items.c.lot_id)
+        .order_by(func.min(recall_items.c.id))
+    )
+    columns = ["item_id", "unit_id", "lot_id", "reason", "recall_id", "placed_op_id"]
+    if conn.execute(insert(holds).from_select(columns, to_hold)).rowcount:
         holds_changed(conn)
     if quarantine is not None:
-        _quarantine(conn, list(to_hold), quarantine, recall_id, user, at)
+        keys = conn.execute(
+            select(recall_items.c.unit_id, recall_items.c.lot_id)
+            .where(new_rows)
+            .order_by(recall_items.c.id)
+        ).all()
+        in_hands = [("unit", u) if u is not None else ("lot", lot) for u, lot in keys]
+        _quarantine(conn, list(dict.fromkeys(in_hands)), quarantine, recall_id, user, at)
         conn.execute(  # the list says where the stock is now: in quarantine
             update(recall_items)
             .where(
@@ -260,18 +250,6 @@ def _add_affected(
             )
             .values(location_id=quarantine.id, status=status_at(quarantine.kind).value)
         )
-
-
-def _item_ids(conn: Connection, keys: list[Key]) -> dict[Key, int]:
-    out: dict[Key, int] = {}
-    for kind, table in (("unit", units), ("lot", lots)):
-        ids = [i for k, i in keys if k == kind]
-        if ids:
-            rows = conn.execute(
-                select(table.c.id, table.c.item_id).where(id_in(conn, table.c.id, ids))
-            )
-            out.update({(kind, r.id): r.item_id for r in rows})
-    return out
 
 
 def _quarantine(
@@ -742,7 +720,7 @@ def preview(
         location_named(conn, quarantine)
     rows = [
         {**row, "disposition": None, "needs_action": row["status"] in NEEDS_ACTION}
-        for _, row in _affected_rows(conn, roots)
+        for row in _affected_rows(conn, roots)
     ]
     return {
         "recall": None,
@@ -767,17 +745,21 @@ def _refuse_open_scope(conn: Connection, roots: list[Key]) -> str:
     return roots_text
 
 
-def _affected_rows(conn: Connection, roots: list[Key]) -> list[tuple[Key, dict[str, Any]]]:
+def _affected_rows(conn: Connection, roots: list[Key]) -> list[dict[str, Any]]:
     """Everything the roots reach now, each unit or lot once per status, place and
-    customer (a lot in two bins is two rows)."""
-    result = trace_keys(conn, "forward", roots, current_only=True)
+    customer (a lot in two bins is two rows): the rows `affected.freeze` would freeze."""
     found, seen = [], set()
-    for key, row in zip(result.affected_keys, result.affected, strict=True):
-        identity = (key, row["status"], row["location"], row["customer"])
+    for row in affected.rows(conn, "forward", roots, current_only=True):
+        unit_id, lot_id, _, location_id, customer_id = (row.pop(k) for k in _IDS)
+        identity = (unit_id, lot_id if unit_id is None else None, row["status"], location_id,
+                    customer_id)  # fmt: skip
         if identity not in seen:
             seen.add(identity)
-            found.append((key, row))
+            found.append(row)
     return found
+
+
+_IDS = ("unit_id", "lot_id", "item_id", "location_id", "customer_id")
 
 
 def _in_order(counts: Counter[str], order: tuple[str, ...]) -> dict[str, int]:

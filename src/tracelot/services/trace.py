@@ -193,7 +193,7 @@ def trace(
     """
     if depth is not None and depth < 1:
         raise InvalidInput(f"--depth must be at least 1, not {depth}")
-    moment = _moment(as_of) if as_of is not None else None
+    moment = moment_of(as_of) if as_of is not None else None
     # a case or pallet (its SSCC) is traced as everything it holds (issue 20)
     refs = packing.content_refs(conn, refs or [])
     roots = root_keys(conn, refs, supplier, supplier_lot)
@@ -216,7 +216,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _moment(value: dt.date | dt.datetime | str) -> dt.datetime:
+def moment_of(value: dt.date | dt.datetime | str) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
     day = parse_date(value, what="--as-of date")
@@ -430,7 +430,7 @@ def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
     """The rows of a read, through the driver's own cursor in the connection's transaction:
     the trace's statements are its own text, and a result object per statement cost more
     than a backward trace's SQL (12 statements: 0.75 ms, 0.3 ms of it in SQLAlchemy)."""
-    statement, names = _in_driver_style(sql, conn.dialect.paramstyle)
+    statement, names = driver_style(sql, conn.dialect.paramstyle)
     given = params if names is None else tuple(params[n] for n in names)
     cursor = conn.connection.cursor()
     try:
@@ -445,7 +445,7 @@ def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
 
 
 @functools.lru_cache(maxsize=256)
-def _in_driver_style(sql: str, paramstyle: str) -> tuple[str, tuple[str, ...] | None]:
+def driver_style(sql: str, paramstyle: str) -> tuple[str, tuple[str, ...] | None]:
     """A statement with `:name` parameters in the driver's style, and for positional styles
     the names in order."""
     if paramstyle == "qmark":

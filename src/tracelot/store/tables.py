@@ -189,7 +189,7 @@ moves = Table(
     Column("id", Integer, primary_key=True),
     Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False, index=True),
     Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
-    Column("lot_id", Integer, ForeignKey("lots.id"), index=True),
+    Column("lot_id", Integer, ForeignKey("lots.id")),
     Column("unit_id", Integer, ForeignKey("units.id"), index=True),
     Column("from_location_id", Integer, ForeignKey("locations.id"), nullable=False),
     Column("to_location_id", Integer, ForeignKey("locations.id"), nullable=False),
@@ -198,6 +198,8 @@ moves = Table(
     Column("value", Exact),
     CheckConstraint("qty > 0", name="qty_positive"),
     CheckConstraint("from_location_id <> to_location_id", name="from_to_differ"),
+    # a lot's moves, and what of it went where (back to its supplier: migration 0024)
+    Index(None, "lot_id", "to_location_id"),
 )
 
 # first-in-first-out cost of lots and untracked items at each location: what came in,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -23,24 +24,33 @@ from tracelot.domain.commands import (
     check_http_size,
     from_fields,
 )
-from tracelot.services.tabular import AFFECTED_COLUMNS, NOTIFY_COLUMNS
-from tracelot.services.trace import Trace
+from tracelot.services.tabular import NOTIFY_COLUMNS
+from tracelot.services.trace import Direction
 from tracelot.services.trace_graph import trace_graph
 
 router = APIRouter(tags=["trace and recalls"])
 READ, QUALITY = [Depends(allow("read"))], [Depends(allow("quality"))]
-Format = Annotated[str, Query(pattern="^(json|csv|svg)$", description="json, csv or svg")]
+Format = Annotated[
+    str, Query(pattern="^(json|csv|jsonl|svg)$", description="json, csv, jsonl or svg")
+]
 FORMATS = {
     200: {
-        "content": {"text/csv": {}, "image/svg+xml": {}},
-        "description": "The trace: JSON (the tree and `affected`), CSV (`affected`) or SVG.",
+        "content": {"text/csv": {}, "application/jsonl": {}, "image/svg+xml": {}},
+        "description": "The trace: JSON (the tree and `affected`), SVG, or the affected list "
+        "alone as CSV or JSON Lines (written from the database without building the tree).",
     }
 }
+#: the affected list's formats, and their media types
+FLAT = {"csv": "text/csv", "jsonl": "application/jsonl"}
 
 
-def _answer(result: Trace, fmt: str) -> Any:
-    if fmt == "csv":
-        return csv_response(result.affected, AFFECTED_COLUMNS)
+def _answer(db: Any, direction: Direction, refs: list[str], fmt: str, **scope: Any) -> Any:
+    if fmt in FLAT:
+        text = io.StringIO()
+        db.write_affected(text, direction, *refs, fmt=fmt, **scope)
+        return Response(text.getvalue(), media_type=FLAT[fmt])
+    traced = db.trace_forward if direction == "forward" else db.trace_backward
+    result = traced(*refs, **scope)
     if fmt == "svg":
         return Response(trace_graph(result).pipe(format="svg"), media_type="image/svg+xml")
     return answer(result.to_dict())
@@ -59,7 +69,7 @@ def trace_backward(
     as_of: dt.date | None = None,
     format: Format = "json",  # noqa: A002
 ) -> Any:
-    return _answer(db.trace_backward(ref, depth=depth, as_of=as_of), format)
+    return _answer(db, "backward", [ref], format, depth=depth, as_of=as_of)
 
 
 @router.get(
@@ -77,10 +87,8 @@ def trace_forward(
     as_of: dt.date | None = None,
     format: Format = "json",  # noqa: A002
 ) -> Any:
-    result = db.trace_forward(
-        *ref, supplier=supplier, supplier_lot=supplier_lot, depth=depth, as_of=as_of
-    )
-    return _answer(result, format)
+    scope = {"supplier": supplier, "supplier_lot": supplier_lot, "depth": depth, "as_of": as_of}
+    return _answer(db, "forward", list(ref), format, **scope)
 
 
 class HoldRequest(BaseModel):

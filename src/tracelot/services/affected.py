@@ -1,0 +1,522 @@
+"""The affected set of a trace, computed in the database and streamed to its output.
+
+A recall's question, "what did this lot touch, and where is it now", is one statement: a
+recursive walk of the genealogy from the roots (the same links a trace follows, as they
+stand now, stood at a moment, or only those no repair took out), joined with where each
+unit is, each lot's balances, its customers and what went back to its supplier. The rows
+go from the database cursor to their output, CSV or JSON Lines (each cell written by
+the database as tracelot writes it), or into a recall's frozen list (`INSERT ...
+SELECT`), without a Python object per row; `rows` reads them as dicts for callers that
+want the whole list in hand. The tree of a trace (`services.trace`) is built only where
+it is shown.
+
+The rows are those of `trace.Trace.affected` (tests hold the two to each other on random
+plants), in a fixed order: by item, serial, lot, then a lot's places (ours, the ones
+of the ledger's outside world, customers, suppliers) by path and party.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import functools
+from collections.abc import Iterator
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import Connection
+
+from tracelot.domain.errors import InvalidInput
+from tracelot.domain.status import LocationKind, OperationKind, status_at
+from tracelot.services import packing
+from tracelot.services.tabular import AFFECTED_COLUMNS
+from tracelot.services.trace import Direction, Key, driver_style, moment_of, root_keys
+from tracelot.store.bulk import ids_value
+from tracelot.store.types import Exact
+
+Shape = Literal["csv", "jsonl", "rows"]
+
+#: the columns of the "rows" shape (`rows` reads them into dicts)
+_ROW_COLUMNS = ("unit_id", "lot_id", "item_id", "location_id", "customer_id", "item", "serial",
+                "lot", "qty", "status", "held", "location", "location_path", "customer",
+                "customer_name", "shipment_ref", "shipment_date", "supplier",
+                "supplier_name")  # fmt: skip
+#: the keys of a JSON Lines row, in the order `Trace.affected` has them
+_JSON_KEYS = ("item", "serial", "lot", "qty", "status", "held", "location", "location_path",
+              "customer", "customer_name", "shipment_ref", "shipment_date", "supplier",
+              "supplier_name")  # fmt: skip
+
+
+class Writable(Protocol):
+    def write(self, text: str, /) -> Any: ...
+
+
+def write(
+    conn: Connection,
+    out: Writable,
+    direction: Direction,
+    *,
+    fmt: Literal["csv", "jsonl"],
+    refs: list[str] | None = None,
+    supplier: str | None = None,
+    supplier_lot: str | None = None,
+    depth: int | None = None,
+    as_of: dt.date | dt.datetime | str | None = None,
+) -> int:
+    """Write the affected list of a trace to `out` as CSV (a header, then a row per unit
+    and per lot balance: `tabular.AFFECTED_COLUMNS`) or JSON Lines; return how many rows.
+    The roots are named as `trace.trace` names them."""
+    if depth is not None and depth < 1:
+        raise InvalidInput(f"--depth must be at least 1, not {depth}")
+    moment = moment_of(as_of) if as_of is not None else None
+    roots = root_keys(conn, packing.content_refs(conn, refs or []), supplier, supplier_lot)
+    count = 0
+    writer = csv.writer(out) if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(AFFECTED_COLUMNS)
+    for batch in _batches(conn, fmt, direction, roots, depth, moment, False):
+        count += len(batch)
+        if writer is not None:
+            writer.writerows(batch)
+        else:
+            out.write("".join(line + "\n" for (line,) in batch))
+    return count
+
+
+def rows(
+    conn: Connection,
+    direction: Direction,
+    roots: list[Key],
+    *,
+    depth: int | None = None,
+    as_of: dt.datetime | None = None,
+    current_only: bool = False,
+) -> list[dict[str, Any]]:
+    """The affected list as dicts (with the ids of the unit, lot, item, location and
+    customer of each row): for callers that want it whole, a recall's preview."""
+    values = _Values(conn.dialect.name)
+    found = []
+    for batch in _batches(conn, "rows", direction, roots, depth, as_of, current_only):
+        for row in batch:
+            record = dict(zip(_ROW_COLUMNS, row, strict=True))
+            record["qty"] = values.qty(record["qty"])
+            record["held"] = bool(record["held"])
+            record["shipment_date"] = values.at(record["shipment_date"])
+            found.append(record)
+    return found
+
+
+def freeze(
+    conn: Connection, recall_id: int, roots: list[Key], *, needs_action: frozenset[str]
+) -> int:
+    """Add to a recall's frozen list (`recall_items`) every affected row of its roots as
+    they stand now (components a repair took out are not followed) that the list does not
+    hold yet (the same unit or lot, status, place and customer); return the id of the
+    list's last row before, so that the caller can find the new ones."""
+    dialect = _dialect(conn)
+    sql, params = _statement(conn, "freeze", "forward", roots, None, None, True)
+    last = _fetch(conn, "SELECT COALESCE(MAX(id), 0) FROM recall_items WHERE recall_id = "
+                  ":recall", {"recall": recall_id})[0][0]  # fmt: skip
+    same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
+    insert = f"""
+INSERT INTO recall_items (recall_id, item_id, unit_id, lot_id, qty, status, location_id,
+                          customer_id, shipment_ref, shipment_date, needs_action)
+SELECT :recall, f.item_id, f.unit_id, f.lot_id, f.qty, f.status, f.location_id, f.customer_id,
+       f.shipment_ref, f.shipment_date, f.status IN {_texts(dialect, "needs", needs_action)}
+FROM frozen f
+WHERE f.first = 1 AND NOT EXISTS (
+    SELECT 1 FROM recall_items r
+    WHERE r.recall_id = :recall AND r.unit_id {same} f.unit_id AND r.lot_id {same} f.lot_id
+      AND r.status = f.status AND r.location_id = f.location_id
+      AND r.customer_id {same} f.customer_id)""" + _order(dialect)
+    params = {**params, "recall": recall_id, "needs": _list_value(dialect, sorted(needs_action))}
+    _execute(conn, sql + insert, params)
+    return last
+
+
+def _texts(dialect: str, name: str, values: frozenset[str]) -> str:
+    if dialect == "postgresql":
+        return f"(SELECT unnest(CAST(:{name} AS text[])))"
+    return f"(SELECT value FROM json_each(:{name}))"
+
+
+def _list_value(dialect: str, values: list[str]) -> object:
+    import json
+
+    return values if dialect == "postgresql" else json.dumps(values)
+
+
+_BATCH = 5_000
+
+
+def _batches(
+    conn: Connection,
+    shape: Shape,
+    direction: Direction,
+    roots: list[Key],
+    depth: int | None,
+    as_of: dt.datetime | None,
+    current_only: bool,
+) -> Iterator[list[Any]]:
+    """The rows of a shape, a batch at a time from the cursor (a server-side cursor on
+    PostgreSQL: a recall of a million units is never all in memory)."""
+    sql, params = _statement(conn, shape, direction, roots, depth, as_of, current_only)
+    statement, names = driver_style(sql, conn.dialect.paramstyle)
+    given = params if names is None else tuple(params[n] for n in names)
+    raw = conn.connection.dbapi_connection
+    assert raw is not None
+    if _dialect(conn) == "postgresql":
+        cursor = raw.cursor(name="tracelot_affected")  # type: ignore[call-arg]
+        cursor.itersize = _BATCH
+    else:
+        cursor = raw.cursor()
+    try:
+        cursor.execute(statement, given)
+        while batch := cursor.fetchmany(_BATCH):
+            yield batch
+    finally:
+        cursor.close()
+
+
+def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    statement, names = driver_style(sql, conn.dialect.paramstyle)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(statement, params if names is None else tuple(params[n] for n in names))
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def _execute(conn: Connection, sql: str, params: dict[str, Any]) -> None:
+    statement, names = driver_style(sql, conn.dialect.paramstyle)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(statement, params if names is None else tuple(params[n] for n in names))
+    finally:
+        cursor.close()
+
+
+def _dialect(conn: Connection) -> str:
+    return "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+
+
+def _statement(
+    conn: Connection,
+    shape: Shape | Literal["freeze"],
+    direction: Direction,
+    roots: list[Key],
+    depth: int | None,
+    as_of: dt.datetime | None,
+    current_only: bool,
+) -> tuple[str, dict[str, Any]]:
+    dialect = _dialect(conn)
+    sql = _sql(dialect, shape, direction, depth is not None, as_of is not None, current_only)
+    params: dict[str, Any] = {
+        "units": ids_value(dialect, [i for kind, i in roots if kind == "unit"]),
+        "lots": ids_value(dialect, [i for kind, i in roots if kind == "lot"]),
+    }
+    if depth is not None:
+        params["depth"] = depth
+    if as_of is not None:
+        moment = as_of.astimezone(dt.UTC)
+        # SQLite keeps moments as text, in UTC, to the microsecond
+        params["as_of"] = moment if dialect == "postgresql" else (
+            moment.replace(tzinfo=None).isoformat(" ", "microseconds"))  # fmt: skip
+    return sql, params
+
+
+# ---------------------------------------------------------------------------------------
+# the statement
+
+#: a genealogy link's end as a node: ("unit", id), ("lot", id) or ("item", id)
+_KEY = """CASE WHEN g.{end}_unit_id IS NOT NULL THEN 'unit'
+            WHEN g.{end}_lot_id IS NOT NULL THEN 'lot' ELSE 'item' END,
+       COALESCE(g.{end}_unit_id, g.{end}_lot_id, g.{end}_item_id)"""
+
+#: the links a node of a kind leads to (as `trace._FOLLOW`): forward, a unit to the links
+#: that consumed it, a lot to those that consumed it or any of its units; backward, a unit
+#: to the links that built it, a lot to those that made it (a root lot, "rlot": also
+#: those that made its units)
+_FOLLOW = {
+    "forward": {"unit": "g.child_unit_id = n.id", "lot": "g.child_lot_id = n.id"},
+    "backward": {
+        "unit": "g.parent_unit_id = n.id",
+        "lot": "g.parent_lot_id = n.id AND g.parent_unit_id IS NULL",
+        "rlot": "g.parent_lot_id = n.id",
+    },
+}
+
+
+@functools.cache
+def _sql(
+    dialect: str,
+    shape: str,
+    direction: Direction,
+    with_depth: bool,
+    with_moment: bool,
+    current_only: bool,
+) -> str:
+    """The statement of a shape, built once: the walk, the affected rows by ids, and the
+    shape's columns of them."""
+    return _walk(dialect, direction, with_depth, with_moment, current_only) + _AFFECTED.format(
+        status=_status("a.kind"),
+        open_lot_holds=_OPEN_LOT_HOLDS,
+    ) + _SHAPES[shape](dialect)  # fmt: skip
+
+
+def _walk(
+    dialect: str, direction: Direction, with_depth: bool, with_moment: bool, current_only: bool
+) -> str:
+    forward = direction == "forward"
+    next_end = "parent" if forward else "child"
+    root_lot = "lot" if forward else "rlot"
+    depth_column, depth_start, depth_next, depth_limit = (
+        (", depth", ", 0", ", n.depth + 1", " AND n.depth < :depth")
+        if with_depth
+        else ("", "", "", "")
+    )
+    joins, conditions = "", ""
+    if with_moment:  # the links that stood then: built by then, and not removed by then
+        joins = (" JOIN operations o ON o.id = g.operation_id AND o.occurred_at <= :as_of"
+                 " LEFT JOIN operations r ON r.id = g.removed_op_id")  # fmt: skip
+        conditions += " AND (r.id IS NULL OR r.occurred_at > :as_of)"
+    if current_only:  # as they stand now: what a repair took out is not followed
+        conditions += " AND g.removed_op_id IS NULL"
+    key = _KEY.format(end=next_end)
+    follow = _FOLLOW[direction]
+    if dialect == "postgresql":
+        roots = (f"SELECT CAST('unit' AS text), unnest(CAST(:units AS integer[])){depth_start}\n"
+                 f"  UNION SELECT CAST('{root_lot}' AS text), "
+                 f"unnest(CAST(:lots AS integer[])){depth_start}")  # fmt: skip
+        # one reference to the walk in its recursive term (PostgreSQL's rule): each kind
+        # of node's links read in a lateral subquery, each on its own index
+        steps = "\n      UNION ALL ".join(
+            f"SELECT {key} FROM genealogy g{joins} WHERE n.kind = '{kind}' AND {condition}"
+            f"{conditions}"
+            for kind, condition in follow.items()
+        )
+        recursive = (f"SELECT x.kind, x.id{depth_next} FROM node n CROSS JOIN LATERAL (\n"
+                     f"      {steps}) x(kind, id)\n  WHERE true{depth_limit}")  # fmt: skip
+    else:
+        roots = (f"SELECT 'unit', value{depth_start} FROM json_each(:units)\n  UNION "
+                 f"SELECT '{root_lot}', value{depth_start} FROM json_each(:lots)")  # fmt: skip
+        recursive = "\n  UNION ".join(
+            f"SELECT {key}{depth_next} FROM node n JOIN genealogy g ON {condition}{joins}"
+            f" WHERE n.kind = '{kind}'{depth_limit}{conditions}"
+            for kind, condition in follow.items()
+        )
+    return f"""WITH RECURSIVE node(kind, id{depth_column}) AS (
+  {roots}
+  UNION
+  {recursive}
+),
+reached(kind, id) AS (
+  SELECT DISTINCT CASE WHEN kind = 'rlot' THEN 'lot' ELSE kind END, id FROM node
+),"""
+
+
+def _status(kind: str) -> str:
+    """The status at a location of a kind (`status.status_at`), as SQL."""
+    cases = " ".join(
+        f"WHEN '{k.value}' THEN '{status_at(k.value).value}'"
+        for k in LocationKind
+        if status_at(k.value) != status_at("")
+    )
+    return f"CASE {kind} {cases} ELSE '{status_at('').value}' END"
+
+
+_OPEN_LOT_HOLDS = "SELECT lot_id FROM holds WHERE released_op_id IS NULL AND unit_id IS NULL"
+
+# The affected rows by ids: every unit reached where it is now (with the shipment that took
+# it to its customer), every lot reached in each place that holds some of it now (its
+# balances in our places and the ledger's outside world, what each customer holds of it,
+# what went back to each supplier). `part` orders a lot's rows; `first` is 1 on the first
+# row of each unit or lot, status, place and customer (a lot sent back to two suppliers is
+# one row of a recall's list).
+_AFFECTED = f"""
+outside(customer_id) AS (
+  SELECT id FROM locations WHERE kind = '{LocationKind.CUSTOMER.value}'
+),
+held_units(id) AS (
+  SELECT unit_id FROM holds WHERE released_op_id IS NULL AND unit_id IS NOT NULL
+),
+affected(unit_id, serial, lot_id, item_id, qty, location_id, kind, party_id, shipment_op,
+         part) AS (
+  SELECT u.id, u.serial, u.lot_id, u.item_id, 1, u.location_id, loc.kind, u.party_id,
+         CASE WHEN loc.kind = '{LocationKind.CUSTOMER.value}' THEN (
+             SELECT m.operation_id FROM moves m
+             WHERE m.unit_id = u.id AND m.to_location_id = u.location_id
+             ORDER BY m.id DESC LIMIT 1) END,
+         0
+  FROM reached n
+  JOIN units u ON u.id = n.id
+  JOIN locations loc ON loc.id = u.location_id
+  WHERE n.kind = 'unit'
+  UNION ALL
+  SELECT NULL, NULL, l.id, l.item_id, s.qty, s.location_id, loc.kind, NULL, NULL, 0
+  FROM reached n
+  JOIN lots l ON l.id = n.id
+  JOIN stock s ON s.lot_id = l.id AND s.qty > 0
+  JOIN locations loc ON loc.id = s.location_id
+  WHERE n.kind = 'lot'
+    AND loc.kind NOT IN ('{LocationKind.CUSTOMER.value}', '{LocationKind.SUPPLIER.value}')
+  UNION ALL
+  SELECT NULL, NULL, l.id, l.item_id,
+         SUM(CASE WHEN m.to_location_id = t.customer_id THEN m.qty ELSE -m.qty END),
+         t.customer_id, '{LocationKind.CUSTOMER.value}', o.party_id, NULL, 1
+  FROM reached n
+  JOIN stock s ON s.lot_id = n.id AND s.qty > 0
+  JOIN outside t ON s.location_id = t.customer_id
+  CROSS JOIN moves m  -- (SQLite joins in this order: only the moves of lots shipped)
+  JOIN lots l ON l.id = n.id
+  JOIN operations o ON o.id = m.operation_id
+  JOIN parties p ON p.id = o.party_id
+  WHERE n.kind = 'lot' AND m.lot_id = n.id
+    AND (m.to_location_id = t.customer_id OR m.from_location_id = t.customer_id)
+  GROUP BY l.id, l.item_id, t.customer_id, o.party_id
+  HAVING SUM(CASE WHEN m.to_location_id = t.customer_id THEN m.qty ELSE -m.qty END) > 0
+  UNION ALL
+  SELECT NULL, NULL, l.id, l.item_id, SUM(m.qty), m.to_location_id,
+         '{LocationKind.SUPPLIER.value}', o.party_id, NULL, 2
+  FROM reached n
+  JOIN lots l ON l.id = n.id
+  JOIN moves m ON m.lot_id = l.id
+    AND m.to_location_id = (SELECT id FROM locations WHERE code = 'SUPPLIER')
+  JOIN operations o ON o.id = m.operation_id
+    AND o.kind = '{OperationKind.RETURN_TO_SUPPLIER.value}'
+  JOIN parties p ON p.id = o.party_id
+  WHERE n.kind = 'lot'
+  GROUP BY l.id, l.item_id, m.to_location_id, o.party_id
+),
+shown AS (
+  SELECT a.unit_id, a.lot_id, a.item_id, a.location_id, a.party_id, a.qty, a.kind, a.part,
+         i.code AS item, a.serial, l.code AS lot, {{status}} AS status,
+         CASE WHEN a.unit_id IN (SELECT id FROM held_units)
+                OR a.lot_id IN ({{open_lot_holds}}) THEN 1 ELSE 0 END AS held,
+         loc.code AS location, loc.path AS location_path, loc.virtual,
+         CASE WHEN a.kind = '{LocationKind.SUPPLIER.value}' THEN NULL ELSE p.code END AS customer,
+         CASE WHEN a.kind = '{LocationKind.SUPPLIER.value}' THEN NULL ELSE p.name END
+             AS customer_name,
+         CASE WHEN a.kind = '{LocationKind.SUPPLIER.value}' THEN p.code END AS supplier,
+         CASE WHEN a.kind = '{LocationKind.SUPPLIER.value}' THEN p.name END AS supplier_name,
+         so.reference AS shipment_ref, so.occurred_at AS shipment_date
+  FROM affected a
+  JOIN items i ON i.id = a.item_id
+  LEFT JOIN lots l ON l.id = a.lot_id
+  JOIN locations loc ON loc.id = a.location_id
+  LEFT JOIN parties p ON p.id = a.party_id
+  LEFT JOIN operations so ON so.id = a.shipment_op
+)"""
+
+
+def _order(dialect: str) -> str:
+    text = ' COLLATE "C"' if dialect == "postgresql" else ""  # the same order on both
+    return (f"\nORDER BY item{text}, COALESCE(serial, ''){text}, COALESCE(lot, ''){text}, part,"
+            f" virtual, location_path{text}, COALESCE(customer, supplier, ''){text}")  # fmt: skip
+
+
+def _qty_text(dialect: str, column: str) -> str:
+    """A quantity as `values.format_qty` writes it: 12, 2.5 (SQLite keeps fractions as
+    floats: read to six places, as `Exact` reads them)."""
+    if dialect == "postgresql":
+        return f"CAST(trim_scale({column}) AS text)"
+    return (f"CASE WHEN {column} = CAST({column} AS INTEGER) THEN CAST(CAST({column} AS INTEGER)"
+            f" AS TEXT) ELSE rtrim(rtrim(printf('%.6f', {column}), '0'), '.') END")  # fmt: skip
+
+
+def _qty_number(dialect: str, column: str) -> str:
+    """A quantity as a JSON number (CONVENTIONS), whole ones as integers."""
+    if dialect == "postgresql":
+        return f"trim_scale({column})"
+    return (f"CASE WHEN {column} = CAST({column} AS INTEGER) THEN CAST({column} AS INTEGER)"
+            f" ELSE round({column}, 6) END")  # fmt: skip
+
+
+def _moment_text(dialect: str, column: str) -> str:
+    """A moment as Python's `isoformat` writes an aware UTC datetime (the fraction of a
+    second only when there is one)."""
+    if dialect == "postgresql":
+        utc = f"({column} AT TIME ZONE 'UTC')"
+        return (f"to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || CASE WHEN "
+                f"to_char({utc}, 'US') = '000000' THEN '' ELSE to_char({utc}, '.US') END "
+                "|| '+00:00'")  # fmt: skip
+    return (f"substr({column}, 1, 10) || 'T' || substr({column}, 12, 8) || CASE WHEN "
+            f"substr({column}, 20) IN ('', '.000000') THEN '' ELSE substr({column}, 20) END "
+            "|| '+00:00'")  # fmt: skip
+
+
+def _csv(dialect: str) -> str:
+    date = _moment_text(dialect, "shipment_date")
+    return (f"\nSELECT item, serial, lot, {_qty_text(dialect, 'qty')}, status, location, "
+            f"location_path, customer, customer_name, shipment_ref, "
+            f"CASE WHEN shipment_date IS NOT NULL THEN {date} END, supplier, supplier_name "
+            f"FROM shown{_order(dialect)}")  # fmt: skip
+
+
+def _jsonl(dialect: str) -> str:
+    values = {key: key for key in _JSON_KEYS}
+    values["qty"] = _qty_number(dialect, "qty")
+    values["shipment_date"] = (f"CASE WHEN shipment_date IS NOT NULL THEN "
+                               f"{_moment_text(dialect, 'shipment_date')} END")  # fmt: skip
+    if dialect == "postgresql":
+        values["held"] = "held = 1"
+        pairs = ", ".join(f"'{k}', {v}" for k, v in values.items())
+        return f"\nSELECT CAST(json_build_object({pairs}) AS text) FROM shown{_order(dialect)}"
+    values["held"] = "json(CASE WHEN held = 1 THEN 'true' ELSE 'false' END)"
+    pairs = ", ".join(f"'{k}', {v}" for k, v in values.items())
+    return f"\nSELECT json_object({pairs}) FROM shown{_order(dialect)}"
+
+
+def _rows(dialect: str) -> str:
+    customer = f"CASE WHEN kind = '{LocationKind.SUPPLIER.value}' THEN NULL ELSE party_id END"
+    return (
+        f"\nSELECT unit_id, lot_id, item_id, location_id, {customer}, item, serial, lot, "
+        "qty, status, held, location, location_path, customer, customer_name, "
+        f"shipment_ref, shipment_date, supplier, supplier_name FROM shown{_order(dialect)}"
+    )
+
+
+def _freeze(dialect: str) -> str:
+    """The rows of a recall's list: a unit's row names no lot; the first of each identity."""
+    customer = f"CASE WHEN kind = '{LocationKind.SUPPLIER.value}' THEN NULL ELSE party_id END"
+    lot = "CASE WHEN unit_id IS NULL THEN lot_id END"
+    text = ' COLLATE "C"' if dialect == "postgresql" else ""
+    return f""",
+frozen AS (
+  SELECT item_id, unit_id, {lot} AS lot_id, qty, status, location_id, {customer} AS customer_id,
+         shipment_ref, shipment_date, item, serial, lot, part, virtual, location_path, customer,
+         supplier,
+         ROW_NUMBER() OVER (PARTITION BY unit_id, {lot}, status, location_id, {customer}
+                            ORDER BY supplier{text}) AS first
+  FROM shown
+)"""
+
+
+_SHAPES = {"csv": _csv, "jsonl": _jsonl, "rows": _rows, "freeze": _freeze}
+
+
+class _Values:
+    """Raw values as the column types read them, each distinct one converted once."""
+
+    def __init__(self, dialect: str) -> None:
+        self._exact = Exact()
+        self._qty: dict[Any, Any] = {}
+        self._at: dict[Any, dt.datetime | None] = {None: None}
+
+    def qty(self, raw: Any) -> Any:
+        try:
+            return self._qty[raw]
+        except KeyError:
+            value = self._qty[raw] = self._exact.process_result_value(raw, None)  # type: ignore[arg-type]
+            return value
+
+    def at(self, raw: Any) -> dt.datetime | None:
+        try:
+            return self._at[raw]
+        except KeyError:
+            if isinstance(raw, str):  # SQLite's text, in UTC
+                value = dt.datetime.fromisoformat(raw).replace(tzinfo=dt.UTC)
+            else:
+                value = raw.astimezone(dt.UTC)
+            self._at[raw] = value
+            return value
