@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -686,6 +687,17 @@ def test_trace_recall_and_labels_over_http(api) -> None:
                          params={"ref": "CELL@L1", "format": "csv"})  # fmt: skip
     assert forward.headers["content-type"].startswith("text/csv")
     assert "DEV,D1,,1,shipped" in forward.text and "SO-9" in forward.text
+    lines = client.get(f"{PREFIX}/trace/forward", headers=quality,
+                       params={"ref": "CELL@L1", "format": "jsonl"})  # fmt: skip
+    assert lines.headers["content-type"].startswith("application/jsonl")
+    tree = client.get(f"{PREFIX}/trace/forward", headers=quality, params={"ref": "CELL@L1"})
+    listed = [json.loads(line) for line in lines.text.splitlines()]
+    assert sorted(map(repr, listed)) == sorted(map(repr, tree.json()["affected"]))
+    assert {"item": "DEV", "serial": "D1", "customer": "ACME", "shipment_ref": "SO-9"}.items() <= (
+        next(r for r in listed if r["item"] == "DEV").items())  # fmt: skip
+    unknown = client.get(f"{PREFIX}/trace/forward", headers=quality,
+                         params={"ref": "CELL@NOPE", "format": "jsonl"})  # fmt: skip
+    assert unknown.status_code == 404 and "no lot" in unknown.json()["detail"]
     svg = client.get(f"{PREFIX}/trace/forward", headers=quality,
                      params={"ref": "CELL@L1", "format": "svg"})  # fmt: skip
     assert svg.headers["content-type"] == "image/svg+xml" and b"<svg" in svg.content

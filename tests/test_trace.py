@@ -3,6 +3,7 @@
 import csv
 import datetime as dt
 import io
+import json
 
 import pytest
 from conftest import Cli
@@ -241,3 +242,66 @@ def test_a_supplier_lot_of_thousands_of_units_traces_in_one_query(
     ahead = plant.trace_forward(supplier="PCBCO", supplier_lot="PH-9")
     assert len(ahead.roots) == 3000
     assert [c.ref for r in ahead.roots for c in r.children] == ["DEV:D1"]
+
+
+def test_the_affected_list_written_by_the_database_is_the_trees(
+    plant: tracelot.Tracelot, cli: Cli, refused
+) -> None:
+    """`--jsonl` and `--csv` are written by one statement in the database, the tree is
+    walked in Python: the same rows, whatever became of the stock (built, repaired,
+    shipped to two customers and partly returned, sent back to the supplier, held), as of
+    a moment and to a depth."""
+    long_ago = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    plant.build("PACK", to="LINE", serial="P1", consume=["PCB:B01", "CELL@L1=4", "SCREW=2"],
+                at=long_ago)  # fmt: skip
+    plant.replace("PACK:P1", remove="PCB:B01", install="PCB:B03", to="WH")
+    plant.build("DEV", to="LINE", serial="D1", consume=["PACK:P1"])
+    plant.ship("DEV:D1", to="ACME", reference="SO-1")
+    plant.ship("CELL@L1", qty=10, to="ACME", reference="SO-2")
+    plant.ship("CELL@L1", qty=5, to="GLOBEX", reference="SO-3")
+    plant.return_("CELL@L1", from_customer="GLOBEX", to="QUAR", qty=2)
+    plant.return_to_supplier("CELL@L1", qty=3, to="CELLCO", from_="WH")
+    plant.build("PACK", to="LINE", serial="P2", consume=["CELL@L2=1"])
+    plant.hold("PCB:B03", reason="inspect")
+    plant.hold("CELL@L2", reason="inspect")
+    scopes = [
+        ("forward", "CELL@L1"), ("forward", "PCB:B01"), ("forward", "--supplier", "CELLCO",
+        "--supplier-lot", "CC-9"), ("backward", "DEV:D1"), ("backward", "PACK:P2"),
+        ("forward", "CELL@L1", "--depth", "1"), ("backward", "DEV:D1", "--depth", "1"),
+        ("forward", "PCB:B01", "--as-of", long_ago.date().isoformat()),
+        ("backward", "PACK:P1", "--as-of", (long_ago - dt.timedelta(days=1)).date().isoformat()),
+    ]  # fmt: skip
+    for scope in scopes:
+        tree = cli("trace", *scope, "--json").json()["affected"]
+        out = cli("trace", *scope, "--jsonl")
+        assert out.exit_code == 0, out.stderr
+        listed = [json.loads(line) for line in out.stdout.splitlines()]
+        assert sorted(map(repr, listed)) == sorted(map(repr, tree)), scope
+        table = list(csv.DictReader(io.StringIO(cli("trace", *scope, "--csv").stdout)))
+        assert [{**r, "held": None} for r in table] == [
+            {k: "" if v is None else str(v) for k, v in r.items()} | {"held": None}
+            for r in listed
+        ], scope
+    everything = {(r["item"], r["serial"] or r["lot"], r["status"], r["customer"] or r["supplier"],
+                   r["qty"], r["held"]) for r in listed_of(cli, "forward", "CELL@L1")}  # fmt: skip
+    assert everything == {
+        ("CELL", "L1", "shipped", "ACME", 10, False), ("CELL", "L1", "shipped", "GLOBEX", 3, False),
+        ("CELL", "L1", "returned_to_supplier", "CELLCO", 3, False),
+        ("CELL", "L1", "in_stock", None, 78, False), ("CELL", "L1", "in_stock", None, 2, False),
+        ("CELL", "L1", "consumed", None, 4, False), ("DEV", "D1", "shipped", "ACME", 1, False),
+        ("PACK", "P1", "consumed", None, 1, False),
+    }  # fmt: skip
+    assert ("PCB", "B03", "in_stock", None, 1, True) not in everything  # not reached from L1
+    assert ("PCB", "B03", "consumed", None, 1, True) in {
+        (r["item"], r["serial"], r["status"], r["customer"], r["qty"], r["held"])
+        for r in listed_of(cli, "backward", "DEV:D1")
+    }
+    # one format at a time; an unknown reference writes nothing
+    assert cli("trace", "forward", "CELL@L1", "--csv", "--jsonl").exit_code == 2
+    assert cli("trace", "forward", "CELL@L1", "--json", "--jsonl").exit_code == 2
+    refused("trace", "forward", "CELL@NOPE", "--jsonl", match="has no lot")
+    assert cli("trace", "forward", "CELL@NOPE", "--csv").stdout == ""
+
+
+def listed_of(cli: Cli, *scope: str) -> list[dict]:
+    return [json.loads(line) for line in cli("trace", *scope, "--jsonl").stdout.splitlines()]

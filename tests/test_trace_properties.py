@@ -5,11 +5,16 @@ components, lot quantities, screws and earlier outputs, so chains run deep) and
 repairs, some of them impossible. A model keeps the links of every
 accepted operation. Then for every unit and lot: its backward trace reaches exactly
 what the model says went into it, however deep, its forward trace exactly what it went
-into, and Y is behind X exactly when X is ahead of Y.
+into, and Y is behind X exactly when X is ahead of Y. And the affected list the database writes
+(`services.affected`: one recursive statement) is the one the tree walk makes.
 """
 
+import datetime as dt
+import io
+import json
 from collections import defaultdict
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from conftest import BACKEND
@@ -111,6 +116,33 @@ def _reached(trace: Trace) -> set[str]:
     return {ref for root in trace.roots for ref in walk(root)}
 
 
+def _traced(tl: tracelot.Tracelot, direction: str, ref: str) -> Trace:
+    return tl.trace_backward(ref) if direction == "backward" else tl.trace_forward(ref)
+
+
+def _rows(rows: list[dict]) -> list[str]:
+    """Affected rows as JSON text, sorted: the tree's (Decimals, datetimes) as JSON says them."""
+    return sorted(json.dumps(json.loads(json.dumps(r, default=_json)), sort_keys=True)
+                  for r in rows)  # fmt: skip
+
+
+def _json(value: object) -> object:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    raise TypeError(type(value))
+
+
+def _listed(tl: tracelot.Tracelot, direction: str, ref: str) -> list[str]:
+    """The affected list as the database writes it (JSON Lines), sorted."""
+    out = io.StringIO()
+    count = tl.write_affected(out, direction, ref, fmt="jsonl")  # type: ignore[arg-type]
+    lines = out.getvalue().splitlines()
+    assert count == len(lines)
+    return _rows([json.loads(line) for line in lines])
+
+
 @pytest.mark.slow
 @settings(
     max_examples=40 if BACKEND == "sqlite" else 15,
@@ -130,8 +162,11 @@ def test_forward_and_backward_trace_are_inverses(genealogy_world, plan: list[tup
             event(f"{step[0]} done")
 
         refs = [*COMPONENTS, *RAW_LOTS, *world.built]
-        behind = {r: _reached(tl.trace_backward(r)) for r in refs}
-        ahead = {r: _reached(tl.trace_forward(r)) for r in refs}
+        traces = {(d, r): _traced(tl, d, r) for d in ("backward", "forward") for r in refs}
+        behind = {r: _reached(traces["backward", r]) for r in refs}
+        ahead = {r: _reached(traces["forward", r]) for r in refs}
+        for (direction, ref), traced in traces.items():  # the database's list is the tree's
+            assert _listed(tl, direction, ref) == _rows(traced.affected), f"{direction} {ref}"
         for ref in refs:
             assert behind[ref] == _closure(world.down, ref), f"backward trace of {ref}"
             assert ahead[ref] == _closure(world.up, ref), f"forward trace of {ref}"
