@@ -7,8 +7,11 @@ The baselines are InvenTree's figures quoted in the issues (constants, not measu
 
 from __future__ import annotations
 
+import io
+
+import sqlref
 from harness import Context, Target, fresh, once, raw, repeat
-from sqlref import nodes, root_id, trace_nodes
+from sqlref import nodes, root_id, same_listed, trace_nodes
 
 INVENTREE = "InvenTree's figure, quoted in the issue"
 FIGURES = {  # seconds
@@ -105,14 +108,31 @@ def run(ctx: Context) -> None:
     with raw(path) as conn:
         kind, ident = root_id(conn, "COMP@LOT-A")
         expected = nodes(conn, "forward", kind, ident)
-        stats, traces = repeat(lambda _: tl.trace_forward("COMP@LOT-A"), list(range(50)))
-        got = trace_nodes(traces[0])
+        answer = sqlref.affected(conn, "forward", kind, ident)
+
+        def listed(_: int) -> str:
+            out = io.StringIO()
+            tl.write_affected(out, "forward", "COMP@LOT-A", fmt="csv")
+            return out.getvalue()
+
+        stats, written = repeat(listed, list(range(50)))
         row = ctx.repeated(
-            "forward trace of a lot to its assemblies and customers",
+            "forward trace of a lot to its assemblies and customers: its affected list (CSV)",
             stats,
             baseline=FIGURES["forward"],
             baseline_name=INVENTREE,
             targets=[Target("min_speedup", 10)],
+            note=f"{len(answer)} rows",
+        )
+        ctx.check(same_listed(written[0], answer),
+                  "COMP@LOT-A: the affected list differs from the recursive SQL", row)  # fmt: skip
+        stats, traces = repeat(lambda _: tl.trace_forward("COMP@LOT-A"), list(range(50)))
+        got = trace_nodes(traces[0])
+        row = ctx.repeated(
+            "  (reference) the same trace as its tree and list (`trace forward --json`)",
+            stats,
+            baseline=FIGURES["forward"],
+            baseline_name=INVENTREE,
             note=f"{len(got)} nodes; the recursive SQL reaches {len(expected)}",
         )
         ctx.check(

@@ -12,6 +12,8 @@ that lot. Each recursive step is its own SELECT so that every join uses one inde
 
 from __future__ import annotations
 
+import csv
+import io
 import sqlite3
 
 from tracelot.services.trace import Node, Trace
@@ -86,6 +88,16 @@ def same_rows(trace: Trace, rows: list[tuple]) -> bool:
     mine = sorted(
         (r["item"], r["serial"] or r["lot"], r["location_path"], r["shipment_ref"] or "")
         for r in trace.affected
+    )
+    return mine == sorted((a[2], a[3] or a[4], a[6], a[9] or "") for a in rows)
+
+
+def same_listed(text: str, rows: list[tuple]) -> bool:
+    """Whether the affected list tracelot wrote as CSV and the hand-written query's rows
+    say the same."""
+    mine = sorted(
+        (r["item"], r["serial"] or r["lot"], r["location_path"], r["shipment_ref"])
+        for r in csv.DictReader(io.StringIO(text))
     )
     return mine == sorted((a[2], a[3] or a[4], a[6], a[9] or "") for a in rows)
 

@@ -260,6 +260,9 @@ def test_the_affected_list_written_by_the_database_is_the_trees(
     plant.ship("CELL@L1", qty=10, to="ACME", reference="SO-2")
     plant.ship("CELL@L1", qty=5, to="GLOBEX", reference="SO-3")
     plant.return_("CELL@L1", from_customer="GLOBEX", to="QUAR", qty=2)
+    # text the CSV must quote, as csv.writer does: a comma, a quote, a line break
+    plant.add_party("INITECH", name='Initech, "West"\nDock 4', kind="customer")
+    plant.ship("CELL@L1", qty=1, to="INITECH", reference='PO "77", rush')
     plant.return_to_supplier("CELL@L1", qty=3, to="CELLCO", from_="WH")
     plant.build("PACK", to="LINE", serial="P2", consume=["CELL@L2=1"])
     plant.hold("PCB:B03", reason="inspect")
@@ -277,17 +280,23 @@ def test_the_affected_list_written_by_the_database_is_the_trees(
         assert out.exit_code == 0, out.stderr
         listed = [json.loads(line) for line in out.stdout.splitlines()]
         assert sorted(map(repr, listed)) == sorted(map(repr, tree)), scope
-        table = list(csv.DictReader(io.StringIO(cli("trace", *scope, "--csv").stdout)))
+        written = cli("trace", *scope, "--csv").stdout
+        table = list(csv.DictReader(io.StringIO(written, newline="")))
+        again = io.StringIO()  # quoted as Python's csv.writer does, to the byte
+        csv.writer(again, lineterminator="\n").writerows(
+            [table[0].keys() if table else [], *(r.values() for r in table)]
+        )
+        assert not table or written.replace("\r\n", "\n") == again.getvalue(), scope
         assert [{**r, "held": None} for r in table] == [
-            {k: "" if v is None else str(v) for k, v in r.items()} | {"held": None}
-            for r in listed
+            {k: "" if v is None else str(v) for k, v in r.items()} | {"held": None} for r in listed
         ], scope
     everything = {(r["item"], r["serial"] or r["lot"], r["status"], r["customer"] or r["supplier"],
                    r["qty"], r["held"]) for r in listed_of(cli, "forward", "CELL@L1")}  # fmt: skip
     assert everything == {
         ("CELL", "L1", "shipped", "ACME", 10, False), ("CELL", "L1", "shipped", "GLOBEX", 3, False),
         ("CELL", "L1", "returned_to_supplier", "CELLCO", 3, False),
-        ("CELL", "L1", "in_stock", None, 78, False), ("CELL", "L1", "in_stock", None, 2, False),
+        ("CELL", "L1", "in_stock", None, 77, False), ("CELL", "L1", "in_stock", None, 2, False),
+        ("CELL", "L1", "shipped", "INITECH", 1, False),
         ("CELL", "L1", "consumed", None, 4, False), ("DEV", "D1", "shipped", "ACME", 1, False),
         ("PACK", "P1", "consumed", None, 1, False),
     }  # fmt: skip

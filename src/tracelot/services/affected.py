@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import json
 from collections.abc import Iterator
 from typing import Any, Literal, Protocol
 
@@ -70,15 +71,12 @@ def write(
     moment = moment_of(as_of) if as_of is not None else None
     roots = root_keys(conn, packing.content_refs(conn, refs or []), supplier, supplier_lot)
     count = 0
-    writer = csv.writer(out) if fmt == "csv" else None
-    if writer is not None:
-        writer.writerow(AFFECTED_COLUMNS)
+    end = "\r\n" if fmt == "csv" else "\n"  # (CSV's line end is csv.writer's)
+    if fmt == "csv":
+        csv.writer(out).writerow(AFFECTED_COLUMNS)
     for batch in _batches(conn, fmt, direction, roots, depth, moment, False):
         count += len(batch)
-        if writer is not None:
-            writer.writerows(batch)
-        else:
-            out.write("".join(line + "\n" for (line,) in batch))
+        out.write("".join(line + end for (line,) in batch))
     return count
 
 
@@ -93,7 +91,7 @@ def rows(
 ) -> list[dict[str, Any]]:
     """The affected list as dicts (with the ids of the unit, lot, item, location and
     customer of each row): for callers that want it whole, a recall's preview."""
-    values = _Values(conn.dialect.name)
+    values = _Values()
     found = []
     for batch in _batches(conn, "rows", direction, roots, depth, as_of, current_only):
         for row in batch:
@@ -114,34 +112,36 @@ def freeze(
     list's last row before, so that the caller can find the new ones."""
     dialect = _dialect(conn)
     sql, params = _statement(conn, "freeze", "forward", roots, None, None, True)
-    last = _fetch(conn, "SELECT COALESCE(MAX(id), 0) FROM recall_items WHERE recall_id = "
+    last = _run(conn, "SELECT COALESCE(MAX(id), 0) FROM recall_items WHERE recall_id = "
                   ":recall", {"recall": recall_id})[0][0]  # fmt: skip
     same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
     insert = f"""
 INSERT INTO recall_items (recall_id, item_id, unit_id, lot_id, qty, status, location_id,
                           customer_id, shipment_ref, shipment_date, needs_action)
 SELECT :recall, f.item_id, f.unit_id, f.lot_id, f.qty, f.status, f.location_id, f.customer_id,
-       f.shipment_ref, f.shipment_date, f.status IN {_texts(dialect, "needs", needs_action)}
+       f.shipment_ref, f.shipment_date, f.status IN {_texts_in(dialect, "needs")}
 FROM frozen f
-WHERE f.first = 1 AND NOT EXISTS (
+WHERE f.first = 1"""
+    if last:  # a recall extended: what its list holds already is not added again
+        insert += f""" AND NOT EXISTS (
     SELECT 1 FROM recall_items r
     WHERE r.recall_id = :recall AND r.unit_id {same} f.unit_id AND r.lot_id {same} f.lot_id
       AND r.status = f.status AND r.location_id = f.location_id
-      AND r.customer_id {same} f.customer_id)""" + _order(dialect)
-    params = {**params, "recall": recall_id, "needs": _list_value(dialect, sorted(needs_action))}
-    _execute(conn, sql + insert, params)
+      AND r.customer_id {same} f.customer_id)"""
+    insert += _order(dialect)
+    params = {**params, "recall": recall_id, "needs": _texts_value(dialect, sorted(needs_action))}
+    _run(conn, sql + insert, params)
     return last
 
 
-def _texts(dialect: str, name: str, values: frozenset[str]) -> str:
+def _texts_in(dialect: str, name: str) -> str:
+    """`IN :name` of a list of texts given as `_texts_value` (one parameter)."""
     if dialect == "postgresql":
         return f"(SELECT unnest(CAST(:{name} AS text[])))"
     return f"(SELECT value FROM json_each(:{name}))"
 
 
-def _list_value(dialect: str, values: list[str]) -> object:
-    import json
-
+def _texts_value(dialect: str, values: list[str]) -> object:
     return values if dialect == "postgresql" else json.dumps(values)
 
 
@@ -177,21 +177,14 @@ def _batches(
         cursor.close()
 
 
-def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+def _run(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Run a statement through the driver's cursor in the connection's transaction; its
+    rows, if it has any."""
     statement, names = driver_style(sql, conn.dialect.paramstyle)
     cursor = conn.connection.cursor()
     try:
         cursor.execute(statement, params if names is None else tuple(params[n] for n in names))
-        return cursor.fetchall()
-    finally:
-        cursor.close()
-
-
-def _execute(conn: Connection, sql: str, params: dict[str, Any]) -> None:
-    statement, names = driver_style(sql, conn.dialect.paramstyle)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(statement, params if names is None else tuple(params[n] for n in names))
+        return cursor.fetchall() if cursor.description else []
     finally:
         cursor.close()
 
@@ -284,6 +277,11 @@ def _walk(
         conditions += " AND g.removed_op_id IS NULL"
     key = _KEY.format(end=next_end)
     follow = _FOLLOW[direction]
+    # each node once: the walk's UNION keeps it so, but for a root lot of a backward walk
+    # (an "rlot", which may be reached as a lot too) and a node reached at two depths
+    reached = "SELECT kind, id FROM node"
+    if not forward or with_depth:
+        reached = "SELECT DISTINCT CASE WHEN kind = 'rlot' THEN 'lot' ELSE kind END, id FROM node"
     if dialect == "postgresql":
         roots = (f"SELECT CAST('unit' AS text), unnest(CAST(:units AS integer[])){depth_start}\n"
                  f"  UNION SELECT CAST('{root_lot}' AS text), "
@@ -311,7 +309,7 @@ def _walk(
   {recursive}
 ),
 reached(kind, id) AS (
-  SELECT DISTINCT CASE WHEN kind = 'rlot' THEN 'lot' ELSE kind END, id FROM node
+  {reached}
 ),"""
 
 
@@ -446,11 +444,31 @@ def _moment_text(dialect: str, column: str) -> str:
 
 
 def _csv(dialect: str) -> str:
+    """Each row as one line of CSV, as Python's `csv.writer` writes it: a cell quoted only
+    when it holds a comma, a quote or a line break (which only text typed or scanned can
+    hold: codes, quantities, statuses and moments cannot)."""
     date = _moment_text(dialect, "shipment_date")
-    return (f"\nSELECT item, serial, lot, {_qty_text(dialect, 'qty')}, status, location, "
-            f"location_path, customer, customer_name, shipment_ref, "
-            f"CASE WHEN shipment_date IS NOT NULL THEN {date} END, supplier, supplier_name "
-            f"FROM shown{_order(dialect)}")  # fmt: skip
+    cells = [("item", False), ("serial", True), ("lot", True), (_qty_text(dialect, "qty"), False),
+             ("status", False), ("location", False), ("location_path", False),
+             ("customer", False), ("customer_name", True), ("shipment_ref", True),
+             (f"CASE WHEN shipment_date IS NOT NULL THEN {date} END", False),
+             ("supplier", False), ("supplier_name", True)]  # fmt: skip
+    line = " || ',' || ".join(_csv_cell(dialect, cell, text) for cell, text in cells)
+    return f"\nSELECT {line} FROM shown{_order(dialect)}"
+
+
+def _csv_cell(dialect: str, value: str, text: bool) -> str:
+    if not text:
+        return f"COALESCE({value}, '')"
+    find = "strpos" if dialect == "postgresql" else "instr"
+    char = "chr" if dialect == "postgresql" else "char"
+    special = " OR ".join(
+        f"{find}({value}, {c}) > 0" for c in ("','", "'\"'", f"{char}(10)", f"{char}(13)")
+    )
+    return (
+        f"CASE WHEN {value} IS NULL THEN '' WHEN {special} THEN "
+        f"'\"' || replace({value}, '\"', '\"\"') || '\"' ELSE {value} END"
+    )
 
 
 def _jsonl(dialect: str) -> str:
@@ -477,17 +495,23 @@ def _rows(dialect: str) -> str:
 
 
 def _freeze(dialect: str) -> str:
-    """The rows of a recall's list: a unit's row names no lot; the first of each identity."""
+    """The rows of a recall's list: a unit's row names no lot. A recall's list names no
+    supplier: of a lot sent back to two suppliers, the row of the first (by code) stands
+    for it (the only rows of the list that could otherwise be one twice)."""
     customer = f"CASE WHEN kind = '{LocationKind.SUPPLIER.value}' THEN NULL ELSE party_id END"
-    lot = "CASE WHEN unit_id IS NULL THEN lot_id END"
     text = ' COLLATE "C"' if dialect == "postgresql" else ""
     return f""",
 frozen AS (
-  SELECT item_id, unit_id, {lot} AS lot_id, qty, status, location_id, {customer} AS customer_id,
-         shipment_ref, shipment_date, item, serial, lot, part, virtual, location_path, customer,
-         supplier,
-         ROW_NUMBER() OVER (PARTITION BY unit_id, {lot}, status, location_id, {customer}
-                            ORDER BY supplier{text}) AS first
+  SELECT item_id, unit_id, CASE WHEN unit_id IS NULL THEN lot_id END AS lot_id, qty, status,
+         location_id, {customer} AS customer_id, shipment_ref, shipment_date, item, serial, lot,
+         part, virtual, location_path, customer, supplier,
+         CASE WHEN part <> 2 OR NOT EXISTS (
+             SELECT 1 FROM moves m
+             JOIN operations o ON o.id = m.operation_id
+               AND o.kind = '{OperationKind.RETURN_TO_SUPPLIER.value}'
+             JOIN parties p ON p.id = o.party_id
+             WHERE m.lot_id = shown.lot_id AND m.to_location_id = shown.location_id
+               AND p.code{text} < shown.supplier{text}) THEN 1 ELSE 0 END AS first
   FROM shown
 )"""
 
@@ -498,7 +522,7 @@ _SHAPES = {"csv": _csv, "jsonl": _jsonl, "rows": _rows, "freeze": _freeze}
 class _Values:
     """Raw values as the column types read them, each distinct one converted once."""
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self) -> None:
         self._exact = Exact()
         self._qty: dict[Any, Any] = {}
         self._at: dict[Any, dt.datetime | None] = {None: None}

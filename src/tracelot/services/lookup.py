@@ -491,8 +491,10 @@ def targets_of(conn: Connection, parsed: Sequence[Ref]) -> list[Target]:
             wanted.setdefault(ref.code, []).append(ref.key)
     found: dict[tuple[str, str], Row] = {}
     for code, serials in wanted.items():
+        if len(serials) < 2:  # one unit: read with its item in `target_of`'s one query
+            continue
         item = item_by_code(conn, code)
-        if item.tracking != Tracking.SERIAL or len(serials) < 2:
+        if item.tracking != Tracking.SERIAL:
             continue
         unique = list(dict.fromkeys(serials))
         for start in range(0, len(unique), 5000):
