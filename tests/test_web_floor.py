@@ -524,3 +524,33 @@ def test_a_big_trace_starts_with_its_summary_and_pages_its_rows(
     page.get_by_test_id("next").click()
     expect(page.locator(".pages")).to_contain_text("51–100 of")
     _shoot(page, "big-trace-phone")
+
+
+def test_a_deep_trace_shows_its_first_levels_and_links_to_the_rest(
+    browser, site, setup_basics, db_url
+) -> None:
+    """The trace page builds its tree only as deep as it shows it: a node on the last level
+    with more below links to its own trace; the rows list everything, however deep."""
+    _ok(setup_basics, "receive", "CELL", "--to", "A1", "--lot", "DEEP", "--qty", "10")
+    with tracelot.connect(db_url) as tl:
+        tl.add_item("STAGE", name="Stage", tracking="serial")
+        previous = "CELL@DEEP=1"
+        for n in range(1, 8):
+            tl.build("STAGE", serial=f"S{n}", to="A2", consume=[previous])
+            previous = f"STAGE:S{n}"
+    page = log_in(browser, site, "reader")
+    page.goto("/trace?ref=CELL@DEEP")
+    # the lot (in stock, and consumed) and the seven stages, however deep
+    expect(page.locator(".pages")).to_contain_text("of 9")
+    tree = page.locator(".tree").first
+    expect(tree).to_contain_text("STAGE:S4")
+    expect(tree).not_to_contain_text("STAGE:S5")
+    deeper = page.get_by_test_id("deeper")
+    expect(deeper).to_have_count(1)
+    expect(deeper).to_contain_text("1 more below")
+    page.goto(deeper.get_attribute("href") or "")
+    expect(page.locator("input[name=ref]")).to_have_value("STAGE:S4")
+    expect(page.locator(".tree").first).to_contain_text("STAGE:S7")
+    expect(page.get_by_test_id("deeper")).to_have_count(0)
+    page.goto("/lots/CELL/DEEP")  # the lot's page: its tree as short, the same link
+    expect(page.get_by_test_id("deeper")).to_have_count(1)

@@ -1066,6 +1066,24 @@ class Tracelot:
             as_of=as_of,
         )  # fmt: skip
 
+    def trace_overview(
+        self,
+        direction: tracing.Direction,
+        *refs: str,
+        levels: int = 4,
+        status: str = "",
+        customer: str = "",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """What a page shows of a big trace: its tree to `levels` (`trace`), how many units
+        and lots it reached by status and customer, and a page of its rows (`rows`, of
+        `matching`)."""
+        return self._run(
+            affected_rows.trace_overview, write=False, direction=direction, refs=list(refs),
+            levels=levels, status=status, customer=customer, offset=offset, limit=limit,
+        )  # fmt: skip
+
     def hold(self, ref: str, *, reason: str, at: dt.datetime | None = None) -> dict[str, Any]:
         """Hold a unit or lot: it can be neither shipped nor consumed until released."""
         return self.run(Hold(ref=ref, reason=reason), at=at)

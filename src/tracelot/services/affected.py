@@ -21,7 +21,9 @@ import csv
 import datetime as dt
 import functools
 import json
+from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import Connection
@@ -30,11 +32,18 @@ from tracelot.domain.errors import InvalidInput
 from tracelot.domain.status import LocationKind, OperationKind, status_at
 from tracelot.services import packing
 from tracelot.services.tabular import AFFECTED_COLUMNS
-from tracelot.services.trace import Direction, Key, driver_style, moment_of, root_keys
+from tracelot.services.trace import (
+    Direction,
+    Key,
+    driver_style,
+    moment_of,
+    root_keys,
+    trace_keys,
+)
 from tracelot.store.bulk import ids_value
 from tracelot.store.types import Exact
 
-Shape = Literal["csv", "jsonl", "rows"]
+Shape = Literal["csv", "jsonl", "rows", "counts", "page"]
 
 #: the columns of the "rows" shape (`rows` reads them into dicts)
 _ROW_COLUMNS = ("unit_id", "lot_id", "item_id", "location_id", "customer_id", "item", "serial",
@@ -92,15 +101,66 @@ def rows(
     """The affected list as dicts (with the ids of the unit, lot, item, location and
     customer of each row): for callers that want it whole, a recall's preview."""
     values = _Values()
-    found = []
-    for batch in _batches(conn, "rows", direction, roots, depth, as_of, current_only):
-        for row in batch:
-            record = dict(zip(_ROW_COLUMNS, row, strict=True))
-            record["qty"] = values.qty(record["qty"])
-            record["held"] = bool(record["held"])
-            record["shipment_date"] = values.at(record["shipment_date"])
-            found.append(record)
-    return found
+    batches = _batches(conn, "rows", direction, roots, depth, as_of, current_only)
+    return [values.record(row) for batch in batches for row in batch]
+
+
+def trace_overview(
+    conn: Connection,
+    direction: Direction,
+    *,
+    refs: list[str],
+    levels: int,
+    status: str = "",
+    customer: str = "",
+    offset: int = 0,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """What a page shows of a trace: its tree to `levels` only (`trace`: a node at the
+    last level with more below says so), and `overview`'s counts and page of rows."""
+    roots = root_keys(conn, packing.content_refs(conn, refs), None, None)
+    return {
+        "trace": trace_keys(conn, direction, roots, levels),
+        **overview(
+            conn, direction, roots, status=status, customer=customer, offset=offset, limit=limit
+        ),  # fmt: skip
+    }
+
+
+def overview(
+    conn: Connection,
+    direction: Direction,
+    roots: list[Key],
+    *,
+    status: str = "",
+    customer: str = "",
+    offset: int = 0,
+    limit: int = 50,
+) -> dict[str, Any]:
+    """A big trace at a glance, without its whole list in hand: how many units and lots
+    it reached and how much, by status and by customer (counted by the database), and one
+    page of its rows (of a status, of a customer)."""
+    values = _Values()
+    groups = [row for batch in _batches(conn, "counts", direction, roots, None, None, False)
+              for row in batch]  # fmt: skip
+    by_status: Counter[str] = Counter()
+    by_customer: Counter[str] = Counter()
+    for state, party, n, _ in groups:
+        by_status[state] += n
+        if party is not None:
+            by_customer[party] += n
+    wanted = {"status": status, "customer": customer, "offset": offset, "limit": limit}
+    page = _batches(conn, "page", direction, roots, None, None, False, wanted) if limit else []
+    return {
+        "total": sum(n for _, _, n, _ in groups),
+        "qty": sum((values.qty(q) for _, _, _, q in groups), Decimal(0)),
+        "by_status": sorted(by_status.items()),
+        "by_customer": sorted(by_customer.items(), key=lambda kv: (-kv[1], kv[0])),
+        "matching": sum(
+            n for state, party, n, _ in groups if status in ("", state) and customer in ("", party)
+        ),  # fmt: skip
+        "rows": [values.record(row) for batch in page for row in batch],
+    }
 
 
 def freeze(
@@ -156,10 +216,12 @@ def _batches(
     depth: int | None,
     as_of: dt.datetime | None,
     current_only: bool,
+    extra: dict[str, Any] | None = None,
 ) -> Iterator[list[Any]]:
     """The rows of a shape, a batch at a time from the cursor (a server-side cursor on
     PostgreSQL: a recall of a million units is never all in memory)."""
     sql, params = _statement(conn, shape, direction, roots, depth, as_of, current_only)
+    params.update(extra or {})
     statement, names = driver_style(sql, conn.dialect.paramstyle)
     given = params if names is None else tuple(params[n] for n in names)
     raw = conn.connection.dbapi_connection
@@ -516,7 +578,22 @@ frozen AS (
 )"""
 
 
-_SHAPES = {"csv": _csv, "jsonl": _jsonl, "rows": _rows, "freeze": _freeze}
+def _counts(dialect: str) -> str:
+    return ("\nSELECT status, customer, COUNT(*), SUM(qty) FROM shown "
+            "GROUP BY status, customer")  # fmt: skip
+
+
+def _page(dialect: str) -> str:
+    """A page of the rows (of a status, of a customer: '' for any)."""
+    rows = _rows(dialect)
+    where = ("\nWHERE (:status = '' OR status = :status) "
+             "AND (:customer = '' OR customer = :customer)")  # fmt: skip
+    at = rows.index("\nORDER BY")
+    return rows[:at] + where + rows[at:] + "\nLIMIT :limit OFFSET :offset"
+
+
+_SHAPES = {"csv": _csv, "jsonl": _jsonl, "rows": _rows, "freeze": _freeze, "counts": _counts,
+           "page": _page}  # fmt: skip
 
 
 class _Values:
@@ -533,6 +610,14 @@ class _Values:
         except KeyError:
             value = self._qty[raw] = self._exact.process_result_value(raw, None)  # type: ignore[arg-type]
             return value
+
+    def record(self, row: Any) -> dict[str, Any]:
+        """A row of the "rows" shape as a dict, its values as the column types read them."""
+        record = dict(zip(_ROW_COLUMNS, row, strict=True))
+        record["qty"] = self.qty(record["qty"])
+        record["held"] = bool(record["held"])
+        record["shipment_date"] = self.at(record["shipment_date"])
+        return record
 
     def at(self, raw: Any) -> dt.datetime | None:
         try:

@@ -3,7 +3,6 @@ graphs."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -41,21 +40,37 @@ PAGE = 50
 RECENT = 5
 
 
+#: the levels of a trace's tree a page shows (a node on the last with more below links to
+#: its own trace): the tree is built one level deeper, to know which have more
+LEVELS = 5
+
+
 def _nodes(nodes: list[dict[str, Any]]) -> int:
     return sum(1 + _nodes(n.get("inputs") or n.get("outputs") or []) for n in nodes)
 
 
-def summary(affected: list[dict[str, Any]]) -> dict[str, Any]:
+def _levels(nodes: list[dict[str, Any]]) -> int:
+    """How many levels deep a tree goes (a tree of roots alone: 1)."""
+    return max((1 + _levels(n.get("inputs") or n.get("outputs") or []) for n in nodes), default=0)
+
+
+def _shown(db: Any, direction: str, refs: list[str], **page: Any) -> dict[str, Any]:
+    """What a page shows of a trace: its tree to LEVELS (and a picture when it is whole
+    and small), its counts and a page of its rows, from `trace_overview`."""
+    found = db.trace_overview(direction, *refs, levels=LEVELS, **page)
+    tree = found["trace"].to_dict()
+    whole = _levels(tree["roots"]) <= LEVELS
+    small = whole and _nodes(tree["roots"]) <= MAX_PICTURE
+    has_more = any(root["inputs" if direction == "backward" else "outputs"]
+                   for root in tree["roots"])  # fmt: skip
+    picture = _picture(found["trace"]) if small and has_more else None
+    return {**found, "tree": tree, "picture": picture, "reached": _reached(found)}
+
+
+def _reached(found: dict[str, Any]) -> dict[str, Any]:
     """A big trace at a glance: how many it reached, by status and by customer (each
     count a link to those rows)."""
-    by_status = Counter(a["status"] for a in affected)
-    by_customer = Counter(a["customer"] for a in affected if a.get("customer"))
-    return {
-        "total": len(affected),
-        "qty": sum(a["qty"] or 0 for a in affected),
-        "by_status": sorted(by_status.items()),
-        "by_customer": sorted(by_customer.items(), key=lambda kv: (-kv[1], kv[0])),
-    }
+    return {k: found[k] for k in ("total", "qty", "by_status", "by_customer")}
 
 
 def _thing(request: Request, user: User, ref: str) -> Response:
@@ -66,23 +81,18 @@ def _thing(request: Request, user: User, ref: str) -> Response:
     try:
         places = db.where(ref)
         history = db.history(ref)
-        backward, forward = db.trace_backward(ref), db.trace_forward(ref)
+        backward = _shown(db, "backward", [ref], limit=0)
+        forward = _shown(db, "forward", [ref], limit=0)
     except TracelotError as exc:
         return page(request, user, "error.html", status=404, message=str(exc))
-    shown_back, shown_forward = backward.to_dict(), forward.to_dict()
-    sizes = {"backward": _nodes(shown_back["roots"]), "forward": _nodes(shown_forward["roots"])}
-    pictures = {
-        name: _picture(result)
-        for name, result in (("backward", backward), ("forward", forward))
-        if any(root.children for root in result.roots) and sizes[name] <= MAX_PICTURE
-    }
     everything = request.query_params.get("history") == "all"
     return page(request, user, "thing.html", ref=ref, places=places[:PAGE],
                 more_places=max(0, len(places) - PAGE),
                 history=history if everything else history[-RECENT:],
-                history_total=len(history), backward=shown_back, forward=shown_forward,
-                reached=summary(shown_forward["affected"]), sizes=sizes,
-                pictures=pictures)  # fmt: skip
+                history_total=len(history), backward=backward["tree"],
+                forward=forward["tree"], reached=forward["reached"], levels=LEVELS,
+                pictures={name: shown["picture"] for name, shown in
+                          (("backward", backward), ("forward", forward))})  # fmt: skip
 
 
 @router.get("/trace", response_class=HTMLResponse)
@@ -99,30 +109,25 @@ def trace(
     the tree collapsed below the first levels, the picture when small, and the rows it
     reached a page at a time. A supplier's lot or any scan is taken as the ref (scan
     anywhere): what it names is traced."""
-    result, picture, error, rows, reached = None, None, None, [], None
+    shown, error, refs = None, None, [ref]
     if ref:
         db = _db(request, user)
+        wanted = {"status": status, "customer": customer, "offset": offset, "limit": PAGE}
         try:
-            found = db.trace_forward(ref) if direction == "forward" else db.trace_backward(ref)
+            shown = _shown(db, direction, refs, **wanted)
         except TracelotError as exc:
             named = [_ref(c) for c in db.find(ref)["choices"] if c["kind"] in ("lot", "unit")]
             if not named:
                 error = str(exc)
             else:  # a supplier's lot, or a label: trace what it names
-                found = db.trace_forward(*named) if direction == "forward" else None
-                if found is None:
-                    found = db.trace_backward(named[0])
-        if error is None:
-            result = found.to_dict()
-            reached = summary(result["affected"])
-            rows = [a for a in result["affected"] if (not status or a["status"] == status)
-                    and (not customer or a.get("customer") == customer)]  # fmt: skip
-            if _nodes(result["roots"]) <= MAX_PICTURE:
-                picture = _picture(found)
-    return page(request, user, "trace.html", ref=ref, direction=direction, result=result,
-                picture=picture, error=error, reached=reached, rows=rows[offset : offset + PAGE],
-                total=len(rows), offset=offset, limit=PAGE, status_=status,
-                customer=customer)  # fmt: skip
+                refs = named if direction == "forward" else named[:1]
+                shown = _shown(db, direction, refs, **wanted)
+    return page(request, user, "trace.html", ref=ref, direction=direction,
+                result=shown and shown["tree"], picture=shown and shown["picture"],
+                error=error, reached=shown and shown["reached"],
+                rows=shown["rows"] if shown else [], total=shown["matching"] if shown else 0,
+                offset=offset, limit=PAGE, status_=status, customer=customer,
+                levels=LEVELS)  # fmt: skip
 
 
 def _ref(choice: dict[str, Any]) -> str:
