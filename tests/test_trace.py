@@ -265,6 +265,18 @@ def test_the_affected_list_written_by_the_database_is_the_trees(
     plant.ship("CELL@L1", qty=1, to="INITECH", reference='PO "77", rush')
     plant.return_to_supplier("CELL@L1", qty=3, to="CELLCO", from_="WH")
     plant.build("PACK", to="LINE", serial="P2", consume=["CELL@L2=1"])
+    # a lot of serialized packs, built: traced back, its units' components are its own
+    plant.add_item("SPACK", name="Pack in lots", tracking="serial")
+    plant.build("SPACK", to="LINE", serial="S1", lot="PL1", consume=["PCB:B04", "CELL@L3=2"])
+    plant.build("SPACK", to="LINE", serial="S2", lot="PL1", consume=["PCB:B05"])
+    # fractions SQLite adds as floats: 0.1 + 1.1 - 0.2 at the customer is 1, 0.1 + 0.2 -
+    # 0.3 is nothing (no row)
+    plant.add_item("FLOUR", name="Flour", tracking="lot", uom="kg")
+    plant.receive("FLOUR", to="WH", lot="F1", qty=5)
+    for qty, whom in (("0.1", "ACME"), ("1.1", "ACME"), ("0.1", "GLOBEX"), ("0.2", "GLOBEX")):
+        plant.ship("FLOUR@F1", qty=qty, to=whom, reference="SO-F", from_="WH")
+    plant.return_("FLOUR@F1", from_customer="ACME", to="QUAR", qty="0.2")
+    plant.return_("FLOUR@F1", from_customer="GLOBEX", to="QUAR", qty="0.3")
     plant.hold("PCB:B03", reason="inspect")
     plant.hold("CELL@L2", reason="inspect")
     scopes = [
@@ -273,6 +285,9 @@ def test_the_affected_list_written_by_the_database_is_the_trees(
         ("forward", "CELL@L1", "--depth", "1"), ("backward", "DEV:D1", "--depth", "1"),
         ("forward", "PCB:B01", "--as-of", long_ago.date().isoformat()),
         ("backward", "PACK:P1", "--as-of", (long_ago - dt.timedelta(days=1)).date().isoformat()),
+        ("forward", "PCB:B01", "--depth", "1", "--as-of", long_ago.date().isoformat()),
+        ("forward", "CELL@L1", "--depth", "2", "--as-of", long_ago.date().isoformat()),
+        ("backward", "SPACK@PL1"), ("forward", "FLOUR@F1"),
     ]  # fmt: skip
     for scope in scopes:
         tree = cli("trace", *scope, "--json").json()["affected"]
@@ -301,6 +316,10 @@ def test_the_affected_list_written_by_the_database_is_the_trees(
         ("PACK", "P1", "consumed", None, 1, False),
     }  # fmt: skip
     assert ("PCB", "B03", "in_stock", None, 1, True) not in everything  # not reached from L1
+    flour = {(r["status"], r["customer"], r["qty"]) for r in listed_of(cli, "forward", "FLOUR@F1")}
+    assert flour == {("in_stock", None, 3.5), ("in_stock", None, 0.5), ("shipped", "ACME", 1)}
+    assert {r["serial"] or r["lot"] for r in listed_of(cli, "backward", "SPACK@PL1")} == {
+        "PL1", "B04", "B05", "L3"}  # fmt: skip
     assert ("PCB", "B03", "consumed", None, 1, True) in {
         (r["item"], r["serial"], r["status"], r["customer"], r["qty"], r["held"])
         for r in listed_of(cli, "backward", "DEV:D1")

@@ -46,6 +46,11 @@ def normalize(value: Decimal) -> Decimal:
     return value.normalize()
 
 
+#: half the sixth place: below it a quantity is nothing (SQLite keeps fractions as floats,
+#: and 0.1 + 0.2 - 0.3 is 5.6e-17 there; `Exact` reads it back rounded to six places)
+HALF_PLACE = Decimal("0.0000005")
+
+
 def format_qty(value: Decimal | int | float | str) -> str:
     """A quantity or an amount as text, exact and as people write it: 12, 2.5, 0.000001
     (no trailing zeros, no exponent). Every quantity tracelot writes as text is this."""

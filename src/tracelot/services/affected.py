@@ -30,11 +30,13 @@ from sqlalchemy import Connection
 
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.status import LocationKind, OperationKind, status_at
+from tracelot.domain.values import HALF_PLACE
 from tracelot.services import packing
 from tracelot.services.tabular import AFFECTED_COLUMNS
 from tracelot.services.trace import (
     Direction,
     Key,
+    driver_errors,
     driver_style,
     moment_of,
     root_keys,
@@ -175,10 +177,12 @@ def freeze(
     last = _run(conn, "SELECT COALESCE(MAX(id), 0) FROM recall_items WHERE recall_id = "
                   ":recall", {"recall": recall_id})[0][0]  # fmt: skip
     same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
+    # SQLite's float sums kept as `Exact` keeps quantities: six places, whole ones integers
+    qty = "f.qty" if dialect == "postgresql" else _qty_number(dialect, "f.qty")
     insert = f"""
 INSERT INTO recall_items (recall_id, item_id, unit_id, lot_id, qty, status, location_id,
                           customer_id, shipment_ref, shipment_date, needs_action)
-SELECT :recall, f.item_id, f.unit_id, f.lot_id, f.qty, f.status, f.location_id, f.customer_id,
+SELECT :recall, f.item_id, f.unit_id, f.lot_id, {qty}, f.status, f.location_id, f.customer_id,
        f.shipment_ref, f.shipment_date, f.status IN {_texts_in(dialect, "needs")}
 FROM frozen f
 WHERE f.first = 1"""
@@ -232,9 +236,10 @@ def _batches(
     else:
         cursor = raw.cursor()
     try:
-        cursor.execute(statement, given)
-        while batch := cursor.fetchmany(_BATCH):
-            yield batch
+        with driver_errors(conn, statement, given):
+            cursor.execute(statement, given)
+            while batch := cursor.fetchmany(_BATCH):
+                yield batch
     finally:
         cursor.close()
 
@@ -243,10 +248,12 @@ def _run(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
     """Run a statement through the driver's cursor in the connection's transaction; its
     rows, if it has any."""
     statement, names = driver_style(sql, conn.dialect.paramstyle)
+    given = params if names is None else tuple(params[n] for n in names)
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(statement, params if names is None else tuple(params[n] for n in names))
-        return cursor.fetchall() if cursor.description else []
+        with driver_errors(conn, statement, given):
+            cursor.execute(statement, given)
+            return cursor.fetchall() if cursor.description else []
     finally:
         cursor.close()
 
@@ -434,7 +441,8 @@ affected(unit_id, serial, lot_id, item_id, qty, location_id, kind, party_id, shi
   WHERE n.kind = 'lot' AND m.lot_id = n.id
     AND (m.to_location_id = t.customer_id OR m.from_location_id = t.customer_id)
   GROUP BY l.id, l.item_id, t.customer_id, o.party_id
-  HAVING SUM(CASE WHEN m.to_location_id = t.customer_id THEN m.qty ELSE -m.qty END) > 0
+  HAVING SUM(CASE WHEN m.to_location_id = t.customer_id THEN m.qty ELSE -m.qty END)
+         > {HALF_PLACE:f}
   UNION ALL
   SELECT NULL, NULL, l.id, l.item_id, SUM(m.qty), m.to_location_id,
          '{LocationKind.SUPPLIER.value}', o.party_id, NULL, 2
@@ -485,11 +493,14 @@ def _qty_text(dialect: str, column: str) -> str:
 
 
 def _qty_number(dialect: str, column: str) -> str:
-    """A quantity as a JSON number (CONVENTIONS), whole ones as integers."""
+    """A quantity as a JSON number (CONVENTIONS), whole ones as integers; on SQLite
+    rounded to six places first, as `Exact` reads it (a float sum of 0.1 and 1.1 less 0.2
+    is 1.0000000000000002: 1)."""
     if dialect == "postgresql":
         return f"trim_scale({column})"
-    return (f"CASE WHEN {column} = CAST({column} AS INTEGER) THEN CAST({column} AS INTEGER)"
-            f" ELSE round({column}, 6) END")  # fmt: skip
+    rounded = f"round({column}, 6)"
+    return (f"CASE WHEN {rounded} = CAST({rounded} AS INTEGER) THEN CAST({rounded} AS INTEGER)"
+            f" ELSE {rounded} END")  # fmt: skip
 
 
 def _moment_text(dialect: str, column: str) -> str:
@@ -561,7 +572,6 @@ def _freeze(dialect: str) -> str:
     supplier: of a lot sent back to two suppliers, the row of the first (by code) stands
     for it (the only rows of the list that could otherwise be one twice)."""
     customer = f"CASE WHEN kind = '{LocationKind.SUPPLIER.value}' THEN NULL ELSE party_id END"
-    text = ' COLLATE "C"' if dialect == "postgresql" else ""
     return f""",
 frozen AS (
   SELECT item_id, unit_id, CASE WHEN unit_id IS NULL THEN lot_id END AS lot_id, qty, status,
@@ -573,7 +583,7 @@ frozen AS (
                AND o.kind = '{OperationKind.RETURN_TO_SUPPLIER.value}'
              JOIN parties p ON p.id = o.party_id
              WHERE m.lot_id = shown.lot_id AND m.to_location_id = shown.location_id
-               AND p.code{text} < shown.supplier{text}) THEN 1 ELSE 0 END AS first
+               AND p.code < shown.supplier) THEN 1 ELSE 0 END AS first
   FROM shown
 )"""
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
 
 from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.status import LocationKind, OperationKind, Status, status_at
+from tracelot.domain.values import HALF_PLACE
 from tracelot.services import packing, voids
 from tracelot.services.holds import any_open_holds, describe, open_holds_of
 from tracelot.services.lookup import (
@@ -362,7 +363,7 @@ def _lot_customers(dialect: str) -> Select:
             or_(moves.c.to_location_id == customer, moves.c.from_location_id == customer),
         )
         .group_by(moves.c.lot_id, parties.c.code, parties.c.name)
-        .having(func.sum(signed) > 0)
+        .having(func.sum(signed) > HALF_PLACE)  # a float sum of nothing is not held
         .order_by(moves.c.lot_id, parties.c.code)
     )
 

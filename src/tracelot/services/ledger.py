@@ -22,7 +22,7 @@ from sqlalchemy import Connection, bindparam, func, insert, literal_column, sele
 from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
 from tracelot.domain.uom import check_whole
-from tracelot.domain.values import normalize
+from tracelot.domain.values import HALF_PLACE, normalize
 from tracelot.services import costing, packed
 from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
 from tracelot.services.lookup import item_by_id, location_ids_of_kind
@@ -200,8 +200,6 @@ def apply_stock_deltas(
             conn.execute(stock.delete().where(stock.c.id == row.id))
 
 
-_HALF_PLACE = Decimal("0.0000005")
-
 #: up to this many balances an operation upserts one by one, reading each back
 _FEW_BALANCES = 8
 
@@ -228,7 +226,7 @@ def _apply_many(
         query = select(stock.c.id, stock.c.item_id, stock.c.location_id, stock.c.lot_id,
                        stock.c.qty).where(id_in(conn, stock.c.item_id,
                                                 item_ids[start : start + 500]),
-                                          stock.c.qty < _HALF_PLACE)  # fmt: skip
+                                          stock.c.qty < HALF_PLACE)  # fmt: skip
         for row_id, item_id, location_id, lot_id, qty in conn.execute(query).all():
             key = (item_id, location_id, lot_id)
             if key in lowered and qty <= 0:

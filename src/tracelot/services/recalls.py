@@ -746,7 +746,7 @@ def preview(
         "status": "preview",
         "affected": len(rows),
         "open": sum(1 for r in rows if r["needs_action"]),
-        "by_status": dict(Counter(r["status"] for r in rows)),
+        "by_status": dict(sorted(Counter(r["status"] for r in rows).items())),
         "by_disposition": {},
         "items": rows,
         "notify": notify_list(rows),

@@ -103,6 +103,7 @@ class Link(NamedTuple):
     parent: Key
     child: Key
     child_lot_id: int | None  # the lot of a child unit too (a lot of serialized packs)
+    parent_lot_id: int | None  # the lot of a parent unit too
     qty: Decimal
     operation_id: int
     occurred_at: dt.datetime
@@ -250,16 +251,9 @@ def _trace_keys(
     current_only: bool,
 ) -> Trace:
     values = _Values(conn.dialect.name)
-    links, unit_rows = _walk(conn, direction, roots, depth or 1000, values)
-    if current_only:
-        links = [ln for ln in links if ln.removed_op_id is None]
-    if as_of is not None:
-        links = [
-            ln
-            for ln in links
-            if ln.occurred_at <= as_of and (ln.removed_at is None or ln.removed_at > as_of)
-        ]
+    links, unit_rows = _walk(conn, direction, roots, depth or 1000, values, as_of, current_only)
     backward = direction == "backward"
+    root_lots = {ident for kind, ident in roots if kind == "lot"}
     # the edges of the tree, from each node: the links of one build to one node added up
     # (a build that used five units of a lot is in the lot's forward trace once, with 5)
     with_removed = as_of is None  # as of a moment, every link shown stood then
@@ -268,6 +262,9 @@ def _trace_keys(
     for link in links:
         if backward:
             _add_edge(edges[link.parent], link.child, link, with_removed)
+            if link.parent[0] == "unit" and link.parent_lot_id in root_lots:
+                # a unit of a root lot was built of it: so was the lot (serialized packs)
+                _add_edge(edges[("lot", link.parent_lot_id)], link.child, link, with_removed)
             continue
         if link.child in nodes:  # not a lot's units that are no node of their own
             _add_edge(edges[link.child], link.parent, link, with_removed)
@@ -367,10 +364,17 @@ def root_keys(
 
 
 def _walk(
-    conn: Connection, direction: Direction, roots: list[Key], depth: int, values: _Values
+    conn: Connection,
+    direction: Direction,
+    roots: list[Key],
+    depth: int,
+    values: _Values,
+    as_of: dt.datetime | None = None,
+    current_only: bool = False,
 ) -> tuple[list[Link], dict[int, Any]]:
     """Every link reached from the roots within `depth` steps, in order of id, and the
-    row of every unit they lead to.
+    row of every unit they lead to: of the links that stood at `as_of`, or (`current_only`)
+    that no repair took out, if asked; the others are not followed.
 
     Breadth first, a statement per step: the frontier's ids go in as one array parameter
     and each node is followed once (at its shallowest), so every link is read once."""
@@ -408,12 +412,15 @@ def _walk(
                 ("unit", p_unit) if p_unit else ("lot", p_lot) if p_lot else ("item", p_item),
                 ("unit", c_unit) if c_unit else ("lot", c_lot) if c_lot else ("item", c_item),
                 c_lot,
+                p_lot,
                 qty(q),
                 op,
                 at(op, when),
                 rem,
                 None if rem is None else at(rem, rem_at),
             )
+            if not _stood(link, as_of, current_only):
+                continue  # a link that did not stand then, or a repair took out
             found[ident] = link
             nxt = link.parent if forward else link.child
             if nxt not in seen_nodes:
@@ -426,6 +433,16 @@ def _walk(
     return [found[i] for i in sorted(found)], reached_units
 
 
+def _stood(link: Link, as_of: dt.datetime | None, current_only: bool) -> bool:
+    """Whether a link stood at `as_of` (or now, when `current_only`): built by then, and
+    no repair had taken its component out."""
+    if current_only and link.removed_op_id is not None:
+        return False
+    if as_of is None:
+        return True
+    return link.occurred_at <= as_of and (link.removed_at is None or link.removed_at > as_of)
+
+
 def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
     """The rows of a read, through the driver's own cursor in the connection's transaction:
     the trace's statements are its own text, and a result object per statement cost more
@@ -434,14 +451,23 @@ def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
     given = params if names is None else tuple(params[n] for n in names)
     cursor = conn.connection.cursor()
     try:
-        cursor.execute(statement, given)
-        return cursor.fetchall()
-    except conn.dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy would say it (a lock: Conflict)
-        raise DBAPIError.instance(
-            statement, given, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-        ) from exc
+        with driver_errors(conn, statement, given):
+            cursor.execute(statement, given)
+            return cursor.fetchall()
     finally:
         cursor.close()
+
+
+@contextlib.contextmanager
+def driver_errors(conn: Connection, statement: str, params: Any) -> Iterator[None]:
+    """The driver's errors as SQLAlchemy says them (a lock, a serialization failure: the
+    transaction makes them `Conflict`), for statements run on the driver's own cursor."""
+    try:
+        yield
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise DBAPIError.instance(
+            statement, params, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
 
 
 @functools.lru_cache(maxsize=256)
