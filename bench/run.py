@@ -49,7 +49,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], None]]] = [
     ("lookup", "2", "A.2 look-ups at a million units", foundation.lookup),
     ("ship", "2", "A.3 ship 1,000 serials in one operation", foundation.ship),
     ("inventree", "2 and 3", "A.4 and B.4 the InvenTree workload", inventree.run),
-    ("trace", "3", "B.1-3 traces and a recall on a 200,000-build plant", tracing.run),
+    ("trace", "3 and 24", "B.1-3 traces and a recall on a 200,000-build plant", tracing.run),
     ("scan", "4", "C.1 resolve scans at a million units", scanning.run),
     ("scan-command", "22", "C.2 tracelot scan --json as a whole command", scanning.whole_command),
     ("api", "6", "D.1 scan-and-move over HTTP", api_load.run),
