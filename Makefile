@@ -8,7 +8,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DEMO   := demo/tracelot.db
-PYTEST_ARGS ?= -n 2 --dist worksteal
+PYTEST_ARGS ?= -n 2
 # the web pages' JavaScript, from the npm registry (package-lock.json), served by tracelot
 VENDOR := src/tracelot/web/static/vendor
 

@@ -66,9 +66,8 @@ def test_generated_requests_get_declared_answers_and_never_a_5xx(
 
     (tmp_path / "schemathesis.toml").write_text(CONFIG)
     # each request on PostgreSQL is several round trips to the server: fewer examples
-    # there keep the suite's time (the SQLite run covers the same routes with more);
-    # TRACELOT_FUZZ_EXAMPLES and TRACELOT_FUZZ_SEED fuzz longer or otherwise
-    examples = "12" if db_url.startswith("sqlite") else "4"
+    # there keep the suite's time (the SQLite run covers the same routes with more)
+    examples = "15" if db_url.startswith("sqlite") else "6"
     with serving(db_url, tmp_path / "serve.log") as base:
         run = subprocess.run(
             [
