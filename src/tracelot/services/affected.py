@@ -20,7 +20,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import json
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -36,14 +35,15 @@ from tracelot.services.tabular import AFFECTED_COLUMNS
 from tracelot.services.trace import (
     Direction,
     Key,
+    Values,
     driver_errors,
     driver_style,
+    fetch,
     moment_of,
     root_keys,
     trace_keys,
 )
-from tracelot.store.bulk import ids_value
-from tracelot.store.types import Exact
+from tracelot.store.bulk import ids_sql, ids_value
 
 Shape = Literal["csv", "jsonl", "rows", "counts", "page"]
 
@@ -102,9 +102,9 @@ def rows(
 ) -> list[dict[str, Any]]:
     """The affected list as dicts (with the ids of the unit, lot, item, location and
     customer of each row): for callers that want it whole, a recall's preview."""
-    values = _Values()
+    values = Values(conn.dialect.name)
     batches = _batches(conn, "rows", direction, roots, depth, as_of, current_only)
-    return [values.record(row) for batch in batches for row in batch]
+    return [_record(values, row) for batch in batches for row in batch]
 
 
 def trace_overview(
@@ -142,7 +142,7 @@ def overview(
     """A big trace at a glance, without its whole list in hand: how many units and lots
     it reached and how much, by status and by customer (counted by the database), and one
     page of its rows (of a status, of a customer)."""
-    values = _Values()
+    values = Values(conn.dialect.name)
     groups = [row for batch in _batches(conn, "counts", direction, roots, None, None, False)
               for row in batch]  # fmt: skip
     by_status: Counter[str] = Counter()
@@ -161,7 +161,7 @@ def overview(
         "matching": sum(
             n for state, party, n, _ in groups if status in ("", state) and customer in ("", party)
         ),  # fmt: skip
-        "rows": [values.record(row) for batch in page for row in batch],
+        "rows": [_record(values, row) for batch in page for row in batch],
     }
 
 
@@ -174,7 +174,7 @@ def freeze(
     list's last row before, so that the caller can find the new ones."""
     dialect = _dialect(conn)
     sql, params = _statement(conn, "freeze", "forward", roots, None, None, True)
-    last = _run(conn, "SELECT COALESCE(MAX(id), 0) FROM recall_items WHERE recall_id = "
+    last = fetch(conn, "SELECT COALESCE(MAX(id), 0) FROM recall_items WHERE recall_id = "
                   ":recall", {"recall": recall_id})[0][0]  # fmt: skip
     same = "IS NOT DISTINCT FROM" if dialect == "postgresql" else "IS"
     # SQLite's float sums kept as `Exact` keeps quantities: six places, whole ones integers
@@ -183,7 +183,7 @@ def freeze(
 INSERT INTO recall_items (recall_id, item_id, unit_id, lot_id, qty, status, location_id,
                           customer_id, shipment_ref, shipment_date, needs_action)
 SELECT :recall, f.item_id, f.unit_id, f.lot_id, {qty}, f.status, f.location_id, f.customer_id,
-       f.shipment_ref, f.shipment_date, f.status IN {_texts_in(dialect, "needs")}
+       f.shipment_ref, f.shipment_date, f.status IN {ids_sql(dialect, "needs", of="text")}
 FROM frozen f
 WHERE f.first = 1"""
     if last:  # a recall extended: what its list holds already is not added again
@@ -193,20 +193,9 @@ WHERE f.first = 1"""
       AND r.status = f.status AND r.location_id = f.location_id
       AND r.customer_id {same} f.customer_id)"""
     insert += _order(dialect)
-    params = {**params, "recall": recall_id, "needs": _texts_value(dialect, sorted(needs_action))}
-    _run(conn, sql + insert, params)
+    params = {**params, "recall": recall_id, "needs": ids_value(dialect, sorted(needs_action))}
+    fetch(conn, sql + insert, params)
     return last
-
-
-def _texts_in(dialect: str, name: str) -> str:
-    """`IN :name` of a list of texts given as `_texts_value` (one parameter)."""
-    if dialect == "postgresql":
-        return f"(SELECT unnest(CAST(:{name} AS text[])))"
-    return f"(SELECT value FROM json_each(:{name}))"
-
-
-def _texts_value(dialect: str, values: list[str]) -> object:
-    return values if dialect == "postgresql" else json.dumps(values)
 
 
 _BATCH = 5_000
@@ -240,20 +229,6 @@ def _batches(
             cursor.execute(statement, given)
             while batch := cursor.fetchmany(_BATCH):
                 yield batch
-    finally:
-        cursor.close()
-
-
-def _run(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
-    """Run a statement through the driver's cursor in the connection's transaction; its
-    rows, if it has any."""
-    statement, names = driver_style(sql, conn.dialect.paramstyle)
-    given = params if names is None else tuple(params[n] for n in names)
-    cursor = conn.connection.cursor()
-    try:
-        with driver_errors(conn, statement, given):
-            cursor.execute(statement, given)
-            return cursor.fetchall() if cursor.description else []
     finally:
         cursor.close()
 
@@ -606,36 +581,10 @@ _SHAPES = {"csv": _csv, "jsonl": _jsonl, "rows": _rows, "freeze": _freeze, "coun
            "page": _page}  # fmt: skip
 
 
-class _Values:
-    """Raw values as the column types read them, each distinct one converted once."""
-
-    def __init__(self) -> None:
-        self._exact = Exact()
-        self._qty: dict[Any, Any] = {}
-        self._at: dict[Any, dt.datetime | None] = {None: None}
-
-    def qty(self, raw: Any) -> Any:
-        try:
-            return self._qty[raw]
-        except KeyError:
-            value = self._qty[raw] = self._exact.process_result_value(raw, None)  # type: ignore[arg-type]
-            return value
-
-    def record(self, row: Any) -> dict[str, Any]:
-        """A row of the "rows" shape as a dict, its values as the column types read them."""
-        record = dict(zip(_ROW_COLUMNS, row, strict=True))
-        record["qty"] = self.qty(record["qty"])
-        record["held"] = bool(record["held"])
-        record["shipment_date"] = self.at(record["shipment_date"])
-        return record
-
-    def at(self, raw: Any) -> dt.datetime | None:
-        try:
-            return self._at[raw]
-        except KeyError:
-            if isinstance(raw, str):  # SQLite's text, in UTC
-                value = dt.datetime.fromisoformat(raw).replace(tzinfo=dt.UTC)
-            else:
-                value = raw.astimezone(dt.UTC)
-            self._at[raw] = value
-            return value
+def _record(values: Values, row: Any) -> dict[str, Any]:
+    """A row of the "rows" shape as a dict, its values as the column types read them."""
+    record = dict(zip(_ROW_COLUMNS, row, strict=True))
+    record["qty"] = values.qty(record["qty"])
+    record["held"] = bool(record["held"])
+    record["shipment_date"] = values.moment(record["shipment_date"])
+    return record

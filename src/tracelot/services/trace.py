@@ -250,7 +250,7 @@ def _trace_keys(
     as_of: dt.datetime | None,
     current_only: bool,
 ) -> Trace:
-    values = _Values(conn.dialect.name)
+    values = Values(conn.dialect.name)
     links, unit_rows = _walk(conn, direction, roots, depth or 1000, values, as_of, current_only)
     backward = direction == "backward"
     root_lots = {ident for kind, ident in roots if kind == "lot"}
@@ -368,7 +368,7 @@ def _walk(
     direction: Direction,
     roots: list[Key],
     depth: int,
-    values: _Values,
+    values: Values,
     as_of: dt.datetime | None = None,
     current_only: bool = False,
 ) -> tuple[list[Link], dict[int, Any]]:
@@ -403,7 +403,7 @@ def _walk(
         )
         params = {kind: ids_value(dialect, frontier[kind]) for kind in kinds}
         frontier = defaultdict(list)
-        for row in _fetch(conn, sql, params):
+        for row in fetch(conn, sql, params):
             ident, p_item, p_unit, p_lot, c_item, c_unit, c_lot, q, op, when, rem, rem_at = row[:12]
             if ident in found:
                 continue
@@ -443,8 +443,9 @@ def _stood(link: Link, as_of: dt.datetime | None, current_only: bool) -> bool:
     return link.occurred_at <= as_of and (link.removed_at is None or link.removed_at > as_of)
 
 
-def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
-    """The rows of a read, through the driver's own cursor in the connection's transaction:
+def fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """The rows of a statement (none for a write), through the driver's own cursor in the
+    connection's transaction:
     the trace's statements are its own text, and a result object per statement cost more
     than a backward trace's SQL (12 statements: 0.75 ms, 0.3 ms of it in SQLAlchemy)."""
     statement, names = driver_style(sql, conn.dialect.paramstyle)
@@ -453,7 +454,7 @@ def _fetch(conn: Connection, sql: str, params: dict[str, Any]) -> list[Any]:
     try:
         with driver_errors(conn, statement, given):
             cursor.execute(statement, given)
-            return cursor.fetchall()
+            return cursor.fetchall() if cursor.description else []
     finally:
         cursor.close()
 
@@ -488,11 +489,11 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 def reached(conn: Connection, direction: Direction, start: Key) -> set[Key]:
     """Every unit, lot and item reached from `start`, however deep (links past and present)."""
     backward = direction == "backward"
-    links, _ = _walk(conn, direction, [start], 1000, _Values(conn.dialect.name))
+    links, _ = _walk(conn, direction, [start], 1000, Values(conn.dialect.name))
     return {link.child if backward else link.parent for link in links}
 
 
-class _Values:
+class Values:
     """Raw column values as the column types read them (exact quantities, UTC times,
     dates), each distinct value converted once."""
 
@@ -500,6 +501,7 @@ class _Values:
         self.dialect = "postgresql" if dialect == "postgresql" else "sqlite"
         self._qty: dict[Any, Decimal] = {}
         self._at: dict[int, dt.datetime] = {}
+        self._moment: dict[Any, dt.datetime | None] = {None: None}
         self._day: dict[Any, dt.date | None] = {None: None}
 
     def qty(self, raw: Any) -> Decimal:
@@ -518,6 +520,19 @@ class _Values:
                 value = self._at[op_id] = dt.datetime.fromisoformat(raw).replace(tzinfo=dt.UTC)
             else:
                 value = self._at[op_id] = raw.astimezone(dt.UTC)
+            return value
+
+    def moment(self, raw: Any) -> dt.datetime | None:
+        """A moment read raw (SQLite's text in UTC, PostgreSQL's aware datetime), by its
+        value: for moments that come without their operation's id."""
+        try:
+            return self._moment[raw]
+        except KeyError:
+            if isinstance(raw, str):
+                value = dt.datetime.fromisoformat(raw).replace(tzinfo=dt.UTC)
+            else:
+                value = raw.astimezone(dt.UTC)
+            self._moment[raw] = value
             return value
 
     def day(self, raw: Any) -> dt.date | None:
@@ -540,7 +555,7 @@ class Facts(NamedTuple):
 
 
 def _facts(
-    conn: Connection, keys: set[Key], values: _Values, walked: dict[int, Any]
+    conn: Connection, keys: set[Key], values: Values, walked: dict[int, Any]
 ) -> dict[Key, Facts]:
     """Identity, supplier and receipt of every node, and where each unit is now: the units
     the walk did not read already (its roots) in a query, the lots in one, then the items,
@@ -554,7 +569,7 @@ def _facts(
         if not ids:
             return []
         params = {"ids": ids_value(dialect, ids)}
-        return _fetch(conn, sql.format(ids=ids_sql(dialect)), params)
+        return fetch(conn, sql.format(ids=ids_sql(dialect)), params)
 
     more = {row[0]: row for row in read(_UNITS, [i for i in by_kind["unit"] if i not in walked])}
     unit_rows = [walked[i] if i in walked else more[i] for i in by_kind["unit"]]
@@ -574,7 +589,7 @@ def _facts(
         "parties": ids_value(dialect, party_ids),
         "locations": ids_value(dialect, location_ids),
     }
-    for kind, ident, *row in _fetch(conn, sql, params):
+    for kind, ident, *row in fetch(conn, sql, params):
         names[kind][ident] = (ident, *row)
     item_rows, party_rows, place_rows = names["item"], names["party"], names["location"]
     day, at = values.day, values.at
@@ -647,7 +662,7 @@ class Place(NamedTuple):
 
 
 def _affected(
-    conn: Connection, keys: list[Key], facts: dict[Key, Facts], values: _Values
+    conn: Connection, keys: list[Key], facts: dict[Key, Facts], values: Values
 ) -> list[tuple[Key, dict[str, Any]]]:
     """Where every unit and lot reached is now: one row per unit, one per lot balance."""
     unit_ids = [i for kind, i in keys if kind == "unit"]
@@ -720,9 +735,9 @@ def _affected(
 
 
 def _shipments(
-    conn: Connection, unit_ids: list[int], values: _Values
+    conn: Connection, unit_ids: list[int], values: Values
 ) -> dict[int, tuple[str | None, Any]]:
     """The reference and date of each (shipped) unit's last shipment."""
     sql = _SHIPMENTS.format(ids=ids_sql(values.dialect))
-    rows = _fetch(conn, sql, {"ids": ids_value(values.dialect, unit_ids)})
+    rows = fetch(conn, sql, {"ids": ids_value(values.dialect, unit_ids)})
     return {unit: (ref, values.at(op, when)) for unit, op, ref, when in rows}

@@ -270,13 +270,13 @@ def ids_in(dialect: str, column: ColumnElement[int], name: str = "ids") -> Colum
     return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam(name))))
 
 
-def ids_sql(dialect: str, name: str = "ids") -> str:
+def ids_sql(dialect: str, name: str = "ids", of: str = "integer") -> str:
     """The text of `IN :name` for hand-written SQL, `(...)` in one parameter that takes
-    `ids_value(dialect, ids)` (the forms of `ids_in`)."""
+    `ids_value(dialect, ids)` (the forms of `ids_in`); `of="text"` for a list of texts."""
     if dialect == "postgresql":
-        return f"(SELECT unnest(CAST(:{name} AS integer[])))"
+        return f"(SELECT unnest(CAST(:{name} AS {of}[])))"
     return f"(SELECT value FROM json_each(:{name}))"
 
 
-def ids_value(dialect: str, ids: Iterable[int]) -> object:
+def ids_value(dialect: str, ids: Iterable[int | str]) -> object:
     return list(ids) if dialect == "postgresql" else json.dumps(list(ids))
