@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, update
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    update,
+)
 
 from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
@@ -301,6 +310,16 @@ _MOVE_UNITS = (
 )
 
 
+_LOCK_UNITS = text("SELECT id FROM units WHERE id = ANY(CAST(:uids AS integer[]))"
+                   " ORDER BY id FOR UPDATE")  # fmt: skip
+_MOVE_UNITS_FROM_ARRAYS = text(
+    "UPDATE units SET location_id = t.to_id, party_id = t.party"
+    " FROM unnest(CAST(:uids AS integer[]), CAST(:from_ids AS integer[]),"
+    " CAST(:to_ids AS integer[]), CAST(:parties AS integer[])) AS t(uid, from_id, to_id, party)"
+    " WHERE units.id = t.uid AND units.location_id = t.from_id"
+)
+
+
 def move_units(conn: Connection, lines: Iterable[Line], party_id: int | None) -> None:
     """Point each unit at its new location, but only if it is still where the line says."""
     lines = sorted(lines, key=lambda ln: ln.unit_id or 0)
@@ -331,6 +350,15 @@ def move_units(conn: Connection, lines: Iterable[Line], party_id: int | None) ->
             ).rowcount
             for (from_id, to_id, party), ids in groups.items()
         )
+    elif len(params) > _FEW_BALANCES and len({p["uid"] for p in params}) == len(params):
+        # PostgreSQL: lock the units in key order (racers never deadlock), then one
+        # UPDATE from arrays (a statement a unit cost a 20,000-unit move a third of its time)
+        uids = [p["uid"] for p in params]
+        conn.execute(_LOCK_UNITS, {"uids": uids}).all()
+        moved = conn.execute(_MOVE_UNITS_FROM_ARRAYS, {
+            "uids": uids, "from_ids": [p["from_id"] for p in params],
+            "to_ids": [p["to_id"] for p in params], "parties": [p["party"] for p in params],
+        }).rowcount  # fmt: skip
     else:
         moved = conn.execute(_MOVE_UNITS, params).rowcount
     if moved != len(params):

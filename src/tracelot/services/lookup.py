@@ -19,7 +19,7 @@ from tracelot.domain.errors import NotFound, WrongKind
 from tracelot.domain.refs import Ref
 from tracelot.domain.scan import variable_measure_base
 from tracelot.domain.status import Status, Tracking, status_at
-from tracelot.store.bulk import id_in, rows_in
+from tracelot.store.bulk import id_in, rows_in, texts_in
 from tracelot.store.engine import OneRow, cache
 from tracelot.store.tables import (
     holds,
@@ -474,12 +474,6 @@ def target_of(conn: Connection, ref: Ref) -> Target:
     return Target(ref, item)
 
 
-_UNITS_BY_SERIALS = select(units).where(
-    units.c.item_id == bindparam("item_id"),
-    units.c.serial.in_(bindparam("serials", expanding=True)),
-)
-
-
 def targets_of(conn: Connection, parsed: Sequence[Ref]) -> list[Target]:
     """Many references at once: their items and lots, and the units of each item, in
     one query per 500 or 5,000, not one each."""
@@ -499,7 +493,11 @@ def targets_of(conn: Connection, parsed: Sequence[Ref]) -> list[Target]:
         unique = list(dict.fromkeys(serials))
         for start in range(0, len(unique), 5000):
             chunk = unique[start : start + 5000]
-            rows = conn.execute(_UNITS_BY_SERIALS, {"item_id": item.id, "serials": chunk})
+            rows = conn.execute(  # the serials as one parameter, not 5,000
+                select(units).where(
+                    units.c.item_id == item.id, texts_in(conn, units.c.serial, chunk)
+                )  # fmt: skip
+            )
             found.update({(code, u.serial): u for u in rows})
     targets = []
     for ref in parsed:

@@ -35,7 +35,7 @@ from tracelot.services.resolver import item_named, location_named, target_named,
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.services.trace import Key, reached
-from tracelot.store.bulk import existing_serials
+from tracelot.store.bulk import existing_serials, insert_rows
 from tracelot.store.tables import genealogy, lots, units
 
 
@@ -176,25 +176,18 @@ def _build_run(
         for plan in plans
     ]  # fmt: skip
     post(conn, op_id, output_lines)
-    conn.execute(
-        insert(genealogy),
-        [
-            {
-                "operation_id": op_id,
-                "parent_item_id": out_item.id,
-                "parent_unit_id": plan.unit_id,
-                "parent_lot_id": plan.lot_id,
-                "child_item_id": target.item.id,
-                "child_unit_id": target.unit.id if target.unit is not None else None,
-                "child_lot_id": ln.lot_id,
-                "qty": ln.qty,
-            }
-            for plan in plans
-            for target, lines in plan.inputs
-            for ln in _merge_by_lot(lines)
-        ],
-    )
+    insert_rows(conn, "genealogy", _LINK_COLUMNS, (
+        (op_id, out_item.id, plan.unit_id, plan.lot_id, target.item.id,
+         target.unit.id if target.unit is not None else None, ln.lot_id, ln.qty)
+        for plan in plans
+        for target, lines in plan.inputs
+        for ln in _merge_by_lot(lines)
+    ))  # fmt: skip
     return result(conn, op_id, [*consumed, *output_lines], outputs=[plan.ref for plan in plans])
+
+
+_LINK_COLUMNS = ("operation_id", "parent_item_id", "parent_unit_id", "parent_lot_id",
+                 "child_item_id", "child_unit_id", "child_lot_id", "qty")  # fmt: skip
 
 
 def _plan(item: Row, output: Output, today: dt.date) -> _Plan:

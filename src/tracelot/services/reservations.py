@@ -310,17 +310,16 @@ def refuse_reserved_meanwhile(conn: Connection, lines: Sequence[Any]) -> None:
 
     checked_units, checked_balances = memo[1], memo[2]
     unit_ids = sorted({ln.unit_id for ln in lines if ln.unit_id in checked_units})
-    for start in range(0, len(unit_ids), 500):
-        for item, serial, unit_id, so_id in conn.execute(
-            select(items.c.code, units.c.serial, units.c.id, reservations.c.so_id)
-            .join(units, units.c.id == reservations.c.unit_id)
-            .join(items, items.c.id == units.c.item_id)
-            .where(reservations.c.unit_id.in_(unit_ids[start : start + 500]))
-            .order_by(units.c.id)
-        ).all():  # fmt: skip
-            if so_id != checked_units[unit_id]:
-                raise Conflict(f"{item}:{serial} was reserved for sales order {so_id} "
-                               "meanwhile (conflict, retry)")  # fmt: skip
+    for item, serial, unit_id, so_id in conn.execute(
+        select(items.c.code, units.c.serial, units.c.id, reservations.c.so_id)
+        .join(units, units.c.id == reservations.c.unit_id)
+        .join(items, items.c.id == units.c.item_id)
+        .where(id_in(conn, reservations.c.unit_id, unit_ids))
+        .order_by(units.c.id)
+    ).all() if unit_ids else ():  # fmt: skip
+        if so_id != checked_units[unit_id]:
+            raise Conflict(f"{item}:{serial} was reserved for sales order {so_id} "
+                           "meanwhile (conflict, retry)")  # fmt: skip
     lowered = sorted({(ln.item_id, ln.from_id, ln.lot_id) for ln in lines
                       if ln.unit_id is None and (ln.item_id, ln.from_id, ln.lot_id)
                       in checked_balances}, key=lambda k: (k[0], k[1], k[2] or 0))  # fmt: skip
