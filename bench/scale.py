@@ -16,9 +16,9 @@ work order of 1,000 devices at a time, each dated on its day of the year:
     kit         the components the order uses from the bin to the line (one move)
     build       five production runs (`build_run`), one per level, 1,000 outputs each
     ship        three devices in four, to one of twenty customers (one shipment)
-    re-slot     every two months, the idle chips to the next bin (a move per work order's)
+    re-slot     every four months, the idle chips to the next bin (a move per work order's)
 
-That is about 117 ledger lines a device: 4.7M at 1M units, 47M at 10M.
+That is about 102 ledger lines a device: 4.1M at 1M units, 41M at 10M.
 
 THE DATABASE. A PostgreSQL server of `scripts/pg-test-server` with its data in
 bench/out/scale-pg (kept out of git, kept between runs: a plant built once is measured
@@ -64,7 +64,7 @@ STOCK_CHIPS = 10  # chips a device received beyond the ten its boards use (they 
 BINS = [f"B{i:02d}" for i in range(1, 21)]
 SIZES = {"1M": 40_000, "3M": 120_000, "10M": 400_000}
 PG_PORT = 54339
-RESLOTS = 6  # the year's re-slotting of the idle chips: every two months
+RESLOTS = 3  # the year's re-slotting of the idle chips: every four months
 
 
 def sizes_of(devices: int) -> plant.Sizes:

@@ -46,6 +46,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     else:
         engine = create_engine(url, **kwargs)
         _ping_when_idle(engine)
+        event.listen(engine, "connect", _without_jit)
     event.listen(engine, "rollback_savepoint", _forget)
     return engine
 
@@ -76,6 +77,16 @@ def _ping_when_idle(engine: Engine) -> None:
                 raise
         if not alive:  # the pool drops it and hands out a new connection
             raise DisconnectionError("the pooled connection was closed")
+
+
+def _without_jit(dbapi_connection: Any, _record: Any) -> None:
+    """PostgreSQL compiles a statement the planner guesses costly to machine code (JIT),
+    and it guesses a recursive walk of the genealogy very costly: compiling took 1.6 s of
+    a 2.3 s forward trace, and a year's turnover ran slower with it, on bench/scale.py's
+    plant. tracelot's statements are short or walk indexes: none gained from it."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.commit()
 
 
 def _forget(conn: Connection, _name: Any, _context: Any) -> None:
