@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import BACKEND
+from conftest import BACKEND, PG_URL
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,3 +29,31 @@ def test_the_quick_benchmarks_pass_their_correctness_checks(tmp_path: Path) -> N
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["rows"], "no figures written"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(BACKEND != "postgresql", reason="the scale bench runs on PostgreSQL")
+def test_the_scale_bench_builds_its_plant_and_measures_it(tmp_path: Path) -> None:
+    """bench/scale.py at three work orders on the test server: the plant is what it says
+    (28 units and 5 builds a device), the ledger verifies, and every figure is written."""
+    devices = 3_000
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "scale.py"), "--units", str(devices),
+         "--pg", PG_URL, "--rebuild", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "tracelot_scale_{devices}" WITH (FORCE)'))
+    admin.dispose()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    result = json.loads((tmp_path / f"scale-{devices}.json").read_text())
+    assert result["counts"]["units"] == 28 * devices
+    assert result["counts"]["builds"] == 5 * devices
+    assert set(result["built_seconds"]) >= {"receive", "put away", "build", "ship", "re-slot"}
+    assert result["built_seconds"]["re-slot"] > 0
+    figures = result["figures"]
+    assert figures["verify"]["ok"] is True
+    assert figures["forward trace of supplier lot RS-0001 (JSON Lines)"]["rows"] > devices
+    assert figures["recall open on supplier lot RS-0001"]["affected"] > devices
+    assert len(figures) == 10
