@@ -112,9 +112,10 @@ def insert_rows(
     on_conflict: str = "",
 ) -> None:
     """INSERT many rows through the driver's executemany, without SQLAlchemy's work per
-    row (a fifth of a big receipt's time). Values are Python's (int, str, Decimal, date,
-    datetime, None), which SQLite stores as tracelot's column types would (the adapters
-    below). `on_conflict`: an ON CONFLICT clause, the same on both databases."""
+    row (a fifth of a big receipt's time); on PostgreSQL, many rows as one statement of an
+    array a column. Values are Python's (int, str, Decimal, date, datetime, None), which
+    SQLite stores as tracelot's column types would (the adapters below). `on_conflict`: an
+    ON CONFLICT clause, the same on both databases."""
     batch = [tuple(row) for row in rows]
     if not batch:
         return
