@@ -324,6 +324,20 @@ def test_the_affected_list_written_by_the_database_is_the_trees(
         (r["item"], r["serial"], r["status"], r["customer"], r["qty"], r["held"])
         for r in listed_of(cli, "backward", "DEV:D1")
     }
+    # backward, each row says where it came from: supplier, supplier's lot, receipt
+    origins = {(r["item"], r["serial"] or r["lot"]): (r["received_from"], r["supplier_lot"],
+               r["receipt"], r["receipt_date"] is not None)
+               for r in listed_of(cli, "backward", "DEV:D1")}  # fmt: skip
+    assert origins[("CELL", "L1")][:2] == ("CELLCO", "CC-9")
+    assert origins[("PCB", "B03")][:2] == ("PCBCO", "PH-1")
+    for ref, item in ((("PCB", "B03"), "PCB"), (("CELL", "L1"), "CELL")):
+        receipt = plant.operation(origins[ref][2])
+        assert receipt.kind == "receive" and receipt.lines[0].item == item, ref
+        assert origins[ref][3]  # with its date
+    assert origins[("PACK", "P1")] == (None, None, None, False)  # built here, not received
+    header = cli("trace", "backward", "DEV:D1", "--csv").stdout.splitlines()[0].split(",")
+    assert header[-4:] == ["received_from", "supplier_lot", "receipt", "receipt_date"]
+    assert "receipt" not in cli("trace", "forward", "CELL@L1", "--csv").stdout.splitlines()[0]
     # one format at a time; an unknown reference writes nothing
     assert cli("trace", "forward", "CELL@L1", "--csv", "--jsonl").exit_code == 2
     assert cli("trace", "forward", "CELL@L1", "--json", "--jsonl").exit_code == 2

@@ -33,6 +33,7 @@ from tracelot.domain.values import HALF_PLACE
 from tracelot.services import packing
 from tracelot.services.tabular import AFFECTED_COLUMNS
 from tracelot.services.trace import (
+    ORIGIN_COLUMNS,
     Direction,
     Key,
     Values,
@@ -84,7 +85,8 @@ def write(
     count = 0
     end = "\r\n" if fmt == "csv" else "\n"  # (CSV's line end is csv.writer's)
     if fmt == "csv":
-        csv.writer(out).writerow(AFFECTED_COLUMNS)
+        origin = list(ORIGIN_COLUMNS) if direction == "backward" else []
+        csv.writer(out).writerow(AFFECTED_COLUMNS + origin)
     for batch in _batches(conn, fmt, direction, roots, depth, moment, False):
         count += len(batch)
         out.write("".join(line + end for (line,) in batch))
@@ -300,7 +302,7 @@ def _sql(
         open_lot_holds=_OPEN_LOT_HOLDS,
         units_reached=_UNITS_REACHED[dialect],
         shipment_of=_SHIPMENT_OF[dialect],
-    ) + _SHAPES[shape](dialect)  # fmt: skip
+    ) + _SHAPES[shape](dialect, direction)  # fmt: skip
 
 
 def _walk(
@@ -511,18 +513,50 @@ def _moment_text(dialect: str, column: str) -> str:
             "|| '+00:00'")  # fmt: skip
 
 
-def _csv(dialect: str) -> str:
+def _csv(dialect: str, direction: Direction) -> str:
     """Each row as one line of CSV, as Python's `csv.writer` writes it: a cell quoted only
     when it holds a comma, a quote or a line break (which only text typed or scanned can
     hold: codes, quantities, statuses and moments cannot)."""
-    date = _moment_text(dialect, "shipment_date")
     cells = [("item", False), ("serial", True), ("lot", True), (_qty_text(dialect, "qty"), False),
              ("status", False), ("location", False), ("location_path", False),
              ("customer", False), ("customer_name", True), ("shipment_ref", True),
-             (f"CASE WHEN shipment_date IS NOT NULL THEN {date} END", False),
+             (_date_text(dialect, "shipment_date"), False),
              ("supplier", False), ("supplier_name", True)]  # fmt: skip
+    if direction == "backward":
+        cells += [("received_from", False), ("supplier_lot", True),
+                  ("CAST(receipt AS text)", False),
+                  (_date_text(dialect, "receipt_date"), False)]  # fmt: skip
     line = " || ',' || ".join(_csv_cell(dialect, cell, text) for cell, text in cells)
-    return f"\nSELECT {line} FROM shown{_order(dialect)}"
+    return f"{_source(direction)}\nSELECT {line} FROM {_rows_of(direction)}{_order(dialect)}"
+
+
+def _date_text(dialect: str, column: str) -> str:
+    return f"CASE WHEN {column} IS NOT NULL THEN {_moment_text(dialect, column)} END"
+
+
+def _rows_of(direction: Direction) -> str:
+    """The rows a shape reads: `shown`, and backward `origin` (`shown` with where each
+    unit or lot came from)."""
+    return "origin" if direction == "backward" else "shown"
+
+
+def _source(direction: Direction) -> str:
+    """Backward, `origin`: each row's supplier, supplier's lot and receipt, as a trace's
+    tree says them (a unit's own, else its lot's; the receipt that made the unit or lot)."""
+    if direction != "backward":
+        return ""
+    return f""",
+origin AS (
+  SELECT s.*, sp.code AS received_from,
+         COALESCE(ou.supplier_lot, ol.supplier_lot) AS supplier_lot,
+         oc.id AS receipt, oc.occurred_at AS receipt_date
+  FROM shown s
+  LEFT JOIN units ou ON ou.id = s.unit_id
+  LEFT JOIN lots ol ON ol.id = s.lot_id
+  LEFT JOIN parties sp ON sp.id = COALESCE(ou.supplier_id, ol.supplier_id)
+  LEFT JOIN operations oc ON oc.id = COALESCE(ou.created_op_id, ol.created_op_id)
+    AND oc.kind = '{OperationKind.RECEIVE.value}'
+)"""
 
 
 def _csv_cell(dialect: str, value: str, text: bool) -> str:
@@ -539,21 +573,25 @@ def _csv_cell(dialect: str, value: str, text: bool) -> str:
     )
 
 
-def _jsonl(dialect: str) -> str:
-    values = {key: key for key in _JSON_KEYS}
+def _jsonl(dialect: str, direction: Direction) -> str:
+    keys = _JSON_KEYS + (ORIGIN_COLUMNS if direction == "backward" else ())
+    values = {key: key for key in keys}
     values["qty"] = _qty_number(dialect, "qty")
-    values["shipment_date"] = (f"CASE WHEN shipment_date IS NOT NULL THEN "
-                               f"{_moment_text(dialect, 'shipment_date')} END")  # fmt: skip
+    values["shipment_date"] = _date_text(dialect, "shipment_date")
+    if direction == "backward":
+        values["receipt_date"] = _date_text(dialect, "receipt_date")
+    source, rows = _source(direction), _rows_of(direction)
     if dialect == "postgresql":
         values["held"] = "held = 1"
         pairs = ", ".join(f"'{k}', {v}" for k, v in values.items())
-        return f"\nSELECT CAST(json_build_object({pairs}) AS text) FROM shown{_order(dialect)}"
+        return (f"{source}\nSELECT CAST(json_build_object({pairs}) AS text)"
+                f" FROM {rows}{_order(dialect)}")  # fmt: skip
     values["held"] = "json(CASE WHEN held = 1 THEN 'true' ELSE 'false' END)"
     pairs = ", ".join(f"'{k}', {v}" for k, v in values.items())
-    return f"\nSELECT json_object({pairs}) FROM shown{_order(dialect)}"
+    return f"{source}\nSELECT json_object({pairs}) FROM {rows}{_order(dialect)}"
 
 
-def _rows(dialect: str) -> str:
+def _rows(dialect: str, _direction: Direction = "forward") -> str:
     customer = f"CASE WHEN kind = '{LocationKind.SUPPLIER.value}' THEN NULL ELSE party_id END"
     return (
         f"\nSELECT unit_id, lot_id, item_id, location_id, {customer}, item, serial, lot, "
@@ -562,7 +600,7 @@ def _rows(dialect: str) -> str:
     )
 
 
-def _freeze(dialect: str) -> str:
+def _freeze(dialect: str, _direction: Direction = "forward") -> str:
     """The rows of a recall's list: a unit's row names no lot. A recall's list names no
     supplier: of a lot sent back to two suppliers, the row of the first (by code) stands
     for it (the only rows of the list that could otherwise be one twice)."""
@@ -583,12 +621,12 @@ frozen AS (
 )"""
 
 
-def _counts(dialect: str) -> str:
+def _counts(dialect: str, _direction: Direction = "forward") -> str:
     return ("\nSELECT status, customer, COUNT(*), SUM(qty) FROM shown "
             "GROUP BY status, customer")  # fmt: skip
 
 
-def _page(dialect: str) -> str:
+def _page(dialect: str, _direction: Direction = "forward") -> str:
     """A page of the rows (of a status, of a customer: '' for any)."""
     rows = _rows(dialect)
     where = ("\nWHERE (:status = '' OR status = :status) "

@@ -302,6 +302,10 @@ def _trace_keys(
 
     tree = [build(k, None, None, {k}) for k in roots]
     keyed = _affected(conn, [k for k in order if k[0] != "item"], facts, values)
+    if direction == "backward":  # where each component came from (issue 24)
+        for key, row in keyed:
+            origin = facts[key].identity[5:9]
+            row.update(zip(ORIGIN_COLUMNS, origin, strict=True))
     return Trace(direction, tree, [row for _, row in keyed], [key for key, _ in keyed])
 
 
@@ -544,6 +548,11 @@ class Values:
 
 
 _EXACT = Exact()
+
+
+#: what a backward trace's list adds to each row: the supplier a unit or lot came from,
+#: the supplier's lot, and the receipt that brought it in (with its date)
+ORIGIN_COLUMNS = ("received_from", "supplier_lot", "receipt", "receipt_date")
 
 
 class Facts(NamedTuple):
