@@ -25,7 +25,6 @@ from sqlalchemy import (
     text,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql
 
 from tracelot.store.tables import metadata, units
 from tracelot.store.types import Exact
@@ -141,6 +140,8 @@ _UNNEST_FROM = 50
 def _unnest_insert(table: str, columns: tuple[str, ...]) -> str:
     """INSERT ... SELECT from one text array a column, each cast to its column's type, in
     the arrays' order (ids are given in the order of the rows)."""
+    from sqlalchemy.dialects import postgresql  # (only where PostgreSQL is used)
+
     dialect = postgresql.dialect()
     types = [metadata.tables[table].c[name].type.compile(dialect=dialect) for name in columns]
     names = ", ".join(columns)
