@@ -334,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--units", default="1M", help="1M, 3M or 10M, or a number of devices")
     parser.add_argument("--pg", help="a PostgreSQL server URL (default: the bench's own server)")
     parser.add_argument("--rebuild", action="store_true", help="build the plant afresh")
+    parser.add_argument("--database", help="the database's name (tracelot_scale_<units>)")
     parser.add_argument("--compare", nargs="+", metavar="UNITS", help="print the growth")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args(argv)
@@ -345,7 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sizes_of(devices)
     year_end = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
     with server(args.pg) as server_url:
-        url, build = database(server_url, f"tracelot_scale_{label.lower()}", rebuild=args.rebuild)
+        name = args.database or f"tracelot_scale_{label.lower()}"
+        url, build = database(server_url, name, rebuild=args.rebuild)
         say(f"tracelot scale bench: {devices:,} devices on {make_url(url).render_as_string()}")
         tl = tracelot.connect(url, user="bench")
         spent: dict[str, float] = {}

@@ -33,19 +33,23 @@ def test_the_quick_benchmarks_pass_their_correctness_checks(tmp_path: Path) -> N
 
 @pytest.mark.slow
 @pytest.mark.skipif(BACKEND != "postgresql", reason="the scale bench runs on PostgreSQL")
-def test_the_scale_bench_builds_its_plant_and_measures_it(tmp_path: Path) -> None:
+def test_the_scale_bench_builds_its_plant_and_measures_it(tmp_path: Path, worker_id: str) -> None:
     """bench/scale.py at three work orders on the test server: the plant is what it says
     (28 units and 5 builds a device), the ledger verifies, and every figure is written."""
     devices = 3_000
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "scale.py"), "--units", str(devices),
-         "--pg", PG_URL, "--rebuild", "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=900, check=False,
-    )  # fmt: skip
-    admin = create_engine(make_url(PG_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "tracelot_scale_{devices}" WITH (FORCE)'))
-    admin.dispose()
+    name = f"{make_url(PG_URL).database}_scale_{worker_id}"  # this run's and worker's own
+    try:
+        done = subprocess.run(
+            [sys.executable, str(ROOT / "bench" / "scale.py"), "--units", str(devices),
+             "--pg", PG_URL, "--database", name, "--rebuild", "--out", str(tmp_path)],
+            capture_output=True, text=True, timeout=900, check=False,
+        )  # fmt: skip
+    finally:
+        admin = create_engine(make_url(PG_URL).set(database="postgres"),
+                              isolation_level="AUTOCOMMIT")  # fmt: skip
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     result = json.loads((tmp_path / f"scale-{devices}.json").read_text())
     assert result["counts"]["units"] == 28 * devices

@@ -6,6 +6,7 @@ Real parallel processes, on SQLite and on PostgreSQL (whichever the suite runs o
 import multiprocessing as mp
 import subprocess
 import sys
+import threading
 
 import pytest
 from conftest import BACKEND
@@ -172,3 +173,35 @@ def test_a_connection_the_server_closed_while_idle_is_replaced(
         assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
     admin.dispose()
     assert [(r["location"], r["qty"]) for r in tl.stock(item="BOLT")] == [("WH", 5)]
+
+
+@pytest.mark.skipif(BACKEND != "postgresql", reason="PostgreSQL's row locks")
+def test_a_big_move_does_not_wait_for_a_row_being_written_that_names_one_of_its_units(
+    db_url: str,
+) -> None:
+    """A move of many units locks them as an UPDATE of a unit does (FOR NO KEY UPDATE):
+    another transaction writing a row that names one of them (a hold, a recall's list: it
+    holds a key-share lock on the unit) does not keep the move waiting."""
+    _world(db_url, "S001..S020")
+    with tracelot.connect(db_url, user="mover") as tl:
+        tl.add_location("A2")
+    moved: list[object] = []
+
+    def move() -> None:
+        with tracelot.connect(db_url, user="mover") as tl:
+            moved.append(tl.move(*[f"PCB:S{n:03d}" for n in range(1, 21)], to="A2"))
+
+    other = create_engine(db_url)
+    with other.connect() as conn:
+        conn.execute(text("SELECT id FROM units WHERE serial = 'S015' FOR KEY SHARE"))
+        mover = threading.Thread(target=move)
+        mover.start()
+        mover.join(timeout=30)
+        waited = mover.is_alive()
+        conn.rollback()  # (lets a waiting move go, so that the test ends either way)
+    mover.join()
+    other.dispose()
+    assert not waited, "the move waited for the key-share lock"
+    assert len(moved[0].lines[0].serials) == 20  # type: ignore[attr-defined]
+    with tracelot.connect(db_url) as tl:
+        assert {r["location"] for r in tl.stock(item="PCB", serials=True)} == {"A2"}

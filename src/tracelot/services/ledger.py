@@ -310,8 +310,10 @@ _MOVE_UNITS = (
 )
 
 
+# the lock an UPDATE of a unit takes (not FOR UPDATE, which would also wait for whoever
+# is inserting a row that names the unit: a hold, a recall's list)
 _LOCK_UNITS = text("SELECT id FROM units WHERE id = ANY(CAST(:uids AS integer[]))"
-                   " ORDER BY id FOR UPDATE")  # fmt: skip
+                   " ORDER BY id FOR NO KEY UPDATE")  # fmt: skip
 _MOVE_UNITS_FROM_ARRAYS = text(
     "UPDATE units SET location_id = t.to_id, party_id = t.party"
     " FROM unnest(CAST(:uids AS integer[]), CAST(:from_ids AS integer[]),"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
@@ -143,7 +144,11 @@ def _unnest_insert(table: str, columns: tuple[str, ...]) -> str:
     from sqlalchemy.dialects import postgresql  # (only where PostgreSQL is used)
 
     dialect = postgresql.dialect()
-    types = [metadata.tables[table].c[name].type.compile(dialect=dialect) for name in columns]
+    # text is cast to VARCHAR without its length: a cast to VARCHAR(n) would cut what
+    # is too long, where the INSERT refuses it
+    types = [re.sub(r"^((?:VAR)?CHAR)\(\d+\)", r"\1",
+                    metadata.tables[table].c[name].type.compile(dialect=dialect))
+             for name in columns]  # fmt: skip
     names = ", ".join(columns)
     arrays = ", ".join("%s::text[]" for _ in columns)
     cast = ", ".join(f"t.c{k}::{kind}" for k, kind in enumerate(types))

@@ -84,6 +84,8 @@ def _without_jit(dbapi_connection: Any, _record: Any) -> None:
     and it guesses a recursive walk of the genealogy very costly: compiling took 1.6 s of
     a 2.3 s forward trace, and a year's turnover ran slower with it, on bench/scale.py's
     plant. tracelot's statements are short or walk indexes: none gained from it."""
+    if dbapi_connection.info.server_version < 110000:  # (no JIT before PostgreSQL 11)
+        return
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET jit = off")
     dbapi_connection.commit()
