@@ -92,7 +92,10 @@ def iter_stock(
             params["lot_code"] = lot
     query = _stock_query(serials, *(k in params for k in ("item_id", "path", "lot_id", "lot_code")))
     day = today()
-    held_units, held_lots = held_sets(conn)
+    # (a row of lots and places names no unit: only the holds of lots flag it)
+    held_units, held_lots = held_sets(
+        conn, units=serials, item_id=item_row.id if item_row is not None else None
+    )
     options = {"stream_results": True, "yield_per": 2000} if stream else {}
     rows = conn.execute(query, params, execution_options=options)
     return with_availability(_stock_dicts(rows, day, held_units, held_lots),
@@ -184,11 +187,18 @@ def _stock_query(
     )
 
 
-def held_sets(conn: Connection) -> tuple[set[int], set[int]]:
-    """The units and the whole lots under an open hold."""
-    rows = conn.execute(
-        select(holds.c.unit_id, holds.c.lot_id).where(holds.c.released_op_id.is_(None))
-    ).all()
+def held_sets(
+    conn: Connection, *, units: bool = True, item_id: int | None = None
+) -> tuple[set[int], set[int]]:
+    """The units and the whole lots under an open hold (without `units`, the lots only;
+    with `item_id`, that item's only): a recall holds tens of thousands of units, which
+    the stock of one item, or of its lots, need not read."""
+    query = select(holds.c.unit_id, holds.c.lot_id).where(holds.c.released_op_id.is_(None))
+    if not units:
+        query = query.where(holds.c.unit_id.is_(None))
+    if item_id is not None:
+        query = query.where(holds.c.item_id == item_id)
+    rows = conn.execute(query).all()
     return {r.unit_id for r in rows if r.unit_id}, {r.lot_id for r in rows if r.lot_id}
 
 
