@@ -76,7 +76,8 @@ def write(
     as_of: dt.date | dt.datetime | str | None = None,
 ) -> int:
     """Write the affected list of a trace to `out` as CSV (a header, then a row per unit
-    and per lot balance: `tabular.AFFECTED_COLUMNS`) or JSON Lines; return how many rows.
+    and per lot balance: `tabular.AFFECTED_COLUMNS`, and backward `trace.ORIGIN_COLUMNS`)
+    or JSON Lines; return how many rows.
     The roots are named as `trace.trace` names them."""
     if depth is not None and depth < 1:
         raise InvalidInput(f"--depth must be at least 1, not {depth}")
