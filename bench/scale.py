@@ -39,7 +39,6 @@ import datetime as dt
 import io
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -57,7 +56,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import plant  # noqa: E402
-from harness import fmt_s, machine, say  # noqa: E402
+from harness import fmt_s, machine, once, repeat, say  # noqa: E402
 
 ORDER = 1_000  # devices per work order
 STOCK_CHIPS = 10  # chips a device received beyond the ten its boards use (they stay)
@@ -185,15 +184,12 @@ def build_plant(tl: tracelot.Tracelot, sizes: plant.Sizes, year_end: dt.datetime
 
 
 def _timed(fn: Callable[[], Any], n: int = 1) -> tuple[float, Any]:
-    """The median of n calls' seconds (the first call before them not counted when n > 1),
-    and the last call's result."""
-    out = fn() if n > 1 else None
-    times = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+    """One call (`harness.once`), or the median of n after one not counted
+    (`harness.repeat`); and the (last) call's result."""
+    if n == 1:
+        return once(fn)
+    stats, results = repeat(lambda _: fn(), [None] * n, warmup=1)
+    return stats.median, results[-1]
 
 
 def measure(tl: tracelot.Tracelot, url: str, sizes: plant.Sizes, year_end: dt.datetime,

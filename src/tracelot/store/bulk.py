@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
     ARRAY,
@@ -232,19 +233,21 @@ def existing_serials(conn: Connection, item_id: int, serials: Sequence[str]) -> 
 def id_in(conn: Connection, column: ColumnElement[int], ids: Iterable[int]) -> ColumnElement[bool]:
     """`column IN ids` as one parameter, however many ids: a JSON array read by SQLite's
     json_each, or an integer array on PostgreSQL (no statement with 10,000 placeholders)."""
-    ids = list(ids)
-    if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, ids, type_=ARRAY(Integer)))
-    return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(ids))))
+    return _in_one_parameter(conn, column, list(ids), Integer)
 
 
 def texts_in(
     conn: Connection, column: ColumnElement[str], values: Iterable[str]
 ) -> ColumnElement[bool]:
     """`column IN values` of texts as one parameter (the forms of `id_in`)."""
-    values = list(values)
+    return _in_one_parameter(conn, column, list(values), Text)
+
+
+def _in_one_parameter(
+    conn: Connection, column: ColumnElement[Any], values: list[Any], kind: type
+) -> ColumnElement[bool]:
     if conn.dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(Text)))
+        return column == any_(bindparam(None, values, type_=ARRAY(kind)))
     return column.in_(
         select(literal_column("value")).select_from(func.json_each(json.dumps(values)))
     )
