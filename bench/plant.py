@@ -45,6 +45,7 @@ import tracelot
 from tracelot.domain.refs import parse_consume
 from tracelot.services.costing import cost_lines, money
 from tracelot.services.ledger import Line, apply_stock_deltas, move_units, now
+from tracelot.store import reach
 from tracelot.store.engine import transaction
 from tracelot.store.tables import genealogy, items, lots, moves, operations, units
 
@@ -378,6 +379,7 @@ class FixtureBuilds:
         move_units(conn, unit_lines, None)
         apply_stock_deltas(conn, deltas)
         conn.execute(insert(genealogy), links)
+        reach.extend(conn, op_ids)  # what the links reach, as a build's own call adds it
 
     def _units(self, conn: Connection, refs: list) -> dict[tuple[int, str], Any]:
         wanted: dict[int, list[str]] = defaultdict(list)
@@ -490,6 +492,7 @@ _COMPARED = {
     "lots": "SELECT * FROM lots",
     "stock": "SELECT item_id, location_id, lot_id, qty FROM stock",
     "genealogy": "SELECT * FROM genealogy",
+    "genealogy_reach": "SELECT * FROM genealogy_reach ORDER BY 1, 2, 3, 4",
     "cost_layers": "SELECT * FROM cost_layers",
 }
 

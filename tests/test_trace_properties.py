@@ -175,6 +175,7 @@ def test_forward_and_backward_trace_are_inverses(genealogy_world, plan: list[tup
             for y in refs:
                 assert (y in behind[x]) == (x in ahead[y]), f"{x} and {y}"
         event(f"{max(map(world.depth, refs))} levels deep")
+        assert tl.verify().problems == []  # the genealogy's closure is what the links make
 
 
 @pytest.fixture

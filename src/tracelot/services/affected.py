@@ -310,6 +310,8 @@ def _walk(
     dialect: str, direction: Direction, with_depth: bool, with_moment: bool, current_only: bool
 ) -> str:
     forward = direction == "forward"
+    if forward and not (with_depth or with_moment or current_only):
+        return _reach(dialect)
     next_end = "parent" if forward else "child"
     root_lot = "lot" if forward else "rlot"
     depth_column, depth_start, depth_next, depth_limit = (
@@ -359,6 +361,26 @@ def _walk(
 ),
 reached(kind, id) AS (
   {reached}
+),"""
+
+
+def _reach(dialect: str) -> str:
+    """The forward trace through the links past and present, to any depth: the roots and
+    what they reach, read by key from the genealogy's closure (`store.reach`) instead of
+    walked level by level (the walk was 54 of the 141 ms of bench B.1's statement)."""
+    if dialect == "postgresql":
+        units, lots_ = "unnest(CAST(:units AS integer[]))", "unnest(CAST(:lots AS integer[]))"
+        kind = "CAST('{}' AS text)"
+    else:
+        units, lots_ = "value FROM json_each(:units)", "value FROM json_each(:lots)"
+        kind = "'{}'"
+    return f"""WITH reached(kind, id) AS (
+  SELECT {kind.format("unit")}, {units}
+  UNION SELECT {kind.format("lot")}, {lots_}
+  UNION SELECT r.to_kind, r.to_id FROM genealogy_reach r
+  WHERE r.from_kind = 'unit' AND r.from_id IN (SELECT {units})
+  UNION SELECT r.to_kind, r.to_id FROM genealogy_reach r
+  WHERE r.from_kind = 'lot' AND r.from_id IN (SELECT {lots_})
 ),"""
 
 

@@ -35,6 +35,7 @@ from tracelot.services.resolver import item_named, location_named, target_named,
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
 from tracelot.services.trace import Key, reached
+from tracelot.store import reach
 from tracelot.store.bulk import existing_serials, insert_rows
 from tracelot.store.tables import genealogy, lots, units
 
@@ -183,6 +184,7 @@ def _build_run(
         for target, lines in plan.inputs
         for ln in _merge_by_lot(lines)
     ))  # fmt: skip
+    reach.extend(conn, [op_id])
     return result(conn, op_id, [*consumed, *output_lines], outputs=[plan.ref for plan in plans])
 
 
@@ -546,4 +548,5 @@ def replace(
             child_unit_id=new.unit.id, child_lot_id=new.unit.lot_id, qty=Decimal(1),
         )
     )  # fmt: skip
+    reach.extend(conn, [op_id])
     return result(conn, op_id, [removed, *install_lines])

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, literal, select, union_all
 from tracelot.domain.status import LocationKind
 from tracelot.domain.values import normalize
 from tracelot.services import packed
+from tracelot.store import reach
 from tracelot.store.tables import (
     cost_layers,
     items,
@@ -64,6 +65,7 @@ def verify(conn: Connection, *, limit: int = 100) -> VerifyReport:
     _check_transit(conn, report, names)
     _check_reservations(conn, report, names)
     report.problems += packed.problems(conn)  # a case's contents are where the case is
+    report.problems += reach.problems(conn)  # the genealogy's closure is what its links make
     del report.problems[limit:]
     return report
 

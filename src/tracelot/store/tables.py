@@ -263,6 +263,19 @@ genealogy = Table(
     Column("removed_op_id", Integer, ForeignKey("operations.id")),
 )
 
+# every node a forward trace from a unit or lot reaches, however deep, through the links
+# past and present (a closure of the genealogy: `store.reach`); kinds 'unit', 'lot', 'item'
+genealogy_reach = Table(
+    "genealogy_reach",
+    metadata,
+    Column("from_kind", String(4), primary_key=True),
+    Column("from_id", Integer, primary_key=True),
+    Column("to_kind", String(4), primary_key=True),
+    Column("to_id", Integer, primary_key=True),
+    Index("ix_genealogy_reach_to", "to_kind", "to_id"),
+    sqlite_with_rowid=False,
+)
+
 recalls = Table(
     "recalls",
     metadata,

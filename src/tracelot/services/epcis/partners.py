@@ -18,6 +18,7 @@ from tracelot.domain.status import OperationKind, Tracking
 from tracelot.services.epcis.document import Event, Facts, Knowledge, Obj
 from tracelot.services.ledger import apply_stock_deltas, new_operation, now
 from tracelot.services.lookup import item_by_code, virtual_location
+from tracelot.store import reach
 from tracelot.store.bulk import insert_received_units
 from tracelot.store.tables import asn_lines, asns, genealogy, lots, parties, units
 
@@ -141,6 +142,7 @@ def partner_transformation(conn: Connection, user: str, know: Knowledge, event: 
             for c, obj in zip(children, event.inputs, strict=True)
         ],
     )
+    reach.extend(conn, [op_id])
     return op_id
 
 

@@ -1,0 +1,172 @@
+"""What each unit and lot reached forward through the genealogy, kept as rows.
+
+`genealogy_reach` holds a row (from, to) for every node a forward trace from `from`
+reaches, however deep, through the links past and present (a closure table): a unit to
+every assembly it went into and every assembly those went into; a lot to what its units
+and its quantities went into, and on. A node is a kind ('unit', 'lot', 'item') and an id,
+as in the trace's walk (`services.affected`): forward, a unit follows the links that
+consumed it, a lot those that consumed it or any of its units; an output is a unit, else
+a lot, else an item (which leads nowhere).
+
+The genealogy is append-only (a repair or a void marks a link removed, it never deletes
+it), so the closure only grows: each operation that writes links adds what they make
+reachable (`extend`), in the same transaction. The trace of a supplier's lot then reads
+its reach by key instead of walking the links level by level (bench B.1, issue 24).
+Traces of the links as they stand now (a recall) or stood at a moment, or to a depth,
+still walk.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+
+from sqlalchemy import Connection
+
+#: a genealogy link's parent end as a node (as the trace's walk names it)
+_PARENT = """CASE WHEN g.parent_unit_id IS NOT NULL THEN 'unit'
+            WHEN g.parent_lot_id IS NOT NULL THEN 'lot' ELSE 'item' END,
+       COALESCE(g.parent_unit_id, g.parent_lot_id, g.parent_item_id)"""
+
+
+def _edges(where: str) -> str:
+    """The links of `where` as edges (from_kind, from_id, to_kind, to_id): from the unit
+    consumed and from its lot (or the lot consumed), to the output."""
+    return (f"SELECT 'unit', g.child_unit_id, {_PARENT} FROM genealogy g"
+            f" WHERE {where} AND g.child_unit_id IS NOT NULL\n"
+            f"  UNION SELECT 'lot', g.child_lot_id, {_PARENT} FROM genealogy g"
+            f" WHERE {where} AND g.child_lot_id IS NOT NULL")  # fmt: skip
+
+
+_COLUMNS = "genealogy_reach (from_kind, from_id, to_kind, to_id)"
+
+#: every link as an edge (the closure's first rows, on an empty table)
+FILL_EDGES = f"INSERT INTO {_COLUMNS}\n{_edges('true')}"
+
+#: one step further from every row, through the links that consumed a unit, then a lot:
+#: run until they add nothing (a bill of materials four levels deep is four passes)
+FILL_STEPS = tuple(
+    f"""INSERT INTO {_COLUMNS}
+SELECT DISTINCT r.from_kind, r.from_id, {_PARENT}
+FROM genealogy_reach r JOIN genealogy g ON g.child_{kind}_id = r.to_id
+WHERE r.to_kind = '{kind}'
+ON CONFLICT DO NOTHING"""
+    for kind in ("unit", "lot")
+)
+
+
+def fill(conn: Connection) -> int:
+    """Write the whole closure of the genealogy into an empty `genealogy_reach` (the
+    migration that made the table, and fixtures that write links by hand); the rows."""
+    total = conn.exec_driver_sql(FILL_EDGES).rowcount
+    while added := sum(conn.exec_driver_sql(step).rowcount for step in FILL_STEPS):
+        total += added
+    return total
+
+
+@functools.cache
+def _extend_sql(dialect: str) -> str:
+    ops = ("SELECT value FROM json_each(?)" if dialect == "sqlite"
+           else "SELECT unnest(CAST(%s AS integer[]))")  # fmt: skip
+    return f"""WITH new_edge(fk, fid, tk, tid) AS (
+  {_edges(f"g.operation_id IN ({ops})")}
+),
+upward(fk, fid, tk, tid) AS (
+  SELECT fk, fid, tk, tid FROM new_edge
+  UNION SELECT r.from_kind, r.from_id, e.tk, e.tid
+  FROM new_edge e JOIN genealogy_reach r ON r.to_kind = e.fk AND r.to_id = e.fid
+)
+INSERT INTO {_COLUMNS}
+SELECT * FROM (
+  SELECT fk, fid, tk, tid FROM upward
+  UNION SELECT u.fk, u.fid, r.to_kind, r.to_id
+  FROM upward u JOIN genealogy_reach r ON r.from_kind = u.tk AND r.from_id = u.tid
+) AS pair
+WHERE true
+ON CONFLICT DO NOTHING"""
+
+
+def extend(conn: Connection, op_ids: Sequence[int]) -> None:
+    """Add to the closure what the links the operations wrote make reachable: from each
+    input, and from all that reached it, to the output and all the output reaches
+    already (a repair installs into an assembly that may be inside another). Links of
+    the operations that lead into each other (an import of a partner's two steps) take
+    another pass until nothing is added."""
+    if not op_ids:
+        return
+    dialect = "sqlite" if conn.dialect.name == "sqlite" else "postgresql"
+    param = _ids(dialect, op_ids)
+    added = conn.exec_driver_sql(_extend_sql(dialect), (param, param)).rowcount
+    while added and _chained(conn, dialect, param):
+        added = conn.exec_driver_sql(_extend_sql(dialect), (param, param)).rowcount
+
+
+def _ids(dialect: str, ids: Sequence[int]) -> object:
+    return json.dumps(list(ids)) if dialect == "sqlite" else list(ids)
+
+
+def _chained(conn: Connection, dialect: str, param: object) -> bool:
+    """Whether some output of the operations' links is an input of another of them."""
+    ops = ("SELECT value FROM json_each(?)" if dialect == "sqlite"
+           else "SELECT unnest(CAST(%s AS integer[]))")  # fmt: skip
+    sql = (
+        f"SELECT 1 FROM genealogy a JOIN genealogy b ON b.operation_id IN ({ops})"
+        " AND (b.child_unit_id = a.parent_unit_id OR (a.parent_unit_id IS NULL"
+        f" AND b.child_lot_id = a.parent_lot_id)) WHERE a.operation_id IN ({ops}) LIMIT 1"
+    )
+    return conn.exec_driver_sql(sql, (param, param)).first() is not None
+
+
+# -- checking it (`verify`) -------------------------------------------------------------
+
+_HELD = ("SELECT 1 FROM genealogy_reach x WHERE x.from_kind = s.fk AND x.from_id = s.fid"
+         " AND x.to_kind = s.tk AND x.to_id = s.tid")  # fmt: skip
+
+#: the rows the links imply that the closure lacks: each link, and each row one link further
+_LACKING = [f"WITH s(fk, fid, tk, tid) AS (\n  {_edges('true')}\n)"] + [
+    f"WITH s(fk, fid, tk, tid) AS (SELECT r.from_kind, r.from_id, {_PARENT}"
+    f" FROM genealogy_reach r JOIN genealogy g ON g.child_{kind}_id = r.to_id"
+    f" WHERE r.to_kind = '{kind}')"
+    for kind in ("unit", "lot")
+]
+
+#: where a link's output is the node `r.to_kind`, `r.to_id`
+_INTO = {
+    "unit": "g.parent_unit_id = r.to_id",
+    "lot": "g.parent_lot_id = r.to_id AND g.parent_unit_id IS NULL",
+    "item": "g.parent_item_id = r.to_id AND g.parent_unit_id IS NULL AND g.parent_lot_id IS NULL",
+}
+
+#: rows no link implies: neither a link from `from` into `to`, nor a link into `to` from a
+#: node that `from` reaches
+_UNFOUNDED = [
+    f"SELECT r.from_kind, r.from_id, r.to_kind, r.to_id FROM genealogy_reach r"
+    f" WHERE r.to_kind = '{kind}' AND NOT EXISTS (SELECT 1 FROM genealogy g WHERE {into} AND ("
+    "(r.from_kind = 'unit' AND g.child_unit_id = r.from_id)"
+    " OR (r.from_kind = 'lot' AND g.child_lot_id = r.from_id)"
+    + "".join(
+        # each by the whole key (a lot's rows are thousands: by `from` alone, quadratic)
+        " OR EXISTS (SELECT 1 FROM genealogy_reach m WHERE m.from_kind = r.from_kind"
+        f" AND m.from_id = r.from_id AND m.to_kind = '{end}' AND m.to_id = g.child_{end}_id)"
+        for end in ("unit", "lot")
+    )
+    + "))"
+    for kind, into in _INTO.items()
+]
+
+
+def problems(conn: Connection, limit: int = 20) -> list[str]:
+    """Where the closure is not what the genealogy's links make it: rows it lacks, and
+    rows no link accounts for."""
+    found: list[str] = []
+    for sql in _LACKING:
+        for fk, fid, tk, tid in conn.exec_driver_sql(
+            f"{sql}\nSELECT fk, fid, tk, tid FROM s WHERE NOT EXISTS ({_HELD}) LIMIT {limit}"
+        ):
+            found.append(f"the genealogy's closure lacks {fk} {fid} -> {tk} {tid}")
+    for sql in _UNFOUNDED:
+        for fk, fid, tk, tid in conn.exec_driver_sql(f"{sql} LIMIT {limit}"):
+            found.append(f"the genealogy's closure holds {fk} {fid} -> {tk} {tid}, which no"
+                         " link makes")  # fmt: skip
+    return found[:limit]
