@@ -379,7 +379,7 @@ class FixtureBuilds:
         move_units(conn, unit_lines, None)
         apply_stock_deltas(conn, deltas)
         conn.execute(insert(genealogy), links)
-        reach.extend(conn, op_ids)  # what the links reach, as a build's own call adds it
+        reach.extend(conn, op_ids, may_chain=True)  # as the builds add it (a batch may chain)
 
     def _units(self, conn: Connection, refs: list) -> dict[tuple[int, str], Any]:
         wanted: dict[int, list[str]] = defaultdict(list)

@@ -87,18 +87,19 @@ WHERE true
 ON CONFLICT DO NOTHING"""
 
 
-def extend(conn: Connection, op_ids: Sequence[int]) -> None:
+def extend(conn: Connection, op_ids: Sequence[int], *, may_chain: bool = False) -> None:
     """Add to the closure what the links the operations wrote make reachable: from each
     input, and from all that reached it, to the output and all the output reaches
-    already (a repair installs into an assembly that may be inside another). Links of
-    the operations that lead into each other (an import of a partner's two steps) take
-    another pass until nothing is added."""
+    already (more made into a lot that went into something already). `may_chain`: the
+    operations' links may lead into each other (a partner's steps imported together, a
+    fixture's batch of builds): passes are repeated until nothing is added. A build's own
+    outputs are never its inputs, so one pass is its whole closure."""
     if not op_ids:
         return
     dialect = "sqlite" if conn.dialect.name == "sqlite" else "postgresql"
     param = _ids(dialect, op_ids)
     added = conn.exec_driver_sql(_extend_sql(dialect), (param, param)).rowcount
-    while added and _chained(conn, dialect, param):
+    while may_chain and added and _chained(conn, dialect, param):
         added = conn.exec_driver_sql(_extend_sql(dialect), (param, param)).rowcount
 
 

@@ -142,7 +142,7 @@ def partner_transformation(conn: Connection, user: str, know: Knowledge, event: 
             for c, obj in zip(children, event.inputs, strict=True)
         ],
     )
-    reach.extend(conn, [op_id])
+    reach.extend(conn, [op_id], may_chain=True)  # a partner may name an output as an input
     return op_id
 
 
