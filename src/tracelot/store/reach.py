@@ -44,15 +44,17 @@ _COLUMNS = "genealogy_reach (from_kind, from_id, to_kind, to_id)"
 #: every link as an edge (the closure's first rows, on an empty table)
 FILL_EDGES = f"INSERT INTO {_COLUMNS}\n{_edges('true')}"
 
-#: one step further from every row, through the links that consumed a unit, then a lot:
+#: every row of the closure one link further: through the links that consumed a unit it
+#: reaches, and those that consumed a lot it reaches
+_FURTHER = {
+    kind: f"SELECT r.from_kind, r.from_id, {_PARENT} FROM genealogy_reach r"
+    f" JOIN genealogy g ON g.child_{kind}_id = r.to_id WHERE r.to_kind = '{kind}'"
+    for kind in ("unit", "lot")
+}
+
 #: run until they add nothing (a bill of materials four levels deep is four passes)
 FILL_STEPS = tuple(
-    f"""INSERT INTO {_COLUMNS}
-SELECT DISTINCT r.from_kind, r.from_id, {_PARENT}
-FROM genealogy_reach r JOIN genealogy g ON g.child_{kind}_id = r.to_id
-WHERE r.to_kind = '{kind}'
-ON CONFLICT DO NOTHING"""
-    for kind in ("unit", "lot")
+    f"INSERT INTO {_COLUMNS}\n{further} ON CONFLICT DO NOTHING" for further in _FURTHER.values()
 )
 
 
@@ -121,53 +123,28 @@ def _chained(conn: Connection, dialect: str, param: object) -> bool:
 
 # -- checking it (`verify`) -------------------------------------------------------------
 
-_HELD = ("SELECT 1 FROM genealogy_reach x WHERE x.from_kind = s.fk AND x.from_id = s.fid"
-         " AND x.to_kind = s.tk AND x.to_id = s.tid")  # fmt: skip
-
-#: the rows the links imply that the closure lacks: each link, and each row one link further
-_LACKING = [f"WITH s(fk, fid, tk, tid) AS (\n  {_edges('true')}\n)"] + [
-    f"WITH s(fk, fid, tk, tid) AS (SELECT r.from_kind, r.from_id, {_PARENT}"
-    f" FROM genealogy_reach r JOIN genealogy g ON g.child_{kind}_id = r.to_id"
-    f" WHERE r.to_kind = '{kind}')"
-    for kind in ("unit", "lot")
-]
-
-#: where a link's output is the node `r.to_kind`, `r.to_id`
-_INTO = {
-    "unit": "g.parent_unit_id = r.to_id",
-    "lot": "g.parent_lot_id = r.to_id AND g.parent_unit_id IS NULL",
-    "item": "g.parent_item_id = r.to_id AND g.parent_unit_id IS NULL AND g.parent_lot_id IS NULL",
-}
-
-#: rows no link implies: neither a link from `from` into `to`, nor a link into `to` from a
-#: node that `from` reaches
-_UNFOUNDED = [
-    f"SELECT r.from_kind, r.from_id, r.to_kind, r.to_id FROM genealogy_reach r"
-    f" WHERE r.to_kind = '{kind}' AND NOT EXISTS (SELECT 1 FROM genealogy g WHERE {into} AND ("
-    "(r.from_kind = 'unit' AND g.child_unit_id = r.from_id)"
-    " OR (r.from_kind = 'lot' AND g.child_lot_id = r.from_id)"
-    + "".join(
-        # each by the whole key (a lot's rows are thousands: by `from` alone, quadratic)
-        " OR EXISTS (SELECT 1 FROM genealogy_reach m WHERE m.from_kind = r.from_kind"
-        f" AND m.from_id = r.from_id AND m.to_kind = '{end}' AND m.to_id = g.child_{end}_id)"
-        for end in ("unit", "lot")
-    )
-    + "))"
-    for kind, into in _INTO.items()
-]
+#: The closure of links that never lead back to where they started (a build refuses a
+#: lot made from what it went into) is the one set R with R = links + (R one link
+#: further): each row of the table is counted once in what that makes (1) and once as
+#: itself (2). A row counted 1 is lacking, a row counted 2 no link accounts for. One
+#: statement of one join and one grouping (the three anti-joins it replaces took 18 s on
+#: PostgreSQL at 1M units, this 5-6 s).
+_COMPARED = f"""WITH expected(fk, fid, tk, tid) AS (
+  {_edges("true")}
+  UNION {" UNION ".join(_FURTHER.values())}
+)
+SELECT fk, fid, tk, tid, SUM(side) FROM (
+  SELECT fk, fid, tk, tid, 1 AS side FROM expected
+  UNION ALL SELECT from_kind, from_id, to_kind, to_id, 2 FROM genealogy_reach
+) AS counted
+GROUP BY fk, fid, tk, tid HAVING SUM(side) <> 3
+ORDER BY fk, fid, tk, tid"""
 
 
 def problems(conn: Connection, limit: int = 20) -> list[str]:
     """Where the closure is not what the genealogy's links make it: rows it lacks, and
     rows no link accounts for."""
-    found: list[str] = []
-    for sql in _LACKING:
-        for fk, fid, tk, tid in conn.exec_driver_sql(
-            f"{sql}\nSELECT fk, fid, tk, tid FROM s WHERE NOT EXISTS ({_HELD}) LIMIT {limit}"
-        ):
-            found.append(f"the genealogy's closure lacks {fk} {fid} -> {tk} {tid}")
-    for sql in _UNFOUNDED:
-        for fk, fid, tk, tid in conn.exec_driver_sql(f"{sql} LIMIT {limit}"):
-            found.append(f"the genealogy's closure holds {fk} {fid} -> {tk} {tid}, which no"
-                         " link makes")  # fmt: skip
-    return found[:limit]
+    found = conn.exec_driver_sql(f"{_COMPARED} LIMIT {limit}").all()
+    return [f"the genealogy's closure lacks {fk} {fid} -> {tk} {tid}" if side == 1 else
+            f"the genealogy's closure holds {fk} {fid} -> {tk} {tid}, which no link makes"
+            for fk, fid, tk, tid, side in found]  # fmt: skip
