@@ -184,7 +184,8 @@ def _build_run(
         for target, lines in plan.inputs
         for ln in _merge_by_lot(lines)
     ))  # fmt: skip
-    reach.extend(conn, [op_id])
+    # a run's outputs may feed each other (more of lot M1, and M2 made of M1)
+    reach.extend(conn, [op_id], may_chain=len(plans) > 1)
     return result(conn, op_id, [*consumed, *output_lines], outputs=[plan.ref for plan in plans])
 
 
