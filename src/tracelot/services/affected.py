@@ -45,6 +45,7 @@ from tracelot.services.trace import (
     trace_keys,
 )
 from tracelot.store.bulk import ids_sql, ids_value
+from tracelot.store.reach import node_key
 
 Shape = Literal["csv", "jsonl", "rows", "counts", "page"]
 
@@ -268,11 +269,6 @@ def _statement(
 # ---------------------------------------------------------------------------------------
 # the statement
 
-#: a genealogy link's end as a node: ("unit", id), ("lot", id) or ("item", id)
-_KEY = """CASE WHEN g.{end}_unit_id IS NOT NULL THEN 'unit'
-            WHEN g.{end}_lot_id IS NOT NULL THEN 'lot' ELSE 'item' END,
-       COALESCE(g.{end}_unit_id, g.{end}_lot_id, g.{end}_item_id)"""
-
 #: the links a node of a kind leads to (as `trace._FOLLOW`): forward, a unit to the links
 #: that consumed it, a lot to those that consumed it or any of its units; backward, a unit
 #: to the links that built it, a lot to those that made it (a root lot, "rlot": also
@@ -327,17 +323,15 @@ def _walk(
         conditions += " AND (r.id IS NULL OR r.occurred_at > :as_of)"
     if current_only:  # as they stand now: what a repair took out is not followed
         conditions += " AND g.removed_op_id IS NULL"
-    key = _KEY.format(end=next_end)
+    key = node_key(next_end)
     follow = _FOLLOW[direction]
+    roots = _roots(dialect, root_lot, depth_start)
     # each node once: the walk's UNION keeps it so, but for a root lot of a backward walk
     # (an "rlot", which may be reached as a lot too) and a node reached at two depths
     reached = "SELECT kind, id FROM node"
     if not forward or with_depth:
         reached = "SELECT DISTINCT CASE WHEN kind = 'rlot' THEN 'lot' ELSE kind END, id FROM node"
     if dialect == "postgresql":
-        roots = (f"SELECT CAST('unit' AS text), unnest(CAST(:units AS integer[])){depth_start}\n"
-                 f"  UNION SELECT CAST('{root_lot}' AS text), "
-                 f"unnest(CAST(:lots AS integer[])){depth_start}")  # fmt: skip
         # one reference to the walk in its recursive term (PostgreSQL's rule): each kind
         # of node's links read in a lateral subquery, each on its own index
         steps = "\n      UNION ALL ".join(
@@ -348,8 +342,6 @@ def _walk(
         recursive = (f"SELECT x.kind, x.id{depth_next} FROM node n CROSS JOIN LATERAL (\n"
                      f"      {steps}) x(kind, id)\n  WHERE true{depth_limit}")  # fmt: skip
     else:
-        roots = (f"SELECT 'unit', value{depth_start} FROM json_each(:units)\n  UNION "
-                 f"SELECT '{root_lot}', value{depth_start} FROM json_each(:lots)")  # fmt: skip
         recursive = "\n  UNION ".join(
             f"SELECT {key}{depth_next} FROM node n JOIN genealogy g ON {condition}{joins}"
             f" WHERE n.kind = '{kind}'{depth_limit}{conditions}"
@@ -365,23 +357,27 @@ reached(kind, id) AS (
 ),"""
 
 
+def _roots(dialect: str, lot_kind: str = "lot", extra: str = "") -> str:
+    """The roots as nodes (kind, id, and `extra` columns): the units, then the lots as
+    `lot_kind`."""
+    if dialect == "postgresql":
+        return (f"SELECT CAST('unit' AS text), unnest(CAST(:units AS integer[])){extra}\n"
+                f"  UNION SELECT CAST('{lot_kind}' AS text), "
+                f"unnest(CAST(:lots AS integer[])){extra}")  # fmt: skip
+    return (f"SELECT 'unit', value{extra} FROM json_each(:units)\n  UNION "
+            f"SELECT '{lot_kind}', value{extra} FROM json_each(:lots)")  # fmt: skip
+
+
 def _reach(dialect: str) -> str:
     """The forward trace through the links past and present, to any depth: the roots and
     what they reach, read by key from the genealogy's closure (`store.reach`) instead of
     walked level by level (the walk was 54 of the 141 ms of bench B.1's statement)."""
-    if dialect == "postgresql":
-        units, lots_ = "unnest(CAST(:units AS integer[]))", "unnest(CAST(:lots AS integer[]))"
-        kind = "CAST('{}' AS text)"
-    else:
-        units, lots_ = "value FROM json_each(:units)", "value FROM json_each(:lots)"
-        kind = "'{}'"
     return f"""WITH reached(kind, id) AS (
-  SELECT {kind.format("unit")}, {units}
-  UNION SELECT {kind.format("lot")}, {lots_}
+  {_roots(dialect)}
   UNION SELECT r.to_kind, r.to_id FROM genealogy_reach r
-  WHERE r.from_kind = 'unit' AND r.from_id IN (SELECT {units})
+  WHERE r.from_kind = 'unit' AND r.from_id IN {ids_sql(dialect, "units")}
   UNION SELECT r.to_kind, r.to_id FROM genealogy_reach r
-  WHERE r.from_kind = 'lot' AND r.from_id IN (SELECT {lots_})
+  WHERE r.from_kind = 'lot' AND r.from_id IN {ids_sql(dialect, "lots")}
 ),"""
 
 

@@ -26,10 +26,16 @@ from sqlalchemy import Connection
 from tracelot.store.bulk import ids_sql, ids_value
 from tracelot.store.engine import serialize
 
-#: a genealogy link's parent end as a node (as the trace's walk names it)
-_PARENT = """CASE WHEN g.parent_unit_id IS NOT NULL THEN 'unit'
-            WHEN g.parent_lot_id IS NOT NULL THEN 'lot' ELSE 'item' END,
-       COALESCE(g.parent_unit_id, g.parent_lot_id, g.parent_item_id)"""
+
+def node_key(end: str) -> str:
+    """A genealogy link's `end` ("parent" or "child") as a node, two columns: its kind
+    ('unit', 'lot' or 'item') and id (a unit's, else a lot's, else the item's)."""
+    return (f"CASE WHEN g.{end}_unit_id IS NOT NULL THEN 'unit'\n"
+            f"            WHEN g.{end}_lot_id IS NOT NULL THEN 'lot' ELSE 'item' END,\n"
+            f"       COALESCE(g.{end}_unit_id, g.{end}_lot_id, g.{end}_item_id)")  # fmt: skip
+
+
+_PARENT = node_key("parent")
 
 
 def _edges(where: str) -> str:
@@ -44,7 +50,7 @@ def _edges(where: str) -> str:
 _COLUMNS = "genealogy_reach (from_kind, from_id, to_kind, to_id)"
 
 #: every link as an edge (the closure's first rows, on an empty table)
-FILL_EDGES = f"INSERT INTO {_COLUMNS}\n{_edges('true')}"
+_FILL_EDGES = f"INSERT INTO {_COLUMNS}\n{_edges('true')}"
 
 #: every row of the closure one link further: through the links that consumed a unit it
 #: reaches, and those that consumed a lot it reaches
@@ -55,16 +61,16 @@ _FURTHER = {
 }
 
 #: run until they add nothing (a bill of materials four levels deep is four passes)
-FILL_STEPS = tuple(
+_FILL_STEPS = tuple(
     f"INSERT INTO {_COLUMNS}\n{further} ON CONFLICT DO NOTHING" for further in _FURTHER.values()
 )
 
 
 def fill(conn: Connection) -> int:
     """Write the whole closure of the genealogy into an empty `genealogy_reach` (the
-    migration that made the table, and fixtures that write links by hand); the rows."""
-    total = conn.exec_driver_sql(FILL_EDGES).rowcount
-    while added := sum(conn.exec_driver_sql(step).rowcount for step in FILL_STEPS):
+    migration that made the table); the rows."""
+    total = conn.exec_driver_sql(_FILL_EDGES).rowcount
+    while added := sum(conn.exec_driver_sql(step).rowcount for step in _FILL_STEPS):
         total += added
     return total
 
@@ -153,6 +159,10 @@ GROUP BY fk, fid, tk, tid HAVING SUM(side) <> 3
 ORDER BY fk, fid, tk, tid"""
 
 
+#: the links that consumed the node `w.k`, `w.id`
+_CONSUMED = ("genealogy g ON (w.k = 'unit' AND g.child_unit_id = w.id)"
+             " OR (w.k = 'lot' AND g.child_lot_id = w.id)")  # fmt: skip
+
 #: the rows from each node that reaches a loop (a node that reaches itself) that a walk of
 #: the links from it does not reach (one reference to the walk: PostgreSQL's rule)
 _ON_LOOPS = f"""WITH RECURSIVE
@@ -163,19 +173,13 @@ source(k, id) AS (
 ),
 walk(sk, sid, k, id) AS (
   SELECT CAST(s.k AS TEXT), s.id, CAST(s.k AS TEXT), s.id FROM source s
-  UNION SELECT w.sk, w.sid, {_PARENT} FROM walk w
-  JOIN genealogy g ON (w.k = 'unit' AND g.child_unit_id = w.id)
-                   OR (w.k = 'lot' AND g.child_lot_id = w.id)
+  UNION SELECT w.sk, w.sid, {_PARENT} FROM walk w JOIN {_CONSUMED}
 )
 SELECT r.from_kind, r.from_id, r.to_kind, r.to_id, 2 FROM genealogy_reach r
 JOIN source s ON s.k = r.from_kind AND s.id = r.from_id
 WHERE NOT EXISTS (
-  SELECT 1 FROM walk w JOIN genealogy g ON (w.k = 'unit' AND g.child_unit_id = w.id)
-                                        OR (w.k = 'lot' AND g.child_lot_id = w.id)
-  WHERE w.sk = r.from_kind AND w.sid = r.from_id
-    AND r.to_kind = CASE WHEN g.parent_unit_id IS NOT NULL THEN 'unit'
-                         WHEN g.parent_lot_id IS NOT NULL THEN 'lot' ELSE 'item' END
-    AND r.to_id = COALESCE(g.parent_unit_id, g.parent_lot_id, g.parent_item_id))
+  SELECT 1 FROM walk w JOIN {_CONSUMED}
+  WHERE w.sk = r.from_kind AND w.sid = r.from_id AND (r.to_kind, r.to_id) = ({_PARENT}))
 ORDER BY 1, 2, 3, 4"""
 
 
