@@ -171,3 +171,28 @@ def test_reads_work_on_a_read_only_copy_and_writes_say_it_is_read_only(
     assert wrote.returncode == 1
     assert wrote.stderr.startswith("error: the database is read-only"), wrote.stderr
     assert "Traceback" not in wrote.stderr
+
+
+def test_a_postgresql_engine_keeps_a_connection_for_each_request_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As many pooled connections as a server worker's requests run at once (20, or
+    $TRACELOT_DB_POOL_SIZE): SQLAlchemy's 5 closed and reopened one every few requests
+    under 16 clients. A count that is not a whole number above zero is refused, by name,
+    before anything is opened."""
+    url = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # nothing connects to make an engine
+    monkeypatch.delenv("TRACELOT_DB_POOL_SIZE", raising=False)
+    with tracelot.connect(url) as tl:
+        assert (tl.engine.pool.size(), tl.engine.pool._max_overflow) == (20, 20)  # type: ignore[attr-defined]
+    monkeypatch.setenv("TRACELOT_DB_POOL_SIZE", "7")
+    with tracelot.connect(url) as tl:
+        assert tl.engine.pool.size() == 7  # type: ignore[attr-defined]
+    for bad in ("0", "many", "-3"):
+        monkeypatch.setenv("TRACELOT_DB_POOL_SIZE", bad)
+        done = subprocess.run(
+            [sys.executable, "-m", "tracelot", "--db", url, "where", "PART:U1"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert f"error: TRACELOT_DB_POOL_SIZE='{bad}': give a whole number" in done.stderr
+        assert "Traceback" not in done.stderr

@@ -102,7 +102,14 @@ from tracelot.services.results import OperationResult
 from tracelot.services.trace import Trace
 from tracelot.services.verify import VerifyReport
 from tracelot.store import schema
-from tracelot.store.engine import database_url, make_engine, serialize, transaction
+from tracelot.store.engine import (
+    cache,
+    database_url,
+    lone_read,
+    make_engine,
+    serialize,
+    transaction,
+)
 
 if TYPE_CHECKING:
     from tracelot.services.mail import MailSettings
@@ -200,6 +207,7 @@ class Tracelot:
         self.user = user or default_user()
         self._schema_checked = False
         self._batch: Connection | None = None
+        self._user_enabled = False  # found enabled a moment ago: its operations ask no more
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -210,7 +218,14 @@ class Tracelot:
         if not self._schema_checked:
             self.check_schema()
         with transaction(self.engine, write=write) as conn:
+            self._vouch(conn)
             return fn(conn, **kwargs)
+
+    def _vouch(self, conn: Connection) -> None:
+        """Tell a transaction that the acting user is enabled, when a request's token or
+        session has just said so (`acting_as`): its operations do not read the user again."""
+        if self._user_enabled:
+            cache(conn).users_checked[self.user] = (False, None)
 
     @contextmanager
     def atomic(self) -> Iterator[Tracelot]:
@@ -227,16 +242,20 @@ class Tracelot:
         if not self._schema_checked:
             self.check_schema()
         with transaction(self.engine, write=True) as conn:
+            self._vouch(conn)
             self._batch = conn
             try:
                 yield self
             finally:
                 self._batch = None
 
-    def acting_as(self, user: str) -> Tracelot:
-        """The same database, with operations recorded as `user`'s (an API request's)."""
+    def acting_as(self, user: str, *, enabled: bool = False) -> Tracelot:
+        """The same database, with operations recorded as `user`'s (an API request's).
+        `enabled`: the caller has just found the user enabled (the request's token or
+        session was read with its user), so its operations do not ask again."""
         other = Tracelot(self.engine, user=user)
         other._schema_checked = self._schema_checked
+        other._user_enabled = enabled
         return other
 
     def authenticate(self, name: str, password: str) -> Any:
@@ -260,7 +279,11 @@ class Tracelot:
 
     def user_of_token(self, token: str) -> Any:
         """The enabled user of a valid API token (its last use noted once a minute)."""
-        row = self._run(users.user_of_token, write=False, token=token)
+        if self._batch is not None or not self._schema_checked:
+            row = self._run(users.user_of_token, write=False, token=token)
+        else:  # every request asks: one statement, no transaction around it
+            with lone_read(self.engine) as conn:
+                row = users.user_of_token(conn, token)
         if row is not None and users.stale_use(row):
             try:
                 self._run(users.note_use, write=True, token_id=row.token_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -190,9 +191,14 @@ def typed_code(text: str) -> Scan:
     return Scan(body, "plain", ref=body.strip())
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_scan(text: str) -> Scan:
     """Read one scan, or refuse it with what is wrong (InvalidScan). Whatever the input,
-    the answer is a Scan or an InvalidScan: a scan never breaks the batch it is in."""
+    the answer is a Scan or an InvalidScan: a scan never breaks the batch it is in.
+
+    The last scans read are kept: an operation asks about its scan several times (is it
+    a case, a unit, which one), and the GS1 syntax check is the costly part. So a Scan is
+    never changed once read."""
     raw = text.rstrip("\r\n")
     if not raw.strip():
         raise InvalidScan("the scan is empty")

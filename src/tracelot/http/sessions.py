@@ -49,8 +49,9 @@ def csrf_matches(request: Request, cookie: str, sent: str) -> bool:
 
 
 def acting_database(request: Request, user: User) -> Tracelot:
-    """The database, acting as the request's user (operations record who did them)."""
-    return database_of(request).acting_as(user.name)
+    """The database, acting as the request's user (operations record who did them),
+    whom the request's token or session has just found enabled."""
+    return database_of(request).acting_as(user.name, enabled=True)
 
 
 def request_digest(method: str, path: str, body: Any) -> str:

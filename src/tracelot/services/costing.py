@@ -14,7 +14,7 @@ any moment is the sum of the values of the lines into it less those out of it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -58,15 +58,23 @@ def money(value: Decimal) -> Decimal:
     return value
 
 
-def cost_lines(conn: Connection, lines: Sequence[Line], op_id: int | None = None) -> list[Line]:
+def cost_lines(
+    conn: Connection,
+    lines: Sequence[Line],
+    op_id: int | None = None,
+    unit_costs: Mapping[int, Decimal | None] | None = None,
+) -> list[Line]:
     """`lines`, valued; the cost layers they take and add are updated.
 
     A line that has a value keeps it (and, coming in from outside, gets its layer). With
     no `op_id` (a build valuing what it consumes before the operation exists), only
     lines that move units or take stock out to a virtual location may be given.
+    `unit_costs`: the costs of units read already, as they stand once locked.
     """
     virtual = location_ids_of_kind(conn, virtual=True)
-    unit_costs = _unit_costs(conn, [ln.unit_id for ln in lines if ln.value is None])
+    known = unit_costs or {}
+    unit_costs = {**known, **_unit_costs(conn, [
+        ln.unit_id for ln in lines if ln.value is None and ln.unit_id not in known])}  # fmt: skip
     taking = [ln for ln in lines
               if ln.unit_id is None and ln.value is None and ln.from_id not in virtual]  # fmt: skip
     queue = _Layers(conn, taking) if len(taking) > _FEW_TAKERS else None

@@ -24,6 +24,12 @@ _FEW_ITEMS = 8
 _USER = OneRow(
     select(users.c.disabled, users.c.inactive_reason).where(users.c.name == bindparam("name"))
 )
+_SHARE_LOCATIONS = (
+    select(locations.c.code, locations.c.active, locations.c.inactive_reason)
+    .where(locations.c.code.in_(bindparam("codes", expanding=True)))
+    .order_by(locations.c.id)
+    .with_for_update(read=True)
+)
 _PARTY = OneRow(
     select(parties.c.code, parties.c.active, parties.c.inactive_reason).where(
         parties.c.id == bindparam("id")
@@ -109,12 +115,6 @@ def _share_locations(conn: Connection, codes: list[str]) -> None:
     the operation commits: a deactivation, which updates the location first and then
     looks for stock below it, waits for this operation and then sees its stock; one
     that came first is seen here, read afresh. (SQLite has one writer at a time.)"""
-    rows = conn.execute(
-        select(locations.c.code, locations.c.active, locations.c.inactive_reason)
-        .where(locations.c.code.in_(codes))
-        .order_by(locations.c.id)
-        .with_for_update(read=True)
-    )
-    for row in rows:
+    for row in conn.execute(_SHARE_LOCATIONS, {"codes": codes}):
         if not row.active:
             raise _inactive("location", row.code, row.inactive_reason, "location")

@@ -19,10 +19,9 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    TextClause,
     bindparam,
-    func,
     insert,
-    literal_column,
     select,
     text,
     update,
@@ -143,37 +142,65 @@ def post(
     refuse_inactive_lines(conn, kind, [ln.item_id for ln in lines], [ln.to_id for ln in lines])
     if kind not in _ANY_QUANTITY:
         refuse_fractions_of_eaches(conn, lines)
-    if not applied:
-        apply(conn, lines, party_id)
-    refuse_reserved_meanwhile(conn, lines)  # what takers found free is free still
-    if kind not in _ANY_QUANTITY and not own_reservations:  # (counts release their own)
-        follow_moves(conn, lines)  # reserved stock moved on purpose: kept or released
+    # an operation of units only (a scan-and-move) changes its balances last: every move
+    # of an item between two bins adds to the same two balances, whose row locks are then
+    # held for the reservations' check and the commit only
+    units_only = not applied and all(ln.unit_id is not None for ln in lines)
+    unit_costs = apply(conn, lines, party_id, balances=not units_only) if not applied else {}
+    if not units_only:
+        _check_reservations(conn, kind, lines, own_reservations)
     packed.guard(conn, op_id, lines)  # what is packed goes with its case (issue 20)
     # costed after the balances are locked: whoever takes a location's cost layers holds
-    # its balance's row lock, so concurrent takers see each other's layers
-    lines = costing.cost_lines(conn, lines, op_id)
+    # its balance's row lock, so concurrent takers see each other's layers (units have
+    # costs of their own, and no layers)
+    lines = costing.cost_lines(conn, lines, op_id, unit_costs)
     insert_rows(conn, "moves", _MOVE_COLUMNS, (
         (op_id, ln.item_id, ln.lot_id, ln.unit_id, ln.from_id, ln.to_id, ln.qty, ln.value)
         for ln in lines
     ))  # fmt: skip
+    if units_only:
+        apply_stock_deltas(conn, _deltas(lines))
+        # after the balances: an order being confirmed holds the item's balances, so what
+        # it reserved is seen here
+        _check_reservations(conn, kind, lines, own_reservations)
     return list(lines)
+
+
+def _check_reservations(
+    conn: Connection, kind: str | None, lines: Sequence[Line], own_reservations: bool
+) -> None:
+    """Once the balances are locked: refuse what was reserved meanwhile, and let reserved
+    stock that moves follow it."""
+    refuse_reserved_meanwhile(conn, lines)  # what takers found free is free still
+    if kind not in _ANY_QUANTITY and not own_reservations:  # (counts release their own)
+        follow_moves(conn, lines)  # reserved stock moved on purpose: kept or released
 
 
 _MOVE_COLUMNS = ("operation_id", "item_id", "lot_id", "unit_id", "from_location_id",
                  "to_location_id", "qty", "value")  # fmt: skip
 
 
-def apply(conn: Connection, lines: Sequence[Line], party_id: int | None = None) -> None:
-    """Apply lines to the projections of units and stock (locking what they touch)."""
+def apply(
+    conn: Connection, lines: Sequence[Line], party_id: int | None = None, *, balances: bool = True
+) -> dict[int, Decimal | None]:
+    """Apply lines to the projections of units and stock (locking what they touch);
+    without `balances`, to the units only (the caller applies `_deltas` later). Answers
+    the costs of units read on the way (`move_units`)."""
     # units first: a unit that a concurrent operation took is then named in the refusal
     unit_lines = [ln for ln in lines if ln.unit_id is not None]
-    if unit_lines:
-        move_units(conn, unit_lines, party_id)
+    costs = move_units(conn, unit_lines, party_id) if unit_lines else {}
+    if balances:
+        apply_stock_deltas(conn, _deltas(lines))
+    return costs
+
+
+def _deltas(lines: Sequence[Line]) -> dict[tuple[int, int, int | None], Decimal]:
+    """What lines add to each balance (item, location, lot)."""
     deltas: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
     for ln in lines:
         deltas[(ln.item_id, ln.from_id, ln.lot_id)] -= ln.qty
         deltas[(ln.item_id, ln.to_id, ln.lot_id)] += ln.qty
-    apply_stock_deltas(conn, deltas)
+    return deltas
 
 
 def apply_stock_deltas(
@@ -195,21 +222,27 @@ def apply_stock_deltas(
     if len(rows) > _FEW_BALANCES:
         _apply_many(conn, rows, virtual_ids)
         return
-    upsert = _upsert_stock(conn.dialect.name)
-    for item_id, location_id, lot_id, delta in rows:
-        row = conn.execute(
-            upsert,
-            {"item_id": item_id, "location_id": location_id, "lot_id": lot_id, "qty": delta},
-        ).one()
+    if not rows:
+        return
+    params = {}
+    for k, (item_id, location_id, lot_id, delta) in enumerate(rows):
+        params.update({f"i{k}": item_id, f"l{k}": location_id, f"o{k}": lot_id, f"q{k}": delta})
+    after = {(r.item_id, r.location_id, r.lot_id): r for r in
+             conn.execute(_upsert_stock(len(rows)), params)}  # fmt: skip
+    emptied = []
+    for item_id, location_id, lot_id, delta in rows:  # in key order: the first short named
         if location_id in virtual_ids:
             continue
+        row = after[(item_id, location_id, lot_id)]
         if row.qty < 0:
             raise _shortage(conn, item_id, location_id, lot_id, -delta, row.qty - delta)
         if row.qty == 0:
-            conn.execute(stock.delete().where(stock.c.id == row.id))
+            emptied.append(row.id)
+    if emptied:
+        conn.execute(stock.delete().where(stock.c.id.in_(emptied)))
 
 
-#: up to this many balances an operation upserts one by one, reading each back
+#: up to this many balances an operation upserts in one statement that answers them all
 _FEW_BALANCES = 8
 
 _UPSERT_CONFLICT = ("ON CONFLICT (item_id, location_id, COALESCE(lot_id, 0))"
@@ -267,22 +300,18 @@ def add_stock(conn: Connection, deltas: dict[tuple[int, int, int | None], Decima
 
 
 @functools.cache
-def _upsert_stock(dialect: str):  # noqa: ANN202
-    """The balance upsert, built once per dialect (building it costs more than running it)."""
-    if dialect == "postgresql":  # only the database's own dialect is loaded
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    stmt = dialect_insert(stock)
-    upsert = stmt.on_conflict_do_update(
-        index_elements=[
-            stock.c.item_id,
-            stock.c.location_id,
-            func.coalesce(stock.c.lot_id, literal_column("0")),
-        ],
-        set_={"qty": stock.c.qty + stmt.excluded.qty},
-    )
-    return upsert.returning(stock.c.id, stock.c.qty)
+def _upsert_stock(count: int) -> TextClause:
+    """The upsert of `count` balances, in the order given (rows i0, l0, o0, q0 ...: item,
+    location, lot, delta), answering each balance's key, id and new quantity; built once
+    per count (as text: SQLAlchemy compiles a statement of many VALUES at every run)."""
+    values = ", ".join(f"(:i{k}, :l{k}, :o{k}, :q{k})" for k in range(count))
+    qty = stock.c.qty.type
+    return (
+        text(f"INSERT INTO stock (item_id, location_id, lot_id, qty) VALUES {values} "
+             f"{_UPSERT_CONFLICT} RETURNING id, item_id, location_id, lot_id, qty")
+        .bindparams(*(bindparam(f"q{k}", type_=qty) for k in range(count)))
+        .columns(stock.c.id, stock.c.item_id, stock.c.location_id, stock.c.lot_id, stock.c.qty)
+    )  # fmt: skip
 
 
 def _shortage(
@@ -319,11 +348,18 @@ _MOVE_UNITS_FROM_ARRAYS = text(
     " FROM unnest(CAST(:uids AS integer[]), CAST(:from_ids AS integer[]),"
     " CAST(:to_ids AS integer[]), CAST(:parties AS integer[])) AS t(uid, from_id, to_id, party)"
     " WHERE units.id = t.uid AND units.location_id = t.from_id"
-)
+    " RETURNING units.id, units.unit_cost"
+).columns(units.c.id, units.c.unit_cost)
+#: one unit (a scan-and-move): its cost answered by the update that locks it
+_MOVE_UNIT = _MOVE_UNITS.returning(units.c.id, units.c.unit_cost)
 
 
-def move_units(conn: Connection, lines: Iterable[Line], party_id: int | None) -> None:
-    """Point each unit at its new location, but only if it is still where the line says."""
+def move_units(
+    conn: Connection, lines: Iterable[Line], party_id: int | None
+) -> dict[int, Decimal | None]:
+    """Point each unit at its new location, but only if it is still where the line says.
+    Answers the cost of the units its updates read (one, or many at once), as they stand
+    once locked: the ledger values the lines with them instead of reading them again."""
     lines = sorted(lines, key=lambda ln: ln.unit_id or 0)
     # a unit at the customer names its customer; one sent back names its supplier
     customer_ids = location_ids_of_kind(
@@ -344,29 +380,35 @@ def move_units(conn: Connection, lines: Iterable[Line], party_id: int | None) ->
         groups: dict[tuple[int, int, int | None], list[int]] = defaultdict(list)
         for p in params:
             groups[(p["from_id"], p["to_id"], p["party"])].append(p["uid"])
-        moved = sum(
-            conn.execute(
+        costs = {}
+        for (from_id, to_id, party), ids in groups.items():
+            costs.update(conn.execute(
                 update(units)
                 .where(id_in(conn, units.c.id, ids), units.c.location_id == from_id)
                 .values(location_id=to_id, party_id=party)
-            ).rowcount
-            for (from_id, to_id, party), ids in groups.items()
-        )
+                .returning(units.c.id, units.c.unit_cost)
+            ).all())  # fmt: skip
+        moved = len(costs)
     elif len(params) > _FEW_BALANCES and len({p["uid"] for p in params}) == len(params):
         # PostgreSQL: lock the units in key order (racers never deadlock), then one
         # UPDATE from arrays (a statement a unit cost a 20,000-unit move a third of its time)
         uids = [p["uid"] for p in params]
         conn.execute(_LOCK_UNITS, {"uids": uids}).all()
-        moved = conn.execute(_MOVE_UNITS_FROM_ARRAYS, {
+        costs = dict(conn.execute(_MOVE_UNITS_FROM_ARRAYS, {
             "uids": uids, "from_ids": [p["from_id"] for p in params],
             "to_ids": [p["to_id"] for p in params], "parties": [p["party"] for p in params],
-        }).rowcount  # fmt: skip
+        }).all())  # fmt: skip
+        moved = len(costs)
+    elif len(params) == 1:
+        costs = dict(conn.execute(_MOVE_UNIT, params[0]).all())
+        moved = len(costs)
     else:
-        moved = conn.execute(_MOVE_UNITS, params).rowcount
+        costs, moved = {}, conn.execute(_MOVE_UNITS, params).rowcount
     if moved != len(params):
         raise _unit_conflict(
             conn, [p["uid"] for p in params], {p["uid"]: p["from_id"] for p in params}
         )
+    return costs
 
 
 def _unit_conflict(conn: Connection, unit_ids: list[int], expected: dict[int, int]) -> Conflict:

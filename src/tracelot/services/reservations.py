@@ -14,12 +14,12 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, select, true, update
+from sqlalchemy import Connection, Select, bindparam, delete, func, select, true, update
 
 from tracelot.domain.status import LocationKind
-from tracelot.store.bulk import id_in
+from tracelot.store.bulk import id_in, ids_in
 from tracelot.store.engine import cache
-from tracelot.store.tables import reservations, stock
+from tracelot.store.tables import items, reservations, stock, units
 
 _MEMO = "tracelot.any_reservations"
 _ANY_RESERVED = select(reservations.c.id).limit(1)  # built once: most operations ask
@@ -292,6 +292,21 @@ def checked_free(
         memo[2][key] = so_id
 
 
+def _reserved_units() -> Select:
+    return (
+        select(items.c.code, units.c.serial, units.c.id, reservations.c.so_id)
+        .join(units, units.c.id == reservations.c.unit_id)
+        .join(items, items.c.id == units.c.item_id)
+        .where(ids_in("postgresql", reservations.c.unit_id))
+        .order_by(units.c.id)
+    )
+
+
+#: the reservations of units an operation took (PostgreSQL only), built once: asked by
+#: every operation that checked its units were free
+_RESERVED_UNITS = _reserved_units()
+
+
 def refuse_reserved_meanwhile(conn: Connection, lines: Sequence[Any]) -> None:
     """On PostgreSQL, after an operation's lines are applied (the balances it lowered are
     locked): refuse it if what a taker found free before (`checked_free`) was reserved
@@ -306,16 +321,11 @@ def refuse_reserved_meanwhile(conn: Connection, lines: Sequence[Any]) -> None:
     if memo[0] is not cache(conn):
         return
     from tracelot.domain.errors import Conflict
-    from tracelot.store.tables import items, units
 
     checked_units, checked_balances = memo[1], memo[2]
     unit_ids = sorted({ln.unit_id for ln in lines if ln.unit_id in checked_units})
     for item, serial, unit_id, so_id in conn.execute(
-        select(items.c.code, units.c.serial, units.c.id, reservations.c.so_id)
-        .join(units, units.c.id == reservations.c.unit_id)
-        .join(items, items.c.id == units.c.item_id)
-        .where(id_in(conn, reservations.c.unit_id, unit_ids))
-        .order_by(units.c.id)
+        _RESERVED_UNITS, {"ids": unit_ids}
     ).all() if unit_ids else ():  # fmt: skip
         if so_id != checked_units[unit_id]:
             raise Conflict(f"{item}:{serial} was reserved for sales order {so_id} "

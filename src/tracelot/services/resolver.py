@@ -118,6 +118,19 @@ def sscc_in(conn: Connection, text: object) -> str | None:
     return scan.sscc
 
 
+def names_a_unit(text: object) -> bool:
+    """Whether an input is a GS1 scan of a unit (a GTIN and a serial), read without a
+    look-up: what only a scan starts with or holds. A pack's GTIN with a serial is such a
+    scan too, and refused where it is resolved."""
+    if not isinstance(text, str) or not is_only_a_scan(text):
+        return False
+    try:
+        scan = parse_scan(text)
+    except InvalidInput:
+        return False  # the resolver says why, where the scan is resolved
+    return scan.gtin is not None and scan.serial is not None
+
+
 def _is_a_code(conn: Connection, text: str) -> bool:
     try:
         code = parse_ref(text).code

@@ -23,7 +23,7 @@ from tracelot.domain.values import format_qty, parse_gtin, parse_qty
 from tracelot.services.ledger import now
 from tracelot.services.lookup import Target, item_by_id, pack_by_gtin
 from tracelot.services.masterdata import record
-from tracelot.services.resolver import item_named, sscc_in, targets_named
+from tracelot.services.resolver import item_named, names_a_unit, sscc_in, targets_named
 from tracelot.store.tables import item_gtins, item_packs, items, po_lines, so_lines
 
 
@@ -91,13 +91,15 @@ def quantities(
     None when neither a pack nor a scan is named (the quantities stand as they are)."""
     if pack is None and qtys is None and not any(looks_like_scan(r) for r in refs):
         return None
-    cases = [sscc_in(conn, r) is not None for r in refs]  # what a case holds is its own
-    named = iter(targets_named(conn, [r for r, case in zip(refs, cases, strict=True)
-                                      if not case]))  # fmt: skip
+    # what a case holds is its own, and a unit is one: neither is resolved here (the
+    # operation resolves them), the others to see whether a pack's GTIN was scanned
+    own_qty = [sscc_in(conn, r) is not None or names_a_unit(r) for r in refs]
+    named = iter(targets_named(conn, [r for r, own in zip(refs, own_qty, strict=True)
+                                      if not own]))  # fmt: skip
     found: list[Decimal | None] = []
-    for i, case in enumerate(cases):
+    for i, as_named in enumerate(own_qty):
         own = qtys[i] if qtys is not None and qtys[i] is not None else qty
-        if case:
+        if as_named:
             found.append(own)
             continue
         target: Target = next(named)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from tracelot.api.deps import DB, CurrentUser, allow
@@ -56,13 +57,13 @@ def _run(
     db: DB,
     user: CurrentUser,
     request: Request,
-    response: Response,
     key: str | None,
     body: BaseModel,
     command: type,
-) -> OperationPublic:
+) -> Any:
     """Do the operation of a request: its command is made (and checked) from the body
-    before anything is looked up, then run once per idempotency key."""
+    before anything is looked up, then run once per idempotency key. The answer is made
+    here, in OperationPublic's form, and sent as it is (FastAPI would check it again)."""
     check_http_size(dict(body))  # a range counted before it is expanded
     checked = from_fields(command, dict(body))
 
@@ -72,10 +73,11 @@ def _run(
             return None
         return OperationPublic.model_validate(done.to_dict()).model_dump(mode="json", by_alias=True)
 
-    digest = request_digest(request.method, request.url.path, body.model_dump(mode="json"))
+    digest = "" if key is None else request_digest(
+        request.method, request.url.path, body.model_dump(mode="json")
+    )  # fmt: skip
     status, answer = db.once(user.id, key, digest, 201, once)
-    response.status_code = status if answer is not None else 200
-    return answer
+    return JSONResponse(answer, status_code=status if answer is not None else 200)
 
 
 @router.post(
@@ -89,11 +91,10 @@ def receive(
     db: DB,
     user: CurrentUser,
     request: Request,
-    response: Response,
     body: ReceiveRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(db, user, request, response, key, body, Receive)
+    return _run(db, user, request, key, body, Receive)
 
 
 @router.post(
@@ -107,11 +108,10 @@ def move(
     db: DB,
     user: CurrentUser,
     request: Request,
-    response: Response,
     body: MoveRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(db, user, request, response, key, body, Move)
+    return _run(db, user, request, key, body, Move)
 
 
 @router.post(
@@ -125,11 +125,10 @@ def ship(
     db: DB,
     user: CurrentUser,
     request: Request,
-    response: Response,
     body: ShipRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(db, user, request, response, key, body, Ship)
+    return _run(db, user, request, key, body, Ship)
 
 
 @router.post(
@@ -143,11 +142,10 @@ def return_to_supplier(
     db: DB,
     user: CurrentUser,
     request: Request,
-    response: Response,
     body: ReturnToSupplierRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(db, user, request, response, key, body, ReturnToSupplier)
+    return _run(db, user, request, key, body, ReturnToSupplier)
 
 
 @router.post(
@@ -161,11 +159,10 @@ def build(
     db: DB,
     user: CurrentUser,
     request: Request,
-    response: Response,
     body: BuildRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(db, user, request, response, key, body, Build)
+    return _run(db, user, request, key, body, Build)
 
 
 @router.post(
@@ -179,11 +176,10 @@ def return_(
     db: DB,
     user: CurrentUser,
     request: Request,
-    response: Response,
     body: ReturnRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(db, user, request, response, key, body, Return)
+    return _run(db, user, request, key, body, Return)
 
 
 @router.post(
@@ -197,11 +193,10 @@ def scrap(
     db: DB,
     user: CurrentUser,
     request: Request,
-    response: Response,
     body: ScrapRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(db, user, request, response, key, body, Scrap)
+    return _run(db, user, request, key, body, Scrap)
 
 
 @router.post(
@@ -215,11 +210,10 @@ def adjust(
     db: DB,
     user: CurrentUser,
     request: Request,
-    response: Response,
     body: AdjustRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic | None:
-    return _run(db, user, request, response, key, body, Adjust)
+    return _run(db, user, request, key, body, Adjust)
 
 
 @router.post(
@@ -233,8 +227,7 @@ def replace(
     db: DB,
     user: CurrentUser,
     request: Request,
-    response: Response,
     body: ReplaceRequest,
     key: IdempotencyKey = None,
 ) -> OperationPublic:
-    return _run(db, user, request, response, key, body, Replace)
+    return _run(db, user, request, key, body, Replace)
