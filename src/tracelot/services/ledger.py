@@ -188,7 +188,9 @@ def apply(
     the costs of units read on the way (`move_units`)."""
     # units first: a unit that a concurrent operation took is then named in the refusal
     unit_lines = [ln for ln in lines if ln.unit_id is not None]
-    costs = move_units(conn, unit_lines, party_id) if unit_lines else {}
+    # costs are read only for lines without a value (a case shipped whole has valued its)
+    unvalued = any(ln.value is None for ln in unit_lines)
+    costs = move_units(conn, unit_lines, party_id, read_costs=unvalued) if unit_lines else {}
     if balances:
         apply_stock_deltas(conn, _deltas(lines))
     return costs
@@ -348,18 +350,21 @@ _MOVE_UNITS_FROM_ARRAYS = text(
     " FROM unnest(CAST(:uids AS integer[]), CAST(:from_ids AS integer[]),"
     " CAST(:to_ids AS integer[]), CAST(:parties AS integer[])) AS t(uid, from_id, to_id, party)"
     " WHERE units.id = t.uid AND units.location_id = t.from_id"
-    " RETURNING units.id, units.unit_cost"
+)
+_MOVE_UNITS_FROM_ARRAYS_COSTED = text(
+    f"{_MOVE_UNITS_FROM_ARRAYS.text} RETURNING units.id, units.unit_cost"
 ).columns(units.c.id, units.c.unit_cost)
 #: one unit (a scan-and-move): its cost answered by the update that locks it
 _MOVE_UNIT = _MOVE_UNITS.returning(units.c.id, units.c.unit_cost)
 
 
 def move_units(
-    conn: Connection, lines: Iterable[Line], party_id: int | None
+    conn: Connection, lines: Iterable[Line], party_id: int | None, *, read_costs: bool = False
 ) -> dict[int, Decimal | None]:
     """Point each unit at its new location, but only if it is still where the line says.
-    Answers the cost of the units its updates read (one, or many at once), as they stand
-    once locked: the ledger values the lines with them instead of reading them again."""
+    With `read_costs`, answers the cost of the units its updates read (one, or many at
+    once), as they stand once locked: the ledger values the lines with them instead of
+    reading them again."""
     lines = sorted(lines, key=lambda ln: ln.unit_id or 0)
     # a unit at the customer names its customer; one sent back names its supplier
     customer_ids = location_ids_of_kind(
@@ -380,26 +385,32 @@ def move_units(
         groups: dict[tuple[int, int, int | None], list[int]] = defaultdict(list)
         for p in params:
             groups[(p["from_id"], p["to_id"], p["party"])].append(p["uid"])
-        costs = {}
+        costs, moved = {}, 0
         for (from_id, to_id, party), ids in groups.items():
-            costs.update(conn.execute(
-                update(units)
-                .where(id_in(conn, units.c.id, ids), units.c.location_id == from_id)
-                .values(location_id=to_id, party_id=party)
-                .returning(units.c.id, units.c.unit_cost)
-            ).all())  # fmt: skip
-        moved = len(costs)
+            moving = (update(units)
+                      .where(id_in(conn, units.c.id, ids), units.c.location_id == from_id)
+                      .values(location_id=to_id, party_id=party))  # fmt: skip
+            if read_costs:
+                read = conn.execute(moving.returning(units.c.id, units.c.unit_cost)).all()
+                costs.update(read)
+                moved += len(read)
+            else:
+                moved += conn.execute(moving).rowcount
     elif len(params) > _FEW_BALANCES and len({p["uid"] for p in params}) == len(params):
         # PostgreSQL: lock the units in key order (racers never deadlock), then one
         # UPDATE from arrays (a statement a unit cost a 20,000-unit move a third of its time)
         uids = [p["uid"] for p in params]
         conn.execute(_LOCK_UNITS, {"uids": uids}).all()
-        costs = dict(conn.execute(_MOVE_UNITS_FROM_ARRAYS, {
+        arrays = {
             "uids": uids, "from_ids": [p["from_id"] for p in params],
             "to_ids": [p["to_id"] for p in params], "parties": [p["party"] for p in params],
-        }).all())  # fmt: skip
-        moved = len(costs)
-    elif len(params) == 1:
+        }  # fmt: skip
+        if read_costs:
+            costs = dict(conn.execute(_MOVE_UNITS_FROM_ARRAYS_COSTED, arrays).all())
+            moved = len(costs)
+        else:
+            costs, moved = {}, conn.execute(_MOVE_UNITS_FROM_ARRAYS, arrays).rowcount
+    elif len(params) == 1 and read_costs:
         costs = dict(conn.execute(_MOVE_UNIT, params[0]).all())
         moved = len(costs)
     else:
