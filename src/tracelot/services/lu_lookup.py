@@ -3,7 +3,7 @@ services that act on what a logistic unit holds (services/packing.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, bindparam, select
 
 from tracelot.domain.errors import InvalidInput, NotFound
 from tracelot.domain.scan import parse_scan
@@ -14,14 +14,14 @@ from tracelot.store.tables import logistic_units, lu_contents
 def lu_by_sscc(conn: Connection, sscc: str) -> Row:
     """The logistic unit of an SSCC (18 digits, check digit right), or NotFound."""
     value = check_sscc(sscc)
-    row = conn.execute(select(logistic_units).where(logistic_units.c.sscc == value)).first()
+    row = conn.execute(_BY_SSCC, {"sscc": value}).first()
     if row is None:
         raise NotFound(f"SSCC {value}: no case or pallet has it (pack one with `tracelot pack`)")
     return row
 
 
 def lu_by_id(conn: Connection, lu_id: int) -> Row:
-    row = conn.execute(select(logistic_units).where(logistic_units.c.id == lu_id)).first()
+    row = conn.execute(_BY_ID, {"id": lu_id}).first()
     if row is None:
         raise NotFound(f"no logistic unit {lu_id}")
     return row
@@ -50,10 +50,21 @@ def lu_named(conn: Connection, text: str | int) -> Row:
 def container_of(conn: Connection, *, unit_id: int | None = None,
                  lu_id: int | None = None) -> Row | None:  # fmt: skip
     """The logistic unit that holds a unit (or another logistic unit) now, if any."""
-    column = lu_contents.c.unit_id if unit_id is not None else lu_contents.c.child_lu_id
-    wanted = unit_id if unit_id is not None else lu_id
-    return conn.execute(
+    if unit_id is not None:
+        return conn.execute(_HOLDING_UNIT, {"id": unit_id}).first()
+    return conn.execute(_HOLDING_LU, {"id": lu_id}).first()
+
+
+def _holding(column: ColumnElement[int]) -> Select:
+    return (
         select(logistic_units)
         .join(lu_contents, lu_contents.c.lu_id == logistic_units.c.id)
-        .where(column == wanted)
-    ).first()
+        .where(column == bindparam("id"))
+    )
+
+
+# built once: packing a pallet asks them of each case it takes
+_BY_SSCC = select(logistic_units).where(logistic_units.c.sscc == bindparam("sscc"))
+_BY_ID = select(logistic_units).where(logistic_units.c.id == bindparam("id"))
+_HOLDING_UNIT = _holding(lu_contents.c.unit_id)
+_HOLDING_LU = _holding(lu_contents.c.child_lu_id)
