@@ -12,6 +12,7 @@ from conftest import Cli
 from fastapi.testclient import TestClient
 
 import tracelot
+from tracelot.domain.errors import NotFound
 from tracelot.server import Settings, create_app
 
 PREFIX = "/api/v1"
@@ -117,3 +118,41 @@ def test_an_import_and_a_verify_as_jobs(api, db_url) -> None:
     assert verified["status"] == "done" and verified["result"]["ok"] is True
     with tracelot.connect(db_url) as tl:
         assert sum(r["qty"] for r in tl.stock(item="CELL")) == 1000
+
+
+class _Held:
+    """The server's job runner, holding jobs until told to run them (a job queued behind
+    another)."""
+
+    def __init__(self) -> None:
+        self.queued: list = []
+
+    def submit(self, fn, *args) -> None:  # noqa: ANN001
+        self.queued.append((fn, args))
+
+    def shutdown(self, **_: object) -> None:
+        pass
+
+    def run(self) -> None:
+        for fn, args in self.queued:
+            fn(*args)
+
+
+def test_a_job_of_a_user_disabled_before_it_runs_is_refused(
+    api: tuple[TestClient, dict[str, dict]], db_url: str
+) -> None:
+    """The request that queues a job finds its user enabled; the job's parts, run later,
+    ask again: a user disabled meanwhile receives nothing."""
+    client, heads = api
+    runner = client.app.state.jobs = _Held()
+    queued = client.post(f"{PREFIX}/jobs/receive", headers=heads["operator"],
+                         json={"item": "PCB", "to": "A1", "serials": "Z0001..Z0003"})  # fmt: skip
+    assert queued.status_code == 202, queued.text
+    with tracelot.connect(db_url) as tl:
+        tl.disable_user("u_operator")
+    runner.run()
+    job = client.get(queued.json()["url"], headers=heads["admin"]).json()
+    assert job["status"] == "failed", job
+    assert "u_operator is deactivated" in job["error"], job
+    with tracelot.connect(db_url) as tl, pytest.raises(NotFound):
+        tl.where("PCB:Z0001")  # nothing was received

@@ -556,3 +556,24 @@ def test_a_scanned_unit_reads_as_where_says_with_its_lot_its_place_and_its_holds
     tl.move(f"(01){PCB}(21)S1", to="A2")
     assert tl.identify(f"(01){PCB}(21)S1")["location"] == "A2"
     tl.close()
+
+
+def test_a_scan_kept_from_an_earlier_day_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last scans read are kept, but not past the day: a two-digit year's century
+    follows today's year (GS1's sliding window), so (17)770101 is 1977 read in 2026 and
+    2077 read in 2027."""
+    from tracelot.domain import scan as scanning
+
+    class On(dt.date):
+        day = dt.date(2026, 12, 31)
+
+        @classmethod
+        def today(cls) -> dt.date:
+            return cls.day
+
+    monkeypatch.setattr(scanning.dt, "date", On)
+    text = "]d2010950110153000317770101"
+    assert scanning.parse_scan(text).expiry == dt.date(1977, 1, 1)
+    assert scanning.parse_scan(text) is scanning.parse_scan(text)  # kept
+    On.day = dt.date(2027, 1, 1)
+    assert scanning.parse_scan(text).expiry == dt.date(2077, 1, 1)

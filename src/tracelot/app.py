@@ -207,7 +207,7 @@ class Tracelot:
         self.user = user or default_user()
         self._schema_checked = False
         self._batch: Connection | None = None
-        self._user_enabled = False  # found enabled a moment ago: its operations ask no more
+        self._user_enabled = False  # found enabled a moment ago: the next write asks no more
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -218,13 +218,17 @@ class Tracelot:
         if not self._schema_checked:
             self.check_schema()
         with transaction(self.engine, write=write) as conn:
-            self._vouch(conn)
+            if write:
+                self._vouch(conn)
             return fn(conn, **kwargs)
 
     def _vouch(self, conn: Connection) -> None:
-        """Tell a transaction that the acting user is enabled, when a request's token or
-        session has just said so (`acting_as`): its operations do not read the user again."""
+        """Tell the first write transaction that the acting user is enabled, when a
+        request's token or session has just said so (`acting_as`): its operation does not
+        read the user again. Only the first: later ones (a job the request queued, whose
+        parts run after it) read the user, who may have been disabled since."""
         if self._user_enabled:
+            self._user_enabled = False
             cache(conn).users_checked[self.user] = (False, None)
 
     @contextmanager
@@ -252,7 +256,7 @@ class Tracelot:
     def acting_as(self, user: str, *, enabled: bool = False) -> Tracelot:
         """The same database, with operations recorded as `user`'s (an API request's).
         `enabled`: the caller has just found the user enabled (the request's token or
-        session was read with its user), so its operations do not ask again."""
+        session was read with its user), so its next write transaction does not ask again."""
         other = Tracelot(self.engine, user=user)
         other._schema_checked = self._schema_checked
         other._user_enabled = enabled

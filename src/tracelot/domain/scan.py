@@ -191,14 +191,26 @@ def typed_code(text: str) -> Scan:
     return Scan(body, "plain", ref=body.strip())
 
 
-@functools.lru_cache(maxsize=1024)
 def parse_scan(text: str) -> Scan:
     """Read one scan, or refuse it with what is wrong (InvalidScan). Whatever the input,
     the answer is a Scan or an InvalidScan: a scan never breaks the batch it is in.
 
-    The last scans read are kept: an operation asks about its scan several times (is it
-    a case, a unit, which one), and the GS1 syntax check is the costly part. So a Scan is
-    never changed once read."""
+    The last scans read today are kept: an operation asks about its scan several times
+    (is it a case, a unit, which one), and the GS1 syntax check is the costly part. So a
+    Scan is never changed once read. (Not past the day: a date's century depends on
+    today's year.)"""
+    today = dt.date.today()
+    if today != _kept_on[0]:
+        _kept_on[0] = today
+        _parse_scan.cache_clear()
+    return _parse_scan(text)
+
+
+_kept_on: list[dt.date | None] = [None]
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_scan(text: str) -> Scan:
     raw = text.rstrip("\r\n")
     if not raw.strip():
         raise InvalidScan("the scan is empty")

@@ -210,11 +210,11 @@ def apply_stock_deltas(
 ) -> None:
     """Add each delta to its balance; a real location may not go below zero.
 
-    One upsert per balance: concurrent operations on PostgreSQL wait for each other's
+    An upsert of the balances: concurrent operations on PostgreSQL wait for each other's
     row lock and then add to the committed value. Balances are touched in key order
-    so that concurrent operations lock rows in the same order and cannot deadlock. Many
-    balances (a long order shipped) go in one executemany, then one read of the real
-    balances they lowered, instead of a statement with its answer each.
+    so that concurrent operations lock rows in the same order and cannot deadlock. A few
+    go in one statement that answers each balance's new quantity; many (a long order
+    shipped) in one executemany, then one read of the real balances they lowered.
     """
     virtual_ids = location_ids_of_kind(conn, virtual=True)
     rows = [(item_id, location_id, lot_id, delta)

@@ -44,8 +44,9 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         )
         _configure_sqlite(engine, read_only=read_only)
     else:
-        kwargs.setdefault("pool_size", _pool_size())
-        kwargs.setdefault("max_overflow", kwargs["pool_size"])
+        if "poolclass" not in kwargs:  # (a caller's own pool may take no size)
+            kwargs.setdefault("pool_size", _pool_size())
+            kwargs.setdefault("max_overflow", kwargs["pool_size"])
         engine = create_engine(url, **kwargs)
         _ping_when_idle(engine)
         event.listen(engine, "connect", _without_jit)
