@@ -188,7 +188,7 @@ def apply(
     the costs of units read on the way (`move_units`)."""
     # units first: a unit that a concurrent operation took is then named in the refusal
     unit_lines = [ln for ln in lines if ln.unit_id is not None]
-    # costs are read only for lines without a value (a case shipped whole has valued its)
+    # a cost is read only for a line without a value (a case shipped whole has valued its)
     unvalued = any(ln.value is None for ln in unit_lines)
     costs = move_units(conn, unit_lines, party_id, read_costs=unvalued) if unit_lines else {}
     if balances:
@@ -351,9 +351,6 @@ _MOVE_UNITS_FROM_ARRAYS = text(
     " CAST(:to_ids AS integer[]), CAST(:parties AS integer[])) AS t(uid, from_id, to_id, party)"
     " WHERE units.id = t.uid AND units.location_id = t.from_id"
 )
-_MOVE_UNITS_FROM_ARRAYS_COSTED = text(
-    f"{_MOVE_UNITS_FROM_ARRAYS.text} RETURNING units.id, units.unit_cost"
-).columns(units.c.id, units.c.unit_cost)
 #: one unit (a scan-and-move): its cost answered by the update that locks it
 _MOVE_UNIT = _MOVE_UNITS.returning(units.c.id, units.c.unit_cost)
 
@@ -362,10 +359,11 @@ def move_units(
     conn: Connection, lines: Iterable[Line], party_id: int | None, *, read_costs: bool = False
 ) -> dict[int, Decimal | None]:
     """Point each unit at its new location, but only if it is still where the line says.
-    With `read_costs`, answers the cost of the units its updates read (one, or many at
-    once), as they stand once locked: the ledger values the lines with them instead of
-    reading them again."""
+    With `read_costs`, one unit (a scan-and-move) answers its cost as it stands once
+    locked, so that the ledger values its line without another read; many units answer
+    nothing (costing reads theirs in one statement)."""
     lines = sorted(lines, key=lambda ln: ln.unit_id or 0)
+    costs: dict[int, Decimal | None] = {}
     # a unit at the customer names its customer; one sent back names its supplier
     customer_ids = location_ids_of_kind(
         conn, LocationKind.CUSTOMER.value, LocationKind.SUPPLIER.value
@@ -385,36 +383,28 @@ def move_units(
         groups: dict[tuple[int, int, int | None], list[int]] = defaultdict(list)
         for p in params:
             groups[(p["from_id"], p["to_id"], p["party"])].append(p["uid"])
-        costs, moved = {}, 0
-        for (from_id, to_id, party), ids in groups.items():
-            moving = (update(units)
-                      .where(id_in(conn, units.c.id, ids), units.c.location_id == from_id)
-                      .values(location_id=to_id, party_id=party))  # fmt: skip
-            if read_costs:
-                read = conn.execute(moving.returning(units.c.id, units.c.unit_cost)).all()
-                costs.update(read)
-                moved += len(read)
-            else:
-                moved += conn.execute(moving).rowcount
+        moved = sum(
+            conn.execute(
+                update(units)
+                .where(id_in(conn, units.c.id, ids), units.c.location_id == from_id)
+                .values(location_id=to_id, party_id=party)
+            ).rowcount
+            for (from_id, to_id, party), ids in groups.items()
+        )
     elif len(params) > _FEW_BALANCES and len({p["uid"] for p in params}) == len(params):
         # PostgreSQL: lock the units in key order (racers never deadlock), then one
         # UPDATE from arrays (a statement a unit cost a 20,000-unit move a third of its time)
         uids = [p["uid"] for p in params]
         conn.execute(_LOCK_UNITS, {"uids": uids}).all()
-        arrays = {
+        moved = conn.execute(_MOVE_UNITS_FROM_ARRAYS, {
             "uids": uids, "from_ids": [p["from_id"] for p in params],
             "to_ids": [p["to_id"] for p in params], "parties": [p["party"] for p in params],
-        }  # fmt: skip
-        if read_costs:
-            costs = dict(conn.execute(_MOVE_UNITS_FROM_ARRAYS_COSTED, arrays).all())
-            moved = len(costs)
-        else:
-            costs, moved = {}, conn.execute(_MOVE_UNITS_FROM_ARRAYS, arrays).rowcount
+        }).rowcount  # fmt: skip
     elif len(params) == 1 and read_costs:
         costs = dict(conn.execute(_MOVE_UNIT, params[0]).all())
         moved = len(costs)
     else:
-        costs, moved = {}, conn.execute(_MOVE_UNITS, params).rowcount
+        moved = conn.execute(_MOVE_UNITS, params).rowcount
     if moved != len(params):
         raise _unit_conflict(
             conn, [p["uid"] for p in params], {p["uid"]: p["from_id"] for p in params}

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, select, true, update
+from sqlalchemy import Connection, bindparam, delete, func, select, true, update
 
 from tracelot.domain.status import LocationKind
 from tracelot.store.bulk import id_in, ids_in
@@ -292,19 +292,15 @@ def checked_free(
         memo[2][key] = so_id
 
 
-def _reserved_units() -> Select:
-    return (
-        select(items.c.code, units.c.serial, units.c.id, reservations.c.so_id)
-        .join(units, units.c.id == reservations.c.unit_id)
-        .join(items, items.c.id == units.c.item_id)
-        .where(ids_in("postgresql", reservations.c.unit_id))
-        .order_by(units.c.id)
-    )
-
-
 #: the reservations of units an operation took (PostgreSQL only), built once: asked by
 #: every operation that checked its units were free
-_RESERVED_UNITS = _reserved_units()
+_RESERVED_UNITS = (
+    select(items.c.code, units.c.serial, units.c.id, reservations.c.so_id)
+    .join(units, units.c.id == reservations.c.unit_id)
+    .join(items, items.c.id == units.c.item_id)
+    .where(ids_in("postgresql", reservations.c.unit_id))
+    .order_by(units.c.id)
+)
 
 
 def refuse_reserved_meanwhile(conn: Connection, lines: Sequence[Any]) -> None:
