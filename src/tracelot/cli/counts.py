@@ -11,7 +11,6 @@ import typer
 
 from tracelot.cli.common import JsonOpt, NoteOpt, db, scan_session, write_output
 from tracelot.cli.output import err, out, print_json, print_json_line, table, text
-from tracelot.domain.commands import CancelCount, CountScans, PostCount, StartCount
 
 if TYPE_CHECKING:
     from tracelot.app import Tracelot
@@ -33,6 +32,8 @@ def count_start(
     as_json: JsonOpt = False,
 ) -> None:
     """Open a count of a location (its subtree) with what the ledger expects there now."""
+    from tracelot.domain.commands import StartCount
+
     shown = db(ctx).run(StartCount(at=at, items=tuple(items or ()), blind=blind, note=note))
     if as_json:
         print_json(shown)
@@ -59,6 +60,8 @@ def count_scan(
     as_json: JsonOpt = False,
 ) -> None:
     """Record scans into an open count, all of them or none."""
+    from tracelot.domain.commands import CountScans
+
     done = db(ctx).run(CountScans(count_id=count_id, scans=tuple(scans), at=at))
     if as_json:
         print_json(done)
@@ -126,6 +129,8 @@ def count_post(
 ) -> None:
     """Book the count's variances in one operation: missing stock to ADJUSTMENT, found
     units moved here, quantity differences adjusted. A count is posted once."""
+    from tracelot.domain.commands import PostCount
+
     shown = db(ctx).run(PostCount(count_id=count_id, note=note))
     if as_json:
         print_json(shown)
@@ -143,6 +148,8 @@ def count_cancel(
 ) -> None:
     """Cancel an open count: nothing is booked, it takes no more scans, and what was
     scanned stays on record with the reason."""
+    from tracelot.domain.commands import CancelCount
+
     shown = db(ctx).run(CancelCount(count_id=count_id, reason=reason))
     if as_json:
         print_json(shown)

@@ -9,7 +9,6 @@ from typer.core import TyperGroup
 
 from tracelot.cli.common import JsonOpt, NoteOpt, OldRefOpt, ReferenceOpt, db, reference_of
 from tracelot.cli.output import out, print_json, table, text
-from tracelot.domain.commands import InspectFail, InspectPass, ReceiveTransfer, Transfer
 
 Refs = Annotated[
     list[str],
@@ -83,6 +82,8 @@ def inspect_pass(
 ) -> None:
     """Pass the inspection of units or lots: their holds are released (and they are put
     away at --to)."""
+    from tracelot.domain.commands import InspectPass
+
     done = db(ctx).run(InspectPass(refs=_named(refs), note=note, to=to))
     if as_json:
         print_json(done)
@@ -105,6 +106,8 @@ def inspect_fail(
 ) -> None:
     """Fail the inspection of units or lots: they stay held, and go back to the supplier
     (--return-to-supplier) or are scrapped (--scrap)."""
+    from tracelot.domain.commands import InspectFail
+
     command = InspectFail(refs=_named(refs), reason=reason,
                           return_to_supplier=return_to_supplier, scrap=scrap)  # fmt: skip
     done = db(ctx).run(command)
@@ -150,6 +153,8 @@ def transfer_send(
 ) -> None:
     """Send units, or quantities of lots or items (ITEM@LOT=QTY), from one site to
     another: they are in transit until received."""
+    from tracelot.domain.commands import Transfer
+
     reference = reference_of(reference, old_ref)
     command = Transfer(refs=_named(refs), from_=from_, to=to, qty=qty, carrier=carrier,
                        reference=reference, note=note)  # fmt: skip
@@ -185,6 +190,8 @@ def transfer_receive(
 ) -> None:
     """Receive a transfer at its destination: all of it, or what the REFs name (partly if
     need be); --complete closes it, booking what did not arrive as a difference."""
+    from tracelot.domain.commands import ReceiveTransfer
+
     command = ReceiveTransfer(transfer_id=transfer_id, refs=_named(refs), to=to, qty=qty,
                               complete=complete, note=note)  # fmt: skip
     done = db(ctx).run(command)

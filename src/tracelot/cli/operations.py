@@ -10,18 +10,6 @@ import typer
 from tracelot.cli.common import JsonOpt, NoteOpt, OldRefOpt, ReferenceOpt, db, reference_of
 from tracelot.cli.output import err, operation, out, print_json
 from tracelot.cli.scanning import write_labels
-from tracelot.domain.commands import (
-    Adjust,
-    Build,
-    BuildRun,
-    Move,
-    Receive,
-    Replace,
-    Return,
-    ReturnToSupplier,
-    Scrap,
-    Ship,
-)
 
 if TYPE_CHECKING:
     from tracelot.services.ledger import Progress as ProgressFn
@@ -99,6 +87,8 @@ def receive(
 ) -> None:  # fmt: skip
     """Receive from a supplier: serials, a lot quantity, or a plain quantity; what a
     supplier's barcode says (--scan); or what an advance shipping notice announced (--asn)."""
+    from tracelot.domain.commands import Receive
+
     if asn is not None:
         if item is not None or scan is not None:
             raise typer.BadParameter("--asn receives what the notice lists: name no ITEM")
@@ -140,6 +130,8 @@ def move(
     pack: Pack = None,
 ) -> None:
     """Move units, or a quantity of lots or untracked items, in one operation."""
+    from tracelot.domain.commands import Move
+
     reference = reference_of(reference, old_ref)
     command = Move(refs=refs, to=to, from_=from_, qty=qty, reference=reference, note=note,
                    pack=pack)  # fmt: skip
@@ -164,6 +156,8 @@ def build(
     as_json: JsonOpt = False,
 ) -> None:
     """Build an assembly: consume components, produce the output, record its genealogy."""
+    from tracelot.domain.commands import Build
+
     command = Build(
         item=item, to=to, consume=consume, serial=serial, lot=lot, qty=qty, expires=expires,
         reference=reference_of(reference, old_ref), note=note,
@@ -192,6 +186,7 @@ def build_run(
     as_json: JsonOpt = False,
 ) -> None:
     """A production run: build every output of a plan in one operation."""
+    from tracelot.domain.commands import BuildRun
     from tracelot.services.production import read_plan
 
     with plan.open(newline="", encoding="utf-8-sig") as rows:
@@ -222,6 +217,8 @@ def ship(
 ) -> None:
     """Ship to a customer, or against a sales order (--so N: more than ordered is
     refused, less leaves a backorder)."""
+    from tracelot.domain.commands import Ship
+
     if so is None and not refs:
         raise typer.BadParameter("name what to ship (or give --so N)", param_hint="REFS")
     if so is None and to is None:
@@ -245,6 +242,8 @@ def return_to_supplier(
     as_json: JsonOpt = False,
 ) -> None:
     """Send stock back to its supplier (held stock may go: a recall's answer)."""
+    from tracelot.domain.commands import ReturnToSupplier
+
     reference = reference_of(reference, old_ref)
     command = ReturnToSupplier(
         refs=refs, to=to, qty=qty, from_=from_, reason=reason, reference=reference
@@ -265,6 +264,8 @@ def return_(
     as_json: JsonOpt = False,
 ) -> None:
     """Take back from a customer what was shipped to them."""
+    from tracelot.domain.commands import Return
+
     reference = reference_of(reference, old_ref)
     command = Return(ref=ref, from_=from_, to=to, qty=qty, reference=reference, note=note)
     result = db(ctx).run(command)
@@ -282,6 +283,8 @@ def scrap(
     as_json: JsonOpt = False,
 ) -> None:
     """Scrap a unit or a quantity."""
+    from tracelot.domain.commands import Scrap
+
     reference = reference_of(reference, old_ref)
     command = Scrap(ref=ref, reason=reason, qty=qty, from_=from_, reference=reference)
     result = db(ctx).run(command)
@@ -306,6 +309,8 @@ def adjust(
 ) -> None:
     """Correct a count against the adjustment location. A location with locations below
     it is refused (count a bin) unless --subtree says the count is of all of it."""
+    from tracelot.domain.commands import Adjust
+
     reference = reference_of(reference, old_ref)
     command = Adjust(item=item, at=at, counted=counted, lot=lot, reference=reference, note=note,
                      subtree=subtree, pack=pack)  # fmt: skip
@@ -333,6 +338,8 @@ def replace(
     as_json: JsonOpt = False,
 ) -> None:
     """Repair a built unit: swap a component; genealogy keeps both, with dates."""
+    from tracelot.domain.commands import Replace
+
     command = Replace(
         assembly=assembly, remove=remove, install=install, to=to, scrap=scrap,
         reference=reference_of(reference, old_ref), note=note,

@@ -19,13 +19,6 @@ from tracelot.cli.common import (
     write_output,
 )
 from tracelot.cli.output import err, out, print_json, print_json_line, table, text
-from tracelot.domain.commands import (
-    CancelSalesOrder,
-    ConfirmSalesOrder,
-    CreateSalesOrder,
-    PickScans,
-    ReserveSalesOrder,
-)
 
 if TYPE_CHECKING:
     from tracelot.app import Tracelot
@@ -60,6 +53,8 @@ def so_create(
     as_json: JsonOpt = False,
 ) -> None:
     """Take a customer's order: a draft, or confirmed with its stock reserved (--confirm)."""
+    from tracelot.domain.commands import CreateSalesOrder
+
     command = CreateSalesOrder(customer=customer, lines=tuple(lines), ship_by=ship_by,
                                reference=reference_of(reference, old_ref), note=note,
                                confirm=confirm)  # fmt: skip
@@ -78,6 +73,8 @@ def so_confirm(
 ) -> None:
     """Confirm a draft: its stock is reserved, the units and lots named first, the rest
     first-expiry-first-out (what is short stays unreserved: `so reserve N` tries again)."""
+    from tracelot.domain.commands import ConfirmSalesOrder
+
     show(db(ctx).run(ConfirmSalesOrder(so_id=so_id, refs=tuple(refs or ()))), as_json)
 
 
@@ -92,6 +89,8 @@ def so_reserve(
     as_json: JsonOpt = False,
 ) -> None:
     """Reserve named units and lots for an open order, or what its lines still need."""
+    from tracelot.domain.commands import ReserveSalesOrder
+
     show(db(ctx).run(ReserveSalesOrder(so_id=so_id, refs=tuple(refs or ()))), as_json)
 
 
@@ -103,6 +102,8 @@ def so_cancel(
     as_json: JsonOpt = False,
 ) -> None:
     """Cancel an order (what is left of it): its reservations are released."""
+    from tracelot.domain.commands import CancelSalesOrder
+
     show(db(ctx).run(CancelSalesOrder(so_id=so_id, reason=reason)), as_json)
 
 
@@ -207,6 +208,8 @@ def so_pick_scan(
 ) -> None:
     """Confirm picks for an order, all of them or none: a wrong item or lot, an expired or
     held unit is refused with the reason."""
+    from tracelot.domain.commands import PickScans
+
     done = db(ctx).run(PickScans(so_id=so_id, scans=tuple(scans), at=at))
     if as_json:
         print_json(done)

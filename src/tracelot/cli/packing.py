@@ -9,7 +9,6 @@ import typer
 
 from tracelot.cli.common import JsonOpt, NoteOpt, ReferenceOpt, db, write_output
 from tracelot.cli.output import out, print_json, table, text
-from tracelot.domain.commands import Pack, Unpack
 
 settings_app = typer.Typer(help="Database-wide settings (the GS1 company prefix, ...).",
                            no_args_is_help=True)  # fmt: skip
@@ -108,6 +107,8 @@ def pack(
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Pack units, lot quantities and cases into a case or pallet with an SSCC."""
+    from tracelot.domain.commands import Pack
+
     command = Pack(refs=_named(refs), into=into, new=new, at=at, reference=reference, note=note)
     done = db(ctx).run(command)
     if as_json:
@@ -130,6 +131,8 @@ def unpack(
     as_json: JsonOpt = False,
 ) -> None:  # fmt: skip
     """Take things out of a case or pallet (all of them when no REF is named)."""
+    from tracelot.domain.commands import Unpack
+
     done = db(ctx).run(Unpack(sscc=sscc, refs=_named(refs), note=note))
     if as_json:
         print_json(done)

@@ -8,14 +8,6 @@ import typer
 
 from tracelot.cli.common import JsonOpt, NoteOpt, db, output_file
 from tracelot.cli.output import err, out, print_json, table, text
-from tracelot.domain.commands import (
-    CloseRecall,
-    ExtendRecall,
-    Hold,
-    MarkRecall,
-    OpenRecall,
-    Release,
-)
 from tracelot.services.tabular import NOTIFY_COLUMNS, write_csv
 
 recall_app = typer.Typer(help="Recalls: open, work and close them.", no_args_is_help=True)
@@ -33,12 +25,16 @@ def hold(
     as_json: JsonOpt = False,
 ) -> None:
     """Hold a unit or lot: it can be neither shipped nor consumed until released."""
+    from tracelot.domain.commands import Hold
+
     held = db(ctx).run(Hold(ref=ref, reason=reason))
     print_json(held) if as_json else out.print(f"hold #{held['hold']} on {held['ref']}")
 
 
 def release(ctx: typer.Context, ref: str, note: NoteOpt = None, as_json: JsonOpt = False) -> None:
     """Release the holds on a unit or lot."""
+    from tracelot.domain.commands import Release
+
     done = db(ctx).run(Release(ref=ref, note=note))
     if as_json:
         print_json(done)
@@ -73,6 +69,8 @@ def recall_open(
     as_json: JsonOpt = False,
 ) -> None:
     """Open a recall: trace the scope forward, freeze the affected list, hold what we have."""
+    from tracelot.domain.commands import OpenRecall
+
     command = OpenRecall(
         reason=reason, refs=tuple(refs or ()), supplier=supplier, supplier_lot=supplier_lot,
         item=item, serials=serials, made_between=made_between, quarantine=quarantine,
@@ -155,6 +153,8 @@ def recall_mark(
 
     Name them (scans too, or - to read them from standard input), or take everything of
     the recall at a location (--at) or of a customer (--customer)."""
+    from tracelot.domain.commands import MarkRecall
+
     named = [
         text
         for ref in refs or ()
@@ -178,6 +178,8 @@ def recall_extend(
     ctx: typer.Context, recall_id: int, refs: list[str], as_json: JsonOpt = False
 ) -> None:
     """Add units or lots to a recall's scope."""
+    from tracelot.domain.commands import ExtendRecall
+
     _show(db(ctx).run(ExtendRecall(recall_id=recall_id, refs=tuple(refs))), as_json)
 
 
@@ -190,6 +192,8 @@ def recall_close(
     as_json: JsonOpt = False,
 ) -> None:
     """Close a recall once every affected item has a disposition."""
+    from tracelot.domain.commands import CloseRecall
+
     recall = db(ctx).run(CloseRecall(recall_id=recall_id, force=force, reason=reason))
     print_json(recall) if as_json else out.print(f"recall {recall_id} closed")
 

@@ -8,7 +8,6 @@ import typer
 from tracelot.cli.common import JsonOpt, db
 from tracelot.cli.output import operation as print_operation
 from tracelot.cli.output import out, print_json, text
-from tracelot.domain.commands import Void
 from tracelot.domain.errors import InvalidInput
 
 OperationArg = Annotated[
@@ -25,6 +24,8 @@ def void(
     """Void an operation: a new operation undoes each of its lines exactly; the original
     stays on the ledger, marked voided. Refused, naming them, when later operations
     depend on what it would undo."""
+    from tracelot.domain.commands import Void
+
     command = Void(operation=operation, reason=reason)  # type: ignore[arg-type]
     result = db(ctx).run(command)
     if as_json:
