@@ -114,3 +114,49 @@ def test_a_scan_still_loads_what_it_needs() -> None:
     )
     loaded, out = _loaded(code)
     assert out.strip() == "09506000134352" and "tracelot.domain.gs1_dictionary" in loaded
+
+
+@pytest.mark.parametrize(
+    ("argv", "kept"),
+    [
+        (["--db", "sqlite:///x.db", "--user", "ann", "where", "A:1"], ["where"]),
+        (["--db=sqlite:///x.db", "so", "list"], ["so"]),
+        (["build-run", "--help"], ["build-run"]),
+        (["--help"], None),  # the list of every command
+        (["wher", "A:1"], None),  # Click's "No such command 'wher'. Did you mean 'where'?"
+        (["--db", "sqlite:///x.db"], None),
+    ],
+)
+def test_a_process_builds_only_the_command_it_runs(argv: list[str], kept: list[str] | None) -> None:
+    """Typer reads the signature of every command it has to run one (20 ms of each
+    start): `main` keeps only the one named, and all of them for anything else."""
+    code = (
+        "import sys, json\n"
+        "from tracelot.cli import main\n"
+        "every = len(main.app.registered_commands) + len(main.app.registered_groups)\n"
+        "main._only_the_command_run(sys.argv[1:])\n"
+        "names = [c.name for c in main.app.registered_commands]\n"
+        "names += [g.name for g in main.app.registered_groups]\n"
+        "print(json.dumps(None if len(names) == every else names))\n"
+    )
+    _, out = _loaded(code, *argv)
+    assert json.loads(out) == kept
+
+
+def test_commands_run_as_processes_answer_as_before(db_url: str) -> None:
+    """The command named runs with its options and its help; a name that is no command
+    gets Click's answer, with the commands it may have meant."""
+    if BACKEND != "sqlite":
+        pytest.skip("a process of its own on the SQLite test database")
+    code = "import sys; sys.argv[0] = 'tracelot'; from tracelot.cli.main import main; main()"
+    _, out = _loaded(code, f"--db={db_url}", "--user", "ann", "location", "add", "WH",
+                     "--kind", "warehouse", "--json")  # fmt: skip
+    assert json.loads(out)["location"] == "WH"
+    _, out = _loaded(code, "--db", db_url, "stock", "--json")
+    assert json.loads(out) == []
+    _, out = _loaded(code, "where", "--help")
+    assert "Usage: tracelot where" in out
+    done = subprocess.run([sys.executable, "-c", code, "--db", db_url, "wher", "A:1"],
+                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 2
+    assert "No such command 'wher'" in done.stderr and "Did you mean 'where'" in done.stderr

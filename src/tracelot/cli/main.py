@@ -1,5 +1,6 @@
 """The `tracelot` command: global options, the composition root, and error handling."""
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -167,5 +168,32 @@ orders.register(app)  # issue 20: sales orders
 packing.register(app)  # issue 20: settings, pack, unpack, lu
 
 
+#: the global options that take a value (`_root`'s)
+_VALUED = ("--db", "--user")
+
+
+def _only_the_command_run(argv: list[str]) -> None:
+    """Keep only the command (or group) that `argv` runs: Typer builds a Click command of
+    every command it has, reading each function's signature (130 of them: 20 ms of every
+    start), to run one. A name that is no command, or `--help` before any, keeps them
+    all, so that Click's own answer (the list, "No such command") is as before."""
+    args = iter(argv)
+    for arg in args:
+        if arg in _VALUED:
+            next(args, None)
+        elif not arg.startswith(_VALUED):
+            break
+    else:
+        return
+    if arg.startswith("-"):
+        return
+    commands = [c for c in app.registered_commands
+                if (c.name or c.callback.__name__.replace("_", "-")) == arg]  # fmt: skip
+    groups = [g for g in app.registered_groups if g.name == arg]
+    if commands or groups:
+        app.registered_commands, app.registered_groups = commands, groups
+
+
 def main() -> None:
+    _only_the_command_run(sys.argv[1:])
     app()
