@@ -41,9 +41,9 @@ DATABASE_LAYER = ["tracelot.app", "tracelot.store.tables", "tracelot.store.engin
                   "tracelot.domain.commands"]  # fmt: skip
 
 
-def _loaded(code: str, *argv: str) -> tuple[list[str], str]:
-    """The modules loaded once `code` has run in a fresh interpreter (with `argv`), and
-    what it wrote to standard output."""
+def _loaded(code: str, *argv: str, stdin: str = "") -> tuple[list[str], str]:
+    """The modules loaded once `code` has run in a fresh interpreter (with `argv`, and
+    `stdin` on its standard input), and what it wrote to standard output."""
     dump = (
         "import atexit, json, sys\n"
         "atexit.register(lambda: sys.stderr.write(\n"
@@ -55,6 +55,7 @@ def _loaded(code: str, *argv: str) -> tuple[list[str], str]:
         text=True,
         timeout=120,
         check=False,
+        input=stdin,
     )
     head, _, modules = done.stderr.rpartition("\nMODULES ")
     assert modules, f"exit {done.returncode}: {done.stderr[-3000:]}"
@@ -85,9 +86,9 @@ def test_tracelot_help_runs_without_any_heavy_module_or_the_database_layer() -> 
 
 @pytest.mark.skipif(BACKEND != "sqlite", reason="checks what a SQLite database loads")
 def test_a_look_up_loads_only_what_it_uses(cli: Cli, db_url: str) -> None:
-    """`where` on a small database: the facade and the tables, but no heavy library, no
-    migration code (the schema check reads the revision) and no pydantic (Typer's
-    coercion of its text options is replaced)."""
+    """`where` and `scan` on a small database: the facade and the tables, but no heavy
+    library, no migration code (the schema check reads the revision) and no pydantic
+    (Typer's coercion of text options is replaced, and of others left out skipped)."""
     cli("location", "add", "WH", "--kind", "warehouse")
     cli("item", "add", "PCB", "--name", "Board", "--tracking", "serial")
     assert cli("receive", "PCB", "--to", "WH", "--serials", "S1..S3").exit_code == 0
@@ -97,6 +98,11 @@ def test_a_look_up_loads_only_what_it_uses(cli: Cli, db_url: str) -> None:
         assert "S2" in out
         assert _among(loaded, HEAVY) == [], argv
         assert "tracelot.app" in loaded
+    # an option of another type left out (`scan --so N`) is not coerced: Typer's
+    # coercion of a number loads pydantic, for a None
+    loaded, out = _loaded(code, "--db", db_url, "scan", "--json", stdin="PCB:S2\n")
+    assert json.loads(out)["serial"] == "S2"
+    assert _among(loaded, HEAVY) == []
 
 
 def test_passwords_are_hashed_on_first_use_not_at_import() -> None:

@@ -38,12 +38,21 @@ class _Lean:
     every parameter of the command it runs through a pydantic TypeAdapter, and importing
     pydantic for that took a third of `tracelot where`'s start (0.12 s). Text needs no
     checking (Typer's adapter does `str(value)`), nor does a flag that is already a bool;
-    anything else goes through Typer's own coercion."""
+    anything else goes through Typer's own coercion, only when it is given (`scan`'s
+    `--so N` left out loaded pydantic for a None: 30 ms of `tracelot scan`)."""
+
+    def __init__(self, *, text: bool) -> None:
+        self.text = text
 
     def coerce(self, value: Any, param: Any, ctx: typer.Context) -> Any:
         repeated = param.multiple or param.nargs == -1
-        if value is None:
+        if value is None:  # as Typer's own coercion answers it, whatever the type
             return () if repeated else None
+        if not self.text:  # a number, a path, a choice: Typer's, from here on
+            from typer._coercion import build_runtime_param
+
+            param._runtime_param = build_runtime_param(param.type_descriptor)
+            return param._runtime_param.coerce(value, param, ctx)
         if param.type_descriptor.annotation is bool:
             if isinstance(value, bool):
                 return value
@@ -58,7 +67,7 @@ class _Lean:
 
 
 def _lean_coercion() -> None:
-    """Give text and flag parameters the coercion above, through Typer's lazy
+    """Give parameters the coercion above, through Typer's lazy
     `get_runtime_param` (which also serves the `--help` options Typer makes as it parses).
     It relies on Typer's internals (pinned below 0.30): should they change, nothing is
     replaced and Typer's own coercion stays (tests/test_startup.py would see pydantic)."""
@@ -68,18 +77,17 @@ def _lean_coercion() -> None:
         typer_runtime_param = _TyperParameter.get_runtime_param
     except (ImportError, AttributeError):
         return
-    lean = _Lean()
+    lean, deferred = _Lean(text=True), _Lean(text=False)
 
     def get_runtime_param(self: Any) -> Any:
         descriptor = getattr(self, "type_descriptor", None)
-        if (
-            getattr(self, "_runtime_param", "") is None
-            and descriptor is not None
-            and descriptor.annotation in (str, list[str], bool)
-            and descriptor.file_annotation is None
-            and getattr(descriptor.parameter_info, "parser", None) is None
-        ):
-            self._runtime_param = lean
+        if getattr(self, "_runtime_param", "") is None and descriptor is not None:
+            text = (
+                descriptor.annotation in (str, list[str], bool)
+                and descriptor.file_annotation is None
+                and getattr(descriptor.parameter_info, "parser", None) is None
+            )
+            self._runtime_param = lean if text else deferred
         return typer_runtime_param(self)
 
     _TyperParameter.get_runtime_param = get_runtime_param  # type: ignore[method-assign]
