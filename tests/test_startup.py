@@ -131,6 +131,7 @@ def test_a_scan_still_loads_what_it_needs() -> None:
         (["--help"], None),  # the list of every command
         (["wher", "A:1"], None),  # Click's "No such command 'wher'. Did you mean 'where'?"
         (["--db", "sqlite:///x.db"], None),
+        (["--dbx", "where", "A:1"], None),  # no root option: Click says so, with all of them
     ],
 )
 def test_a_process_builds_only_the_command_it_runs(argv: list[str], kept: list[str] | None) -> None:

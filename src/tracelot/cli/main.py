@@ -185,23 +185,26 @@ def _only_the_command_run(argv: list[str]) -> None:
     every command it has, reading each function's signature (130 of them: 20 ms of every
     start), to run one. A name that is no command, or `--help` before any, keeps them
     all, so that Click's own answer (the list, "No such command") is as before."""
+    from typer.main import get_command_name
+
     args = iter(argv)
     for arg in args:
         if arg in _VALUED:
             next(args, None)
-        elif not arg.startswith(_VALUED):
+        elif not arg.startswith(tuple(f"{option}=" for option in _VALUED)):
             break
     else:
         return
-    if arg.startswith("-"):
-        return
+    if arg.startswith("-") or not all(isinstance(g.name, str) for g in app.registered_groups):
+        return  # (a group added without a name would merge its commands into the root's)
     commands = [c for c in app.registered_commands
-                if (c.name or c.callback.__name__.replace("_", "-")) == arg]  # fmt: skip
+                if (c.name or get_command_name(c.callback.__name__)) == arg]  # fmt: skip
     groups = [g for g in app.registered_groups if g.name == arg]
     if commands or groups:
         app.registered_commands, app.registered_groups = commands, groups
 
 
 def main() -> None:
+    """The process's command line, run once: it keeps only the command it runs."""
     _only_the_command_run(sys.argv[1:])
     app()
