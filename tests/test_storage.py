@@ -16,6 +16,7 @@ from conftest import BACKEND, Cli, snapshot
 from sqlalchemy import Engine, create_engine, event, text
 
 import tracelot
+from tracelot.domain.errors import InvalidInput
 from tracelot.store.schema import SCHEMA_REVISION
 
 
@@ -196,3 +197,22 @@ def test_a_postgresql_engine_keeps_a_connection_for_each_request_at_once(
         assert done.returncode == 1, done.stderr
         assert f"error: TRACELOT_DB_POOL_SIZE='{bad}': give a whole number" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_a_database_url_that_cannot_be_opened_is_refused_by_name() -> None:
+    """Not a URL, or a kind of database SQLAlchemy has not: `error: ...` and exit 1, not
+    SQLAlchemy's traceback; what follows the scheme (a password) is not shown."""
+    for url, shown, reason in (
+        ("where", "'where'", "Could not parse"),
+        ("postgres://ann:s3cret@db/prod", "postgres://...", "sqlalchemy.dialects:postgres"),
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "tracelot", "--db", url, "where", "PART:U1"],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 1, done.stderr
+        assert f"error: the database URL {shown} cannot be opened: " in done.stderr
+        assert reason in done.stderr and "sqlite:///FILE" in done.stderr
+        assert "Traceback" not in done.stderr and "s3cret" not in done.stderr
+    with pytest.raises(InvalidInput, match="cannot be opened"):
+        tracelot.connect("not a url")

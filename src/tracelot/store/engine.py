@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, CursorResult, Engine, Row, Select, create_engine, event, text
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, DisconnectionError, OperationalError
 
 from tracelot.domain.errors import (
     Conflict,
@@ -35,8 +35,20 @@ def database_url(url: str | None = None) -> str:
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
-    """An engine for tracelot: SQLite in WAL mode with foreign keys and a busy timeout."""
+    """An engine for tracelot: SQLite in WAL mode with foreign keys and a busy timeout.
+    A URL that names no database tracelot can open is refused (InvalidInput)."""
     url = database_url(url)
+    try:
+        return _make_engine(url, **kwargs)
+    except ArgumentError as exc:  # not a URL, or a kind of database SQLAlchemy has not
+        shown = f"{url.split('://', 1)[0]}://..." if "://" in url else repr(url[:40])
+        raise InvalidInput(  # (what follows the scheme may hold a password: not shown)
+            f"the database URL {shown} cannot be opened: {exc}; give "
+            "sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE"
+        ) from None
+
+
+def _make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         url, read_only = _sqlite_access(url)
         engine = create_engine(
