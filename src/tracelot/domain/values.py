@@ -11,6 +11,7 @@ from tracelot.domain.errors import InvalidInput
 #: Quantities are exact decimals with at most this many decimal places.
 QTY_PLACES = 6
 _MAX_QTY = Decimal(10) ** 12
+_QTY_STEP = Decimal(1).scaleb(-QTY_PLACES)  # the smallest quantity kept
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-+#]*$")
 
@@ -29,7 +30,7 @@ def parse_qty(value: object, *, what: str = "quantity", allow_zero: bool = False
         raise InvalidInput(f"{what} must be greater than zero, not {normalize(qty)}")
     if qty >= _MAX_QTY:
         raise InvalidInput(f"{what} {value} is too large")
-    if qty != qty.quantize(Decimal(1).scaleb(-QTY_PLACES)):
+    if qty != qty.quantize(_QTY_STEP):
         raise InvalidInput(f"{what} {value} has more than {QTY_PLACES} decimal places")
     return qty
 

@@ -79,7 +79,7 @@ def cost_lines(
               if ln.unit_id is None and ln.value is None and ln.from_id not in virtual]  # fmt: skip
     queue = _Layers(conn, taking) if len(taking) > _FEW_TAKERS else None
     valued: list[Line] = []
-    layers: list[dict] = []
+    layers: list[tuple[Any, ...]] = []
     for ln in lines:
         if ln.unit_id is not None:
             if ln.value is None:
@@ -102,14 +102,13 @@ def cost_lines(
         queue.write()
     if layers:
         assert op_id is not None, "lines coming in are costed when they are posted"
-        insert_rows(conn, "cost_layers", _LAYER_COLUMNS,
-                    ([layer[c] for c in _LAYER_COLUMNS] for layer in layers))  # fmt: skip
+        insert_rows(conn, "cost_layers", _LAYER_COLUMNS, layers)
     return valued
 
 
 def _valued(ln: Line, value: Decimal) -> Line:
-    """`ln` with its value (built directly: `dataclasses.replace` costs five times more,
-    and a pallet shipped values thousands of lines)."""
+    """`ln` with its value (built directly: `_replace` costs five times more, and a
+    pallet shipped values thousands of lines)."""
     return type(ln)(ln.item_id, ln.from_id, ln.to_id, ln.qty, ln.lot_id, ln.unit_id, value)
 
 
@@ -132,17 +131,11 @@ def _unit_costs_query(dialect: str) -> Any:
     return select(units.c.id, units.c.unit_cost).where(ids_in(dialect, units.c.id))
 
 
-def _layer(ln: Line, op_id: int | None, qty: Decimal, cost: Decimal, seq: int | None) -> dict:
-    return {
-        "item_id": ln.item_id,
-        "lot_id": ln.lot_id,
-        "location_id": ln.to_id,
-        "seq": seq,
-        "operation_id": op_id,
-        "qty_in": qty,
-        "qty_left": qty,
-        "unit_cost": cost,
-    }
+def _layer(
+    ln: Line, op_id: int | None, qty: Decimal, cost: Decimal, seq: int | None
+) -> tuple[Any, ...]:
+    """A new cost layer, as the values of `_LAYER_COLUMNS`."""
+    return (ln.item_id, ln.lot_id, ln.to_id, seq, op_id, qty, qty, cost)
 
 
 #: up to this many lines taking stock are costed one by one, a query each

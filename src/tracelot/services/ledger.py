@@ -13,9 +13,8 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
@@ -42,9 +41,10 @@ from tracelot.store.tables import items, locations, lots, operations, stock, uni
 Progress = Callable[[int, int], None]
 
 
-@dataclass(frozen=True)
-class Line:
-    """One ledger line: `qty` of an item (and lot, or unit) from one location to another."""
+class Line(NamedTuple):
+    """One ledger line: `qty` of an item (and lot, or unit) from one location to another.
+    A named tuple: a pallet shipped makes thousands, and one costs a third of a frozen
+    dataclass's 0.63 us to make (`_replace` for a changed copy)."""
 
     item_id: int
     from_id: int

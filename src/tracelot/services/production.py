@@ -287,12 +287,12 @@ def _share(lines: list[Line], wants: list[Decimal]) -> list[list[Line]]:
         while want > 0:
             ln = queue[0]
             take = min(ln.qty, want)
-            part.append(dc_replace(ln, qty=take))
+            part.append(ln._replace(qty=take))
             want -= take
             if take == ln.qty:
                 queue.popleft()
             else:
-                queue[0] = dc_replace(ln, qty=ln.qty - take)
+                queue[0] = ln._replace(qty=ln.qty - take)
         parts.append(part)
     return parts
 
@@ -308,7 +308,7 @@ def _consumption_lines(plans: list[_Plan]) -> list[Line]:
                 merged[key] = (
                     ln
                     if prev is None
-                    else dc_replace(prev, qty=prev.qty + ln.qty, value=_plus(prev.value, ln.value))
+                    else prev._replace(qty=prev.qty + ln.qty, value=_plus(prev.value, ln.value))
                 )
     return list(merged.values())
 

@@ -337,18 +337,10 @@ def _check_parties(conn: Connection, table: Table, checked: Checked) -> None:
 
 
 @dataclass
-class Receipt:
-    """Opening stock of one item at one location, one lot, expiry, cost and supplier."""
+class Receipt(receiving.Incoming):
+    """Opening stock of one item at one location, one lot, expiry, cost and supplier: the
+    line of a bulk receipt it makes, and the file's rows that make it."""
 
-    item: str
-    to: str
-    lot: str | None
-    expires: dt.date | None
-    made: dt.date | None
-    cost: Decimal | None
-    supplier: str | None
-    supplier_lot: str | None
-    qty: Decimal = Decimal(0)
     serials: list[str] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
 
@@ -433,7 +425,12 @@ def _check_stock(conn: Connection, table: Table, checked: Checked) -> None:
                                               "receipt can not give it one")  # fmt: skip
         key = (item.code, row["location"], lot, expires, made, cost, supplier,
                row.get("supplier_lot") or None)  # fmt: skip
-        receipt = receipts.setdefault(key, Receipt(*key))
+        receipt = receipts.get(key)
+        if receipt is None:
+            receipt = receipts[key] = Receipt(
+                item=item.code, to=row["location"], lot=lot, qty=Decimal(0), expires=expires,
+                made=made, cost=cost, supplier=supplier, supplier_lot=key[-1],
+            )  # fmt: skip
         receipt.serials += serials
         receipt.qty += qty if tracking != Tracking.SERIAL and qty is not None else 0
         receipt.rows.append(n)
@@ -468,21 +465,7 @@ def write(
     if checked.kind == "stock":  # set-based: one operation (per supplier) for the file
         receiving.receive_bulk(
             conn,
-            [
-                receiving.Incoming(
-                    item=w.item,
-                    to=w.to,
-                    lot=w.lot,
-                    qty=w.qty,
-                    serials=w.serials,
-                    expires=w.expires,
-                    made=w.made,
-                    cost=w.cost,
-                    supplier=w.supplier,
-                    supplier_lot=w.supplier_lot,
-                )
-                for w in checked.work
-            ],
+            checked.work,
             user=user,
             reference=f"import {name}"[:200],
             progress=progress,

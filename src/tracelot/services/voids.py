@@ -18,7 +18,6 @@ operation that undoes them.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -427,7 +426,7 @@ def _take_layers_back(
             out.append(ln)
             continue
         value, taken = _take(conn, ln, orig_id)
-        out.append(dataclasses.replace(ln, value=value))
+        out.append(ln._replace(value=value))
         if ln.to_id not in virtual:
             added += [(ln.item_id, ln.lot_id, ln.to_id, seq, void_id, qty, qty, cost)
                       for qty, cost, seq in taken if qty > 0]  # fmt: skip
