@@ -76,14 +76,15 @@ class Tree:
 
 
 def tree(conn: Connection, lu_ids: Sequence[int]) -> Tree:
-    """What the logistic units hold, nested to any depth: one query per level."""
+    """What the logistic units hold, nested to any depth: one query per level (a unit's
+    row with its item, lot, place, cost and serial)."""
     found = Tree(lu_ids=list(lu_ids))
     frontier = list(lu_ids)
     while frontier:
         level = records(conn.execute(
             select(lu_contents, units.c.item_id.label("unit_item_id"),
                    units.c.lot_id.label("unit_lot_id"), units.c.location_id.label("unit_loc"),
-                   units.c.unit_cost)
+                   units.c.unit_cost, units.c.serial.label("unit_serial"))
             .outerjoin(units, units.c.id == lu_contents.c.unit_id)
             .where(id_in(conn, lu_contents.c.lu_id, frontier))
             .order_by(lu_contents.c.id)
@@ -149,9 +150,9 @@ def _totals(rows: Sequence[Row]) -> dict[str, Any]:
 
 
 def _names(conn: Connection, rows: Sequence[Row]) -> tuple[dict, dict, dict]:
+    """The codes of the items and lots, and the serials of the units, of `tree`'s rows."""
     item_ids = {r.unit_item_id or r.item_id for r in rows if r.child_lu_id is None}
     lot_ids = {r.unit_lot_id or r.lot_id for r in rows} - {None}
-    unit_ids = [r.unit_id for r in rows if r.unit_id is not None]
     items_ = dict(
         conn.execute(
             select(items.c.id, items.c.code).where(id_in(conn, items.c.id, item_ids))
@@ -160,12 +161,7 @@ def _names(conn: Connection, rows: Sequence[Row]) -> tuple[dict, dict, dict]:
     lots_ = dict(
         conn.execute(select(lots.c.id, lots.c.code).where(id_in(conn, lots.c.id, lot_ids))).all()
     )
-    serials: dict[int, str] = {}
-    for start in range(0, len(unit_ids), 10_000):
-        chunk = unit_ids[start : start + 10_000]
-        serials.update(conn.execute(
-            select(units.c.id, units.c.serial).where(id_in(conn, units.c.id, chunk))
-        ).all())  # fmt: skip
+    serials = {r.unit_id: r.unit_serial for r in rows if r.unit_id is not None}
     return items_, lots_, serials
 
 
