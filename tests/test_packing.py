@@ -154,6 +154,21 @@ def test_packing_units_and_a_lot_quantity_into_a_new_case_and_cases_onto_a_palle
     assert _ok(cli("verify")).exit_code == 0
 
 
+def test_a_code_of_18_digits_among_sscc_is_its_item_not_an_sscc(packing_world: Cli) -> None:
+    """A run of digits is the code an item or a location has before it is an SSCC, also
+    when many REFs are read together (their codes looked up at once)."""
+    cli = packing_world
+    code = make_sscc(COMPANY, 999)  # an item called by what reads as an SSCC
+    _ok(cli("item", "add", code, "--name", "Digits", "--tracking", "none"))
+    _ok(cli("receive", code, "--to", "A1", "--qty", "20"))
+    case = _ok(cli("pack", "PCB:S01", "--new", "case", "--json")).json()
+    pallet = _ok(cli("pack", case["sscc"], f"{code}=5", "--new", "pallet", "--json")).json()
+    assert sorted((c["kind"], c.get("sscc") or c["item"]) for c in pallet["contents"]) == [
+        ("item", code), ("sscc", case["sscc"])]  # fmt: skip
+    refused = cli("pack", make_sscc(COMPANY, 998), case["sscc"], "--new", "pallet")
+    assert refused.exit_code == 1 and "998" in refused.stderr  # an SSCC no case has
+
+
 def test_moving_a_pallet_moves_everything_inside_and_shipping_it_ships_it(
     packing_world: Cli,
 ) -> None:

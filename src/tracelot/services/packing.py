@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -47,7 +47,7 @@ from tracelot.services.ledger import Line, new_operation
 from tracelot.services.lookup import Target, check_real, location_by_id, location_ids_of_kind
 from tracelot.services.lu_lookup import container_of, lu_by_sscc, lu_named
 from tracelot.services.packed import unpacked_qty, write_lines
-from tracelot.services.resolver import location_named, sscc_in, targets_named
+from tracelot.services.resolver import codes_among, location_named, sscc_in, targets_named
 from tracelot.services.summary import result
 from tracelot.store.bulk import id_in, insert_rows, rows_params, rows_source
 from tracelot.store.engine import records
@@ -199,10 +199,10 @@ def list_lus(conn: Connection, *, all_: bool = False) -> list[dict[str, Any]]:
 # -- naming logistic units among references -------------------------------------------------
 
 
-def sscc_named(conn: Connection, text: Any) -> Row | None:
+def sscc_named(conn: Connection, text: Any, *, codes: Collection[str] | None = None) -> Row | None:
     """The logistic unit a REF names when it is an SSCC (18 digits, or a scan with AI 00
-    and no GTIN); None for any other REF."""
-    sscc = sscc_in(conn, text)
+    and no GTIN); None for any other REF. `codes`: as `resolver.read` takes them."""
+    sscc = sscc_in(conn, text, codes=codes)
     return None if sscc is None else lu_by_sscc(conn, sscc)
 
 
@@ -214,8 +214,9 @@ def split_refs(
     lus: list[Row] = []
     rest: list[Any] = []
     rest_qtys: list[Any] = []
+    codes = codes_among(conn, refs) if len(refs) > 1 else None
     for i, ref in enumerate(refs):
-        lu = sscc_named(conn, ref)
+        lu = sscc_named(conn, ref, codes=codes)
         if lu is None:
             rest.append(ref)
             rest_qtys.append(qtys[i] if qtys is not None else None)
