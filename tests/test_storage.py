@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import BACKEND, Cli, snapshot
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError
 
 import tracelot
 from tracelot.domain.errors import InvalidInput
@@ -190,29 +191,37 @@ def test_a_postgresql_engine_keeps_a_connection_for_each_request_at_once(
         assert tl.engine.pool.size() == 7  # type: ignore[attr-defined]
     for bad in ("0", "many", "-3"):
         monkeypatch.setenv("TRACELOT_DB_POOL_SIZE", bad)
-        done = subprocess.run(
-            [sys.executable, "-m", "tracelot", "--db", url, "where", "PART:U1"],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-        assert done.returncode == 1, done.stderr
+        done = _refused_where(url)
         assert f"error: TRACELOT_DB_POOL_SIZE='{bad}': give a whole number" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def _refused_where(url: str) -> subprocess.CompletedProcess[str]:
+    """`tracelot --db URL where PART:U1` as a process, refused: exit 1."""
+    done = subprocess.run(
+        [sys.executable, "-m", "tracelot", "--db", url, "where", "PART:U1"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    return done
 
 
 def test_a_database_url_that_cannot_be_opened_is_refused_by_name() -> None:
     """Not a URL, or a kind of database SQLAlchemy has not: `error: ...` and exit 1, not
     SQLAlchemy's traceback; what follows the scheme (a password) is not shown."""
     for url, shown, reason in (
-        ("where", "'where'", "Could not parse"),
-        ("postgres://ann:s3cret@db/prod", "postgres://...", "sqlalchemy.dialects:postgres"),
+        ("where", "(not a URL)", "Could not parse"),
+        ("postgres://ann:s3cret@db/prod", "postgres:...", "sqlalchemy.dialects:postgres"),
+        ("postgresql+psycopg:/ann:s3cret@db/prod", "postgresql+psycopg:...", "Could not parse"),
+        ("postgresql+psycopg://ann:s3cret@db:port/prod", "postgresql+psycopg:...", "int()"),
+        ("mysql://ann:s3cret@db/prod", "mysql:...", "No module named"),
     ):
-        done = subprocess.run(
-            [sys.executable, "-m", "tracelot", "--db", url, "where", "PART:U1"],
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
-        assert done.returncode == 1, done.stderr
+        done = _refused_where(url)
         assert f"error: the database URL {shown} cannot be opened: " in done.stderr
         assert reason in done.stderr and "sqlite:///FILE" in done.stderr
         assert "Traceback" not in done.stderr and "s3cret" not in done.stderr
     with pytest.raises(InvalidInput, match="cannot be opened"):
         tracelot.connect("not a url")
+    # an option of the caller's that SQLAlchemy refuses is not said to be the URL's
+    with pytest.raises(ArgumentError, match="reset_on_return"):
+        tracelot.connect("sqlite:///unused.db", pool_reset_on_return="bogus")

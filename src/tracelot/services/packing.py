@@ -47,7 +47,13 @@ from tracelot.services.ledger import Line, new_operation
 from tracelot.services.lookup import Target, check_real, location_by_id, location_ids_of_kind
 from tracelot.services.lu_lookup import container_of, lu_by_sscc, lu_named
 from tracelot.services.packed import unpacked_qty, write_lines
-from tracelot.services.resolver import codes_among, location_named, sscc_in, targets_named
+from tracelot.services.resolver import (
+    codes_among,
+    location_named,
+    may_be_an_sscc,
+    sscc_in,
+    targets_named,
+)
 from tracelot.services.summary import result
 from tracelot.store.bulk import id_in, insert_rows, rows_params, rows_source
 from tracelot.store.engine import records
@@ -214,7 +220,8 @@ def split_refs(
     lus: list[Row] = []
     rest: list[Any] = []
     rest_qtys: list[Any] = []
-    codes = codes_among(conn, refs) if len(refs) > 1 else None
+    maybe = [ref for ref in refs if may_be_an_sscc(ref)]
+    codes = codes_among(conn, maybe) if len(maybe) > 1 else None
     for i, ref in enumerate(refs):
         lu = sscc_named(conn, ref, codes=codes)
         if lu is None:

@@ -110,8 +110,8 @@ def names_a_location(conn: Connection, scan: Scan) -> bool:
 def sscc_in(conn: Connection, text: object, *, codes: Collection[str] | None = None) -> str | None:
     """The SSCC a REF names (18 digits, or a scan with AI 00 and no GTIN), else None.
     `codes`: as `read` takes them."""
-    if not isinstance(text, str) or len(text) < 18 or sum(c.isdigit() for c in text) < 18:
-        return None  # an SSCC has 18 digits: most references are passed over here
+    if not may_be_an_sscc(text):
+        return None
     try:
         scan = read(conn, text, codes=codes)
     except InvalidInput:
@@ -132,6 +132,12 @@ def names_a_unit(text: object) -> bool:
     except InvalidInput:
         return False  # the resolver says why, where the scan is resolved
     return scan.gtin is not None and scan.serial is not None
+
+
+def may_be_an_sscc(text: object) -> bool:
+    """Whether an input has the 18 digits of an SSCC: most references are passed over
+    here, without a look-up."""
+    return isinstance(text, str) and len(text) >= 18 and sum(c.isdigit() for c in text) >= 18
 
 
 def codes_among(conn: Connection, texts: Sequence[object]) -> frozenset[str]:

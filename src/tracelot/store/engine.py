@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sqlite3
 import time
 import weakref
@@ -36,16 +37,21 @@ def database_url(url: str | None = None) -> str:
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     """An engine for tracelot: SQLite in WAL mode with foreign keys and a busy timeout.
-    A URL that names no database tracelot can open is refused (InvalidInput)."""
+    A URL that names no database tracelot can open is refused (InvalidInput), before
+    anything is made of the caller's other options."""
     url = database_url(url)
     try:
-        return _make_engine(url, **kwargs)
-    except ArgumentError as exc:  # not a URL, or a kind of database SQLAlchemy has not
-        shown = f"{url.split('://', 1)[0]}://..." if "://" in url else repr(url[:40])
-        raise InvalidInput(  # (what follows the scheme may hold a password: not shown)
+        make_url(url).get_dialect().import_dbapi()
+    except (ArgumentError, ValueError, ImportError) as exc:  # not a URL, a bad port, an
+        # unknown kind of database or its driver missing; what follows the scheme may hold
+        # a password, and is not shown
+        scheme = re.match(r"[A-Za-z][A-Za-z0-9+.\-]*(?=:)", url)
+        shown = f"{scheme[0]}:..." if scheme else "(not a URL)"
+        raise InvalidInput(
             f"the database URL {shown} cannot be opened: {exc}; give "
             "sqlite:///FILE or postgresql+psycopg://USER@HOST/DATABASE"
         ) from None
+    return _make_engine(url, **kwargs)
 
 
 def _make_engine(url: str, **kwargs: Any) -> Engine:
