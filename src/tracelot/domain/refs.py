@@ -30,7 +30,8 @@ def parse_ref(text: str) -> Ref:
     raw = (text or "").strip()
     if not raw:
         raise InvalidInput("empty reference")
-    cut = min((i for i in (raw.find(":"), raw.find("@")) if i >= 0), default=-1)
+    colon, at = raw.find(":"), raw.find("@")  # (the first of them: every scan asks)
+    cut = at if colon < 0 else colon if at < 0 else min(colon, at)
     if cut < 0:
         return Ref("code", raw)
     code, sep, key = raw[:cut], raw[cut], raw[cut + 1 :]
