@@ -33,33 +33,40 @@ from tracelot.cli.output import err
 from tracelot.domain.errors import TracelotError
 
 
-class _Lean:
+def _typers(param: Any) -> Any:
+    """Typer's own coercion of a parameter (through a pydantic TypeAdapter, mostly)."""
+    from typer._coercion import build_runtime_param
+
+    return build_runtime_param(param.type_descriptor)
+
+
+class _Deferred:
+    """Typer's coercion, built only for a value given: a parameter left out is None (or
+    empty), as Typer's own coercion answers it whatever the type, without building it
+    (`scan`'s `--so N` left out loaded pydantic for a None: 30 ms of `tracelot scan`)."""
+
+    def coerce(self, value: Any, param: Any, ctx: typer.Context) -> Any:
+        if value is None:
+            return () if param.multiple or param.nargs == -1 else None
+        return self.given(value, param, ctx)
+
+    def given(self, value: Any, param: Any, ctx: typer.Context) -> Any:
+        param._runtime_param = _typers(param)  # a number, a path, a choice: Typer's
+        return param._runtime_param.coerce(value, param, ctx)
+
+
+class _Lean(_Deferred):
     """Typer's coercion of text and flag parameters, done without pydantic: Typer 0.29 runs
     every parameter of the command it runs through a pydantic TypeAdapter, and importing
     pydantic for that took a third of `tracelot where`'s start (0.12 s). Text needs no
-    checking (Typer's adapter does `str(value)`), nor does a flag that is already a bool;
-    anything else goes through Typer's own coercion, only when it is given (`scan`'s
-    `--so N` left out loaded pydantic for a None: 30 ms of `tracelot scan`)."""
+    checking (Typer's adapter does `str(value)`), nor does a flag that is already a bool."""
 
-    def __init__(self, *, text: bool) -> None:
-        self.text = text
-
-    def coerce(self, value: Any, param: Any, ctx: typer.Context) -> Any:
-        repeated = param.multiple or param.nargs == -1
-        if value is None:  # as Typer's own coercion answers it, whatever the type
-            return () if repeated else None
-        if not self.text:  # a number, a path, a choice: Typer's, from here on
-            from typer._coercion import build_runtime_param
-
-            param._runtime_param = build_runtime_param(param.type_descriptor)
-            return param._runtime_param.coerce(value, param, ctx)
+    def given(self, value: Any, param: Any, ctx: typer.Context) -> Any:
         if param.type_descriptor.annotation is bool:
             if isinstance(value, bool):
                 return value
-            from typer._coercion import build_runtime_param  # a flag's text, from the env
-
-            return build_runtime_param(param.type_descriptor).coerce(value, param, ctx)
-        if not repeated:
+            return _typers(param).coerce(value, param, ctx)  # a flag's text, from the env
+        if not (param.multiple or param.nargs == -1):
             return str(value)
         if isinstance(value, str):
             raise typer.BadParameter("Value must be an iterable.", ctx=ctx, param=param)
@@ -67,7 +74,7 @@ class _Lean:
 
 
 def _lean_coercion() -> None:
-    """Give parameters the coercion above, through Typer's lazy
+    """Give parameters the coercions above, through Typer's lazy
     `get_runtime_param` (which also serves the `--help` options Typer makes as it parses).
     It relies on Typer's internals (pinned below 0.30): should they change, nothing is
     replaced and Typer's own coercion stays (tests/test_startup.py would see pydantic)."""
@@ -77,7 +84,7 @@ def _lean_coercion() -> None:
         typer_runtime_param = _TyperParameter.get_runtime_param
     except (ImportError, AttributeError):
         return
-    lean, deferred = _Lean(text=True), _Lean(text=False)
+    lean, deferred = _Lean(), _Deferred()
 
     def get_runtime_param(self: Any) -> Any:
         descriptor = getattr(self, "type_descriptor", None)

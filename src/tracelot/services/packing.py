@@ -109,7 +109,7 @@ def show(conn: Connection, lu: Row | int | str) -> dict[str, Any]:
     lus = {r.id: r for r in conn.execute(
         select(logistic_units).where(id_in(conn, logistic_units.c.id, found.lu_ids))
     )}  # fmt: skip
-    items_, lots_, serials = _names(conn, found.rows)
+    items_, lots_ = _names(conn, found.rows)
     by_lu: dict[int, list[Row]] = defaultdict(list)
     for r in found.rows:
         by_lu[r.lu_id].append(r)
@@ -123,7 +123,7 @@ def show(conn: Connection, lu: Row | int | str) -> dict[str, Any]:
                             "lu_kind": child.kind, "contents": contents(child.id)})  # fmt: skip
             elif r.unit_id is not None:
                 out.append({"kind": "unit", "item": items_[r.unit_item_id],
-                            "lot": lots_.get(r.unit_lot_id), "serial": serials[r.unit_id],
+                            "lot": lots_.get(r.unit_lot_id), "serial": r.unit_serial,
                             "qty": Decimal(1)})  # fmt: skip
             else:
                 out.append({"kind": "lot" if r.lot_id else "item", "item": items_[r.item_id],
@@ -155,8 +155,8 @@ def _totals(rows: Sequence[Row]) -> dict[str, Any]:
     }
 
 
-def _names(conn: Connection, rows: Sequence[Row]) -> tuple[dict, dict, dict]:
-    """The codes of the items and lots, and the serials of the units, of `tree`'s rows."""
+def _names(conn: Connection, rows: Sequence[Row]) -> tuple[dict, dict]:
+    """The codes of the items and lots of `tree`'s rows (a unit's serial is in its row)."""
     item_ids = {r.unit_item_id or r.item_id for r in rows if r.child_lu_id is None}
     lot_ids = {r.unit_lot_id or r.lot_id for r in rows} - {None}
     items_ = dict(
@@ -167,8 +167,7 @@ def _names(conn: Connection, rows: Sequence[Row]) -> tuple[dict, dict, dict]:
     lots_ = dict(
         conn.execute(select(lots.c.id, lots.c.code).where(id_in(conn, lots.c.id, lot_ids))).all()
     )
-    serials = {r.unit_id: r.unit_serial for r in rows if r.unit_id is not None}
-    return items_, lots_, serials
+    return items_, lots_
 
 
 def list_lus(conn: Connection, *, all_: bool = False) -> list[dict[str, Any]]:
@@ -848,7 +847,7 @@ def _lot_out(found: Tree, t: Target, qty: Decimal | None, sscc: str) -> list[tup
 def _out_lines(conn: Connection, out: Sequence[tuple[Row, Decimal]], sscc: str
                ) -> list[dict[str, Any]]:  # fmt: skip
     rows = [r for r, _ in out]
-    items_, lots_, serials = _names(conn, rows)
+    items_, lots_ = _names(conn, rows)
     child_ssccs = dict(conn.execute(
         select(logistic_units.c.id, logistic_units.c.sscc)
         .where(logistic_units.c.id.in_([r.child_lu_id for r in rows if r.child_lu_id]))
@@ -859,7 +858,7 @@ def _out_lines(conn: Connection, out: Sequence[tuple[Row, Decimal]], sscc: str
             lines.append({"sscc": child_ssccs[r.child_lu_id], "qty": Decimal(1)})
         elif r.unit_id is not None:
             lines.append({"item": items_[r.unit_item_id], "lot": lots_.get(r.unit_lot_id),
-                          "qty": Decimal(1), "serials": [serials[r.unit_id]]})  # fmt: skip
+                          "qty": Decimal(1), "serials": [r.unit_serial]})  # fmt: skip
         else:
             lines.append({"item": items_[r.item_id], "lot": lots_.get(r.lot_id), "qty": qty})
     for line in lines:
@@ -933,11 +932,11 @@ def content_refs(conn: Connection, refs: Sequence[str]) -> list[str]:
             out.append(ref)
             continue
         rows = [r for r in tree(conn, [lu.id]).rows if r.child_lu_id is None]
-        items_, lots_, serials = _names(conn, rows)
+        items_, lots_ = _names(conn, rows)
         named: dict[str, None] = {}
         for r in rows:
             if r.unit_id is not None:
-                named[f"{items_[r.unit_item_id]}:{serials[r.unit_id]}"] = None
+                named[f"{items_[r.unit_item_id]}:{r.unit_serial}"] = None
             elif r.lot_id is not None:
                 named[f"{items_[r.item_id]}@{lots_[r.lot_id]}"] = None
         if not named:

@@ -144,20 +144,26 @@ def codes_among(conn: Connection, texts: Sequence[object]) -> frozenset[str]:
     """The codes in use that `read` would look up for these inputs (those that read both
     ways), read in two statements instead of two an input: a pallet named by its 40
     cases' SSCCs."""
-    wanted = []
-    for text in texts:
-        if isinstance(text, str) and looks_like_scan(text) and not is_only_a_scan(text):
-            try:
-                wanted.append(parse_ref(text.strip()).code)
-            except InvalidInput:
-                continue
+    wanted = [
+        code
+        for text in texts
+        if isinstance(text, str) and looks_like_scan(text) and not is_only_a_scan(text)
+        and (code := _code_of(text)) is not None
+    ]  # fmt: skip
     return codes_in_use(conn, wanted) if wanted else frozenset()
 
 
-def _is_a_code(conn: Connection, text: str, codes: Collection[str] | None = None) -> bool:
+def _code_of(text: str) -> str | None:
+    """The code of an input read as a REF (`ITEM`, `ITEM:SERIAL`, `ITEM@LOT`), or None."""
     try:
-        code = parse_ref(text).code
+        return parse_ref(text.strip()).code
     except InvalidInput:
+        return None
+
+
+def _is_a_code(conn: Connection, text: str, codes: Collection[str] | None = None) -> bool:
+    code = _code_of(text)
+    if code is None:
         return False
     if codes is not None:
         return code in codes
