@@ -28,6 +28,8 @@ from tracelot.domain.errors import (
 
 DEFAULT_URL = "sqlite:///tracelot.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: each SQLite connection's page cache (and the sorter's memory before it spills), in KiB
+SQLITE_CACHE_KIB = 16_384
 
 
 def database_url(url: str | None = None) -> str:
@@ -179,6 +181,9 @@ def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        # SQLite's default page cache is 2 MiB, and its sorter spills to temporary files
+        # beyond it: sorting a recall's list of 30,000 rows took 14 ms, and 4 with 16 MiB.
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         if engine.url.database not in (None, "", ":memory:") and not read_only:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
