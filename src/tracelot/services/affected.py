@@ -555,7 +555,13 @@ def _csv(dialect: str, direction: Direction) -> str:
         cells += [("received_from", False), ("supplier_lot", True),
                   ("CAST(receipt AS text)", False),
                   (_date_text(dialect, "receipt_date"), False)]  # fmt: skip
-    line = " || ',' || ".join(_csv_cell(dialect, cell, text) for cell, text in cells)
+    values = [_csv_cell(dialect, cell, text) for cell, text in cells]
+    # one call that writes the whole line (a NULL as an empty cell): a chain of `||` made
+    # a new string at each of its 24 steps, and took 1.1 of the 1.7 ms of 501 lines
+    if dialect == "postgresql":
+        line = "concat(" + ", ',', ".join(values) + ")"
+    else:
+        line = f"printf('{','.join(['%s'] * len(values))}', {', '.join(values)})"
     return f"{_source(direction)}\nSELECT {line} FROM {_rows_of(direction)}{_order(dialect)}"
 
 
@@ -589,17 +595,15 @@ origin AS (
 
 
 def _csv_cell(dialect: str, value: str, text: bool) -> str:
+    """A cell of a CSV line (NULL stays NULL: the line's call writes it empty)."""
     if not text:
-        return f"COALESCE({value}, '')"
-    find = "strpos" if dialect == "postgresql" else "instr"
-    char = "chr" if dialect == "postgresql" else "char"
-    special = " OR ".join(
-        f"{find}({value}, {c}) > 0" for c in ("','", "'\"'", f"{char}(10)", f"{char}(13)")
-    )
-    return (
-        f"CASE WHEN {value} IS NULL THEN '' WHEN {special} THEN "
-        f"'\"' || replace({value}, '\"', '\"\"') || '\"' ELSE {value} END"
-    )
+        return value
+    if dialect == "postgresql":  # (one match per cell: four searches cost more)
+        special = f"{value} ~ ('[,\"' || chr(10) || chr(13) || ']')"
+    else:
+        special = f"{value} GLOB ('*[,\"' || char(10, 13) || ']*')"
+    quoted = f"'\"' || replace({value}, '\"', '\"\"') || '\"'"
+    return f"CASE WHEN {special} THEN {quoted} ELSE {value} END"
 
 
 def _jsonl(dialect: str, direction: Direction) -> str:
