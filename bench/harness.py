@@ -234,6 +234,12 @@ def fresh(ctx: Context, name: str) -> tuple[Path, tracelot.Tracelot]:
     return path, tl
 
 
+#: whether the raw sqlite3 baselines check the tables' foreign keys, as tracelot's own
+#: connections do (`run.py --baseline-foreign-keys`); by default they do not, the
+#: stricter comparison
+BASELINE_FOREIGN_KEYS = False
+
+
 @contextmanager
 def raw(path: Path, *, wal: bool = True) -> Iterator[sqlite3.Connection]:
     """A plain sqlite3 connection (autocommit; explicit BEGIN/COMMIT) with tracelot's
@@ -242,6 +248,8 @@ def raw(path: Path, *, wal: bool = True) -> Iterator[sqlite3.Connection]:
     if wal:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
+    if BASELINE_FOREIGN_KEYS:
+        conn.execute("PRAGMA foreign_keys = ON")
     try:
         yield conn
     finally:

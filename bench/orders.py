@@ -121,7 +121,8 @@ def _plan(path: Path) -> list[list[Take]]:
 
 def _hand_written(path: Path, plan: list[list[Take]]) -> float:
     """The rows an order writes, by hand, into tracelot's own tables (their indexes and
-    triggers too; without the foreign key checks tracelot's connections make), in a copy
+    triggers too; without the foreign key checks tracelot's connections make, unless
+    `--baseline-foreign-keys`), in a copy
     of the database as tracelot found it: the same order, its cost layers taken and the
     balances it empties deleted."""
     with raw(path) as db:

@@ -29,6 +29,7 @@ import control
 import counts
 import flow
 import foundation
+import harness
 import interchange
 import inventree
 import jobs
@@ -95,8 +96,15 @@ def main(argv: list[str] | None = None) -> int:
         "API (the rest by the labelled fixture generator); a large N builds "
         "all of it through the API",
     )
+    parser.add_argument(
+        "--baseline-foreign-keys",
+        action="store_true",
+        help="the raw sqlite3 baselines check the tables' foreign keys, as tracelot's "
+        "connections do (by default they do not: the stricter comparison)",
+    )
     parser.add_argument("--out", type=Path, default=HERE / "out", help="results directory")
     args = parser.parse_args(argv)
+    harness.BASELINE_FOREIGN_KEYS = args.baseline_foreign_keys
     only = [name for text in args.only for name in text.split(",") if name]
     unknown = set(only) - {s[0] for s in SECTIONS}
     if unknown:
@@ -128,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {
         "when": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "mode": "quick" if args.quick else "full",
+        "baseline_foreign_keys": args.baseline_foreign_keys,
         "sections": [s[0] for s in chosen],
         "total_seconds": round(total, 1),
         "section_seconds": {k: round(v, 1) for k, v in timings.items()},
@@ -152,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         f"\n{meta['mode']} run, {total:.0f} s; {m['cpus']} x {m['cpu_model']}, {m['memory']}; "
         f"Python {meta['python']}, SQLite {meta['sqlite']}, SQLAlchemy {meta['sqlalchemy']}"
     )
+    if args.baseline_foreign_keys:
+        say("the raw sqlite3 baselines checked the tables' foreign keys")
     say(f"results: {args.out / 'results.json'}")
     missed = [r for r in ctx.rows if r.status == "MISSED"]
     if missed:
