@@ -229,7 +229,7 @@ def _shown(raw: str) -> str:
 
 
 def _read(raw: str) -> Scan:
-    if "\x00" in raw or any("\ud800" <= c <= "\udfff" for c in raw):
+    if "\x00" in raw or (not raw.isascii() and any("\ud800" <= c <= "\udfff" for c in raw)):
         raise InvalidScan(f"{_shown(raw)} holds a NUL or an undecodable character: no scan does")
     symbology, body = _symbology(raw)
     if symbology is None:
