@@ -4,7 +4,8 @@ migration on an existing database, read by the forward trace, checked by `verify
 import io
 
 import pytest
-from sqlalchemy import create_engine, text
+from conftest import BACKEND
+from sqlalchemy import create_engine, event, text
 
 import tracelot
 from tracelot.store.schema import SCHEMA_REVISION, alembic_config
@@ -181,3 +182,33 @@ def test_trace_forward_csv_through_the_cli_reads_the_closure(plant, cli, db_url)
                           "(SELECT id FROM units WHERE serial = 'D2')"))  # fmt: skip
     engine.dispose()
     assert devices() == ["", "B1", "B2", "D1"]
+
+
+@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite's page cache")
+def test_a_list_is_sorted_in_a_larger_cache_given_back_after(plant: tracelot.Tracelot) -> None:
+    """SQLite's sorter spills to files beyond the page cache: an affected list and a
+    recall's frozen list are sorted with 16 MiB of it, and the connection goes back to
+    the pool with its own size (a pooled connection keeping 16 MiB would hold eight
+    times the memory at rest)."""
+    ran: list[str] = []
+    back: list[int] = []
+
+    @event.listens_for(plant.engine, "checkout")
+    def trace(dbapi_connection, *_) -> None:  # noqa: ANN001
+        dbapi_connection.set_trace_callback(ran.append)
+
+    @event.listens_for(plant.engine, "checkin")
+    def size(dbapi_connection, _record) -> None:  # noqa: ANN001
+        dbapi_connection.set_trace_callback(None)
+        back.append(dbapi_connection.execute("PRAGMA cache_size").fetchone()[0])
+
+    assert "DEV:D2" in listed(plant, "CELL@L1")
+    plant.recall_open(reason="supplier notice", refs=["CELL@L1"])
+    with plant.engine.connect() as conn:
+        own = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    assert own != -16_384 and back and set(back) == {own}
+    sorted_lists = [k for k, sql in enumerate(ran) if "ORDER BY item" in sql]
+    assert len(sorted_lists) == 2  # the CSV list, the recall's frozen list
+    for k in sorted_lists:
+        assert ran[k - 1] == "PRAGMA cache_size = -16384"
+        assert ran[k + 1] == f"PRAGMA cache_size = {own}"

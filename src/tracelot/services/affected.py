@@ -45,6 +45,7 @@ from tracelot.services.trace import (
     trace_keys,
 )
 from tracelot.store.bulk import ids_sql, ids_value
+from tracelot.store.engine import sort_room
 from tracelot.store.reach import node_key
 
 Shape = Literal["csv", "jsonl", "rows", "counts", "page"]
@@ -198,7 +199,8 @@ WHERE f.first = 1"""
       AND r.customer_id {same} f.customer_id)"""
     insert += _order(dialect)
     params = {**params, "recall": recall_id, "needs": ids_value(dialect, sorted(needs_action))}
-    fetch(conn, sql + insert, params)
+    with sort_room(conn):
+        fetch(conn, sql + insert, params)
     return last
 
 
@@ -229,7 +231,7 @@ def _batches(
     else:
         cursor = raw.cursor()
     try:
-        with driver_errors(conn, statement, given):
+        with driver_errors(conn, statement, given), sort_room(conn):
             cursor.execute(statement, given)
             while batch := cursor.fetchmany(_BATCH):
                 yield batch
