@@ -6,7 +6,7 @@ import pytest
 from conftest import Cli
 
 import tracelot
-from tracelot.domain.errors import NotFound
+from tracelot.domain.errors import InvalidInput, NotFound
 
 
 def test_an_item_keeps_what_it_was_given(cli: Cli) -> None:
@@ -142,6 +142,32 @@ def test_parties_are_suppliers_or_customers(cli: Cli, refused) -> None:
     ]
     refused("party", "add", "ACME", "--name", "Acme", "--kind", "customer", match="already exists")
     refused("party", "add", "X", "--name", "X", "--kind", "carrier", match="supplier or customer")
+
+
+def test_text_with_a_nul_is_refused_alike_on_every_database(tl: tracelot.Tracelot) -> None:
+    """A NUL in a name, an operation's reference or its note is refused before anything
+    is written, on SQLite as on PostgreSQL (whose text cannot hold one): SQLite's text
+    functions end a string at it, so a trace's CSV would cut the name short."""
+    nul = "text cannot contain NUL \\(0x00\\) characters"
+    for add in (lambda: tl.add_party("ACME", name="Acme\x00, Inc", kind="customer"),
+                lambda: tl.add_item("BOLT", name="Bolt\x00", tracking="none"),
+                lambda: tl.add_location("WH", name="Main\x00")):  # fmt: skip
+        with pytest.raises(InvalidInput, match=nul):
+            add()
+    assert tl.parties() == [] and tl.items() == []
+    tl.add_location("WH")
+    tl.add_location("B1", parent="WH")
+    tl.add_item("BOLT", name="Bolt", tracking="none")
+    tl.add_party("ACME", name="Acme", kind="customer")
+    tl.receive("BOLT", to="WH", qty=5)
+    with pytest.raises(InvalidInput, match="the reference: " + nul):
+        tl.ship("BOLT", qty=1, to="ACME", reference="SO\x001")
+    with pytest.raises(InvalidInput, match="the note: " + nul):
+        tl.move("BOLT", qty=1, to="B1", note="a\x00b")
+    assert [(r["location"], r["qty"]) for r in tl.stock(item="BOLT")] == [("WH", 5)]
+    with pytest.raises(InvalidInput, match=nul):
+        tl.set_party("ACME", name="Acme\x00")
+    assert [p["name"] for p in tl.parties()] == ["Acme"]
 
 
 def test_a_location_rolled_back_is_not_remembered(tl: tracelot.Tracelot) -> None:

@@ -161,6 +161,26 @@ def test_a_party_with_a_bad_contact_detail_is_refused_by_row_and_column(cli, tmp
     assert cli("party", "list", "--json").json() == []
 
 
+def test_a_name_no_database_can_keep_is_refused_by_row(cli, tmp_path) -> None:
+    """A NUL (PostgreSQL's text cannot hold one; SQLite's text functions end a string at
+    it) or a name over 200 characters is a problem of its row, on every database."""
+    files = [("parties", "code,name,kind", ",customer"), ("items", "code,name", ""),
+             ("locations", "code,name", "")]  # fmt: skip
+    for kind, header, tail in files:
+        path = tmp_path / f"{kind}.csv"
+        path.write_bytes(f"{header}\nC1,Bad\x00Name{tail}\nC2,{'x' * 201}{tail}\n"
+                         f"C3,Good{tail}\n".encode())  # fmt: skip
+        result = cli("import", kind, str(path), "--json")
+        assert result.exit_code == 1, result.stdout
+        reasons = {p["row"]: (p["column"], p["reason"]) for p in result.json()["problems"]}
+        assert reasons == {
+            2: ("name", "the name: text cannot contain NUL (0x00) characters"),
+            3: ("name", "the name is longer than 200 characters"),
+        }
+    assert cli("party", "list", "--json").json() == []
+    assert cli("item", "list", "--json").json() == []
+
+
 def test_export_and_import_into_an_empty_database_gives_the_same_stock(
     loaded, cli, tmp_path: Path, fresh_url: str
 ) -> None:

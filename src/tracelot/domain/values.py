@@ -98,7 +98,15 @@ def check_name(value: object, *, what: str, required: bool = True) -> str | None
         return None
     if len(text) > NAME_LENGTH:
         raise InvalidInput(f"{what} is longer than {NAME_LENGTH} characters")
+    refuse_nul(text, what=what)
     return text
+
+
+def refuse_nul(text: str | None, *, what: str) -> None:
+    """Refuse a NUL character in free text, alike on every database: PostgreSQL's text
+    cannot hold one, and SQLite's text functions end a string at it."""
+    if text is not None and "\x00" in text:
+        raise InvalidInput(f"{what}: text cannot contain NUL (0x00) characters")
 
 
 def is_code(text: str) -> bool:

@@ -29,7 +29,7 @@ from sqlalchemy import (
 from tracelot.domain.errors import Conflict, InsufficientStock
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
 from tracelot.domain.uom import check_whole
-from tracelot.domain.values import HALF_PLACE, normalize
+from tracelot.domain.values import HALF_PLACE, normalize, refuse_nul
 from tracelot.services import costing, packed
 from tracelot.services.inactive import refuse_inactive_lines, refuse_inactive_operation
 from tracelot.services.lookup import item_by_id, location_ids_of_kind
@@ -86,6 +86,8 @@ def new_operation(
 ) -> int:
     """Append an operation row and return its id (the row is remembered for the
     transaction: the operation's answer is made without reading it back)."""
+    refuse_nul(reference, what="the reference")
+    refuse_nul(note, what="the note")
     refuse_inactive_operation(conn, kind.value, user=user, party_id=party_id)
     recorded = now()
     values = {

@@ -32,6 +32,7 @@ from tracelot.domain.status import USER_LOCATION_KINDS, Tracking
 from tracelot.domain.values import (
     check_code,
     check_gs1_keys,
+    check_name,
     normalize,
     parse_date,
     parse_gln,
@@ -229,6 +230,8 @@ def _check_items(conn: Connection, table: Table, checked: Checked) -> None:
         code = _new_code(checked, n, row, "item", taken, seen)
         if not row.get("name"):
             checked.problem(n, "name", "an item needs a name")
+        else:
+            _field(checked, n, "name", lambda row=row: check_name(row["name"], what="the name"))
         tracking = (row.get("tracking") or "none").lower()
         if tracking not in {t.value for t in Tracking}:
             checked.problem(
@@ -279,6 +282,8 @@ def _check_locations(conn: Connection, table: Table, checked: Checked) -> None:
         gln = None
         if row.get("gln"):
             gln = _field(checked, n, "gln", lambda row=row: parse_gln(row["gln"]))
+        if row.get("name"):
+            _field(checked, n, "name", lambda row=row: check_name(row["name"], what="the name"))
         checked.work.append({"code": code, "name": row.get("name") or None, "parent": parent,
                              "kind": kind, "gln": gln})  # fmt: skip
     _refuse_cycles(checked, {w["code"]: w["parent"] for w in checked.work}, in_file)
@@ -321,6 +326,8 @@ def _check_parties(conn: Connection, table: Table, checked: Checked) -> None:
         code = _new_code(checked, n, row, "party", taken, seen)
         if not row.get("name"):
             checked.problem(n, "name", "a party needs a name")
+        else:
+            _field(checked, n, "name", lambda row=row: check_name(row["name"], what="the name"))
         kind = (row.get("kind") or "").lower()
         if kind not in ("supplier", "customer"):
             checked.problem(n, "kind", f"kind must be supplier or customer, not {kind!r}")
