@@ -53,7 +53,8 @@ def run(ctx: Context) -> None:
 
 def _hand_written(path: str, serials: list[str]) -> float:
     """The rows a count writes, by hand, into the same tables (their indexes too, as the
-    void's baseline I.1 does; without the foreign key checks tracelot's connections make):
+    void's baseline I.1 does; without the foreign key checks tracelot's connections make,
+    unless `--baseline-foreign-keys`):
     the count and its snapshot, a scan row per unit found by its serial (ten batches, each
     its own transaction), and the posting's operation and lines."""
     with raw(Path(path)) as db:

@@ -215,6 +215,9 @@ def table(rows: list[Row], sections: list) -> str:
 
 def markdown(rows: list[Row], sections: list) -> str:
     out = []
+    if harness.BASELINE_FOREIGN_KEYS:
+        out += ["The raw sqlite3 baselines checked the tables' foreign keys "
+                "(`--baseline-foreign-keys`).", ""]  # fmt: skip
     for name, issue, title, _ in sections:
         block = [r for r in rows if r.section == name]
         if not block:
