@@ -687,6 +687,7 @@ def test_trace_recall_and_labels_over_http(api) -> None:
                          params={"ref": "CELL@L1", "format": "csv"})  # fmt: skip
     assert forward.headers["content-type"].startswith("text/csv")
     assert "DEV,D1,,1,shipped" in forward.text and "SO-9" in forward.text
+    assert "content-length" not in forward.headers  # streamed as the database reads it
     lines = client.get(f"{PREFIX}/trace/forward", headers=quality,
                        params={"ref": "CELL@L1", "format": "jsonl"})  # fmt: skip
     assert lines.headers["content-type"].startswith("application/jsonl")

@@ -933,22 +933,25 @@ class Tracelot:
     ) -> Iterator[dict[str, Any]]:
         """The rows of `stock()`, read from the database as they are consumed (constant
         memory at any size). Bad filters are refused at once, before the first row."""
+        return self._stream(inquiry.iter_stock, stream=self._batch is None, item=item,
+                            location=location, lot=lot, serials=serials)  # fmt: skip
+
+    def _stream(self, fn: Callable[..., Iterator[T]], **kwargs: Any) -> Iterator[T]:
+        """What `fn` yields, read as it is consumed, in a transaction held until the last
+        (or until the iterator is dropped); what `fn` refuses is refused at once."""
         if self._batch is not None:
-            return inquiry.iter_stock(
-                self._batch, item=item, location=location, lot=lot, serials=serials
-            )
+            return fn(self._batch, **kwargs)
         if not self._schema_checked:
             self.check_schema()
         held = ExitStack()
         conn = held.enter_context(transaction(self.engine, write=False))
         try:
-            rows = inquiry.iter_stock(conn, stream=True, item=item, location=location, lot=lot,
-                                      serials=serials)  # fmt: skip
+            rows = fn(conn, **kwargs)
         except BaseException:
             held.close()
             raise
 
-        def rows_then_close() -> Iterator[dict[str, Any]]:
+        def rows_then_close() -> Iterator[T]:
             with held:
                 yield from rows
 
@@ -1092,6 +1095,25 @@ class Tracelot:
             refs=list(refs), supplier=supplier, supplier_lot=supplier_lot, depth=depth,
             as_of=as_of,
         )  # fmt: skip
+
+    def iter_affected(
+        self,
+        direction: tracing.Direction,
+        *refs: str,
+        fmt: Literal["csv", "jsonl"] = "csv",
+        supplier: str | None = None,
+        supplier_lot: str | None = None,
+        depth: int | None = None,
+        as_of: dt.date | str | None = None,
+    ) -> Iterator[str]:
+        """`write_affected`'s text, a batch of rows at a time as the database gives them
+        (an answer that streams a recall of a million units). Bad input is refused at
+        once, before the first text."""
+        texts = self._stream(
+            affected_rows.texts, direction=direction, fmt=fmt, refs=list(refs),
+            supplier=supplier, supplier_lot=supplier_lot, depth=depth, as_of=as_of,
+        )  # fmt: skip
+        return (text for text, _ in texts)
 
     def trace_overview(
         self,

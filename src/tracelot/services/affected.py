@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import io
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -81,19 +82,51 @@ def write(
     and per lot balance: `tabular.AFFECTED_COLUMNS`, and backward `trace.ORIGIN_COLUMNS`)
     or JSON Lines; return how many rows.
     The roots are named as `trace.trace` names them."""
+    count = 0
+    for text, rows in texts(conn, direction, fmt=fmt, refs=refs, supplier=supplier,
+                            supplier_lot=supplier_lot, depth=depth, as_of=as_of):  # fmt: skip
+        count += rows
+        out.write(text)
+    return count
+
+
+def texts(
+    conn: Connection,
+    direction: Direction,
+    *,
+    fmt: Literal["csv", "jsonl"],
+    refs: list[str] | None = None,
+    supplier: str | None = None,
+    supplier_lot: str | None = None,
+    depth: int | None = None,
+    as_of: dt.date | dt.datetime | str | None = None,
+) -> Iterator[tuple[str, int]]:
+    """The text of `write`, a batch at a time as the cursor gives it, with how many rows
+    each holds. Bad input is refused at once, before the first batch: an answer that
+    streams it has not begun."""
     if depth is not None and depth < 1:
         raise InvalidInput(f"--depth must be at least 1, not {depth}")
     moment = moment_of(as_of) if as_of is not None else None
     roots = root_keys(conn, packing.content_refs(conn, refs or []), supplier, supplier_lot)
-    count = 0
+    return _texts(conn, direction, fmt, roots, depth, moment)
+
+
+def _texts(
+    conn: Connection,
+    direction: Direction,
+    fmt: Literal["csv", "jsonl"],
+    roots: list[Key],
+    depth: int | None,
+    moment: dt.datetime | None,
+) -> Iterator[tuple[str, int]]:
     end = "\r\n" if fmt == "csv" else "\n"  # (CSV's line end is csv.writer's)
     if fmt == "csv":
         origin = list(ORIGIN_COLUMNS) if direction == "backward" else []
-        csv.writer(out).writerow(AFFECTED_COLUMNS + origin)
+        header = io.StringIO()
+        csv.writer(header).writerow(AFFECTED_COLUMNS + origin)
+        yield header.getvalue(), 0
     for batch in _batches(conn, fmt, direction, roots, depth, moment, False):
-        count += len(batch)
-        out.write("".join(line + end for (line,) in batch))
-    return count
+        yield "".join(line + end for (line,) in batch), len(batch)
 
 
 def rows(
