@@ -76,7 +76,8 @@ def test_replace_through_the_cli_and_its_refusals(
         ("B2", "SCRAP"),
         ("B3", "PRODUCTION"),
     }
-    assert "REMOVED" in cli("trace", "backward", "DEV:D1").stdout
+    assert "REMOVED" in cli("trace", "backward", "DEV:D1", "--tree").stdout
+    assert "REMOVED" not in cli("trace", "backward", "DEV:D1").stdout  # the list: no tree
     refused(
         "replace",
         "DEV:D1",

@@ -160,8 +160,16 @@ def test_trace_through_the_cli_as_json_csv_and_picture(
         ("DEV", "D1", "shipped", "ACME"),
     ]
     picture = tmp_path / "trace.svg"
-    out = cli("trace", "backward", "DEV:D1", "--svg", str(picture))
+    out = cli("trace", "backward", "DEV:D1", "--tree", "--svg", str(picture))
     assert out.exit_code == 0 and "DEV:D1" in out.stdout and "CELL@L1" in out.stdout
+    assert "build #" in out.stdout and "affected" in out.stdout  # the tree, then the list
+    # without --tree, the list alone, from the database: no tree is built
+    listed = cli("trace", "backward", "DEV:D1")
+    assert listed.exit_code == 0 and "affected" in listed.stdout and "build #" not in listed.stdout
+    assert "CELL" in listed.stdout and "CC-9" in listed.stdout  # its supplier lot
+    assert "--tree" in listed.stderr
+    both = cli("trace", "backward", "DEV:D1", "--tree", "--csv")
+    assert both.exit_code == 2 and "one of --tree" in both.stderr
     svg = picture.read_text()
     assert svg.lstrip().startswith(("<?xml", "<svg", "<!--")) and ">D1<" in svg
     png = tmp_path / "trace.png"

@@ -35,7 +35,7 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     out.print("try:")
     for line in [
         f"tracelot where {examples['shipped_unit']}",
-        f"tracelot trace backward {examples['repaired_unit']}",
+        f"tracelot trace backward {examples['repaired_unit']} --tree",
         f"tracelot trace forward --supplier {examples['supplier']} "
         f"--supplier-lot {examples['supplier_lot']}",
         "tracelot stock --item GLUE",

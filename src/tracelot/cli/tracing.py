@@ -1,5 +1,7 @@
-"""`tracelot trace backward|forward`: genealogy as a tree, a flat list, CSV or a picture."""
+"""`tracelot trace backward|forward`: the affected list (a table, CSV or JSON Lines, from
+the database), or the genealogy as a tree (`--tree`, `--json`) or a picture (`--svg`)."""
 
+import json
 import sys
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -25,6 +27,9 @@ JsonlOpt = Annotated[
         "--jsonl", help="Write the affected list as JSON Lines, straight from the database."
     ),
 ]
+TreeOpt = Annotated[
+    bool, typer.Option("--tree", help="Draw the genealogy as a tree, with the affected list.")
+]
 SvgOpt = Annotated[
     str | None, typer.Option("--svg", help="Also draw the graph to FILE (.svg or .png).")
 ]
@@ -43,11 +48,12 @@ def backward(
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     as_jsonl: JsonlOpt = False,
+    tree: TreeOpt = False,
     svg: SvgOpt = None,
 ) -> None:
     """Every component and supplier lot that went into a unit or lot."""
     scope = {"depth": depth, "as_of": as_of}
-    _trace(db(ctx), "backward", [ref], scope, as_json, as_csv, as_jsonl, svg)
+    _trace(db(ctx), "backward", [ref], scope, as_json, as_csv, as_jsonl, tree, svg)
 
 
 @trace_app.command("forward")
@@ -61,11 +67,12 @@ def forward(
     as_json: JsonOpt = False,
     as_csv: CsvOpt = False,
     as_jsonl: JsonlOpt = False,
+    tree: TreeOpt = False,
     svg: SvgOpt = None,
 ) -> None:
     """Everything made from units or lots, or from a supplier's lot, and where it is now."""
     scope = {"supplier": supplier, "supplier_lot": supplier_lot, "depth": depth, "as_of": as_of}
-    _trace(db(ctx), "forward", refs or [], scope, as_json, as_csv, as_jsonl, svg)
+    _trace(db(ctx), "forward", refs or [], scope, as_json, as_csv, as_jsonl, tree, svg)
 
 
 def _trace(
@@ -76,39 +83,52 @@ def _trace(
     as_json: bool,
     as_csv: bool,
     as_jsonl: bool,
+    tree: bool,
     svg: str | None,
 ) -> None:
-    """The tree (built only to be shown: as text, JSON or a picture), and the affected
-    list as CSV or JSON Lines, written from the database as it reads it."""
-    if as_csv + as_jsonl + as_json > 1:
-        raise typer.BadParameter("give one of --json, --csv and --jsonl")
-    flat = "csv" if as_csv else "jsonl" if as_jsonl else None
-    if svg or flat is None:
+    """The affected list, written from the database as it reads it (a table, CSV or JSON
+    Lines); the tree only when asked for (`--tree`, `--json`, `--svg`)."""
+    if as_csv + as_jsonl + as_json + tree > 1:
+        raise typer.BadParameter("give one of --tree, --json, --csv and --jsonl")
+    result = None
+    if svg or tree or as_json:
         traced = tl.trace_forward if direction == "forward" else tl.trace_backward
         result = traced(*refs, **scope)
         if svg:
             from tracelot.services.trace_graph import trace_picture  # graphviz
 
             err.print(f"picture written to {write_output(svg, trace_picture(result, svg))}")
-        if flat is None:
-            _show(result, as_json)
-    if flat is not None:
-        tl.write_affected(sys.stdout, direction, *refs, fmt=flat, **scope)
-
-
-def _show(result: "Trace", as_json: bool) -> None:
-    if as_json:
+    if result is not None and as_json:
         print_json(result.to_dict())
+    elif as_csv or as_jsonl:
+        tl.write_affected(sys.stdout, direction, *refs, fmt="csv" if as_csv else "jsonl", **scope)
+    elif result is not None:  # the tree was built: its list is at hand
+        if tree:
+            _draw(result)
+        table(result.affected, _COLUMNS[direction], title="affected")
     else:
-        from rich.tree import Tree
+        texts = tl.iter_affected(direction, *refs, fmt="jsonl", **scope)
+        rows = [json.loads(line) for text in texts for line in text.splitlines()]
+        table(rows, _COLUMNS[direction], title="affected")
+        err.print("--tree draws the genealogy, --svg FILE a picture of it")
 
-        for root in result.roots:
-            tree = Tree(_label(root, result.direction), guide_style="dim")
-            _grow(tree, root, result.direction)
-            print_long(tree)
-        if result.direction == "forward":
-            columns = ["item", "serial", "lot", "qty", "status", "location_path", "customer"]
-            table(result.affected, [*columns, "shipment_ref"], title="affected")
+
+#: the affected list's columns in a table
+_COLUMNS = {
+    "forward": ["item", "serial", "lot", "qty", "status", "location_path", "customer",
+                "shipment_ref"],
+    "backward": ["item", "serial", "lot", "qty", "status", "location_path", "received_from",
+                 "supplier_lot", "receipt"],
+}  # fmt: skip
+
+
+def _draw(result: "Trace") -> None:
+    from rich.tree import Tree
+
+    for root in result.roots:
+        tree = Tree(_label(root, result.direction), guide_style="dim")
+        _grow(tree, root, result.direction)
+        print_long(tree)
 
 
 def _grow(tree: "Tree", node: "Node", direction: str) -> None:
