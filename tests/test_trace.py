@@ -355,3 +355,15 @@ def test_the_affected_list_written_by_the_database_is_the_trees(
 
 def listed_of(cli: Cli, *scope: str) -> list[dict]:
     return [json.loads(line) for line in cli("trace", *scope, "--jsonl").stdout.splitlines()]
+
+
+def test_a_page_of_a_big_trace_builds_no_list_of_its_own(plant: tracelot.Tracelot) -> None:
+    """The web page shows its rows from the database and colours only a tree small
+    enough to draw by the tree's own list: beyond that many nodes, no list is built."""
+    for n in range(1, 4):
+        plant.build("PACK", to="LINE", serial=f"P{n}", consume=["CELL@L1=1"])
+    small = plant.trace_overview("forward", "CELL@L1", levels=5, list_up_to=4)
+    assert {(r["item"], r["serial"]) for r in small["trace"].affected} >= {("PACK", "P3")}
+    big = plant.trace_overview("forward", "CELL@L1", levels=5, list_up_to=3)
+    assert big["trace"].affected == [] and len(big["trace"].roots[0].children) == 3
+    assert big["total"] == small["total"] and len(big["rows"]) == len(small["rows"]) > 3

@@ -1124,13 +1124,15 @@ class Tracelot:
         customer: str = "",
         offset: int = 0,
         limit: int = 50,
+        list_up_to: int | None = None,
     ) -> dict[str, Any]:
-        """What a page shows of a big trace: its tree to `levels` (`trace`), how many units
-        and lots it reached by status and customer, and a page of its rows (`rows`, of
-        `matching`)."""
+        """What a page shows of a big trace: its tree to `levels` (`trace`; its own list
+        only up to `list_up_to` nodes), how many units and lots it reached by status and
+        customer, and a page of its rows (`rows`, of `matching`)."""
         return self._run(
             affected_rows.trace_overview, write=False, direction=direction, refs=list(refs),
             levels=levels, status=status, customer=customer, offset=offset, limit=limit,
+            list_up_to=list_up_to,
         )  # fmt: skip
 
     def hold(self, ref: str, *, reason: str, at: dt.datetime | None = None) -> dict[str, Any]:

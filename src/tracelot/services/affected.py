@@ -155,12 +155,14 @@ def trace_overview(
     customer: str = "",
     offset: int = 0,
     limit: int = 50,
+    list_up_to: int | None = None,
 ) -> dict[str, Any]:
     """What a page shows of a trace: its tree to `levels` only (`trace`: a node at the
-    last level with more below says so), and `overview`'s counts and page of rows."""
+    last level with more below says so; its own `affected` list only up to `list_up_to`
+    nodes), and `overview`'s counts and page of rows."""
     roots = root_keys(conn, packing.content_refs(conn, refs), None, None)
     return {
-        "trace": trace_keys(conn, direction, roots, levels),
+        "trace": trace_keys(conn, direction, roots, levels, list_up_to=list_up_to),
         **overview(
             conn, direction, roots, status=status, customer=customer, offset=offset, limit=limit
         ),  # fmt: skip

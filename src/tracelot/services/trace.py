@@ -232,14 +232,17 @@ def trace_keys(
     *,
     as_of: dt.datetime | None = None,
     current_only: bool = False,
+    list_up_to: int | None = None,
 ) -> Trace:
     """Trace from units and lots given by their keys.
 
     Components taken out by a repair are shown with the date they were removed, unless
-    `current_only`; `as_of` keeps only the links that stood at that moment.
+    `current_only`; `as_of` keeps only the links that stood at that moment. With
+    `list_up_to`, a tree of more nodes comes without its `affected` list (a page that
+    shows the list from the database, and colours only a small tree by it).
     """
     with _collector_paused():
-        return _trace_keys(conn, direction, roots, depth, as_of, current_only)
+        return _trace_keys(conn, direction, roots, depth, as_of, current_only, list_up_to)
 
 
 def _trace_keys(
@@ -249,6 +252,7 @@ def _trace_keys(
     depth: int | None,
     as_of: dt.datetime | None,
     current_only: bool,
+    list_up_to: int | None = None,
 ) -> Trace:
     values = Values(conn.dialect.name)
     links, unit_rows = _walk(conn, direction, roots, depth or 1000, values, as_of, current_only)
@@ -301,6 +305,8 @@ def _trace_keys(
         return node
 
     tree = [build(k, None, None, {k}) for k in roots]
+    if list_up_to is not None and len(order) > list_up_to:
+        return Trace(direction, tree, [])
     keyed = _affected(conn, [k for k in order if k[0] != "item"], facts, values)
     if direction == "backward":  # where each component came from (issue 24)
         for key, row in keyed:

@@ -57,7 +57,8 @@ def _levels(nodes: list[dict[str, Any]]) -> int:
 def _shown(db: Any, direction: str, refs: list[str], **page: Any) -> dict[str, Any]:
     """What a page shows of a trace: its tree to LEVELS (and a picture when it is whole
     and small), its counts and a page of its rows, from `trace_overview`."""
-    found = db.trace_overview(direction, *refs, levels=LEVELS, **page)
+    # the tree's own list colours its picture: not built for a tree too big to draw
+    found = db.trace_overview(direction, *refs, levels=LEVELS, list_up_to=MAX_PICTURE, **page)
     tree = found["trace"].to_dict()
     whole = _levels(tree["roots"]) <= LEVELS
     small = whole and _nodes(tree["roots"]) <= MAX_PICTURE
