@@ -5,10 +5,14 @@ components, lot quantities, screws and earlier outputs, so chains run deep) and
 repairs, some of them impossible. A model keeps the links of every
 accepted operation. Then for every unit and lot: its backward trace reaches exactly
 what the model says went into it, however deep, its forward trace exactly what it went
-into, and Y is behind X exactly when X is ahead of Y. And the affected list the database writes
-(`services.affected`: one recursive statement) is the one the tree walk makes.
+into, and Y is behind X exactly when X is ahead of Y. Then some of it is moved off the
+line, shipped to customers or held, and the affected list the database writes
+(`services.affected`: one statement), as JSON Lines and as CSV, whole and to a depth, is
+the one the tree walk makes: statuses, places, customers and shipments included.
 """
 
+import contextlib
+import csv
 import datetime as dt
 import io
 import json
@@ -31,14 +35,24 @@ RAW_LOTS = ["RAW@L1", "RAW@L2"]
 # A step picks what it consumes by position: 0 is the newest thing built, counting
 # back through everything built and then the purchased stock, so chains grow deep.
 pick = st.integers(min_value=0, max_value=8)
-steps = st.one_of(
-    st.tuples(
-        st.sampled_from(["unit", "lot"]),  # build a SUB unit or a MIX lot
-        st.lists(st.tuples(pick, st.integers(min_value=1, max_value=3)), min_size=1, max_size=3),
-        st.booleans(),  # and some screws
-    ),
-    st.tuples(st.just("replace"), pick, pick, pick),
+build = st.tuples(
+    st.sampled_from(["unit", "lot"]),  # build a SUB unit or a MIX lot
+    st.lists(st.tuples(pick, st.integers(min_value=1, max_value=3)), min_size=1, max_size=3),
+    st.booleans(),  # and some screws
 )
+# and then where things go: off the line to a bin, to a customer, on hold (after the
+# builds: among them, a hold or a shipment would stop the chains growing deep)
+where = st.one_of(
+    st.tuples(st.just("move"), pick, st.integers(min_value=1, max_value=3)),
+    st.tuples(
+        st.just("ship"),
+        pick,
+        st.sampled_from(["ACME", "GLOBEX"]),
+        st.integers(min_value=1, max_value=3),
+    ),  # fmt: skip
+    st.tuples(st.just("hold"), pick),
+)
+steps = st.one_of(build, st.tuples(st.just("replace"), pick, pick, pick))
 
 
 class World:
@@ -57,6 +71,18 @@ class World:
 
     def apply(self, tl: tracelot.Tracelot, step: tuple) -> None:
         """Run one step (it may be refused); record the links it made."""
+        if step[0] in ("move", "ship", "hold"):  # no links: where things are, and holds
+            ref = self.candidate(step[1])
+            qty = None if ":" in ref else step[-1]
+            if step[0] == "move":
+                tl.move(ref, to="A1", qty=qty)
+            elif step[0] == "ship":
+                with contextlib.suppress(TracelotError):  # off the line first
+                    tl.move(ref, to="A1", qty=qty)
+                tl.ship(ref, to=step[2], qty=qty, reference=f"SO-{len(self.built)}")
+            else:
+                tl.hold(ref, reason="suspect")
+            return
         if step[0] == "replace":
             _, which_assembly, which_part, which_new = step
             assemblies = [r for r in reversed(self.built) if r in self.inside] or ["SUB:NONE"]
@@ -116,8 +142,9 @@ def _reached(trace: Trace) -> set[str]:
     return {ref for root in trace.roots for ref in walk(root)}
 
 
-def _traced(tl: tracelot.Tracelot, direction: str, ref: str) -> Trace:
-    return tl.trace_backward(ref) if direction == "backward" else tl.trace_forward(ref)
+def _traced(tl: tracelot.Tracelot, direction: str, ref: str, **scope: int) -> Trace:
+    traced = tl.trace_backward if direction == "backward" else tl.trace_forward
+    return traced(ref, **scope)
 
 
 def _rows(rows: list[dict]) -> list[str]:
@@ -134,13 +161,39 @@ def _json(value: object) -> object:
     raise TypeError(type(value))
 
 
-def _listed(tl: tracelot.Tracelot, direction: str, ref: str) -> list[str]:
+def _listed(tl: tracelot.Tracelot, direction: str, ref: str, **scope: int) -> list[str]:
     """The affected list as the database writes it (JSON Lines), sorted."""
     out = io.StringIO()
-    count = tl.write_affected(out, direction, ref, fmt="jsonl")  # type: ignore[arg-type]
+    count = tl.write_affected(out, direction, ref, fmt="jsonl", **scope)  # type: ignore[arg-type]
     lines = out.getvalue().splitlines()
     assert count == len(lines)
     return _rows([json.loads(line) for line in lines])
+
+
+#: what a CSV row says, as text (CSV has no `held`)
+_CSV_CELLS = (
+    "item",
+    "serial",
+    "lot",
+    "status",
+    "location",
+    "customer",
+    "customer_name",
+    "shipment_ref",
+)
+
+
+def _csv(tl: tracelot.Tracelot, direction: str, ref: str) -> list[tuple]:
+    """The affected list as the database writes it as CSV: each row's cells, sorted."""
+    out = io.StringIO()
+    tl.write_affected(out, direction, ref, fmt="csv")  # type: ignore[arg-type]
+    rows = csv.DictReader(io.StringIO(out.getvalue(), newline=""))
+    return sorted((*(r[c] for c in _CSV_CELLS), Decimal(r["qty"])) for r in rows)
+
+
+def _csv_of(rows: list[dict]) -> list[tuple]:
+    return sorted((*("" if r[c] is None else str(r[c]) for c in _CSV_CELLS), r["qty"])
+                  for r in rows)  # fmt: skip
 
 
 @pytest.mark.slow
@@ -150,11 +203,13 @@ def _listed(tl: tracelot.Tracelot, direction: str, ref: str) -> list[str]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(plan=st.lists(steps, min_size=8, max_size=30))
-def test_forward_and_backward_trace_are_inverses(genealogy_world, plan: list[tuple]) -> None:
+@given(plan=st.lists(steps, min_size=8, max_size=30), after=st.lists(where, max_size=12))
+def test_forward_and_backward_trace_are_inverses(
+    genealogy_world, plan: list[tuple], after: list[tuple]
+) -> None:
     with genealogy_world() as tl:
         world = World()
-        for step in plan:
+        for step in plan + after:
             try:
                 world.apply(tl, step)
             except TracelotError:
@@ -168,6 +223,11 @@ def test_forward_and_backward_trace_are_inverses(genealogy_world, plan: list[tup
         ahead = {r: _reached(traces["forward", r]) for r in refs}
         for (direction, ref), traced in traces.items():  # the database's list is the tree's
             assert _listed(tl, direction, ref) == _rows(traced.affected), f"{direction} {ref}"
+            assert _csv(tl, direction, ref) == _csv_of(traced.affected), f"{direction} {ref} CSV"
+        for ref in world.built[-3:]:  # and to a depth
+            for direction in ("backward", "forward"):
+                shallow = _traced(tl, direction, ref, depth=2).affected
+                assert _listed(tl, direction, ref, depth=2) == _rows(shallow), f"{ref} depth 2"
         for ref in refs:
             assert behind[ref] == _closure(world.down, ref), f"backward trace of {ref}"
             assert ahead[ref] == _closure(world.up, ref), f"forward trace of {ref}"
@@ -189,6 +249,8 @@ def genealogy_world(fresh_tracelot):
             tl.add_location("WH", kind="warehouse")
             tl.add_location("A1", parent="WH")
             tl.add_location("LINE", kind="production")
+            for customer in ("ACME", "GLOBEX"):
+                tl.add_party(customer, name=f"{customer.title()}, Inc", kind="customer")
             for code, tracking in [
                 ("COMP", "serial"),
                 ("RAW", "lot"),
