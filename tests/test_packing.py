@@ -197,6 +197,24 @@ def test_moving_a_pallet_moves_everything_inside_and_shipping_it_ships_it(
     _ok(cli("verify"))
 
 
+def test_a_case_of_units_of_an_item_without_a_cost_moves_and_ships(packing_world: Cli) -> None:
+    """An item need not have a cost: its units in a case are valued at 0, as loose ones
+    are (this was a traceback)."""
+    cli = packing_world
+    _ok(cli("item", "add", "TAG", "--name", "Tag", "--tracking", "serial"))
+    _ok(cli("receive", "TAG", "--to", "A1", "--serials", "T1,T2"))
+    case = _ok(cli("pack", "TAG:T1", "TAG:T2", "--new", "case", "--json")).json()["sscc"]
+    moved = _ok(cli("move", case, "--to", "DOCK", "--json")).json()
+    assert [(ln["item"], ln["qty"], ln["serials"]) for ln in moved["lines"]] == [
+        ("TAG", 2, ["T1", "T2"])
+    ]
+    shipped = _ok(cli("ship", case, "--to", "ACME", "--json")).json()
+    assert [(ln["item"], ln["to"], ln["qty"]) for ln in shipped["lines"]] == [
+        ("TAG", "CUSTOMER", 2)
+    ]
+    _ok(cli("verify"))
+
+
 def test_packed_stock_goes_only_with_its_case(
     packing_world: Cli, refused: Callable[..., Outcome]
 ) -> None:

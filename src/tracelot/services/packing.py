@@ -287,7 +287,7 @@ def take_out(
     one = Decimal(1)
     for r in found.rows:
         if r.unit_id is not None:  # valued here as costing values a unit: its own cost
-            value = money(r.unit_cost or 0)
+            value = money(r.unit_cost or Decimal(0))  # (an item may have no cost)
             lines.append(Line(r.unit_item_id, where[r.lu_id], to_id, one, r.unit_lot_id,
                               r.unit_id, value))  # fmt: skip
         elif r.child_lu_id is None:
