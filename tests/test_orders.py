@@ -588,6 +588,9 @@ def test_a_batch_of_lot_picks_refused_at_any_scan_picks_nothing(
     refused("so", "pick-scan", "1", "P0@OLD=3", "P2@ODD=1", match="wrong lot")
     _ok(cli("hold", "P1@NEW", "--reason", "supplier alert"))
     refused("so", "pick-scan", "1", "P0@OLD=3", "P1@NEW=2", match="P1@NEW is held")
+    # a fraction of an item counted in eaches, alone or in a batch (issue 20)
+    refused("so", "pick-scan", "1", "P0@OLD=0.5", match="not a whole number")
+    refused("so", "pick-scan", "1", "P0@OLD=2", "P2@OLD=1.5", match="not a whole number")
     shown = _ok(cli("so", "show", "1", "--json")).json()
     assert [ln["picked"] for ln in shown["lines"]] == [0, 0, 0]  # nothing was picked
     done = _ok(cli("so", "pick-scan", "1", "P0@OLD=3", "P0@NEW=2", "P2@OLD=3",

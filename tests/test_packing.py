@@ -215,6 +215,17 @@ def test_a_case_of_units_of_an_item_without_a_cost_moves_and_ships(packing_world
     _ok(cli("verify"))
 
 
+def test_a_fraction_of_an_item_counted_in_eaches_is_neither_packed_nor_unpacked(
+    packing_world: Cli, refused
+) -> None:
+    cli = packing_world
+    refused("pack", "CELL@L1=1.5", "--new", "case", "--at", "A1", match="not a whole number")
+    case = _ok(cli("pack", "CELL@L1=2", "--new", "case", "--at", "A1", "--json")).json()["sscc"]
+    refused("unpack", case, "CELL@L1=0.5", match="not a whole number")
+    shown = _ok(cli("lu", "show", case, "--json")).json()
+    assert [(c["item"], c["qty"]) for c in shown["contents"]] == [("CELL", 2)]
+
+
 def test_packed_stock_goes_only_with_its_case(
     packing_world: Cli, refused: Callable[..., Outcome]
 ) -> None:

@@ -26,6 +26,7 @@ from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.refs import parse_ref
 from tracelot.domain.scan import is_only_a_scan, looks_like_scan
 from tracelot.domain.status import LocationKind
+from tracelot.domain.uom import check_whole
 from tracelot.domain.values import normalize, parse_qty
 from tracelot.services import orders
 from tracelot.services.holds import held_lot_ids, held_lots_of, open_holds
@@ -306,6 +307,8 @@ def _lots_at_once(conn: Connection, so_id: int, scans: Sequence[str], user: str,
             ref, qty = parse_ref(ref_text), parse_qty(qty_text, what="quantity")
         except InvalidInput:
             return None
+        if qty != qty.to_integral_value():
+            return None  # a fraction: the other path, which knows the item's unit
         if ref.kind != "lot" or ref.key is None:
             return None
         wanted.append((text, ref.code, ref.key, qty))
@@ -480,6 +483,8 @@ def _pick_quantity(conn: Connection, state: _Order, line: Any, target: Target,
     `bin_` if given), in walking order, each of the lot reserved. Counted in `state`."""
     so_id = state.id
     lot_id = target.lot.id if target.lot is not None else None
+    if qty is not None:
+        check_whole(qty, item=target.item.code, uom=target.item.uom)
     if target.lot is not None:
         if (target.item.id, lot_id) in state.held:
             found = open_holds(conn, target)

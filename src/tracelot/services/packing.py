@@ -39,6 +39,7 @@ from tracelot.domain.refs import parse_ref, split_consume
 from tracelot.domain.scan import is_only_a_scan, looks_like_scan
 from tracelot.domain.sscc import make_sscc
 from tracelot.domain.status import ON_HAND, OperationKind, Status, Tracking, status_at
+from tracelot.domain.uom import check_whole
 from tracelot.domain.values import normalize
 from tracelot.services import settings as settings_service
 from tracelot.services.costing import money
@@ -723,6 +724,7 @@ def _lot_qty(conn: Connection, t: Target, qty: Decimal | None, place: Row) -> De
                         lock=True)  # fmt: skip
     if qty is None:
         qty = free
+    check_whole(qty, item=t.item.code, uom=t.item.uom)
     if qty <= 0 or qty > free:
         raise InsufficientStock(
             f"not enough {t} at {place.path} to pack: {normalize(qty)} wanted, "
@@ -830,7 +832,7 @@ def _lot_out(found: Tree, t: Target, qty: Decimal | None, sscc: str) -> list[tup
     inside = sum((r.qty for r in rows), Decimal(0))
     if not rows:
         raise NotAvailable(f"{t} is not packed in SSCC {sscc}")
-    wanted = inside if qty is None else qty
+    wanted = inside if qty is None else check_whole(qty, item=t.item.code, uom=t.item.uom)
     if wanted > inside:
         raise InsufficientStock(
             f"SSCC {sscc} holds {normalize(inside)} of {t}, not {normalize(wanted)}"
