@@ -674,6 +674,27 @@ def test_reserved_stock_still_goes_to_quarantine_and_with_its_case(stocked: Cli)
     assert _ok(cli("verify")).exit_code == 0
 
 
+def test_a_case_holding_reserved_stock_is_shipped_to_no_one(stocked: Cli, refused) -> None:
+    """Reserved stock is not shipped for anything else, in a case as loose (issue 20): a
+    case with a reserved unit inside, or more of a lot than its place has free, is
+    refused; the order keeps its reservations. What is free of them ships in a case."""
+    cli = stocked
+    _order(cli, "--line", "CELL:35", "--line", "PCB:2", "--confirm")  # L1 30, L2 5; S1, S2
+    _ok(cli("settings", "set", "gs1_company_prefix", "0614141"))
+    units = _ok(cli("pack", "PCB:S1", "PCB:S3", "--new", "case", "--json")).json()["sscc"]
+    refused("ship", units, "--to", "GLOBEX", match="PCB:S1 is reserved for sales order 1")
+    cells = _ok(cli("pack", "CELL@L2=46", "--new", "case", "--at", "A1", "--json")).json()
+    refused("ship", cells["sscc"], "--to", "GLOBEX", match="5 of CELL@L2 at WH/A1 is reserved")
+    before = _ok(cli("so", "show", "1", "--json")).json()["reservations"]
+    assert {(r["item"], r["lot"], r["serial"], r["qty"]) for r in before} == {
+        ("CELL", "L1", None, 30), ("CELL", "L2", None, 5), ("PCB", None, "S1", 1),
+        ("PCB", None, "S2", 1)}  # fmt: skip
+    _ok(cli("unpack", cells["sscc"], "CELL@L2=1"))  # 45 left in it: the 5 reserved stay free
+    _ok(cli("ship", cells["sscc"], "--to", "GLOBEX"))
+    assert _ok(cli("so", "show", "1", "--json")).json()["reservations"] == before
+    assert _ok(cli("verify")).exit_code == 0
+
+
 def test_a_reserved_unit_whose_lot_is_held_is_not_shipped(stocked: Cli, refused) -> None:
     cli = stocked
     _ok(cli("item", "add", "BAT", "--name", "Battery", "--tracking", "serial"))

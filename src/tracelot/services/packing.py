@@ -48,6 +48,7 @@ from tracelot.services.ledger import Line, new_operation
 from tracelot.services.lookup import Target, check_real, location_by_id, location_ids_of_kind
 from tracelot.services.lu_lookup import container_of, lu_by_sscc, lu_named
 from tracelot.services.packed import unpacked_qty, write_lines
+from tracelot.services.reservations import any_reservations, reserved_balances
 from tracelot.services.resolver import (
     codes_among,
     location_named,
@@ -67,6 +68,7 @@ from tracelot.store.tables import (
     lu_contents,
     lu_moves,
     parties,
+    reservations,
     stock,
     units,
 )
@@ -284,6 +286,7 @@ def take_out(
         raise InvalidInput(f"SSCC {lus[0].sscc} is empty: nothing to move")
     if for_use:
         _refuse_unusable(conn, found.rows, today)
+        _refuse_reserved(conn, found.rows, where)
     lines = []
     one = Decimal(1)
     for r in found.rows:
@@ -340,6 +343,50 @@ def _refuse_unusable(conn: Connection, rows: Sequence[Row], today: dt.date) -> N
         named = f"{expired.code}:{expired.serial}" if expired.serial else (
             f"{expired.code}@{expired.lot}")  # fmt: skip
         raise NotAvailable(f"{named} expired on {expired.expires}")
+
+
+def _refuse_reserved(conn: Connection, rows: Sequence[Any], where: dict[int, int]) -> None:
+    """Stock reserved for a sales order goes to no one else (issue 20): a case is not
+    shipped with a unit reserved inside it, nor with more of a lot than its place has
+    free of reservations. (Moved whole within the warehouse, reserved stock follows it:
+    `reservations.follow_moves`.)"""
+    if not any_reservations(conn):
+        return
+    unit_ids = [r.unit_id for r in rows if r.unit_id is not None]
+    if unit_ids:
+        found = conn.execute(
+            select(items.c.code, units.c.serial, reservations.c.so_id)
+            .join(units, units.c.id == reservations.c.unit_id)
+            .join(items, items.c.id == units.c.item_id)
+            .where(id_in(conn, reservations.c.unit_id, unit_ids))
+            .order_by(units.c.id)
+            .limit(1)
+        ).first()  # fmt: skip
+        if found is not None:
+            raise NotAvailable(f"{found.code}:{found.serial} is reserved for sales order "
+                               f"{found.so_id}: unpack it to ship the case without it")  # fmt: skip
+    taken: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
+    for r in rows:
+        if r.unit_id is None and r.child_lu_id is None:
+            taken[(r.item_id, where[r.lu_id], r.lot_id)] += r.qty
+    for (item_id, location_id, lot_id), qty in sorted(taken.items(), key=str):
+        reserved = reserved_balances(conn, item_id).get((location_id, lot_id))
+        if not reserved:
+            continue
+        on_hand = conn.execute(
+            select(stock.c.qty).where(stock.c.item_id == item_id,
+                                      stock.c.location_id == location_id,
+                                      func.coalesce(stock.c.lot_id, 0) == (lot_id or 0))
+        ).scalar() or Decimal(0)  # fmt: skip
+        if qty > on_hand - reserved:
+            item = conn.execute(select(items.c.code).where(items.c.id == item_id)).scalar_one()
+            lot = conn.execute(select(lots.c.code).where(lots.c.id == lot_id)).scalar()
+            named = f"{item}@{lot}" if lot else item
+            raise NotAvailable(
+                f"{normalize(reserved)} of {named} at {location_by_id(conn, location_id).path} "
+                f"is reserved for sales orders: shipping the case's {normalize(qty)} would "
+                "take some of it"
+            )
 
 
 def relocate(
