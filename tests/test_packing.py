@@ -446,7 +446,8 @@ def test_the_epcis_export_writes_packing_and_a_shipments_cases_as_aggregation_ev
     schema = json.loads((DATA / "EPCIS-JSON-Schema.json").read_text())
     validator = Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
     assert _errors(validator, doc) == []  # valid against GS1's schema
-    urn = {lu["sscc"]: f"urn:epc:id:sscc:{COMPANY}.0{lu['sscc'][8:17]}" for lu in (case, pallet)}
+    # as Digital Link, as exports write every identifier (CONVENTIONS)
+    urn = {lu["sscc"]: f"https://id.gs1.org/00/{lu['sscc']}" for lu in (case, pallet)}
     aggregations = [
         (e["action"], e["bizStep"], e["parentID"], len(e["childEPCs"]),
          len(e.get("childQuantityList", [])))

@@ -1,9 +1,9 @@
 """EPCIS AggregationEvents of packing (issue 20): a `pack` is an ADD and an `unpack` a
-DELETE of what went into or out of each case or pallet (parentID its SSCC, as
-`urn:epc:id:sscc:...`); a shipment's cases and pallets are OBSERVE events of shipping,
-each naming what it holds, beside the shipment's ObjectEvent. On import these are noted
-(a partner's aggregation makes its SSCC's contents known, so that its shipment can be
-received by a scan of the SSCC)."""
+DELETE of what went into or out of each case or pallet (parentID its SSCC, as GS1
+Digital Link: `https://id.gs1.org/00/...`); a shipment's cases and pallets are OBSERVE
+events of shipping, each naming what it holds, beside the shipment's ObjectEvent. On
+import these are noted (a partner's aggregation makes its SSCC's contents known, so that
+its shipment can be received by a scan of the SSCC)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Connection, Row, select
 
 from tracelot.domain.status import OperationKind
-from tracelot.services import settings as settings_service
 from tracelot.services.epcis.master_data import Names
 from tracelot.store.bulk import id_in
 from tracelot.store.tables import logistic_units, lu_contents, lu_lines, lu_moves
@@ -24,11 +23,9 @@ Event = dict[str, Any]
 KINDS = (OperationKind.PACK, OperationKind.UNPACK, OperationKind.SHIP)
 
 
-def sscc_uri(sscc: str, prefix: str | None) -> str:
-    """An SSCC as an EPC URN (`urn:epc:id:sscc:PREFIX.EXTENSION+SERIAL`) when its company
-    prefix is known (ours), else as a GS1 Digital Link URI."""
-    if prefix and sscc[1 : 1 + len(prefix)] == prefix:
-        return f"urn:epc:id:sscc:{prefix}.{sscc[0]}{sscc[1 + len(prefix) : -1]}"
+def sscc_uri(sscc: str) -> str:
+    """An SSCC as a GS1 Digital Link URI, as exports write every identifier (CONVENTIONS;
+    an import reads the EPC URN `urn:epc:id:sscc:...` too)."""
     return f"https://id.gs1.org/00/{sscc}"
 
 
@@ -42,7 +39,6 @@ class Aggregations:
         self.shipped: dict[int, list[int]] = defaultdict(list)
         self.ssccs: dict[int, str] = {}
         self.contents: dict[int, list[Row]] = defaultdict(list)
-        self.prefix = settings_service.get(conn, "gs1_company_prefix") if wanted else None
         if not wanted:
             return
         for r in conn.execute(select(lu_lines).where(id_in(conn, lu_lines.c.operation_id, wanted))
@@ -73,7 +69,7 @@ class Aggregations:
         names.load([r.unit_id for r in rows if r.unit_id], [r.lot_id for r in rows if r.lot_id])
 
     def uri(self, lu_id: int) -> str:
-        return sscc_uri(self.ssccs[lu_id], self.prefix)
+        return sscc_uri(self.ssccs[lu_id])
 
     def events(self, names: Names, op: Row, base: Callable[[Row, str], Event],
                tail: Callable[[Names, Row, Event], Event]) -> list[Event]:  # fmt: skip
