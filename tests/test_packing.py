@@ -226,6 +226,27 @@ def test_a_fraction_of_an_item_counted_in_eaches_is_neither_packed_nor_unpacked(
     assert [(c["item"], c["qty"]) for c in shown["contents"]] == [("CELL", 2)]
 
 
+def test_verify_names_a_lot_packed_in_cases_beyond_what_is_there(
+    packing_world: Cli, db_url: str
+) -> None:
+    """A case's lot quantity is part of its place's balance: `verify` names a balance
+    found below what cases hold there (here lowered behind tracelot's back), by codes."""
+    from sqlalchemy import create_engine, text
+
+    cli = packing_world
+    _ok(cli("pack", "CELL@L1=30", "--new", "case", "--at", "A1"))
+    _ok(cli("verify"))
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE stock SET qty = 1 WHERE location_id = "
+                          "(SELECT id FROM locations WHERE code = 'A1') AND lot_id = "
+                          "(SELECT id FROM lots WHERE code = 'L1')"))  # fmt: skip
+    engine.dispose()
+    out = cli("verify")
+    assert out.exit_code == 1
+    assert "CELL@L1: 30 packed in cases at WH/A1, 1 there" in out.stdout + out.stderr
+
+
 def test_packed_stock_goes_only_with_its_case(
     packing_world: Cli, refused: Callable[..., Outcome]
 ) -> None:

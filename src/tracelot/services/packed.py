@@ -171,9 +171,13 @@ def problems(conn: Connection) -> list[str]:
         there = unpacked_qty(conn, r.item_id, r.lot_id, r.location_id) + Decimal(r.qty)
         if there < Decimal(r.qty):
             loc = location_by_id(conn, r.location_id)
+            name = conn.execute(select(items.c.code).where(items.c.id == r.item_id)).scalar_one()
+            if r.lot_id is not None:
+                name += "@" + conn.execute(
+                    select(lots.c.code).where(lots.c.id == r.lot_id)).scalar_one()  # fmt: skip
             found.append(
-                f"item {r.item_id} lot {r.lot_id}: {normalize(Decimal(r.qty))} packed at "
-                f"{loc.path}, {normalize(there)} there"
+                f"{name}: {normalize(Decimal(r.qty))} packed in cases at {loc.path}, "
+                f"{normalize(there)} there"
             )
     signed = func.sum(case((lu_lines.c.added, lu_lines.c.qty), else_=-lu_lines.c.qty))
     keys = (lu_lines.c.lu_id, lu_lines.c.item_id, lu_lines.c.lot_id, lu_lines.c.unit_id,
