@@ -247,6 +247,12 @@ def test_verify_names_a_lot_packed_in_cases_beyond_what_is_there(
     assert "CELL@L1: 30 packed in cases at WH/A1, 1 there" in out.stdout + out.stderr
 
 
+def test_a_unit_no_longer_on_hand_is_not_packed(packing_world: Cli, refused) -> None:
+    cli = packing_world
+    _ok(cli("ship", "PCB:S05", "--to", "ACME"))
+    refused("pack", "PCB:S05", "--new", "case", match="PCB:S05 is already shipped to ACME")
+
+
 def test_packed_stock_goes_only_with_its_case(
     packing_world: Cli, refused: Callable[..., Outcome]
 ) -> None:

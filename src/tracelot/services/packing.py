@@ -48,6 +48,7 @@ from tracelot.services.ledger import Line, new_operation
 from tracelot.services.lookup import Target, check_real, location_by_id, location_ids_of_kind
 from tracelot.services.lu_lookup import container_of, lu_by_sscc, lu_named
 from tracelot.services.packed import unpacked_qty, write_lines
+from tracelot.services.picking import describe_gone
 from tracelot.services.reservations import any_reservations, reserved_balances
 from tracelot.services.resolver import (
     codes_among,
@@ -687,7 +688,11 @@ def _first_place(conn: Connection, children: Sequence[Row], targets: Sequence[Ta
         return check_real(location_by_id(conn, children[0].location_id))
     for t in targets:
         if t.unit is not None:
-            return check_real(location_by_id(conn, t.unit.location_id))
+            loc = location_by_id(conn, t.unit.location_id)
+            if status_at(loc.kind) not in ON_HAND:  # shipped, consumed, scrapped ...
+                gone = describe_gone(conn, t.unit, status_at(loc.kind))
+                raise NotAvailable(f"{t} is {gone}: only stock on hand is packed")
+            return check_real(loc)
     t = targets[0]
     query = (
         select(stock.c.location_id)
