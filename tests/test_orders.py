@@ -190,6 +190,8 @@ def test_so_create_refuses_bad_input_and_changes_nothing(stocked: Cli, refused: 
     refused("so", "create", "NOBODY", "--line", "PCB:1", match="NOBODY")
     refused("so", "create", "CELLCO", "--line", "PCB:1", match="customer")
     refused("so", "create", "ACME", "--line", "PCB", match="ITEM:QTY")
+    refused("so", "create", "ACME", "--line", "CELL:NaN", match="not 'CELL:NaN'")
+    refused("so", "create", "ACME", "--line", "PCB:1:1:1:1", match="not 'PCB:1:1:1:1'")
     refused("so", "create", "ACME", "--line", "PCB:0", match="quantity")
     refused("so", "create", "ACME", "--line", "PCB:1.5", match="whole units")
     refused("so", "create", "ACME", "--line", "NOPE:1", match="NOPE")

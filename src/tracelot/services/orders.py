@@ -79,13 +79,14 @@ ACTIVE = (OPEN, PARTLY_SHIPPED)
 def parse_line(spec: str) -> tuple[str, str | None, Decimal, Decimal | None, str | None]:
     """`ITEM[@LOT]:QTY[:PRICE][:PACK]` as (item, lot, quantity, price, pack): with a pack
     (a word: case, box), the quantity counts packs and the price is of one pack."""
+    given = spec
     head, _, last = spec.rpartition(":")
     pack = None
     if head and is_pack_name(last):
         spec, pack = (head[:-1] if head.endswith(":") else head), last.strip()  # ITEM:QTY::PACK
     parts = spec.rsplit(":", 2) if spec.count(":") >= 2 else spec.rsplit(":", 1)
-    if len(parts) < 2 or not parts[0].strip():
-        raise InvalidInput(f"a sales order line is ITEM:QTY[:PRICE][:PACK], not {spec!r}")
+    if len(parts) < 2 or not parts[0].strip() or ":" in parts[0]:
+        raise InvalidInput(f"a sales order line is ITEM:QTY[:PRICE][:PACK], not {given!r}")
     code, _, lot = parts[0].strip().partition("@")
     price = parse_money(parts[2], what="price") if len(parts) == 3 else None
     return code, lot or None, parse_qty(parts[1], what=f"quantity of {parts[0]}"), price, pack
