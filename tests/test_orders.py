@@ -697,6 +697,27 @@ def test_a_case_holding_reserved_stock_is_shipped_to_no_one(stocked: Cli, refuse
     assert _ok(cli("verify")).exit_code == 0
 
 
+def test_shipping_by_name_beside_picks_leaves_ship_so_working(stocked: Cli) -> None:
+    """A line shipped by name from other stock than was picked, or from part of a pick,
+    lets go of the picks it no longer needs (the newest first) and splits the pick it
+    took part of: `ship --so N` then ships what is picked and still ordered."""
+    cli = stocked
+    _order(cli, "--line", "PCB:3", "--line", "CELL:24", "--confirm")
+    _ok(cli("so", "pick-scan", "1", "PCB:S1", "PCB:S2", "PCB:S3", "CELL@L1=20", "CELL@L1=2"))
+    _ok(cli("ship", "--so", "1", "PCB:S5", "CELL@L1=10"))  # S5 was not picked
+    shown = _ok(cli("so", "show", "1", "--json")).json()
+    assert [(ln["item"], ln["shipped"], ln["picked"]) for ln in shown["lines"]] == [
+        ("PCB", 1, 2), ("CELL", 10, 12)]  # fmt: skip
+    done = _ok(cli("ship", "--so", "1", "--json")).json()
+    assert sorted(s for ln in done["lines"] for s in ln.get("serials") or []) == ["S1", "S2"]
+    assert [(ln["item"], ln["qty"]) for ln in done["lines"] if ln["item"] == "CELL"] == [
+        ("CELL", 12)]  # fmt: skip
+    shown = _ok(cli("so", "show", "1", "--json")).json()
+    assert shown["status"] == "partly_shipped"
+    assert [(ln["item"], ln["shipped"]) for ln in shown["lines"]] == [("PCB", 3), ("CELL", 22)]
+    assert _ok(cli("verify")).exit_code == 0
+
+
 def test_a_reserved_unit_whose_lot_is_held_is_not_shipped(stocked: Cli, refused) -> None:
     cli = stocked
     _ok(cli("item", "add", "BAT", "--name", "Battery", "--tracking", "serial"))

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Connection, Row, delete, func, literal, select, update
+from sqlalchemy import Connection, Row, delete, func, insert, literal, select, update
 
 from tracelot.domain.commands import Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable
@@ -279,6 +280,8 @@ def _record(
     if picks_used:
         conn.execute(update(so_picks).where(id_in(conn, so_picks.c.id, picks_used))
                      .values(shipped_op_id=op_id))  # fmt: skip
+    else:
+        _trim_picks(conn, so_id)
     outstanding = conn.execute(
         select(func.count()).select_from(so_lines)
         .where(so_lines.c.so_id == so_id, so_lines.c.shipped < so_lines.c.qty)
@@ -327,8 +330,9 @@ def _use_reservations(
 
 
 def _use_pick(conn: Connection, so_id: int, line_id: int, ln: Line, op_id: int) -> None:
-    """Mark shipped the picks a shipment named by reference took (whole picks)."""
-    query = select(so_picks.c.id, so_picks.c.qty).where(
+    """Mark shipped the picks a shipment named by reference took: whole picks, and of a
+    pick bigger than what is left of the line, the part taken (the pick is split)."""
+    query = select(so_picks).where(
         so_picks.c.so_line_id == line_id, so_picks.c.shipped_op_id.is_(None),
         so_picks.c.location_id == ln.from_id,
     )  # fmt: skip
@@ -337,8 +341,43 @@ def _use_pick(conn: Connection, so_id: int, line_id: int, ln: Line, op_id: int) 
     elif ln.lot_id is not None:
         query = query.where(so_picks.c.lot_id == ln.lot_id)
     left = ln.qty
-    for pick_id, qty in conn.execute(query.order_by(so_picks.c.id)).all():
-        if qty > left:
+    for pick in conn.execute(query.order_by(so_picks.c.id)).all():
+        if left <= 0:
             break
-        conn.execute(update(so_picks).where(so_picks.c.id == pick_id).values(shipped_op_id=op_id))
-        left -= qty
+        if pick.qty > left:
+            conn.execute(update(so_picks).where(so_picks.c.id == pick.id)
+                         .values(qty=pick.qty - left))  # fmt: skip
+            part = {**pick._asdict(), "qty": left, "shipped_op_id": op_id}
+            del part["id"]
+            conn.execute(insert(so_picks), part)
+            break
+        conn.execute(update(so_picks).where(so_picks.c.id == pick.id).values(shipped_op_id=op_id))
+        left -= pick.qty
+
+
+def _trim_picks(conn: Connection, so_id: int) -> None:
+    """After a shipment by reference, picks a line no longer needs (it shipped other
+    stock than was picked) are let go, the newest first: `ship --so N` would otherwise
+    ship more than the line orders and be refused."""
+    picks = conn.execute(
+        select(so_picks.c.id, so_picks.c.so_line_id, so_picks.c.qty,
+               so_lines.c.qty.label("ordered"), so_lines.c.shipped)
+        .join(so_lines, so_lines.c.id == so_picks.c.so_line_id)
+        .where(so_picks.c.so_id == so_id, so_picks.c.shipped_op_id.is_(None))
+        .order_by(so_picks.c.so_line_id, so_picks.c.id)
+    ).all()  # fmt: skip
+    by_line: dict[int, list[Any]] = defaultdict(list)
+    for p in picks:
+        by_line[p.so_line_id].append(p)
+    for line_picks in by_line.values():
+        need = line_picks[0].ordered - line_picks[0].shipped
+        over = sum((p.qty for p in line_picks), Decimal(0)) - need
+        for p in reversed(line_picks):
+            if over <= 0:
+                break
+            if p.qty <= over:
+                conn.execute(delete(so_picks).where(so_picks.c.id == p.id))
+            else:
+                conn.execute(update(so_picks).where(so_picks.c.id == p.id)
+                             .values(qty=p.qty - over))  # fmt: skip
+            over -= p.qty
