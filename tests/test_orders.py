@@ -718,6 +718,32 @@ def test_shipping_by_name_beside_picks_leaves_ship_so_working(stocked: Cli) -> N
     assert _ok(cli("verify")).exit_code == 0
 
 
+def test_a_case_packed_for_an_order_ships_against_it_by_its_sscc(stocked: Cli, refused) -> None:
+    """An SSCC is a REF in `ship --so N` too (issue 20): what the case holds goes against
+    the order's lines (more than ordered, or an item it lacks, refused), its reservations
+    are used, and the case follows to the customer."""
+    cli = stocked
+    _order(cli, "--line", "PCB:2", "--line", "CELL:35", "--confirm")  # S1, S2; L1 30, L2 5
+    _ok(cli("settings", "set", "gs1_company_prefix", "0614141"))
+    _ok(cli("receive", "SCREW", "--to", "A1", "--qty", "5"))
+    extra = _ok(cli("pack", "PCB:S1", "SCREW=5", "--new", "case", "--at", "A1",
+                    "--json")).json()["sscc"]  # fmt: skip
+    refused("ship", "--so", "1", extra, match="does not order SCREW")
+    _ok(cli("unpack", extra))
+    case = _ok(cli("pack", "PCB:S1", "PCB:S2", "CELL@L2=5", "--new", "case", "--at", "A1",
+                   "--json")).json()["sscc"]  # fmt: skip
+    done = _ok(cli("ship", "--so", "1", case, "--json")).json()
+    assert done["order"] == 1
+    assert {(ln["item"], ln["qty"]) for ln in done["lines"]} == {("PCB", 2), ("CELL", 5)}
+    shown = _ok(cli("so", "show", "1", "--json")).json()
+    assert [(ln["item"], ln["shipped"]) for ln in shown["lines"]] == [("PCB", 2), ("CELL", 5)]
+    assert {(r["item"], r["lot"], r["qty"]) for r in shown["reservations"]} == {
+        ("CELL", "L1", 30)}  # fmt: skip
+    lu = _ok(cli("lu", "show", case, "--json")).json()
+    assert (lu["status"], lu["customer"]) == ("shipped", "ACME")
+    assert _ok(cli("verify")).exit_code == 0
+
+
 def test_a_reserved_unit_whose_lot_is_held_is_not_shipped(stocked: Cli, refused) -> None:
     cli = stocked
     _ok(cli("item", "add", "BAT", "--name", "Battery", "--tracking", "serial"))

@@ -21,7 +21,7 @@ from tracelot.domain.errors import InvalidInput, NotAvailable
 from tracelot.domain.refs import parse_ref
 from tracelot.domain.status import ON_HAND, LocationKind, OperationKind, status_at
 from tracelot.domain.values import normalize
-from tracelot.services import orders
+from tracelot.services import orders, packing
 from tracelot.services.holds import any_open_holds
 from tracelot.services.ledger import Line, new_operation, now, post
 from tracelot.services.lookup import (
@@ -74,8 +74,19 @@ def ship_order(
     left = {ln.id: ln.qty - ln.shipped for ln in lines_of}
     taken: list[tuple[Row, list[Line]]] = []
     picks_used: list[int] = []
+    cases = packing.TakenOut()
     if c.refs:
-        split = [orders._split(text) for text in c.refs]
+        # cases and pallets named by their SSCC go whole: what they hold, each against its
+        # line, and the cases follow (issue 20)
+        named, refs, _ = packing.split_refs(conn, list(c.refs))
+        cases = packing.take_out(conn, named, to_id=dest.id, today=today, for_use=True,
+                                 from_location=source, so_id=order.id)  # fmt: skip
+        for ln in cases.lines:
+            line = orders.line_for(lines_of, _target(conn, ln.item_id, ln.lot_id, ln.unit_id),
+                                   left, order.id)  # fmt: skip
+            _check_qty(order.id, line, left, ln.qty)
+            taken.append((line, [ln]))
+        split = [orders._split(text) for text in refs]
         seen: set[str] = set()
         for target, (_, own) in zip(targets_named(conn, [t for t, _ in split]), split,
                                     strict=True):  # fmt: skip
@@ -110,6 +121,7 @@ def ship_order(
     reference = (f"SO {order.id} ({extra})" if extra else f"SO {order.id}")[:200]
     op_id = new_operation(conn, OperationKind.SHIP, user=user, at=at, reference=reference,
                           note=c.note, party_id=customer.id)  # fmt: skip
+    packing.relocate(conn, cases, dest.id, customer.id, op_id)  # before: the ledger checks
     all_lines = [ln for _, got in taken for ln in got]
     posted = post(conn, op_id, all_lines, party_id=customer.id, own_reservations=True)
     _record(conn, order.id, op_id, taken, picks_used)

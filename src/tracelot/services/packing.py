@@ -258,9 +258,11 @@ def take_out(
     today: dt.date,
     for_use: bool,
     from_location: Row | None = None,
+    so_id: int | None = None,
 ) -> TakenOut:
     """The ledger lines that take everything inside `lus` (to any depth) to `to_id`, from
-    where each case is; `for_use` (shipping) refuses held and expired contents."""
+    where each case is; `for_use` (shipping) refuses held and expired contents, and what
+    is reserved for a sales order (but `so_id`, which the shipment is against)."""
     if not lus:
         return TakenOut()
     virtual = location_ids_of_kind(conn, virtual=True)
@@ -287,7 +289,7 @@ def take_out(
         raise InvalidInput(f"SSCC {lus[0].sscc} is empty: nothing to move")
     if for_use:
         _refuse_unusable(conn, found.rows, today)
-        _refuse_reserved(conn, found.rows, where)
+        _refuse_reserved(conn, found.rows, where, so_id)
     lines = []
     one = Decimal(1)
     for r in found.rows:
@@ -346,7 +348,9 @@ def _refuse_unusable(conn: Connection, rows: Sequence[Row], today: dt.date) -> N
         raise NotAvailable(f"{named} expired on {expired.expires}")
 
 
-def _refuse_reserved(conn: Connection, rows: Sequence[Any], where: dict[int, int]) -> None:
+def _refuse_reserved(
+    conn: Connection, rows: Sequence[Any], where: dict[int, int], so_id: int | None
+) -> None:
     """Stock reserved for a sales order goes to no one else (issue 20): a case is not
     shipped with a unit reserved inside it, nor with more of a lot than its place has
     free of reservations. (Moved whole within the warehouse, reserved stock follows it:
@@ -359,7 +363,8 @@ def _refuse_reserved(conn: Connection, rows: Sequence[Any], where: dict[int, int
             select(items.c.code, units.c.serial, reservations.c.so_id)
             .join(units, units.c.id == reservations.c.unit_id)
             .join(items, items.c.id == units.c.item_id)
-            .where(id_in(conn, reservations.c.unit_id, unit_ids))
+            .where(id_in(conn, reservations.c.unit_id, unit_ids),
+                   reservations.c.so_id != (so_id or 0))
             .order_by(units.c.id)
             .limit(1)
         ).first()  # fmt: skip
@@ -371,7 +376,7 @@ def _refuse_reserved(conn: Connection, rows: Sequence[Any], where: dict[int, int
         if r.unit_id is None and r.child_lu_id is None:
             taken[(r.item_id, where[r.lu_id], r.lot_id)] += r.qty
     for (item_id, location_id, lot_id), qty in sorted(taken.items(), key=str):
-        reserved = reserved_balances(conn, item_id).get((location_id, lot_id))
+        reserved = reserved_balances(conn, item_id, except_so=so_id).get((location_id, lot_id))
         if not reserved:
             continue
         on_hand = conn.execute(
