@@ -513,6 +513,50 @@ def test_a_partners_pallet_received_by_its_sscc_is_a_logistic_unit_here(
     _ok(cli("verify"))
 
 
+def test_a_partners_pallet_of_cases_with_a_unit_unpacked_is_received_whole(
+    setup_basics: Cli, tmp_path: Path
+) -> None:
+    """A partner's pallet of cases (an aggregation of an aggregation), one unit unpacked
+    from its case before shipping (an AggregationEvent DELETE): its notice holds what the
+    cases hold now, to any depth."""
+    from test_epcis import GTIN_PCB, _partner_document
+
+    cli = setup_basics
+    _ok(cli("item", "gtin", "add", "PCB", GTIN_PCB))
+    doc = _partner_document()
+    events = doc["epcisBody"]["eventList"]
+    unit = f"https://id.gs1.org/01/{GTIN_PCB}/21/"
+    events[0]["outputEPCList"].append(unit + "SN902")
+    case = "0" + "0614141" + "000000077"
+    case = f"https://id.gs1.org/00/{case}{gs1_check_digit(case)}"
+    events[1]["parentID"] = case
+    events[1]["childEPCs"].append(unit + "SN902")
+    out = {
+        "type": "AggregationEvent",
+        "eventTime": "2026-11-19T11:00:00Z",
+        "eventTimeZoneOffset": "+00:00",
+        "action": "DELETE",
+        "bizStep": "unpacking",
+        "parentID": case,
+        "childEPCs": [unit + "SN902"],
+        "readPoint": {"id": "urn:epc:id:sgln:4012345.00001.0"},
+    }
+    onto = {"type": "AggregationEvent", "eventTime": "2026-11-19T12:00:00Z",
+            "eventTimeZoneOffset": "+00:00", "action": "ADD", "bizStep": "packing",
+            "parentID": "urn:epc:id:sscc:0614141.1234567890", "childEPCs": [case],
+            "readPoint": {"id": "urn:epc:id:sgln:4012345.00001.0"}}  # fmt: skip
+    events[2:2] = [out, onto]
+    path = tmp_path / "asn.jsonld"
+    path.write_text(json.dumps(doc))
+    _ok(cli("epcis", "import", str(path)))
+    _ok(cli("receive", "--asn", "(00)106141412345678908", "--to", "A1", "--keep-packed"))
+    [pallet] = _ok(cli("where", "106141412345678908", "--json")).json()
+    assert sorted(c["serial"] for c in pallet["contents"]) == ["SN900", "SN901"]
+    # the unit taken out stays with the partner (written down there by its making)
+    assert _ok(cli("where", "PCB:SN902", "--json")).json()[0]["location"] == "SUPPLIER"
+    _ok(cli("verify"))
+
+
 def test_tracing_a_pallet_traces_everything_on_it(packing_world: Cli) -> None:
     cli = packing_world
     _ok(cli("build", "DEV", "--to", "A1", "--serial", "D1", "--consume", "PCB:S05",

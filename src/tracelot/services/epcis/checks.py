@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 from urllib.parse import unquote
@@ -339,9 +340,36 @@ def _learn_ilmd(checked: Checked, event: Event, data: dict[str, Any]) -> None:
                 facts.lot = None  # a lot is its own lot
         table = know.units if obj.ident.kind == "unit" else know.lots
         table.setdefault(obj.key, Facts()).learn(facts)
-    if event.type == "AggregationEvent" and event.action == "ADD" and event.parent is not None:
-        if event.parent.sscc:
-            know.contents.setdefault(event.parent.sscc, []).extend(event.objects)
+    if event.type == "AggregationEvent" and event.parent is not None and event.parent.sscc:
+        held = know.contents.setdefault(event.parent.sscc, [])
+        if event.action == "ADD":
+            held.extend(event.objects)
+        elif event.action == "DELETE":  # unpacked: out of the case
+            _take_out(held, event.objects)
+
+
+def _take_out(held: list[Obj], taken: list[Obj]) -> None:
+    """What an unpacking (an AggregationEvent DELETE) took out of a case's contents: a
+    unit or case named, a quantity of a class; a DELETE naming nothing empties it."""
+    if not taken:
+        held.clear()
+        return
+    for obj in taken:
+        for i, had in enumerate(held):
+            if not _same(had, obj):
+                continue
+            if obj.qty is not None and had.qty is not None and obj.qty < had.qty:
+                held[i] = replace(had, qty=had.qty - obj.qty)
+            else:
+                del held[i]
+            break
+
+
+def _same(a: Obj, b: Obj) -> bool:
+    """Whether two objects name the same unit, case or class (as a URN or Digital Link)."""
+    if a.ident.kind != b.ident.kind:
+        return False
+    return a.ident.sscc == b.ident.sscc if a.ident.kind == "sscc" else a.key == b.key
 
 
 def _event_ids(conn: Connection, checked: Checked, doc: dict[str, Any], raw: list) -> None:

@@ -48,12 +48,7 @@ def advance_notice(conn: Connection, know: Knowledge, event: Event) -> int:
         held = [obj]
         if obj.ident.kind == "sscc":
             sscc = sscc or obj.ident.sscc
-            held = know.contents.get(str(obj.ident.sscc), [])
-            if not held:
-                raise InvalidInput(
-                    f"SSCC {obj.ident.sscc}: what it holds is not in the document "
-                    "(an AggregationEvent with it as parentID)"
-                )
+            held = _contents(know, str(obj.ident.sscc), frozenset())
         for part in held:
             lines.append(_asn_line(conn, know, part))
     if not lines:
@@ -75,6 +70,23 @@ def advance_notice(conn: Connection, know: Knowledge, event: Event) -> int:
     ).scalar_one()
     conn.execute(insert(asn_lines), [{**line, "asn_id": asn_id} for line in lines])
     return asn_id
+
+
+def _contents(know: Knowledge, sscc: str, outer: frozenset[str]) -> list[Obj]:
+    """What a partner's case or pallet holds, the cases inside it opened to any depth."""
+    held = know.contents.get(sscc, [])
+    if not held:
+        raise InvalidInput(f"SSCC {sscc}: what it holds is not in the document "
+                           "(an AggregationEvent with it as parentID)")  # fmt: skip
+    found: list[Obj] = []
+    for part in held:
+        if part.ident.kind != "sscc":
+            found.append(part)
+        elif str(part.ident.sscc) in outer | {sscc}:
+            raise InvalidInput(f"SSCC {part.ident.sscc} is packed inside itself")
+        else:
+            found += _contents(know, str(part.ident.sscc), outer | {sscc})
+    return found
 
 
 def _asn_line(conn: Connection, know: Knowledge, obj: Obj) -> dict[str, Any]:
