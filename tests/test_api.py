@@ -429,6 +429,11 @@ def _packing_examples(tl: tracelot.Tracelot, n: Iterator[int]) -> dict[tuple[str
             "json": {"refs": ["SCREW=1"], "new": "case", "at": "A2"}
         },  # fmt: skip
         ("POST", "/api/v1/unpack"): lambda: {"json": {"sscc": case()}},
+        # the same two under /operations/, where every other operation is (CONVENTIONS)
+        ("POST", "/api/v1/operations/pack"): lambda: {
+            "json": {"refs": ["SCREW=1"], "new": "case", "at": "A2"}
+        },  # fmt: skip
+        ("POST", "/api/v1/operations/unpack"): lambda: {"json": {"sscc": case()}},
         ("GET", "/api/v1/logistic-units"): lambda: {"params": {"all": True}},
         ("GET", "/api/v1/logistic-units/{lu}"): lambda: {"path": {"lu": case()}},
         ("GET", "/api/v1/logistic-units/{lu}/label"): lambda: {"path": {"lu": case()}},

@@ -131,10 +131,17 @@ def packing_slip(db: DB, operation: Id) -> Response:
 
 
 @router.post(
-    "/pack",
+    "/operations/pack",
     dependencies=OPERATE,
     status_code=201,
     summary="Pack units, lot quantities and cases into a case or pallet (SSCC).",
+)
+@router.post(
+    "/pack",
+    dependencies=OPERATE,
+    status_code=201,
+    summary="Pack units, lot quantities and cases into a case or pallet (SSCC) (the same as "
+    "/operations/pack).",
 )
 def pack(
     db: DB, user: CurrentUser, request: Request, body: PackRequest, key: IdempotencyKey = None
@@ -144,10 +151,17 @@ def pack(
 
 
 @router.post(
-    "/unpack",
+    "/operations/unpack",
     dependencies=OPERATE,
     status_code=201,
     summary="Take things out of a case or pallet (all when no refs are named).",
+)
+@router.post(
+    "/unpack",
+    dependencies=OPERATE,
+    status_code=201,
+    summary="Take things out of a case or pallet (all when no refs are named) (the same as "
+    "/operations/unpack).",
 )
 def unpack(
     db: DB, user: CurrentUser, request: Request, body: UnpackRequest, key: IdempotencyKey = None
