@@ -744,6 +744,25 @@ def test_a_case_packed_for_an_order_ships_against_it_by_its_sscc(stocked: Cli, r
     assert _ok(cli("verify")).exit_code == 0
 
 
+def test_a_lot_shipped_against_an_order_names_it_in_traces_and_recalls(stocked: Cli) -> None:
+    """A trace and a recall name the order a customer got a lot quantity by: its row at
+    the customer names the last shipment that took some to it (issue 20)."""
+    cli = stocked
+    _order(cli, "--line", "CELL:12", "--reference", "PO-77", "--confirm")
+    _ok(cli("ship", "--so", "1", "CELL@L1=10"))
+    _ok(cli("ship", "--so", "1", "CELL@L1=2", "--reference", "PO-78"))
+    rows = [json.loads(line) for line in
+            _ok(cli("trace", "forward", "CELL@L1", "--jsonl")).stdout.splitlines()]  # fmt: skip
+    [at_acme] = [r for r in rows if r["customer"] == "ACME"]
+    assert (at_acme["qty"], at_acme["shipment_ref"]) == (12, "SO 1 (PO-78)")
+    assert at_acme["shipment_date"] is not None
+    tree = _ok(cli("trace", "forward", "CELL@L1", "--json")).json()["affected"]
+    assert [r["shipment_ref"] for r in tree if r["customer"] == "ACME"] == ["SO 1 (PO-78)"]
+    _ok(cli("recall", "open", "CELL@L1", "--reason", "supplier alert"))
+    items = _ok(cli("recall", "show", "1", "--json")).json()["items"]
+    assert [i["shipment_ref"] for i in items if i.get("customer") == "ACME"] == ["SO 1 (PO-78)"]
+
+
 def test_a_reserved_unit_whose_lot_is_held_is_not_shipped(stocked: Cli, refused) -> None:
     cli = stocked
     _ok(cli("item", "add", "BAT", "--name", "Battery", "--tracking", "serial"))

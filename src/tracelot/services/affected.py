@@ -460,10 +460,10 @@ _HELD_UNITS = {
 
 # The affected rows by ids: every unit reached where it is now (with the shipment that took
 # it to its customer), every lot reached in each place that holds some of it now (its
-# balances in our places and the ledger's outside world, what each customer holds of it,
-# what went back to each supplier). `part` orders a lot's rows; `first` is 1 on the first
-# row of each unit or lot, status, place and customer (a lot sent back to two suppliers is
-# one row of a recall's list).
+# balances in our places and the ledger's outside world, what each customer holds of it
+# with the last shipment that took some to it, what went back to each supplier). `part`
+# orders a lot's rows; `first` is 1 on the first row of each unit or lot, status, place
+# and customer (a lot sent back to two suppliers is one row of a recall's list).
 _AFFECTED = f"""
 outside(customer_id) AS (
   SELECT id FROM locations WHERE kind = '{LocationKind.CUSTOMER.value}'
@@ -493,7 +493,8 @@ affected(unit_id, serial, lot_id, item_id, qty, location_id, kind, party_id, shi
   UNION ALL
   SELECT NULL, NULL, l.id, l.item_id,
          SUM(CASE WHEN m.to_location_id = t.customer_id THEN m.qty ELSE -m.qty END),
-         t.customer_id, '{LocationKind.CUSTOMER.value}', o.party_id, NULL, 1
+         t.customer_id, '{LocationKind.CUSTOMER.value}', o.party_id,
+         MAX(CASE WHEN m.to_location_id = t.customer_id THEN m.operation_id END), 1
   FROM reached n
   JOIN stock s ON s.lot_id = n.id AND s.qty > 0
   JOIN outside t ON s.location_id = t.customer_id

@@ -36,7 +36,7 @@ from tracelot.services.lookup import (
 from tracelot.services.picking import assembly_of
 from tracelot.services.reservations import reserved_by_codes, with_availability
 from tracelot.services.resolver import item_named, location_named, ref_named
-from tracelot.store.bulk import ids_in, ids_value
+from tracelot.store.bulk import id_in, ids_in, ids_value
 from tracelot.store.tables import (
     genealogy,
     holds,
@@ -271,7 +271,8 @@ def _packed_at(cases: list[dict[str, Any]]) -> dict[str, Any]:
 
 def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
     """Where each lot is now, for many lots in two queries: its balances in our locations
-    (real ones first), then the customers holding some of it (location CUSTOMER).
+    (real ones first), then the customers holding some of it (location CUSTOMER, with the
+    last shipment that took some to each: `shipment_ref`, `shipment_date`).
 
     The customers are read from the shipments and returns of only the lots with a balance
     at the customer location: a lot consumed by ten thousand builds is not scanned."""
@@ -296,12 +297,19 @@ def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
                 "customer_name": None,
                 "supplier": None,
                 "supplier_name": None,
+                "shipment_ref": None,
+                "shipment_date": None,
             }
         )
     if shipped:
         (cust_id,) = location_ids_of_kind(conn, LocationKind.CUSTOMER.value)
         params = {"ids": ids_value(dialect, shipped), "customer": cust_id}
-        for c in conn.execute(_lot_customers(dialect), params):
+        held = conn.execute(_lot_customers(dialect), params).all()
+        last = {op.id: op for op in conn.execute(
+            select(operations.c.id, operations.c.reference, operations.c.occurred_at)
+            .where(id_in(conn, operations.c.id, {c.last_op for c in held}))
+        )}  # fmt: skip
+        for c in held:
             out.setdefault(c.lot_id, []).append(
                 {
                     "location": "CUSTOMER",
@@ -312,6 +320,9 @@ def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
                     "customer_name": c.name,
                     "supplier": None,
                     "supplier_name": None,
+                    # the shipment that took some to it last (a lot's order, issue 20)
+                    "shipment_ref": last[c.last_op].reference,
+                    "shipment_date": last[c.last_op].occurred_at,
                 }
             )
     for r in conn.execute(_lot_returned(dialect), {"ids": ids_value(dialect, lot_ids)}):
@@ -325,6 +336,8 @@ def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
                 "customer_name": None,
                 "supplier": r.code,
                 "supplier_name": r.name,
+                "shipment_ref": None,
+                "shipment_date": None,
             }
         )
     return out
@@ -361,11 +374,19 @@ def _lot_balances(dialect: str) -> Select:
 
 @functools.cache
 def _lot_customers(dialect: str) -> Select:
-    """What each customer holds of each lot: shipped to it less returned from it."""
+    """What each customer holds of each lot: shipped to it less returned from it, and
+    the last shipment that took some to it."""
     customer = bindparam("customer")
     signed = case((moves.c.to_location_id == customer, moves.c.qty), else_=-moves.c.qty)
+    last = func.max(case((moves.c.to_location_id == customer, moves.c.operation_id)))
     return (
-        select(moves.c.lot_id, parties.c.code, parties.c.name, func.sum(signed).label("qty"))
+        select(
+            moves.c.lot_id,
+            parties.c.code,
+            parties.c.name,
+            func.sum(signed).label("qty"),
+            last.label("last_op"),
+        )
         .join(operations, operations.c.id == moves.c.operation_id)
         .join(parties, parties.c.id == operations.c.party_id)
         .where(

@@ -738,8 +738,8 @@ def _affected(
                         "location_path": where["location_path"],
                         "customer": where["customer"],
                         "customer_name": where["customer_name"],
-                        "shipment_ref": None,
-                        "shipment_date": None,
+                        "shipment_ref": where.get("shipment_ref"),  # (at a customer)
+                        "shipment_date": where.get("shipment_date"),
                         "supplier": where["supplier"],
                         "supplier_name": where["supplier_name"],
                     },
