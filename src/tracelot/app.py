@@ -1090,11 +1090,13 @@ class Tracelot:
         """Write a trace's affected list (every unit and lot reached, where it is now) to
         `out` as CSV or JSON Lines, straight from the database, without building its tree;
         return how many rows. A recall of a million units is written as it is read."""
-        return self._run(
-            affected_rows.write, write=False, out=out, direction=direction, fmt=fmt,
-            refs=list(refs), supplier=supplier, supplier_lot=supplier_lot, depth=depth,
-            as_of=as_of,
-        )  # fmt: skip
+        count = 0
+        for text, rows in self._affected_texts(direction, refs, fmt, supplier=supplier,
+                                               supplier_lot=supplier_lot, depth=depth,
+                                               as_of=as_of):  # fmt: skip
+            out.write(text)
+            count += rows
+        return count
 
     def iter_affected(
         self,
@@ -1109,11 +1111,22 @@ class Tracelot:
         """`write_affected`'s text, a batch of rows at a time as the database gives them
         (an answer that streams a recall of a million units). Bad input is refused at
         once, before the first text."""
-        texts = self._stream(
-            affected_rows.texts, direction=direction, fmt=fmt, refs=list(refs),
-            supplier=supplier, supplier_lot=supplier_lot, depth=depth, as_of=as_of,
-        )  # fmt: skip
+        texts = self._affected_texts(
+            direction,
+            refs,
+            fmt,
+            supplier=supplier,
+            supplier_lot=supplier_lot,
+            depth=depth,
+            as_of=as_of,
+        )
         return (text for text, _ in texts)
+
+    def _affected_texts(
+        self, direction: tracing.Direction, refs: Sequence[str], fmt: str, **scope: Any
+    ) -> Iterator[tuple[str, int]]:
+        return self._stream(affected_rows.texts, direction=direction, fmt=fmt, refs=list(refs),
+                            **scope)  # fmt: skip
 
     def trace_overview(
         self,

@@ -66,30 +66,6 @@ class Writable(Protocol):
     def write(self, text: str, /) -> Any: ...
 
 
-def write(
-    conn: Connection,
-    out: Writable,
-    direction: Direction,
-    *,
-    fmt: Literal["csv", "jsonl"],
-    refs: list[str] | None = None,
-    supplier: str | None = None,
-    supplier_lot: str | None = None,
-    depth: int | None = None,
-    as_of: dt.date | dt.datetime | str | None = None,
-) -> int:
-    """Write the affected list of a trace to `out` as CSV (a header, then a row per unit
-    and per lot balance: `tabular.AFFECTED_COLUMNS`, and backward `trace.ORIGIN_COLUMNS`)
-    or JSON Lines; return how many rows.
-    The roots are named as `trace.trace` names them."""
-    count = 0
-    for text, rows in texts(conn, direction, fmt=fmt, refs=refs, supplier=supplier,
-                            supplier_lot=supplier_lot, depth=depth, as_of=as_of):  # fmt: skip
-        count += rows
-        out.write(text)
-    return count
-
-
 def texts(
     conn: Connection,
     direction: Direction,
@@ -101,9 +77,11 @@ def texts(
     depth: int | None = None,
     as_of: dt.date | dt.datetime | str | None = None,
 ) -> Iterator[tuple[str, int]]:
-    """The text of `write`, a batch at a time as the cursor gives it, with how many rows
-    each holds. Bad input is refused at once, before the first batch: an answer that
-    streams it has not begun."""
+    """The affected list of a trace as CSV (a header, then a row per unit and per lot
+    balance: `tabular.AFFECTED_COLUMNS`, and backward `trace.ORIGIN_COLUMNS`) or JSON
+    Lines, a batch of text at a time as the cursor gives it, with how many rows each
+    holds. The roots are named as `trace.trace` names them. Bad input is refused at once,
+    before the first batch: an answer that streams it has not begun."""
     if depth is not None and depth < 1:
         raise InvalidInput(f"--depth must be at least 1, not {depth}")
     moment = moment_of(as_of) if as_of is not None else None
