@@ -160,11 +160,22 @@ def test_text_with_a_nul_is_refused_alike_on_every_database(tl: tracelot.Tracelo
     tl.add_item("BOLT", name="Bolt", tracking="none")
     tl.add_party("ACME", name="Acme", kind="customer")
     tl.receive("BOLT", to="WH", qty=5)
-    with pytest.raises(InvalidInput, match="the reference: " + nul):
+    with pytest.raises(InvalidInput, match="reference: " + nul):
         tl.ship("BOLT", qty=1, to="ACME", reference="SO\x001")
-    with pytest.raises(InvalidInput, match="the note: " + nul):
+    with pytest.raises(InvalidInput, match="note: " + nul):
         tl.move("BOLT", qty=1, to="B1", note="a\x00b")
     assert [(r["location"], r["qty"]) for r in tl.stock(item="BOLT")] == [("WH", 5)]
+    # a sales order's reference, note and cancel reason alike (shipped against, its
+    # reference names the shipment)
+    with pytest.raises(InvalidInput, match="reference: " + nul):
+        tl.so_create("ACME", lines=["BOLT:1"], reference="PO\x007")
+    with pytest.raises(InvalidInput, match="note: " + nul):
+        tl.so_create("ACME", lines=["BOLT:1"], note="a\x00b")
+    assert tl.sales_orders() == []
+    order = tl.so_create("ACME", lines=["BOLT:1"])
+    with pytest.raises(InvalidInput, match="reason: " + nul):
+        tl.so_cancel(order["id"], reason="a\x00b")
+    assert tl.sales_order(order["id"])["status"] == "draft"
     with pytest.raises(InvalidInput, match=nul):
         tl.set_party("ACME", name="Acme\x00")
     assert [p["name"] for p in tl.parties()] == ["Acme"]

@@ -742,6 +742,14 @@ def test_a_case_packed_for_an_order_ships_against_it_by_its_sscc(stocked: Cli, r
     lu = _ok(cli("lu", "show", case, "--json")).json()
     assert (lu["status"], lu["customer"]) == ("shipped", "ACME")
     assert _ok(cli("verify")).exit_code == 0
+    # voided: the case is back where it was with what it holds, the order wants it again
+    _ok(cli("void", str(done["id"]), "--reason", "not sent"))
+    lu = _ok(cli("lu", "show", case, "--json")).json()
+    assert (lu["location"], lu["status"], lu["customer"]) == ("A1", "in_stock", None)
+    assert len(lu["contents"]) == 3
+    shown = _ok(cli("so", "show", "1", "--json")).json()
+    assert [(ln["item"], ln["shipped"]) for ln in shown["lines"]] == [("PCB", 0), ("CELL", 0)]
+    assert _ok(cli("verify")).exit_code == 0
 
 
 def test_a_lot_shipped_against_an_order_names_it_in_traces_and_recalls(stocked: Cli) -> None:
@@ -761,6 +769,19 @@ def test_a_lot_shipped_against_an_order_names_it_in_traces_and_recalls(stocked: 
     _ok(cli("recall", "open", "CELL@L1", "--reason", "supplier alert"))
     items = _ok(cli("recall", "show", "1", "--json")).json()["items"]
     assert [i["shipment_ref"] for i in items if i.get("customer") == "ACME"] == ["SO 1 (PO-78)"]
+    _ok(cli("recall", "close", "1", "--force", "--reason", "test over"))
+    # the last shipment voided: the one before it is the last (neither it nor its void)
+    last = _ok(cli("history", "CELL@L1", "--json")).json()
+    shipped = max(r["operation"] for r in last if r["kind"] == "ship")
+    _ok(cli("void", str(shipped), "--reason", "not sent"))
+    rows = [json.loads(line) for line in
+            _ok(cli("trace", "forward", "CELL@L1", "--jsonl")).stdout.splitlines()]  # fmt: skip
+    assert [(r["qty"], r["shipment_ref"]) for r in rows if r["customer"] == "ACME"] == [
+        (10, "SO 1 (PO-77)")]  # fmt: skip
+    tree = _ok(cli("trace", "forward", "CELL@L1", "--json")).json()["affected"]
+    assert [r["shipment_ref"] for r in tree if r["customer"] == "ACME"] == ["SO 1 (PO-77)"]
+    assert [r.get("shipment_ref") for r in _ok(cli("where", "CELL@L1", "--json")).json()
+            if r.get("customer") == "ACME"] == ["SO 1 (PO-77)"]  # fmt: skip
 
 
 def test_a_reserved_unit_whose_lot_is_held_is_not_shipped(stocked: Cli, refused) -> None:

@@ -197,6 +197,37 @@ def test_moving_a_pallet_moves_everything_inside_and_shipping_it_ships_it(
     _ok(cli("verify"))
 
 
+def test_voiding_a_move_or_shipment_of_a_pallet_takes_the_pallet_back_with_its_contents(
+    packing_world: Cli, refused: Callable[..., Outcome]
+) -> None:
+    cli = packing_world
+    case = _ok(cli("pack", "PCB:S01", "CELL@L1=30", "--new", "case", "--json")).json()
+    pallet = _ok(cli("pack", case["sscc"], "PCB:S03", "--new", "pallet", "--json")).json()
+    moved = _ok(cli("move", pallet["sscc"], "--to", "DOCK", "--json")).json()
+    shipped = _ok(cli("ship", pallet["sscc"], "--to", "ACME", "--json")).json()
+    refused("void", str(moved["id"]), "--reason", "wrong dock",
+            match=f"ship {shipped['id']}")  # the pallet has gone on since  # fmt: skip
+    _ok(cli("void", str(shipped["id"]), "--reason", "not sent"))
+    for sscc in (pallet["sscc"], case["sscc"]):
+        shown = _ok(cli("lu", "show", sscc, "--json")).json()
+        assert (shown["location"], shown["status"], shown["customer"]) == ("DOCK", "in_stock",
+                                                                            None)  # fmt: skip
+    assert [c["sscc"] for c in _ok(cli("lu", "show", pallet["sscc"], "--json")).json()
+            ["contents"] if c["kind"] == "sscc"] == [case["sscc"]]  # fmt: skip
+    unit = _ok(cli("where", "PCB:S01", "--json")).json()[0]
+    assert (unit["location"], unit["sscc"]) == ("DOCK", case["sscc"])
+    _ok(cli("verify"))
+    _ok(cli("void", str(moved["id"]), "--reason", "wrong dock"))
+    assert _ok(cli("lu", "show", case["sscc"], "--json")).json()["location"] == "A1"
+    assert _ok(cli("where", "CELL@L1", "--json")).json()
+    _ok(cli("verify"))
+    # packed onto another pallet since: the move is not voided, the pack is named
+    _ok(cli("unpack", pallet["sscc"]))
+    moved = _ok(cli("move", case["sscc"], "--to", "DOCK", "--json")).json()
+    other = _ok(cli("pack", case["sscc"], "--new", "pallet", "--json")).json()
+    refused("void", str(moved["id"]), "--reason", "wrong dock", match=f"SSCC {other['sscc']}")
+
+
 def test_a_case_of_units_of_an_item_without_a_cost_moves_and_ships(packing_world: Cli) -> None:
     """An item need not have a cost: its units in a case are valued at 0, as loose ones
     are (this was a traceback)."""

@@ -182,6 +182,25 @@ def test_a_void_after_a_voided_later_operation_goes_through(tl) -> None:
     assert tl.stock() == [] and tl.verify().ok
 
 
+def test_a_unit_back_at_its_customer_by_a_void_names_the_shipment_that_took_it_there(
+    tl,
+) -> None:
+    """A void of a return takes the unit back to its customer: the trace names the
+    shipment that took it there, not the void (nor a voided shipment)."""
+    _world(tl)
+    tl.receive("PCB", to="A1", serials="X1")
+    voided = tl.ship("PCB:X1", to="ACME", reference="SO-OLD")
+    tl.void(voided.id, reason="not sent")
+    tl.ship("PCB:X1", to="ACME", reference="SO-9")
+    came_back = tl.return_("PCB:X1", from_customer="ACME", to="A1")
+    tl.void(came_back.id, reason="it did not come back")
+    rows = [json.loads(line) for line in tl.iter_affected("forward", "PCB:X1", fmt="jsonl")]
+    assert [(r["customer"], r["shipment_ref"]) for r in rows] == [("ACME", "SO-9")]
+    tree = tl.trace_forward("PCB:X1")
+    assert [(a["customer"], a["shipment_ref"]) for a in tree.affected] == [("ACME", "SO-9")]
+    assert tl.verify().ok
+
+
 def test_history_operation_and_dashboard_name_the_void(setup_basics: Cli) -> None:
     cli = setup_basics
     receipt = cli("receive", "PCB", "--to", "A1", "--serials", "SN1..SN2", "--json").json()

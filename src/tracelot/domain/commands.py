@@ -24,7 +24,7 @@ from typing import Any
 from tracelot.domain.errors import InvalidInput
 from tracelot.domain.serials import count_serials, parse_serials
 from tracelot.domain.uom import check_pack_name
-from tracelot.domain.values import parse_date, parse_money, parse_qty
+from tracelot.domain.values import parse_date, parse_money, parse_qty, refuse_nul
 
 # The longest text of each kind an operation takes, alike from the CLI, the API (its
 # schema says `maxLength`) and the pages: the ledger is append-only, so what is stored
@@ -68,6 +68,7 @@ def _required(value: object, what: str, *, length: int = TEXT_LENGTH) -> str:
         raise InvalidInput(f"{what} must not be empty")
     if len(text) > length:
         raise InvalidInput(f"{what} is longer than {length:,} characters")
+    refuse_nul(text, what=what)
     return text
 
 
@@ -78,6 +79,7 @@ def _optional(value: object, what: str, *, length: int = TEXT_LENGTH) -> str | N
         raise InvalidInput(f"{what} must be text, not {value!r}")
     if len(value) > length:
         raise InvalidInput(f"{what} is longer than {length:,} characters")
+    refuse_nul(value, what=what)
     return value
 
 

@@ -35,6 +35,7 @@ from tracelot.services import packing
 from tracelot.services.tabular import AFFECTED_COLUMNS
 from tracelot.services.trace import (
     ORIGIN_COLUMNS,
+    SETTLED,
     Direction,
     Key,
     Values,
@@ -455,6 +456,7 @@ affected(unit_id, serial, lot_id, item_id, qty, location_id, kind, party_id, shi
          CASE WHEN u.kind = '{LocationKind.CUSTOMER.value}' THEN (
              SELECT m.operation_id FROM moves m
              WHERE m.unit_id = u.id AND m.to_location_id = u.location_id
+               AND m.operation_id NOT IN {SETTLED}
              ORDER BY m.id DESC LIMIT 1) END,
          0
   FROM reached n
@@ -472,7 +474,8 @@ affected(unit_id, serial, lot_id, item_id, qty, location_id, kind, party_id, shi
   SELECT NULL, NULL, l.id, l.item_id,
          SUM(CASE WHEN m.to_location_id = t.customer_id THEN m.qty ELSE -m.qty END),
          t.customer_id, '{LocationKind.CUSTOMER.value}', o.party_id,
-         MAX(CASE WHEN m.to_location_id = t.customer_id THEN m.operation_id END), 1
+         MAX(CASE WHEN m.to_location_id = t.customer_id AND m.operation_id NOT IN {SETTLED}
+                  THEN m.operation_id END), 1
   FROM reached n
   JOIN stock s ON s.lot_id = n.id AND s.qty > 0
   JOIN outside t ON s.location_id = t.customer_id

@@ -378,7 +378,10 @@ def _lot_customers(dialect: str) -> Select:
     the last shipment that took some to it."""
     customer = bindparam("customer")
     signed = case((moves.c.to_location_id == customer, moves.c.qty), else_=-moves.c.qty)
-    last = func.max(case((moves.c.to_location_id == customer, moves.c.operation_id)))
+    settled = select(voids.settled_ops().c[0])
+    last = func.max(case((and_(moves.c.to_location_id == customer,
+                               moves.c.operation_id.not_in(settled)),
+                          moves.c.operation_id)))  # fmt: skip
     return (
         select(
             moves.c.lot_id,

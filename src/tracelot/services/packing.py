@@ -243,11 +243,13 @@ def split_refs(
 @dataclass(frozen=True)
 class TakenOut:
     """What moving or shipping cases takes: the ledger lines of what they hold, and the
-    cases themselves (those named first, then the ones inside them)."""
+    cases themselves (those named first, then the ones inside them), and where each case
+    was (what a void of the move or shipment takes it back to)."""
 
     lines: list[Line] = field(default_factory=list)
     outer: tuple[int, ...] = ()
     lu_ids: tuple[int, ...] = ()
+    where: dict[int, int] = field(default_factory=dict)
 
 
 def take_out(
@@ -299,7 +301,7 @@ def take_out(
                               r.unit_id, value))  # fmt: skip
         elif r.child_lu_id is None:
             lines.append(Line(r.item_id, where[r.lu_id], to_id, r.qty, lot_id=r.lot_id))
-    return TakenOut(lines, tuple(lu.id for lu in lus), tuple(found.lu_ids))
+    return TakenOut(lines, tuple(lu.id for lu in lus), tuple(found.lu_ids), where)
 
 
 def _gone(conn: Connection, lu: Row, loc: Row) -> str:
@@ -399,18 +401,18 @@ def relocate(
     conn: Connection, taken: TakenOut, to_id: int, party_id: int | None, op_id: int
 ) -> None:
     """The cases (and the ones inside them) follow what they hold to `to_id` by operation
-    `op_id` (a move or a shipment, which names them: `lu_moves`); a case at a customer
-    names the customer."""
+    `op_id` (a move or a shipment, which names them, and where each was: `lu_moves`); a
+    case at a customer names the customer."""
     if not taken.lu_ids:
         return
-    outer, lu_ids = taken.outer, taken.lu_ids
+    outer, lu_ids, where = taken.outer, taken.lu_ids, taken.where
     conn.execute(
         update(logistic_units)
         .where(logistic_units.c.id.in_(lu_ids))
         .values(location_id=to_id, party_id=party_id)
     )
-    insert_rows(conn, "lu_moves", ("operation_id", "lu_id", "outermost"),
-                ((op_id, lu_id, lu_id in outer) for lu_id in lu_ids))  # fmt: skip
+    insert_rows(conn, "lu_moves", ("operation_id", "lu_id", "outermost", "from_location_id"),
+                ((op_id, lu_id, lu_id in outer, where[lu_id]) for lu_id in lu_ids))  # fmt: skip
 
 
 # -- packing and unpacking -------------------------------------------------------------------

@@ -84,13 +84,17 @@ UNION ALL
 SELECT 'party', p.id, p.code, p.name, NULL FROM parties p WHERE p.id IN {parties}
 UNION ALL
 SELECT 'location', l.id, l.code, l.path, l.kind FROM locations l WHERE l.id IN {locations}"""
+#: operations that no longer count as shipments: voids (of a return, one takes a unit back
+#: to its customer) and the operations voided
+SETTLED = "(SELECT void_op_id FROM voids UNION ALL SELECT voided_op_id FROM voids)"
 # the reference and date of the shipment that took each unit to a customer: its last move
-# there
-_SHIPMENTS = """
+# there that stands
+_SHIPMENTS = f"""
 SELECT s.unit_id, o.id, o.reference, o.occurred_at
 FROM (SELECT m.unit_id, MAX(m.id) AS move_id FROM moves m
-      WHERE m.unit_id IN {ids} AND m.to_location_id IN (
+      WHERE m.unit_id IN {{ids}} AND m.to_location_id IN (
           SELECT c.id FROM locations c WHERE c.kind = 'customer')
+        AND m.operation_id NOT IN {SETTLED}
       GROUP BY m.unit_id) s
 JOIN moves m ON m.id = s.move_id
 JOIN operations o ON o.id = m.operation_id"""

@@ -32,6 +32,7 @@ from sqlalchemy import (
     insert,
     literal,
     null,
+    or_,
     select,
     union,
     update,
@@ -55,7 +56,10 @@ from tracelot.store.tables import (
     holds,
     inspections,
     items,
+    logistic_units,
     lots,
+    lu_lines,
+    lu_moves,
     moves,
     operations,
     po_lines,
@@ -184,6 +188,7 @@ def void(
         deltas[(ln.item_id, ln.from_id, ln.lot_id)] -= ln.qty
         deltas[(ln.item_id, ln.to_id, ln.lot_id)] += ln.qty
     apply_stock_deltas(conn, deltas)
+    _cases_back(conn, orig.id, void_id)  # before posting: the ledger checks packed contents
     lines = _take_layers_back(conn, lines, orig.id, void_id, virtual)
     posted = post(conn, void_id, lines, party_id=party, applied=True)
     _undo_side_records(conn, orig.id, void_id, (at or now()).date())
@@ -198,7 +203,7 @@ def _unit_lines(conn: Connection, orig_id: int) -> list[tuple[Any, ...]]:
     whether a later operation that stands moved the unit), in one pass (the driver's own
     tuples: making 10,000 rows took 60 ms)."""
     later = moves.alias("later")
-    settled = _settled()
+    settled = settled_ops()
     found = conn.execute(
         select(moves.c.item_id, moves.c.lot_id, moves.c.from_location_id,
                moves.c.to_location_id, units.c.serial,
@@ -251,6 +256,38 @@ def _units_back(
     ))  # fmt: skip
 
 
+def _cases_back(conn: Connection, orig_id: int, void_id: int) -> None:
+    """The cases and pallets the original took along go back where each was (naming no
+    customer: only a real location's cases move or ship), and the void names them."""
+    taken = conn.execute(
+        select(lu_moves.c.lu_id, lu_moves.c.outermost, lu_moves.c.from_location_id,
+               logistic_units.c.location_id)
+        .join(logistic_units, logistic_units.c.id == lu_moves.c.lu_id)
+        .where(lu_moves.c.operation_id == orig_id)
+        .order_by(lu_moves.c.id)
+    ).all()  # fmt: skip
+    if not taken:
+        return
+    if any(r.from_location_id is None for r in taken):  # written before 0026: one source
+        sources = conn.execute(
+            select(moves.c.from_location_id).where(moves.c.operation_id == orig_id).distinct()
+        ).scalars().all()  # fmt: skip
+        if len(sources) != 1:
+            raise WrongKind(
+                f"operation {orig_id} took cases from more than one place before tracelot "
+                f"kept where each was: it cannot be voided; {FITTING[K.MOVE]}"
+            )
+        taken = [r._replace(from_location_id=r.from_location_id or sources[0]) for r in taken]
+    for r in taken:
+        conn.execute(
+            update(logistic_units)
+            .where(logistic_units.c.id == r.lu_id)
+            .values(location_id=r.from_location_id, party_id=None)
+        )
+    insert_rows(conn, "lu_moves", ("operation_id", "lu_id", "outermost", "from_location_id"),
+                ((void_id, r.lu_id, r.outermost, r.location_id) for r in taken))  # fmt: skip
+
+
 def _unit_line(
     conn: Connection, key: tuple[int, int | None, int, int], serials: list[str]
 ) -> OpLine:
@@ -267,7 +304,7 @@ def _refuse_voided(conn: Connection, op_id: int) -> None:
         raise NotAvailable(f"operation {op_id} is voided already (by operation {by})")
 
 
-def _settled() -> Any:
+def settled_ops() -> Any:
     """Operations that no longer count as done after another: voids, and those voided."""
     return union(select(voids.c.void_op_id), select(voids.c.voided_op_id)).subquery()
 
@@ -278,7 +315,7 @@ def _refuse_dependents(
     """Refuse, naming them, when later operations depend on what the void would undo
     (`units_moved_on`: whether any of its units has later lines, if known already)."""
     virtual = location_ids_of_kind(conn, virtual=True)
-    settled = _settled()
+    settled = settled_ops()
     in_the_way: dict[int, dict[str, None]] = defaultdict(dict)
 
     def note(found: Iterable[Any]) -> None:
@@ -333,6 +370,26 @@ def _refuse_dependents(
         .order_by(recalls.c.opened_op_id)
         .limit(200)
     ))  # fmt: skip
+    # cases the original took along, packed, unpacked or taken along since
+    taken_along = select(lu_moves.c.lu_id).where(lu_moves.c.operation_id == orig.id)
+    sscc = func.coalesce(logistic_units.c.sscc, "")
+    for query in (
+        select(lu_lines.c.operation_id, "SSCC " + sscc)  # the case packed into or from
+        .join(logistic_units, logistic_units.c.id == lu_lines.c.lu_id)
+        .where(
+            or_(lu_lines.c.lu_id.in_(taken_along), lu_lines.c.child_lu_id.in_(taken_along)),
+            lu_lines.c.operation_id > orig.id,
+            lu_lines.c.operation_id.not_in(select(settled.c[0])),
+        ),
+        select(lu_moves.c.operation_id, "SSCC " + sscc)
+        .join(logistic_units, logistic_units.c.id == lu_moves.c.lu_id)
+        .where(
+            lu_moves.c.lu_id.in_(taken_along),
+            lu_moves.c.operation_id > orig.id,
+            lu_moves.c.operation_id.not_in(select(settled.c[0])),
+        ),
+    ):
+        note(conn.execute(query.distinct().order_by(query.selected_columns[0]).limit(200)))
     # lots the original made: held or recalled since
     made = select(lots.c.id).where(lots.c.created_op_id == orig.id)
     lot_ref = items.c.code + "@" + lots.c.code

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The newest migration in migrations/versions (checked by the test suite).
-SCHEMA_REVISION = "0025"
+SCHEMA_REVISION = "0026"
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

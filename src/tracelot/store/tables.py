@@ -855,7 +855,8 @@ lu_lines = Table(
 )
 
 #: the cases and pallets each move or shipment took along (`outermost`: named by it, not
-#: inside another it took): a shipment's SSCCs, for its packing slip and EPCIS events
+#: inside another it took): a shipment's SSCCs, for its packing slip and EPCIS events; and
+#: where each was, for a void of the move (null in rows written before 0026)
 lu_moves = Table(
     "lu_moves",
     metadata,
@@ -863,4 +864,5 @@ lu_moves = Table(
     Column("operation_id", Integer, ForeignKey("operations.id"), nullable=False, index=True),
     Column("lu_id", Integer, ForeignKey("logistic_units.id"), nullable=False, index=True),
     Column("outermost", Boolean, nullable=False),
+    Column("from_location_id", Integer, ForeignKey("locations.id")),
 )
