@@ -718,6 +718,30 @@ def test_shipping_by_name_beside_picks_leaves_ship_so_working(stocked: Cli) -> N
     assert _ok(cli("verify")).exit_code == 0
 
 
+def test_a_shipment_by_name_keeps_the_reservation_of_what_is_picked(stocked: Cli) -> None:
+    """Shipping a line by name from stock not reserved releases what the line no longer
+    needs, but not what backs a pick: the picked unit stays reserved for its order, and
+    another order does not get it."""
+    cli = stocked
+    _order(cli, "--line", "PCB:3", "--confirm")
+    reserved = {r["serial"] for r in _ok(cli("so", "show", "1", "--json")).json()
+                ["reservations"]}  # fmt: skip
+    picked = max(reserved)  # the newest reservation
+    _ok(cli("so", "pick-scan", "1", f"PCB:{picked}"))
+    [free] = {"S1", "S2", "S3", "S4", "S5"} - reserved - {"S4"}
+    _ok(cli("ship", "--so", "1", f"PCB:{free}"))
+    shown = _ok(cli("so", "show", "1", "--json")).json()
+    kept = {r["serial"] for r in shown["reservations"]}
+    assert picked in kept and len(kept) == 2
+    assert [(ln["shipped"], ln["picked"]) for ln in shown["lines"]] == [(1, 1)]
+    other = _order(cli, "--line", "PCB:1", "--confirm")
+    assert picked not in {r["serial"] for r in _ok(cli("so", "show", str(other["id"]), "--json"))
+                          .json()["reservations"]}  # fmt: skip
+    done = _ok(cli("ship", "--so", "1", "--json")).json()
+    assert [s for ln in done["lines"] for s in ln.get("serials") or []] == [picked]
+    assert _ok(cli("verify")).exit_code == 0
+
+
 def test_a_case_packed_for_an_order_ships_against_it_by_its_sscc(stocked: Cli, refused) -> None:
     """An SSCC is a REF in `ship --so N` too (issue 20): what the case holds goes against
     the order's lines (more than ordered, or an item it lacks, refused), its reservations

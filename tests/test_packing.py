@@ -588,6 +588,38 @@ def test_a_partners_pallet_of_cases_with_a_unit_unpacked_is_received_whole(
     _ok(cli("verify"))
 
 
+def test_a_partners_unpacking_of_a_quantity_takes_it_from_each_packing_of_its_lot(
+    setup_basics: Cli, tmp_path: Path
+) -> None:
+    """A DELETE of 8 kg of a lot packed as 5 and 5 by two ADDs takes 8 out: the notice
+    holds the 2 kg left (not 5, as if it stopped at the first packing)."""
+    from test_epcis import GTIN_PCB, _partner_document
+
+    cli = setup_basics
+    _ok(cli("item", "gtin", "add", "PCB", GTIN_PCB))
+    doc = _partner_document()
+    events = doc["epcisBody"]["eventList"]
+    resin = "urn:epc:class:lgtin:4012345.011111.R-77"
+    pallet = "urn:epc:id:sscc:0614141.1234567890"
+    base = {"type": "AggregationEvent", "eventTimeZoneOffset": "+00:00", "parentID": pallet,
+            "readPoint": {"id": "urn:epc:id:sgln:4012345.00001.0"}}  # fmt: skip
+    events[2:2] = [
+        {**base, "eventTime": f"2026-11-19T1{hour}:00:00Z", "action": action, "bizStep": step,
+         "childEPCs": [], "childQuantityList": [{"epcClass": resin, "quantity": qty,
+                                                 "uom": "KGM"}]}
+        for hour, action, step, qty in ((1, "ADD", "packing", 5), (2, "ADD", "packing", 5),
+                                        (3, "DELETE", "unpacking", 8))
+    ]  # fmt: skip
+    path = tmp_path / "asn.jsonld"
+    path.write_text(json.dumps(doc))
+    _ok(cli("epcis", "import", str(path)))
+    [asn] = _ok(cli("asn", "list", "--json")).json()
+    lines = _ok(cli("asn", "show", str(asn["asn"]), "--json")).json()["lines"]
+    shown = sorted((ln["item"], ln.get("serial"), ln.get("lot"), ln["qty"]) for ln in lines)
+    assert shown == [("PCB", "SN900", None, 1), ("PCB", "SN901", None, 1),
+                     ("RESIN", None, "R-77", 2)]  # fmt: skip
+
+
 def test_tracing_a_pallet_traces_everything_on_it(packing_world: Cli) -> None:
     cli = packing_world
     _ok(cli("build", "DEV", "--to", "A1", "--serial", "D1", "--consume", "PCB:S05",

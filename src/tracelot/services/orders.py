@@ -447,23 +447,46 @@ def _reserve_named(conn: Connection, so_id: int, refs: tuple[str, ...], today: d
 
 def trim(conn: Connection, so_id: int) -> None:
     """Release what an order's lines hold beyond what they still need (after shipping
-    from other stock than reserved), newest reservations first."""
+    from other stock than reserved), newest reservations first; those that back a pick
+    not shipped yet go last, so that picks and reservations stay in step (`_trim_picks`
+    in order_shipping lets go of the picks beyond the need first)."""
     reserved = reserved_by_line(conn, so_id)
+    picked: dict[tuple[int, int, int | None, int | None], Decimal] = defaultdict(Decimal)
+    for p in conn.execute(
+        select(so_picks.c.so_line_id, so_picks.c.location_id, so_picks.c.lot_id,
+               so_picks.c.unit_id, so_picks.c.qty)
+        .where(so_picks.c.so_id == so_id, so_picks.c.shipped_op_id.is_(None))
+    ):  # fmt: skip
+        picked[(p.so_line_id, p.location_id, p.lot_id, p.unit_id)] += Decimal(p.qty)
     for line in order_lines(conn, so_id):
         extra = reserved.get(line.id, Decimal(0)) - (line.qty - line.shipped)
         if extra <= 0:
             continue
-        for r in conn.execute(select(reservations).where(reservations.c.so_line_id == line.id)
-                              .order_by(reservations.c.id.desc())).all():  # fmt: skip
-            if extra <= 0:
-                break
-            if r.qty <= extra:
-                conn.execute(delete(reservations).where(reservations.c.id == r.id))
-                extra -= r.qty
-            else:
-                conn.execute(update(reservations).where(reservations.c.id == r.id)
-                             .values(qty=r.qty - extra))  # fmt: skip
-                extra = Decimal(0)
+        rows = conn.execute(select(reservations).where(reservations.c.so_line_id == line.id)
+                            .order_by(reservations.c.id.desc())).all()  # fmt: skip
+        backing = dict(picked)  # the oldest reservations back the picks
+        spare: dict[int, Decimal] = {}
+        for r in reversed(rows):
+            key = (line.id, r.location_id, r.lot_id, r.unit_id)
+            kept = min(Decimal(r.qty), backing.get(key, Decimal(0)))
+            backing[key] = backing.get(key, Decimal(0)) - kept
+            spare[r.id] = Decimal(r.qty) - kept
+        left = {r.id: Decimal(r.qty) for r in rows}
+        for free_only in (True, False):
+            for r in rows:
+                if extra <= 0:
+                    break
+                take = min(extra, spare[r.id] if free_only else left[r.id])
+                if take <= 0:
+                    continue
+                left[r.id] -= take
+                spare[r.id] = min(spare[r.id], left[r.id])
+                extra -= take
+                if left[r.id] == 0:
+                    conn.execute(delete(reservations).where(reservations.c.id == r.id))
+                else:
+                    conn.execute(update(reservations).where(reservations.c.id == r.id)
+                                 .values(qty=left[r.id]))  # fmt: skip
 
 
 def unship(conn: Connection, op_id: int, void_id: int, today: dt.date) -> None:

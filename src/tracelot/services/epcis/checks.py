@@ -355,14 +355,22 @@ def _take_out(held: list[Obj], taken: list[Obj]) -> None:
         held.clear()
         return
     for obj in taken:
-        for i, had in enumerate(held):
+        left = obj.qty  # a quantity comes out of as many entries of its class as it takes
+        i = 0
+        while i < len(held):
+            had = held[i]
             if not _same(had, obj):
+                i += 1
                 continue
-            if obj.qty is not None and had.qty is not None and obj.qty < had.qty:
-                held[i] = replace(had, qty=had.qty - obj.qty)
-            else:
-                del held[i]
-            break
+            if left is not None and had.qty is not None and left < had.qty:
+                held[i] = replace(had, qty=had.qty - left)
+                break
+            del held[i]
+            if left is None or had.qty is None:
+                break
+            left -= had.qty
+            if left <= 0:
+                break
 
 
 def _same(a: Obj, b: Obj) -> bool:
