@@ -676,6 +676,32 @@ def test_the_documented_permission_table_is_the_one_enforced() -> None:
         assert f"| {method} | `{path}` | `{capability}` |" in doc, (method, path)
 
 
+def test_a_busy_database_fails_a_streamed_trace_before_it_begins(api, monkeypatch) -> None:
+    """A streamed affected list reads its first rows before the answer begins: a database
+    too busy to answer (fault injected where the statement starts) is a 409 problem, not
+    a 200 cut off after its header."""
+    import contextlib
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from tracelot.services import affected
+
+    client, tokens = api
+
+    @contextlib.contextmanager
+    def busy(conn):
+        raise OperationalError("SELECT", None, sqlite3.OperationalError("database is locked"))
+        yield
+
+    monkeypatch.setattr(affected, "sort_room", busy)
+    for fmt in ("csv", "jsonl"):
+        answer = client.get(f"{PREFIX}/trace/forward", headers=auth(tokens["quality"]),
+                            params={"ref": "CELL@L1", "format": fmt})  # fmt: skip
+        assert answer.status_code == 409, answer.text
+        assert "conflict, retry" in answer.json()["detail"]
+
+
 def test_trace_recall_and_labels_over_http(api) -> None:
     client, tokens = api
     operator, quality, admin = (auth(tokens[r]) for r in ("operator", "quality", "admin"))

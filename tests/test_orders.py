@@ -756,6 +756,8 @@ def test_a_case_packed_for_an_order_ships_against_it_by_its_sscc(stocked: Cli, r
     _ok(cli("unpack", extra))
     case = _ok(cli("pack", "PCB:S1", "PCB:S2", "CELL@L2=5", "--new", "case", "--at", "A1",
                    "--json")).json()["sscc"]  # fmt: skip
+    refused("ship", "--so", "1", case, "--qty", "1", match="--qty counts lots and items")
+    refused("ship", "--so", "1", case, "PCB:S1", match=f"packed in SSCC {case}")
     done = _ok(cli("ship", "--so", "1", case, "--json")).json()
     assert done["order"] == 1
     assert {(ln["item"], ln["qty"]) for ln in done["lines"]} == {("PCB", 2), ("CELL", 5)}

@@ -228,6 +228,22 @@ def test_voiding_a_move_or_shipment_of_a_pallet_takes_the_pallet_back_with_its_c
     refused("void", str(moved["id"]), "--reason", "wrong dock", match=f"SSCC {other['sscc']}")
 
 
+def test_a_unit_named_beside_its_case_or_a_quantity_for_cases_alone_is_refused(
+    packing_world: Cli, refused: Callable[..., Outcome]
+) -> None:
+    cli = packing_world
+    case = _ok(cli("pack", "PCB:S01", "PCB:S02", "--new", "case", "--json")).json()["sscc"]
+    for verb in (("move", "--to", "DOCK"), ("ship", "--to", "ACME")):
+        refused(verb[0], case, "PCB:S01", *verb[1:],
+                match=f"PCB:S01 is packed in SSCC {case}, which goes whole")  # fmt: skip
+        refused(verb[0], case, *verb[1:], "--qty", "1", match="--qty counts lots and items")
+    _ok(cli("move", case, "CELL@L1", "--qty", "5", "--to", "DOCK"))  # --qty for the lot
+    assert _ok(cli("where", "PCB:S02", "--json")).json()[0]["location"] == "DOCK"
+    assert [(r["location"], r["qty"]) for r in _ok(cli("where", "CELL@L1", "--json")).json()
+            if r["location"] == "DOCK"] == [("DOCK", 5)]  # fmt: skip
+    _ok(cli("verify"))
+
+
 def test_a_case_of_units_of_an_item_without_a_cost_moves_and_ships(packing_world: Cli) -> None:
     """An item need not have a cost: its units in a case are valued at 0, as loose ones
     are (this was a traceback)."""

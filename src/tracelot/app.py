@@ -947,8 +947,8 @@ class Tracelot:
         conn = held.enter_context(transaction(self.engine, write=False))
         try:
             rows = fn(conn, **kwargs)
-        except BaseException:
-            held.close()
+        except BaseException as exc:  # named as the transaction names it (a busy
+            held.__exit__(type(exc), exc, exc.__traceback__)  # database: a conflict)
             raise
 
         def rows_then_close() -> Iterator[T]:

@@ -21,6 +21,7 @@ import csv
 import datetime as dt
 import functools
 import io
+import itertools
 from collections import Counter
 from collections.abc import Iterator
 from decimal import Decimal
@@ -98,14 +99,24 @@ def _texts(
     depth: int | None,
     moment: dt.datetime | None,
 ) -> Iterator[tuple[str, int]]:
+    batches = _batches(conn, fmt, direction, roots, depth, moment, False)
+    # the statement runs now, and its first batch is read: what fails there (a busy
+    # database, a timeout) fails the call, before an answer that streams it has begun
+    first = next(batches, None)
     end = "\r\n" if fmt == "csv" else "\n"  # (CSV's line end is csv.writer's)
-    if fmt == "csv":
-        origin = list(ORIGIN_COLUMNS) if direction == "backward" else []
-        header = io.StringIO()
-        csv.writer(header).writerow(AFFECTED_COLUMNS + origin)
-        yield header.getvalue(), 0
-    for batch in _batches(conn, fmt, direction, roots, depth, moment, False):
-        yield "".join(line + end for (line,) in batch), len(batch)
+
+    def text() -> Iterator[tuple[str, int]]:
+        if fmt == "csv":
+            origin = list(ORIGIN_COLUMNS) if direction == "backward" else []
+            header = io.StringIO()
+            csv.writer(header).writerow(AFFECTED_COLUMNS + origin)
+            yield header.getvalue(), 0
+        if first is None:
+            return
+        for batch in itertools.chain([first], batches):
+            yield "".join(line + end for (line,) in batch), len(batch)
+
+    return text()
 
 
 def rows(

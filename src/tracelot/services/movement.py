@@ -87,6 +87,8 @@ def move(
     lines: list[Line] = list(cases_out.lines)
     seen: set[str] = set()
     targets = targets_named(conn, refs)
+    packing.refuse_named_twice(conn, cases_out, (t.unit.id for t in targets if t.unit),
+                               others=bool(targets), qty=quantity)  # fmt: skip
     # --qty is for the lots and items named; named with units only, it is a unit's quantity
     units_only = all(t.unit is not None for t in targets)
     for i, target in enumerate(targets):

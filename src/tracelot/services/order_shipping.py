@@ -81,15 +81,17 @@ def ship_order(
         named, refs, _ = packing.split_refs(conn, list(c.refs))
         cases = packing.take_out(conn, named, to_id=dest.id, today=today, for_use=True,
                                  from_location=source, so_id=order.id)  # fmt: skip
+        split = [orders._split(text) for text in refs]
+        targets = targets_named(conn, [t for t, _ in split])
+        packing.refuse_named_twice(conn, cases, (t.unit.id for t in targets if t.unit),
+                                   others=bool(targets), qty=c.qty)  # fmt: skip
         for ln in cases.lines:
             line = orders.line_for(lines_of, _target(conn, ln.item_id, ln.lot_id, ln.unit_id),
                                    left, order.id)  # fmt: skip
             _check_qty(order.id, line, left, ln.qty)
             taken.append((line, [ln]))
-        split = [orders._split(text) for text in refs]
         seen: set[str] = set()
-        for target, (_, own) in zip(targets_named(conn, [t for t, _ in split]), split,
-                                    strict=True):  # fmt: skip
+        for target, (_, own) in zip(targets, split, strict=True):
             if str(target) in seen:
                 raise InvalidInput(f"{target} is named twice")
             seen.add(str(target))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -302,6 +302,31 @@ def take_out(
         elif r.child_lu_id is None:
             lines.append(Line(r.item_id, where[r.lu_id], to_id, r.qty, lot_id=r.lot_id))
     return TakenOut(lines, tuple(lu.id for lu in lus), tuple(found.lu_ids), where)
+
+
+def refuse_named_twice(
+    conn: Connection, taken: TakenOut, unit_ids: Iterable[int | None], *, others: bool,
+    qty: Decimal | None,
+) -> None:  # fmt: skip
+    """What is named beside cases (`others`: whether anything is; `unit_ids`, its units):
+    a unit one of the cases holds is named twice, and a quantity (`--qty`) with only cases
+    named counts nothing (a case goes whole)."""
+    if not taken.lu_ids:
+        return
+    if qty is not None and not others:
+        raise InvalidInput("--qty counts lots and items: a case or pallet named by its SSCC "
+                           "goes whole (unpack what is to stay)")  # fmt: skip
+    inside = {ln.unit_id for ln in taken.lines if ln.unit_id is not None}
+    for unit_id in unit_ids:
+        if unit_id in inside:
+            holder = container_of(conn, unit_id=unit_id)
+            unit = conn.execute(select(items.c.code, units.c.serial)
+                                .join(items, items.c.id == units.c.item_id)
+                                .where(units.c.id == unit_id)).one()  # fmt: skip
+            raise InvalidInput(
+                f"{unit.code}:{unit.serial} is packed in SSCC {holder.sscc if holder else '?'}, "
+                "which goes whole: name the unit or the SSCC, not both"
+            )
 
 
 def _gone(conn: Connection, lu: Row, loc: Row) -> str:

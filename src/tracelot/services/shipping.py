@@ -156,10 +156,12 @@ def ship(
     cases, refs, own = packing.split_refs(conn, refs, own)
     taken = packing.take_out(conn, cases, to_id=dest.id, today=today, for_use=True,
                              from_location=source)  # fmt: skip
-    lines = list(taken.lines)
-    lines += _take_each(conn, refs, own or [quantity] * len(refs), to_id=dest.id,
-                        source=source, today=today, for_use=True,
-                        whole_lots=False, what="to ship")  # fmt: skip
+    loose = _take_each(conn, refs, own or [quantity] * len(refs), to_id=dest.id,
+                       source=source, today=today, for_use=True,
+                       whole_lots=False, what="to ship")  # fmt: skip
+    packing.refuse_named_twice(conn, taken, (ln.unit_id for ln in loose), others=bool(refs),
+                               qty=quantity)  # fmt: skip
+    lines = [*taken.lines, *loose]
     if not cases:
         return _book(conn, OperationKind.SHIP, lines, party_id=customer.id, user=user, at=at,
                      reference=reference, note=note)  # fmt: skip
