@@ -420,6 +420,24 @@ def test_an_admin_adds_users_and_tokens_and_no_one_else_may(browser, site, db_ur
     assert other.goto("/admin").status == 403
 
 
+def test_an_admin_sets_the_gs1_company_prefix_on_the_admin_page(browser, site, db_url) -> None:
+    page = log_in(browser, site, "boss")
+    page.goto("/admin")
+    row = page.get_by_role("row").filter(has_text="gs1_company_prefix")
+    row.get_by_label("gs1_company_prefix").fill("12345")
+    row.get_by_role("button", name="Set").click()
+    expect(page.get_by_role("alert")).to_contain_text("6-12 digits")
+    with tracelot.connect(db_url) as tl:
+        assert {s["key"]: s["value"] for s in tl.settings()}["gs1_company_prefix"] is None
+    row = page.get_by_role("row").filter(has_text="gs1_company_prefix")
+    row.get_by_label("gs1_company_prefix").fill("0614141")
+    row.get_by_role("button", name="Set").click()
+    expect(page.get_by_role("status")).to_contain_text("gs1_company_prefix is 0614141")
+    expect(page.get_by_role("row").filter(has_text="gs1_company_prefix")).to_contain_text("boss")
+    with tracelot.connect(db_url) as tl:
+        assert {s["key"]: s["value"] for s in tl.settings()}["gs1_company_prefix"] == "0614141"
+
+
 def _camera_video(path: Path, payload: str) -> Path:
     """A video file Chromium plays as its camera: a GS1 DataMatrix label on white."""
     import zxingcpp

@@ -56,3 +56,27 @@ def test_a_case_is_packed_shown_and_unpacked_by_scanning(browser, site, stocked,
     expect(viewer.get_by_test_id("unpack")).to_have_count(0)
     viewer.goto("/sscc")
     expect(viewer.get_by_test_id("pack")).to_have_count(0)
+
+
+def test_a_shipments_page_links_its_packing_slip(browser, site, stocked, db_url) -> None:  # noqa: F811
+    """A shipment of a case: its operation page links the packing slip, a PDF that names
+    the case's SSCC and what it held; a move has no slip."""
+    import pypdfium2
+
+    with tracelot.connect(db_url, user="clerk") as tl:
+        case = tl.pack("PCB:S1", "CELL@L1=5", new="case")["sscc"]
+        moved = tl.move("PCB:S2", to="A2").id
+        shipped = tl.ship(case, to="ACME", reference="SO-5").id
+    page = log_in(browser, site, "reader")
+    page.goto(f"/operations/{moved}")
+    expect(page.get_by_test_id("kind")).to_have_text("move")
+    expect(page.get_by_test_id("slip")).to_have_count(0)
+    page.goto(f"/operations/{shipped}")
+    link = page.get_by_test_id("slip")
+    answer = page.request.get(f"{site}{link.get_attribute('href')}")
+    assert answer.status == 200 and answer.headers["content-type"] == "application/pdf"
+    document = pypdfium2.PdfDocument(answer.body())
+    text = "".join(p.get_textpage().get_text_range() for p in document)
+    document.close()
+    assert case in text and "S1" in text and "L1" in text
+    assert page.request.get(f"{site}/operations/{moved}/slip.pdf").status == 404

@@ -1,4 +1,5 @@
-"""Administration: users, roles and API tokens."""
+"""Administration: users, roles, API tokens and the database's settings (the company's
+GS1 prefix that SSCCs are made of)."""
 
 from __future__ import annotations
 
@@ -26,16 +27,18 @@ def _admin_page(request: Request, user: User, status: int = 200, **extra: Any) -
     from tracelot.domain.roles import ROLES
 
     return page(request, user, "admin.html", status=status, users=db.users(), tokens=db.tokens(),
-                roles=ROLES, **{"error": None, "made": None, **extra})  # fmt: skip
+                roles=ROLES, settings=db.settings(),
+                **{"error": None, "made": None, "saved": None, **extra})  # fmt: skip
 
 
 @router.post("/admin", response_class=HTMLResponse)
 async def admin_change(request: Request, user: Admin) -> Response:
-    """Add a user, change a role, disable a user, create or revoke a token."""
+    """Add a user, change a role, disable a user, create or revoke a token, set a
+    setting."""
     form = await request.form()
     action, name = str(form.get("action", "")), str(form.get("name", "")).strip()
     db = _db(request, user)
-    made = None
+    made = saved = None
     try:
         if action == "add-user":
             db.add_user(name, role=str(form.get("role", "viewer")),
@@ -54,8 +57,10 @@ async def admin_change(request: Request, user: Admin) -> Response:
             if not (token_id.isascii() and token_id.isdecimal() and len(token_id) < 10):
                 raise BadInput(f"no token {token_id!r}")
             db.revoke_token(int(token_id))
+        elif action == "set-setting":
+            saved = db.set_setting(str(form.get("key", "")), str(form.get("value", "")))
         else:
             raise Refused(f"no such change: {action}")
     except TracelotError as exc:
         return _admin_page(request, user, status=422, error=str(exc))
-    return _admin_page(request, user, made=made)
+    return _admin_page(request, user, made=made, saved=saved)

@@ -78,6 +78,16 @@ def lu_label(request: Request, user: Reader, lu: LuName) -> Response:
     return Response(data, media_type="application/pdf")
 
 
+@router.get("/operations/{operation}/slip.pdf")
+def packing_slip(request: Request, user: Reader, operation: int) -> Response:
+    """A shipment's packing slip (its SSCCs, items, lots and serials), to print."""
+    try:
+        data = _db(request, user).packing_slip(operation)
+    except TracelotError as exc:
+        return page(request, user, "error.html", status=404, message=str(exc))
+    return Response(data, media_type="application/pdf")
+
+
 @router.post("/sscc/{lu}/unpack", response_class=HTMLResponse)
 def unpack(
     request: Request,
