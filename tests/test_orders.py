@@ -256,6 +256,11 @@ def test_picking_by_scanning_refuses_wrong_items_lots_and_expired_units(
     assert "expired" in said[1]["error"]
     assert "expired" in said[2]["error"]
     assert "picked already" in said[6]["error"]
+    # each line has `tracelot scan --json`'s fields too (CONVENTIONS), refused or not
+    assert (said[3]["valid"], said[3]["kind"], said[3]["gtin"], said[3]["serial"]) == (
+        True, "unit", GTIN, "S3")  # fmt: skip
+    assert said[3]["ais"] == {"01": GTIN, "21": "S3"} and said[3]["line"] == 1
+    assert (said[1]["kind"], said[1]["lot"], said[1]["valid"]) == ("lot", "OLD", True)
     short = said[-1]["short"]
     assert [(s["line"], s["short"]) for s in short] == [(1, 1), (2, 30)]
     progress = _ok(cli("so", "pick", "1", "--json")).json()
@@ -715,6 +720,19 @@ def test_shipping_by_name_beside_picks_leaves_ship_so_working(stocked: Cli) -> N
     shown = _ok(cli("so", "show", "1", "--json")).json()
     assert shown["status"] == "partly_shipped"
     assert [(ln["item"], ln["shipped"]) for ln in shown["lines"]] == [("PCB", 3), ("CELL", 22)]
+    assert _ok(cli("verify")).exit_code == 0
+
+
+def test_two_lines_of_one_serial_item_reserve_different_units(stocked: Cli) -> None:
+    cli = stocked
+    order = _order(cli, "--line", "PCB:2", "--line", "PCB:1:20", "--confirm")
+    shown = _ok(cli("so", "show", str(order["id"]), "--json")).json()
+    serials = [(r["line"], r["serial"]) for r in shown["reservations"]]
+    assert sorted(n for n, _ in serials) == [1, 1, 2] and len({s for _, s in serials}) == 3
+    other = _order(cli, "--line", "PCB:1", "--line", "PCB:3", "--confirm")  # 2 of 4 left
+    shown = _ok(cli("so", "show", str(other["id"]), "--json")).json()
+    assert len({r["serial"] for r in shown["reservations"]} | {s for _, s in serials}) == 5
+    assert [(ln["line"], ln["reserved"]) for ln in shown["lines"]] == [(1, 1), (2, 1)]
     assert _ok(cli("verify")).exit_code == 0
 
 

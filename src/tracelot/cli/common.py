@@ -66,14 +66,27 @@ def output_file(path: Path | str, **options: str) -> Iterator[TextIO]:
         raise CannotWrite(path, exc) from None
 
 
+def scan_fields(tracelot: "Tracelot", payload: str) -> dict[str, Any]:
+    """What `tracelot scan --json` says of a scan (CONVENTIONS: `valid`, `kind`, `item`,
+    `gtin`, `ais` ...), for the JSON line of a scan session; `REF=QTY` typed by hand is
+    read as its REF."""
+    from tracelot.domain.scan import is_only_a_scan
+
+    typed = "=" in payload and not is_only_a_scan(payload)
+    found = tracelot.identify_each([payload.partition("=")[0] if typed else payload])[0]
+    return {**found, "input": payload}
+
+
 def scan_session(
-    lines: Any, step: Callable[[str, str | None], tuple[str | None, dict, str]], *,
+    tracelot: "Tracelot", lines: Any,
+    step: Callable[[str, str | None], tuple[str | None, dict, str]], *,
     at: str | None, as_json: bool, done: str,
 ) -> int:  # fmt: skip
     """A `scan --then MODE N` session (count, pick): each line given to `step(payload,
     at)`, which answers where the next scans are, the scan's JSON (`kind` location for a
     location scanned) and what to say; a refused scan is shown with why and the session
-    goes on. Answers how many were refused (the caller exits 1 if any)."""
+    goes on. A JSON line has `tracelot scan --json`'s fields too (`scan_fields`). Answers
+    how many were refused (the caller exits 1 if any)."""
     from tracelot.cli.output import err, out, print_json_line
     from tracelot.domain.errors import TracelotError
 
@@ -93,7 +106,7 @@ def scan_session(
         else:
             ok += shown.get("kind") != "location"
         if as_json:
-            print_json_line(shown)
+            print_json_line({**scan_fields(tracelot, payload), **shown})
         else:
             out.print(said, markup=False)
             err.print(f"  [{ok} {done}, {refused} refused]", markup=False)

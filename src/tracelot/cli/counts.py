@@ -219,7 +219,7 @@ def scan_into_count(
             (f"ok       {s['item']}{key} qty {text(s['qty'])} at {s['location_path']}"),
         )
 
-    if scan_session(lines, step, at=at, as_json=as_json, done="counted"):
+    if scan_session(tracelot, lines, step, at=at, as_json=as_json, done="counted"):
         raise typer.Exit(1)
 
 

@@ -256,7 +256,7 @@ def scan_into_pick(tracelot: "Tracelot", target: str | None, *, at: str | None, 
         p = done["picked"][0]
         return done["at"], {**p, "ok": True}, _said(p)
 
-    refused = scan_session(lines, step, at=at, as_json=as_json, done="picked")
+    refused = scan_session(tracelot, lines, step, at=at, as_json=as_json, done="picked")
     progress = tracelot.so_pick_progress(so_id)
     if as_json:
         print_json_line({"order": so_id, "short": progress["short"]})

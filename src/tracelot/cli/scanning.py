@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from tracelot.cli.common import JsonOpt, OldRefOpt, ReferenceOpt, db, reference_of, write_output
+from tracelot.cli.common import (
+    JsonOpt,
+    OldRefOpt,
+    ReferenceOpt,
+    db,
+    reference_of,
+    scan_fields,
+    write_output,
+)
 from tracelot.cli.output import err, operation, out, print_json, print_json_line, text
 from tracelot.domain.errors import TracelotError
 
@@ -92,7 +100,8 @@ def scan(
             done = tracelot.scan_commit(then, [entry], **where) if each else []
         except TracelotError as exc:
             refused += 1
-            shown = {"input": payload, "ok": False, "error": exc.message}
+            shown = {**(scan_fields(tracelot, payload) if as_json else {"input": payload}),
+                     "ok": False, "error": exc.message}  # fmt: skip
             _show(shown, f"refused  {payload!r}: {exc.message}", as_json, len(batch), refused)
             continue
         batch.append(entry)

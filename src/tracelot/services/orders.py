@@ -250,9 +250,13 @@ def reserve_fefo(conn: Connection, so_id: int, today: dt.date) -> None:
     bulk = [(line, need) for line, need in needs if line.tracking != Tracking.SERIAL]
     free = free_balances_of(conn, [line.item_id for line, _ in bulk], today)
     rows: list[_Reservation] = []
+    chosen: set[int] = set()  # units reserved here for an earlier line of the same item
     for line, need in needs:
         if line.tracking == Tracking.SERIAL:
-            for u in free_units(conn, line.item_id, line.lot_id, today, limit=int(need)):
+            found = free_units(conn, line.item_id, line.lot_id, today,
+                               limit=int(need) + len(chosen))  # fmt: skip
+            for u in [u for u in found if u.id not in chosen][: int(need)]:
+                chosen.add(u.id)
                 rows.append(_row(so_id, line, u.location_id, u.lot_id, Decimal(1), u.id))
             continue
         for balance in free.get(line.item_id, []):
