@@ -115,7 +115,7 @@ def move(
     packing.relocate(conn, cases_out, dest.id, None, op_id)
     post(conn, op_id, lines)
     serials = {t.unit.id: t.unit.serial for t in targets if t.unit is not None}
-    return result(conn, op_id, lines, serials=serials)
+    return result(conn, op_id, lines, serials={**cases_out.serials, **serials})
 
 
 def scrap(

@@ -250,6 +250,7 @@ class TakenOut:
     outer: tuple[int, ...] = ()
     lu_ids: tuple[int, ...] = ()
     where: dict[int, int] = field(default_factory=dict)
+    serials: dict[int, str] = field(default_factory=dict)  # of the units inside, by id
 
 
 def take_out(
@@ -301,7 +302,8 @@ def take_out(
                               r.unit_id, value))  # fmt: skip
         elif r.child_lu_id is None:
             lines.append(Line(r.item_id, where[r.lu_id], to_id, r.qty, lot_id=r.lot_id))
-    return TakenOut(lines, tuple(lu.id for lu in lus), tuple(found.lu_ids), where)
+    serials = {r.unit_id: r.unit_serial for r in found.rows if r.unit_id is not None}
+    return TakenOut(lines, tuple(lu.id for lu in lus), tuple(found.lu_ids), where, serials)
 
 
 def refuse_named_twice(

@@ -169,7 +169,7 @@ def ship(
                           note=note, party_id=customer.id)  # fmt: skip
     packing.relocate(conn, taken, dest.id, customer.id, op_id)  # before: the ledger checks
     post(conn, op_id, lines, party_id=customer.id)
-    return result(conn, op_id, lines)
+    return result(conn, op_id, lines, serials=taken.serials)
 
 
 def return_(
