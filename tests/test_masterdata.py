@@ -176,6 +176,9 @@ def test_text_with_a_nul_is_refused_alike_on_every_database(tl: tracelot.Tracelo
     with pytest.raises(InvalidInput, match="reason: " + nul):
         tl.so_cancel(order["id"], reason="a\x00b")
     assert tl.sales_order(order["id"])["status"] == "draft"
+    with pytest.raises(InvalidInput, match="note: " + nul):
+        tl.count_start(at="WH", note="a\x00b")
+    assert tl.counts() == []
     with pytest.raises(InvalidInput, match=nul):
         tl.set_party("ACME", name="Acme\x00")
     assert [p["name"] for p in tl.parties()] == ["Acme"]

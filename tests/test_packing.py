@@ -219,13 +219,48 @@ def test_voiding_a_move_or_shipment_of_a_pallet_takes_the_pallet_back_with_its_c
     _ok(cli("verify"))
     _ok(cli("void", str(moved["id"]), "--reason", "wrong dock"))
     assert _ok(cli("lu", "show", case["sscc"], "--json")).json()["location"] == "A1"
-    assert _ok(cli("where", "CELL@L1", "--json")).json()
+    assert [(r["location"], r["qty"], r["sscc"]) for r in _ok(cli("where", "CELL@L1", "--json"))
+            .json() if r["location"] == "A1"] == [("A1", 100, case["sscc"])]  # fmt: skip
     _ok(cli("verify"))
     # packed onto another pallet since: the move is not voided, the pack is named
     _ok(cli("unpack", pallet["sscc"]))
     moved = _ok(cli("move", case["sscc"], "--to", "DOCK", "--json")).json()
     other = _ok(cli("pack", case["sscc"], "--new", "pallet", "--json")).json()
-    refused("void", str(moved["id"]), "--reason", "wrong dock", match=f"SSCC {other['sscc']}")
+    refused("void", str(moved["id"]), "--reason", "wrong dock",
+            match=f"pack {other['id']} (SSCC {case['sscc']})")  # fmt: skip
+    # unpacked again, the case is as the move left it: the void goes through
+    _ok(cli("unpack", other["sscc"]))
+    _ok(cli("void", str(moved["id"]), "--reason", "wrong dock"))
+    assert _ok(cli("lu", "show", case["sscc"], "--json")).json()["location"] == "A1"
+    _ok(cli("verify"))
+    # more packed into the case where the move took it: not voided, why said
+    moved = _ok(cli("move", case["sscc"], "--to", "DOCK", "--json")).json()
+    _ok(cli("move", "PCB:S04", "--to", "DOCK"))
+    packed = _ok(cli("pack", "PCB:S04", "--into", case["sscc"], "--json")).json()
+    refused("void", str(moved["id"]), "--reason", "wrong dock", match=f"pack {packed['id']}")
+    _ok(cli("verify"))
+
+
+def test_voiding_the_return_of_a_unit_from_a_shipped_case_puts_it_back_in_the_case(
+    packing_world: Cli, refused: Callable[..., Outcome]
+) -> None:
+    """A unit that came back from a shipped case left it; the return voided, it is in its
+    case again at the customer, and the shipment, voided, brings the case back whole."""
+    cli = packing_world
+    case = _ok(cli("pack", "PCB:S01", "PCB:S02", "--new", "case", "--json")).json()["sscc"]
+    shipped = _ok(cli("ship", case, "--to", "ACME", "--json")).json()
+    back = _ok(cli("return", "PCB:S01", "--from", "ACME", "--to", "A1", "--json")).json()
+    assert _ok(cli("where", "PCB:S01", "--json")).json()[0]["sscc"] is None
+    refused("void", str(shipped["id"]), "--reason", "not sent", match=f"return {back['id']}")
+    _ok(cli("void", str(back["id"]), "--reason", "did not come back"))
+    unit = _ok(cli("where", "PCB:S01", "--json")).json()[0]
+    assert (unit["status"], unit["sscc"]) == ("shipped", case)
+    _ok(cli("verify"))
+    _ok(cli("void", str(shipped["id"]), "--reason", "not sent"))
+    shown = _ok(cli("lu", "show", case, "--json")).json()
+    assert (shown["location"], sorted(c["serial"] for c in shown["contents"])) == (
+        "A1", ["S01", "S02"])  # fmt: skip
+    _ok(cli("verify"))
 
 
 def test_a_unit_named_beside_its_case_or_a_quantity_for_cases_alone_is_refused(
@@ -685,4 +720,71 @@ def test_packing_a_unit_while_another_packs_or_moves_it_leaves_one_winner(
     assert any(w in loser for w in ("conflict", "packed", "not packed", "not enough", "DOCK")), (
         loser
     )
+    _ok(cli("verify"))
+
+
+def test_a_move_whose_unit_was_packed_since_is_not_voided_naming_the_pack(
+    packing_world: Cli, refused: Callable[..., Outcome]
+) -> None:
+    cli = packing_world
+    moved = _ok(cli("move", "PCB:S05", "--to", "DOCK", "--json")).json()
+    packed = _ok(cli("pack", "PCB:S05", "--new", "case", "--json")).json()
+    refused("void", str(moved["id"]), "--reason", "wrong dock",
+            match=f"pack {packed['id']} (PCB:S05)")  # fmt: skip
+    _ok(cli("unpack", packed["sscc"]))
+    _ok(cli("void", str(moved["id"]), "--reason", "wrong dock"))
+    assert _ok(cli("where", "PCB:S05", "--json")).json()[0]["location"] == "A1"
+    _ok(cli("verify"))
+
+
+def test_the_migration_brings_back_cases_an_earlier_void_left_at_the_customer(
+    packing_world: Cli, db_url: str
+) -> None:
+    """Before 0026 a void of a shipment of a pallet took its units back and left the
+    pallet and its cases at the customer (`verify` failed, nothing could move them): the
+    migration puts each where what it holds is."""
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from tracelot.store.schema import SCHEMA_REVISION, alembic_config
+
+    cli = packing_world
+    case = _ok(cli("pack", "PCB:S01", "PCB:S02", "--new", "case", "--json")).json()["sscc"]
+    pallet = _ok(cli("pack", case, "PCB:S03", "--new", "pallet", "--json")).json()["sscc"]
+    shipped = _ok(cli("ship", pallet, "--to", "ACME", "--json")).json()
+    _ok(cli("void", str(shipped["id"]), "--reason", "not sent"))
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # as the void before 0026 left them
+        command.downgrade(alembic_config(conn), "0025")
+        conn.execute(text(
+            "UPDATE logistic_units SET party_id = (SELECT id FROM parties WHERE code = 'ACME'),"
+            " location_id = (SELECT id FROM locations WHERE code = 'CUSTOMER')"))  # fmt: skip
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), SCHEMA_REVISION)
+    engine.dispose()
+    for sscc in (case, pallet):
+        shown = _ok(cli("lu", "show", sscc, "--json")).json()
+        assert (shown["location"], shown["status"], shown["customer"]) == ("A1", "in_stock", None)
+    _ok(cli("verify"))
+    _ok(cli("move", pallet, "--to", "DOCK"))
+
+
+def test_a_case_moved_before_0026_goes_back_where_what_it_holds_came_from(
+    packing_world: Cli, db_url: str
+) -> None:
+    """A move written before tracelot kept where each case was (its `lu_moves` rows say
+    nothing), beside a unit from another place: voided, the case goes back where what it
+    holds came from."""
+    from sqlalchemy import create_engine, text
+
+    cli = packing_world
+    case = _ok(cli("pack", "PCB:S01", "CELL@L1=5", "--new", "case", "--json")).json()["sscc"]
+    moved = _ok(cli("move", case, "PCB:S11", "--to", "DOCK", "--json")).json()  # S11 at A2
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE lu_moves SET from_location_id = NULL"))
+    engine.dispose()
+    _ok(cli("void", str(moved["id"]), "--reason", "wrong dock"))
+    assert _ok(cli("lu", "show", case, "--json")).json()["location"] == "A1"
+    assert _ok(cli("where", "PCB:S11", "--json")).json()[0]["location"] == "A2"
     _ok(cli("verify"))

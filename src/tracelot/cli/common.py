@@ -70,10 +70,15 @@ def scan_fields(tracelot: "Tracelot", payload: str) -> dict[str, Any]:
     """What `tracelot scan --json` says of a scan (CONVENTIONS: `valid`, `kind`, `item`,
     `gtin`, `ais` ...), for the JSON line of a scan session; `REF=QTY` typed by hand is
     read as its REF."""
+    from tracelot.domain.errors import TracelotError
     from tracelot.domain.scan import is_only_a_scan
+    from tracelot.services.scan import blank
 
     typed = "=" in payload and not is_only_a_scan(payload)
-    found = tracelot.identify_each([payload.partition("=")[0] if typed else payload])[0]
+    try:
+        found = tracelot.identify_each([payload.partition("=")[0] if typed else payload])[0]
+    except TracelotError:  # a busy database: the session goes on, the line says less
+        found = blank(payload)
     return {**found, "input": payload}
 
 

@@ -581,6 +581,7 @@ class StartCount:
     def __post_init__(self) -> None:
         _set(self, "at", _required(self.at, "--at"))
         _set(self, "items", _refs(self.items, "the items to count", required=False))
+        _set(self, "note", _optional(self.note, "note", length=NOTE_LENGTH))
         if not isinstance(self.blind, bool):
             raise InvalidInput(f"blind must be true or false, not {self.blind!r}")
 

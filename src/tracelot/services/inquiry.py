@@ -307,9 +307,10 @@ def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
         held = conn.execute(_lot_customers(dialect), params).all()
         last = {op.id: op for op in conn.execute(
             select(operations.c.id, operations.c.reference, operations.c.occurred_at)
-            .where(id_in(conn, operations.c.id, {c.last_op for c in held}))
+            .where(id_in(conn, operations.c.id, {c.last_op for c in held} - {None}))
         )}  # fmt: skip
         for c in held:
+            shipment = last.get(c.last_op)  # (none that stands: not from a shipment)
             out.setdefault(c.lot_id, []).append(
                 {
                     "location": "CUSTOMER",
@@ -321,8 +322,8 @@ def lot_places(conn: Connection, lot_ids: list[int]) -> dict[int, list[Row]]:
                     "supplier": None,
                     "supplier_name": None,
                     # the shipment that took some to it last (a lot's order, issue 20)
-                    "shipment_ref": last[c.last_op].reference,
-                    "shipment_date": last[c.last_op].occurred_at,
+                    "shipment_ref": shipment.reference if shipment else None,
+                    "shipment_date": shipment.occurred_at if shipment else None,
                 }
             )
     for r in conn.execute(_lot_returned(dialect), {"ids": ids_value(dialect, lot_ids)}):

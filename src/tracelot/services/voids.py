@@ -26,7 +26,9 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    and_,
     case,
+    delete,
     exists,
     func,
     insert,
@@ -46,9 +48,11 @@ from tracelot.domain.values import normalize
 from tracelot.services import costing, orders
 from tracelot.services.ledger import Line, apply_stock_deltas, new_operation, now, post
 from tracelot.services.lookup import item_by_id, location_by_id, location_ids_of_kind, lot_by_id
+from tracelot.services.packed import write_lines
 from tracelot.services.results import OperationResult, OpLine
 from tracelot.services.summary import result, summarize
 from tracelot.store.bulk import id_in, insert_rows
+from tracelot.store.engine import records
 from tracelot.store.tables import (
     asns,
     cost_layers,
@@ -58,6 +62,7 @@ from tracelot.store.tables import (
     items,
     logistic_units,
     lots,
+    lu_contents,
     lu_lines,
     lu_moves,
     moves,
@@ -256,28 +261,81 @@ def _units_back(
     ))  # fmt: skip
 
 
-def _cases_back(conn: Connection, orig_id: int, void_id: int) -> None:
-    """The cases and pallets the original took along go back where each was (naming no
-    customer: only a real location's cases move or ship), and the void names them."""
-    taken = conn.execute(
+def _taken_along(conn: Connection, orig_id: int) -> list[Any]:
+    """The cases and pallets the original took along (`lu_moves`), as they are now."""
+    return records(conn.execute(
         select(lu_moves.c.lu_id, lu_moves.c.outermost, lu_moves.c.from_location_id,
-               logistic_units.c.location_id)
+               logistic_units.c.location_id, logistic_units.c.sscc)
         .join(logistic_units, logistic_units.c.id == lu_moves.c.lu_id)
         .where(lu_moves.c.operation_id == orig_id)
         .order_by(lu_moves.c.id)
-    ).all()  # fmt: skip
+    ))  # fmt: skip
+
+
+def _cases_changed(conn: Connection, orig_id: int, taken: Sequence[Any]) -> str | None:
+    """Why the cases the original took along are not as it left them, if they are not:
+    each where it took them, the outermost inside nothing, the inner ones inside one of
+    them, and nothing inside them that it did not take (what left them since may stay)."""
+    dest = conn.execute(
+        select(moves.c.to_location_id).where(moves.c.operation_id == orig_id).distinct()
+    ).scalars().all()  # fmt: skip
+    ids = {r.lu_id for r in taken}
+    holders = dict(conn.execute(
+        select(lu_contents.c.child_lu_id, lu_contents.c.lu_id)
+        .where(id_in(conn, lu_contents.c.child_lu_id, sorted(ids)))
+    ).all())  # fmt: skip
+    for r in taken:
+        if len(dest) == 1 and r.location_id != dest[0]:
+            return f"SSCC {r.sscc} is at {location_by_id(conn, r.location_id).path} now"
+        holder = holders.get(r.lu_id)
+        if (holder is not None) == r.outermost or (holder is not None and holder not in ids):
+            return f"SSCC {r.sscc} is packed otherwise now"
+    took_units = set(conn.execute(
+        select(moves.c.unit_id).where(moves.c.operation_id == orig_id,
+                                      moves.c.unit_id.is_not(None))
+    ).scalars())  # fmt: skip
+    took: dict[tuple[int, int | None], Decimal] = defaultdict(Decimal)
+    for item_id, lot_id, qty in conn.execute(
+        select(moves.c.item_id, moves.c.lot_id, moves.c.qty)
+        .where(moves.c.operation_id == orig_id, moves.c.unit_id.is_(None))
+    ):  # fmt: skip
+        took[(item_id, lot_id)] += Decimal(qty)
+    held: dict[tuple[int, int | None], Decimal] = defaultdict(Decimal)
+    for c in conn.execute(select(lu_contents).where(id_in(conn, lu_contents.c.lu_id,
+                                                          sorted(ids)))):  # fmt: skip
+        if c.unit_id is not None and c.unit_id not in took_units:
+            return f"a unit was packed into SSCC {_sscc_of(taken, c.lu_id)} since"
+        if c.unit_id is None and c.child_lu_id is None:
+            held[(c.item_id, c.lot_id)] += Decimal(c.qty)
+    for key, qty in held.items():
+        if qty > took.get(key, Decimal(0)):
+            return "more was packed into its cases since than it took"
+    return None
+
+
+def _sscc(conn: Connection, lu_id: int) -> str:
+    return conn.execute(
+        select(logistic_units.c.sscc).where(logistic_units.c.id == lu_id)
+    ).scalar_one()
+
+
+def _sscc_of(taken: Sequence[Any], lu_id: int) -> str:
+    return next(r.sscc for r in taken if r.lu_id == lu_id)
+
+
+def _cases_back(conn: Connection, orig_id: int, void_id: int) -> None:
+    """The cases and pallets the original took along go back where each was (naming no
+    customer: only a real location's cases move or ship), and the void names them; what
+    units the original took out of their cases (a return from a case shipped) go back
+    into them."""
+    _packing_back(conn, orig_id, void_id)
+    taken = _taken_along(conn, orig_id)
     if not taken:
         return
-    if any(r.from_location_id is None for r in taken):  # written before 0026: one source
-        sources = conn.execute(
-            select(moves.c.from_location_id).where(moves.c.operation_id == orig_id).distinct()
-        ).scalars().all()  # fmt: skip
-        if len(sources) != 1:
-            raise WrongKind(
-                f"operation {orig_id} took cases from more than one place before tracelot "
-                f"kept where each was: it cannot be voided; {FITTING[K.MOVE]}"
-            )
-        taken = [r._replace(from_location_id=r.from_location_id or sources[0]) for r in taken]
+    if any(r.from_location_id is None for r in taken):  # written before 0026
+        sources = _sources(conn, orig_id, taken)
+        taken = [r._replace(from_location_id=r.from_location_id or sources[r.lu_id])
+                 for r in taken]  # fmt: skip
     for r in taken:
         conn.execute(
             update(logistic_units)
@@ -286,6 +344,65 @@ def _cases_back(conn: Connection, orig_id: int, void_id: int) -> None:
         )
     insert_rows(conn, "lu_moves", ("operation_id", "lu_id", "outermost", "from_location_id"),
                 ((void_id, r.lu_id, r.outermost, r.location_id) for r in taken))  # fmt: skip
+
+
+def _sources(conn: Connection, orig_id: int, taken: Sequence[Any]) -> dict[int, int]:
+    """Where each case came from, for cases taken before tracelot kept it (0026): where
+    the original took what its outermost case holds from, to any depth."""
+    inside: dict[int, int] = {}  # a case -> its outermost
+    for r in taken:
+        if r.outermost:
+            inside[r.lu_id] = r.lu_id
+    parents = dict(conn.execute(
+        select(lu_contents.c.child_lu_id, lu_contents.c.lu_id)
+        .where(id_in(conn, lu_contents.c.child_lu_id, [r.lu_id for r in taken]))
+    ).all())  # fmt: skip
+    for r in taken:  # outermost first, then the ones inside them (as `take_out` wrote them)
+        if r.lu_id not in inside and parents.get(r.lu_id) in inside:
+            inside[r.lu_id] = inside[parents[r.lu_id]]
+    came = conn.execute(
+        select(lu_contents.c.lu_id, moves.c.from_location_id)
+        .join(moves, or_(moves.c.unit_id == lu_contents.c.unit_id,
+                         (moves.c.unit_id.is_(None)) & (lu_contents.c.unit_id.is_(None))
+                         & (moves.c.item_id == lu_contents.c.item_id)
+                         & (func.coalesce(moves.c.lot_id, 0)
+                            == func.coalesce(lu_contents.c.lot_id, 0))))
+        .where(moves.c.operation_id == orig_id,
+               id_in(conn, lu_contents.c.lu_id, list(inside)))
+    ).all()  # fmt: skip
+    found: dict[int, set[int]] = defaultdict(set)
+    for lu_id, source in came:
+        found[inside[lu_id]].add(source)
+    out = {}
+    for r in taken:
+        sources = found.get(inside.get(r.lu_id, -1), set())
+        if len(sources) != 1:
+            raise WrongKind(
+                f"operation {orig_id} took SSCC {r.sscc} before tracelot kept where a case "
+                f"came from, and what it holds does not say: it cannot be voided; "
+                f"{FITTING[K.MOVE]}"
+            )
+        out[r.lu_id] = next(iter(sources))
+    return out
+
+
+def _packing_back(conn: Connection, orig_id: int, void_id: int) -> None:
+    """What the original took out of cases (a unit shipped in a case that came back, by a
+    return, left it) goes back into them, and the void's lines of packing say so."""
+    lines = conn.execute(
+        select(lu_lines).where(lu_lines.c.operation_id == orig_id).order_by(lu_lines.c.id)
+    ).all()
+    for ln in lines:
+        write_lines(conn, void_id, ln.lu_id, not ln.added, [ln._asdict()])
+        if ln.added:
+            conn.execute(delete(lu_contents).where(
+                lu_contents.c.lu_id == ln.lu_id,
+                lu_contents.c.unit_id.is_not_distinct_from(ln.unit_id),
+                lu_contents.c.child_lu_id.is_not_distinct_from(ln.child_lu_id)))  # fmt: skip
+        else:
+            conn.execute(insert(lu_contents).values(
+                lu_id=ln.lu_id, item_id=ln.item_id, lot_id=ln.lot_id, unit_id=ln.unit_id,
+                child_lu_id=ln.child_lu_id, qty=ln.qty))  # fmt: skip
 
 
 def _unit_line(
@@ -370,26 +487,40 @@ def _refuse_dependents(
         .order_by(recalls.c.opened_op_id)
         .limit(200)
     ))  # fmt: skip
-    # cases the original took along, packed, unpacked or taken along since
-    taken_along = select(lu_moves.c.lu_id).where(lu_moves.c.operation_id == orig.id)
-    sscc = func.coalesce(logistic_units.c.sscc, "")
-    for query in (
-        select(lu_lines.c.operation_id, "SSCC " + sscc)  # the case packed into or from
-        .join(logistic_units, logistic_units.c.id == lu_lines.c.lu_id)
-        .where(
-            or_(lu_lines.c.lu_id.in_(taken_along), lu_lines.c.child_lu_id.in_(taken_along)),
-            lu_lines.c.operation_id > orig.id,
-            lu_lines.c.operation_id.not_in(select(settled.c[0])),
-        ),
-        select(lu_moves.c.operation_id, "SSCC " + sscc)
-        .join(logistic_units, logistic_units.c.id == lu_moves.c.lu_id)
-        .where(
-            lu_moves.c.lu_id.in_(taken_along),
-            lu_moves.c.operation_id > orig.id,
-            lu_moves.c.operation_id.not_in(select(settled.c[0])),
-        ),
-    ):
-        note(conn.execute(query.distinct().order_by(query.selected_columns[0]).limit(200)))
+    # units the original moved, packed since into a case it did not take along
+    taken = _taken_along(conn, orig.id)
+    note(conn.execute(
+        select(lu_lines.c.operation_id, ref)
+        .join(lu_contents, and_(lu_contents.c.unit_id == lu_lines.c.unit_id,
+                                lu_contents.c.lu_id == lu_lines.c.lu_id))
+        .join(units, units.c.id == lu_lines.c.unit_id)
+        .join(items, items.c.id == units.c.item_id)
+        .where(lu_lines.c.added, lu_lines.c.operation_id > orig.id,
+               lu_lines.c.unit_id.in_(moved),
+               lu_contents.c.lu_id.not_in([r.lu_id for r in taken]))
+        .order_by(lu_lines.c.operation_id)
+        .limit(200)
+    ))  # fmt: skip
+    # cases the original took along, no longer as it left them: the operations since
+    # that packed, unpacked or took them along are named (or, if none is, why)
+    changed = _cases_changed(conn, orig.id, taken) if taken else None
+    if changed is not None:
+        ids = sorted(r.lu_id for r in taken)
+        ssccs = {r.lu_id: r.sscc for r in taken}
+        found = conn.execute(union(
+            select(lu_lines.c.operation_id, func.coalesce(lu_lines.c.child_lu_id,
+                                                          lu_lines.c.lu_id))
+            .where(or_(id_in(conn, lu_lines.c.lu_id, ids),
+                       id_in(conn, lu_lines.c.child_lu_id, ids)),
+                   lu_lines.c.operation_id > orig.id),
+            select(lu_moves.c.operation_id, lu_moves.c.lu_id)
+            .where(id_in(conn, lu_moves.c.lu_id, ids), lu_moves.c.operation_id > orig.id,
+                   lu_moves.c.operation_id.not_in(select(settled.c[0]))),
+        ).order_by("operation_id").limit(200)).all()  # fmt: skip
+        note((op_id, f"SSCC {ssccs.get(lu_id) or _sscc(conn, lu_id)}") for op_id, lu_id in found)
+        if not found:
+            raise NotAvailable(f"operation {orig.id} ({orig.kind}) cannot be voided: {changed}; "
+                               f"{FITTING[orig.kind]} instead")  # fmt: skip
     # lots the original made: held or recalled since
     made = select(lots.c.id).where(lots.c.created_op_id == orig.id)
     lot_ref = items.c.code + "@" + lots.c.code
@@ -461,10 +592,13 @@ def _refuse_dependents(
         shown = ", ".join(refs[:3]) + (f" and {len(refs) - 3} more" if len(refs) > 3 else "")
         named.append(f"{kinds.get(op_id, 'operation')} {op_id} ({shown})")
     more = f" and {len(ordered) - SHOWN} more" if len(ordered) > SHOWN else ""
+    packs = {K.PACK, K.UNPACK} & {kinds.get(op_id) for op_id in ordered}
+    first = ("Void those first (the newest first; packing is undone by packing the cases as "
+             "they were)" if packs else "Void those first (the newest first)")  # fmt: skip
     raise NotAvailable(
         f"operation {orig.id} ({orig.kind}) cannot be voided: later operations depend on "
-        f"what it would undo: {'; '.join(named)}{more}. Void those first (the newest "
-        f"first), or correct only what is wrong: {FITTING[orig.kind]}"
+        f"what it would undo: {'; '.join(named)}{more}. {first}, or correct only what is "
+        f"wrong: {FITTING[orig.kind]}"
     )
 
 

@@ -856,7 +856,8 @@ lu_lines = Table(
 
 #: the cases and pallets each move or shipment took along (`outermost`: named by it, not
 #: inside another it took): a shipment's SSCCs, for its packing slip and EPCIS events; and
-#: where each was, for a void of the move (null in rows written before 0026)
+#: where each was, for a void of the move (null in rows written before 0026). A void of a
+#: move or shipment writes rows too, for the cases it takes back
 lu_moves = Table(
     "lu_moves",
     metadata,
