@@ -593,8 +593,10 @@ def _refuse_dependents(
         named.append(f"{kinds.get(op_id, 'operation')} {op_id} ({shown})")
     more = f" and {len(ordered) - SHOWN} more" if len(ordered) > SHOWN else ""
     packs = {K.PACK, K.UNPACK} & {kinds.get(op_id) for op_id in ordered}
-    first = ("Void those first (the newest first; packing is undone by packing the cases as "
-             "they were)" if packs else "Void those first (the newest first)")  # fmt: skip
+    first = (
+        "Undo those first, the newest first (void them; a pack is undone by unpacking, an "
+        "unpack by packing again)" if packs else "Void those first (the newest first)"
+    )  # fmt: skip
     raise NotAvailable(
         f"operation {orig.id} ({orig.kind}) cannot be voided: later operations depend on "
         f"what it would undo: {'; '.join(named)}{more}. {first}, or correct only what is "
