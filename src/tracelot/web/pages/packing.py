@@ -4,7 +4,8 @@ SSCC) with what it holds, its label, and a form to unpack it."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi import Path as FastPath
@@ -15,6 +16,9 @@ from tracelot.domain.roles import may
 from tracelot.http.sessions import User
 from tracelot.http.sessions import acting_database as _db  # as the logged-in user
 from tracelot.web.pages.common import MAX_TEXT, Operator, Reader, page, scan_lines
+
+if TYPE_CHECKING:
+    from tracelot.app import Tracelot
 
 router = APIRouter(include_in_schema=False)
 LuName = Annotated[str, FastPath(max_length=200)]
@@ -69,23 +73,24 @@ def lu_page(request: Request, user: Reader, lu: LuName) -> Response:
     return _one(request, user, lu)
 
 
-@router.get("/sscc/{lu}/label.pdf")
-def lu_label(request: Request, user: Reader, lu: LuName) -> Response:
+def _pdf(request: Request, user: User, make: Callable[[Tracelot], bytes]) -> Response:
+    """A document to print, or the page saying why there is none."""
     try:
-        data = _db(request, user).sscc_label_pdf(lu)
+        data = make(_db(request, user))
     except TracelotError as exc:
         return page(request, user, "error.html", status=404, message=str(exc))
     return Response(data, media_type="application/pdf")
+
+
+@router.get("/sscc/{lu}/label.pdf")
+def lu_label(request: Request, user: Reader, lu: LuName) -> Response:
+    return _pdf(request, user, lambda db: db.sscc_label_pdf(lu))
 
 
 @router.get("/operations/{operation}/slip.pdf")
 def packing_slip(request: Request, user: Reader, operation: int) -> Response:
     """A shipment's packing slip (its SSCCs, items, lots and serials), to print."""
-    try:
-        data = _db(request, user).packing_slip(operation)
-    except TracelotError as exc:
-        return page(request, user, "error.html", status=404, message=str(exc))
-    return Response(data, media_type="application/pdf")
+    return _pdf(request, user, lambda db: db.packing_slip(operation))
 
 
 @router.post("/sscc/{lu}/unpack", response_class=HTMLResponse)
