@@ -749,8 +749,10 @@ def test_the_migration_brings_back_cases_an_earlier_void_left_at_the_customer(
     from tracelot.store.schema import SCHEMA_REVISION, alembic_config
 
     cli = packing_world
-    case = _ok(cli("pack", "PCB:S01", "PCB:S02", "--new", "case", "--json")).json()["sscc"]
-    pallet = _ok(cli("pack", case, "PCB:S03", "--new", "pallet", "--json")).json()["sscc"]
+    case = _ok(cli("pack", "PCB:S01", "PCB:S02", "CELL@L1=5", "--new", "case",
+                   "--json")).json()["sscc"]  # fmt: skip
+    cells = _ok(cli("pack", "CELL@L1=3", "--new", "case", "--at", "A1", "--json")).json()["sscc"]
+    pallet = _ok(cli("pack", case, cells, "PCB:S03", "--new", "pallet", "--json")).json()["sscc"]
     shipped = _ok(cli("ship", pallet, "--to", "ACME", "--json")).json()
     _ok(cli("void", str(shipped["id"]), "--reason", "not sent"))
     engine = create_engine(db_url)
@@ -759,10 +761,12 @@ def test_the_migration_brings_back_cases_an_earlier_void_left_at_the_customer(
         conn.execute(text(
             "UPDATE logistic_units SET party_id = (SELECT id FROM parties WHERE code = 'ACME'),"
             " location_id = (SELECT id FROM locations WHERE code = 'CUSTOMER')"))  # fmt: skip
+        conn.execute(text("DELETE FROM lu_moves WHERE operation_id IN "
+                          "(SELECT void_op_id FROM voids)"))  # fmt: skip
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), SCHEMA_REVISION)
     engine.dispose()
-    for sscc in (case, pallet):
+    for sscc in (case, cells, pallet):
         shown = _ok(cli("lu", "show", sscc, "--json")).json()
         assert (shown["location"], shown["status"], shown["customer"]) == ("A1", "in_stock", None)
     _ok(cli("verify"))
@@ -787,4 +791,26 @@ def test_a_case_moved_before_0026_goes_back_where_what_it_holds_came_from(
     _ok(cli("void", str(moved["id"]), "--reason", "wrong dock"))
     assert _ok(cli("lu", "show", case, "--json")).json()["location"] == "A1"
     assert _ok(cli("where", "PCB:S11", "--json")).json()[0]["location"] == "A2"
+    _ok(cli("verify"))
+
+
+def test_a_void_that_would_leave_a_case_apart_from_what_it_holds_is_refused(
+    packing_world: Cli, refused: Callable[..., Outcome]
+) -> None:
+    """What was packed since into a case the void takes back, from elsewhere (a unit the
+    same move took from another place, a case moved there by another move), would not
+    go back with it: the void is refused and changes nothing."""
+    cli = packing_world
+    case = _ok(cli("pack", "PCB:S11", "--new", "case", "--json")).json()["sscc"]  # at A2
+    moved = _ok(cli("move", case, "PCB:S05", "--to", "DOCK", "--json")).json()  # S05 from A1
+    _ok(cli("pack", "PCB:S05", "--into", case))
+    refused("void", str(moved["id"]), "--reason", "wrong dock",
+            match=f"PCB:S05 is packed in SSCC {case} but is not where it is after")  # fmt: skip
+    _ok(cli("unpack", case, "PCB:S05"))
+    pallet = _ok(cli("pack", case, "--new", "pallet", "--json")).json()["sscc"]
+    moved = _ok(cli("move", pallet, "--to", "A1", "--json")).json()
+    other = _ok(cli("pack", "PCB:S06", "--new", "case", "--at", "A1", "--json")).json()
+    packed = _ok(cli("pack", other["sscc"], "--into", pallet, "--json")).json()
+    refused("void", str(moved["id"]), "--reason", "wrong place",
+            match=f"pack {packed['id']} (SSCC {other['sscc']})")  # fmt: skip
     _ok(cli("verify"))

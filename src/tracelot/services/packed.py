@@ -13,7 +13,7 @@ from sqlalchemy import Connection, case, delete, func, select
 from tracelot.domain.errors import InsufficientStock, NotAvailable
 from tracelot.domain.values import normalize
 from tracelot.services.lookup import location_by_id, location_ids_of_kind
-from tracelot.store.bulk import ids_in, ids_value, insert_rows
+from tracelot.store.bulk import id_in, ids_in, ids_value, insert_rows
 from tracelot.store.tables import items, logistic_units, lots, lu_contents, lu_lines, stock, units
 
 
@@ -133,12 +133,17 @@ def guard(conn: Connection, op_id: int, lines: Sequence[Any]) -> None:
             )
 
 
-def problems(conn: Connection) -> list[str]:
-    """What `verify` finds wrong with the logistic units: contents that are not where their
-    case is, and contents that differ from a replay of the lines of packing."""
+def placement_problems(conn: Connection, lu_ids: Sequence[int] | None = None) -> list[str]:
+    """Contents that are not where their case is: units and inner cases elsewhere, more of
+    a lot packed at a place than is there (of the cases `lu_ids` only, when given: what a
+    void takes back is checked before it is done)."""
     found: list[str] = []
     virtual = location_ids_of_kind(conn, virtual=True)
-    for r in conn.execute(
+
+    def only(query: Any) -> Any:
+        return query if lu_ids is None else query.where(id_in(conn, lu_contents.c.lu_id, lu_ids))
+
+    for r in conn.execute(only(
         select(logistic_units.c.sscc, items.c.code, units.c.serial)
         .select_from(lu_contents)
         .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
@@ -146,17 +151,17 @@ def problems(conn: Connection) -> list[str]:
         .join(items, items.c.id == units.c.item_id)
         .where(units.c.location_id != logistic_units.c.location_id)
         .order_by(logistic_units.c.sscc, items.c.code, units.c.serial)
-    ):
+    )):  # fmt: skip
         found.append(f"{r.code}:{r.serial} is packed in SSCC {r.sscc} but is not where it is")
     inner = logistic_units.alias("inner_lu")
-    for r in conn.execute(
+    for r in conn.execute(only(
         select(logistic_units.c.sscc, inner.c.sscc.label("inner"))
         .select_from(lu_contents)
         .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
         .join(inner, inner.c.id == lu_contents.c.child_lu_id)
         .where(inner.c.location_id != logistic_units.c.location_id)
         .order_by(logistic_units.c.sscc)
-    ):
+    )):  # fmt: skip
         found.append(f"SSCC {r.inner} is packed in SSCC {r.sscc} but is not where it is")
     packed = (
         select(lu_contents.c.item_id, lu_contents.c.lot_id, logistic_units.c.location_id,
@@ -165,8 +170,18 @@ def problems(conn: Connection) -> list[str]:
         .where(lu_contents.c.unit_id.is_(None), lu_contents.c.child_lu_id.is_(None))
         .group_by(lu_contents.c.item_id, lu_contents.c.lot_id, logistic_units.c.location_id)
     )  # fmt: skip
+    if lu_ids is not None:  # the balances those cases hold of, with every case there
+        mine = (
+            select(lu_contents.c.item_id, logistic_units.c.location_id)
+            .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
+            .where(id_in(conn, lu_contents.c.lu_id, lu_ids), lu_contents.c.unit_id.is_(None),
+                   lu_contents.c.child_lu_id.is_(None))
+        )  # fmt: skip
+        keys = {(i, loc) for i, loc in conn.execute(mine)}
+        packed = packed.where(lu_contents.c.item_id.in_(sorted({i for i, _ in keys})))
     for r in conn.execute(packed):
-        if r.location_id in virtual:
+        if r.location_id in virtual or (lu_ids is not None and (r.item_id, r.location_id)
+                                        not in keys):  # fmt: skip
             continue
         there = unpacked_qty(conn, r.item_id, r.lot_id, r.location_id) + Decimal(r.qty)
         if there < Decimal(r.qty):
@@ -179,6 +194,13 @@ def problems(conn: Connection) -> list[str]:
                 f"{name}: {normalize(Decimal(r.qty))} packed in cases at {loc.path}, "
                 f"{normalize(there)} there"
             )
+    return found
+
+
+def problems(conn: Connection) -> list[str]:
+    """What `verify` finds wrong with the logistic units: contents that are not where their
+    case is, and contents that differ from a replay of the lines of packing."""
+    found = placement_problems(conn)
     signed = func.sum(case((lu_lines.c.added, lu_lines.c.qty), else_=-lu_lines.c.qty))
     keys = (lu_lines.c.lu_id, lu_lines.c.item_id, lu_lines.c.lot_id, lu_lines.c.unit_id,
             lu_lines.c.child_lu_id)  # fmt: skip

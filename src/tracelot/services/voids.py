@@ -48,7 +48,7 @@ from tracelot.domain.values import normalize
 from tracelot.services import costing, orders
 from tracelot.services.ledger import Line, apply_stock_deltas, new_operation, now, post
 from tracelot.services.lookup import item_by_id, location_by_id, location_ids_of_kind, lot_by_id
-from tracelot.services.packed import write_lines
+from tracelot.services.packed import placement_problems, write_lines
 from tracelot.services.results import OperationResult, OpLine
 from tracelot.services.summary import result, summarize
 from tracelot.store.bulk import id_in, insert_rows
@@ -193,10 +193,16 @@ def void(
         deltas[(ln.item_id, ln.from_id, ln.lot_id)] -= ln.qty
         deltas[(ln.item_id, ln.to_id, ln.lot_id)] += ln.qty
     apply_stock_deltas(conn, deltas)
-    _cases_back(conn, orig.id, void_id)  # before posting: the ledger checks packed contents
+    cases = _cases_back(conn, orig.id, void_id)  # before posting: the ledger checks them
     lines = _take_layers_back(conn, lines, orig.id, void_id, virtual)
     posted = post(conn, void_id, lines, party_id=party, applied=True)
     _undo_side_records(conn, orig.id, void_id, (at or now()).date())
+    wrong = placement_problems(conn, cases) if cases else []
+    if wrong:  # what an operation since packed beside what the void takes back
+        raise NotAvailable(
+            f"operation {orig.id} ({orig.kind}) cannot be voided: {wrong[0]} afterwards (it "
+            f"was packed otherwise since); {FITTING[orig.kind]} instead"
+        )
     summary = [_unit_line(conn, key, serials) for key, serials in groups.items()]
     done = result(conn, void_id, summary=summary + summarize(conn, posted))
     done.voids = orig.id
@@ -305,6 +311,8 @@ def _cases_changed(conn: Connection, orig_id: int, taken: Sequence[Any]) -> str 
                                                           sorted(ids)))):  # fmt: skip
         if c.unit_id is not None and c.unit_id not in took_units:
             return f"a unit was packed into SSCC {_sscc_of(taken, c.lu_id)} since"
+        if c.child_lu_id is not None and c.child_lu_id not in ids:
+            return f"a case was packed into SSCC {_sscc_of(taken, c.lu_id)} since"
         if c.unit_id is None and c.child_lu_id is None:
             held[(c.item_id, c.lot_id)] += Decimal(c.qty)
     for key, qty in held.items():
@@ -323,15 +331,15 @@ def _sscc_of(taken: Sequence[Any], lu_id: int) -> str:
     return next(r.sscc for r in taken if r.lu_id == lu_id)
 
 
-def _cases_back(conn: Connection, orig_id: int, void_id: int) -> None:
+def _cases_back(conn: Connection, orig_id: int, void_id: int) -> list[int]:
     """The cases and pallets the original took along go back where each was (naming no
     customer: only a real location's cases move or ship), and the void names them; what
     units the original took out of their cases (a return from a case shipped) go back
-    into them."""
-    _packing_back(conn, orig_id, void_id)
+    into them. Answers the cases it changed."""
+    repacked = _packing_back(conn, orig_id, void_id)
     taken = _taken_along(conn, orig_id)
     if not taken:
-        return
+        return repacked
     if any(r.from_location_id is None for r in taken):  # written before 0026
         sources = _sources(conn, orig_id, taken)
         taken = [r._replace(from_location_id=r.from_location_id or sources[r.lu_id])
@@ -344,6 +352,7 @@ def _cases_back(conn: Connection, orig_id: int, void_id: int) -> None:
         )
     insert_rows(conn, "lu_moves", ("operation_id", "lu_id", "outermost", "from_location_id"),
                 ((void_id, r.lu_id, r.outermost, r.location_id) for r in taken))  # fmt: skip
+    return sorted({*repacked, *(r.lu_id for r in taken)})
 
 
 def _sources(conn: Connection, orig_id: int, taken: Sequence[Any]) -> dict[int, int]:
@@ -386,12 +395,19 @@ def _sources(conn: Connection, orig_id: int, taken: Sequence[Any]) -> dict[int, 
     return out
 
 
-def _packing_back(conn: Connection, orig_id: int, void_id: int) -> None:
+def _packing_back(conn: Connection, orig_id: int, void_id: int) -> list[int]:
     """What the original took out of cases (a unit shipped in a case that came back, by a
-    return, left it) goes back into them, and the void's lines of packing say so."""
+    return, left it) goes back into them, and the void's lines of packing say so; a unit
+    whose case is no longer where the unit goes back stays out of it. Answers the cases."""
+    case_place = logistic_units.c.location_id
     lines = conn.execute(
-        select(lu_lines).where(lu_lines.c.operation_id == orig_id).order_by(lu_lines.c.id)
-    ).all()
+        select(lu_lines)
+        .join(logistic_units, logistic_units.c.id == lu_lines.c.lu_id)
+        .outerjoin(units, units.c.id == lu_lines.c.unit_id)
+        .where(lu_lines.c.operation_id == orig_id,
+               or_(lu_lines.c.unit_id.is_(None), units.c.location_id == case_place))
+        .order_by(lu_lines.c.id)
+    ).all()  # fmt: skip
     for ln in lines:
         write_lines(conn, void_id, ln.lu_id, not ln.added, [ln._asdict()])
         if ln.added:
@@ -403,6 +419,7 @@ def _packing_back(conn: Connection, orig_id: int, void_id: int) -> None:
             conn.execute(insert(lu_contents).values(
                 lu_id=ln.lu_id, item_id=ln.item_id, lot_id=ln.lot_id, unit_id=ln.unit_id,
                 child_lu_id=ln.child_lu_id, qty=ln.qty))  # fmt: skip
+    return sorted({ln.lu_id for ln in lines})
 
 
 def _unit_line(
