@@ -201,6 +201,26 @@ def test_a_unit_back_at_its_customer_by_a_void_names_the_shipment_that_took_it_t
     assert tl.verify().ok
 
 
+def test_a_shipment_of_a_lot_partly_returned_is_not_voided_until_the_return_is(tl) -> None:
+    """A void of a shipment would take back from the customer what they returned already
+    (another customer's holding of the lot hid it): refused, naming the return."""
+    _world(tl)
+    tl.receive("CELL", to="A1", lot="L9", qty=50)
+    shipped = tl.ship("CELL@L9", to="ACME", qty=10)
+    tl.ship("CELL@L9", to="ACME", qty=1, reference="later")  # still theirs after the void
+    tl.add_party("BETA", name="Beta", kind="customer")
+    tl.ship("CELL@L9", to="BETA", qty=10)
+    back = tl.return_("CELL@L9", from_customer="ACME", to="A1", qty=4)
+    with pytest.raises(TracelotError, match=rf"return {back.id} \(CELL@L9 \(7 of 10 still"):
+        tl.void(shipped.id, reason="not sent")
+    assert [(r["location"], r["qty"]) for r in tl.stock(item="CELL")] == [("A1", 33)]
+    tl.void(back.id, reason="it did not come back")
+    tl.void(shipped.id, reason="not sent")
+    assert [(r["location"], r["qty"]) for r in tl.stock(item="CELL")] == [("A1", 39)]
+    held = {r["customer"]: r["qty"] for r in tl.where("CELL@L9") if r["customer"]}
+    assert held == {"ACME": 1, "BETA": 10} and tl.verify().ok
+
+
 def test_history_operation_and_dashboard_name_the_void(setup_basics: Cli) -> None:
     cli = setup_basics
     receipt = cli("receive", "PCB", "--to", "A1", "--serials", "SN1..SN2", "--json").json()

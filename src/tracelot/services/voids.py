@@ -559,6 +559,42 @@ def _refuse_dependents(
         .order_by(recalls.c.opened_op_id)
         .limit(200)
     ))  # fmt: skip
+    # quantities of lots and untracked items the original took to its customer, given back
+    # by the customer since (a return): the void would take them back a second time
+    customers = location_ids_of_kind(conn, LocationKind.CUSTOMER.value)
+    sent: dict[tuple[int, int | None, int], Decimal] = defaultdict(Decimal)
+    for m in rows:
+        if m.unit_id is None and m.to_location_id in customers and orig.party_id is not None:
+            sent[(m.item_id, m.lot_id, m.to_location_id)] += Decimal(m.qty)
+    for (item_id, lot_id, loc), qty in sorted(sent.items(), key=lambda kv: str(kv[0])):
+        lot_match = moves.c.lot_id.is_(None) if lot_id is None else moves.c.lot_id == lot_id
+        signed = case((moves.c.to_location_id == loc, moves.c.qty), else_=-moves.c.qty)
+        held = Decimal(conn.execute(
+            select(func.coalesce(func.sum(signed), 0))
+            .join(operations, operations.c.id == moves.c.operation_id)
+            .where(moves.c.item_id == item_id, lot_match, operations.c.party_id == orig.party_id,
+                   or_(moves.c.to_location_id == loc, moves.c.from_location_id == loc))
+        ).scalar_one())  # fmt: skip
+        if held >= qty:
+            continue
+        what = conn.execute(select(items.c.code).where(items.c.id == item_id)).scalar_one()
+        if lot_id is not None:
+            what += "@" + conn.execute(select(lots.c.code).where(lots.c.id == lot_id)).scalar_one()
+        shown = f"{what} ({normalize(held)} of {normalize(qty)} still with the customer)"
+        back = conn.execute(
+            select(moves.c.operation_id)
+            .join(operations, operations.c.id == moves.c.operation_id)
+            .where(moves.c.item_id == item_id, lot_match, moves.c.from_location_id == loc,
+                   operations.c.party_id == orig.party_id, moves.c.operation_id > orig.id,
+                   moves.c.operation_id.not_in(select(settled.c[0])))
+            .group_by(moves.c.operation_id)
+            .order_by(moves.c.operation_id)
+            .limit(50)
+        ).scalars().all()  # fmt: skip
+        if not back:
+            raise NotAvailable(f"operation {orig.id} ({orig.kind}) cannot be voided: {shown}; "
+                               f"{FITTING[orig.kind]} instead")  # fmt: skip
+        note((op_id, shown) for op_id in back)
     # quantities of lots and untracked items to take back from where the original put
     # them: gone from there since, by whom
     needed: dict[tuple[int, int, int | None], Decimal] = defaultdict(Decimal)
