@@ -814,3 +814,30 @@ def test_a_void_that_would_leave_a_case_apart_from_what_it_holds_is_refused(
     refused("void", str(moved["id"]), "--reason", "wrong place",
             match=f"pack {packed['id']} (SSCC {other['sscc']})")  # fmt: skip
     _ok(cli("verify"))
+
+
+def test_a_lot_quantity_returned_from_a_shipped_case_leaves_the_case(
+    packing_world: Cli, refused: Callable[..., Outcome]
+) -> None:
+    """Of a lot shipped both loose and in a case, what comes back is the loose first, then
+    out of the case: the case at the customer holds what the customer still has. The
+    return voided, it is in the case again; then the shipment voids whole."""
+    cli = packing_world
+    case = _ok(cli("pack", "CELL@L1=10", "PCB:S01", "--new", "case", "--json")).json()["sscc"]
+    shipped = _ok(cli("ship", case, "--to", "ACME", "--json")).json()
+    _ok(cli("ship", "CELL@L1", "--qty", "3", "--from", "A1", "--to", "ACME"))
+    back = _ok(cli("return", "CELL@L1", "--from", "ACME", "--to", "A1", "--qty", "7",
+                   "--json")).json()  # fmt: skip
+    held = [(c["item"], c["qty"]) for c in _ok(cli("lu", "show", case, "--json")).json()
+            ["contents"]]  # fmt: skip
+    assert sorted(held) == [("CELL", 6), ("PCB", 1)]  # 3 loose came back, then 4 of the case
+    _ok(cli("verify"))
+    refused("void", str(shipped["id"]), "--reason", "not sent", match=f"return {back['id']}")
+    _ok(cli("void", str(back["id"]), "--reason", "did not come back"))
+    held = [(c["item"], c["qty"]) for c in _ok(cli("lu", "show", case, "--json")).json()
+            ["contents"]]  # fmt: skip
+    assert sorted(held) == [("CELL", 10), ("PCB", 1)]
+    _ok(cli("void", str(shipped["id"]), "--reason", "not sent"))
+    shown = _ok(cli("lu", "show", case, "--json")).json()
+    assert shown["location"] == "A1" and len(shown["contents"]) == 2
+    _ok(cli("verify"))

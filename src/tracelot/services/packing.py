@@ -442,6 +442,37 @@ def relocate(
                 ((op_id, lu_id, lu_id in outer, where[lu_id]) for lu_id in lu_ids))  # fmt: skip
 
 
+def out_of_shipped_cases(conn: Connection, op_id: int, party_id: int, item_id: int,
+                         lot_id: int | None, qty: Decimal, held: Decimal) -> None:  # fmt: skip
+    """A quantity of a lot or item that comes back from a customer (by operation `op_id`;
+    `held`: what the customer held of it before) leaves the cases it was shipped in, as a
+    unit coming back leaves its case: first what the customer holds loose, then from the
+    cases shipped last. What the customer's cases hold stays what the customer holds."""
+    rows = conn.execute(
+        select(lu_contents.c.id, lu_contents.c.lu_id, lu_contents.c.qty)
+        .join(logistic_units, logistic_units.c.id == lu_contents.c.lu_id)
+        .where(logistic_units.c.party_id == party_id, lu_contents.c.item_id == item_id,
+               func.coalesce(lu_contents.c.lot_id, 0) == (lot_id or 0),
+               lu_contents.c.unit_id.is_(None), lu_contents.c.child_lu_id.is_(None))
+        .order_by(lu_contents.c.lu_id.desc(), lu_contents.c.id.desc())
+    ).all()  # fmt: skip
+    packed = sum((Decimal(r.qty) for r in rows), Decimal(0))
+    left = qty - (held - packed)  # beyond what was loose
+    for r in rows:
+        if left <= 0:
+            break
+        take = min(Decimal(r.qty), left)
+        write_lines(conn, op_id, r.lu_id, False, [{"item_id": item_id, "lot_id": lot_id,
+                                                   "unit_id": None, "child_lu_id": None,
+                                                   "qty": take}])  # fmt: skip
+        if take == Decimal(r.qty):
+            conn.execute(delete(lu_contents).where(lu_contents.c.id == r.id))
+        else:
+            conn.execute(update(lu_contents).where(lu_contents.c.id == r.id)
+                         .values(qty=lu_contents.c.qty - take))  # fmt: skip
+        left -= take
+
+
 # -- packing and unpacking -------------------------------------------------------------------
 
 

@@ -236,6 +236,10 @@ def return_(
         party_id=customer.id,
     )
     post(conn, op_id, lines)
+    if target.unit is None:  # (a unit leaves its case as the ledger posts it)
+        packing.out_of_shipped_cases(conn, op_id, customer.id, target.item.id,
+                                     target.lot.id if target.lot else None, lines[0].qty,
+                                     with_customer)  # fmt: skip
     match_return(conn, target, customer.id, op_id)
     return result(conn, op_id, lines)
 

@@ -410,15 +410,35 @@ def _packing_back(conn: Connection, orig_id: int, void_id: int) -> list[int]:
     ).all()  # fmt: skip
     for ln in lines:
         write_lines(conn, void_id, ln.lu_id, not ln.added, [ln._asdict()])
-        if ln.added:
-            conn.execute(delete(lu_contents).where(
-                lu_contents.c.lu_id == ln.lu_id,
-                lu_contents.c.unit_id.is_not_distinct_from(ln.unit_id),
-                lu_contents.c.child_lu_id.is_not_distinct_from(ln.child_lu_id)))  # fmt: skip
-        else:
+        same = lu_contents.c.lu_id == ln.lu_id
+        if ln.unit_id is not None or ln.child_lu_id is not None:  # a unit or a case
+            if ln.added:
+                conn.execute(delete(lu_contents).where(
+                    same, lu_contents.c.unit_id.is_not_distinct_from(ln.unit_id),
+                    lu_contents.c.child_lu_id.is_not_distinct_from(ln.child_lu_id)))  # fmt: skip
+            else:
+                conn.execute(insert(lu_contents).values(
+                    lu_id=ln.lu_id, item_id=ln.item_id, lot_id=ln.lot_id, unit_id=ln.unit_id,
+                    child_lu_id=ln.child_lu_id, qty=ln.qty))  # fmt: skip
+            continue
+        # a quantity of a lot or item: the case's row of it grows (or is made) or shrinks
+        # (or goes)
+        row = (
+            same,
+            lu_contents.c.item_id == ln.item_id,
+            lu_contents.c.lot_id.is_not_distinct_from(ln.lot_id),
+            lu_contents.c.unit_id.is_(None),
+            lu_contents.c.child_lu_id.is_(None),
+        )
+        if ln.added:  # (what it put in is there: the check of the cases says if not)
+            if not conn.execute(delete(lu_contents).where(*row, lu_contents.c.qty <= ln.qty)
+                                ).rowcount:  # fmt: skip
+                conn.execute(update(lu_contents).where(*row)
+                             .values(qty=lu_contents.c.qty - ln.qty))  # fmt: skip
+        elif not conn.execute(update(lu_contents).where(*row)
+                              .values(qty=lu_contents.c.qty + ln.qty)).rowcount:  # fmt: skip
             conn.execute(insert(lu_contents).values(
-                lu_id=ln.lu_id, item_id=ln.item_id, lot_id=ln.lot_id, unit_id=ln.unit_id,
-                child_lu_id=ln.child_lu_id, qty=ln.qty))  # fmt: skip
+                lu_id=ln.lu_id, item_id=ln.item_id, lot_id=ln.lot_id, qty=ln.qty))  # fmt: skip
     return sorted({ln.lu_id for ln in lines})
 
 
