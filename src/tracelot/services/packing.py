@@ -283,6 +283,7 @@ def take_out(
             raise NotAvailable(f"SSCC {lu.sscc} is at {loc.path}, not at {from_location.path}")
         if lu.location_id == to_id:
             raise InvalidInput(f"SSCC {lu.sscc} is already at {loc.path}")
+    lock_cases(conn, {lu.id: (lu.location_id, lu.sscc) for lu in lus})
     found = tree(conn, [lu.id for lu in lus])
     where = {lu.id: lu.location_id for lu in lus}
     for r in found.rows:  # a case's place is its outermost case's
@@ -486,6 +487,7 @@ def pack(conn: Connection, command: Pack, *, user: str, at: dt.datetime | None =
     target = lu_named(conn, c.into) if c.into is not None else None
     place: Row | None = None
     if target is not None:
+        lock_cases(conn, {target.id: (target.location_id, target.sscc)})
         place = location_by_id(conn, target.location_id)
         if place.virtual:
             raise NotAvailable(f"SSCC {target.sscc} is {_gone(conn, target, place)}")
@@ -612,6 +614,25 @@ def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target
         else:
             plan.lots.append((target_, _lot_qty(conn, target_, qty, place)))
     return plan
+
+
+def lock_cases(conn: Connection, read: dict[int, tuple[int, str]]) -> None:
+    """Hold cases and pallets (in key order) so that another operation packing into,
+    moving or voiding the move of one waits, then sees what this one did; one moved
+    meanwhile is a conflict. `read`: each one's place as read, and its SSCC. (SQLite's
+    writers take turns.)"""
+    if not read or conn.dialect.name == "sqlite":
+        return
+    now_at = dict(conn.execute(
+        update(logistic_units)
+        .where(id_in(conn, logistic_units.c.id, sorted(read)))
+        .values(location_id=logistic_units.c.location_id)
+        .returning(logistic_units.c.id, logistic_units.c.location_id)
+    ).all())  # fmt: skip
+    for lu_id, (location_id, sscc) in read.items():
+        if now_at.get(lu_id) != location_id:
+            raise Conflict(f"SSCC {sscc} was moved by another operation meanwhile "
+                           "(conflict, retry)")  # fmt: skip
 
 
 def _lock_units(conn: Connection, read: dict[int, tuple[int, str]]) -> None:

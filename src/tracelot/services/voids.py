@@ -49,6 +49,7 @@ from tracelot.services import costing, orders
 from tracelot.services.ledger import Line, apply_stock_deltas, new_operation, now, post
 from tracelot.services.lookup import item_by_id, location_by_id, location_ids_of_kind, lot_by_id
 from tracelot.services.packed import placement_problems, write_lines
+from tracelot.services.packing import lock_cases
 from tracelot.services.results import OperationResult, OpLine
 from tracelot.services.summary import result, summarize
 from tracelot.store.bulk import id_in, insert_rows
@@ -524,8 +525,10 @@ def _refuse_dependents(
         .order_by(recalls.c.opened_op_id)
         .limit(200)
     ))  # fmt: skip
-    # units the original moved, packed since into a case it did not take along
+    # units the original moved, packed since into a case it did not take along (its cases
+    # held first: a pack into one, or a move of one, at the same moment waits)
     taken = _taken_along(conn, orig.id)
+    lock_cases(conn, {r.lu_id: (r.location_id, r.sscc) for r in taken})
     note(conn.execute(
         select(lu_lines.c.operation_id, ref)
         .join(lu_contents, and_(lu_contents.c.unit_id == lu_lines.c.unit_id,
