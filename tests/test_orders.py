@@ -796,6 +796,35 @@ def test_a_case_packed_for_an_order_ships_against_it_by_its_sscc(stocked: Cli, r
     assert _ok(cli("verify")).exit_code == 0
 
 
+def test_a_case_scanned_while_picking_is_picked_piece_by_piece_and_ships_whole(
+    stocked: Cli, refused
+) -> None:
+    """Scanning a case's SSCC while picking picks what it holds, each against its line at
+    the case's place; the order then ships by the SSCC (a case goes whole), and `ship --so
+    N` alone says so."""
+    cli = stocked
+    _ok(cli("settings", "set", "gs1_company_prefix", "0614141"))
+    _order(cli, "--line", "PCB:2", "--line", "CELL@L2:5", "--confirm")
+    case = _ok(cli("pack", "PCB:S1", "PCB:S2", "CELL@L2=5", "--new", "case", "--at", "A1",
+                   "--json")).json()["sscc"]  # fmt: skip
+    said = [json.loads(line) for line in
+            cli("scan", "--then", "pick", "1", "--json", input=f"(00){case}\n").stdout
+            .splitlines()]  # fmt: skip
+    picked = said[0]["picked"]  # the scan's line names each piece
+    assert said[0]["ok"] and said[0]["kind"] == "sscc"
+    assert sorted((s["item"], s["serial"], s["qty"]) for s in picked) == [
+        ("CELL", None, 5), ("PCB", "S1", 1), ("PCB", "S2", 1)]  # fmt: skip
+    assert {s["input"] for s in picked} == {f"(00){case}"} and said[-1]["short"] == []
+    refused("ship", "--so", "1", match=f"packed in SSCC {case}: ship it against the order by "
+            f"its SSCC (tracelot ship --so 1 {case})")  # fmt: skip
+    done = _ok(cli("ship", "--so", "1", case, "--json")).json()
+    assert sorted((ln["item"], ln["qty"]) for ln in done["lines"]) == [("CELL", 5), ("PCB", 2)]
+    shown = _ok(cli("so", "show", "1", "--json")).json()
+    assert shown["status"] == "shipped"
+    assert [(ln["shipped"], ln["picked"]) for ln in shown["lines"]] == [(2, 0), (5, 0)]
+    assert _ok(cli("verify")).exit_code == 0
+
+
 def test_a_lot_shipped_against_an_order_names_it_in_traces_and_recalls(stocked: Cli) -> None:
     """A trace and a recall name the order a customer got a lot quantity by: its row at
     the customer names the last shipment that took some to it (issue 20)."""

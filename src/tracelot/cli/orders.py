@@ -253,8 +253,11 @@ def scan_into_pick(tracelot: "Tracelot", target: str | None, *, at: str | None, 
         if not done["picked"]:  # a location: where the next picks are
             shown = {"input": payload, "ok": True, "kind": "location", "location": done["at"]}
             return done["at"], shown, f"ok       at {done['at']}"
-        p = done["picked"][0]
-        return done["at"], {**p, "ok": True}, _said(p)
+        picks = done["picked"]
+        shown = {**picks[0], "ok": True}
+        if len(picks) > 1:  # a case scanned by its SSCC: each piece of it
+            shown["picked"] = picks
+        return done["at"], shown, "\n".join(_said(p) for p in picks)
 
     refused = scan_session(tracelot, lines, step, at=at, as_json=as_json, done="picked")
     progress = tracelot.so_pick_progress(so_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -28,7 +28,7 @@ from tracelot.domain.scan import is_only_a_scan, looks_like_scan
 from tracelot.domain.status import LocationKind
 from tracelot.domain.uom import check_whole
 from tracelot.domain.values import normalize, parse_qty
-from tracelot.services import orders
+from tracelot.services import orders, packing
 from tracelot.services.holds import held_lot_ids, held_lots_of, open_holds
 from tracelot.services.ledger import now
 from tracelot.services.lookup import (
@@ -41,7 +41,13 @@ from tracelot.services.lookup import (
 )
 from tracelot.services.picking import check_unit_available
 from tracelot.services.reservations import lock_balances, lock_balances_of, reservations_changed
-from tracelot.services.resolver import location_named, names_a_location, read, targets_named
+from tracelot.services.resolver import (
+    location_named,
+    may_be_an_sscc,
+    names_a_location,
+    read,
+    targets_named,
+)
 from tracelot.store.bulk import id_in, insert_rows, rows_params, rows_source
 from tracelot.store.engine import cache, records
 from tracelot.store.tables import (
@@ -232,19 +238,22 @@ def handle_pick(
         raise NotAvailable(f"sales order {order.id} is {order.status}{hint}")
     moment = at or now()
     today = moment.date()
-    if not c.at:
+    # a case or pallet scanned is picked piece by piece, at its place
+    cases = {text: lu for text in c.scans
+             if may_be_an_sscc(text) and (lu := packing.sscc_named(conn, text))}  # fmt: skip
+    if not c.at and not cases:
         fast = _lots_at_once(conn, order.id, c.scans, user, moment)
         if fast is not None:
             return fast
     bin_ = location_named(conn, c.at) if c.at else None
     state = _Order(conn, order.id)
-    state.load(_read_ahead(conn, c.scans))
+    state.load(_read_ahead(conn, [t for t in c.scans if t not in cases]))
     left = state.left
     answers: list[dict[str, Any]] = []
     later: list[dict[str, Any]] = []
-    for text in c.scans:
+    for given, text, case_at in _pieces(conn, c.scans, cases):
         scan = read(conn, text)  # read once: where, what, and a pack's quantity
-        if names_a_location(conn, scan):
+        if case_at is None and names_a_location(conn, scan):
             bin_ = location_named(conn, text)
             continue
         ref, qty = _split(text)
@@ -261,11 +270,12 @@ def handle_pick(
             all_ = normalize(line.qty - line.shipped)
             raise InvalidInput(f"line {line.line_no} ({line.item}) of sales order {order.id}: "
                                f"all {all_} picked already")  # fmt: skip
+        here = case_at or bin_
         if target.unit is not None:
             lock_balances(conn, line.item_id, reserving=True)
-            rows = [_pick_unit(conn, order.id, line, target, bin_, today)]
+            rows = [_pick_unit(conn, order.id, line, target, here, today)]
         else:
-            rows = _pick_quantity(conn, state, line, target, qty, left[line.id], bin_, today)
+            rows = _pick_quantity(conn, state, line, target, qty, left[line.id], here, today)
         got = sum((r["qty"] for r in rows), Decimal(0))
         left[line.id] -= got
         picks = [{**r, "so_id": order.id, "so_line_id": line.id, "item_id": line.item_id,
@@ -275,7 +285,7 @@ def handle_pick(
         else:
             later += picks
         where = ", ".join(sorted({location_by_id(conn, r["location_id"]).path for r in rows}))
-        answers.append({"input": text, "line": line.line_no, "item": line.item,
+        answers.append({"input": given, "line": line.line_no, "item": line.item,
                         "lot": target.lot.code if target.lot is not None else None,
                         "serial": target.unit.serial if target.unit is not None else None,
                         "qty": got, "location_path": where,
@@ -285,6 +295,20 @@ def handle_pick(
     return {"order": order.id, "at": bin_.code if bin_ is not None else None,
             "picked": answers, "lines": state.progress(),
             "short_lines": _short_lines(conn, order.id)}  # fmt: skip
+
+
+def _pieces(conn: Connection, scans: Sequence[str], cases: dict[str, Row]
+            ) -> Iterator[tuple[str, str, Row | None]]:  # fmt: skip
+    """Each scan as (what was scanned, what to pick, the case's place when it is a piece
+    of a case scanned by its SSCC)."""
+    for text in scans:
+        lu = cases.get(text)
+        if lu is None:
+            yield text, text, None
+            continue
+        place = location_by_id(conn, lu.location_id)
+        for piece in packing.pick_refs(conn, lu):
+            yield text, piece, place
 
 
 # -- a batch of lot quantities typed as ITEM@LOT=QTY, set-based ---------------------------------

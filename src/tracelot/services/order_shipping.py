@@ -103,6 +103,13 @@ def ship_order(
             taken.append((line, got))
     else:
         sources = _sources(conn, order.id)
+        packed = packing.cases_holding(conn, [p.unit_id for p in sources if p.unit_id])
+        if packed:  # (a case goes whole: by its SSCC, with what it holds against the lines)
+            raise NotAvailable(
+                f"what is {'picked' if sources[0].pick else 'reserved'} for sales order "
+                f"{order.id} is packed in SSCC {', '.join(packed)}: ship it against the order "
+                f"by its SSCC (tracelot ship --so {order.id} {packed[0]}), or unpack it first"
+            )
         by_id = {ln.id: ln for ln in lines_of}
         for p in sources:
             _check_qty(order.id, by_id[p.so_line_id], left, Decimal(p.qty))

@@ -68,7 +68,7 @@ _LINE_COLUMNS = ("operation_id", "lu_id", "added", "item_id", "lot_id", "unit_id
                  "child_lu_id", "qty")  # fmt: skip
 
 
-_ANY_PACKED = select(lu_contents.c.id).limit(1)  # built once: every posting asks
+ANY_PACKED = select(lu_contents.c.id).limit(1)  # built once: every posting asks
 
 
 @functools.cache
@@ -89,7 +89,7 @@ def guard(conn: Connection, op_id: int, lines: Sequence[Any]) -> None:
     quantity goes only with its case. A unit that leaves a case at a virtual location (one
     shipped, coming back) leaves the case; any other is refused. `lines` are the ledger's
     `Line`s (not imported: the ledger imports this module)."""
-    if conn.execute(_ANY_PACKED).first() is None:
+    if conn.execute(ANY_PACKED).first() is None:
         return
     ids = [ln.unit_id for ln in lines if ln.unit_id is not None]
     virtual = location_ids_of_kind(conn, virtual=True)

@@ -47,7 +47,7 @@ from tracelot.services.holds import any_open_holds
 from tracelot.services.ledger import Line, new_operation
 from tracelot.services.lookup import Target, check_real, location_by_id, location_ids_of_kind
 from tracelot.services.lu_lookup import container_of, lu_by_sscc, lu_named
-from tracelot.services.packed import unpacked_qty, write_lines
+from tracelot.services.packed import ANY_PACKED, unpacked_qty, write_lines
 from tracelot.services.picking import describe_gone
 from tracelot.services.reservations import any_reservations, reserved_balances
 from tracelot.services.resolver import (
@@ -1071,15 +1071,51 @@ def content_refs(conn: Connection, refs: Sequence[str]) -> list[str]:
         if lu is None:
             out.append(ref)
             continue
-        rows = [r for r in tree(conn, [lu.id]).rows if r.child_lu_id is None]
-        items_, lots_ = _names(conn, rows)
-        named: dict[str, None] = {}
-        for r in rows:
-            if r.unit_id is not None:
-                named[f"{items_[r.unit_item_id]}:{r.unit_serial}"] = None
-            elif r.lot_id is not None:
-                named[f"{items_[r.item_id]}@{lots_[r.lot_id]}"] = None
+        named = dict.fromkeys(r.partition("=")[0] for r in _contents_as_refs(conn, lu)
+                              if ":" in r or "@" in r)  # fmt: skip
         if not named:
             raise InvalidInput(f"SSCC {lu.sscc} holds no units or lots to trace")
         out += list(named)
+    return out
+
+
+def cases_holding(conn: Connection, unit_ids: Sequence[int]) -> list[str]:
+    """The SSCCs of the outermost cases that hold any of these units (none, at once, while
+    nothing is packed)."""
+    if not unit_ids or conn.execute(ANY_PACKED).first() is None:
+        return []
+    held = set(conn.execute(select(lu_contents.c.lu_id).where(
+        id_in(conn, lu_contents.c.unit_id, sorted(set(unit_ids))))).scalars())  # fmt: skip
+    outer: set[int] = set()
+    while held:
+        parents = dict(conn.execute(
+            select(lu_contents.c.child_lu_id, lu_contents.c.lu_id)
+            .where(id_in(conn, lu_contents.c.child_lu_id, sorted(held)))
+        ).all())  # fmt: skip
+        outer |= held - set(parents)
+        held = set(parents.values())
+    return sorted(conn.execute(select(logistic_units.c.sscc).where(
+        id_in(conn, logistic_units.c.id, sorted(outer)))).scalars())  # fmt: skip
+
+
+def pick_refs(conn: Connection, lu: Row) -> list[str]:
+    """What a case holds, to any depth, as a picker would scan it piece by piece: each unit
+    `ITEM:SERIAL`, each quantity `ITEM@LOT=QTY` or `ITEM=QTY`."""
+    found = _contents_as_refs(conn, lu)
+    if not found:
+        raise InvalidInput(f"SSCC {lu.sscc} is empty: nothing to pick")
+    return found
+
+
+def _contents_as_refs(conn: Connection, lu: Row) -> list[str]:
+    rows = [r for r in tree(conn, [lu.id]).rows if r.child_lu_id is None]
+    items_, lots_ = _names(conn, rows)
+    out = []
+    for r in rows:
+        if r.unit_id is not None:
+            out.append(f"{items_[r.unit_item_id]}:{r.unit_serial}")
+        elif r.lot_id is not None:
+            out.append(f"{items_[r.item_id]}@{lots_[r.lot_id]}={normalize(r.qty)}")
+        else:
+            out.append(f"{items_[r.item_id]}={normalize(r.qty)}")
     return out
