@@ -1071,8 +1071,7 @@ def content_refs(conn: Connection, refs: Sequence[str]) -> list[str]:
         if lu is None:
             out.append(ref)
             continue
-        named = dict.fromkeys(r.partition("=")[0] for r in _contents_as_refs(conn, lu)
-                              if ":" in r or "@" in r)  # fmt: skip
+        named = dict.fromkeys(_contents_as_refs(conn, lu, quantities=False))
         if not named:
             raise InvalidInput(f"SSCC {lu.sscc} holds no units or lots to trace")
         out += list(named)
@@ -1101,21 +1100,24 @@ def cases_holding(conn: Connection, unit_ids: Sequence[int]) -> list[str]:
 def pick_refs(conn: Connection, lu: Row) -> list[str]:
     """What a case holds, to any depth, as a picker would scan it piece by piece: each unit
     `ITEM:SERIAL`, each quantity `ITEM@LOT=QTY` or `ITEM=QTY`."""
-    found = _contents_as_refs(conn, lu)
+    found = _contents_as_refs(conn, lu, quantities=True)
     if not found:
         raise InvalidInput(f"SSCC {lu.sscc} is empty: nothing to pick")
     return found
 
 
-def _contents_as_refs(conn: Connection, lu: Row) -> list[str]:
+def _contents_as_refs(conn: Connection, lu: Row, *, quantities: bool) -> list[str]:
+    """Each unit and lot a case holds, to any depth, as a REF; with `quantities`, each
+    quantity as `ITEM@LOT=QTY` and untracked ones as `ITEM=QTY` too."""
     rows = [r for r in tree(conn, [lu.id]).rows if r.child_lu_id is None]
     items_, lots_ = _names(conn, rows)
     out = []
     for r in rows:
+        qty = f"={normalize(r.qty)}" if quantities else ""
         if r.unit_id is not None:
             out.append(f"{items_[r.unit_item_id]}:{r.unit_serial}")
         elif r.lot_id is not None:
-            out.append(f"{items_[r.item_id]}@{lots_[r.lot_id]}={normalize(r.qty)}")
-        else:
-            out.append(f"{items_[r.item_id]}={normalize(r.qty)}")
+            out.append(f"{items_[r.item_id]}@{lots_[r.lot_id]}{qty}")
+        elif quantities:
+            out.append(f"{items_[r.item_id]}{qty}")
     return out
