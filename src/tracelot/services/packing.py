@@ -617,39 +617,33 @@ def _planned(conn: Connection, children: Sequence[Row], targets: Sequence[Target
 
 
 def lock_cases(conn: Connection, read: dict[int, tuple[int, str]]) -> None:
-    """Hold cases and pallets (in key order) so that another operation packing into,
-    moving or voiding the move of one waits, then sees what this one did; one moved
-    meanwhile is a conflict. `read`: each one's place as read, and its SSCC. (SQLite's
-    writers take turns.)"""
-    if not read or conn.dialect.name == "sqlite":
-        return
-    now_at = dict(conn.execute(
-        update(logistic_units)
-        .where(id_in(conn, logistic_units.c.id, sorted(read)))
-        .values(location_id=logistic_units.c.location_id)
-        .returning(logistic_units.c.id, logistic_units.c.location_id)
-    ).all())  # fmt: skip
-    for lu_id, (location_id, sscc) in read.items():
-        if now_at.get(lu_id) != location_id:
-            raise Conflict(f"SSCC {sscc} was moved by another operation meanwhile "
-                           "(conflict, retry)")  # fmt: skip
+    """Hold cases and pallets so that another operation packing into, moving or voiding
+    the move of one waits, then sees what this one did; one moved meanwhile is a
+    conflict. `read`: each one's place as read, and its SSCC."""
+    _hold(conn, logistic_units, {i: (at, f"SSCC {sscc}") for i, (at, sscc) in read.items()})
 
 
 def _lock_units(conn: Connection, read: dict[int, tuple[int, str]]) -> None:
-    """Hold the units packed (in key order, as the ledger does) so that a move of one at
-    the same moment waits, then sees it packed; a unit moved meanwhile is a conflict.
-    `read`: each unit's place as read, and its name. (SQLite's writers take turns: the
-    units read are as they stay.)"""
+    """Hold the units packed so that a move of one at the same moment waits, then sees it
+    packed; a unit moved meanwhile is a conflict. `read`: each unit's place as read, and
+    its name."""
+    _hold(conn, units, read)
+
+
+def _hold(conn: Connection, table: Any, read: dict[int, tuple[int, str]]) -> None:
+    """Lock rows of units or cases in key order (as the ledger does) by rewriting their
+    place, and refuse as a conflict one whose place is no longer as read (named as given).
+    SQLite's writers take turns: what they read stays as it is."""
     if not read or conn.dialect.name == "sqlite":
         return
     now_at = dict(conn.execute(
-        update(units)
-        .where(id_in(conn, units.c.id, sorted(read)))
-        .values(location_id=units.c.location_id)
-        .returning(units.c.id, units.c.location_id)
+        update(table)
+        .where(id_in(conn, table.c.id, sorted(read)))
+        .values(location_id=table.c.location_id)
+        .returning(table.c.id, table.c.location_id)
     ).all())  # fmt: skip
-    for unit_id, (location_id, name) in read.items():
-        if now_at.get(unit_id) != location_id:
+    for row_id, (location_id, name) in read.items():
+        if now_at.get(row_id) != location_id:
             raise Conflict(f"{name} was moved by another operation meanwhile (conflict, retry)")
 
 
