@@ -20,6 +20,8 @@ from sqlalchemy import (
     Connection,
     TextClause,
     bindparam,
+    case,
+    func,
     insert,
     select,
     text,
@@ -36,7 +38,7 @@ from tracelot.services.lookup import item_by_id, location_ids_of_kind
 from tracelot.services.reservations import follow_moves, refuse_reserved_meanwhile
 from tracelot.store.bulk import id_in, insert_rows
 from tracelot.store.engine import cache
-from tracelot.store.tables import items, locations, lots, operations, stock, units
+from tracelot.store.tables import items, locations, lots, moves, operations, stock, units
 
 Progress = Callable[[int, int], None]
 
@@ -434,3 +436,28 @@ def _unit_conflict(conn: Connection, unit_ids: list[int], expected: dict[int, in
             now_ = f"now at {r.path}" if status in ON_HAND else f"already {status.value}"
             return Conflict(f"{r.code}:{r.serial} {now_} (conflict, retry)")
     return Conflict("conflict, retry: another operation moved the same units")
+
+
+def held_by_party(
+    conn: Connection, item_id: int, lot_id: int | None, customer_id: int, customer_loc: int
+) -> tuple[Decimal, Decimal]:
+    """What a customer holds of an item or lot, and its cost: what the operations naming
+    them brought to `customer_loc` (shipments) less what they took from it (returns)."""
+
+    def signed(column: Any) -> Any:
+        return func.coalesce(func.sum(case(
+            (moves.c.to_location_id == customer_loc, column),
+            (moves.c.from_location_id == customer_loc, -column),
+            else_=0,
+        )), 0)  # fmt: skip
+
+    query = (
+        select(signed(moves.c.qty), signed(func.coalesce(moves.c.value, 0)))
+        .select_from(operations)
+        .join(moves, operations.c.id == moves.c.operation_id)
+        .where(moves.c.item_id == item_id, operations.c.party_id == customer_id)
+    )
+    if lot_id is not None:
+        query = query.where(moves.c.lot_id == lot_id)
+    qty, value = conn.execute(query).one()
+    return costing.exact(qty), costing.exact(value)

@@ -5,17 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Connection, Row, case, func, select
+from sqlalchemy import Connection, Row
 
 from tracelot.domain.commands import Return, ReturnToSupplier, Ship
 from tracelot.domain.errors import InvalidInput, NotAvailable, WrongKind
 from tracelot.domain.status import OperationKind, Status, Tracking
 from tracelot.domain.values import normalize, parse_qty
 from tracelot.services import packing, uom
-from tracelot.services.costing import exact, money
-from tracelot.services.ledger import Line, new_operation, now, post
+from tracelot.services.costing import money
+from tracelot.services.ledger import Line, held_by_party, new_operation, now, post
 from tracelot.services.lookup import (
     party_by_code,
     unit_state,
@@ -27,7 +26,6 @@ from tracelot.services.recalls import match_return
 from tracelot.services.resolver import location_named, target_named, targets_named
 from tracelot.services.results import OperationResult
 from tracelot.services.summary import result
-from tracelot.store.tables import moves, operations
 
 
 def handle_ship(
@@ -207,7 +205,7 @@ def return_(
             raise InvalidInput(f"item {target.item.code} is lot-tracked: name the lot returned")
         if quantity is None:
             raise InvalidInput(f"give --qty: how many {target} come back")
-        with_customer, worth = _net_shipped(
+        with_customer, worth = held_by_party(
             conn, target.item.id, target.lot.id if target.lot else None, customer.id, source.id
         )
         if quantity > with_customer:
@@ -242,28 +240,3 @@ def return_(
                                      with_customer)  # fmt: skip
     match_return(conn, target, customer.id, op_id)
     return result(conn, op_id, lines)
-
-
-def _net_shipped(
-    conn: Connection, item_id: int, lot_id: int | None, customer_id: int, customer_loc: int
-) -> tuple[Decimal, Decimal]:
-    """What a customer holds of an item or lot, and its cost: shipped to them less
-    returned by them."""
-
-    def signed(column: Any) -> Any:
-        return func.coalesce(func.sum(case(
-            (moves.c.to_location_id == customer_loc, column),
-            (moves.c.from_location_id == customer_loc, -column),
-            else_=0,
-        )), 0)  # fmt: skip
-
-    query = (
-        select(signed(moves.c.qty), signed(func.coalesce(moves.c.value, 0)))
-        .select_from(operations)
-        .join(moves, operations.c.id == moves.c.operation_id)
-        .where(moves.c.item_id == item_id, operations.c.party_id == customer_id)
-    )
-    if lot_id is not None:
-        query = query.where(moves.c.lot_id == lot_id)
-    qty, value = conn.execute(query).one()
-    return exact(qty), exact(value)

@@ -46,7 +46,14 @@ from tracelot.domain.errors import Conflict, NotAvailable, NotFound, WrongKind
 from tracelot.domain.status import LocationKind, OperationKind
 from tracelot.domain.values import normalize
 from tracelot.services import costing, orders
-from tracelot.services.ledger import Line, apply_stock_deltas, new_operation, now, post
+from tracelot.services.ledger import (
+    Line,
+    apply_stock_deltas,
+    held_by_party,
+    new_operation,
+    now,
+    post,
+)
 from tracelot.services.lookup import item_by_id, location_by_id, location_ids_of_kind, lot_by_id
 from tracelot.services.packed import placement_problems, write_lines
 from tracelot.services.packing import lock_cases
@@ -297,16 +304,16 @@ def _cases_changed(conn: Connection, orig_id: int, taken: Sequence[Any]) -> str 
         holder = holders.get(r.lu_id)
         if (holder is not None) == r.outermost or (holder is not None and holder not in ids):
             return f"SSCC {r.sscc} is packed otherwise now"
-    took_units = set(conn.execute(
-        select(moves.c.unit_id).where(moves.c.operation_id == orig_id,
-                                      moves.c.unit_id.is_not(None))
-    ).scalars())  # fmt: skip
+    took_units: set[int] = set()
     took: dict[tuple[int, int | None], Decimal] = defaultdict(Decimal)
-    for item_id, lot_id, qty in conn.execute(
-        select(moves.c.item_id, moves.c.lot_id, moves.c.qty)
-        .where(moves.c.operation_id == orig_id, moves.c.unit_id.is_(None))
+    for unit_id, item_id, lot_id, qty in conn.execute(
+        select(moves.c.unit_id, moves.c.item_id, moves.c.lot_id, moves.c.qty)
+        .where(moves.c.operation_id == orig_id)
     ):  # fmt: skip
-        took[(item_id, lot_id)] += Decimal(qty)
+        if unit_id is not None:
+            took_units.add(unit_id)
+        else:
+            took[(item_id, lot_id)] += Decimal(qty)
     held: dict[tuple[int, int | None], Decimal] = defaultdict(Decimal)
     for c in conn.execute(select(lu_contents).where(id_in(conn, lu_contents.c.lu_id,
                                                           sorted(ids)))):  # fmt: skip
@@ -320,6 +327,13 @@ def _cases_changed(conn: Connection, orig_id: int, taken: Sequence[Any]) -> str 
         if qty > took.get(key, Decimal(0)):
             return "more was packed into its cases since than it took"
     return None
+
+
+def _named(conn: Connection, item_id: int, lot_id: int | None) -> str:
+    """An item's code, or a lot's as `ITEM@LOT`."""
+    item = item_by_id(conn, item_id).code
+    lot = lot_by_id(conn, lot_id)
+    return f"{item}@{lot.code}" if lot is not None else item
 
 
 def _sscc(conn: Connection, lu_id: int) -> str:
@@ -590,20 +604,12 @@ def _refuse_dependents(
         if m.unit_id is None and m.to_location_id in customers and orig.party_id is not None:
             sent[(m.item_id, m.lot_id, m.to_location_id)] += Decimal(m.qty)
     for (item_id, lot_id, loc), qty in sorted(sent.items(), key=lambda kv: str(kv[0])):
-        lot_match = moves.c.lot_id.is_(None) if lot_id is None else moves.c.lot_id == lot_id
-        signed = case((moves.c.to_location_id == loc, moves.c.qty), else_=-moves.c.qty)
-        held = Decimal(conn.execute(
-            select(func.coalesce(func.sum(signed), 0))
-            .join(operations, operations.c.id == moves.c.operation_id)
-            .where(moves.c.item_id == item_id, lot_match, operations.c.party_id == orig.party_id,
-                   or_(moves.c.to_location_id == loc, moves.c.from_location_id == loc))
-        ).scalar_one())  # fmt: skip
+        held, _ = held_by_party(conn, item_id, lot_id, orig.party_id, loc)
         if held >= qty:
             continue
-        what = conn.execute(select(items.c.code).where(items.c.id == item_id)).scalar_one()
-        if lot_id is not None:
-            what += "@" + conn.execute(select(lots.c.code).where(lots.c.id == lot_id)).scalar_one()
-        shown = f"{what} ({normalize(held)} of {normalize(qty)} still with the customer)"
+        lot_match = moves.c.lot_id.is_(None) if lot_id is None else moves.c.lot_id == lot_id
+        shown = (f"{_named(conn, item_id, lot_id)} ({normalize(held)} of {normalize(qty)} "
+                 "still with the customer)")  # fmt: skip
         back = conn.execute(
             select(moves.c.operation_id)
             .join(operations, operations.c.id == moves.c.operation_id)
@@ -635,9 +641,7 @@ def _refuse_dependents(
         ).scalar()
         if there is not None and Decimal(there) >= qty:
             continue
-        what = conn.execute(select(items.c.code).where(items.c.id == item_id)).scalar_one()
-        if lot_id is not None:
-            what += "@" + conn.execute(select(lots.c.code).where(lots.c.id == lot_id)).scalar_one()
+        what = _named(conn, item_id, lot_id)
         found = conn.execute(
             select(moves.c.operation_id)
             .where(moves.c.item_id == item_id, lot_match, moves.c.from_location_id == loc,
